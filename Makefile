@@ -1,0 +1,34 @@
+# One command to run Vigie, one to test it. Both create the virtualenv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+# Prefect's temporary server logs "database is locked" tracebacks with analytics on.
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: install run test lint bench bench-quick clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## run: install, migrate, ingest the seeds, run one monitor pass, print what was stored
+run: install
+	$(BIN)/vigie run
+
+## lint: ruff (lint + format check) and mypy (strict on parsers/ and db/)
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy parsers db
+
+## test: lint, then the whole test suite (PostgreSQL tests need VIGIE_TEST_POSTGRES_URL or a local server)
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

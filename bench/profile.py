@@ -1,0 +1,206 @@
+"""Where does the feed-only pass spend its time? ``monitor_feeds`` under pyinstrument.
+
+    python bench/profile.py [--feeds 40 --items 25] [--top 15] [--html FILE]
+
+Same set-up as ``bench/run.py`` (generated corpus served on loopback from a child process, a
+``prefect server`` started once), but the flow runs in this process, under the sampling
+profiler. It prints the top functions by own time (time with the function itself on top of
+the stack), own time summed by package, and the inclusive time of Vigie's main steps.
+
+Only this process's main thread is sampled: the Prefect server's work (recording task runs)
+happens in its own process and shows here only as waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    # bench/ must leave the path: this file is named profile.py, like a standard module.
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from bench.corpus import CorpusSpec, build, write
+from bench.corpus_text import OUTLETS
+from bench.harness import (
+    PREFECT_QUIET,
+    free_port,
+    loopback_hosts,
+    prefect_server,
+    served_corpus,
+)
+
+#: Vigie functions whose inclusive time is worth a line of its own.
+STEPS = (
+    "fetch_feed",
+    "ingest_feeds",
+    "parse_feed",
+    "intents_from_feed",
+    "html_to_text",
+    "detect_language",
+    "tag",
+    "store_articles",
+    "_known_article",
+    "_store_new",
+    "_add_version",
+    "_add_mentions",
+    "_alert_new_relevant",
+    "record_poll",
+    "publish_artifacts",
+)
+
+
+def _set_environment(workdir: Path, api_url: str) -> None:
+    """Settings for the in-process flow, set before Prefect or Vigie read them."""
+    for name in [n for n in os.environ if n.startswith(("VIGIE_", "PREFECT_"))]:
+        del os.environ[name]
+    os.environ.update(PREFECT_QUIET)
+    os.environ.update(
+        {
+            "PREFECT_API_URL": api_url,
+            "PREFECT_HOME": str(workdir / "prefect-client"),
+            "VIGIE_DATABASE_URL": f"sqlite:///{workdir / 'vigie.db'}",
+            "VIGIE_DATA_DIR": str(workdir / "data"),
+            "VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.0/8",
+        }
+    )
+
+
+def _add_feeds(manifest: dict[str, Any]) -> None:
+    from datetime import UTC, datetime
+
+    from db import repo
+    from flows import context
+
+    context.reset()
+    context.ensure_schema()
+    specs = [repo.FeedSpec(f["url"], f["name"], f["language"]) for f in manifest["feeds"]]
+    with context.sessions().begin() as session:
+        repo.add_feeds(session, specs, datetime.now(UTC))
+
+
+def profile_flow(html: Path | None) -> tuple[Any, float, dict[str, object]]:
+    """(pyinstrument session, wall seconds, counts) of one feed-only pass."""
+    from pyinstrument import Profiler
+
+    from flows.monitor import monitor_feeds
+
+    # Sampling the plain stack (async_mode="disabled") charges time spent waiting for
+    # sockets to the event loop's select(), which is what it is.
+    profiler = Profiler(interval=0.001, async_mode="disabled")
+    started = time.perf_counter()
+    profiler.start()
+    counts = asyncio.run(monitor_feeds(due_only=False))
+    profiler.stop()
+    wall = time.perf_counter() - started
+    if html is not None:
+        html.write_text(profiler.output_html())
+    return profiler.last_session, wall, counts
+
+
+def _frames(frame: Any) -> Iterator[Any]:
+    stack = [frame]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
+def own_times(root: Any) -> dict[tuple[str, str, int], float]:
+    """Own time per (function, file, line), synthetic frames folded into their parent."""
+    totals: dict[tuple[str, str, int], float] = defaultdict(float)
+    for frame in _frames(root):
+        if frame.is_synthetic:
+            continue
+        key = (frame.function, frame.file_path_short or "?", frame.line_no or 0)
+        totals[key] += frame.total_self_time
+    return totals
+
+
+def _package(path: str) -> str:
+    parts = Path(path).parts
+    for marker in ("site-packages", "lib"):
+        if marker in parts:
+            rest = parts[parts.index(marker) + 1 :]
+            if rest and not rest[0].startswith("python3"):
+                return rest[0].removesuffix(".py")
+    return parts[0].removesuffix(".py") if parts else "?"
+
+
+def by_package(own: dict[tuple[str, str, int], float]) -> dict[str, float]:
+    totals: dict[str, float] = defaultdict(float)
+    for (_, path, _), seconds in own.items():
+        totals[_package(path)] += seconds
+    return totals
+
+
+def step_times(root: Any) -> dict[str, float]:
+    """Inclusive time of each of ``STEPS`` (outermost calls only, so recursion counts once)."""
+    totals: dict[str, float] = defaultdict(float)
+
+    def walk(frame: Any, active: frozenset[str]) -> None:
+        name = frame.function
+        counted = name in STEPS and name not in active
+        if counted:
+            totals[name] += frame.time
+        for child in frame.children:
+            walk(child, active | {name} if counted else active)
+
+    walk(root, frozenset())
+    return totals
+
+
+def report(session: Any, wall: float, counts: dict[str, object], top: int) -> None:
+    root = session.root_frame()
+    own = own_times(root)
+    total = sum(own.values())
+    print(f"\nfeed-only pass: {wall:.2f} s wall, {total:.2f} s sampled on the main thread")
+    print(f"counts: {counts}\n")
+    print(f"top {top} by own time")
+    print(f"{'own s':>8} {'%':>6}  function  (file:line)")
+    for (function, path, line), seconds in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"{seconds:8.2f} {100 * seconds / total:6.1f}  {function}  ({path}:{line})")
+    print("\nown time by package")
+    for package, seconds in sorted(by_package(own).items(), key=lambda kv: -kv[1])[:12]:
+        print(f"{seconds:8.2f} {100 * seconds / total:6.1f}  {package}")
+    print("\ninclusive time of Vigie's steps")
+    for name, seconds in sorted(step_times(root).items(), key=lambda kv: -kv[1]):
+        print(f"{seconds:8.2f} {100 * seconds / total:6.1f}  {name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Profile Vigie's feed-only pass.")
+    parser.add_argument("--feeds", type=int, default=40)
+    parser.add_argument("--items", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML report here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="vigie-profile-") as tmp_name:
+        tmp = Path(tmp_name)
+        hosts = loopback_hosts(len(OUTLETS))
+        port = free_port(hosts[0])
+        spec = CorpusSpec(args.feeds, args.items, args.seed, port, tuple(hosts))
+        manifest = write(build(spec), tmp / "corpus", pages=False)
+        with (
+            served_corpus(tmp / "corpus", hosts, port),
+            prefect_server(tmp / "prefect-server", tmp / "prefect-server.log") as server,
+        ):
+            print(f"prefect server up in {server.start_seconds:.1f} s")
+            _set_environment(tmp, server.api_url)
+            _add_feeds(manifest)
+            session, wall, counts = profile_flow(args.html)
+    report(session, wall, counts, args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

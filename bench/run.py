@@ -1,0 +1,482 @@
+"""The benchmark: Vigie against lemon24/reader on one generated corpus, served on loopback.
+
+    python bench/run.py [--quick] [--feeds N --items M] [--seed S] [--reader-workers W]
+
+Order of a run (each measured step in its own child process, on a fresh SQLite database):
+
+    generate the corpus (default 200 feeds x 50 items; --quick 40 x 25)
+    serve it on loopback (bench.serve: ETag / Last-Modified, 304s)
+    reader: update_feeds() first pass, then again with nothing changed
+    start `prefect server` once (its start-up is reported, not counted in items/s)
+    Vigie: monitor_feeds feed-only first pass, an empty flow (Prefect's fixed cost), re-run
+    Vigie: full pipeline with article pages, if monitor_feeds has a fetch_pages parameter
+    score Vigie's database against the manifest (exact duplicates, relevance)
+    print a table; write bench/results/latest.json (and a timestamped copy, not committed)
+
+Items/s is the corpus's feed items divided by the wall time of the update call alone
+(``monitor_feeds(...)`` or ``update_feeds()``), so imports and set-up count for neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/corpus.py
+
+from bench.corpus import CorpusSpec, build, write
+from bench.corpus_text import OUTLETS
+from bench.harness import (
+    RESULTS,
+    PrefectServer,
+    clean_env,
+    free_port,
+    load_average,
+    loopback_hosts,
+    prefect_server,
+    run_worker,
+    served_corpus,
+    server_stats,
+    tree_cpu_seconds,
+    tree_peak_rss_mb,
+)
+from bench.score import score_dedup, score_near_clusters, score_relevance
+
+# The goals of the benchmark issue; bench/README.md explains each.
+TARGET_FEED_RATIO = 2.0
+TARGET_FULL_ITEMS_PER_S = 300.0
+TARGET_SCALE_RATIO = 1.2
+TARGET_PEAK_RSS_MB = 400.0
+TARGET_RSS_ITEMS = 10_000
+
+
+@dataclass(frozen=True)
+class Options:
+    feeds: int
+    items: int
+    seed: int
+    quick: bool
+    reader_workers: int
+    batch_size: int
+
+
+def parse_args(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(description="Benchmark Vigie against reader.")
+    parser.add_argument("--quick", action="store_true", help="40 feeds x 25 items")
+    parser.add_argument("--feeds", type=int, help="feeds (default 200, quick 40)")
+    parser.add_argument("--items", type=int, help="items per feed (default 50, quick 25)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--reader-workers", type=int, default=1, help="reader's fetch threads (its default: 1)"
+    )
+    parser.add_argument("--batch-size", type=int, default=50, help="monitor_feeds batch_size")
+    args = parser.parse_args(argv)
+    return Options(
+        feeds=args.feeds or (40 if args.quick else 200),
+        items=args.items or (25 if args.quick else 50),
+        seed=args.seed,
+        quick=args.quick,
+        reader_workers=args.reader_workers,
+        batch_size=args.batch_size,
+    )
+
+
+def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {k: after.get(k, 0) - before.get(k, 0) for k in sorted(after) if k != "bytes"}
+
+
+def _vigie_env(workdir: Path, server: PrefectServer, client_home: Path) -> dict[str, str]:
+    return clean_env(
+        {
+            "VIGIE_DATABASE_URL": f"sqlite:///{workdir / 'vigie.db'}",
+            "VIGIE_DATA_DIR": str(workdir / "data"),
+            "VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.0/8",
+            "PREFECT_API_URL": server.api_url,
+            "PREFECT_HOME": str(client_home),
+        }
+    )
+
+
+def measure_vigie(
+    tmp: Path, corpus: Path, server: PrefectServer, mode: str, opts: Options
+) -> dict[str, Any]:
+    workdir = tmp / f"vigie-{mode}"
+    workdir.mkdir()
+    args = ["vigie", "--corpus", str(corpus), "--mode", mode]
+    args += ["--batch-size", str(opts.batch_size)]
+    if mode == "full":
+        args.append("--no-rerun")
+    env = _vigie_env(workdir, server, tmp / "prefect-client")
+    result = run_worker(args, env, cwd=workdir)
+    result["db"] = str(workdir / "vigie.db")
+    return result
+
+
+def measure_reader(tmp: Path, corpus: Path, opts: Options) -> dict[str, Any]:
+    workdir = tmp / "reader"
+    workdir.mkdir()
+    args = ["reader", "--corpus", str(corpus), "--db", str(workdir / "reader.sqlite")]
+    args += ["--workers", str(opts.reader_workers)]
+    return run_worker(args, clean_env({}), cwd=workdir)
+
+
+# --- scoring Vigie's database ------------------------------------------------------------------
+
+_ENTRIES = """
+    SELECT f.url, e.guid, e.article_id, a.cluster_id, v.relevant
+    FROM entries e
+    JOIN feeds f ON f.id = e.feed_id
+    JOIN articles a ON a.id = e.article_id
+    LEFT JOIN article_versions v ON v.id = a.current_version_id
+"""
+
+
+def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Dedup, near-duplicate clustering and relevance, read straight from Vigie's tables."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        rows = connection.execute(_ENTRIES).fetchall()
+        articles = connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    dedup = score_dedup(manifest, [(url, guid, art) for url, guid, art, _, _ in rows])
+    return {
+        "entries": len(rows),
+        "articles": articles,
+        "dedup": dedup.as_dict(),
+        "near_duplicates": score_near_clusters(manifest, [(u, g, c) for u, g, _, c, _ in rows]),
+        "relevance": score_relevance(manifest, [(u, g, r) for u, g, _, _, r in rows]),
+    }
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def run(opts: Options) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="vigie-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        hosts = loopback_hosts(len(OUTLETS))
+        port = free_port(hosts[0])
+        spec = CorpusSpec(opts.feeds, opts.items, opts.seed, port, tuple(hosts))
+        print(f"corpus: {opts.feeds} feeds x {opts.items} items on {len(hosts)} loopback hosts")
+        started = time.perf_counter()
+        manifest = write(build(spec), tmp / "corpus")
+        generate_seconds = time.perf_counter() - started
+        with served_corpus(tmp / "corpus", hosts, port) as stats_url:
+            print("reader: first pass and re-run ...")
+            before, load = server_stats(stats_url), load_average()
+            reader = measure_reader(tmp, tmp / "corpus", opts)
+            reader["http"] = _delta(before, server_stats(stats_url))
+            reader["load_average_before"] = load
+            print("prefect server: starting ...")
+            with prefect_server(tmp / "prefect-server", tmp / "prefect-server.log") as server:
+                print(f"prefect server: up in {server.start_seconds:.1f} s; Vigie feed-only ...")
+                before, load = server_stats(stats_url), load_average()
+                cpu = tree_cpu_seconds(server.pid)
+                vigie = measure_vigie(tmp, tmp / "corpus", server, "feed", opts)
+                vigie["http"] = _delta(before, server_stats(stats_url))
+                vigie["load_average_before"] = load
+                after = tree_cpu_seconds(server.pid)
+                vigie["prefect_server_cpu_seconds"] = after - cpu if cpu and after else None
+                full = None
+                if vigie["has_fetch_pages"]:
+                    print("Vigie: full pipeline ...")
+                    full = measure_vigie(tmp, tmp / "corpus", server, "full", opts)
+                else:
+                    print("full pipeline: not available yet")
+                server_rss = tree_peak_rss_mb(server.pid)
+        scores = score_vigie(Path(vigie["db"]), manifest)
+    return assemble(
+        opts, manifest, generate_seconds, hosts, server, server_rss, vigie, full, reader, scores
+    )
+
+
+def assemble(
+    opts: Options,
+    manifest: dict[str, Any],
+    generate_seconds: float,
+    hosts: list[str],
+    server: PrefectServer,
+    server_rss: float | None,
+    vigie: dict[str, Any],
+    full: dict[str, Any] | None,
+    reader: dict[str, Any],
+    scores: dict[str, Any],
+) -> dict[str, Any]:
+    """The results document: headline keys first, details under their own keys."""
+    items = int(manifest["items_total"])
+    vigie_ips = items / vigie["first_seconds"]
+    reader_ips = items / reader["first_seconds"]
+    full_ips = items / full["first_seconds"] if full and full.get("available") else None
+    rerun = vigie["rerun_counts"]
+    vigie_cpu = vigie["first_cpu_seconds"] + (vigie.get("prefect_server_cpu_seconds") or 0.0)
+    overhead = vigie["noop_flow_seconds"]
+    return {
+        "vigie_feed_only_items_per_s": vigie_ips,
+        "reader_items_per_s": reader_ips,
+        "ratio_feed_only_vs_reader": vigie_ips / reader_ips,
+        "full_items_per_s": full_ips,
+        "rerun_parses": rerun["feeds_fetched"],
+        "rerun_seconds": vigie["rerun_seconds"],
+        "reader_rerun_seconds": reader["rerun_seconds"],
+        "vigie_rerun_vs_reader_ratio": _ratio(vigie["rerun_seconds"], reader["rerun_seconds"]),
+        "prefect_flow_overhead_seconds": overhead,
+        "peak_rss_mb": vigie["peak_rss_mb"],
+        "reader_peak_rss_mb": reader["peak_rss_mb"],
+        "prefect_server_peak_rss_mb": server_rss,
+        "dedup_precision": scores["dedup"]["precision"],
+        "dedup_recall": scores["dedup"]["recall"],
+        "relevance_precision": scores["relevance"]["precision"],
+        "relevance_recall": scores["relevance"]["recall"],
+        "prefect_server_start_seconds": server.start_seconds,
+        # CPU seconds are less sensitive than wall time to other work on a shared machine;
+        # Vigie's include what the Prefect server spent recording the run.
+        "vigie_feed_only_cpu_seconds": vigie_cpu,
+        "reader_cpu_seconds": reader["first_cpu_seconds"],
+        "ratio_feed_only_vs_reader_cpu": reader["first_cpu_seconds"] / vigie_cpu,
+        "vigie_feed_only_seconds": vigie["first_seconds"],
+        "reader_seconds": reader["first_seconds"],
+        "full_seconds": full["first_seconds"] if full and full.get("available") else None,
+        "targets": _targets(items, vigie_ips / reader_ips, full_ips, vigie, reader),
+        "corpus": {
+            "feeds": opts.feeds,
+            "items_per_feed": opts.items,
+            "items_total": items,
+            "seed": opts.seed,
+            "exact_duplicate_pairs": len(manifest["exact_duplicates"]),
+            "near_duplicate_groups": len(manifest["near_duplicate_groups"]),
+            "relevant_items": len(manifest["relevant_items"]),
+            "loopback_hosts": len(hosts),
+            "generate_seconds": generate_seconds,
+        },
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "run": {
+            "mode": "quick" if opts.quick else "default",
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "reader_workers": opts.reader_workers,
+            "batch_size": opts.batch_size,
+        },
+        "vigie": {k: v for k, v in vigie.items() if k != "db"},
+        "vigie_full": {k: v for k, v in full.items() if k != "db"} if full else None,
+        "reader": reader,
+        "vigie_scores": scores,
+    }
+
+
+def _targets(
+    items: int,
+    ratio: float,
+    full_ips: float | None,
+    vigie: dict[str, Any],
+    reader: dict[str, Any],
+) -> dict[str, dict[str, Any]]:
+    rerun_budget = reader["rerun_seconds"] + vigie["noop_flow_seconds"]
+    rerun_ok = (
+        vigie["rerun_counts"]["feeds_fetched"] == 0 and vigie["rerun_seconds"] <= rerun_budget
+    )
+    return {
+        "feed_only_vs_reader": {
+            "value": ratio,
+            "goal": f">= {TARGET_FEED_RATIO}x",
+            "met": ratio >= TARGET_FEED_RATIO,
+        },
+        "full_items_per_s": {
+            "value": full_ips,
+            "goal": f">= {TARGET_FULL_ITEMS_PER_S:.0f} items/s on 2 cores",
+            "met": None if full_ips is None else full_ips >= TARGET_FULL_ITEMS_PER_S,
+        },
+        "rerun": {
+            "value": vigie["rerun_seconds"],
+            "goal": f"0 parses, <= {rerun_budget:.2f} s (reader + empty flow)",
+            "met": rerun_ok,
+        },
+        "peak_rss_mb": {
+            "value": vigie["peak_rss_mb"],
+            "goal": f"<= {TARGET_PEAK_RSS_MB:.0f} MB at {TARGET_RSS_ITEMS:,} items",
+            # Only a run of that size can tell; a smaller one says nothing either way.
+            "met": vigie["peak_rss_mb"] <= TARGET_PEAK_RSS_MB
+            if items >= TARGET_RSS_ITEMS
+            else None,
+        },
+    }
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any, digits: int = 1, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def _verdict(met: bool | None) -> str:
+    return {True: "met", False: "NOT met", None: "-"}[met]
+
+
+def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(measure, Vigie, reader, Vigie/reader, target) rows of the summary table."""
+    t, v = r["targets"], r["vigie"]
+    full = r["full_items_per_s"]
+    rerun_http = v["http"]
+    return [
+        (
+            "feed-only first pass, items/s",
+            _fmt(r["vigie_feed_only_items_per_s"], 0),
+            _fmt(r["reader_items_per_s"], 0),
+            _fmt(r["ratio_feed_only_vs_reader"], 2, "x"),
+            f"{t['feed_only_vs_reader']['goal']}: {_verdict(t['feed_only_vs_reader']['met'])}",
+        ),
+        (
+            "  wall time of the update call",
+            _fmt(r["vigie_feed_only_seconds"], 2, " s"),
+            _fmt(r["reader_seconds"], 2, " s"),
+            "",
+            "",
+        ),
+        (
+            "  CPU s (Vigie: + Prefect server)",
+            _fmt(r["vigie_feed_only_cpu_seconds"], 2, " s"),
+            _fmt(r["reader_cpu_seconds"], 2, " s"),
+            _fmt(1 / r["ratio_feed_only_vs_reader_cpu"], 2, "x"),
+            f"items/CPU-s ratio: {r['ratio_feed_only_vs_reader_cpu']:.2f}x",
+        ),
+        (
+            "full pipeline (with pages), items/s",
+            _fmt(full, 0) if full is not None else "not available yet",
+            "-",
+            "",
+            f"{t['full_items_per_s']['goal']}: {_verdict(t['full_items_per_s']['met'])}",
+        ),
+        (
+            "re-run, nothing changed",
+            _fmt(r["rerun_seconds"], 2, " s"),
+            _fmt(r["reader_rerun_seconds"], 2, " s"),
+            _fmt(r["vigie_rerun_vs_reader_ratio"], 2, "x"),
+            f"{t['rerun']['goal']}: {_verdict(t['rerun']['met'])}",
+        ),
+        (
+            "  parses / 304s on re-run",
+            f"{r['rerun_parses']} / {v['rerun_counts']['feeds_not_modified']}",
+            f"- / {r['reader']['http'].get('304', 0) or 0}",
+            "",
+            f"(server saw {rerun_http.get('304', 0)} 304s for Vigie)",
+        ),
+        (
+            "  Prefect empty-flow overhead",
+            _fmt(r["prefect_flow_overhead_seconds"], 2, " s"),
+            "",
+            "",
+            "",
+        ),
+        (
+            "peak RSS of the run's process",
+            _fmt(r["peak_rss_mb"], 0, " MB"),
+            _fmt(r["reader_peak_rss_mb"], 0, " MB"),
+            _fmt(_ratio(r["peak_rss_mb"], r["reader_peak_rss_mb"]), 2, "x"),
+            f"{t['peak_rss_mb']['goal']}: {_verdict(t['peak_rss_mb']['met'])}",
+        ),
+        (
+            "  Prefect server peak RSS",
+            _fmt(r["prefect_server_peak_rss_mb"], 0, " MB"),
+            "",
+            "",
+            "",
+        ),
+        (
+            "exact dedup precision / recall",
+            f"{_fmt(r['dedup_precision'], 3)} / {_fmt(r['dedup_recall'], 3)}",
+            "none across feeds",
+            "",
+            f"{r['vigie_scores']['dedup']['planted_pairs']} planted pairs",
+        ),
+        (
+            "relevance precision / recall",
+            f"{_fmt(r['relevance_precision'], 3)} / {_fmt(r['relevance_recall'], 3)}",
+            "-",
+            "",
+            "",
+        ),
+        (
+            "start-up: prefect server / imports",
+            f"{_fmt(r['prefect_server_start_seconds'], 1, ' s')} / "
+            f"{_fmt(v['import_seconds'], 1, ' s')}",
+            f"- / {_fmt(r['reader']['import_seconds'], 1, ' s')}",
+            "",
+            "not in items/s",
+        ),
+    ]
+
+
+def print_table(r: dict[str, Any]) -> None:
+    corpus = r["corpus"]
+    title = (
+        f"Vigie vs reader: {corpus['feeds']} feeds x {corpus['items_per_feed']} items "
+        f"= {corpus['items_total']:,} items, {r['machine']['cores']} cores"
+    )
+    stages = r["vigie"]["first_counts"].get("stage_seconds", {})
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:  # rich is a dependency of Vigie, but the table must not need it
+        print(title)
+        for row in table_rows(r):
+            print(" | ".join(row))
+    else:
+        table = Table(title=title)
+        for name in ("measure", "Vigie", "reader", "Vigie/reader", "target"):
+            table.add_column(name, justify="left" if name in ("measure", "target") else "right")
+        for row in table_rows(r):
+            table.add_row(*row)
+        # Wide enough for the table when the output is a file or a pipe (CI logs).
+        Console(width=max(Console().width, 150)).print(table)
+    print(f"Vigie stage seconds (first pass): {stages}")
+    loads = [r["reader"].get("load_average_before"), r["vigie"].get("load_average_before")]
+    busy = any(load is not None and load > r["machine"]["cores"] for load in loads)
+    note = " (above the core count: other work competed, wall times are inflated)" if busy else ""
+    print(f"1-min load average before reader / Vigie: {loads[0]} / {loads[1]}{note}")
+
+
+def write_results(r: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(r, indent=2, sort_keys=False, default=str) + "\n"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (RESULTS / f"run-{r['run']['mode']}-{stamp}.json").write_text(text)
+    latest = RESULTS / "latest.json"
+    latest.write_text(text)
+    return latest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse_args(argv)
+    started = time.perf_counter()
+    results = run(opts)
+    results["run"]["total_seconds"] = time.perf_counter() - started
+    print_table(results)
+    path = write_results(results)
+    print(f"results: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    print(f"total: {results['run']['total_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""What the pipeline asks storage to write (``*Intent``) and what storage reads back
+for an update (``*ForUpdate``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from parsers.tagging import TagResult
+
+
+@dataclass(frozen=True)
+class ArticleIntent:
+    """One parsed, canonicalised and tagged document to store."""
+
+    #: Canonical URL: the article's identity.
+    canonical_url: str
+    #: The URL as the source gave it (kept on the entry).
+    url: str
+    title: str
+    text: str
+    #: SHA-256 of the normalised title and text (``parsers.text.content_hash``).
+    content_hash: str
+    language: str | None
+    published_at: datetime | None
+    #: Human name of the source (feed name, "seed", file name).
+    source: str
+    #: Host of the canonical URL, or a label for non-web sources.
+    site: str
+    #: Where the text came from: seed, feed, page or import.
+    origin: str
+    tags: TagResult
+    #: The feed and item id this came from, when it came from a feed.
+    feed_id: int | None = None
+    guid: str | None = None
+    #: Raw bytes to archive with the version, and their content type.
+    raw: bytes | None = None
+    raw_content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedForUpdate:
+    """A feed as read from storage, with what a conditional fetch needs."""
+
+    id: int
+    url: str
+    name: str
+    language: str | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    interval_minutes: int | None
+    health: str
+    consecutive_failures: int
+    failure_weight: float
+
+
+@dataclass
+class StoreCounts:
+    """What storing a batch did; summed into the run summary."""
+
+    new_articles: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    alerts: int = 0
+    #: (id, canonical URL) of the relevant articles this batch created.
+    new_relevant: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, other: StoreCounts) -> None:
+        """Accumulate another batch's counts into this one."""
+        self.new_articles += other.new_articles
+        self.new_versions += other.new_versions
+        self.unchanged += other.unchanged
+        self.duplicates += other.duplicates
+        self.alerts += other.alerts
+        self.new_relevant.extend(other.new_relevant)
+
+
+@dataclass(frozen=True)
+class PollIntent:
+    """The outcome of polling one feed, to record on the feed and in the fetch log."""
+
+    feed_id: int
+    url: str
+    started_at: datetime
+    finished_at: datetime
+    #: HTTP status, when a response arrived.
+    status: int | None
+    #: fetched, not_modified, unchanged_body or failed.
+    outcome: str
+    bytes: int
+    elapsed_ms: int
+    entries: int
+    #: A reason a person can act on, when the poll failed.
+    error: str | None
+    #: New validators and body hash; None keeps the stored ones.
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    next_check_at: datetime
+    health: str
+    consecutive_failures: int
+    failure_weight: float
+    #: "broken" or "recovered" when this poll changed the feed's standing, else None.
+    event: str | None

@@ -1,0 +1,274 @@
+"""Vigie's tables, grouped as: sources (feeds, fetches), content (articles, entries, versions),
+tagging (tags, mentions), and operations (alerts, runs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base, BigId, UTCDateTime, intpk, str_url, utc, utc_or_none
+
+# --- sources -------------------------------------------------------------------------------
+
+
+class Feed(Base):
+    """A feed Vigie polls, with its HTTP validators, schedule and health."""
+
+    __tablename__ = "feeds"
+    __table_args__ = (UniqueConstraint("url"),)
+
+    id: Mapped[intpk]
+    url: Mapped[str_url]
+    name: Mapped[str]
+    language: Mapped[str | None] = mapped_column(String(8))
+    #: Minutes between polls for this feed; NULL means the global setting.
+    interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(255))
+    #: SHA-256 of the last body parsed, to skip parsing when a server ignores validators.
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    next_check_at: Mapped[utc_or_none]
+    health: Mapped[str] = mapped_column(String(16), default="healthy")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failure_weight: Mapped[float] = mapped_column(Float, default=0.0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_fetched_at: Mapped[utc_or_none]
+    last_success_at: Mapped[utc_or_none]
+    created_at: Mapped[utc]
+
+
+class Fetch(Base):
+    """One attempt to fetch a feed or page: the log behind a feed's health."""
+
+    __tablename__ = "fetches"
+    __table_args__ = (Index("ix_fetches_feed_id_started_at", "feed_id", "started_at"),)
+
+    id: Mapped[intpk]
+    feed_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("feeds.id", ondelete="CASCADE"))
+    url: Mapped[str_url]
+    started_at: Mapped[utc]
+    status: Mapped[int | None] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[bool] = mapped_column(Boolean, default=False)
+    entries_found: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- content -------------------------------------------------------------------------------
+
+
+class Article(Base):
+    """A story at one canonical URL; its text lives in versions."""
+
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("canonical_url"),)
+
+    id: Mapped[intpk]
+    canonical_url: Mapped[str_url]
+    title: Mapped[str] = mapped_column(Text)
+    #: Human name of where it came from: the feed's name, "seed", or the site's host.
+    source: Mapped[str]
+    site: Mapped[str]
+    language: Mapped[str | None] = mapped_column(String(8))
+    published_at: Mapped[utc_or_none]
+    first_seen_at: Mapped[utc]
+    next_check_at: Mapped[utc_or_none]
+    current_version_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("article_versions.id", use_alter=True, ondelete="SET NULL")
+    )
+    cluster_id: Mapped[int | None] = mapped_column(BigId)
+
+    versions: Mapped[list[ArticleVersion]] = relationship(
+        back_populates="article",
+        foreign_keys="ArticleVersion.article_id",
+        order_by="ArticleVersion.n",
+    )
+    current_version: Mapped[ArticleVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+
+class Entry(Base):
+    """A feed item (feed, guid) and the article it points to."""
+
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("feed_id", "guid"),)
+
+    id: Mapped[intpk]
+    feed_id: Mapped[int] = mapped_column(BigId, ForeignKey("feeds.id", ondelete="CASCADE"))
+    guid: Mapped[str] = mapped_column(String(1024))
+    article_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str_url]
+    first_seen_at: Mapped[utc]
+
+
+class ArticleVersion(Base):
+    """One distinct text of an article; ``n`` counts from 1."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (
+        UniqueConstraint("article_id", "n"),
+        UniqueConstraint("article_id", "content_hash"),
+        Index("ix_article_versions_content_hash", "content_hash"),
+    )
+
+    id: Mapped[intpk]
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    n: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    #: Where the text came from: seed, feed, page or import.
+    origin: Mapped[str] = mapped_column(String(16))
+    fetched_at: Mapped[utc]
+    #: Space-separated change kinds relative to the previous version ("new" for n = 1).
+    change_kinds: Mapped[str] = mapped_column(String(255), default="new")
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    relevance: Mapped[float] = mapped_column(Float, default=0.0)
+    relevant: Mapped[bool] = mapped_column(Boolean, default=False)
+    taxonomy_version: Mapped[str] = mapped_column(String(64))
+
+    article: Mapped[Article] = relationship(back_populates="versions", foreign_keys=[article_id])
+    mentions: Mapped[list[Mention]] = relationship(order_by="Mention.start")
+
+
+class RawDocument(Base):
+    """Compressed bytes behind a version, so it can be re-extracted without refetching."""
+
+    __tablename__ = "raw_documents"
+    __table_args__ = (UniqueConstraint("version_id"),)
+
+    id: Mapped[intpk]
+    version_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("article_versions.id", ondelete="CASCADE")
+    )
+    url: Mapped[str_url]
+    content_type: Mapped[str | None]
+    compressed: Mapped[bytes] = mapped_column(LargeBinary)
+    fetched_at: Mapped[utc]
+
+
+# --- tagging -------------------------------------------------------------------------------
+
+
+class Tag(Base):
+    """A taxonomy concept: topic, programme, actor, organisation, place, or figure."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[intpk]
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    label_en: Mapped[str]
+    label_fr: Mapped[str]
+
+
+class Mention(Base):
+    """Evidence for a tag: where in which version, with the sentence around it."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("version_id", "tag_id", "field", "start"),)
+
+    id: Mapped[intpk]
+    version_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("article_versions.id", ondelete="CASCADE"), index=True
+    )
+    tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"))
+    #: "title" or "text": which string of the version ``start``/``end`` index.
+    field: Mapped[str] = mapped_column(String(8))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    matched: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)
+    #: For figures: the number, its unit, and the topic it argues.
+    value: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(32))
+    topic: Mapped[str | None] = mapped_column(String(64))
+    taxonomy_version: Mapped[str] = mapped_column(String(64))
+
+    tag: Mapped[Tag] = relationship()
+
+
+# --- operations ----------------------------------------------------------------------------
+
+
+class Alert(Base):
+    """Outbox row: written in the transaction that caused it, delivered later, exactly once.
+
+    Status: pending (waiting for ``next_attempt_at``), sending (claimed by a delivery run),
+    sent, failed (gave up after the configured attempts), skipped (the rules filter it out),
+    merged (folded into ``merged_into_id`` by a debounce window) or digest (kept for the
+    daily digest, which ``digest_id`` names once it is queued).
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("dedup_key"),
+        Index("ix_alerts_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_alerts_created_at", "created_at"),
+    )
+
+    id: Mapped[intpk]
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16), default="info")
+    article_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="SET NULL")
+    )
+    feed_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("feeds.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[utc]
+    next_attempt_at: Mapped[utc_or_none]
+    sent_at: Mapped[utc_or_none]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: When a delivery run claimed it, and that run's token: a claim older than the claim
+    #: timeout belongs to a run that died, and another run may take it over.
+    claimed_at: Mapped[utc_or_none]
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    #: Channels that already accepted it, so a retry sends only to the others.
+    delivered_channels: Mapped[list[str] | None] = mapped_column(JSON)
+    #: Why it was skipped, held or merged, in words.
+    note: Mapped[str | None] = mapped_column(Text)
+    #: The alert whose message carried this one (debounce).
+    merged_into_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("alerts.id", ondelete="SET NULL")
+    )
+    #: The digest alert that lists this one.
+    digest_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("alerts.id", ondelete="SET NULL")
+    )
+
+
+class Run(Base):
+    """One flow run, with what it counted, for `vigie` commands and artifacts."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[intpk]
+    flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[utc_or_none]
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

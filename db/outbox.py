@@ -1,0 +1,401 @@
+"""The alerts outbox, seen from the delivery side: claim, hold, merge, record the outcome.
+
+Like ``repo``, every function takes a Session and never commits. Delivery runs one short
+transaction per step, so that what reached a receiver is recorded before the next send.
+
+Exactly once, and where it can fail:
+
+- ``claim_due`` is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``.
+  On PostgreSQL two runs lock disjoint rows; on SQLite the statement takes the write lock,
+  so claims are serial. Either way an alert is claimed by one run, identified by its token.
+- Every later write is conditional on that token: a run whose claim was taken over writes
+  nothing.
+- A run that dies between a send and its record leaves the alert ``sending``; once the
+  claim is older than the claim timeout another run takes it over and sends again. That
+  duplicate (at most one per timeout) is why webhooks carry an ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from db.models import Alert, Tag
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+SKIPPED = "skipped"
+MERGED = "merged"
+DIGEST = "digest"
+STATUSES = (PENDING, SENDING, SENT, FAILED, SKIPPED, MERGED, DIGEST)
+
+
+@dataclass(frozen=True)
+class AlertForDelivery:
+    """An outbox row as read for delivery or listing."""
+
+    id: int
+    dedup_key: str
+    kind: str
+    severity: str
+    article_id: int | None
+    feed_id: int | None
+    payload: dict[str, Any]
+    status: str
+    #: Delivery attempts so far (a claim that is merely held does not count).
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+    #: Channels that already accepted it.
+    delivered_channels: tuple[str, ...]
+    note: str | None
+    merged_into_id: int | None
+    digest_id: int | None
+
+    @property
+    def subject(self) -> tuple[str, int] | None:
+        """What a debounce window groups by: the article or the feed, when there is one."""
+        if self.article_id is not None:
+            return ("article", self.article_id)
+        if self.feed_id is not None:
+            return ("feed", self.feed_id)
+        return None
+
+
+_COLUMNS = (
+    Alert.id,
+    Alert.dedup_key,
+    Alert.kind,
+    Alert.severity,
+    Alert.article_id,
+    Alert.feed_id,
+    Alert.payload,
+    Alert.status,
+    Alert.attempts,
+    Alert.created_at,
+    Alert.next_attempt_at,
+    Alert.sent_at,
+    Alert.last_error,
+    Alert.delivered_channels,
+    Alert.note,
+    Alert.merged_into_id,
+    Alert.digest_id,
+)
+
+
+def _from_row(row: Row[Any]) -> AlertForDelivery:
+    values = row._asdict()
+    values["delivered_channels"] = tuple(values["delivered_channels"] or ())
+    values["payload"] = dict(values["payload"] or {})
+    return AlertForDelivery(**values)
+
+
+# --- claiming ------------------------------------------------------------------------------
+
+
+def _claimable(now: datetime, claim_timeout: timedelta) -> ColumnElement[bool]:
+    due = or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now)
+    abandoned = and_(Alert.status == SENDING, Alert.claimed_at < now - claim_timeout)
+    return or_(and_(Alert.status == PENDING, due), abandoned)
+
+
+def claim_due(
+    session: Session,
+    now: datetime,
+    *,
+    token: str,
+    limit: int,
+    claim_timeout: timedelta,
+    ids: Sequence[int] | None = None,
+) -> list[AlertForDelivery]:
+    """Claim up to ``limit`` due alerts (oldest first) for the run holding ``token``."""
+    condition = _claimable(now, claim_timeout)
+    if ids is not None:
+        condition = and_(condition, Alert.id.in_(list(ids)))
+    # SKIP LOCKED: a concurrent run's candidates are passed over, not waited for. SQLite
+    # ignores FOR UPDATE; there the UPDATE's write lock serialises claims instead.
+    candidates = (
+        select(Alert.id)
+        .where(condition)
+        .order_by(Alert.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(Alert)
+        # The condition again: PostgreSQL re-checks it on rows changed since the subquery ran.
+        .where(Alert.id.in_(candidates.scalar_subquery()), condition)
+        .values(status=SENDING, claim_token=token, claimed_at=now)
+        .returning(*_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = [_from_row(row) for row in session.execute(statement)]
+    return sorted(claimed, key=lambda alert: alert.id)
+
+
+def _owned(alert_id: int, token: str) -> ColumnElement[bool]:
+    return and_(Alert.id == alert_id, Alert.status == SENDING, Alert.claim_token == token)
+
+
+def _write_if_owned(session: Session, alert_id: int, token: str, **values: Any) -> bool:
+    statement = (
+        update(Alert)
+        .where(_owned(alert_id, token))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+_UNCLAIMED = {"claim_token": None, "claimed_at": None}
+
+
+# --- outcomes ------------------------------------------------------------------------------
+
+
+def hold(session: Session, alert_id: int, token: str, until: datetime, note: str) -> bool:
+    """Give a claimed alert back, due again at ``until`` (not an attempt: nothing was sent)."""
+    return _write_if_owned(
+        session, alert_id, token, status=PENDING, next_attempt_at=until, note=note, **_UNCLAIMED
+    )
+
+
+def settle(session: Session, alert_id: int, token: str, status: str, note: str) -> bool:
+    """Close a claimed alert without sending it: ``skipped`` or ``digest``."""
+    if status not in (SKIPPED, DIGEST):
+        raise ValueError(f"cannot settle an alert as {status!r}")
+    return _write_if_owned(
+        session, alert_id, token, status=status, next_attempt_at=None, note=note, **_UNCLAIMED
+    )
+
+
+def begin_attempt(session: Session, alert_id: int, token: str) -> int | None:
+    """Count one more attempt before sending (a run that dies mid-send still used it up)."""
+    statement = (
+        update(Alert)
+        .where(_owned(alert_id, token))
+        .values(attempts=Alert.attempts + 1)
+        .returning(Alert.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def record_channels(session: Session, alert_id: int, token: str, channels: Sequence[str]) -> bool:
+    """Remember which channels accepted the alert so far."""
+    return _write_if_owned(session, alert_id, token, delivered_channels=list(channels))
+
+
+def mark_sent(
+    session: Session, alert_id: int, token: str, now: datetime, channels: Sequence[str]
+) -> bool:
+    """Every channel accepted it. Its last error, if any, stays visible."""
+    return _write_if_owned(
+        session,
+        alert_id,
+        token,
+        status=SENT,
+        sent_at=now,
+        next_attempt_at=None,
+        delivered_channels=list(channels),
+        note=None,
+        **_UNCLAIMED,
+    )
+
+
+def mark_failed_attempt(
+    session: Session,
+    alert_id: int,
+    token: str,
+    *,
+    error: str,
+    retry_at: datetime | None,
+    channels: Sequence[str],
+) -> bool:
+    """An attempt failed: due again at ``retry_at``, or ``failed`` for good when it is None."""
+    return _write_if_owned(
+        session,
+        alert_id,
+        token,
+        status=PENDING if retry_at is not None else FAILED,
+        next_attempt_at=retry_at,
+        last_error=error,
+        delivered_channels=list(channels),
+        **_UNCLAIMED,
+    )
+
+
+# --- debounce ------------------------------------------------------------------------------
+
+
+def _same_subject(alert: AlertForDelivery) -> ColumnElement[bool]:
+    return and_(
+        Alert.kind == alert.kind,
+        Alert.article_id.is_not_distinct_from(alert.article_id),
+        Alert.feed_id.is_not_distinct_from(alert.feed_id),
+        Alert.id != alert.id,
+    )
+
+
+def open_leader(
+    session: Session, alert: AlertForDelivery, window: timedelta
+) -> AlertForDelivery | None:
+    """The earliest undelivered alert on the same subject that ``alert`` falls in the window of."""
+    earlier = or_(
+        Alert.created_at < alert.created_at,
+        and_(Alert.created_at == alert.created_at, Alert.id < alert.id),
+    )
+    query = (
+        select(*_COLUMNS)
+        .where(
+            _same_subject(alert),
+            earlier,
+            Alert.created_at >= alert.created_at - window,
+            Alert.status.in_((PENDING, SENDING)),
+        )
+        .order_by(Alert.created_at, Alert.id)
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    return _from_row(row) if row is not None else None
+
+
+def merge_followers(
+    session: Session, leader: AlertForDelivery, window: timedelta, token: str
+) -> list[AlertForDelivery]:
+    """Fold the alerts on the leader's subject within its window into it; oldest first.
+
+    Only unclaimed alerts (or ones this run holds) are taken, atomically: an alert another run
+    claimed at this moment stays with that run, which sends it on its own.
+    """
+    statement = (
+        update(Alert)
+        .where(
+            _same_subject(leader),
+            Alert.created_at >= leader.created_at,
+            Alert.created_at <= leader.created_at + window,
+            or_(
+                Alert.status == PENDING,
+                and_(Alert.status == SENDING, Alert.claim_token == token),
+            ),
+        )
+        .values(
+            status=MERGED,
+            merged_into_id=leader.id,
+            next_attempt_at=None,
+            note=f"merged into alert {leader.id}",
+            **_UNCLAIMED,
+        )
+        .returning(*_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    merged = [_from_row(row) for row in session.execute(statement)]
+    return sorted(merged, key=lambda alert: (alert.created_at, alert.id))
+
+
+def merged_into(session: Session, leader_id: int) -> list[AlertForDelivery]:
+    """The alerts merged into ``leader_id``, oldest first."""
+    query = (
+        select(*_COLUMNS)
+        .where(Alert.merged_into_id == leader_id)
+        .order_by(Alert.created_at, Alert.id)
+    )
+    return [_from_row(row) for row in session.execute(query)]
+
+
+# --- reading and operator actions ----------------------------------------------------------
+
+
+def list_alerts(
+    session: Session, *, status: str | None = None, limit: int = 50
+) -> list[AlertForDelivery]:
+    """Alerts, newest first, optionally of one status."""
+    query = select(*_COLUMNS).order_by(Alert.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Alert.status == status)
+    return [_from_row(row) for row in session.execute(query)]
+
+
+def get_alert(session: Session, alert_id: int) -> AlertForDelivery | None:
+    """One alert by id."""
+    row = session.execute(select(*_COLUMNS).where(Alert.id == alert_id)).first()
+    return _from_row(row) if row is not None else None
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """How many alerts are in each status (every status listed, zeros included)."""
+    query = select(Alert.status, func.count()).group_by(Alert.status)
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: int(n) for status, n in session.execute(query).tuples()})
+    return counts
+
+
+def retry(session: Session, alert_id: int, now: datetime) -> bool:
+    """Make a failed (or waiting) alert due now with a fresh set of attempts.
+
+    Channels that already accepted it are not sent to again. Sent, merged and claimed alerts
+    are left alone; the return value says whether anything changed.
+    """
+    statement = (
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.status.in_((FAILED, PENDING)))
+        .values(status=PENDING, next_attempt_at=now, attempts=0, note="retry requested")
+        .execution_options(synchronize_session=False)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def topic_labels(session: Session) -> dict[str, str]:
+    """Topic key -> English label, from the taxonomy stored in ``tags``."""
+    query = select(Tag.key, Tag.label_en).where(Tag.kind == "topic")
+    return dict(session.execute(query).tuples().all())
+
+
+# --- digest --------------------------------------------------------------------------------
+
+
+def created_between(
+    session: Session, since: datetime, until: datetime, kinds: Iterable[str] | None = None
+) -> list[AlertForDelivery]:
+    """Alerts written in ``[since, until)``, oldest first (merged ones included)."""
+    query = select(*_COLUMNS).where(Alert.created_at >= since, Alert.created_at < until)
+    if kinds is not None:
+        query = query.where(Alert.kind.in_(list(kinds)))
+    return [_from_row(row) for row in session.execute(query.order_by(Alert.id))]
+
+
+def awaiting_digest(session: Session, until: datetime) -> list[AlertForDelivery]:
+    """Alerts kept for the digest and not listed in one yet, however old."""
+    query = (
+        select(*_COLUMNS)
+        .where(Alert.status == DIGEST, Alert.digest_id.is_(None), Alert.created_at < until)
+        .order_by(Alert.id)
+    )
+    return [_from_row(row) for row in session.execute(query)]
+
+
+def attach_to_digest(session: Session, alert_ids: Sequence[int], digest_id: int) -> int:
+    """Record that the digest ``digest_id`` lists these alerts; how many were attached."""
+    if not alert_ids:
+        return 0
+    statement = (
+        update(Alert)
+        .where(Alert.id.in_(list(alert_ids)), Alert.digest_id.is_(None))
+        .values(digest_id=digest_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def id_for_key(session: Session, dedup_key: str) -> int | None:
+    """The id of the alert with this dedup key."""
+    return session.scalars(select(Alert.id).where(Alert.dedup_key == dedup_key)).one_or_none()

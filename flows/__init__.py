@@ -1,0 +1,1 @@
+"""Orchestration: Prefect flows and tasks, HTTP, notifications, artifacts and the CLI."""

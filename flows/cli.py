@@ -1,0 +1,303 @@
+"""The ``vigie`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+# Before Prefect is imported: its temporary server logs "database is locked" tracebacks when
+# analytics are on, and at INFO every task prints several lines that bury Vigie's own output.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# The temporary server's first start on a fresh PREFECT_HOME (migrations) can pass Prefect's
+# 20 s default on a busy 2-core machine.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+if "PREFECT_API_URL" not in os.environ:
+    # The temporary server dies with this process; its shutdown cancels its own event recorder
+    # and prints tracebacks about records nobody can see any more. Keep only critical lines.
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from db import repo
+from flows import context
+from flows.settings import get_settings
+from parsers.exceptions import VigieError
+from parsers.seeds import load_feed_list
+
+app = typer.Typer(
+    help="Vigie: scheduled monitoring of Canadian and Quebec immigration-policy news.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+feeds_app = typer.Typer(help="List, add and remove the feeds Vigie polls.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+# Outside a terminal (make run, pipes) Rich would wrap at 80 columns and break table rows.
+console = Console(width=None if sys.stdout.isatty() else 160)
+# Errors stay on one line however narrow the terminal, so scripts can grep them.
+err_console = Console(stderr=True, soft_wrap=True)
+
+T = TypeVar("T")
+
+
+class Format(StrEnum):
+    """Output format of listing commands."""
+
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table or json.")]
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Turn Vigie's own errors into one red line and exit code 2, never a traceback."""
+    try:
+        yield
+    except VigieError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _run_flow(flow_fn: Callable[[], Any]) -> Any:
+    with _clear_errors():
+        return asyncio.run(flow_fn())
+
+
+# --- setup -----------------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    curated: Annotated[
+        bool, typer.Option(help="Also add the curated feed list from seeds/feeds.toml.")
+    ] = True,
+) -> None:
+    """Create or upgrade the database schema (and add the curated feeds)."""
+    with _clear_errors():
+        context.ensure_schema()
+        settings = get_settings()
+        added = 0
+        if curated:
+            listings = load_feed_list(settings.seeds_dir / "feeds.toml")
+            specs = [repo.FeedSpec(f.url, f.name, f.language) for f in listings]
+            with context.sessions().begin() as session:
+                added = repo.add_feeds(session, specs, _now())
+    url = context.engine().url.render_as_string(hide_password=True)
+    console.print(f"Database ready at {url}; {added} curated feeds added.", highlight=False)
+
+
+@app.command()
+def seed() -> None:
+    """Store the seed articles (idempotent)."""
+    from flows.seeds import ingest_seeds
+
+    counts = _run_flow(ingest_seeds)
+    console.print(
+        f"Seeds: {counts['new_articles']} new, {counts['unchanged']} already stored, "
+        f"{counts['alerts']} alerts written."
+    )
+
+
+@app.command()
+def run(
+    all_feeds: Annotated[
+        bool, typer.Option("--all", help="Poll every enabled feed, not only those due.")
+    ] = False,
+) -> None:
+    """Ingest the seeds, then run one monitor pass and print what was stored."""
+    from flows.monitor import monitor_feeds
+
+    init(curated=True)
+    seed()
+    counts = _run_flow(lambda: monitor_feeds(due_only=not all_feeds))
+    _print_monitor_counts(counts)
+    articles(format=Format.table, relevant=False, limit=20)
+
+
+def _print_monitor_counts(counts: dict[str, Any]) -> None:
+    console.print(
+        f"Monitor: {counts['feeds_polled']} feeds polled, {counts['feeds_failed']} failed, "
+        f"{counts['feeds_not_modified'] + counts['feeds_unchanged_body']} unchanged; "
+        f"{counts['new_articles']} new articles, {counts['new_versions']} new versions, "
+        f"{counts['duplicates'] + counts['in_feed_duplicates']} duplicates dropped, "
+        f"{counts['alerts']} alerts written."
+    )
+    if counts["feeds_failed"]:
+        console.print("See `vigie feeds list` for each failure's reason.")
+
+
+@app.command()
+def monitor(
+    all_feeds: Annotated[
+        bool, typer.Option("--all", help="Poll every enabled feed, not only those due.")
+    ] = False,
+) -> None:
+    """Run one monitor pass over the feeds that are due."""
+    from flows.monitor import monitor_feeds
+
+    _print_monitor_counts(_run_flow(lambda: monitor_feeds(due_only=not all_feeds)))
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+@feeds_app.command("list")
+def feeds_list(format: FormatOption = Format.table) -> None:
+    """Show every feed with its health, last error and next check."""
+    with _clear_errors(), context.sessions().begin() as session:
+        feeds = repo.list_feeds(session)
+        rows = [
+            {
+                "id": f.id,
+                "name": f.name,
+                "url": f.url,
+                "language": f.language,
+                "health": f.health,
+                "failures": f.consecutive_failures,
+                "last_error": f.last_error,
+                "next_check_at": f.next_check_at.isoformat() if f.next_check_at else None,
+            }
+            for f in feeds
+        ]
+    if format is Format.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "name", "lang", "health", "last error", "next check")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["name"],
+            row["language"] or "",
+            row["health"],
+            (row["last_error"] or "")[:80],
+            row["next_check_at"] or "now",
+        )
+    console.print(table)
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="The feed's URL (http or https).")],
+    name: Annotated[str | None, typer.Option(help="Display name; defaults to the URL.")] = None,
+    language: Annotated[str | None, typer.Option(help="en or fr, when known.")] = None,
+    interval: Annotated[
+        int | None, typer.Option(help="Minutes between polls for this feed.", min=1)
+    ] = None,
+) -> None:
+    """Add a feed to poll."""
+    if not url.startswith(("http://", "https://")):
+        err_console.print("[red]error:[/red] a feed URL must start with http:// or https://")
+        raise typer.Exit(2)
+    with _clear_errors(), context.sessions().begin() as session:
+        added = repo.add_feeds(
+            session, [repo.FeedSpec(url, name or url, language, interval)], _now()
+        )
+    console.print("Added." if added else "Already there.")
+
+
+@feeds_app.command("remove")
+def feeds_remove(
+    feed: Annotated[str, typer.Argument(help="The feed's id or URL.")],
+) -> None:
+    """Stop polling a feed (its articles stay)."""
+    with _clear_errors(), context.sessions().begin() as session:
+        removed = repo.remove_feed(session, feed)
+    if not removed:
+        err_console.print(f"[red]error:[/red] no feed {feed!r}")
+        raise typer.Exit(1)
+    console.print("Removed.")
+
+
+# --- articles --------------------------------------------------------------------------------
+
+
+@app.command()
+def articles(
+    format: FormatOption = Format.table,
+    relevant: Annotated[bool, typer.Option(help="Only relevant articles.")] = False,
+    limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
+) -> None:
+    """List stored articles, newest first, with topics and version counts."""
+    with _clear_errors(), context.sessions().begin() as session:
+        rows = repo.list_articles(session, relevant_only=relevant, limit=limit)
+    if format is Format.json:
+        print(json.dumps([_article_json(row) for row in rows], ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "published", "source", "lang", "relevant", "topics", "v", "title")
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.published_at.strftime("%Y-%m-%d") if row.published_at else "",
+            row.source[:24],
+            row.language or "",
+            "yes" if row.relevant else "",
+            ", ".join(row.topics),
+            str(row.versions),
+            row.title,
+        )
+    console.print(table)
+
+
+def _article_json(row: repo.ArticleRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "canonical_url": row.canonical_url,
+        "source": row.source,
+        "language": row.language,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+        "first_seen_at": row.first_seen_at.isoformat(),
+        "topics": list(row.topics),
+        "relevant": row.relevant,
+        "relevance": row.relevance,
+        "versions": row.versions,
+    }
+
+
+@app.command()
+def show(
+    article_id: Annotated[int, typer.Argument(help="The article's id (see `vigie articles`).")],
+) -> None:
+    """Show an article's text with its tags and evidence snippets."""
+    from flows.show import render_article
+
+    with _clear_errors(), context.sessions().begin() as session:
+        article = repo.get_article(session, article_id)
+        if article is None or article.current_version is None:
+            err_console.print(f"[red]error:[/red] no article {article_id}")
+            raise typer.Exit(1)
+        render_article(console, article)
+
+
+def _register_extensions() -> None:
+    """Commands that live beside the features they belong to."""
+    from flows import cli_articles, cli_feed_debug, cli_tagging
+
+    for module in (cli_feed_debug, cli_tagging, cli_articles):
+        module.register(app)
+
+
+_register_extensions()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(prog_name="vigie")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,292 @@
+"""``vigie alerts …``, ``vigie digest`` and ``vigie automations apply``.
+
+Nothing printed here shows a channel's secret: URLs go through ``redact_url`` and errors
+through ``redact`` with every configured channel's secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from db import outbox
+from db.outbox import AlertForDelivery
+from flows.channels import Delivery, Router, build_router
+from flows.settings import get_settings
+from parsers.alert_rules import channel_names, load_rules
+from parsers.exceptions import AlertDeliveryError, VigieError
+from parsers.messages import Rendered
+from parsers.redact import redact
+
+alerts_app = typer.Typer(
+    help="Look at the alerts outbox, test channels, retry and deliver alerts.",
+    no_args_is_help=True,
+)
+automations_app = typer.Typer(
+    help="Prefect automations that notify on failed runs and alerts.", no_args_is_help=True
+)
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class Status(StrEnum):
+    """Alert statuses ``alerts list`` can filter on."""
+
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    skipped = "skipped"
+    merged = "merged"
+    digest = "digest"
+
+
+class Format(StrEnum):
+    """Output format of ``alerts list``."""
+
+    table = "table"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``alerts``, ``digest`` and ``automations`` to ``app``."""
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(automations_app, name="automations")
+    app.command("digest")(digest)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(code)
+
+
+def _sessions() -> Any:
+    from flows import context
+
+    context.ensure_schema()
+    return context.sessions()
+
+
+def _known_secrets() -> frozenset[str]:
+    """Secrets of the configured channels; errors are stored redacted, this is a second net."""
+    settings = get_settings()
+    try:
+        return build_router(load_rules(settings.resolved_alert_rules_path), settings).secrets
+    except VigieError:
+        return frozenset()
+
+
+# --- alerts list -----------------------------------------------------------------------------
+
+
+@alerts_app.command("list")
+def list_alerts(
+    status: Annotated[
+        Status | None, typer.Option("--status", "-s", help="Only alerts in this status.")
+    ] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
+) -> None:
+    """List alerts, newest first, with status, attempts, next attempt and last error."""
+    try:
+        secrets = _known_secrets()
+        with _sessions().begin() as session:
+            alerts = outbox.list_alerts(
+                session, status=status.value if status else None, limit=limit
+            )
+    except VigieError as exc:
+        raise _fail(str(exc)) from None
+    rows = [_alert_row(alert, secrets) for alert in alerts]
+    if format is Format.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    _print_table(rows)
+
+
+def _alert_row(alert: AlertForDelivery, secrets: frozenset[str]) -> dict[str, Any]:
+    subject = alert.payload.get("title") or alert.payload.get("feed") or ""
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "status": alert.status,
+        "attempts": alert.attempts,
+        "created_at": alert.created_at.isoformat(),
+        "next_attempt_at": alert.next_attempt_at.isoformat() if alert.next_attempt_at else None,
+        "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
+        "subject": " ".join(str(subject).split()),
+        "channels": list(alert.delivered_channels),
+        "last_error": redact(alert.last_error, secrets) if alert.last_error else None,
+        "note": alert.note,
+        "merged_into": alert.merged_into_id,
+        "digest": alert.digest_id,
+        "dedup_key": alert.dedup_key,
+    }
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    table = Table("id", "created", "kind", "status", "tries", "next try", "subject", "last error")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            row["created_at"][:16].replace("T", " "),
+            row["kind"],
+            row["status"],
+            str(row["attempts"]),
+            (row["next_attempt_at"] or "")[:16].replace("T", " "),
+            escape(row["subject"][:50]),
+            escape((row["last_error"] or row["note"] or "")[:70]),
+        )
+    console.print(table)
+
+
+# --- alerts test -----------------------------------------------------------------------------
+
+
+def _test_message() -> Rendered:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = f"Vigie test message, sent {now}. If you can read this, this channel works."
+    return Rendered(
+        subject="Vigie test message",
+        text=text,
+        markdown=f"**Vigie test message**\n\n{text}",
+        html=f"<p><b>Vigie test message</b></p><p>{text}</p>",
+    )
+
+
+@alerts_app.command("test")
+def test_channel(
+    channel: Annotated[
+        str | None,
+        typer.Argument(help="A channel name from the rules, or 'default'. Default: all of them."),
+    ] = None,
+) -> None:
+    """Send a test message to a channel (or every channel) and report success or the error."""
+    try:
+        settings = get_settings()
+        rules = load_rules(settings.resolved_alert_rules_path)
+        router = build_router(rules, settings)
+    except VigieError as exc:
+        raise _fail(str(exc)) from None
+    known = list(channel_names(rules))
+    if channel and channel not in known:
+        raise _fail(f"no channel named {channel!r} (defined: {', '.join(known)})")
+    names = [channel] if channel else known
+    failures = sum(_test_one(target, router) for target in router.channels(names))
+    if failures:
+        raise typer.Exit(1)
+
+
+def _test_one(channel: Any, router: Router) -> int:
+    key = f"test:{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+    try:
+        channel.send(Delivery(_test_message(), "info", key, "test"))
+    except AlertDeliveryError as exc:
+        message = escape(redact(str(exc), router.secrets))
+        console.print(f"[red]FAILED[/red] {escape(channel.name)}: {message}")
+        return 1
+    console.print(f"[green]ok[/green]     {escape(channel.name)} ({escape(channel.describe())})")
+    return 0
+
+
+# --- alerts retry / deliver ------------------------------------------------------------------
+
+
+@alerts_app.command("retry")
+def retry(
+    alert_id: Annotated[int, typer.Argument(help="The alert's id (see `vigie alerts list`).")],
+) -> None:
+    """Make a failed alert due now, with a fresh set of attempts (sent channels are skipped)."""
+    try:
+        with _sessions().begin() as session:
+            alert = outbox.get_alert(session, alert_id)
+            changed = alert is not None and outbox.retry(session, alert_id, datetime.now(UTC))
+    except VigieError as exc:
+        raise _fail(str(exc)) from None
+    if alert is None:
+        raise _fail(f"no alert {alert_id}", 1)
+    if not changed:
+        raise _fail(f"alert {alert_id} is {alert.status}; only failed or pending alerts retry", 1)
+    console.print(f"Alert {alert_id} will be sent by the next delivery (`vigie alerts deliver`).")
+
+
+@alerts_app.command("deliver")
+def deliver() -> None:
+    """Run one delivery pass now (the deliver-alerts flow) and print what it did."""
+    from flows.alerts import deliver_alerts
+
+    try:
+        counts = asyncio.run(deliver_alerts())
+    except VigieError as exc:
+        raise _fail(str(exc)) from None
+    console.print(
+        f"Alerts: {counts['sent']} sent, {counts['retry']} will be retried, "
+        f"{counts['failed']} failed for good, {counts['held']} held (debounce), "
+        f"{counts['merged']} merged, {counts['skipped']} skipped by the rules, "
+        f"{counts['digest']} kept for the digest; {counts['pending_total']} pending in all."
+    )
+    if counts["retry"] or counts["failed"]:
+        console.print("See `vigie alerts list --status pending` or `--status failed` for reasons.")
+
+
+# --- digest ----------------------------------------------------------------------------------
+
+
+def digest(
+    hours: Annotated[
+        int | None, typer.Option(help="Hours covered; default VIGIE_DIGEST_HOURS.", min=1)
+    ] = None,
+    send_when_empty: Annotated[
+        bool | None,
+        typer.Option(
+            "--send-when-empty/--skip-when-empty", help="Override the rules' send_when_empty."
+        ),
+    ] = None,
+) -> None:
+    """Send the digest of the last day now (at most one per hour)."""
+    from flows.digest import daily_digest
+
+    try:
+        result = asyncio.run(daily_digest(hours=hours, send_when_empty=send_when_empty))
+    except VigieError as exc:
+        raise _fail(str(exc)) from None
+    messages = {
+        "sent": f"Digest sent (alert {result['alert_id']}).",
+        "empty": "Nothing new in the period: no digest sent.",
+        "duplicate": f"A digest was already sent this hour (alert {result['alert_id']}).",
+        "queued": f"Digest queued as alert {result['alert_id']}; it will be retried.",
+        "failed": f"Digest alert {result['alert_id']} failed; see `vigie alerts list`.",
+    }
+    console.print(messages.get(str(result["status"]), str(result)))
+    if result["status"] in ("queued", "failed"):
+        raise typer.Exit(1)
+
+
+# --- automations -----------------------------------------------------------------------------
+
+
+@automations_app.command("apply")
+def automations_apply(
+    file: Annotated[
+        Path | None, typer.Option(help="Automations YAML; default deploy/automations.yaml.")
+    ] = None,
+) -> None:
+    """Create or update Vigie's automations on the Prefect server (matched by name)."""
+    from flows.automations import apply
+
+    settings = get_settings()
+    try:
+        applied = apply(file or settings.resolved_automations_path, settings.notification_block)
+    except VigieError as exc:
+        raise _fail(str(exc)) from None
+    for item in applied:
+        console.print(f"{item.action:9} {escape(item.name)} ({item.id})")

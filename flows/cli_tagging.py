@@ -1,0 +1,271 @@
+"""``vigie tag`` and ``vigie eval-tagging``: the tagger on local files, and its gold scores.
+
+Neither command touches the database. ``tag`` reads files, tags them and prints one result
+per file; a file it cannot read is reported as a result (``"ok": false``), never as a
+traceback, and makes the exit code 1 once every file is done.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from bs4 import BeautifulSoup
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from flows.settings import PROJECT_ROOT, get_settings
+from parsers.evaluation import EvalReport, evaluate, load_gold
+from parsers.exceptions import ParseError, VigieError
+from parsers.tagging import Mention, Tagger, TagResult
+from parsers.taxonomy import load_taxonomy
+from parsers.text import html_to_text
+
+#: Where ``eval-tagging`` finds the gold examples by default.
+DEFAULT_GOLD_DIR = PROJECT_ROOT / "tests" / "gold"
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class Format(StrEnum):
+    """Output format of ``tag``."""
+
+    json = "json"
+    table = "table"
+
+
+TaxonomyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--taxonomy",
+        help="Taxonomy TOML file (default: the configured one, seeds/taxonomy.toml).",
+        show_default=False,
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``tag`` and ``eval-tagging`` to the main ``vigie`` app."""
+    app.command("tag")(tag_files)
+    app.command("eval-tagging")(eval_tagging)
+
+
+def tag_files(
+    files: Annotated[
+        list[Path], typer.Argument(help=".txt, .html or .json files to tag.", show_default=False)
+    ],
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", help="json (one object per line) or table.")
+    ] = Format.json,
+    taxonomy: TaxonomyOption = None,
+) -> None:
+    """Tag local files with the taxonomy, without the database.
+
+    A .txt file is all text (no title); .html gives its <title> and its
+    readable text; .json is an object with "text" and optional "title".
+
+    With --format json, each file prints one line: file, ok, relevant,
+    score, topics, actors, organisations, places, programmes, figures and
+    mentions (concept, kind, field, start, end, text, sentence).
+
+    A file that cannot be read prints {"file": ..., "ok": false,
+    "error": ...}; the command then exits with code 1 after the others.
+    """
+    tagger = _tagger(taxonomy)
+    rows = [_tag_one(tagger, path) for path in files]
+    if output_format is Format.json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        console.print(_results_table(rows))
+    if any(not row["ok"] for row in rows):
+        raise typer.Exit(1)
+
+
+def eval_tagging(
+    gold: Annotated[
+        Path,
+        typer.Option("--gold", help="Folder of gold *.toml files.", show_default=False),
+    ] = DEFAULT_GOLD_DIR,
+    taxonomy: TaxonomyOption = None,
+    min_micro_f1: Annotated[
+        float, typer.Option(help="Exit with code 1 when micro-F1 is below this.")
+    ] = 0.0,
+) -> None:
+    """Score the tagger on gold examples: per-topic P/R/F1 and micro-F1.
+
+    Also lists the hard negatives (stories built to fool a naive matcher)
+    and every example the tagger gets wrong.
+
+    Exits with code 1 when a hard negative is called relevant, or when
+    micro-F1 is below --min-micro-f1.
+    """
+    tagger = _tagger(taxonomy)
+    try:
+        examples = load_gold(gold, get_settings().seeds_dir)
+    except VigieError as exc:
+        _fail(exc)
+    report = evaluate(tagger, examples)
+    console.print(_topic_table(report))
+    console.print(
+        f"micro-F1 {report.micro_f1:.3f} (P {report.micro_precision:.3f}, "
+        f"R {report.micro_recall:.3f}); relevance accuracy {report.relevance_accuracy:.3f} "
+        f"on {len(report.examples)} examples; taxonomy {report.taxonomy_version}"
+    )
+    console.print(_hard_negative_table(report))
+    for failure in report.failures:
+        console.print(
+            f"[yellow]{escape(failure.id)}[/yellow]: {escape('; '.join(failure.problems))}"
+        )
+    if report.hard_negative_false_positives or report.micro_f1 < min_micro_f1:
+        raise typer.Exit(1)
+
+
+# --- tag -------------------------------------------------------------------------------------
+
+
+def _tagger(taxonomy: Path | None) -> Tagger:
+    try:
+        path = taxonomy or get_settings().resolved_taxonomy_path
+        return Tagger(load_taxonomy(path))
+    except VigieError as exc:
+        _fail(exc)
+
+
+def _fail(exc: VigieError) -> NoReturn:
+    err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+    raise typer.Exit(2) from exc
+
+
+def _tag_one(tagger: Tagger, path: Path) -> dict[str, Any]:
+    try:
+        title, text = _read_document(path)
+    except ParseError as exc:
+        return {"file": str(path), "ok": False, "error": str(exc)}
+    return {"file": str(path), "ok": True, **_result_json(tagger.tag(title, text))}
+
+
+def _read_document(path: Path) -> tuple[str, str]:
+    """(title, text) of a local file; ``ParseError`` with a readable reason otherwise."""
+    suffix = path.suffix.lower()
+    if suffix not in (".txt", ".html", ".htm", ".json"):
+        raise ParseError(f"unsupported file type {suffix or '(none)'}; use .txt, .html or .json")
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    if suffix == ".json":
+        return _json_document(content)
+    if suffix in (".html", ".htm"):
+        return _html_document(content)
+    return "", content
+
+
+def _json_document(content: str) -> tuple[str, str]:
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise ParseError('JSON must be an object with a "text" string')
+    title = data.get("title") or ""
+    if not isinstance(title, str):
+        raise ParseError('"title" must be a string')
+    return title, data["text"]
+
+
+def _html_document(content: str) -> tuple[str, str]:
+    soup = BeautifulSoup(content, "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    if soup.title:
+        soup.title.decompose()  # else html_to_text repeats it as the first paragraph
+    return title, html_to_text(str(soup))
+
+
+def _result_json(result: TagResult) -> dict[str, Any]:
+    return {
+        "relevant": result.relevant,
+        "score": result.score,
+        "topics": list(result.topics),
+        "actors": list(result.actors),
+        "organisations": list(result.organisations),
+        "places": list(result.places),
+        "programmes": list(result.programmes),
+        "figures": [_figure_json(m) for m in result.figures],
+        "mentions": [_mention_json(m) for m in result.mentions],
+        "taxonomy_version": result.taxonomy_version,
+    }
+
+
+def _mention_json(mention: Mention) -> dict[str, Any]:
+    keys = ("concept", "kind", "field", "start", "end", "text", "sentence")
+    return {key: getattr(mention, key) for key in keys}
+
+
+def _figure_json(mention: Mention) -> dict[str, Any]:
+    keys = ("text", "value", "unit", "topic", "scope", "field", "start", "end", "sentence")
+    return {key: getattr(mention, key) for key in keys}
+
+
+def _results_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table("File", "Relevant", "Score", "Topics", "Actors", "Figures")
+    for row in rows:
+        if not row["ok"]:
+            table.add_row(escape(row["file"]), f"[red]error: {escape(row['error'])}[/red]")
+            continue
+        figures = ", ".join(f["text"] for f in row["figures"])
+        table.add_row(
+            escape(row["file"]),
+            "yes" if row["relevant"] else "no",
+            f"{row['score']:.2f}",
+            escape(", ".join(row["topics"])),
+            escape(", ".join(row["actors"])),
+            escape(figures),
+        )
+    return table
+
+
+# --- eval-tagging ----------------------------------------------------------------------------
+
+
+def _topic_table(report: EvalReport) -> Table:
+    table = Table("Topic", "Support", "TP", "FP", "FN", "Precision", "Recall", "F1")
+    for score in report.topics:
+        table.add_row(
+            score.topic,
+            str(score.support),
+            str(score.tp),
+            str(score.fp),
+            str(score.fn),
+            f"{score.precision:.3f}",
+            f"{score.recall:.3f}",
+            f"{score.f1:.3f}",
+        )
+    table.add_row(
+        "[bold]micro[/bold]",
+        str(sum(s.support for s in report.topics)),
+        str(sum(s.tp for s in report.topics)),
+        str(sum(s.fp for s in report.topics)),
+        str(sum(s.fn for s in report.topics)),
+        f"{report.micro_precision:.3f}",
+        f"{report.micro_recall:.3f}",
+        f"[bold]{report.micro_f1:.3f}[/bold]",
+    )
+    return table
+
+
+def _hard_negative_table(report: EvalReport) -> Table:
+    table = Table("Hard negative", "Relevant", "Score", "Topics", title="Hard negatives")
+    for example in report.examples:
+        if example.hard_negative:
+            verdict = "[red]YES (false positive)[/red]" if example.relevant else "no"
+            topics = ", ".join(sorted(example.found_topics)) or "-"
+            table.add_row(escape(example.id), verdict, f"{example.score:.2f}", topics)
+    return table

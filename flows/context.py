@@ -1,0 +1,74 @@
+"""Process-wide resources built once: settings, engine, session factory, tagger.
+
+Flows call these instead of building their own, so a `serve` process or a worker reuses one
+connection pool and one compiled taxonomy across runs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.engine import make_engine, make_sessions
+from db.migrate import upgrade
+from flows.settings import get_settings
+from parsers.tagging import Tagger
+from parsers.taxonomy import Taxonomy, load_taxonomy
+
+
+@lru_cache(maxsize=4)
+def engine_for(url: str) -> Engine:
+    """One engine per database URL for the life of the process."""
+    return make_engine(url)
+
+
+def engine() -> Engine:
+    """The engine for the configured database."""
+    return engine_for(get_settings().resolved_database_url)
+
+
+@lru_cache(maxsize=4)
+def _sessions_for(url: str) -> sessionmaker[Session]:
+    return make_sessions(engine_for(url))
+
+
+def sessions() -> sessionmaker[Session]:
+    """The session factory for the configured database."""
+    return _sessions_for(get_settings().resolved_database_url)
+
+
+@lru_cache(maxsize=4)
+def _migrated(url: str) -> bool:
+    upgrade(engine_for(url))
+    return True
+
+
+def ensure_schema() -> None:
+    """Upgrade the configured database to the latest schema (once per process)."""
+    _migrated(get_settings().resolved_database_url)
+
+
+@lru_cache(maxsize=4)
+def taxonomy_at(path: Path) -> Taxonomy:
+    """The taxonomy in a file, parsed once."""
+    return load_taxonomy(path)
+
+
+@lru_cache(maxsize=4)
+def _tagger_for(path: Path) -> Tagger:
+    return Tagger(taxonomy_at(path))
+
+
+def tagger() -> Tagger:
+    """The tagger for the configured taxonomy (its automaton is built once)."""
+    return _tagger_for(get_settings().resolved_taxonomy_path)
+
+
+def reset() -> None:
+    """Forget every cached resource (tests switch databases and settings)."""
+    get_settings.cache_clear()
+    for cached in (engine_for, _sessions_for, _migrated, taxonomy_at, _tagger_for):
+        cached.cache_clear()

@@ -1,0 +1,652 @@
+"""Fetching feeds and pages like a good citizen, and surviving the real web.
+
+One ``Fetcher`` per run owns one HTTP client. Each ``fetch`` does, per hop::
+
+    check the scheme (http/https only)
+    resolve the host; refuse private, loopback, link-local... addresses (SSRF guard)
+    wait for a per-host slot (politeness)
+    GET the address that was checked (pinned, so DNS cannot change under us), with a
+        descriptive User-Agent and the caller's ETag / Last-Modified
+    redirect?  -> next hop, at most ``max_redirects`` times, every hop checked again
+    304        -> not modified, no body
+    4xx/5xx    -> FetchError (transient for 408/429/5xx, with Retry-After when sent)
+    2xx        -> stream the body, decompressing it ourselves in bounded steps, and stop as
+                  soon as it passes the size limit or the total time limit
+
+Every failure is a ``FetchError`` whose message says what happened and what to do about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from types import TracebackType
+from typing import Literal
+from urllib.parse import urljoin
+
+import httpx
+
+from flows.settings import Settings
+from parsers.exceptions import FetchError
+from parsers.schedule import parse_retry_after
+
+#: Resolves ``(host, port)`` to IP address strings; the default asks the system (getaddrinfo).
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+Kind = Literal["feed", "page"]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+ALLOW_SETTING = "VIGIE_FETCH_ALLOW_HOSTS"
+_SCHEMES = ("http", "https")
+_TRANSIENT_STATUSES = frozenset({408, 425, 429})  # plus every 5xx
+_STATUS_ADVICE = {
+    401: "the site wants a login",
+    403: "access denied; the site may block automated readers",
+    404: "check the URL",
+    410: "the publisher removed it for good",
+}
+_ACCEPT: dict[Kind, str] = {
+    "feed": "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
+    "page": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+}
+# Only the codings decoded below, in bounded steps; httpx's own decoders inflate a whole
+# network chunk at once, and 64 KiB of gzip can hold 64 MB of zeros.
+_ACCEPT_ENCODING = "gzip, deflate"
+_DECODE_STEP = 64 * 1024
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """The limits and manners every fetch follows."""
+
+    #: Sent with every request, so publishers know who polls them and how to object.
+    user_agent: str
+    #: Seconds allowed to open a connection.
+    connect_timeout: float
+    #: Seconds allowed between two reads (headers or body bytes).
+    read_timeout: float
+    #: Seconds allowed for one whole response, however slowly it trickles in.
+    total_timeout: float
+    #: Largest feed body accepted, in bytes after decompression.
+    max_feed_bytes: int
+    #: Largest page body accepted, in bytes after decompression.
+    max_page_bytes: int
+    #: Redirects followed before a fetch is refused.
+    max_redirects: int
+    #: Requests in flight to one host within one ``Fetcher``.
+    per_host_concurrency: int
+    #: Host names (exact, without port) or IPs/CIDRs that may be fetched although not public.
+    allow: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FetchPolicy:
+        """The policy the settings describe."""
+        return cls(
+            user_agent=settings.user_agent,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            total_timeout=settings.total_timeout,
+            max_feed_bytes=settings.max_feed_bytes,
+            max_page_bytes=settings.max_page_bytes,
+            max_redirects=settings.max_redirects,
+            per_host_concurrency=settings.per_host_concurrency,
+            allow=tuple(h.strip() for h in settings.fetch_allow_hosts.split(",") if h.strip()),
+        )
+
+    def max_bytes(self, kind: Kind) -> int:
+        """The body size limit for this kind of document."""
+        return self.max_feed_bytes if kind == "feed" else self.max_page_bytes
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A successful fetch: a body, or word that the stored copy is still current."""
+
+    #: The URL asked for.
+    url: str
+    #: The URL that answered, after redirects.
+    final_url: str
+    #: HTTP status of the final response (2xx, or 304).
+    status: int
+    #: The body, decompressed; empty when not modified.
+    content: bytes
+    #: Response headers, names in lower case (repeated headers joined with ", ").
+    headers: Mapping[str, str]
+    #: True when the server answered 304 to the conditional request.
+    not_modified: bool
+    #: Validator to send next time; on a 304 without one, the one that was sent.
+    etag: str | None
+    #: Likewise for Last-Modified.
+    last_modified: str | None
+    #: Wall time of the whole fetch, redirects included.
+    elapsed_ms: int
+    #: SHA-256 (hex) of ``content``; None when not modified.
+    body_hash: str | None
+
+
+@dataclass(frozen=True)
+class _Hop:
+    """What one request of a redirect chain produced."""
+
+    status: int
+    headers: dict[str, str]
+    content: bytes
+    #: The absolute URL to go to next, when the response was a redirect.
+    location: str | None = None
+
+
+# --- SSRF guard -------------------------------------------------------------------------
+
+
+def ip_refusal_reason(ip: IPAddress) -> str | None:
+    """Why fetching from ``ip`` is refused by default, or None for a public address.
+
+    IPv6 forms that carry an IPv4 address (mapped ``::ffff:a.b.c.d``, 6to4, NAT64,
+    IPv4-compatible) are judged by the IPv4 address inside, since that is where they lead.
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64_LOCAL:
+            return "a local-use NAT64 address"
+        inner = _embedded_ipv4(ip)
+        if inner is not None:
+            reason = _address_reason(inner)
+            return f"{reason} (IPv4 {inner} inside an IPv6 address)" if reason else None
+    return _address_reason(ip)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):  # not :: or ::1
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _address_reason(ip: IPAddress) -> str | None:
+    # Most specific first, so the message names the reason a person would recognise.
+    checks: tuple[tuple[bool, str], ...] = (
+        (ip.is_unspecified, "an unspecified address"),
+        (ip.is_loopback, "a loopback address"),
+        (ip.is_link_local, "a link-local address (where cloud metadata services listen)"),
+        (ip in _CGNAT, "a carrier-grade NAT address (100.64.0.0/10)"),
+        (ip.is_multicast, "a multicast address"),
+        (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local, "a site-local address"),
+        (ip.is_private, "a private address"),
+        (ip.is_reserved, "a reserved address"),
+        (not ip.is_global, "not a globally routable address"),
+    )
+    return next((reason for refused, reason in checks if refused), None)
+
+
+@dataclass(frozen=True)
+class _AllowList:
+    """``FetchPolicy.allow`` split into host names and networks."""
+
+    names: frozenset[str]
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    @classmethod
+    def parse(cls, entries: Sequence[str]) -> _AllowList:
+        names: set[str] = set()
+        networks = []
+        for entry in entries:
+            try:
+                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            except ValueError:
+                names.add(entry.lower().rstrip("."))
+        return cls(frozenset(names), tuple(networks))
+
+    def allows_name(self, host: str) -> bool:
+        return host.lower().rstrip(".") in self.names
+
+    def allows_ip(self, ip: IPAddress) -> bool:
+        candidates = [ip]
+        if isinstance(ip, ipaddress.IPv6Address) and (inner := _embedded_ipv4(ip)):
+            candidates.append(inner)
+        return any(c in net for c in candidates for net in self.networks)
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses the system resolver gives for ``host``, without duplicates."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+# --- Bounded decompression --------------------------------------------------------------
+
+
+class _Inflater:
+    """Decodes gzip or deflate in steps of at most ``_DECODE_STEP`` bytes of output."""
+
+    def __init__(self, coding: str) -> None:
+        # MAX_WBITS | 32 accepts both gzip and zlib headers; raw deflate is tried on failure
+        # because some servers send it as "deflate".
+        self._raw_fallback = coding == "deflate"
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        self._started = False
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        while data and not self._z.eof:
+            out = self._inflate(data)
+            if out:
+                yield out
+            data = self._z.unconsumed_tail
+
+    def flush(self) -> bytes:
+        return self._z.flush()
+
+    def _inflate(self, data: bytes) -> bytes:
+        try:
+            out = self._z.decompress(data, _DECODE_STEP)
+        except zlib.error:
+            if not self._raw_fallback or self._started:
+                raise
+            self._raw_fallback = False
+            self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self._z.decompress(data, _DECODE_STEP)
+        self._started = True
+        return out
+
+
+class _Identity:
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        yield data
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def _decoder(content_encoding: str | None, host: str) -> _Inflater | _Identity:
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return _Identity()
+    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
+        return _Inflater(codings[0])
+    raise FetchError(
+        f"unsupported Content-Encoding {content_encoding!r} from {host} "
+        f"(Vigie asks for {_ACCEPT_ENCODING} only)"
+    )
+
+
+# --- The fetcher ------------------------------------------------------------------------
+
+
+class Fetcher:
+    """Fetches URLs under a ``FetchPolicy``; use as ``async with Fetcher(policy) as f:``."""
+
+    def __init__(
+        self,
+        policy: FetchPolicy,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
+        """``resolver`` replaces getaddrinfo (tests map names to loopback with it); the
+        fetcher connects to the addresses it returns, once they pass the SSRF guard.
+        ``transport`` replaces httpx's default one (for example to trust another CA); it
+        should not keep connections alive, for the reason given below.
+        """
+        self.policy = policy
+        self._resolve = resolver or system_resolver
+        self._allow = _AllowList.parse(policy.allow)
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,  # every hop must pass the scheme and SSRF checks
+            timeout=httpx.Timeout(
+                connect=policy.connect_timeout,
+                read=policy.read_timeout,
+                write=policy.read_timeout,
+                pool=policy.total_timeout,
+            ),
+            headers={"User-Agent": policy.user_agent, "Accept-Encoding": _ACCEPT_ENCODING},
+            # Environment proxies would connect on our behalf and bypass the address checks.
+            trust_env=False,
+            # Requests go to pinned addresses, so the pool keys connections by IP: a kept-alive
+            # TLS connection opened for one site could carry the next site's request on the
+            # same CDN address without its certificate being checked. A poller seldom asks
+            # one host twice in a row, so reuse would gain little anyway.
+            limits=httpx.Limits(max_keepalive_connections=0),
+            # A poller needs no session; and keyed by IP, cookies would leak between sites.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections; the fetcher cannot be used afterwards."""
+        await self._client.aclose()
+
+    def request_headers(
+        self, *, etag: str | None = None, last_modified: str | None = None, kind: Kind = "feed"
+    ) -> dict[str, str]:
+        """The headers a fetch sends (besides Host), conditional ones included."""
+        headers = {
+            "User-Agent": self.policy.user_agent,
+            "Accept": _ACCEPT[kind],
+            "Accept-Encoding": _ACCEPT_ENCODING,
+        }
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return headers
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        kind: Kind = "feed",
+    ) -> FetchResult:
+        """GET ``url`` under the policy; raise ``FetchError`` with a readable reason."""
+        started = time.perf_counter()
+        headers = self.request_headers(etag=etag, last_modified=last_modified, kind=kind)
+        current = url
+        for _ in range(self.policy.max_redirects + 1):
+            hop = await self._hop(current, headers, kind)
+            if hop.location is None:
+                elapsed_ms = round((time.perf_counter() - started) * 1000)
+                return _result(url, current, hop, elapsed_ms, etag, last_modified)
+            current = hop.location
+        raise FetchError(
+            f"too many redirects (max {self.policy.max_redirects}) starting at {url}; "
+            f"the last one pointed to {current}"
+        )
+
+    async def _hop(self, url: str, headers: Mapping[str, str], kind: Kind) -> _Hop:
+        target = _checked_url(url)
+        host = target.host
+        addresses = await self._vetted_addresses(target)
+        async with self._host_slot(host):
+            with _network_errors(url, host, self.policy):
+                async with asyncio.timeout(self.policy.total_timeout):
+                    response = await self._send(target, addresses, headers)
+                    try:
+                        return await self._read(url, host, response, kind)
+                    finally:
+                        await response.aclose()
+
+    @asynccontextmanager
+    async def _host_slot(self, host: str) -> AsyncIterator[None]:
+        slot = self._slots.setdefault(host, asyncio.Semaphore(self.policy.per_host_concurrency))
+        async with slot:
+            yield
+
+    async def _vetted_addresses(self, url: httpx.URL) -> list[str]:
+        """The addresses to connect to, each one public or allowed; else ``FetchError``."""
+        host = url.raw_host.decode("ascii")
+        literal = _ip_or_none(host)
+        addresses = [host] if literal else await self._resolved(host, url.port or _port(url))
+        if self._allow.allows_name(host):
+            return addresses
+        for address in addresses:
+            ip = ipaddress.ip_address(address)
+            reason = ip_refusal_reason(ip)
+            if reason and not self._allow.allows_ip(ip):
+                raise FetchError(_refusal_message(host, address, reason, literal is not None))
+        return addresses
+
+    async def _resolved(self, host: str, port: int) -> list[str]:
+        try:
+            # Resolving is part of connecting, and a stuck resolver must not hang the run.
+            async with asyncio.timeout(self.policy.connect_timeout):
+                answer = await self._resolve(host, port)
+            addresses = [a for a in answer if _ip_or_none(a)]
+        except TimeoutError as exc:
+            msg = f"timed out after {self.policy.connect_timeout:g} s resolving {host}"
+            raise FetchError(msg, transient=True) from exc
+        except socket.gaierror as exc:
+            # "No such name" will not fix itself; a resolver that timed out may.
+            transient = exc.errno not in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5))
+            raise FetchError(f"could not resolve {host}: {exc}", transient=transient) from exc
+        except OSError as exc:
+            raise FetchError(f"could not resolve {host}: {exc}", transient=True) from exc
+        if not addresses:
+            raise FetchError(f"could not resolve {host}: no address", transient=True)
+        return addresses
+
+    async def _send(
+        self, url: httpx.URL, addresses: Sequence[str], headers: Mapping[str, str]
+    ) -> httpx.Response:
+        """Send to the vetted addresses in turn, so a dead IPv6 route falls back to IPv4."""
+        for index, address in enumerate(addresses):
+            request = self._client.build_request(
+                "GET",
+                url.copy_with(host=address),
+                headers={**headers, "Host": url.netloc.decode("ascii")},
+                # TLS must still check the certificate against the name, not the address.
+                extensions={"sni_hostname": url.raw_host.decode("ascii")},
+            )
+            try:
+                return await self._client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if index == len(addresses) - 1:
+                    raise
+        raise AssertionError("unreachable: addresses is never empty")
+
+    async def _read(self, url: str, host: str, response: httpx.Response, kind: Kind) -> _Hop:
+        status = response.status_code
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        if status == 304:
+            return _Hop(status, headers, b"")
+        if 300 <= status < 400:
+            return _Hop(status, headers, b"", _location(url, status, headers, host))
+        if status >= 400:
+            raise _status_error(status, response.reason_phrase, host, headers)
+        content = await _read_body(response, self.policy.max_bytes(kind), kind, host)
+        return _Hop(status, headers, content)
+
+
+# --- Small helpers ----------------------------------------------------------------------
+
+
+def _checked_url(url: str) -> httpx.URL:
+    try:
+        target = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise FetchError(f"invalid URL {url!r}: {exc}") from exc
+    if target.scheme not in _SCHEMES:
+        raise FetchError(f"scheme {target.scheme!r} is not allowed (only http and https): {url}")
+    if not target.host:
+        raise FetchError(f"invalid URL {url!r}: no host")
+    return target
+
+
+def _port(url: httpx.URL) -> int:
+    return 443 if url.scheme == "https" else 80
+
+
+def _ip_or_none(text: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _refusal_message(host: str, address: str, reason: str, literal: bool) -> str:
+    where = address if literal else f"{host} resolves to {address}, which"
+    hint = address if literal else f"{host} (or {address})"
+    return f"refused: {where} is {reason}; add {hint} to {ALLOW_SETTING} to allow it"
+
+
+def _location(url: str, status: int, headers: Mapping[str, str], host: str) -> str:
+    location = headers.get("location", "").strip()
+    if not location:
+        raise FetchError(f"HTTP {status} redirect without a Location header from {host}")
+    return urljoin(url, location)
+
+
+def _status_error(status: int, phrase: str, host: str, headers: Mapping[str, str]) -> FetchError:
+    transient = status >= 500 or status in _TRANSIENT_STATUSES
+    retry_after = parse_retry_after(headers.get("retry-after"), datetime.now(UTC))
+    phrase = phrase or _standard_phrase(status)
+    if transient:
+        when = f" after {retry_after:g} s" if retry_after is not None else ""
+        advice = f"will retry{when}"
+    else:
+        advice = _STATUS_ADVICE.get(status, "will not retry soon")
+    return FetchError(
+        f"HTTP {status} {phrase} from {host} ({advice})",
+        transient=transient,
+        status=status,
+        retry_after=retry_after,
+    )
+
+
+def _standard_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "(non-standard status)"
+
+
+async def _read_body(response: httpx.Response, limit: int, kind: Kind, host: str) -> bytes:
+    """The decompressed body, refused as soon as it passes ``limit`` bytes."""
+    declared = _declared_length(response.headers.get("content-length"))
+    if declared is not None and declared > limit:
+        raise FetchError(
+            f"response from {host} declares {_human_bytes(declared)}, "
+            f"over the {_human_bytes(limit)} {kind} limit"
+        )
+    encoding = response.headers.get("content-encoding")
+    decoder = _decoder(encoding, host)
+    coding = encoding if isinstance(decoder, _Inflater) else None
+    chunks: list[bytes] = []
+    size = 0
+    async for raw in response.aiter_raw():
+        for piece in decoder.decode(raw):
+            size += len(piece)
+            _check_size(size, limit, kind, host, coding)
+            chunks.append(piece)
+    chunks.append(decoder.flush())
+    _check_size(size + len(chunks[-1]), limit, kind, host, coding)
+    return b"".join(chunks)
+
+
+def _check_size(size: int, limit: int, kind: Kind, host: str, coding: str | None) -> None:
+    if size <= limit:
+        return
+    if coding:
+        raise FetchError(
+            f"decompressed body exceeded the {_human_bytes(limit)} {kind} limit "
+            f"({coding} from {host}; a compression bomb, or a very large document)"
+        )
+    raise FetchError(f"response exceeded the {_human_bytes(limit)} {kind} limit ({host})")
+
+
+def _declared_length(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value.split(",")[0].strip())
+    except ValueError:
+        return None  # unparsable: the streaming limit still applies
+
+
+def _human_bytes(n: int) -> str:
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
+
+
+@contextmanager
+def _network_errors(url: str, host: str, policy: FetchPolicy) -> Iterator[None]:
+    """Turn httpx and timeout exceptions into ``FetchError`` with a readable reason."""
+    try:
+        yield
+    except FetchError:
+        raise
+    except httpx.ConnectTimeout as exc:
+        msg = f"timed out after {policy.connect_timeout:g} s connecting to {host}"
+        raise FetchError(msg, transient=True) from exc
+    except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
+        msg = f"timed out after {policy.read_timeout:g} s reading {url} (the server went quiet)"
+        raise FetchError(msg, transient=True) from exc
+    except httpx.PoolTimeout as exc:
+        msg = f"timed out waiting for a free connection to {host}"
+        raise FetchError(msg, transient=True) from exc
+    except TimeoutError as exc:
+        msg = (
+            f"timed out after {policy.total_timeout:g} s receiving {url} "
+            "(total limit: the server sends too slowly)"
+        )
+        raise FetchError(msg, transient=True) from exc
+    except httpx.ConnectError as exc:
+        if _caused_by(exc, ssl.SSLCertVerificationError):
+            # Not worth retrying soon: the publisher has to fix the certificate.
+            raise FetchError(f"TLS certificate of {host} was refused: {exc}") from exc
+        raise FetchError(f"could not connect to {host}: {exc}", transient=True) from exc
+    except httpx.RemoteProtocolError as exc:
+        msg = f"{host} broke the HTTP exchange for {url}: {exc}"
+        raise FetchError(msg, transient=True) from exc
+    except zlib.error as exc:
+        raise FetchError(f"could not decompress the body of {url}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        msg = f"{type(exc).__name__} fetching {url}: {exc}"
+        raise FetchError(msg, transient=True) from exc
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _result(
+    url: str,
+    final_url: str,
+    hop: _Hop,
+    elapsed_ms: int,
+    sent_etag: str | None,
+    sent_last_modified: str | None,
+) -> FetchResult:
+    not_modified = hop.status == 304
+    etag = hop.headers.get("etag") or (sent_etag if not_modified else None)
+    last_modified = hop.headers.get("last-modified") or (
+        sent_last_modified if not_modified else None
+    )
+    return FetchResult(
+        url=url,
+        final_url=final_url,
+        status=hop.status,
+        content=hop.content,
+        headers=hop.headers,
+        not_modified=not_modified,
+        etag=etag,
+        last_modified=last_modified,
+        elapsed_ms=elapsed_ms,
+        body_hash=None if not_modified else hashlib.sha256(hop.content).hexdigest(),
+    )

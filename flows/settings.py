@@ -1,0 +1,175 @@
+"""Settings, read from the environment and ``.env`` (prefix ``VIGIE_``)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from parsers.exceptions import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+
+
+class Settings(BaseSettings):
+    """Every knob Vigie has; each one can be set as ``VIGIE_<NAME>`` or in ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VIGIE_", env_file=".env", env_file_encoding="utf-8", extra="forbid"
+    )
+
+    #: Where the default SQLite database and other local state live.
+    data_dir: Path = Path("data")
+    #: SQLAlchemy URL of Vigie's database; empty means a SQLite file in ``data_dir``.
+    database_url: str = ""
+    #: Folder with the seed articles, the curated feed list and the taxonomy.
+    seeds_dir: Path = SEEDS_DIR
+    #: The taxonomy file; empty means ``seeds_dir/taxonomy.toml``.
+    taxonomy_path: Path | None = None
+
+    #: Contact URL put in the User-Agent so that publishers can reach the operator.
+    contact_url: str = "https://github.com/vigie-news/vigie"
+    #: Seconds allowed to connect, and to wait between bytes of a response.
+    connect_timeout: float = Field(10.0, gt=0)
+    read_timeout: float = Field(20.0, gt=0)
+    #: Seconds allowed for a whole response, however slowly it trickles in.
+    total_timeout: float = Field(60.0, gt=0)
+    #: Largest feed and page bodies accepted, in bytes (after decompression).
+    max_feed_bytes: int = Field(10_000_000, gt=0)
+    max_page_bytes: int = Field(5_000_000, gt=0)
+    #: Redirects followed before a fetch is refused.
+    max_redirects: int = Field(5, ge=0)
+    #: Requests in flight to one host within a run.
+    per_host_concurrency: int = Field(2, ge=1)
+    #: Hosts or CIDRs that may be fetched although private or loopback (comma-separated).
+    fetch_allow_hosts: str = ""
+    #: Retries of a feed fetch that failed transiently (timeout, 429, 5xx) within one run;
+    #: the first waits ``fetch_retry_delay`` seconds, each next one four times longer.
+    fetch_retries: int = Field(2, ge=0, le=5)
+    fetch_retry_delay: float = Field(2.0, ge=0)
+    #: Minutes between two polls of a healthy feed, unless the feed overrides it.
+    feed_interval_minutes: int = Field(15, ge=1)
+
+    #: Apprise URLs of the "default" alert route, comma-separated (mailtos://, json://, ntfys://).
+    #: Secret: they often carry tokens or passwords, so they are left out of the settings' repr.
+    alert_urls: str = Field("", repr=False)
+    #: The alert rules file; empty means ``seeds_dir/alert_rules.toml``.
+    alert_rules_path: Path | None = None
+    #: Delivery attempts of one alert before it is marked failed.
+    alert_max_attempts: int = Field(6, ge=1, le=100)
+    #: Seconds before the first retry of a failed delivery; each next wait doubles, up to the cap.
+    alert_backoff_seconds: float = Field(60.0, ge=0)
+    #: The longest wait between two delivery attempts, in seconds.
+    alert_backoff_max_seconds: float = Field(21600.0, gt=0)
+    #: Seconds after which a delivery run's claim is presumed dead and taken over; an alert
+    #: whose run died between sending and recording it is then sent a second time.
+    alert_claim_timeout_seconds: float = Field(300.0, gt=0)
+    #: Alerts one delivery pass claims at most.
+    alert_batch_size: int = Field(100, ge=1)
+    #: Time zone in which messages show times (IANA name).
+    alert_timezone: str = "America/Toronto"
+    #: Hours of news the daily digest covers.
+    digest_hours: int = Field(24, ge=1, le=336)
+    #: Name of the saved Prefect notification block that automations notify through.
+    notification_block: str = ""
+    #: The automations file; empty means ``deploy/automations.yaml``.
+    automations_path: Path | None = None
+
+    @field_validator("alert_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("must be an IANA time zone such as America/Toronto") from exc
+        return value
+
+    @property
+    def resolved_alert_rules_path(self) -> Path:
+        """The alert rules file in force."""
+        return self.alert_rules_path or self.seeds_dir / "alert_rules.toml"
+
+    @property
+    def resolved_automations_path(self) -> Path:
+        """The automations file in force."""
+        return self.automations_path or PROJECT_ROOT / "deploy" / "automations.yaml"
+
+    @property
+    def alert_url_list(self) -> list[str]:
+        """The default route's Apprise URLs (secret: show them only through ``redact``)."""
+        return [url.strip() for url in self.alert_urls.split(",") if url.strip()]
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: the setting, or the default SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'vigie.db').resolve()}"
+
+    @property
+    def resolved_taxonomy_path(self) -> Path:
+        """The taxonomy file in force."""
+        return self.taxonomy_path or self.seeds_dir / "taxonomy.toml"
+
+    @property
+    def fetch_retry_delays(self) -> list[float]:
+        """Seconds before each retry of a transiently failed fetch."""
+        return [self.fetch_retry_delay * 4**n for n in range(self.fetch_retries)]
+
+    @property
+    def user_agent(self) -> str:
+        """Descriptive User-Agent, so publishers know who polls them and how to object."""
+        return f"Vigie/0.1 (news monitoring; +{self.contact_url})"
+
+
+# Variables the test suite reads for itself; they are not settings of Vigie.
+_NOT_SETTINGS_PREFIX = "VIGIE_TEST_"
+
+
+def _unknown_environment_settings() -> list[str]:
+    """``VIGIE_*`` variables that match no setting: a typo would otherwise be silently ignored."""
+    known = {f"VIGIE_{name.upper()}" for name in Settings.model_fields}
+    return sorted(
+        name
+        for name in os.environ
+        if name.startswith("VIGIE_")
+        and not name.startswith(_NOT_SETTINGS_PREFIX)
+        and name not in known
+    )
+
+
+def _suggestion(name: str) -> str:
+    known = [f"VIGIE_{field.upper()}" for field in Settings.model_fields]
+    close = difflib.get_close_matches(name, known, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; a bad value raises ``ConfigError`` naming what to fix."""
+    unknown = _unknown_environment_settings()
+    if unknown:
+        names = "; ".join(f"{name}{_suggestion(name)}" for name in unknown)
+        raise ConfigError(f"unknown setting in the environment: {names}")
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"VIGIE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

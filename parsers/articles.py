@@ -1,0 +1,561 @@
+"""Article pages: HTML bytes in, a frozen ``ArticleData`` out.
+
+trafilatura finds the main text (precision first: a missing paragraph costs less than a
+navigation menu counted as a change). BeautifulSoup reads the metadata publishers declare for
+search engines: JSON-LD, Open Graph tags, ``<link rel=canonical>`` and ``<html lang>``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import html
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import trafilatura
+from bs4 import BeautifulSoup, Tag, UnicodeDammit
+
+from parsers.exceptions import ParseError
+from parsers.language import detect_language, primary_subtag
+from parsers.text import clean_text, content_hash, fold, html_to_text, normalise_for_hash
+from parsers.urls import canonical_url, prefer_canonical
+
+Extraction = Literal["trafilatura", "fallback", "empty"]
+
+#: Fewer words than this and the page is a stub, not an article.
+STUB_MAX_WORDS = 50
+#: Consent and paywall wording only marks a page as suspect when the extracted text is this
+#: short: a full article may well discuss cookies or mention its subscription offer. Up to
+#: ``WALL_MAX_WORDS`` two different cues are needed; below ``WALL_ONE_CUE_WORDS`` one is
+#: enough (a short story about consent law must not read as a consent wall).
+WALL_MAX_WORDS = 300
+WALL_ONE_CUE_WORDS = 120
+#: Folded (lower-case, unaccented) phrases of consent walls, in English and French.
+CONSENT_CUES = (
+    "accept cookies", "accept all cookies", "we use cookies", "manage cookies",
+    "cookie preferences", "cookie settings", "your privacy choices", "before you continue",
+    "accepter les cookies", "accepter les temoins", "nous utilisons des temoins",
+    "nous utilisons des cookies", "tout accepter", "consentement", "gerer mes preferences",
+    "parametres des temoins",
+)  # fmt: skip
+#: Folded phrases of paywalls, in English and French.
+PAYWALL_CUES = (
+    "subscribe to continue", "subscribe to read", "subscribers only", "already a subscriber",
+    "to continue reading", "this article is for subscribers", "exclusive to subscribers",
+    "abonnez-vous pour", "reserve aux abonnes", "deja abonne", "pour lire la suite",
+    "contenu reserve", "cet article est reserve", "connectez-vous pour lire",
+)  # fmt: skip
+# schema.org types whose nodes describe the article itself.
+_ARTICLE_TYPE = re.compile(r"(?:^|[/:])(?:\w*Article|BlogPosting|LiveBlogPosting|Report)$")
+# Byte signatures of documents that are certainly not HTML.
+_BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+_WESTERN_SINGLE_BYTE = frozenset({"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"})
+_BYLINE_PREFIX = re.compile(r"^(?:by|par)\s+", re.IGNORECASE)
+# Openers of the link lines that newsrooms drop between paragraphs ("Related: ...").
+_FURNITURE = re.compile(
+    r"^\W*(?:related|read more|also read|see also|more on this|a lire aussi|à lire aussi"
+    r"|lire aussi|à voir aussi|a voir aussi|sur le même sujet|voir aussi)\b\s*:",
+    re.IGNORECASE,
+)
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ")
+_MIN_YEAR, _MAX_YEAR = 1990, 2100
+
+
+@dataclass(frozen=True)
+class ArticleData:
+    """One article page, as parsed."""
+
+    #: The URL the page was fetched from, exactly as given.
+    url: str
+    #: Where the article is filed: its declared canonical URL when on the same site, else ``url``.
+    canonical_url: str
+    #: Plain-text headline (empty when the page has none).
+    title: str
+    #: Main text, paragraphs separated by blank lines (empty when nothing was found).
+    text: str
+    #: When the page says the article was first published (UTC), if it says.
+    published_at: datetime | None
+    #: When the page says the article was last modified (UTC), if it says.
+    modified_at: datetime | None
+    #: Primary language subtag (``en``, ``fr``), declared or detected; None when unsure.
+    language: str | None
+    #: Author names, comma-separated, if given.
+    author: str | None
+    #: The outlet's name, if given.
+    publisher: str | None
+    #: The page's summary (JSON-LD, og: or meta description), if given.
+    description: str | None
+    #: How ``text`` was obtained: trafilatura, a simpler fallback, or not at all.
+    extraction: Extraction
+    #: Why the page looks like a consent wall, paywall or stub rather than the article.
+    suspect_reason: str | None
+    #: ``content_hash(title, text)``: equal for extractions that differ only in spacing.
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class _Metadata:
+    """What the page declares about itself, before any fallback is applied."""
+
+    #: Headline: JSON-LD, og:title, twitter:title, <h1>, then <title> minus the outlet's name.
+    title: str | None
+    #: First publication, from JSON-LD, article: meta tags or microdata (UTC).
+    published_at: datetime | None
+    #: Last modification, from the same sources (UTC).
+    modified_at: datetime | None
+    #: Author names, comma-separated.
+    author: str | None
+    #: The outlet's name.
+    publisher: str | None
+    #: The page's own summary.
+    description: str | None
+    #: ``<link rel=canonical>`` as written (possibly relative).
+    canonical_link: str | None
+    #: ``og:url`` as written.
+    og_url: str | None
+    #: The first well-formed language tag the page or its headers declare.
+    declared_language: str | None
+    #: The JSON-LD ``articleBody``, kept as a fallback for the main text.
+    body: str | None
+    #: False when JSON-LD says ``isAccessibleForFree: false`` (a paywall, for search engines).
+    free: bool
+
+
+def extract_article(
+    url: str, content: bytes, headers: Mapping[str, str] | None = None
+) -> ArticleData:
+    """Parse an article page; raise ``ParseError`` when the bytes are not an HTML page.
+
+    ``headers`` are the HTTP response headers (Content-Type for the charset,
+    Content-Language as a last-resort language declaration). A page that parses but yields
+    little is not an error: it comes back with ``suspect_reason`` set.
+    """
+    header_map = {k.lower(): v for k, v in (headers or {}).items()}
+    try:
+        markup = _decode(content, header_map.get("content-type", ""))
+        return _extract(url, markup, header_map)
+    except ParseError:
+        raise
+    except Exception as exc:
+        # Any page is untrusted input: whatever it trips in a library is a bad page, not a bug
+        # in the run. The cause stays chained for whoever reads the log.
+        raise ParseError(f"cannot parse page {url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _extract(url: str, markup: str, headers: Mapping[str, str]) -> ArticleData:
+    soup = BeautifulSoup(markup, "lxml")
+    meta = _metadata(soup, headers)
+    title = meta.title or ""
+    text, extraction = _main_text(markup, url, soup, meta)
+    text = _drop_furniture(_drop_leading_title(text, title))
+    language = detect_language(text or f"{title}\n{meta.description or ''}", meta.declared_language)
+    return ArticleData(
+        url=url,
+        canonical_url=_canonical(url, meta),
+        title=title,
+        text=text,
+        published_at=meta.published_at,
+        modified_at=meta.modified_at,
+        language=language,
+        author=meta.author,
+        publisher=meta.publisher,
+        description=meta.description,
+        extraction=extraction,
+        suspect_reason=_suspect_reason(title, text, meta),
+        content_hash=content_hash(title, text),
+    )
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+def _decode(content: bytes, content_type: str) -> str:
+    """Bytes to text: BOM, then the HTTP charset, then ``<meta charset>``, then sniffing."""
+    if not content.strip():
+        raise ParseError("empty document")
+    if content.lstrip().startswith(_BINARY_MAGIC):
+        raise ParseError("not an HTML document (binary data)")
+    declared = _header_charset(content_type)
+    if declared in _WESTERN_SINGLE_BYTE and _is_utf8_with_non_ascii(content):
+        # Servers often label every page Latin-1 by default; a body that is valid UTF-8 with
+        # accented letters is almost never really Latin-1, and decoding it so gives mojibake.
+        declared = "utf-8"
+    has_bom = content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
+    definite = [declared] if declared and not has_bom else []
+    markup = UnicodeDammit(content, known_definite_encodings=definite, is_html=True).unicode_markup
+    if markup is None or "\x00" in markup[:4096]:
+        raise ParseError("not an HTML document (undecodable or binary data)")
+    return markup
+
+
+def _header_charset(content_type: str) -> str | None:
+    match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
+    return match.group(1).lower() if match else None
+
+
+def _is_utf8_with_non_ascii(content: bytes) -> bool:
+    if content.isascii():
+        return False
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# --- metadata -------------------------------------------------------------------------------
+
+
+def _metadata(soup: BeautifulSoup, headers: Mapping[str, str]) -> _Metadata:
+    tags = _meta_tags(soup)
+    node = _article_node(_json_ld(soup))
+    site_name = _ld_name(node.get("publisher")) or tags.get("og:site_name")
+    return _Metadata(
+        title=_title(node, tags, soup, site_name),
+        published_at=_first_date(
+            node.get("datePublished"), tags.get("article:published_time"),
+            tags.get("datepublished"), tags.get("pubdate"), tags.get("dc.date.issued"),
+            tags.get("parsely-pub-date"), _time_attr(soup),
+        ),
+        modified_at=_first_date(
+            node.get("dateModified"), tags.get("article:modified_time"),
+            tags.get("og:updated_time"), tags.get("datemodified"),
+        ),
+        author=_ld_names(node.get("author")) or _meta_author(tags) or _microdata_author(soup),
+        publisher=site_name or tags.get("application-name"),
+        description=_text_or_none(node.get("description"))
+        or _text_or_none(tags.get("og:description"))
+        or _text_or_none(tags.get("description")),
+        canonical_link=_link_canonical(soup),
+        og_url=tags.get("og:url"),
+        declared_language=_first_language(
+            _text_or_none(node.get("inLanguage")), _html_lang(soup), tags.get("og:locale"),
+            tags.get("content-language"), headers.get("content-language"),
+        ),
+        body=_text_or_none(node.get("articleBody")),
+        free=node.get("isAccessibleForFree") not in (False, "false", "False"),
+    )  # fmt: skip
+
+
+def _first_language(*values: str | None) -> str | None:
+    return next((tag for tag in values if primary_subtag(tag)), None)
+
+
+def _meta_tags(soup: BeautifulSoup) -> dict[str, str]:
+    """``<meta>`` contents by lower-cased property, name or itemprop; the first one wins."""
+    found: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        if not isinstance(tag, Tag):
+            continue
+        content = _attr(tag, "content").strip()
+        for key in ("property", "name", "itemprop", "http-equiv"):
+            name = _attr(tag, key).strip().lower()
+            if name and content:
+                found.setdefault(name, content)
+    return found
+
+
+def _json_ld(soup: BeautifulSoup) -> list[Any]:
+    documents: list[Any] = []
+    for script in soup.find_all("script"):
+        if isinstance(script, Tag) and "ld+json" in _attr(script, "type").lower():
+            parsed = _loads_lenient(script.get_text())
+            if parsed is not None:
+                documents.append(parsed)
+    return documents
+
+
+def _loads_lenient(raw: str) -> Any:
+    # CMS templates wrap JSON-LD in HTML comments or CDATA, and leave raw newlines in strings.
+    cleaned = re.sub(r"^\s*(?:<!--|/\*\s*<!\[CDATA\[\s*\*/)|(?:-->|/\*\s*]]>\s*\*/)\s*$", "", raw)
+    try:
+        return json.loads(cleaned, strict=False)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _article_node(documents: list[Any]) -> dict[str, Any]:
+    """The page's own JSON-LD article node, with ``@id`` references resolved.
+
+    That is the first article node with a headline, in document order: later ones are
+    usually related stories listed in an ``ItemList``.
+    """
+    nodes = list(_walk(documents, depth=0))
+    by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+    articles = [n for n in nodes if _is_article(n)]
+    if not articles:
+        return {}
+    main = next((n for n in articles if n.get("headline")), articles[0])
+    return {key: _resolve(value, by_id) for key, value in main.items()}
+
+
+def _walk(value: Any, depth: int) -> Iterator[dict[str, Any]]:
+    """Every dict nested in ``value`` (``@graph`` lists, ``mainEntity``, ...), bounded."""
+    if depth > 8:
+        return
+    if isinstance(value, dict):
+        yield value
+        for child in value.values():
+            yield from _walk(child, depth + 1)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _walk(child, depth + 1)
+
+
+def _is_article(node: dict[str, Any]) -> bool:
+    types = node.get("@type")
+    names = types if isinstance(types, list) else [types]
+    return any(isinstance(t, str) and _ARTICLE_TYPE.search(t) for t in names)
+
+
+def _resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
+    """Replace ``{"@id": ...}`` references (Yoast-style ``@graph``) by the nodes they name."""
+    if isinstance(value, list):
+        return [_resolve_one(v, by_id) for v in value]
+    return _resolve_one(value, by_id)
+
+
+def _resolve_one(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
+    if isinstance(value, dict) and set(value) == {"@id"} and isinstance(value["@id"], str):
+        return by_id.get(value["@id"], value)
+    return value
+
+
+def _ld_name(value: Any) -> str | None:
+    if isinstance(value, list):
+        return _ld_name(value[0]) if value else None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return _text_or_none(value)
+
+
+def _ld_names(value: Any) -> str | None:
+    values = value if isinstance(value, list) else [value]
+    names = [name for v in values if (name := _ld_name(v))]
+    cleaned = [_BYLINE_PREFIX.sub("", name) for name in names]
+    return ", ".join(dict.fromkeys(cleaned)) or None
+
+
+def _meta_author(tags: Mapping[str, str]) -> str | None:
+    for key in ("author", "article:author", "byl", "dc.creator", "parsely-author"):
+        value = tags.get(key)
+        if value and not value.startswith(("http://", "https://")):
+            return _BYLINE_PREFIX.sub("", clean_text(value)) or None
+    return None
+
+
+def _microdata_author(soup: BeautifulSoup) -> str | None:
+    tag = soup.find(itemprop="author")
+    if tag is None:
+        return None
+    source = tag.find(itemprop="name") or tag
+    value = _attr(source, "content") or source.get_text(" ")
+    return _BYLINE_PREFIX.sub("", clean_text(value)) or None
+
+
+def _title(
+    node: Mapping[str, Any], tags: Mapping[str, str], soup: BeautifulSoup, site: str | None
+) -> str | None:
+    for value in (node.get("headline"), tags.get("og:title"), tags.get("twitter:title")):
+        if title := _text_or_none(value):
+            return title
+    heading = soup.find("h1")
+    if isinstance(heading, Tag) and (title := _text_or_none(heading.get_text(" "))):
+        return title
+    if soup.title and (title := _text_or_none(soup.title.get_text(" "))):
+        return _strip_site_suffix(title, site)
+    return None
+
+
+def _strip_site_suffix(title: str, site: str | None) -> str:
+    """ "Headline | Outlet" -> "Headline", for titles read from ``<title>``."""
+    for separator in _TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(separator)
+        if not (found and head):
+            continue
+        # Dashes also occur inside headlines, so only the outlet's own name is cut after one;
+        # after a bar, any short tail is a section or outlet name.
+        if (site and fold(tail) == fold(site)) or (separator == " | " and len(tail.split()) <= 4):
+            return head.strip()
+    return title
+
+
+def _link_canonical(soup: BeautifulSoup) -> str | None:
+    for link in soup.find_all("link"):
+        if isinstance(link, Tag) and "canonical" in _attr(link, "rel").lower().split():
+            return _attr(link, "href").strip() or None
+    return None
+
+
+def _html_lang(soup: BeautifulSoup) -> str | None:
+    root = soup.find("html")
+    if not isinstance(root, Tag):
+        return None
+    return (_attr(root, "lang") or _attr(root, "xml:lang")).strip() or None
+
+
+def _time_attr(soup: BeautifulSoup) -> str | None:
+    # A bare <time> anywhere could be the masthead's "today"; only the article's own counts.
+    article = soup.find("article")
+    tag = (
+        soup.find(itemprop="datePublished")
+        or (article.find("time", datetime=True) if article else None)
+        or soup.find("time", pubdate=True)
+    )
+    if tag is None:
+        return None
+    return _attr(tag, "datetime") or _attr(tag, "content") or None
+
+
+def _attr(tag: Tag, name: str) -> str:
+    value = tag.get(name)
+    if isinstance(value, list):  # multi-valued attributes such as rel come back as lists
+        return " ".join(value)
+    return value or ""
+
+
+def _text_or_none(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("@value") or value.get("name")
+    if not isinstance(value, str):
+        return None
+    return clean_text(html.unescape(value)) or None
+
+
+# --- dates ----------------------------------------------------------------------------------
+
+
+def _first_date(*values: Any) -> datetime | None:
+    for value in values:
+        if isinstance(value, str) and (parsed := parse_datetime(value)):
+            return parsed
+    return None
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """A timestamp as publishers write it (ISO 8601 or RFC 2822), in UTC; None if unusable.
+
+    A timestamp without a zone is taken as UTC, as feedparser does for feeds, so that the two
+    sources of dates agree. Dates outside 1990-2100 are template placeholders, not dates.
+    """
+    value = value.strip()
+    parsed = _iso(value) or _rfc2822(value)
+    if parsed is None:
+        return None
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed if _MIN_YEAR <= parsed.year <= _MAX_YEAR else None
+
+
+def _iso(value: str) -> datetime | None:
+    # "2024-01-10 14:32:00 -0500" is common in meta tags; fromisoformat wants no space before
+    # the offset.
+    for candidate in (value, re.sub(r"\s+(?=[+-]\d{2}:?\d{2}$)", "", value)):
+        try:
+            return datetime.fromisoformat(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def _rfc2822(value: str) -> datetime | None:
+    try:
+        return email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+# --- main text ------------------------------------------------------------------------------
+
+
+def _main_text(
+    markup: str, url: str, soup: BeautifulSoup, meta: _Metadata
+) -> tuple[str, Extraction]:
+    text = _trafilatura_text(markup, url)
+    if text:
+        return text, "trafilatura"
+    text = clean_text(html_to_text(meta.body)) if meta.body else _visible_text(soup)
+    return (text, "fallback") if text else ("", "empty")
+
+
+def _trafilatura_text(markup: str, url: str) -> str:
+    try:
+        extracted = trafilatura.extract(
+            markup,
+            url=url,
+            favor_precision=True,
+            include_comments=False,
+            include_tables=False,
+            output_format="txt",
+            deduplicate=False,
+        )
+    except Exception:  # trafilatura trips on some odd trees; the fallback handles the page
+        return ""
+    if not extracted:
+        return ""
+    # trafilatura puts one paragraph per line; Vigie separates paragraphs with a blank line.
+    return clean_text("\n\n".join(extracted.splitlines()))
+
+
+def _visible_text(soup: BeautifulSoup) -> str:
+    """The readable text of ``<article>``, ``<main>`` or ``<body>``, without page furniture."""
+    for tag in soup(
+        ["script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form"]
+    ):
+        tag.decompose()
+    for name in ("article", "main", "body"):
+        found = soup.find(name)
+        if isinstance(found, Tag):
+            return html_to_text(str(found))
+    return ""
+
+
+def _drop_leading_title(text: str, title: str) -> str:
+    """Remove the headline when it opens the text, so a headline edit is not also a body edit."""
+    first, _, rest = text.partition("\n\n")
+    if title and normalise_for_hash(first) == normalise_for_hash(title):
+        return rest
+    return text
+
+
+def _drop_furniture(text: str) -> str:
+    """Drop in-article "Related:" / "À lire aussi :" link lines that extraction let through."""
+    paragraphs = text.split("\n\n")
+    kept = [p for p in paragraphs if not (_FURNITURE.match(p) and len(p.split()) <= 25)]
+    return "\n\n".join(kept)
+
+
+def _canonical(url: str, meta: _Metadata) -> str:
+    page = canonical_url(url)
+    for declared in (meta.canonical_link, meta.og_url):
+        chosen = prefer_canonical(url, declared)
+        if chosen != page:
+            return chosen
+    return page
+
+
+# --- suspect pages --------------------------------------------------------------------------
+
+
+def _suspect_reason(title: str, text: str, meta: _Metadata) -> str | None:
+    """Why this extraction is probably not the article, or None when it looks like one."""
+    words = len(text.split())
+    if words == 0:
+        return "empty: no article text found"
+    if words <= WALL_MAX_WORDS:
+        folded = fold(f"{title}\n{text}")  # only short texts: folding a long one is costly
+        needed = 1 if words < WALL_ONE_CUE_WORDS else 2
+        for kind, cues in (("consent wall", CONSENT_CUES), ("paywall", PAYWALL_CUES)):
+            found = [cue for cue in cues if cue in folded]
+            if len(found) >= needed:
+                return f"{kind}: {', '.join(map(repr, found[:2]))} in a {words}-word text"
+        if not meta.free:
+            return f"paywall: isAccessibleForFree is false and only {words} words were found"
+    if words < STUB_MAX_WORDS:
+        return f"stub: only {words} words"
+    return None

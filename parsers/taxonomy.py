@@ -1,0 +1,319 @@
+"""The tagging taxonomy: topics, programmes, actors, organisations and places, read from TOML.
+
+The taxonomy is data an analyst edits (``seeds/taxonomy.toml``); its header documents every
+field. ``load_taxonomy`` reads it into frozen dataclasses and checks it thoroughly, because a
+typo there silently changes what the tagger finds: any mistake raises ``ConfigError`` with one
+line naming the file, the concept and what to fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from parsers.exceptions import ConfigError
+
+#: Every kind of concept, in the order results list them.
+KINDS = ("topic", "programme", "actor", "organisation", "place")
+#: The topic keys the rest of Vigie (alerts, reports) relies on; the file must define all ten.
+TOPIC_KEYS = (
+    "asylum_refugees",
+    "immigration_levels",
+    "economic_immigration",
+    "family_reunification",
+    "temporary_residents",
+    "visas",
+    "jurisdiction",
+    "integration_french",
+    "border_enforcement",
+    "funding_costs",
+)
+#: Weight of a concept as Canadian/Quebec context when the file does not say.
+DEFAULT_ANCHOR = {"topic": 0.0, "programme": 2.0, "actor": 1.0, "organisation": 1.0, "place": 1.0}
+#: Words either side searched by ``exclude_context`` when the file does not say.
+DEFAULT_EXCLUDE_WINDOW = 3
+
+_KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
+_TERM_LISTS = ("terms_en", "terms_fr", "ambiguous_en", "ambiguous_fr", "aliases")
+_FIELDS = frozenset(
+    {"key", "kind", "label_en", "label_fr", "require_context", "exclude_context"}
+    | {"context_window", "exclude_window", "topics", "role", "anchor", "inflect"}
+    | set(_TERM_LISTS)
+)
+_TOP_LEVEL = frozenset({"version", "contexts", "concept"})
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    """Words looked for around a match, to confirm or cancel it."""
+
+    #: Words or phrases as written in the file, with ``@name`` sets expanded; ``*`` = prefix.
+    words: tuple[str, ...]
+    #: Words either side of the match to look at; 0 means the whole sentence.
+    window: int
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the tagger recognises: a topic, programme, actor, organisation or place."""
+
+    #: Stable id used in results, e.g. ``asylum_refugees`` or ``legault``.
+    key: str
+    #: One of ``KINDS``.
+    kind: str
+    #: English name, for reports.
+    label_en: str
+    #: French name, for reports.
+    label_fr: str
+    #: English phrases that count on their own (base forms).
+    terms_en: tuple[str, ...]
+    #: French phrases that count on their own (base forms).
+    terms_fr: tuple[str, ...]
+    #: English phrases that count only when ``require_context`` is met.
+    ambiguous_en: tuple[str, ...]
+    #: French phrases that count only when ``require_context`` is met.
+    ambiguous_fr: tuple[str, ...]
+    #: Other names (acronyms, nicknames), matched as written and never inflected.
+    aliases: tuple[str, ...]
+    #: Context an ambiguous phrase needs; None when the concept has no ambiguous phrase.
+    require_context: ContextRule | None
+    #: Context that cancels any match of the concept, if any.
+    exclude_context: ContextRule | None
+    #: Topics a programme tags, or an actor's portfolio (informational).
+    topics: tuple[str, ...]
+    #: Who an actor is; None for other kinds.
+    role: str | None
+    #: Weight as Canadian/Quebec context in the relevance score; negative for foreign context.
+    anchor: float
+    #: Whether plurals and inflections of the terms are matched too.
+    inflect: bool
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """A whole taxonomy file, checked."""
+
+    #: The file's ``version``, recorded in every tag result.
+    version: str
+    #: Concepts in file order.
+    concepts: tuple[Concept, ...]
+    #: Where it was read from, for messages.
+    source: str
+
+    @cached_property
+    def _by_key(self) -> dict[str, Concept]:
+        return {c.key: c for c in self.concepts}
+
+    def concept(self, key: str) -> Concept:
+        """The concept called ``key``; ``KeyError`` when there is none."""
+        return self._by_key[key]
+
+    def of_kind(self, kind: str) -> tuple[Concept, ...]:
+        """The concepts of one kind, in file order."""
+        return tuple(c for c in self.concepts if c.kind == kind)
+
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    """Read and check a taxonomy file; ``ConfigError`` says what to fix when it is wrong."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read taxonomy file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: taxonomy file is not UTF-8 text ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_taxonomy(raw, source=str(path))
+
+
+def parse_taxonomy(raw: Mapping[str, Any], source: str = "<taxonomy>") -> Taxonomy:
+    """Check already-parsed TOML data and build the taxonomy from it."""
+    _reject_unknown(raw, _TOP_LEVEL, f"{source}: top level")
+    version = raw.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise ConfigError(f'{source}: top-level version is missing; add version = "2025.1" first')
+    contexts = _read_contexts(raw.get("contexts", {}), source)
+    tables = raw.get("concept")
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError(f"{source}: no [[concept]] tables; the taxonomy needs concepts")
+    concepts = tuple(_read_concept(t, i, source, contexts) for i, t in enumerate(tables, 1))
+    _check_keys(concepts, source)
+    return Taxonomy(version=version.strip(), concepts=concepts, source=source)
+
+
+def _read_contexts(raw: Any, source: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: [contexts] must be a table of word lists")
+    sets: dict[str, tuple[str, ...]] = {}
+    for name, words in raw.items():
+        sets[name] = _strings(words, f"{source}: [contexts] {name}", "word list")
+    return sets
+
+
+def _read_concept(
+    table: Any, index: int, source: str, contexts: Mapping[str, tuple[str, ...]]
+) -> Concept:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: concept #{index} must be a [[concept]] table")
+    key = table.get("key")
+    where = f"{source}: concept {key!r}" if isinstance(key, str) else f"{source}: concept #{index}"
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise ConfigError(f"{where}: key must be lower_snake_case text, e.g. key = 'asylum'")
+    _reject_unknown(table, _FIELDS, where)
+    kind = _kind(table, where)
+    terms = {name: _strings(table.get(name, []), where, name) for name in _TERM_LISTS}
+    if not any(terms.values()):
+        raise ConfigError(f"{where}: no terms; add terms_en, terms_fr or aliases")
+    require, exclude = _rules(table, where, contexts, terms)
+    return Concept(
+        key=key,
+        kind=kind,
+        label_en=_text(table, "label_en", where),
+        label_fr=_text(table, "label_fr", where),
+        terms_en=terms["terms_en"],
+        terms_fr=terms["terms_fr"],
+        ambiguous_en=terms["ambiguous_en"],
+        ambiguous_fr=terms["ambiguous_fr"],
+        aliases=terms["aliases"],
+        require_context=require,
+        exclude_context=exclude,
+        topics=_topics(table, kind, where),
+        role=_role(table, kind, where),
+        anchor=_anchor(table, kind, where),
+        inflect=_flag(table, "inflect", kind in ("topic", "programme"), where),
+    )
+
+
+def _kind(table: Mapping[str, Any], where: str) -> str:
+    kind = table.get("kind")
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: kind must be one of {', '.join(KINDS)} (got {kind!r})")
+    return str(kind)
+
+
+def _rules(
+    table: Mapping[str, Any],
+    where: str,
+    contexts: Mapping[str, tuple[str, ...]],
+    terms: Mapping[str, tuple[str, ...]],
+) -> tuple[ContextRule | None, ContextRule | None]:
+    has_ambiguous = bool(terms["ambiguous_en"] or terms["ambiguous_fr"])
+    require_words = _context_words(table, "require_context", where, contexts)
+    if has_ambiguous and not require_words:
+        raise ConfigError(f"{where}: ambiguous terms need require_context (words to look for)")
+    if require_words and not has_ambiguous:
+        raise ConfigError(
+            f"{where}: require_context is set but no ambiguous_en/ambiguous_fr terms; "
+            "list the terms that need context there"
+        )
+    require = None
+    if require_words:
+        require = ContextRule(require_words, _count(table, "context_window", 0, where))
+    exclude_words = _context_words(table, "exclude_context", where, contexts)
+    exclude = None
+    if exclude_words:
+        window = _count(table, "exclude_window", DEFAULT_EXCLUDE_WINDOW, where)
+        exclude = ContextRule(exclude_words, window)
+    return require, exclude
+
+
+def _context_words(
+    table: Mapping[str, Any], name: str, where: str, contexts: Mapping[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    words: list[str] = []
+    for word in _strings(table.get(name, []), where, name):
+        if not word.startswith("@"):
+            words.append(word)
+        elif word[1:] in contexts:
+            words.extend(contexts[word[1:]])
+        else:
+            known = ", ".join(sorted(contexts)) or "none defined"
+            raise ConfigError(f"{where}: {name} uses unknown set {word} (known: {known})")
+    return tuple(words)
+
+
+def _topics(table: Mapping[str, Any], kind: str, where: str) -> tuple[str, ...]:
+    topics = _strings(table.get("topics", []), where, "topics")
+    if topics and kind not in ("programme", "actor"):
+        raise ConfigError(f"{where}: only programmes and actors may list topics")
+    for topic in topics:
+        if topic not in TOPIC_KEYS:
+            raise ConfigError(f"{where}: topics has unknown topic {topic!r}")
+    return topics
+
+
+def _role(table: Mapping[str, Any], kind: str, where: str) -> str | None:
+    if "role" not in table:
+        return None
+    if kind != "actor":
+        raise ConfigError(f"{where}: only actors have a role")
+    return _text(table, "role", where)
+
+
+def _anchor(table: Mapping[str, Any], kind: str, where: str) -> float:
+    anchor = table.get("anchor", DEFAULT_ANCHOR[kind])
+    if isinstance(anchor, bool) or not isinstance(anchor, int | float):
+        raise ConfigError(f"{where}: anchor must be a number (got {anchor!r})")
+    if kind == "topic" and anchor:
+        raise ConfigError(f"{where}: topics cannot be anchors; remove anchor")
+    return float(anchor)
+
+
+def _check_keys(concepts: tuple[Concept, ...], source: str) -> None:
+    seen: set[str] = set()
+    for concept in concepts:
+        if concept.key in seen:
+            raise ConfigError(f"{source}: concept {concept.key!r} is defined twice")
+        seen.add(concept.key)
+        if concept.kind == "topic" and concept.key not in TOPIC_KEYS:
+            raise ConfigError(
+                f"{source}: concept {concept.key!r}: unknown topic key; topics are "
+                f"{', '.join(TOPIC_KEYS)}"
+            )
+    missing = [key for key in TOPIC_KEYS if key not in seen]
+    if missing:
+        raise ConfigError(f"{source}: topic {missing[0]!r} is missing; define all ten topics")
+
+
+def _reject_unknown(table: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    for name in table:
+        if name not in allowed:
+            close = difflib.get_close_matches(name, sorted(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{where}: unknown field {name!r}{hint}")
+
+
+def _strings(value: Any, where: str, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {name} must be a list of strings")
+    for item in value:
+        if not any(ch.isalnum() for ch in item):
+            raise ConfigError(f"{where}: {name} has an entry with no letters or digits: {item!r}")
+    return tuple(value)
+
+
+def _text(table: Mapping[str, Any], name: str, where: str) -> str:
+    value = table.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: {name} is missing; give it a non-empty string")
+    return value.strip()
+
+
+def _count(table: Mapping[str, Any], name: str, default: int, where: str) -> int:
+    value = table.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}: {name} must be a whole number >= 0 (got {value!r})")
+    return value
+
+
+def _flag(table: Mapping[str, Any], name: str, default: bool, where: str) -> bool:
+    value = table.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {name} must be true or false (got {value!r})")
+    return value

@@ -1,0 +1,56 @@
+"""Text helpers shared by every parser: HTML to text, normalisation and content hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+from bs4 import BeautifulSoup
+
+_SPACE = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^\w]+")
+# NUL and other C0 controls (except tab/newline) are dropped: PostgreSQL rejects NUL in text,
+# and none of them carry meaning in a news article.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr")
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters and collapse runs of blank space, keeping paragraph breaks."""
+    text = _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    paragraphs = (_SPACE.sub(" ", para).strip() for para in re.split(r"\n\s*\n", text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML fragment, one paragraph per block element."""
+    if "<" not in html and "&" not in html:
+        return clean_text(html)
+    soup = BeautifulSoup(html, "lxml")
+    for tag in soup(["script", "style", "noscript", "iframe", "template"]):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+    return clean_text(soup.get_text())
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of ``text`` (may differ in length)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalise_for_hash(text: str) -> str:
+    """The part of a text that counts as content: folded words, no spacing or punctuation.
+
+    Two extractions that differ only in whitespace, punctuation or case hash the same, so a
+    comma-only edit is never a new version.
+    """
+    return _SPACE.sub(" ", _NON_WORD.sub(" ", fold(text))).strip()
+
+
+def content_hash(title: str, text: str) -> str:
+    """Stable SHA-256 of an article's normalised title and text."""
+    payload = normalise_for_hash(title) + "\n" + normalise_for_hash(text)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -1,0 +1,135 @@
+"""A real HTTP server on 127.0.0.1 whose routes tests can change while it runs."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Response:
+    """What the server answers on one route."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    #: When set, the body is streamed as these pieces after ``body``, with no Content-Length
+    #: added (the closed connection ends it): for slow, trickling or endless responses.
+    chunks: Iterable[bytes] | None = None
+    #: Seconds to wait before sending each piece of ``chunks``.
+    chunk_delay: float = 0.0
+
+
+#: A route is a fixed response, or a function of the request handler (to read headers).
+Route = Response | Callable[[BaseHTTPRequestHandler], Response]
+
+
+@dataclass
+class Recorded:
+    """One request the server received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class LoopbackServer:
+    """Serves ``routes`` (path -> Route); unknown paths get 404. Records every request."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.routes: dict[str, Route] = {}
+        self.requests: list[Recorded] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._scheme = "https" if tls else "http"
+        if tls is not None:
+            # The handshake happens in the handler thread, where a client that refuses the
+            # certificate only ends its own connection.
+            self._server.socket = tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
+        # A short poll interval makes stop() quick: shutdown() waits for the next poll.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"{self._scheme}://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def requests_to(self, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path == path]
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def handle(self) -> None:
+                # A TLS client that refuses our certificate (as tests make them) hangs up.
+                with suppress(ssl.SSLError, ConnectionError):
+                    super().handle()
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_POST(self) -> None:
+                self._answer()
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                server.requests.append(
+                    Recorded(self.command, self.path, dict(self.headers.items()), body)
+                )
+                route = server.routes.get(self.path)
+                if route is None:
+                    response = Response(b"not found", 404)
+                else:
+                    response = route(self) if callable(route) else route
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                declared = "content-length" in {k.lower() for k in response.headers}
+                if not declared and response.chunks is None:
+                    self.send_header("Content-Length", str(len(response.body)))
+                try:
+                    self.end_headers()
+                    self.wfile.write(response.body)
+                    for piece in response.chunks or ():
+                        time.sleep(response.chunk_delay)
+                        self.wfile.write(piece)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client hung up, as clients under test are meant to
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # keep test output readable
+
+        return Handler
+
+
+@contextmanager
+def serving(tls: ssl.SSLContext | None = None) -> Iterator[LoopbackServer]:
+    """A started server (HTTPS when given a server-side TLS context), stopped on exit."""
+    server = LoopbackServer(tls).start()
+    try:
+        yield server
+    finally:
+        server.stop()

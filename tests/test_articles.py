@@ -1,0 +1,197 @@
+"""Article extraction against golden pages, plus decoding, fallbacks and failure modes.
+
+Each ``tests/pages/NAME.html`` has a ``NAME.expected.json`` beside it: exact metadata, and
+snippet lists the text must and must not contain (these survive small extractor changes).
+Run with ``-s`` to see the quality summary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parsers.articles import ArticleData, extract_article, parse_datetime
+from parsers.exceptions import ParseError
+from parsers.text import content_hash
+
+PAGES = Path(__file__).resolve().parent / "pages"
+GOLDEN = sorted(PAGES.glob("*.expected.json"))
+
+
+def load(expected_path: Path) -> tuple[dict[str, Any], ArticleData]:
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    page = expected_path.with_name(expected_path.name.replace(".expected.json", ".html"))
+    article = extract_article(expected["url"], page.read_bytes(), expected.get("headers"))
+    return expected, article
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def test_golden_set_has_both_languages_and_both_walls() -> None:
+    names = [p.name for p in GOLDEN]
+    assert sum(n.startswith("en_") for n in names) >= 4
+    assert sum(n.startswith("fr_") for n in names) >= 4
+    assert "consent_wall.expected.json" in names and "paywall.expected.json" in names
+
+
+@pytest.mark.parametrize("expected_path", GOLDEN, ids=lambda p: p.name.split(".")[0])
+def test_golden_page(expected_path: Path) -> None:
+    expected, article = load(expected_path)
+    assert article.url == expected["url"]
+    assert article.title == expected["title"]
+    assert article.language == expected["language"]
+    assert article.canonical_url == expected["canonical_url"]
+    assert iso(article.published_at) == expected["published_at"]
+    assert iso(article.modified_at) == expected["modified_at"]
+    assert article.author == expected["author"]
+    assert article.publisher == expected["publisher"]
+    if expected["suspect"] is None:
+        assert article.suspect_reason is None
+    else:
+        assert article.suspect_reason and expected["suspect"] in article.suspect_reason
+    missing = [s for s in expected["must_contain"] if s not in article.text]
+    unwanted = [s for s in expected["must_not_contain"] if s in article.text]
+    assert not missing, f"missing from text: {missing}"
+    assert not unwanted, f"boilerplate in text: {unwanted}"
+    assert article.content_hash == content_hash(article.title, article.text)
+
+
+def test_quality_summary() -> None:
+    """Snippets matched over all golden pages (``pytest -s`` prints the table)."""
+    lines, matched, total = [], 0, 0
+    for path in GOLDEN:
+        expected, article = load(path)
+        good = sum(s in article.text for s in expected["must_contain"])
+        good += sum(s not in article.text for s in expected["must_not_contain"])
+        count = len(expected["must_contain"]) + len(expected["must_not_contain"])
+        matched, total = matched + good, total + count
+        name = path.name.split(".")[0]
+        lines.append(f"  {name:30} {good:3}/{count:<3} {article.extraction:12} {article.language}")
+    print("\nGolden pages: snippets matched / total", *lines, sep="\n")
+    print(f"  {'all':30} {matched:3}/{total:<3} ({matched / total:.0%})")
+    assert matched == total
+
+
+def test_article_data_is_frozen() -> None:
+    _, article = load(GOLDEN[0])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        article.title = "x"  # type: ignore[misc]
+
+
+def page(body: str, head: str = "", lang: str = "en") -> bytes:
+    return f"<html lang='{lang}'><head>{head}</head><body>{body}</body></html>".encode()
+
+
+PARAGRAPHS = "".join(
+    f"<p>Paragraph {i}: the federal government announced new rules for asylum claimants, "
+    f"and the provinces reacted with cautious support on Tuesday afternoon.</p>"
+    for i in range(6)
+)
+
+
+def test_latin1_page_with_correct_header() -> None:
+    body = "<article><h1>Réfugiés</h1>" + PARAGRAPHS + "<p>Les réfugiés arrivés à Québec.</p>"
+    content = page(body, lang="fr").decode().encode("latin-1")
+    article = extract_article(
+        "https://x.example/a", content, {"Content-Type": "text/html; charset=ISO-8859-1"}
+    )
+    assert "Les réfugiés arrivés à Québec." in article.text
+
+
+def test_broken_json_ld_falls_back_to_open_graph() -> None:
+    head = (
+        '<script type=\'application/ld+json\'><!-- {"@type": "NewsArticle", "headline": } -->'
+        "</script>"
+        "<meta property='og:title' content='From Open Graph'>"
+        "<meta property='article:published_time' content='2024-01-10 14:32:00 -0500'>"
+    )
+    article = extract_article(
+        "https://x.example/a", page("<article>" + PARAGRAPHS + "</article>", head)
+    )
+    assert article.title == "From Open Graph"
+    assert article.published_at == datetime(2024, 1, 10, 19, 32, tzinfo=UTC)
+
+
+def test_script_rendered_page_falls_back_to_json_ld_body() -> None:
+    ld = {
+        "@type": "NewsArticle",
+        "headline": "Rendered by script",
+        "articleBody": "Plain body. " * 80,
+    }
+    head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
+    article = extract_article("https://x.example/a", page("<div id='root'></div>", head))
+    assert article.extraction == "fallback"
+    assert article.text.startswith("Plain body.")
+    assert article.suspect_reason is None
+
+
+def test_page_without_text_is_empty_and_suspect() -> None:
+    article = extract_article("https://x.example/a", page("<div><img src='x.png'></div>"))
+    assert article.extraction == "empty"
+    assert article.text == ""
+    assert article.suspect_reason and "empty" in article.suspect_reason
+
+
+def test_short_page_is_a_stub() -> None:
+    body = "<article><h1>Developing</h1><p>More details to come on the asylum plan.</p></article>"
+    article = extract_article("https://x.example/a", page(body))
+    assert article.suspect_reason and article.suspect_reason.startswith("stub")
+
+
+@pytest.mark.parametrize("repeat", [1, 3])
+def test_article_mentioning_consent_is_not_a_consent_wall(repeat: int) -> None:
+    mention = "<p>Le ministre a parlé du consentement des provinces à chaque rencontre.</p>"
+    body = f"<article>{PARAGRAPHS * repeat}{mention}</article>"
+    article = extract_article("https://x.example/a", page(body))
+    assert article.suspect_reason is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"   \n",
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+        b"\x89PNG\r\n\x1a\n\x00\x00",
+        b"\x00\x01\x02" * 50,
+    ],
+)
+def test_not_html_raises_parse_error(content: bytes) -> None:
+    with pytest.raises(ParseError):
+        extract_article("https://x.example/a", content)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
+def test_any_bytes_give_an_article_or_a_parse_error(content: bytes) -> None:
+    try:
+        article = extract_article("https://x.example/a", content, {"Content-Type": "text/html"})
+    except ParseError:
+        return
+    assert isinstance(article, ArticleData)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-24T09:15:00-04:00", datetime(2024, 3, 24, 13, 15, tzinfo=UTC)),
+        ("2024-03-24T13:15:00Z", datetime(2024, 3, 24, 13, 15, tzinfo=UTC)),
+        ("2024-03-24", datetime(2024, 3, 24, tzinfo=UTC)),
+        ("2024-03-24 13:15:00", datetime(2024, 3, 24, 13, 15, tzinfo=UTC)),
+        ("Sun, 24 Mar 2024 09:15:00 -0400", datetime(2024, 3, 24, 13, 15, tzinfo=UTC)),
+        ("0001-01-01T00:00:00Z", None),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_parse_datetime(value: str, expected: datetime | None) -> None:
+    assert parse_datetime(value) == expected

@@ -1,0 +1,165 @@
+"""Storage on a real SQLite file and a real PostgreSQL: migrations, upserts, idempotence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
+
+from db import repo
+from db.engine import make_engine, make_sessions
+from db.intents import ArticleIntent
+from db.migrate import upgrade
+from db.models import Alert, Article, ArticleVersion, Entry, Mention
+from parsers.exceptions import ConfigError, StorageError
+from parsers.tagging import Mention as FoundMention
+from parsers.tagging import TagResult
+from parsers.text import content_hash
+
+NOW = datetime(2026, 11, 21, 14, 15, tzinfo=UTC)
+TABLES = {
+    "feeds", "fetches", "articles", "entries", "article_versions", "raw_documents",
+    "tags", "mentions", "alerts", "runs", "alembic_version",
+}  # fmt: skip
+
+
+def _tags(relevant: bool, text: str) -> TagResult:
+    start = text.find("asylum")
+    mention = FoundMention(
+        concept="asylum_refugees",
+        kind="topic",
+        field="text",
+        start=start,
+        end=start + len("asylum"),
+        text="asylum",
+        sentence=text,
+        topic="asylum_refugees",
+    )
+    return TagResult(
+        topics=("asylum_refugees",) if relevant else (),
+        actors=(),
+        organisations=(),
+        places=(),
+        programmes=(),
+        figures=(),
+        mentions=(mention,) if relevant else (),
+        score=2.0 if relevant else 0.0,
+        relevant=relevant,
+        taxonomy_version="test-1",
+    )
+
+
+def _intent(
+    url: str, text: str, *, guid: str | None = None, feed_id: int | None = None
+) -> ArticleIntent:
+    return ArticleIntent(
+        canonical_url=url,
+        url=url,
+        title="Asylum claims rise",
+        text=text,
+        content_hash=content_hash("Asylum claims rise", text),
+        language="en",
+        published_at=NOW - timedelta(hours=1),
+        source="test",
+        site="news.example",
+        origin="feed",
+        tags=_tags("asylum" in text, text),
+        feed_id=feed_id,
+        guid=guid,
+    )
+
+
+@pytest.fixture
+def session(database_url: str) -> Session:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with make_sessions(engine).begin() as session:
+        yield session
+    engine.dispose()
+
+
+def _tag_ids(session: Session) -> dict[str, int]:
+    return repo.sync_tags(session, [repo.TagSpec("asylum_refugees", "topic", "Asylum", "Asile")])
+
+
+def test_migrations_create_every_table(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    upgrade(engine)  # a second upgrade is a no-op
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    engine.dispose()
+
+
+def test_store_is_idempotent_and_versions_only_real_changes(session: Session) -> None:
+    tag_ids = _tag_ids(session)
+    text = "More asylum seekers arrived in Quebec this month, officials said on Monday."
+    first = repo.store_articles(session, [_intent("https://n.example/a", text)], tag_ids, NOW)
+    again = repo.store_articles(session, [_intent("https://n.example/a", text)], tag_ids, NOW)
+    spaced = repo.store_articles(
+        session, [_intent("https://n.example/a", text.replace(" ", "  ") + " ")], tag_ids, NOW
+    )
+    edited = repo.store_articles(
+        session, [_intent("https://n.example/a", text + " Ottawa responded.")], tag_ids, NOW
+    )
+
+    assert (first.new_articles, first.alerts) == (1, 1)
+    assert (again.new_articles, again.unchanged, again.alerts) == (0, 1, 0)
+    assert spaced.unchanged == 1  # whitespace is not content
+    assert (edited.new_versions, edited.alerts) == (1, 0)
+    assert session.scalar(select(func.count()).select_from(ArticleVersion)) == 2
+    article = session.scalars(select(Article)).one()
+    assert article.current_version is not None and article.current_version.n == 2
+    assert session.scalar(select(func.count()).select_from(Alert)) == 1
+    mention = session.scalars(select(Mention)).first()
+    assert mention is not None
+    assert article.versions[0].text[mention.start : mention.end] == "asylum"
+
+
+def test_same_long_text_under_another_url_is_a_duplicate(session: Session) -> None:
+    tag_ids = _tag_ids(session)
+    now = NOW
+    repo.add_feeds(session, [repo.FeedSpec("https://f.example/rss", "f")], now)
+    feed_id = repo.feeds_to_poll(session, now)[0].id
+    text = " ".join(["Quebec wants fewer asylum seekers and more powers over immigration."] * 4)
+    counts = repo.store_articles(
+        session,
+        [
+            _intent("https://a.example/story", text, guid="a", feed_id=feed_id),
+            _intent("https://b.example/copy", text, guid="b", feed_id=feed_id),
+        ],
+        tag_ids,
+        now,
+    )
+    assert (counts.new_articles, counts.duplicates) == (1, 1)
+    entries = session.scalars(select(Entry)).all()
+    assert len({e.article_id for e in entries}) == 1 and len(entries) == 2
+
+
+def test_short_identical_summaries_are_not_merged(session: Session) -> None:
+    tag_ids = _tag_ids(session)
+    counts = repo.store_articles(
+        session,
+        [
+            _intent("https://a.example/1", "Read more."),
+            _intent("https://a.example/2", "Read more."),
+        ],
+        tag_ids,
+        NOW,
+    )
+    assert counts.new_articles == 2
+
+
+def test_alert_outbox_key_is_unique(session: Session) -> None:
+    args = {"kind": "x", "dedup_key": "x:1", "payload": {}, "now": NOW}
+    assert repo.add_alert(session, **args) == 1
+    assert repo.add_alert(session, **args) == 0
+
+
+def test_bad_database_urls_say_what_to_fix() -> None:
+    with pytest.raises(ConfigError, match="not a usable database URL"):
+        make_engine("nosuchdriver://x")
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(StorageError, match="cannot migrate the database"):
+        upgrade(engine)

@@ -1,0 +1,187 @@
+"""Alert messages: readable parts per kind, and feed text made inert in every markup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parsers.messages import (
+    AlertContent,
+    Style,
+    clean,
+    html_escape,
+    md_escape,
+    merge,
+    render_alert,
+    safe_link,
+)
+
+NOW = datetime(2026, 11, 21, 14, 15, tzinfo=UTC)
+STYLE = Style(ZoneInfo("America/Toronto"), {"asylum_refugees": "Asylum and refugees"})
+HOSTILE = 'Claims <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=y> "q"'
+
+
+def _render(kind: str, payload: dict[str, object], count: int = 1, severity: str = "info"):
+    return render_alert(AlertContent(kind, severity, payload, NOW, count), STYLE)
+
+
+def _article(**extra: object) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "title": "Quebec asks Ottawa to share the asylum load",
+        "url": "https://news.example/2026/11/asylum",
+        "source": "La Presse",
+        "published_at": "2026-11-21T13:30:00+00:00",
+        "topics": ["asylum_refugees"],
+        "relevance": 2.0,
+        "evidence": "Quebec received 45,000 asylum claimants this year.",
+    }
+    return {**payload, **extra}
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.hrefs += [value or "" for name, value in attrs if name == "href"]
+
+
+def _parsed(html: str) -> _Links:
+    parser = _Links()
+    parser.feed(html)
+    return parser
+
+
+def test_new_article_reads_well_on_a_phone() -> None:
+    message = _render("new_relevant_article", _article())
+
+    assert message.subject == "Vigie · New article: Quebec asks Ottawa to share the asylum load"
+    assert message.text.splitlines() == [
+        "New article: Quebec asks Ottawa to share the asylum load",
+        "La Presse · 21 Nov 2026 08:30 EST · Asylum and refugees",
+        "“Quebec received 45,000 asylum claimants this year.”",
+        "https://news.example/2026/11/asylum",
+    ]
+    assert "[Open](<https://news.example/2026/11/asylum>)" in message.markdown
+    assert _parsed(message.html).hrefs == ["https://news.example/2026/11/asylum"] * 2
+
+
+def test_hostile_title_is_inert_in_every_markup() -> None:
+    message = _render("new_relevant_article", _article(title=HOSTILE, url="javascript:alert(1)"))
+
+    assert "javascript" not in " ".join(_parsed(message.html).hrefs)
+    assert set(_parsed(message.html).tags) <= {"div", "p", "a", "blockquote", "ul", "li"}
+    assert "&lt;script&gt;" in message.html and "<script" not in message.html
+    assert "<script" not in message.markdown and "](" not in message.markdown
+    assert "\\[x\\]\\(javascript\\:alert\\(1\\)\\)" in message.markdown
+    assert "http" not in message.text  # the javascript: URL is never shown as a link
+
+
+def test_newlines_in_feed_text_cannot_forge_lines() -> None:
+    message = _render("new_relevant_article", _article(title="Real\nSubject: fake\r\n# Heading"))
+
+    assert "\n" not in message.subject and "\r" not in message.text
+    assert message.text.splitlines()[0] == "New article: Real Subject: fake # Heading"
+    assert "\\# Heading" in message.markdown
+
+
+def test_edit_shows_a_short_diff_and_the_burst_size() -> None:
+    diff = "\n".join(f"{'-+'[n % 2]} line {n}" for n in range(7))
+    payload = {"title": "Levels plan", "url": "https://news.example/p", "source": "CBC",
+               "change_kinds": ["title", "body"], "diff_excerpt": diff}  # fmt: skip
+
+    message = _render("article_edited", payload, count=5)
+
+    lines = message.text.splitlines()
+    assert lines[0] == "Article edited (5 times): Levels plan"
+    assert "changed: title, body" in lines[1]
+    assert lines[2:7] == ["- line 0", "+ line 1", "- line 2", "+ line 3", "… 3 more lines"]
+    assert "- \\- line 0" in message.markdown
+
+
+def test_figure_shows_old_and_new() -> None:
+    payload = {"title": "Levels plan", "url": "https://news.example/p", "source": "CBC",
+               "topic": "asylum_refugees", "old": "10,000", "new": "12,500",
+               "sentence": "The target rises to 12,500."}  # fmt: skip
+
+    message = _render("figure_changed", payload, severity="warning")
+
+    assert "Asylum and refugees: 10,000 → 12,500" in message.text
+    assert "“The target rises to 12,500.”" in message.text
+    assert "<li>Asylum and refugees: 10,000 → 12,500</li>" in message.html
+
+
+def test_merged_figures_keep_first_old_and_last_new() -> None:
+    payloads = [{"title": "t", "topic": "a", "old": "10", "new": "12"},
+                {"title": "t", "topic": "a", "old": "12", "new": "15"},
+                {"title": "t", "topic": "b", "old": "1", "new": "2"}]  # fmt: skip
+
+    merged = merge("figure_changed", payloads)
+
+    assert merged["changes"] == [
+        {"topic": "a", "old": "10", "new": "15"},
+        {"topic": "b", "old": "1", "new": "2"},
+    ]
+    assert merge("article_edited", [{"change_kinds": ["a"]}, {"change_kinds": ["b", "a"]}])[
+        "change_kinds"
+    ] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "expected"),
+    [
+        ("feed_broken", {"feed": "IRCC news", "url": "https://feeds.example/x", "health": "broken",
+                         "consecutive_failures": 4, "last_error": "HTTP 503",
+                         "next_check_at": "2026-11-21T15:00:00+00:00"},
+         ["Feed broken: IRCC news",
+          "broken · 4 failures in a row · next check 21 Nov 2026 10:00 EST",
+          "“HTTP 503”", "https://feeds.example/x"]),
+        ("feed_recovered", {"feed": "IRCC news", "health": "healthy"},
+         ["Feed recovered: IRCC news", "healthy"]),
+        ("cluster_growing", {"title": "Asylum deal", "outlets": ["CBC", "Le Devoir"], "size": 4,
+                             "topics": ["asylum_refugees"]},
+         ["Story spreading: Asylum deal", "4 articles · CBC, Le Devoir · Asylum and refugees"]),
+        ("run_failed", {"flow": "monitor-feeds", "flow_run": "monitor-2026-11-21T14:15",
+                        "state": "Crashed", "message": "database unreachable"},
+         ["Run failed: monitor-feeds run monitor-2026-11-21T14:15 Crashed",
+          "21 Nov 2026 09:15 EST", "“database unreachable”"]),
+        ("future_kind", {"title": "Something new"},
+         ["Future kind: Something new", "21 Nov 2026 09:15 EST"]),
+    ],
+)  # fmt: skip
+def test_each_kind_has_a_readable_message(
+    kind: str, payload: dict[str, object], expected: list[str]
+) -> None:
+    assert _render(kind, payload).text.splitlines() == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "/relative", "//host/x",
+     "https://ex ample.com", "https://example.com/\u202e", None, 42],
+)  # fmt: skip
+def test_only_absolute_http_links_are_kept(url: object) -> None:
+    assert safe_link(url) is None
+
+
+def test_safe_link_keeps_ordinary_urls() -> None:
+    assert safe_link("https://ici.radio-canada.ca/a-b_(c)?x=1&y=2#z") == (
+        "https://ici.radio-canada.ca/a-b_(c)?x=1&y=2#z"
+    )
+    assert safe_link('https://x.example/"><script>') == "https://x.example/%22%3E%3Cscript%3E"
+
+
+@given(st.text())
+def test_escaped_text_never_opens_markup(text: str) -> None:
+    markdown = md_escape(clean(text))
+    assert "<" not in markdown and "](" not in markdown and "`" not in markdown.replace("\\`", "")
+    html = html_escape(clean(text))
+    assert "<" not in html and '"' not in html and "\n" not in clean(text)

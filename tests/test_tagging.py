@@ -1,0 +1,469 @@
+"""The tagger: seeds, folding and offsets, disambiguation, relevance, figures, the CLI."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from flows.cli_tagging import register
+from parsers import tagging
+from parsers.tagging import Mention, Tagger, TagResult, figure_changes
+from parsers.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_000 = SEEDS / "000_e1b8015c5445bc90.txt"
+SEED_004 = SEEDS / "004_070607473756bd18.txt"
+TAXONOMY = SEEDS / "taxonomy.toml"
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(load_taxonomy(TAXONOMY))
+
+
+def _assert_offsets(result: TagResult, title: str, text: str) -> None:
+    fields = {"title": title, "text": text}
+    for mention in result.mentions:
+        assert fields[mention.field][mention.start : mention.end] == mention.text, mention
+        assert len(mention.sentence) <= tagging.MAX_SENTENCE + 1
+    assert list(result.mentions) == sorted(result.mentions, key=lambda m: (m.field, m.start))
+
+
+def _tag(tagger: Tagger, text: str, title: str = "") -> TagResult:
+    result = tagger.tag(title, text)
+    _assert_offsets(result, title, text)
+    return result
+
+
+# --- The two seed articles ------------------------------------------------------------------
+
+
+def _title_and_text(path: Path, first_line_as_title: bool) -> tuple[str, str]:
+    content = path.read_text(encoding="utf-8")
+    if not first_line_as_title:
+        return "", content
+    title, _, rest = content.strip().partition("\n")
+    return title, rest
+
+
+@pytest.mark.parametrize("first_line_as_title", [False, True])
+def test_seed_000_topics_are_exact(tagger: Tagger, first_line_as_title: bool) -> None:
+    title, text = _title_and_text(SEED_000, first_line_as_title)
+    result = _tag(tagger, text, title)
+    # Exact: "economic growth", "skilled professionals", "immigration flows", "financial
+    # burden", "strain" and "influx" must not add economic, levels or funding topics.
+    assert set(result.topics) == {"asylum_refugees", "jurisdiction", "visas"}
+    assert result.relevant
+    assert {"legault", "trudeau"} <= set(result.actors)
+
+
+@pytest.mark.parametrize("first_line_as_title", [False, True])
+def test_seed_004_topics_are_exact(tagger: Tagger, first_line_as_title: bool) -> None:
+    title, text = _title_and_text(SEED_004, first_line_as_title)
+    result = _tag(tagger, text, title)
+    assert set(result.topics) == {
+        "immigration_levels",
+        "family_reunification",
+        "economic_immigration",
+        "asylum_refugees",
+        "integration_french",
+        "jurisdiction",
+    }
+    assert result.relevant
+
+
+def test_seed_004_figures_actors_and_organisations(tagger: Tagger) -> None:
+    result = _tag(tagger, SEED_004.read_text(encoding="utf-8"))
+    figures = {(m.text, m.value, m.unit, m.topic, m.scope) for m in result.figures}
+    assert (
+        "40,000 immigrants per year",
+        40_000,
+        "people",
+        "immigration_levels",
+        "per_year",
+    ) in figures
+    assert any(value == 52_000 for _, value, *_ in figures)
+    assert ("20 per cent", 20, "percent", "immigration_levels", None) in figures
+    assert all(m.kind == "figure" and m.concept == "figure" for m in result.figures)
+    assert {"jolin_barrette", "trudeau", "nadeau_dubois"} <= set(result.actors)
+    assert {"caq", "qs"} <= set(result.organisations)
+    assert "quebec_city" in result.places  # "in Quebec City" is the city, not the province
+
+
+def test_mentions_carry_their_sentence_and_topic(tagger: Tagger) -> None:
+    result = _tag(tagger, SEED_004.read_text(encoding="utf-8"))
+    family = next(m for m in result.mentions if m.concept == "family_reunification")
+    assert family.kind == "topic" and family.topic == "family_reunification"
+    assert "family reunification program" in family.sentence
+    plan = next(m for m in result.mentions if m.concept == "levels_plan")
+    assert plan.topic == "immigration_levels"
+    assert plan.sentence.startswith("Jolin-Barrette is set to table")
+
+
+# --- Folding, boundaries and offsets ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "concept", "matched"),
+    [
+        ("Les demandeurs d'asile attendent.", "asylum_refugees", "demandeurs d'asile"),
+        ("Le droit d’asile est menacé.", "asylum_refugees", "droit d’asile"),
+        ("Il faut qu’Ottawa agisse.", "ottawa", "Ottawa"),
+        ("La hausse de l'immigration temporaire inquiète.", "temporary_residents", None),
+        ("Simon Jolin Barrette a parlé.", "jolin_barrette", "Simon Jolin Barrette"),
+        ("Simon Jolin‑Barrette a parlé.", "jolin_barrette", "Simon Jolin‑Barrette"),
+        ("LES DEMANDEURS D'ASILE", "asylum_refugees", "DEMANDEURS D'ASILE"),
+        ("Les REFUGIES arrivent.", "asylum_refugees", "REFUGIES"),
+        ("Quebec wants to integrate newcomers.", "integration_french", "integrate newcomers"),
+        (
+            "Immigrants were well integrated, studies on immigration show.",
+            "integration_french",
+            "integrated",
+        ),
+        ("L'intégration des immigrants progresse.", "integration_french", None),
+        ("Des travailleurs étrangers temporaires", "temporary_residents", None),
+        ("Des travailleuses étrangères temporaires", "temporary_residents", None),
+        ("Les femmes réfugiées", "asylum_refugees", "réfugiées"),
+        ("Two refugee claimants were heard.", "asylum_refugees", "refugee claimants"),
+        ("Quebec's premier spoke.", "quebec", "Quebec"),
+    ],
+)
+def test_elision_accents_hyphens_and_inflections(
+    tagger: Tagger, text: str, concept: str, matched: str | None
+) -> None:
+    result = _tag(tagger, text)
+    found = [m.text for m in result.mentions if m.concept == concept]
+    assert found, result.mentions
+    if matched is not None:
+        assert matched in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Œuvre: la main-d’œuvre qualifiée manque au Québec, dit le ministre.",
+        "Le re\u0301fugie\u0301 est arrive\u0301 au Que\u0301bec.",  # decomposed accents
+        "Les demandeurs d'a\u00adsile à Montréal.",  # soft hyphen inside a word
+        "ﬁnancement: les demandeurs d’asile coûtent cher à Québec, dit Legault.",  # ligature
+        "Straße: Quebec and the İstanbul office of IRCC.",
+    ],
+)
+def test_offsets_survive_folding_that_changes_length(tagger: Tagger, text: str) -> None:
+    result = _tag(tagger, text)
+    assert result.mentions
+
+
+def test_decomposed_text_tags_like_composed_text(tagger: Tagger) -> None:
+    composed = "Les réfugiés arrivent au Québec et à Montréal."
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert _tag(tagger, decomposed).topics == _tag(tagger, composed).topics
+    assert _tag(tagger, decomposed).places == _tag(tagger, composed).places
+
+
+def test_capital_terms_need_capitals(tagger: Tagger) -> None:
+    assert "united_states" not in _tag(tagger, "Let us talk about asylum.").places
+    assert "united_states" in _tag(tagger, "Asylum seekers came from the US.").places
+    assert "caq" not in _tag(tagger, "caq").organisations
+
+
+def test_inflection_does_not_invent_other_words(tagger: Tagger) -> None:
+    # "renvoie" (sends back) is not a feminine "renvoi" (removal).
+    text = "Ottawa renvoie la balle à Québec sur l'immigration."
+    assert "border_enforcement" not in _tag(tagger, text).topics
+
+
+def test_words_are_whole_words(tagger: Tagger) -> None:
+    result = _tag(tagger, "The visionary plan is temporarily delayed; Canadiana exhibits open.")
+    assert result.topics == ()
+    assert result.places == ()
+
+
+# --- Disambiguation -------------------------------------------------------------------------
+
+
+def test_trudeau_airport_is_not_the_actor(tagger: Tagger) -> None:
+    for text in (
+        "Flights were cancelled at Montréal-Trudeau airport.",
+        "Des vols annulés à l'aéroport Montréal-Trudeau.",
+        "Delays at Trudeau International Airport.",
+        "Delays at Pierre Elliott Trudeau International Airport.",
+    ):
+        result = _tag(tagger, text)
+        assert "trudeau" not in result.actors, text
+        assert "montreal_trudeau_airport" in result.places, text
+
+
+def test_trudeau_alone_is_the_actor(tagger: Tagger) -> None:
+    assert "trudeau" in _tag(tagger, "In Montreal, Trudeau defended the plan.").actors
+
+
+def test_bare_legault_needs_a_political_context(tagger: Tagger) -> None:
+    assert "legault" in _tag(tagger, "Premier Legault met the minister.").actors
+    assert "legault" in _tag(tagger, "Legault said immigration must fall.").actors
+    hockey = "Forward Samuel Legault scored twice for the Laval Rocket."
+    assert "legault" not in _tag(tagger, hockey).actors
+    assert "legault" not in _tag(tagger, "Legault, a Quebec City native, is 24.").actors
+
+
+def test_one_sense_per_article(tagger: Tagger) -> None:
+    text = "Premier François Legault spoke on Monday. Legault, 67, is a former businessman."
+    legaults = [m for m in _tag(tagger, text).mentions if m.concept == "legault"]
+    assert [m.text for m in legaults] == ["François Legault", "Legault"]
+
+
+def test_longest_name_wins(tagger: Tagger) -> None:
+    result = _tag(tagger, "Québec solidaire met in Quebec City with the Parti Québécois.")
+    assert set(result.organisations) == {"qs", "pq"}
+    assert result.places == ("quebec_city",)
+
+
+def test_topic_terms_inside_names_do_not_count(tagger: Tagger) -> None:
+    result = _tag(tagger, "Immigration, Refugees and Citizenship Canada opened an office.")
+    assert result.organisations == ("ircc",)
+    assert result.topics == ()
+
+
+def test_topics_do_not_fire_on_a_bare_ambiguous_word(tagger: Tagger) -> None:
+    for text in (
+        "Montreal start-ups benefit from an immigration of capital and venture funding.",
+        "Water levels rose near Gatineau.",
+        "The integration of the two banks cost $2 billion.",
+        "Visa and Mastercard lowered their fees in Canada.",
+        "The immigration system was discussed.",
+    ):
+        assert _tag(tagger, text).topics == (), text
+
+
+def test_ambiguous_topic_words_count_in_context(tagger: Tagger) -> None:
+    text = "Quebec wants Ottawa to reimburse the cost of housing asylum seekers."
+    assert "funding_costs" in _tag(tagger, text).topics
+    assert "immigration_levels" in _tag(tagger, "Ottawa lowers immigration targets.").topics
+
+
+def test_programmes_tag_their_topics(tagger: Tagger) -> None:
+    result = _tag(tagger, "The Safe Third Country Agreement was expanded.")
+    assert result.programmes == ("safe_third_country",)
+    assert set(result.topics) == {"asylum_refugees", "border_enforcement"}
+
+
+# --- Relevance ------------------------------------------------------------------------------
+
+
+def test_us_asylum_story_is_not_relevant(tagger: Tagger) -> None:
+    text = (
+        "Texas Governor Greg Abbott bused asylum seekers from El Paso as the Biden "
+        "administration faced record illegal border crossings at the southern border."
+    )
+    result = _tag(tagger, text, "Texas buses asylum seekers")
+    assert "asylum_refugees" in result.topics
+    assert not result.relevant
+
+
+def test_a_topic_and_a_canadian_anchor_are_relevant(tagger: Tagger) -> None:
+    result = _tag(tagger, "Quebec wants fewer asylum seekers.")
+    assert result.relevant
+    assert result.score == pytest.approx((1 - 0.4) * (1 + 0.5) / (1 + 1))
+
+
+def test_no_topic_is_never_relevant(tagger: Tagger) -> None:
+    result = _tag(tagger, "Premier François Legault opened a bridge in Quebec City.")
+    assert result.score == 0.0
+    assert not result.relevant
+
+
+def test_strong_topic_evidence_needs_no_anchor(tagger: Tagger) -> None:
+    weak = _tag(tagger, "Asylum claims are rising.")
+    strong = _tag(tagger, "Asylum claims are rising.", "Refugee claimants wait")
+    assert not weak.relevant
+    assert strong.relevant
+
+
+def test_threshold_is_configurable() -> None:
+    strict = Tagger(load_taxonomy(TAXONOMY), relevance_threshold=0.99)
+    assert not strict.tag("", "Quebec wants fewer asylum seekers.").relevant
+
+
+def test_result_records_the_taxonomy_version(tagger: Tagger) -> None:
+    assert _tag(tagger, "x").taxonomy_version == tagger.taxonomy.version
+
+
+# --- Build once, tag fast ------------------------------------------------------------------
+
+
+def test_automaton_is_built_once_per_tagger(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[int] = []
+    original = tagging._build_automaton
+
+    def counting(*args: object) -> object:
+        built.append(1)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tagging, "_build_automaton", counting)
+    fresh = Tagger(load_taxonomy(TAXONOMY))
+    for _ in range(3):
+        fresh.tag("Asylum", "Quebec wants fewer asylum seekers.")
+    assert built == [1]
+
+
+def test_throughput_floor(tagger: Tagger) -> None:
+    """A floor far below the benchmark's rate, so a loaded machine cannot flake it.
+
+    ``python bench/bench_tagging.py`` measures the real rate (thousands of texts/s).
+    """
+    text = (SEED_004.read_text(encoding="utf-8") * 2)[:1500]
+    start = time.process_time()
+    for _ in range(200):
+        tagger.tag("", text)
+    assert 200 / (time.process_time() - start) > 300
+
+
+#: Pieces that exercise folding (ligatures, combining accents, soft hyphens), rules and figures.
+FRAGMENTS = [
+    "Legault", "Trudeau", "aéroport", "d’asile", "demandeurs", "Québec", "solidaire",
+    "Jolin-Barrette", "œuvre", "main-d’œuvre", "e\u0301", "\u00ad", "ﬁ", "IRCC", "us",
+    "US", "40 000", "immigrants", "par année", "$1 billion", ".", ",", "\n\n", " ",
+    "seuils", "d'immigration", "visa", "Visa", "Mastercard", "réfugiés", "İ", "ß",
+]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40), st.text(max_size=20))
+def test_offsets_slice_back_on_any_text(words: list[str], noise: str) -> None:
+    text = " ".join(words) + noise
+    _assert_offsets(_shared_tagger().tag(noise, text), noise, text)
+
+
+@functools.cache
+def _shared_tagger() -> Tagger:
+    """Hypothesis runs the test many times; fixtures would be reset, so cache by hand."""
+    return Tagger(load_taxonomy(TAXONOMY))
+
+
+# --- Figure changes ------------------------------------------------------------------------
+
+
+def _figures(tagger: Tagger, text: str) -> tuple[Mention, ...]:
+    return _tag(tagger, text).figures
+
+
+def test_changed_figure_is_reported(tagger: Tagger) -> None:
+    old = _figures(tagger, "The CAQ will take 40,000 immigrants per year, Quebec said.")
+    new = _figures(tagger, "The CAQ will take 50,000 immigrants per year, Quebec said.")
+    (change,) = figure_changes(old, new)
+    assert (change.topic, change.unit, change.scope) == ("immigration_levels", "people", "per_year")
+    assert (change.old_value, change.new_value) == (40_000, 50_000)
+    assert (change.old_text, change.new_text) == (
+        "40,000 immigrants per year",
+        "50,000 immigrants per year",
+    )
+    assert "50,000" in change.sentence
+
+
+def test_unchanged_or_untracked_figures_are_not_changes(tagger: Tagger) -> None:
+    same = _figures(tagger, "Quebec will take 40,000 immigrants per year.")
+    assert figure_changes(same, same) == []
+    other_scope = _figures(tagger, "Quebec took 50,000 immigrants, the ministry said.")
+    assert figure_changes(same, other_scope) == []  # per year vs. a one-off count
+
+
+def test_ambiguous_edits_are_not_guessed(tagger: Tagger) -> None:
+    old = _figures(tagger, "Quebec wants 40,000 immigrants per year in Quebec.")
+    new = _figures(
+        tagger, "Quebec wants 45,000 immigrants per year, or 50,000 immigrants per year."
+    )
+    assert figure_changes(old, new) == []
+
+
+# --- The `tag` command ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli() -> Iterator[typer.Typer]:
+    app = typer.Typer()
+    register(app)
+    yield app
+
+
+def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_tag_prints_one_json_object_per_file(cli: typer.Typer, tmp_path: Path) -> None:
+    files = [
+        _write(tmp_path, "a.txt", "Le gouvernement Legault réduit les seuils d’immigration."),
+        _write(
+            tmp_path,
+            "b.html",
+            "<html><head><title>Roxham Road closes</title></head>"
+            "<body><p>Asylum seekers can no longer cross at Roxham Road.</p></body></html>",
+        ),
+        _write(tmp_path, "c.json", json.dumps({"title": "Visas", "text": "Canada imposes visas."})),
+    ]
+    run = CliRunner().invoke(cli, ["tag", *map(str, files), "--taxonomy", str(TAXONOMY)])
+    assert run.exit_code == 0, run.output
+    rows = [json.loads(line) for line in run.output.splitlines()]
+    assert [row["file"] for row in rows] == [str(f) for f in files]
+    assert rows[0]["topics"] == ["immigration_levels"] and rows[0]["actors"] == ["legault"]
+    assert rows[1]["topics"] == ["asylum_refugees"] and rows[1]["relevant"] is True
+    assert any(m["field"] == "title" for m in rows[1]["mentions"])
+    assert rows[2]["topics"] == ["visas"]
+    for row in rows:
+        assert {"file", "relevant", "score", "topics", "actors", "figures", "mentions"} <= set(row)
+        for mention in row["mentions"]:
+            assert {"concept", "start", "end", "text", "sentence"} <= set(mention)
+
+
+def test_tag_reports_bad_files_and_exits_1(cli: typer.Typer, tmp_path: Path) -> None:
+    good = _write(tmp_path, "good.txt", "Quebec wants fewer asylum seekers.")
+    bad = [
+        _write(tmp_path, "bad.json", "{not json"),
+        _write(tmp_path, "no_text.json", json.dumps({"title": "x"})),
+        _write(tmp_path, "latin1.txt", "réfugiés".encode("latin-1")),
+        _write(tmp_path, "doc.pdf", "%PDF"),
+        tmp_path / "missing.txt",
+    ]
+    args = ["tag", str(bad[0]), str(good), *map(str, bad[1:]), "--taxonomy", str(TAXONOMY)]
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code == 1
+    rows = [json.loads(line) for line in run.output.splitlines()]
+    assert [row["ok"] for row in rows] == [False, True, False, False, False, False]
+    assert all(row["error"] and "Traceback" not in row["error"] for row in rows if not row["ok"])
+
+
+def test_tag_table_format(cli: typer.Typer, tmp_path: Path) -> None:
+    path = _write(tmp_path, "a.txt", "Quebec wants fewer asylum seekers.")
+    run = CliRunner().invoke(
+        cli, ["tag", "--format", "table", str(path), "--taxonomy", str(TAXONOMY)]
+    )
+    assert run.exit_code == 0
+    assert "asylum_refugees" in run.output
+
+
+def test_tag_with_a_broken_taxonomy_is_one_line(cli: typer.Typer, tmp_path: Path) -> None:
+    broken = _write(tmp_path, "taxonomy.toml", "version = 1\n")
+    path = _write(tmp_path, "a.txt", "x")
+    run = CliRunner().invoke(cli, ["tag", str(path), "--taxonomy", str(broken)])
+    assert run.exit_code == 2
+    assert "version" in run.output and "Traceback" not in run.output
+
+
+def test_tag_help(cli: typer.Typer) -> None:
+    run = CliRunner().invoke(cli, ["tag", "--help"])
+    assert run.exit_code == 0
+    assert "Tag local files" in run.output
