@@ -112,9 +112,11 @@ class CorpusServer:
         keep_alive = connection != b"close" and (
             version == b"HTTP/1.1" or connection == b"keep-alive"
         )
-        status, extra, body = self._respond(method, target.decode("latin-1"), headers)
-        self.stats[str(status)] += 1
-        self.stats["bytes"] += len(body)
+        path = target.decode("latin-1")
+        status, extra, body = self._respond(method, path, headers)
+        if not path.startswith("/__stats"):  # count the clients' requests, not the probes
+            self.stats[str(status)] += 1
+            self.stats["bytes"] += len(body)
         response = [
             f"HTTP/1.1 {status} {_REASONS[status]}\r\n".encode(),
             b"Server: vigie-bench\r\n",
@@ -131,7 +133,7 @@ class CorpusServer:
     ) -> tuple[int, dict[str, str], bytes]:
         if method not in (b"GET", b"HEAD"):
             return 405, {"Allow": "GET, HEAD"}, b""
-        path = target.split("?", 1)[0]
+        path = target.split("?", 1)[0]  # tracking parameters reach the same document
         if path == "/__stats":
             return 200, {"Content-Type": "application/json"}, json.dumps(self.stats).encode()
         document = self.routes.get(path)

@@ -36,6 +36,15 @@ class ArticleIntent:
     #: Raw bytes to archive with the version, and their content type.
     raw: bytes | None = None
     raw_content_type: str | None = None
+    #: Why the extractor distrusts this text (consent wall, paywall), if it does.
+    suspect_reason: str | None = None
+    #: Why the page text could not be used and the feed's text stands in for it.
+    fallback_reason: str | None = None
+    #: Page validators, kept for cheap re-checks.
+    page_etag: str | None = None
+    page_last_modified: str | None = None
+    #: True when a page was (or should be) fetched for this article, so it is re-checked.
+    watch_page: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class StoreCounts:
     new_versions: int = 0
     unchanged: int = 0
     duplicates: int = 0
+    #: Extractions recorded but not trusted as versions (consent walls, shrinkage, churn).
+    suspect: int = 0
     alerts: int = 0
     #: (id, canonical URL) of the relevant articles this batch created.
     new_relevant: list[tuple[int, str]] = field(default_factory=list)
@@ -73,6 +84,7 @@ class StoreCounts:
         self.new_versions += other.new_versions
         self.unchanged += other.unchanged
         self.duplicates += other.duplicates
+        self.suspect += other.suspect
         self.alerts += other.alerts
         self.new_relevant.extend(other.new_relevant)
 

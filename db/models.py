@@ -61,6 +61,10 @@ class Fetch(Base):
 
     id: Mapped[intpk]
     feed_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("feeds.id", ondelete="CASCADE"))
+    #: Set for article page fetches (feed_id is then NULL).
+    article_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
     url: Mapped[str_url]
     started_at: Mapped[utc]
     status: Mapped[int | None] = mapped_column(Integer)
@@ -89,7 +93,14 @@ class Article(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     published_at: Mapped[utc_or_none]
     first_seen_at: Mapped[utc]
+    #: When the page is due to be re-checked for edits; NULL once it is too old to watch.
     next_check_at: Mapped[utc_or_none]
+    last_checked_at: Mapped[utc_or_none]
+    #: Validators of the article page, for cheap re-checks.
+    page_etag: Mapped[str | None] = mapped_column(String(1024))
+    page_last_modified: Mapped[str | None] = mapped_column(String(255))
+    #: Why the last extraction was not trusted (consent wall, paywall, shrank), if it was not.
+    suspect_reason: Mapped[str | None] = mapped_column(Text)
     current_version_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("article_versions.id", use_alter=True, ondelete="SET NULL")
     )
@@ -139,6 +150,8 @@ class ArticleVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     #: Where the text came from: seed, feed, page or import.
     origin: Mapped[str] = mapped_column(String(16))
+    #: Why the page text could not be used when the feed summary stands in for it.
+    fallback_reason: Mapped[str | None] = mapped_column(Text)
     fetched_at: Mapped[utc]
     #: Space-separated change kinds relative to the previous version ("new" for n = 1).
     change_kinds: Mapped[str] = mapped_column(String(255), default="new")
@@ -165,6 +178,31 @@ class RawDocument(Base):
     content_type: Mapped[str | None]
     compressed: Mapped[bytes] = mapped_column(LargeBinary)
     fetched_at: Mapped[utc]
+
+
+class TrackedFigure(Base):
+    """The latest value of a figure Vigie tracks across articles (an immigration target, say).
+
+    Keyed by topic, unit and scope, so "40,000 immigrants per year" in one article and
+    "50,000 immigrants per year" in a later one are one figure that changed.
+    """
+
+    __tablename__ = "tracked_figures"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[intpk]
+    #: ``topic|unit|scope``.
+    key: Mapped[str]
+    value: Mapped[float] = mapped_column(Float)
+    matched: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str] = mapped_column(Text)
+    article_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="SET NULL")
+    )
+    version_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("article_versions.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[utc]
 
 
 # --- tagging -------------------------------------------------------------------------------
@@ -204,6 +242,8 @@ class Mention(Base):
     value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(32))
     topic: Mapped[str | None] = mapped_column(String(64))
+    #: For figures: what the number counts over, e.g. ``per_year``.
+    scope: Mapped[str | None] = mapped_column(String(32))
     taxonomy_version: Mapped[str] = mapped_column(String(64))
 
     tag: Mapped[Tag] = relationship()

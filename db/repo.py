@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db.base import Base
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent, StoreCounts
-from db.models import Alert, Article, ArticleVersion, Entry, Feed, Fetch, Mention, Tag
+from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
+from db.upsert import add_alert, insert_ignore
+from db.versions import VersionPolicy, add_mentions, apply_candidate, next_check_after
 from parsers.tagging import TagResult
+from parsers.text import content_hash
+
+DEFAULT_POLICY = VersionPolicy()
 
 # Below this many words a shared content hash is too weak to call two URLs one story
 # (think of "Read more…" summaries).
@@ -44,24 +47,6 @@ class FeedSpec:
     name: str
     language: str | None = None
     interval_minutes: int | None = None
-
-
-# --- generic upsert ------------------------------------------------------------------------
-
-
-def insert_ignore(
-    session: Session, model: type[Base], values: Mapping[str, Any], conflict: Sequence[str]
-) -> int | None:
-    """Insert a row unless it collides on ``conflict``; the new id, or None when it existed."""
-    dialect = session.get_bind().dialect.name
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        dialect_insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(conflict))
-        .returning(model.__table__.c.id)
-    )
-    return session.execute(statement).scalar_one_or_none()
 
 
 # --- feeds ---------------------------------------------------------------------------------
@@ -217,12 +202,16 @@ def sync_tags(session: Session, specs: Iterable[TagSpec]) -> dict[str, int]:
 
 
 def store_articles(
-    session: Session, intents: Sequence[ArticleIntent], tag_ids: Mapping[str, int], now: datetime
+    session: Session,
+    intents: Sequence[ArticleIntent],
+    tag_ids: Mapping[str, int],
+    now: datetime,
+    policy: VersionPolicy = DEFAULT_POLICY,
 ) -> StoreCounts:
     """Store a batch: new articles, new versions, entry links, evidence and outbox alerts."""
     counts = StoreCounts()
     for intent in intents:
-        _store_one(session, intent, tag_ids, now, counts)
+        _store_one(session, intent, tag_ids, now, policy, counts)
     return counts
 
 
@@ -231,11 +220,12 @@ def _store_one(
     intent: ArticleIntent,
     tag_ids: Mapping[str, int],
     now: datetime,
+    policy: VersionPolicy,
     counts: StoreCounts,
 ) -> None:
     known = _known_article(session, intent)
     if known is None:
-        _store_new(session, intent, tag_ids, now, counts)
+        _store_new(session, intent, tag_ids, now, policy, counts)
         return
     article_id, same_source = known
     if not same_source:
@@ -244,10 +234,35 @@ def _store_one(
         counts.duplicates += 1
         _link_entry(session, intent, article_id, now)
         return
-    if _add_version(session, article_id, intent, tag_ids, now) is None:
-        counts.unchanged += 1
-    else:
-        counts.new_versions += 1
+    if _watched_page(session, article_id) and intent.origin == "feed":
+        counts.unchanged += 1  # the page is the article's text; re-checks watch it, not the feed
+        return
+    result = apply_candidate(session, article_id, intent, tag_ids, now, policy)
+    counts.new_versions += result.outcome == "changed"
+    counts.unchanged += result.outcome == "unchanged"
+    counts.suspect += result.outcome == "suspect"
+    counts.alerts += result.alerts
+
+
+def _watched_page(session: Session, article_id: int) -> bool:
+    origin = session.scalar(
+        select(ArticleVersion.origin)
+        .join(Article, Article.current_version_id == ArticleVersion.id)
+        .where(Article.id == article_id)
+    )
+    return origin == "page"
+
+
+def known_sources(session: Session, intents: Sequence[ArticleIntent]) -> set[object]:
+    """Which of these intents' feed items ``(feed_id, guid)`` and canonical URLs are stored."""
+    urls = {intent.canonical_url for intent in intents}
+    guids = {intent.guid for intent in intents if intent.guid is not None}
+    known: set[object] = set(
+        session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(urls)))
+    )
+    entries = select(Entry.feed_id, Entry.guid).where(Entry.guid.in_(guids))
+    known.update((feed_id, guid) for feed_id, guid in session.execute(entries))
+    return known
 
 
 def _known_article(session: Session, intent: ArticleIntent) -> tuple[int, bool] | None:
@@ -276,9 +291,11 @@ def _store_new(
     intent: ArticleIntent,
     tag_ids: Mapping[str, int],
     now: datetime,
+    policy: VersionPolicy,
     counts: StoreCounts,
 ) -> None:
-    article_id = insert_ignore(session, Article, _article_values(intent, now), ["canonical_url"])
+    values = _article_values(intent, now)
+    article_id = insert_ignore(session, Article, values, ["canonical_url"])
     if article_id is None:  # a concurrent run stored it first: theirs is the original
         raced = _article_by_url(session, intent.canonical_url)
         assert raced is not None
@@ -286,9 +303,14 @@ def _store_new(
         _link_entry(session, intent, raced, now)
         return
     _link_entry(session, intent, article_id, now)
-    _add_version(session, article_id, intent, tag_ids, now)
+    result = apply_candidate(session, article_id, intent, tag_ids, now, policy)
+    if result.outcome == "suspect":
+        counts.suspect += 1  # kept as an article with no version until a re-check succeeds
     counts.new_articles += 1
-    if intent.tags.relevant:
+    if intent.watch_page:
+        article = session.get_one(Article, article_id)
+        article.next_check_at = next_check_after(article, now, policy)
+    if result.version_id is not None and intent.tags.relevant:
         counts.new_relevant.append((article_id, intent.canonical_url))
         counts.alerts += _alert_new_relevant(session, article_id, intent, now)
 
@@ -319,6 +341,8 @@ def _article_values(intent: ArticleIntent, now: datetime) -> dict[str, Any]:
         "language": intent.language,
         "published_at": intent.published_at,
         "first_seen_at": now,
+        "page_etag": intent.page_etag,
+        "page_last_modified": intent.page_last_modified,
     }
 
 
@@ -333,74 +357,6 @@ def _link_entry(session: Session, intent: ArticleIntent, article_id: int, now: d
         "first_seen_at": now,
     }
     insert_ignore(session, Entry, values, ["feed_id", "guid"])
-
-
-def _add_version(
-    session: Session,
-    article_id: int,
-    intent: ArticleIntent,
-    tag_ids: Mapping[str, int],
-    now: datetime,
-) -> int | None:
-    """Add a version unless this text is already one of the article's; the new id or None."""
-    latest = session.execute(
-        select(ArticleVersion.content_hash, ArticleVersion.n)
-        .where(ArticleVersion.article_id == article_id)
-        .order_by(ArticleVersion.n.desc())
-        .limit(1)
-    ).first()
-    if latest is not None and latest.content_hash == intent.content_hash:
-        return None
-    values = _version_values(article_id, (latest.n if latest else 0) + 1, intent, now)
-    version_id = insert_ignore(session, ArticleVersion, values, ["article_id", "content_hash"])
-    if version_id is None:
-        return None  # an older version had this text, or a concurrent run stored it
-    _add_mentions(session, version_id, intent.tags, tag_ids)
-    article = session.get_one(Article, article_id)
-    article.current_version_id = version_id
-    article.title = intent.title or article.title
-    return version_id
-
-
-def _version_values(
-    article_id: int, n: int, intent: ArticleIntent, now: datetime
-) -> dict[str, Any]:
-    return {
-        "article_id": article_id,
-        "n": n,
-        "content_hash": intent.content_hash,
-        "title": intent.title,
-        "text": intent.text,
-        "origin": intent.origin,
-        "fetched_at": now,
-        "change_kinds": "new" if n == 1 else "changed",
-        "relevance": intent.tags.score,
-        "relevant": intent.tags.relevant,
-        "taxonomy_version": intent.tags.taxonomy_version,
-    }
-
-
-def _add_mentions(
-    session: Session, version_id: int, tags: TagResult, tag_ids: Mapping[str, int]
-) -> None:
-    rows = [
-        {
-            "version_id": version_id,
-            "tag_id": tag_ids[mention.concept],
-            "field": mention.field,
-            "start": mention.start,
-            "end": mention.end,
-            "matched": mention.text,
-            "sentence": mention.sentence,
-            "value": mention.value,
-            "unit": mention.unit,
-            "topic": mention.topic,
-            "taxonomy_version": tags.taxonomy_version,
-        }
-        for mention in tags.mentions
-    ]
-    if rows:
-        session.execute(insert(Mention), rows)
 
 
 # --- alerts --------------------------------------------------------------------------------
@@ -427,33 +383,6 @@ def _alert_new_relevant(
         now=now,
         article_id=article_id,
     )
-
-
-def add_alert(
-    session: Session,
-    *,
-    kind: str,
-    dedup_key: str,
-    payload: Mapping[str, Any],
-    now: datetime,
-    severity: str = "info",
-    article_id: int | None = None,
-    feed_id: int | None = None,
-) -> int:
-    """Write an alert to the outbox unless its key exists; 1 if written, else 0."""
-    values = {
-        "dedup_key": dedup_key,
-        "kind": kind,
-        "severity": severity,
-        "article_id": article_id,
-        "feed_id": feed_id,
-        "payload": dict(payload),
-        "status": "pending",
-        "attempts": 0,
-        "created_at": now,
-        "next_attempt_at": now,
-    }
-    return int(insert_ignore(session, Alert, values, ["dedup_key"]) is not None)
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -550,3 +479,100 @@ def _topics_by_version(session: Session, version_ids: Sequence[int]) -> dict[int
 def get_article(session: Session, article_id: int) -> Article | None:
     """One article with its versions (mentions load on access)."""
     return session.get(Article, article_id)
+
+
+# --- re-checks and reprocessing --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecheckTarget:
+    """An article whose page is due for a re-check."""
+
+    id: int
+    url: str
+    source: str
+    language: str | None
+    published_at: datetime | None
+    page_etag: str | None
+    page_last_modified: str | None
+
+
+def articles_to_recheck(
+    session: Session, now: datetime, *, due_only: bool = True, limit: int = 500
+) -> list[RecheckTarget]:
+    """Watched articles whose next check has come (or all watched ones), oldest due first."""
+    query = select(Article).where(Article.next_check_at.is_not(None))
+    if due_only:
+        query = query.where(Article.next_check_at <= now)
+    query = query.order_by(Article.next_check_at, Article.id).limit(limit)
+    return [
+        RecheckTarget(
+            id=a.id,
+            url=a.canonical_url,
+            source=a.source,
+            language=a.language,
+            published_at=a.published_at,
+            page_etag=a.page_etag,
+            page_last_modified=a.page_last_modified,
+        )
+        for a in session.scalars(query)
+    ]
+
+
+def record_recheck(
+    session: Session,
+    target: RecheckTarget,
+    intent: ArticleIntent | None,
+    tag_ids: Mapping[str, int],
+    now: datetime,
+    *,
+    error: str | None = None,
+    policy: VersionPolicy = DEFAULT_POLICY,
+) -> str:
+    """Apply a re-check's extraction (None: 304 or failed fetch) and schedule the next one.
+
+    Returns the outcome: new/changed/unchanged/suspect, not_modified, or failed.
+    """
+    article = session.get_one(Article, target.id)
+    outcome = "failed" if error else "not_modified"
+    alerts = 0
+    if intent is not None:
+        result = apply_candidate(session, target.id, intent, tag_ids, now, policy)
+        outcome, alerts = result.outcome, result.alerts
+        article.page_etag = intent.page_etag or article.page_etag
+        article.page_last_modified = intent.page_last_modified or article.page_last_modified
+    article.last_checked_at = now
+    article.next_check_at = next_check_after(article, now, policy)
+    session.add(Fetch(article_id=target.id, url=target.url, started_at=now, error=error))
+    return f"{outcome}+alert" if alerts else outcome
+
+
+def current_version_ids(session: Session) -> list[int]:
+    """Every article's current version id, oldest article first."""
+    query = select(Article.current_version_id).where(Article.current_version_id.is_not(None))
+    return [vid for vid in session.scalars(query.order_by(Article.id)) if vid is not None]
+
+
+def raw_of(session: Session, version_id: int) -> RawDocument | None:
+    """The archived bytes behind a version, if any."""
+    return session.scalars(
+        select(RawDocument).where(RawDocument.version_id == version_id)
+    ).one_or_none()
+
+
+def replace_evidence(
+    session: Session,
+    version: ArticleVersion,
+    title: str,
+    text: str,
+    tags: TagResult,
+    tag_ids: Mapping[str, int],
+) -> None:
+    """Re-tag a version in place (reprocessing): new text if re-extracted, new mentions."""
+    session.execute(delete(Mention).where(Mention.version_id == version.id))
+    if (title, text) != (version.title, version.text):
+        version.title, version.text = title, text
+        version.content_hash = content_hash(title, text)
+    version.relevance, version.relevant = tags.score, tags.relevant
+    version.taxonomy_version = tags.taxonomy_version
+    add_mentions(session, version.id, tags.mentions, tags.taxonomy_version, tag_ids)

@@ -257,7 +257,12 @@ class _Pass:
     ) -> tuple[list[str], list[str]]:
         delivered = list(alert.delivered_channels)
         errors: list[str] = []
-        message = self._message(alert, followers, routing.severity)
+        try:
+            message = self._message(alert, followers, routing.severity)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A payload the renderer cannot read is this alert's problem, not the pass's: it
+            # fails like a refused send, so it cannot block the outbox.
+            return delivered, [f"cannot render the message: {type(exc).__name__}: {exc}"]
         for channel in self.router.channels(routing.channels):
             if channel.name in delivered:
                 continue

@@ -272,23 +272,75 @@ def _article_json(row: repo.ArticleRow) -> dict[str, Any]:
 @app.command()
 def show(
     article_id: Annotated[int, typer.Argument(help="The article's id (see `vigie articles`).")],
+    versions: Annotated[
+        bool, typer.Option("--versions", help="List the article's versions and what changed.")
+    ] = False,
 ) -> None:
     """Show an article's text with its tags and evidence snippets."""
-    from flows.show import render_article
+    from flows.show import render_article, render_versions
 
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or article.current_version is None:
             err_console.print(f"[red]error:[/red] no article {article_id}")
             raise typer.Exit(1)
-        render_article(console, article)
+        if versions:
+            render_versions(console, article)
+        else:
+            render_article(console, article)
+
+
+@app.command()
+def diff(
+    article_id: Annotated[int, typer.Argument(help="The article's id.")],
+    old: Annotated[int | None, typer.Argument(help="Older version (default: previous).")] = None,
+    new: Annotated[int | None, typer.Argument(help="Newer version (default: current).")] = None,
+) -> None:
+    """Word diff between two versions: coloured in a terminal, [-old-]{+new+} elsewhere."""
+    from flows.show import render_diff
+
+    with _clear_errors(), context.sessions().begin() as session:
+        article = repo.get_article(session, article_id)
+        if article is None or not article.versions:
+            err_console.print(f"[red]error:[/red] no article {article_id}")
+            raise typer.Exit(1)
+        numbers = [v.n for v in article.versions]
+        new_n = new or numbers[-1]
+        old_n = old or (numbers[-2] if len(numbers) > 1 else numbers[-1])
+        by_n = {v.n: v for v in article.versions}
+        if old_n not in by_n or new_n not in by_n:
+            err_console.print(f"[red]error:[/red] article {article_id} has versions {numbers}")
+            raise typer.Exit(1)
+        render_diff(console, by_n[old_n], by_n[new_n], colour=sys.stdout.isatty())
+
+
+@app.command()
+def recheck(
+    all_watched: Annotated[
+        bool, typer.Option("--all", help="Re-check every watched article, not only those due.")
+    ] = False,
+) -> None:
+    """Fetch watched article pages again and record what their publishers edited."""
+    from flows.recheck import recheck_articles
+
+    counts = _run_flow(lambda: recheck_articles(due_only=not all_watched))
+    console.print("Re-check: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@app.command()
+def reprocess() -> None:
+    """Re-extract and re-tag every stored article from archived bytes; fetches nothing."""
+    from flows.reprocess import reprocess as reprocess_flow
+
+    counts = _run_flow(reprocess_flow)
+    console.print("Reprocess: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def _register_extensions() -> None:
     """Commands that live beside the features they belong to."""
-    from flows import cli_articles, cli_feed_debug, cli_tagging
+    from flows import cli_articles, cli_feed_debug, cli_limits, cli_opml, cli_tagging
 
-    for module in (cli_feed_debug, cli_tagging, cli_articles):
+    for module in (cli_feed_debug, cli_tagging, cli_articles, cli_opml, cli_limits):
         module.register(app)
 
 

@@ -4,7 +4,8 @@ One ``Fetcher`` per run owns one HTTP client. Each ``fetch`` does, per hop::
 
     check the scheme (http/https only)
     resolve the host; refuse private, loopback, link-local... addresses (SSRF guard)
-    wait for a per-host slot (politeness)
+    wait for a per-host slot (politeness), and, when ``host_limit_prefix`` is set, for a slot
+        of the feed host's Prefect global concurrency limit (politeness across workers)
     GET the address that was checked (pinned, so DNS cannot change under us), with a
         descriptive User-Agent and the caller's ETag / Last-Modified
     redirect?  -> next hop, at most ``max_redirects`` times, every hop checked again
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
+import re
 import socket
 import ssl
 import time
@@ -68,6 +70,13 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+HOST_LIMIT_SETTING = "VIGIE_HOST_LIMIT_PREFIX"
+#: The prefix ``vigie feeds limits`` suggests when the setting is empty.
+DEFAULT_HOST_LIMIT_PREFIX = "vigie-host-"
+# Prefect's lease API refuses leases shorter than a minute. A lease outlives the request it
+# guards only when a worker dies holding it; then the slot comes back when the lease expires.
+_MIN_LEASE_SECONDS = 60.0
+_NOT_NAME_CHAR = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,9 @@ class FetchPolicy:
     per_host_concurrency: int
     #: Host names (exact, without port) or IPs/CIDRs that may be fetched although not public.
     allow: tuple[str, ...] = ()
+    #: When set, every request also holds a slot of the Prefect global concurrency limit
+    #: named this prefix plus the host (``host_limit_name``); the limit must exist.
+    host_limit_prefix: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FetchPolicy:
@@ -106,6 +118,7 @@ class FetchPolicy:
             max_redirects=settings.max_redirects,
             per_host_concurrency=settings.per_host_concurrency,
             allow=tuple(h.strip() for h in settings.fetch_allow_hosts.split(",") if h.strip()),
+            host_limit_prefix=settings.host_limit_prefix,
         )
 
     def max_bytes(self, kind: Kind) -> int:
@@ -370,9 +383,12 @@ class Fetcher:
         """GET ``url`` under the policy; raise ``FetchError`` with a readable reason."""
         started = time.perf_counter()
         headers = self.request_headers(etag=etag, last_modified=last_modified, kind=kind)
+        # Named after the host asked for, not each redirect's: `vigie feeds limits` can only
+        # know the feeds' own hosts, and a limit missing for a CDN would fail every poll.
+        shared_limit = self._shared_limit_name(url)
         current = url
         for _ in range(self.policy.max_redirects + 1):
-            hop = await self._hop(current, headers, kind)
+            hop = await self._hop(current, headers, kind, shared_limit)
             if hop.location is None:
                 elapsed_ms = round((time.perf_counter() - started) * 1000)
                 return _result(url, current, hop, elapsed_ms, etag, last_modified)
@@ -382,11 +398,15 @@ class Fetcher:
             f"the last one pointed to {current}"
         )
 
-    async def _hop(self, url: str, headers: Mapping[str, str], kind: Kind) -> _Hop:
+    async def _hop(
+        self, url: str, headers: Mapping[str, str], kind: Kind, shared_limit: str | None
+    ) -> _Hop:
         target = _checked_url(url)
         host = target.host
         addresses = await self._vetted_addresses(target)
-        async with self._host_slot(host):
+        # The local slot first: it bounds how many of this run's requests queue at the
+        # Prefect server, which then only arbitrates between workers.
+        async with self._host_slot(host), self._shared_slot(shared_limit, host):
             with _network_errors(url, host, self.policy):
                 async with asyncio.timeout(self.policy.total_timeout):
                     response = await self._send(target, addresses, headers)
@@ -400,6 +420,55 @@ class Fetcher:
         slot = self._slots.setdefault(host, asyncio.Semaphore(self.policy.per_host_concurrency))
         async with slot:
             yield
+
+    def _shared_limit_name(self, url: str) -> str | None:
+        if not self.policy.host_limit_prefix:
+            return None
+        return host_limit_name(self.policy.host_limit_prefix, url)
+
+    @asynccontextmanager
+    async def _shared_slot(self, name: str | None, host: str) -> AsyncIterator[None]:
+        """Hold a slot of the Prefect global concurrency limit ``name`` (none when None).
+
+        ``strict``: a missing limit is an error, not the warning Prefect would log before
+        letting every worker hit the host at once.
+        """
+        if name is None:
+            yield
+            return
+        # Imported here: Prefect takes over a second to import, and only this path needs it.
+        from prefect.concurrency.asyncio import (
+            AcquireConcurrencySlotTimeoutError,
+            ConcurrencySlotAcquisitionError,
+            concurrency,
+        )
+
+        wait = self.policy.total_timeout
+        acquired = False
+        try:
+            async with concurrency(
+                name,
+                timeout_seconds=wait,
+                lease_duration=max(_MIN_LEASE_SECONDS, 2 * self.policy.total_timeout),
+                strict=True,
+                # The request is bounded by total_timeout; a failed lease renewal only
+                # means the slot may be handed out again early, not worth killing the run.
+                raise_on_lease_renewal_failure=False,
+            ):
+                acquired = True
+                yield
+        except AcquireConcurrencySlotTimeoutError as exc:
+            if acquired:
+                raise
+            msg = (
+                f"waited {wait:g} s for a slot of Prefect concurrency limit {name!r} "
+                f"(other workers are fetching from {host}; will retry)"
+            )
+            raise FetchError(msg, transient=True) from exc
+        except ConcurrencySlotAcquisitionError as exc:
+            if acquired:
+                raise
+            raise _shared_limit_error(name, exc) from exc
 
     async def _vetted_addresses(self, url: httpx.URL) -> list[str]:
         """The addresses to connect to, each one public or allowed; else ``FetchError``."""
@@ -467,6 +536,29 @@ class Fetcher:
 
 
 # --- Small helpers ----------------------------------------------------------------------
+
+
+def host_limit_name(prefix: str, url: str) -> str:
+    """The Prefect global concurrency limit for ``url``'s host: ``vigie-host-www-cbc-ca``.
+
+    Lower-case letters, digits and dashes only (dots, colons and the rest become dashes);
+    the port is left out, since politeness is owed to the host, whatever the port.
+    """
+    host = _checked_url(url).raw_host.decode("ascii")
+    return prefix + _NOT_NAME_CHAR.sub("-", host.lower()).strip("-")
+
+
+def _shared_limit_error(name: str, exc: Exception) -> FetchError:
+    if "must be created" in str(exc):
+        # Not transient: retrying will not create the limit, and the operator must act.
+        return FetchError(
+            f"Prefect concurrency limit {name!r} does not exist; create the per-host limits "
+            f"with `vigie feeds limits`, or empty {HOST_LIMIT_SETTING} to turn them off"
+        )
+    cause = exc.__cause__ or exc
+    return FetchError(
+        f"could not take a slot of Prefect concurrency limit {name!r}: {cause}", transient=True
+    )
 
 
 def _checked_url(url: str) -> httpx.URL:

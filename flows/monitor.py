@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,15 +13,22 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
-from sqlalchemy.orm import Session
 
 from db import repo
-from db.intents import FeedForUpdate, PollIntent
+from db.intents import ArticleIntent, FeedForUpdate, PollIntent
 from flows import context
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
-from flows.pipeline import intents_from_feed, new_relevant_articles, tag_specs
+from flows.pipeline import (
+    intents_from_feed,
+    needs_page,
+    new_relevant_articles,
+    tag_specs,
+    with_fallback,
+    with_page,
+)
 from flows.report import FeedReport, RunSummary, publish_artifacts, run_name
 from flows.settings import get_settings
+from parsers.articles import extract_article
 from parsers.exceptions import FetchError, ParseError
 from parsers.feeds import parse_feed
 from parsers.schedule import (
@@ -65,14 +72,20 @@ async def fetch_feed(feed: FeedForUpdate, fetcher: Fetcher) -> FetchResult | Fet
         return exc
 
 
-@dataclass(frozen=True)
+@dataclass
 class Polled:
-    """A feed and what fetching it gave: a response, or the error that stopped it."""
+    """A feed, what fetching it gave, and what parsing it made of it."""
 
     feed: FeedForUpdate
     started_at: datetime
     result: FetchResult | None
-    error: FetchError | None
+    #: Why the feed yielded nothing this time: fetch or parse error.
+    error: FetchError | ParseError | None
+    #: fetched, not_modified, unchanged_body or failed.
+    outcome: str = "failed"
+    entries: int = 0
+    intents: list[ArticleIntent] = field(default_factory=list)
+    dropped: int = 0
 
 
 async def _poll(fetch: Any, feed: FeedForUpdate, fetcher: Fetcher) -> Polled:
@@ -86,65 +99,103 @@ async def _poll(fetch: Any, feed: FeedForUpdate, fetcher: Fetcher) -> Polled:
     return Polled(feed, started, outcome, None)
 
 
-@task(name="ingest-feeds", cache_policy=NO_CACHE)
-def ingest_feeds(polled: list[Polled], summary: RunSummary) -> None:
-    """Parse, tag and store a batch of fetched feeds: one transaction per feed."""
+@task(name="parse-feeds", cache_policy=NO_CACHE)
+def parse_feeds(polled: list[Polled]) -> None:
+    """Parse each fetched feed into tagged intents (skipping 304s and identical bodies)."""
+    tagger = context.tagger()
+    for item in polled:
+        result, feed = item.result, item.feed
+        if result is None:
+            continue
+        if result.not_modified:
+            item.outcome = "not_modified"
+        elif result.body_hash and result.body_hash == feed.body_hash:
+            item.outcome = "unchanged_body"  # the server ignores validators; skip the parse
+        else:
+            _parse_one(item, result, tagger)
+
+
+def _parse_one(item: Polled, result: FetchResult, tagger: Any) -> None:
+    try:
+        data = parse_feed(result.final_url, result.content, result.headers)
+    except ParseError as exc:
+        item.error = exc
+        return
+    item.outcome, item.entries = "fetched", len(data.entries)
+    item.intents, item.dropped = intents_from_feed(item.feed, data, tagger)
+
+
+@task(name="fetch-pages", cache_policy=NO_CACHE)
+async def fetch_pages_task(polled: list[Polled], fetcher: Fetcher, min_words: int) -> int:
+    """Fetch and extract the article pages of new summary-only entries; how many were fetched."""
+    wanted = _new_summary_only(polled, min_words)
+    fetched = await asyncio.gather(*(_page_for(intent, fetcher) for _, _, intent in wanted))
+    for (item, index, _), intent in zip(wanted, fetched, strict=True):
+        item.intents[index] = intent
+    return len(wanted)
+
+
+def _new_summary_only(
+    polled: list[Polled], min_words: int
+) -> list[tuple[Polled, int, ArticleIntent]]:
+    candidates = [
+        (item, index, intent)
+        for item in polled
+        for index, intent in enumerate(item.intents)
+        if needs_page(intent, min_words)
+    ]
+    with context.sessions().begin() as session:
+        known = repo.known_sources(session, [intent for _, _, intent in candidates])
+    return [
+        c
+        for c in candidates
+        if (c[2].feed_id, c[2].guid) not in known and c[2].canonical_url not in known
+    ]
+
+
+async def _page_for(intent: ArticleIntent, fetcher: Fetcher) -> ArticleIntent:
+    try:
+        result = await fetcher.fetch(intent.url, kind="page")
+        page = await asyncio.to_thread(
+            extract_article, result.final_url, result.content, result.headers
+        )
+    except (FetchError, ParseError) as exc:
+        return with_fallback(intent, f"article page: {exc}")
+    return with_page(intent, page, result.content, dict(result.headers), context.tagger())
+
+
+@task(name="store-feeds", cache_policy=NO_CACHE)
+def store_feeds(polled: list[Polled], summary: RunSummary) -> None:
+    """Store each feed's articles and record its poll: one transaction per feed."""
     tagger = context.tagger()
     with context.sessions().begin() as session:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     for item in polled:
         with context.sessions().begin() as session:
-            summary.feeds.append(ingest_one(session, item, tag_ids, summary))
+            summary.feeds.append(_store_one(session, item, tag_ids, summary))
 
 
-def ingest_one(
-    session: Session, item: Polled, tag_ids: dict[str, int], summary: RunSummary
+def _store_one(
+    session: Any, item: Polled, tag_ids: dict[str, int], summary: RunSummary
 ) -> FeedReport:
-    """Record one feed's poll and store what it brought, inside the caller's transaction."""
     now = datetime.now(UTC)
-    feed = item.feed
-    outcome, entries, error = "failed", 0, item.error
-    if item.result is not None:
-        outcome, entries, error = _store_result(session, feed, item.result, tag_ids, summary)
-    decision = _schedule(feed, now, item.result, error)
-    repo.record_poll(session, _poll_intent(item, now, outcome, entries, error, decision))
+    if item.intents:
+        counts = repo.store_articles(session, item.intents, tag_ids, now)
+        summary.counts.add(counts)
+        summary.in_feed_duplicates += item.dropped
+        summary.new_relevant += new_relevant_articles(counts, item.intents)
+    decision = _schedule(item.feed, now, item.result, item.error)
+    summary.counts.alerts += repo.record_poll(session, _poll_intent(item, now, decision))
     return FeedReport(
-        feed_id=feed.id,
-        name=feed.name,
-        url=feed.url,
-        outcome=outcome,
-        entries=entries,
-        error=str(error) if error else None,
-        health_before=feed.health,
+        feed_id=item.feed.id,
+        name=item.feed.name,
+        url=item.feed.url,
+        outcome="failed" if item.error else item.outcome,
+        entries=item.entries,
+        error=str(item.error) if item.error else None,
+        health_before=item.feed.health,
         health_after=decision.health.health,
     )
-
-
-def _store_result(
-    session: Session,
-    feed: FeedForUpdate,
-    result: FetchResult,
-    tag_ids: dict[str, int],
-    summary: RunSummary,
-) -> tuple[str, int, ParseError | None]:
-    if result.not_modified:
-        return "not_modified", 0, None
-    if result.body_hash and result.body_hash == feed.body_hash:
-        return "unchanged_body", 0, None  # the server ignores validators; skip the parse
-    started = time.perf_counter()
-    try:
-        data = parse_feed(result.final_url, result.content, result.headers)
-    except ParseError as exc:
-        return "failed", 0, exc
-    intents, dropped = intents_from_feed(feed, data, context.tagger())
-    summary.add_stage_time("parse+tag", time.perf_counter() - started)
-    started = time.perf_counter()
-    counts = repo.store_articles(session, intents, tag_ids, datetime.now(UTC))
-    summary.add_stage_time("store", time.perf_counter() - started)
-    summary.counts.add(counts)
-    summary.in_feed_duplicates += dropped
-    summary.new_relevant += new_relevant_articles(counts, intents)
-    return "fetched", len(data.entries), None
 
 
 def _schedule(
@@ -169,26 +220,19 @@ def _schedule(
     )
 
 
-def _poll_intent(
-    item: Polled,
-    now: datetime,
-    outcome: str,
-    entries: int,
-    error: Exception | None,
-    decision: ScheduleDecision,
-) -> PollIntent:
-    result = item.result
-    fetch_error = item.error
+def _poll_intent(item: Polled, now: datetime, decision: ScheduleDecision) -> PollIntent:
+    result, error = item.result, item.error
+    fetch_error = error if isinstance(error, FetchError) else None
     return PollIntent(
         feed_id=item.feed.id,
         url=item.feed.url,
         started_at=item.started_at,
         finished_at=now,
         status=result.status if result else (fetch_error.status if fetch_error else None),
-        outcome=outcome,
+        outcome="failed" if error else item.outcome,
         bytes=len(result.content) if result else 0,
         elapsed_ms=result.elapsed_ms if result else 0,
-        entries=entries,
+        entries=item.entries,
         error=str(error) if error else None,
         etag=result.etag if result else None,
         last_modified=result.last_modified if result else None,
@@ -203,19 +247,23 @@ def _poll_intent(
 
 
 @flow(name="monitor-feeds", flow_run_name=run_name("monitor"))
-async def monitor_feeds(due_only: bool = True, batch_size: int = 50) -> dict[str, object]:
+async def monitor_feeds(
+    due_only: bool = True, fetch_pages: bool | None = None, batch_size: int = 50
+) -> dict[str, object]:
     """One pass over the feeds.
 
     Pipeline:
         feeds = due feeds (db)
-        for each page of feeds:
-            fetched = conditional GET of each, concurrently     -- fetch-feed tasks, polite
-            for each feed: parse -> canonical URL + exact dedup -> tag -> store
-                           + record health, in one transaction  -- ingest-feeds task
+        for each batch of feeds:
+            conditional GET of each, concurrently               -- fetch-feed tasks, polite
+            parse -> canonical URL -> in-feed dedup -> tag      -- parse-feeds task (pure)
+            page fetch + extraction for new summary-only items  -- fetch-pages task
+            store articles/versions/evidence/alerts + record
+              each feed's health, one transaction per feed     -- store-feeds task
         publish the run summary (markdown + table artifacts)
 
     A feed that fails is recorded with its reason and the pass goes on; only unexpected
-    errors fail the run.
+    errors fail the run. ``fetch_pages`` defaults to the ``VIGIE_FETCH_PAGES`` setting.
     """
     context.ensure_schema()
     summary = RunSummary(kind="monitor", started_at=datetime.now(UTC))
@@ -229,13 +277,27 @@ async def monitor_feeds(due_only: bool = True, batch_size: int = 50) -> dict[str
         for start in range(0, len(feeds), batch_size):
             page = feeds[start : start + batch_size]
             began = time.perf_counter()
-            polled = await asyncio.gather(*(_poll(fetch, feed, fetcher) for feed in page))
-            summary.add_stage_time("fetch", time.perf_counter() - began)
-            ingest_feeds(list(polled), summary)
+            polled = list(await asyncio.gather(*(_poll(fetch, f, fetcher) for f in page)))
+            began = _lap(summary, "fetch feeds", began)
+            parse_feeds(polled)
+            began = _lap(summary, "parse+tag", began)
+            if settings.fetch_pages if fetch_pages is None else fetch_pages:
+                summary.pages_fetched += await fetch_pages_task(
+                    polled, fetcher, settings.page_min_words
+                )
+                began = _lap(summary, "fetch pages+extract", began)
+            store_feeds(polled, summary)
+            _lap(summary, "store", began)
     summary.finished_at = datetime.now(UTC)
     _log_summary(summary)
     await publish_artifacts(summary, "monitor")
     return summary.as_counts()
+
+
+def _lap(summary: RunSummary, stage: str, began: float) -> float:
+    now = time.perf_counter()
+    summary.add_stage_time(stage, now - began)
+    return now
 
 
 def _log_summary(summary: RunSummary) -> None:

@@ -6,10 +6,12 @@ Everything here is pure given the tagger; flows call it between fetching and sto
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from db.intents import ArticleIntent, FeedForUpdate, StoreCounts
-from db.repo import TagSpec
+from db.repo import RecheckTarget, TagSpec
 from flows.report import NewArticle
+from parsers.articles import ArticleData
 from parsers.feeds import EntryData, FeedData
 from parsers.language import detect_language
 from parsers.seeds import SeedDocument
@@ -101,3 +103,82 @@ def new_relevant_articles(
         NewArticle(article_id, by_url[url].title, by_url[url].source, by_url[url].tags.topics, url)
         for article_id, url in counts.new_relevant
     ]
+
+
+def needs_page(intent: ArticleIntent, min_words: int) -> bool:
+    """True when the feed gave only a summary, so the article page must be fetched."""
+    return intent.url.startswith(("http://", "https://")) and len(intent.text.split()) < min_words
+
+
+def with_page(
+    intent: ArticleIntent,
+    page: ArticleData,
+    raw: bytes,
+    headers: dict[str, str],
+    tagger: Tagger,
+) -> ArticleIntent:
+    """The intent with the page's text and metadata, or the feed's text with the reason why not.
+
+    The page is distrusted when the extractor flags it (consent wall, paywall) or finds less
+    text than the feed summary had; the article is then still watched, so a later re-check
+    can replace the summary with the real text.
+    """
+    reason = page.suspect_reason
+    if reason is None and len(page.text.split()) <= len(intent.text.split()):
+        reason = f"page text ({page.extraction}) is no longer than the feed summary"
+    if reason is not None:
+        return with_fallback(intent, reason)
+    title = page.title or intent.title
+    canonical = page.canonical_url or intent.canonical_url
+    return replace(
+        intent,
+        canonical_url=canonical,
+        site=host_of(canonical),
+        title=title,
+        text=page.text,
+        content_hash=content_hash(title, page.text),
+        language=detect_language(f"{title}\n{page.text}", page.language or intent.language),
+        published_at=intent.published_at or page.published_at,
+        origin="page",
+        tags=tagger.tag(title, page.text),
+        raw=raw,
+        raw_content_type=headers.get("content-type"),
+        page_etag=headers.get("etag"),
+        page_last_modified=headers.get("last-modified"),
+        watch_page=True,
+    )
+
+
+def with_fallback(intent: ArticleIntent, reason: str) -> ArticleIntent:
+    """The intent keeping the feed's text, recording why the page could not replace it."""
+    return replace(intent, fallback_reason=reason, watch_page=True)
+
+
+def intent_from_page(
+    target: RecheckTarget, page: ArticleData, raw: bytes, headers: dict[str, str], tagger: Tagger
+) -> ArticleIntent:
+    """A re-checked page as a candidate version of an article already stored.
+
+    The page's own distrust (consent wall, paywall) travels as ``suspect_reason``, so the
+    decider records it without making a version of it.
+    """
+    title = page.title
+    return ArticleIntent(
+        canonical_url=target.url,
+        url=target.url,
+        title=title,
+        text=page.text,
+        content_hash=content_hash(title, page.text),
+        language=detect_language(f"{title}\n{page.text}", page.language or target.language),
+        published_at=target.published_at or page.published_at,
+        source=target.source,
+        site=host_of(target.url),
+        origin="page",
+        tags=tagger.tag(title, page.text),
+        raw=raw,
+        raw_content_type=headers.get("content-type"),
+        suspect_reason=page.suspect_reason,
+        page_etag=headers.get("etag"),
+        page_last_modified=headers.get("last-modified"),
+        watch_page=True,
+    )

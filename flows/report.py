@@ -71,6 +71,8 @@ class RunSummary:
     feeds: list[FeedReport] = field(default_factory=list)
     counts: StoreCounts = field(default_factory=StoreCounts)
     in_feed_duplicates: int = 0
+    #: Article pages fetched for summary-only entries.
+    pages_fetched: int = 0
     new_relevant: list[NewArticle] = field(default_factory=list)
     #: Seconds spent per stage (fetch, parse+tag, store).
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -95,6 +97,7 @@ class RunSummary:
             "feeds_unchanged_body": self.feeds_with("unchanged_body"),
             "feeds_failed": self.feeds_with("failed"),
             "in_feed_duplicates": self.in_feed_duplicates,
+            "pages_fetched": self.pages_fetched,
             **counts,
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
@@ -115,9 +118,11 @@ def summary_markdown(summary: RunSummary) -> str:
         f"| feeds unchanged (304 or same body) | "
         f"{summary.feeds_with('not_modified') + summary.feeds_with('unchanged_body')} |",
         f"| feeds failed | {summary.feeds_with('failed')} |",
+        f"| article pages fetched | {summary.pages_fetched} |",
         f"| new articles | {c.new_articles} |",
         f"| new versions | {c.new_versions} |",
         f"| duplicates dropped | {c.duplicates + summary.in_feed_duplicates} |",
+        f"| extractions not trusted (consent wall, shrank, churn) | {c.suspect} |",
         f"| alerts written | {c.alerts} |",
         "",
     ]
@@ -167,7 +172,7 @@ def run_name(prefix: str) -> Callable[[], str]:
 
 async def publish_artifacts(summary: RunSummary, key_prefix: str) -> None:
     """Attach the summary (and the new relevant articles) to the current Prefect run."""
-    if not _in_prefect_run():
+    if not in_prefect_run():
         return
     await acreate_markdown_artifact(
         summary_markdown(summary), key=f"{key_prefix}-summary", description="Run summary"
@@ -187,7 +192,8 @@ async def publish_artifacts(summary: RunSummary, key_prefix: str) -> None:
         )
 
 
-def _in_prefect_run() -> bool:
+def in_prefect_run() -> bool:
+    """True inside a flow or task run (artifacts need one; plain function calls have none)."""
     try:
         get_run_context()
     except RuntimeError:

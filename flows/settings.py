@@ -46,12 +46,20 @@ class Settings(BaseSettings):
     max_redirects: int = Field(5, ge=0)
     #: Requests in flight to one host within a run.
     per_host_concurrency: int = Field(2, ge=1)
+    #: Prefix of the Prefect global concurrency limits that cap requests to one feed host
+    #: across every worker (``vigie-host-`` names ``vigie-host-www-cbc-ca``); empty turns them
+    #: off. ``vigie feeds limits`` creates them; while this is set, a missing one fails the fetch.
+    host_limit_prefix: str = Field(default="", pattern=r"^[a-z0-9-]*$")
     #: Hosts or CIDRs that may be fetched although private or loopback (comma-separated).
     fetch_allow_hosts: str = ""
     #: Retries of a feed fetch that failed transiently (timeout, 429, 5xx) within one run;
     #: the first waits ``fetch_retry_delay`` seconds, each next one four times longer.
     fetch_retries: int = Field(2, ge=0, le=5)
     fetch_retry_delay: float = Field(2.0, ge=0)
+    #: Fetch the article page of new entries whose feed text is shorter than
+    #: ``page_min_words``, and extract the full text from it.
+    fetch_pages: bool = True
+    page_min_words: int = Field(150, ge=0)
     #: Minutes between two polls of a healthy feed, unless the feed overrides it.
     feed_interval_minutes: int = Field(15, ge=1)
 

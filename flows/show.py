@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from db.models import Article, ArticleVersion, Mention
+from parsers.diffs import plain_diff, word_diff
 
 _STYLE_BY_KIND = {
     "topic": "bold yellow",
@@ -66,3 +67,40 @@ def evidence_table(mentions: list[Mention]) -> Table:
     for (kind, key), found in sorted(by_concept.items()):
         table.add_row(kind, key, str(len(found)), found[0].sentence[:160])
     return table
+
+
+def render_versions(console: Console, article: Article) -> None:
+    """One row per version: when, where the text came from, what changed."""
+    table = Table("v", "fetched", "origin", "relevant", "changes", "title", title=article.title)
+    for version in article.versions:
+        table.add_row(
+            str(version.n),
+            f"{version.fetched_at:%Y-%m-%d %H:%M}",
+            version.origin + (" (fallback)" if version.fallback_reason else ""),
+            "yes" if version.relevant else "",
+            version.change_kinds,
+            version.title,
+        )
+    console.print(table)
+    if article.suspect_reason:
+        console.print(f"Last extraction not trusted: {article.suspect_reason}", highlight=False)
+
+
+_DIFF_STYLE = {"equal": "", "delete": "red strike", "insert": "bold green"}
+
+
+def render_diff(
+    console: Console, old: ArticleVersion, new: ArticleVersion, *, colour: bool
+) -> None:
+    """Title line, then the word diff of the texts (coloured, or with [-/-] {+/+} marks)."""
+    console.print(f"v{old.n} → v{new.n}: {new.change_kinds}", highlight=False)
+    if old.title != new.title:
+        console.print(f"title: {plain_diff(word_diff(old.title, new.title))}", highlight=False)
+    runs = word_diff(old.text, new.text)
+    if not colour:
+        console.print(plain_diff(runs), highlight=False, markup=False)
+        return
+    text = Text()
+    for op, words in runs:
+        text.append(words + " ", style=_DIFF_STYLE[op])
+    console.print(text)

@@ -469,3 +469,31 @@ def recheck_due_after(
     if tier is None:
         return None
     return min(now + tier.every, first_seen_at + tiers[-1].until_age)
+
+
+# --- full word diff, for people ---------------------------------------------------------------
+
+#: One run of a word diff: ``equal``, ``delete`` or ``insert``, and its text.
+DiffRun = tuple[Literal["equal", "delete", "insert"], str]
+
+
+def word_diff(old: str, new: str) -> list[DiffRun]:
+    """The whole word-level difference between two texts, as runs a terminal can colour."""
+    old_words, new_words = old.split(), new.split()
+    matcher = SequenceMatcher(None, old_words, new_words, autojunk=False)
+    runs: list[DiffRun] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            runs.append(("equal", " ".join(old_words[i1:i2])))
+            continue
+        if i2 > i1:
+            runs.append(("delete", " ".join(old_words[i1:i2])))
+        if j2 > j1:
+            runs.append(("insert", " ".join(new_words[j1:j2])))
+    return runs
+
+
+def plain_diff(runs: Sequence[DiffRun]) -> str:
+    """Runs as text with ``[-removed-]`` and ``{+added+}`` marks (for pipes and files)."""
+    marks = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
+    return " ".join(marks[op].format(text) for op, text in runs)

@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import outbox, repo
@@ -28,6 +35,7 @@ from parsers.alert_rules import AlertRules, parse_rules
 from tests.loopback import LoopbackServer, Response
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
+STARTUP_DEADLINE_S = 60
 
 
 def free_port() -> int:
@@ -254,3 +262,60 @@ class Events:
 
     def statuses(self) -> Counter[str]:
         return Counter(resource["vigie.alert.status"] for _e, resource, _p in self.emitted)
+
+
+# --- a real Prefect server ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A ``prefect server start`` subprocess with its own PREFECT_HOME; its API URL."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_LOGGING_LEVEL="WARNING")  # fmt: skip
+    prefect = Path(sys.executable).parent / "prefect"
+    command = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port),
+               "--analytics-off"]  # fmt: skip
+    log = (home / "server.log").open("wb")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        wait_until(lambda: _healthy(api), STARTUP_DEADLINE_S, "the Prefect server to start")
+        yield api
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def _healthy(api: str) -> bool:
+    try:
+        return httpx.get(f"{api}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_until(condition: Callable[[], object], deadline_s: float, what: str) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {deadline_s} s waiting for {what}")
+
+
+@pytest.fixture
+def on_prefect(prefect_api: str) -> Iterator[str]:
+    """Point this process's Prefect client (and event emitter) at the subprocess server."""
+    from prefect.events.worker import EventsWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    EventsWorker.drain_all(timeout=10)  # an emitter started earlier would send elsewhere
+    with temporary_settings({PREFECT_API_URL: prefect_api}):
+        yield prefect_api
+        EventsWorker.drain_all(timeout=10)

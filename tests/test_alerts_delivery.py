@@ -18,12 +18,14 @@ from db.models import Alert
 from flows import cli_alerts
 from flows.alerts import DeliveryReport, deliver_due, delivery_markdown
 from flows.channels import build_router
-from tests.alerting import (
+from tests.alerting import (  # noqa: F401  (fixtures)
     NOW,
     Events,
     Outbox,
     Receiver,
     article_payload,
+    on_prefect,
+    prefect_api,
     rules,
     settings,
     smtp_server,
@@ -259,6 +261,34 @@ def test_burst_of_edits_is_merged_into_one_alert(box: Outbox, receiver: Receiver
     assert box.get(later).status == "sent" and len(receiver.accepted) == 2
 
 
+def test_merged_burst_survives_a_failed_send(box: Outbox, receiver: Receiver) -> None:
+    article = box.article()
+    for n in range(3):
+        box.add("article_edited", {"title": f"v{n}", "change_kinds": ["body"]},
+                at=NOW + timedelta(minutes=n), article_id=article)  # fmt: skip
+    url, text = receiver.apprise_url(), "[kinds.article_edited]\ndebounce_minutes = 5\n"
+    receiver.status = 503
+
+    _deliver(box, NOW + timedelta(minutes=6), urls=url, rules_text=text)
+    receiver.status = 200
+    report, _ = _deliver(box, NOW + timedelta(minutes=8), urls=url, rules_text=text)
+
+    assert report.count("sent") == 1 and box.statuses() == {"sent": 1, "merged": 2}
+    (hit,) = receiver.accepted
+    assert "Article edited (3 times): v2" in json.loads(hit.body)["message"]
+
+
+def test_unreadable_payload_fails_that_alert_only(box: Outbox, receiver: Receiver) -> None:
+    broken = box.add("digest", {"topics": "not a list"})
+    fine = box.add("new_relevant_article", article_payload())
+
+    report, _ = _deliver(box, urls=receiver.apprise_url())
+
+    assert box.get(fine).status == "sent" and box.get(broken).status == "pending"
+    assert "cannot render the message" in (box.get(broken).last_error or "")
+    assert report.count("retry") == 1
+
+
 def test_rules_skip_keep_for_digest_and_override_severity(box: Outbox, receiver: Receiver) -> None:
     low = box.add("new_relevant_article", article_payload(relevance=0.5))
     off_topic = box.add("new_relevant_article", article_payload(topics=["economy"]))
@@ -342,7 +372,8 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert result.exit_code == 0 and "Usage" in result.output
 
 
-@pytest.mark.usefixtures("prefect_server")
+@pytest.mark.prefect_server
+@pytest.mark.usefixtures("on_prefect")
 def test_deliver_command_runs_the_flow_with_an_artifact(
     cli: CliRunner, vigie_env: pytest.MonkeyPatch, receiver: Receiver
 ) -> None:

@@ -16,7 +16,17 @@ from flows.digest import send_digest
 from parsers.alert_rules import DigestRule
 from parsers.digest import DigestInput, build_digest, is_empty, render_digest, summary_line
 from parsers.messages import Style
-from tests.alerting import NOW, Events, Outbox, article_payload, rules, settings, smtp_server
+from tests.alerting import (  # noqa: F401  (fixtures)
+    NOW,
+    Events,
+    Outbox,
+    article_payload,
+    on_prefect,
+    prefect_api,
+    rules,
+    settings,
+    smtp_server,
+)
 
 STYLE = Style(ZoneInfo("America/Toronto"), {"asylum_refugees": "Asylum and refugees"})
 
@@ -148,7 +158,8 @@ def test_failed_digest_stays_queued_for_retry(box: Outbox) -> None:
     assert box.get(result.alert_id or 0).status == "pending"
 
 
-@pytest.mark.usefixtures("prefect_server")
+@pytest.mark.prefect_server
+@pytest.mark.usefixtures("on_prefect")
 def test_digest_command_runs_the_flow(vigie_env: pytest.MonkeyPatch) -> None:
     from flows import context
 

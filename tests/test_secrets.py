@@ -16,7 +16,17 @@ from flows.channels import BlockChannel, Delivery, build_router
 from parsers.exceptions import AlertDeliveryError
 from parsers.messages import Rendered
 from parsers.redact import MASK, RedactingFilter, redact, redact_url, secrets_in_url
-from tests.alerting import NOW, Events, Outbox, Receiver, article_payload, rules, settings
+from tests.alerting import (  # noqa: F401  (fixtures)
+    NOW,
+    Events,
+    Outbox,
+    Receiver,
+    article_payload,
+    on_prefect,
+    prefect_api,
+    rules,
+    settings,
+)
 from tests.alerting import smtp_server as smtp
 from tests.loopback import LoopbackServer
 
@@ -148,7 +158,8 @@ def test_no_token_leaks_from_a_failing_then_working_delivery(
     )
 
 
-@pytest.mark.usefixtures("prefect_server")
+@pytest.mark.prefect_server
+@pytest.mark.usefixtures("on_prefect")
 def test_prefect_block_channel_redacts_and_sends_idempotency_key(
     http_server: LoopbackServer, caplog: pytest.LogCaptureFixture
 ) -> None:

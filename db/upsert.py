@@ -1,0 +1,63 @@
+"""Race-safe writes: insert a row unless a unique constraint says it exists already.
+
+Two runs over the same feed converge on one row instead of failing or duplicating; the
+outbox relies on it so that a re-run never alerts twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.base import Base
+from db.models import Alert
+
+
+def insert_ignore(
+    session: Session,
+    model: type[Base],
+    values: Mapping[str, Any],
+    conflict: Sequence[str] | None,
+) -> int | None:
+    """Insert a row unless it collides; the new id, or None when it existed.
+
+    ``conflict`` names the unique columns that decide; None means any unique constraint.
+    """
+    dialect = session.get_bind().dialect.name
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = dialect_insert(model).values(**values)
+    statement = statement.on_conflict_do_nothing(
+        index_elements=list(conflict) if conflict else None
+    )
+    return session.execute(statement.returning(model.__table__.c.id)).scalar_one_or_none()
+
+
+def add_alert(
+    session: Session,
+    *,
+    kind: str,
+    dedup_key: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    severity: str = "info",
+    article_id: int | None = None,
+    feed_id: int | None = None,
+) -> int:
+    """Write an alert to the outbox unless its key exists; 1 if written, else 0."""
+    values = {
+        "dedup_key": dedup_key,
+        "kind": kind,
+        "severity": severity,
+        "article_id": article_id,
+        "feed_id": feed_id,
+        "payload": dict(payload),
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    return int(insert_ignore(session, Alert, values, ["dedup_key"]) is not None)

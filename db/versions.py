@@ -1,0 +1,296 @@
+"""Article versions: decide whether a fresh text is a new version, store it with its evidence,
+archive the raw bytes, and write the edit alert in the same transaction."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from db.intents import ArticleIntent
+from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
+from db.upsert import add_alert, insert_ignore
+from parsers.diffs import (
+    MATERIAL_KINDS,
+    Candidate,
+    ChurnGuard,
+    Decision,
+    RecheckSchedule,
+    StoredVersion,
+    decide,
+    is_material,
+    recheck_due_after,
+)
+from parsers.tagging import FigureChange, figure_changes
+from parsers.tagging import Mention as FoundMention
+
+
+@dataclass(frozen=True)
+class VersionPolicy:
+    """What counts as a version, what is worth an alert, and when to look again."""
+
+    #: Change kinds that make an "edited" alert.
+    material: frozenset[str] = MATERIAL_KINDS
+    #: Caps versions of pages whose text churns (clocks, counters).
+    churn: ChurnGuard = field(default_factory=ChurnGuard)
+    #: When article pages are fetched again to catch edits.
+    recheck: RecheckSchedule = field(default_factory=RecheckSchedule)
+
+
+@dataclass(frozen=True)
+class VersionResult:
+    """What ``apply_candidate`` did."""
+
+    #: new, changed, unchanged or suspect (see ``parsers.diffs.decide``).
+    outcome: str
+    #: The stored version, for new and changed.
+    version_id: int | None
+    #: Alerts written (0 or 1).
+    alerts: int
+
+
+def apply_candidate(
+    session: Session,
+    article_id: int,
+    intent: ArticleIntent,
+    tag_ids: Mapping[str, int],
+    now: datetime,
+    policy: VersionPolicy,
+) -> VersionResult:
+    """Compare ``intent`` with the article's current version and store what it warrants."""
+    article = session.get_one(Article, article_id)
+    current = article.current_version
+    decision = decide(_candidate(intent), _stored(session, current))
+    if decision.outcome == "changed":
+        decision = policy.churn.apply(decision, _versions_since(session, article_id, now, policy))
+    article.last_checked_at = now
+    if decision.outcome == "unchanged":
+        article.suspect_reason = None
+        return VersionResult("unchanged", None, 0)
+    if decision.outcome == "suspect":
+        article.suspect_reason = decision.reason
+        return VersionResult("suspect", None, 0)
+    version_id = _insert_version(session, article, intent, decision, tag_ids, now)
+    if version_id is None:  # a concurrent run stored this very text first
+        return VersionResult("unchanged", None, 0)
+    alerts = 0
+    if current is not None and not _is_upgrade(current, intent):
+        alerts = _alert_edit(session, article, current, version_id, intent, decision, policy, now)
+    return VersionResult("new" if current is None else "changed", version_id, alerts)
+
+
+def _candidate(intent: ArticleIntent) -> Candidate:
+    return Candidate(intent.title, intent.text, intent.tags.topics, intent.suspect_reason)
+
+
+def _stored(session: Session, version: ArticleVersion | None) -> StoredVersion | None:
+    if version is None:
+        return None
+    return StoredVersion(
+        version.title, version.text, version.content_hash, topics_of(session, version.id)
+    )
+
+
+def topics_of(session: Session, version_id: int) -> tuple[str, ...]:
+    """Topic keys tagged on a version."""
+    query = (
+        select(Tag.key)
+        .join(Mention, Mention.tag_id == Tag.id)
+        .where(Mention.version_id == version_id, Tag.kind == "topic")
+        .distinct()
+    )
+    return tuple(sorted(session.scalars(query)))
+
+
+def _versions_since(session: Session, article_id: int, now: datetime, policy: VersionPolicy) -> int:
+    start = now - policy.churn.window
+    query = select(func.count(ArticleVersion.id)).where(
+        ArticleVersion.article_id == article_id, ArticleVersion.fetched_at > start
+    )
+    return session.scalar(query) or 0
+
+
+def _is_upgrade(current: ArticleVersion, intent: ArticleIntent) -> bool:
+    # A page's full text replacing a feed summary is not an edit by the publisher.
+    return current.origin != "page" and intent.origin == "page"
+
+
+def _insert_version(
+    session: Session,
+    article: Article,
+    intent: ArticleIntent,
+    decision: Decision,
+    tag_ids: Mapping[str, int],
+    now: datetime,
+) -> int | None:
+    n = (session.scalar(select(func.max(ArticleVersion.n)).where(
+        ArticleVersion.article_id == article.id)) or 0) + 1  # fmt: skip
+    kinds = " ".join(decision.change_kinds) or ("new" if n == 1 else "changed")
+    values: dict[str, Any] = {
+        "article_id": article.id,
+        "n": n,
+        "content_hash": decision.content_hash,
+        "title": intent.title,
+        "text": intent.text,
+        "origin": intent.origin,
+        "fallback_reason": intent.fallback_reason,
+        "fetched_at": now,
+        "change_kinds": kinds,
+        "diff": _diff_json(decision),
+        "relevance": intent.tags.score,
+        "relevant": intent.tags.relevant,
+        "taxonomy_version": intent.tags.taxonomy_version,
+    }
+    version_id = insert_ignore(session, ArticleVersion, values, None)
+    if version_id is None:
+        return None
+    add_mentions(session, version_id, intent.tags.mentions, intent.tags.taxonomy_version, tag_ids)
+    if intent.raw is not None:
+        session.add(_raw_document(version_id, intent, now))
+    article.current_version_id = version_id
+    article.title = intent.title or article.title
+    article.suspect_reason = None
+    return version_id
+
+
+def _diff_json(decision: Decision) -> dict[str, Any] | None:
+    if decision.diff is None:
+        return None
+    return {
+        **asdict(decision.diff),
+        "figures": [str(change) for change in decision.figure_changes],
+    }
+
+
+def _raw_document(version_id: int, intent: ArticleIntent, now: datetime) -> RawDocument:
+    assert intent.raw is not None
+    return RawDocument(
+        version_id=version_id,
+        url=intent.url,
+        content_type=intent.raw_content_type,
+        compressed=zlib.compress(intent.raw, 6),
+        fetched_at=now,
+    )
+
+
+def add_mentions(
+    session: Session,
+    version_id: int,
+    mentions: tuple[FoundMention, ...],
+    taxonomy_version: str,
+    tag_ids: Mapping[str, int],
+) -> None:
+    """Store a version's evidence."""
+    rows = [
+        {
+            "version_id": version_id,
+            "tag_id": tag_ids[mention.concept],
+            "field": mention.field,
+            "start": mention.start,
+            "end": mention.end,
+            "matched": mention.text,
+            "sentence": mention.sentence,
+            "value": mention.value,
+            "unit": mention.unit,
+            "topic": mention.topic,
+            "scope": mention.scope,
+            "taxonomy_version": taxonomy_version,
+        }
+        for mention in mentions
+    ]
+    if rows:
+        session.execute(insert(Mention), rows)
+
+
+def next_check_after(article: Article, now: datetime, policy: VersionPolicy) -> datetime | None:
+    """When to fetch the article's page again (None: no longer watched)."""
+    return recheck_due_after(article.first_seen_at, now, policy.recheck)
+
+
+# --- edit alerts ------------------------------------------------------------------------------
+
+
+def stored_figures(session: Session, version_id: int) -> list[FoundMention]:
+    """A stored version's figure mentions, as the tagger's ``Mention``s."""
+    rows = session.scalars(
+        select(Mention)
+        .join(Tag, Tag.id == Mention.tag_id)
+        .where(Mention.version_id == version_id, Tag.kind == "figure")
+    )
+    return [
+        FoundMention(
+            concept="figure",
+            kind="figure",
+            field=row.field,
+            start=row.start,
+            end=row.end,
+            text=row.matched,
+            sentence=row.sentence,
+            value=row.value,
+            unit=row.unit,
+            topic=row.topic,
+            scope=row.scope,
+        )
+        for row in rows
+    ]
+
+
+def _alert_edit(
+    session: Session,
+    article: Article,
+    previous: ArticleVersion,
+    version_id: int,
+    intent: ArticleIntent,
+    decision: Decision,
+    policy: VersionPolicy,
+    now: datetime,
+) -> int:
+    """One alert per material edit: ``figure_changed`` when a tracked figure moved, else
+    ``article_edited``. Its key names the version, so a re-run never alerts twice."""
+    tracked = figure_changes(stored_figures(session, previous.id), intent.tags.figures)
+    if not tracked and not is_material(decision.change_kinds, policy.material):
+        return 0
+    kind = "figure_changed" if tracked else "article_edited"
+    n = previous.n + 1
+    return add_alert(
+        session,
+        kind=kind,
+        dedup_key=f"{kind}:article:{article.id}:v{n}",
+        payload=_edit_payload(article, intent, decision, tracked, n),
+        now=now,
+        severity="warning" if tracked else "info",
+        article_id=article.id,
+    )
+
+
+def _edit_payload(
+    article: Article,
+    intent: ArticleIntent,
+    decision: Decision,
+    tracked: list[FigureChange],
+    n: int,
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "title": intent.title or article.title,
+        "url": article.canonical_url,
+        "source": article.source,
+        "version": n,
+        "change_kinds": list(decision.change_kinds),
+        "diff_excerpt": decision.diff.excerpt if decision.diff else "",
+        "figures": [str(change) for change in decision.figure_changes],
+        "topics": list(intent.tags.topics),
+    }
+    if tracked:
+        first = tracked[0]
+        payload |= {
+            "topic": first.topic,
+            "old": first.old_text,
+            "new": first.new_text,
+            "sentence": first.sentence,
+        }
+    return payload

@@ -1,0 +1,95 @@
+"""The re-check flow: fetch watched article pages again and version what their publishers edit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from db import repo
+from db.intents import ArticleIntent
+from db.repo import RecheckTarget
+from flows import context
+from flows.fetch import Fetcher, FetchPolicy
+from flows.pipeline import intent_from_page, tag_specs
+from flows.report import in_prefect_run, run_name
+from flows.settings import get_settings
+from parsers.articles import extract_article
+from parsers.exceptions import FetchError, ParseError
+
+#: What a re-check of one page gave: a candidate version, nothing (304), or an error.
+Checked = tuple[RecheckTarget, ArticleIntent | None, str | None]
+
+
+@task(name="fetch-article-pages", cache_policy=NO_CACHE)
+async def fetch_and_extract(targets: list[RecheckTarget], fetcher: Fetcher) -> list[Checked]:
+    """Conditional GET and extraction of each page, concurrently (politeness in the fetcher)."""
+    return list(await asyncio.gather(*(_check(target, fetcher) for target in targets)))
+
+
+async def _check(target: RecheckTarget, fetcher: Fetcher) -> Checked:
+    try:
+        result = await fetcher.fetch(
+            target.url,
+            etag=target.page_etag,
+            last_modified=target.page_last_modified,
+            kind="page",
+        )
+        if result.not_modified:
+            return target, None, None
+        page = await asyncio.to_thread(
+            extract_article, result.final_url, result.content, result.headers
+        )
+    except (FetchError, ParseError) as exc:
+        return target, None, str(exc)
+    intent = intent_from_page(target, page, result.content, dict(result.headers), context.tagger())
+    return target, intent, None
+
+
+@task(name="store-rechecks", cache_policy=NO_CACHE)
+def store_rechecks(checked: list[Checked]) -> Counter[str]:
+    """Version what changed, one transaction per article; count the outcomes."""
+    tagger = context.tagger()
+    outcomes: Counter[str] = Counter()
+    with context.sessions().begin() as session:
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+    for target, intent, error in checked:
+        with context.sessions().begin() as session:
+            now = datetime.now(UTC)
+            outcome = repo.record_recheck(session, target, intent, tag_ids, now, error=error)
+        outcomes.update(outcome.split("+"))
+    return outcomes
+
+
+@flow(name="recheck-articles", flow_run_name=run_name("recheck"))
+async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str, int]:
+    """Fetch watched article pages again to catch quiet edits.
+
+    Pipeline:
+        targets = articles whose re-check is due (schedule thins out with age, then stops)
+        conditional GET + extraction of each page           -- fetch-article-pages task
+        decide new/changed/unchanged/suspect against the current version; store a version,
+          its diff and change kinds, and one edit alert if material  -- store-rechecks task
+    """
+    context.ensure_schema()
+    with context.sessions().begin() as session:
+        targets = repo.articles_to_recheck(
+            session, datetime.now(UTC), due_only=due_only, limit=limit
+        )
+    async with Fetcher(FetchPolicy.from_settings(get_settings())) as fetcher:
+        checked = await fetch_and_extract(targets, fetcher)
+    outcomes = store_rechecks(checked)
+    counts = {"checked": len(targets), **outcomes}
+    get_run_logger().info("recheck: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if in_prefect_run():
+        await acreate_markdown_artifact(_summary(counts), key="recheck-summary")
+    return counts
+
+
+def _summary(counts: dict[str, int]) -> str:
+    rows = "\n".join(f"| {name} | {count} |" for name, count in sorted(counts.items()))
+    return f"# Vigie re-check run\n\n| outcome | articles |\n|---|---:|\n{rows}\n"

@@ -1,0 +1,283 @@
+"""Near-duplicate articles: word shingles, MinHash signatures, LSH band keys and the verdict.
+
+One Canadian Press story runs on CTV, Global, the National Post and the aggregators, each
+under its own URL and with its own furniture ("This report by The Canadian Press was first
+published...", "Article content", "Trending now"). The exact content hash cannot see that
+those copies are one story; their word shingles can.
+
+How two texts are compared
+--------------------------
+* **Shingles.** Each paragraph is normalised (``normalise_for_hash``: folded, punctuation
+  gone) and cut into overlapping runs of ``SHINGLE_WORDS`` words. Shingles stop at
+  paragraph breaks: a furniture line an outlet slips between two paragraphs then costs one
+  shingle of its own instead of also breaking the ``SHINGLE_WORDS - 1`` shingles that
+  would have spanned the break, and a line repeated after every paragraph counts once.
+* **Signature.** A datasketch ``MinHash`` (scheme ``affine32``, seed ``MINHASH_SEED``,
+  ``NUM_PERM`` permutations) fed with ``update_batch``; stored as ``NUM_PERM``
+  little-endian uint32 values. ``estimated_jaccard`` is the share of equal positions.
+* **LSH.** The signature is cut into ``BANDS`` bands of ``ROWS`` rows; each band becomes a
+  signed 64-bit key, a BLAKE2b hash of the language, the band number and the band's bytes,
+  so keys are the same in every process and on every run (Python's ``hash`` is not). Two
+  texts share at least one key with probability ``1 - (1 - J**ROWS)**BANDS``: 0.997 at
+  Jaccard 0.8, 0.85 at 0.7, 0.12 at 0.5 and 0.002 at 0.3. Sharing a key only makes a
+  candidate: the verdict is the estimated Jaccard against the threshold.
+* **Length ratio.** Jaccard can never exceed ``min(|A|, |B|) / max(|A|, |B|)``, so texts
+  whose lengths differ more than the threshold allows are rejected before any comparison.
+* **Short texts.** Below ``SHORT_TEXT_WORDS`` words (feed summaries, briefs) shingles say
+  little. Such a text matches another article when their normalised titles are equal
+  (after the outlet's own suffix, "... - CTV News", is cut) and they appeared within
+  ``DEFAULT_TITLE_WINDOW`` of each other. The title is one more key, in band ``TITLE_BAND``.
+
+Texts in different languages are never compared: a French translation is another article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Literal
+
+import numpy as np
+from datasketch import MinHash
+
+from parsers.text import normalise_for_hash
+from parsers.urls import site_of
+
+#: Words per shingle. Four keeps a reworded sentence from costing much more than itself,
+#: while shared stock phrases ("the federal government said") stay rare as whole shingles.
+SHINGLE_WORDS = 4
+#: MinHash permutations; the estimate's standard error at Jaccard 0.8 is about 0.025.
+NUM_PERM = 256
+#: LSH bands and rows per band (``BANDS * ROWS == NUM_PERM``); see the module docstring.
+BANDS = 32
+ROWS = 8
+#: Seed of the MinHash permutations. Changing it (or NUM_PERM, or the datasketch scheme)
+#: makes every stored signature incomparable: the golden test in tests/test_dedup.py guards it.
+MINHASH_SEED = 20261122
+#: Band number of the title key used by the short-text rule.
+TITLE_BAND = -1
+#: Estimated Jaccard at or above which two texts are one story.
+DEFAULT_THRESHOLD = 0.8
+#: Texts with fewer words are compared by title, not by shingles.
+SHORT_TEXT_WORDS = 50
+#: Titles with fewer words are too generic ("Live updates") to match on their own.
+MIN_TITLE_WORDS = 4
+#: How far apart two short items with the same title may appear and still be one story.
+DEFAULT_TITLE_WINDOW = timedelta(hours=48)
+#: Stands for an unknown language, so that texts of unknown language only meet each other.
+UNKNOWN_LANGUAGE = "und"
+
+_SCHEME: Literal["affine32"] = "affine32"
+_PARAGRAPH = re.compile(r"\n\s*")
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—]\s+")
+_KEY_PERSON = b"vigie-lsh"
+
+
+@dataclass(frozen=True)
+class BandKey:
+    """One LSH key: articles sharing a key are candidate near-duplicates."""
+
+    #: Band number, 0 to ``BANDS - 1``, or ``TITLE_BAND`` for the normalised title.
+    band: int
+    #: Signed 64-bit BLAKE2b hash of the language, the band number and the band's content.
+    hash: int
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What near-duplicate detection knows of one article; computed or read from storage."""
+
+    #: MinHash signature: ``NUM_PERM`` little-endian uint32 values.
+    signature: bytes
+    #: Words in the normalised text.
+    words: int
+    #: Normalised title without the outlet's suffix ("" when there is no title).
+    normalised_title: str
+    #: Primary language subtag, or ``UNKNOWN_LANGUAGE``.
+    language: str
+    #: When the story appeared (published, else first seen), for the short-text window.
+    seen_at: datetime
+
+    @property
+    def short(self) -> bool:
+        """Too short for shingles: compared by title instead."""
+        return self.words < SHORT_TEXT_WORDS
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why two articles are one story."""
+
+    #: Estimated Jaccard of the texts, or 1.0 for equal titles (short-text rule).
+    similarity: float
+    #: "text" (shingles) or "title" (short-text rule).
+    basis: Literal["text", "title"]
+
+
+# --- fingerprints ------------------------------------------------------------------------
+
+
+def fingerprint(
+    title: str, text: str, *, language: str | None, outlet: str, seen_at: datetime
+) -> Fingerprint:
+    """The fingerprint of one article's title and text."""
+    paragraphs = [normalise_for_hash(p) for p in _PARAGRAPH.split(text)]
+    return Fingerprint(
+        signature=signature(shingles(paragraphs)),
+        words=sum(len(p.split()) for p in paragraphs),
+        normalised_title=normalised_title(title, outlet),
+        language=language_key(language),
+        seen_at=seen_at,
+    )
+
+
+def shingles(paragraphs: Sequence[str]) -> set[bytes]:
+    """Word shingles of normalised paragraphs, as UTF-8 bytes; a short paragraph is one."""
+    found: set[bytes] = set()
+    for paragraph in paragraphs:
+        words = paragraph.split()
+        if not words:
+            continue
+        last_start = max(len(words) - SHINGLE_WORDS, 0)
+        found.update(
+            " ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(last_start + 1)
+        )
+    return found
+
+
+def signature(shingle_set: set[bytes]) -> bytes:
+    """MinHash signature of a shingle set, as bytes (see ``Fingerprint.signature``)."""
+    minhash = MinHash(
+        num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=_SCHEME, permutations=_permutations()
+    )
+    # Sorted so that the input order, which a set does not fix, never matters.
+    minhash.update_batch(sorted(shingle_set))
+    return np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
+
+
+@cache
+def _permutations() -> object:
+    # Generating the permutations draws NUM_PERM pairs from a seeded RandomState: done once.
+    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=_SCHEME).permutations
+
+
+def language_key(language: str | None) -> str:
+    """The language as fingerprints store it."""
+    return (language or UNKNOWN_LANGUAGE).lower()
+
+
+def normalised_title(title: str, outlet: str) -> str:
+    """The title as the short-text rule compares it: normalised, the outlet's suffix cut."""
+    parts = _TITLE_SEPARATORS.split(title.strip())
+    if len(parts) > 1 and _names_outlet(parts[-1], outlet):
+        parts = parts[:-1]
+    return normalise_for_hash(" ".join(parts))
+
+
+def _names_outlet(segment: str, outlet: str) -> bool:
+    # "CTV News" names "ctvnews.ca" and "Globalnews.ca" names "Global News": compare with
+    # spaces and dots gone.
+    squeezed = normalise_for_hash(segment).replace(" ", "")
+    name = normalise_for_hash(outlet).replace(" ", "")
+    return len(squeezed) >= 3 and bool(name) and (squeezed in name or name in squeezed)
+
+
+def outlet_of(canonical_url: str, source: str) -> str:
+    """The outlet an article counts for: the site of a web URL, else its source's name.
+
+    Sites, not feed names: CTV's politics and national feeds are one outlet.
+    """
+    if canonical_url.startswith(("http://", "https://")):
+        site = site_of(canonical_url)
+        if site:
+            return site
+    return source
+
+
+# --- LSH keys ----------------------------------------------------------------------------
+
+
+def band_keys(fp: Fingerprint) -> tuple[BandKey, ...]:
+    """The keys an article is filed under and looked up by: bands, then the title."""
+    keys = [] if fp.short else _signature_bands(fp.signature, fp.language)
+    title = title_key(fp)
+    return (*keys, title) if title is not None else tuple(keys)
+
+
+def _signature_bands(sig: bytes, language: str) -> list[BandKey]:
+    width = ROWS * 4
+    return [
+        BandKey(band, _key_hash(language, band, sig[band * width : (band + 1) * width]))
+        for band in range(BANDS)
+    ]
+
+
+def title_key(fp: Fingerprint) -> BandKey | None:
+    """The title's key, when the title has enough words to mean something on its own."""
+    if len(fp.normalised_title.split()) < MIN_TITLE_WORDS:
+        return None
+    content = fp.normalised_title.encode()
+    return BandKey(TITLE_BAND, _key_hash(fp.language, TITLE_BAND, content))
+
+
+def _key_hash(language: str, band: int, content: bytes) -> int:
+    digest = hashlib.blake2b(digest_size=8, person=_KEY_PERSON)
+    digest.update(language.encode() + b"\0")
+    digest.update(band.to_bytes(2, "big", signed=True))
+    digest.update(content)
+    # Signed, because that is what a BIGINT column holds.
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+# --- the verdict -------------------------------------------------------------------------
+
+
+def estimated_jaccard(sig_a: bytes, sig_b: bytes) -> float:
+    """Estimated Jaccard similarity of the shingle sets behind two signatures."""
+    if len(sig_a) != len(sig_b) or not sig_a:
+        raise ValueError("signatures of different lengths cannot be compared")
+    a = np.frombuffer(sig_a, dtype="<u4")
+    b = np.frombuffer(sig_b, dtype="<u4")
+    return float(np.count_nonzero(a == b)) / a.size
+
+
+def length_ratio_ok(words_a: int, words_b: int, threshold: float) -> bool:
+    """Whether two texts' lengths allow a Jaccard similarity of ``threshold`` at all."""
+    longer = max(words_a, words_b)
+    return longer > 0 and min(words_a, words_b) / longer >= threshold
+
+
+def match(
+    a: Fingerprint,
+    b: Fingerprint,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    window: timedelta = DEFAULT_TITLE_WINDOW,
+) -> Match | None:
+    """Why ``a`` and ``b`` are one story, or None when they are not."""
+    if a.language != b.language:
+        return None
+    if not (a.short or b.short):
+        if not length_ratio_ok(a.words, b.words, threshold):
+            return None
+        similarity = estimated_jaccard(a.signature, b.signature)
+        return Match(similarity, "text") if similarity >= threshold else None
+    same_title = title_key(a) is not None and a.normalised_title == b.normalised_title
+    if same_title and abs(a.seen_at - b.seen_at) <= window:
+        return Match(1.0, "title")
+    return None
+
+
+def is_near_duplicate(
+    a: Fingerprint,
+    b: Fingerprint,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    window: timedelta = DEFAULT_TITLE_WINDOW,
+) -> bool:
+    """True when ``a`` and ``b`` are copies of one story (see ``match``)."""
+    return match(a, b, threshold=threshold, window=window) is not None
