@@ -1,6 +1,6 @@
 """Where does the feed-only pass spend its time? ``monitor_feeds`` under pyinstrument.
 
-    python bench/profile.py [--feeds 40 --items 25] [--top 15] [--html FILE]
+    python bench/profile.py [--feeds 40 --items 25] [--top 15] [--html FILE] [--rerun]
 
 Same set-up as ``bench/run.py`` (generated corpus served on loopback from a child process, a
 ``prefect server`` started once), but the flow runs in this process, under the sampling
@@ -40,7 +40,11 @@ from bench.harness import (
 
 #: Vigie functions whose inclusive time is worth a line of its own.
 STEPS = (
+    "feeds_to_poll",
     "fetch_feed",
+    "fetch",
+    "ingest_one",
+    "sync_tags",
     "ingest_feeds",
     "parse_feed",
     "intents_from_feed",
@@ -87,12 +91,15 @@ def _add_feeds(manifest: dict[str, Any]) -> None:
         repo.add_feeds(session, specs, datetime.now(UTC))
 
 
-def profile_flow(html: Path | None) -> tuple[Any, float, dict[str, object]]:
-    """(pyinstrument session, wall seconds, counts) of one feed-only pass."""
+def profile_flow(html: Path | None, rerun: bool) -> tuple[Any, float, dict[str, object]]:
+    """(pyinstrument session, wall seconds, counts) of one feed-only pass; with ``rerun``,
+    of the second pass over unchanged feeds (the first one runs unprofiled)."""
     from pyinstrument import Profiler
 
     from flows.monitor import monitor_feeds
 
+    if rerun:
+        asyncio.run(monitor_feeds(due_only=False))
     # Sampling the plain stack (async_mode="disabled") charges time spent waiting for
     # sockets to the event loop's select(), which is what it is.
     profiler = Profiler(interval=0.001, async_mode="disabled")
@@ -162,7 +169,7 @@ def report(session: Any, wall: float, counts: dict[str, object], top: int) -> No
     root = session.root_frame()
     own = own_times(root)
     total = sum(own.values())
-    print(f"\nfeed-only pass: {wall:.2f} s wall, {total:.2f} s sampled on the main thread")
+    print(f"\nthe pass: {wall:.2f} s wall, {total:.2f} s sampled on the main thread")
     print(f"counts: {counts}\n")
     print(f"top {top} by own time")
     print(f"{'own s':>8} {'%':>6}  function  (file:line)")
@@ -183,6 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML report here")
+    parser.add_argument(
+        "--rerun", action="store_true", help="profile a second pass with nothing changed"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="vigie-profile-") as tmp_name:
         tmp = Path(tmp_name)
@@ -197,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"prefect server up in {server.start_seconds:.1f} s")
             _set_environment(tmp, server.api_url)
             _add_feeds(manifest)
-            session, wall, counts = profile_flow(args.html)
+            session, wall, counts = profile_flow(args.html, args.rerun)
     report(session, wall, counts, args.top)
     return 0
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db.intents import ArticleIntent
-from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
+from db.models import Article, ArticleVersion, Mention, RawDocument, Tag, TrackedFigure
 from db.upsert import add_alert, insert_ignore
 from parsers.diffs import (
     MATERIAL_KINDS,
@@ -28,6 +28,7 @@ from parsers.diffs import (
 )
 from parsers.tagging import FigureChange, figure_changes
 from parsers.tagging import Mention as FoundMention
+from parsers.tracking import tracked_key
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,9 @@ def apply_candidate(
     version_id = _insert_version(session, article, intent, decision, tag_ids, now)
     if version_id is None:  # a concurrent run stored this very text first
         return VersionResult("unchanged", None, 0)
-    alerts = 0
+    alerts = track_figures(session, article, version_id, intent, now)
     if current is not None and not _is_upgrade(current, intent):
-        alerts = _alert_edit(session, article, current, version_id, intent, decision, policy, now)
+        alerts += _alert_edit(session, article, current, version_id, intent, decision, policy, now)
     return VersionResult("new" if current is None else "changed", version_id, alerts)
 
 
@@ -210,6 +211,90 @@ def add_mentions(
 def next_check_after(article: Article, now: datetime, policy: VersionPolicy) -> datetime | None:
     """When to fetch the article's page again (None: no longer watched)."""
     return recheck_due_after(article.first_seen_at, now, policy.recheck)
+
+
+# --- figures tracked across articles -----------------------------------------------------------
+
+
+def track_figures(
+    session: Session, article: Article, version_id: int, intent: ArticleIntent, now: datetime
+) -> int:
+    """Update the tracked figures this version states; alert when another article moved one.
+
+    A change within one article is its edit alert's business; here the news is that a
+    different article states a new value (a new immigration target, say). Statements older
+    than the tracked one never move it back.
+    """
+    as_of = intent.published_at or now
+    stated: dict[str, FoundMention] = {}
+    for mention in intent.tags.figures:
+        key = tracked_key(mention, intent.title)
+        if key is not None and mention.value is not None:
+            stated.setdefault(key, mention)
+    return sum(
+        _track_one(session, article, version_id, key, mention, as_of)
+        for key, mention in stated.items()
+    )
+
+
+def _track_one(
+    session: Session,
+    article: Article,
+    version_id: int,
+    key: str,
+    mention: FoundMention,
+    as_of: datetime,
+) -> int:
+    assert mention.value is not None
+    tracked = session.scalars(select(TrackedFigure).where(TrackedFigure.key == key)).one_or_none()
+    if tracked is None:
+        values = {
+            "key": key,
+            "value": mention.value,
+            "matched": mention.text,
+            "sentence": mention.sentence,
+            "article_id": article.id,
+            "version_id": version_id,
+            "updated_at": as_of,
+        }
+        insert_ignore(session, TrackedFigure, values, ["key"])
+        return 0
+    if as_of < tracked.updated_at or tracked.value == mention.value:
+        return 0
+    alerts = 0
+    if tracked.article_id != article.id:
+        alerts = _alert_tracked(session, article, tracked, mention, as_of)
+    tracked.value, tracked.matched, tracked.sentence = mention.value, mention.text, mention.sentence
+    tracked.article_id, tracked.version_id, tracked.updated_at = article.id, version_id, as_of
+    return alerts
+
+
+def _alert_tracked(
+    session: Session,
+    article: Article,
+    tracked: TrackedFigure,
+    mention: FoundMention,
+    now: datetime,
+) -> int:
+    topic = tracked.key.split("|", 1)[0]
+    return add_alert(
+        session,
+        kind="figure_changed",
+        dedup_key=f"figure_changed:{tracked.key}:{tracked.value:g}->{mention.value:g}",
+        payload={
+            "title": article.title,
+            "url": article.canonical_url,
+            "source": article.source,
+            "topic": topic,
+            "old": tracked.matched,
+            "new": mention.text,
+            "sentence": mention.sentence,
+            "tracked": tracked.key,
+        },
+        now=now,
+        severity="warning",
+        article_id=article.id,
+    )
 
 
 # --- edit alerts ------------------------------------------------------------------------------

@@ -107,6 +107,8 @@ def list_alerts(
         raise _fail(str(exc)) from None
     rows = [_alert_row(alert, secrets) for alert in alerts]
     if format is Format.json:
+        for row, alert in zip(rows, alerts, strict=True):
+            row["payload"] = alert.payload
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     _print_table(rows)

@@ -76,7 +76,7 @@ DEFAULT_HOST_LIMIT_PREFIX = "vigie-host-"
 # Prefect's lease API refuses leases shorter than a minute. A lease outlives the request it
 # guards only when a worker dies holding it; then the slot comes back when the lease expires.
 _MIN_LEASE_SECONDS = 60.0
-_NOT_NAME_CHAR = re.compile(r"[^a-z0-9]+")
+_NOT_NAME_CHAR = re.compile(r"[^a-z0-9-]")
 
 
 @dataclass(frozen=True)

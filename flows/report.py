@@ -1,6 +1,16 @@
 """Run summaries: counted during a run, shown as Prefect artifacts and in the CLI.
 
-Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_escape``.
+What a run publishes, in the order a reader needs it:
+
+* ``<kind>-summary`` (markdown): totals, failures with reasons, new relevant stories, time
+  per stage;
+* ``<kind>-new-relevant`` (table): the new relevant articles, with outlet, topics and link;
+* ``<kind>-feed-health`` (table): feeds whose health changed, with the reason;
+* ``<kind>-top-story-1..3`` (links): the most relevant new stories, one click away;
+* ``<kind>-progress`` (progress): how far a long pass has got, while it runs.
+
+Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_escape``,
+every table cell through ``cell_escape``, and a link only leaves as ``safe_link``.
 """
 
 from __future__ import annotations
@@ -10,8 +20,16 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+from uuid import UUID
 
-from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from prefect.artifacts import (
+    acreate_link_artifact,
+    acreate_markdown_artifact,
+    acreate_progress_artifact,
+    acreate_table_artifact,
+    aupdate_progress_artifact,
+)
 from prefect.context import get_run_context
 
 from db.intents import StoreCounts
@@ -19,6 +37,13 @@ from db.intents import StoreCounts
 # Inline markdown that could turn feed text into links, images, emphasis, tables or HTML.
 # Text is flattened to one line first, so line-start syntax (lists, headings) cannot occur.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~!#])")
+# Characters a URL may keep inside a markdown link target: everything else is percent-encoded,
+# so a feed's URL cannot close the link early with ")" or open HTML with "<".
+_URL_SAFE = ":/?#@!$&*+,;=%~-._"
+#: How many of a run's new relevant stories get a link artifact of their own.
+TOP_STORIES = 3
+# Run kinds that poll feeds; the others (seeds) have no feed lines to show.
+_FEED_KINDS = frozenset({"monitor"})
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -36,6 +61,18 @@ def cell_escape(text: str, limit: int = 300) -> str:
     return html.escape(_one_line(text, limit), quote=False)
 
 
+def safe_link(url: str) -> str | None:
+    """An http(s) URL safe to put in a markdown link target, or None for any other scheme.
+
+    ``javascript:``, ``data:`` and the like are refused rather than escaped: no escaping makes
+    them harmless once a reader clicks them.
+    """
+    flat = "".join(url.split())
+    if urlsplit(flat).scheme.lower() not in ("http", "https"):
+        return None
+    return quote(flat, safe=_URL_SAFE)
+
+
 @dataclass(frozen=True)
 class FeedReport:
     """What happened to one feed in a run."""
@@ -50,6 +87,11 @@ class FeedReport:
     health_before: str = "healthy"
     health_after: str = "healthy"
 
+    @property
+    def health_changed(self) -> bool:
+        """True when this run moved the feed to another health state."""
+        return self.health_before != self.health_after
+
 
 @dataclass(frozen=True)
 class NewArticle:
@@ -60,6 +102,8 @@ class NewArticle:
     source: str
     topics: tuple[str, ...]
     url: str
+    #: The tagger's relevance score; orders the top stories (0 when the caller did not say).
+    relevance: float = 0.0
 
 
 @dataclass
@@ -77,6 +121,10 @@ class RunSummary:
     #: Seconds spent per stage (fetch, parse+tag, store).
     stage_seconds: dict[str, float] = field(default_factory=dict)
     finished_at: datetime | None = None
+    #: Alerts this run delivered and gave up on; None for runs that only write alerts to the
+    #: outbox (monitor, seeds), which ``deliver-alerts`` then sends.
+    alerts_sent: int | None = None
+    alerts_failed: int | None = None
 
     def feeds_with(self, outcome: str) -> int:
         """How many feeds ended with ``outcome``."""
@@ -85,6 +133,14 @@ class RunSummary:
     def add_stage_time(self, stage: str, seconds: float) -> None:
         """Add time spent in a stage."""
         self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+
+    def health_changes(self) -> list[FeedReport]:
+        """The feeds whose health this run changed."""
+        return [feed for feed in self.feeds if feed.health_changed]
+
+    def top_stories(self, n: int = TOP_STORIES) -> list[NewArticle]:
+        """The ``n`` most relevant new articles (ties keep the order they were found in)."""
+        return sorted(self.new_relevant, key=lambda a: -a.relevance)[:n]
 
     def as_counts(self) -> dict[str, object]:
         """Flat counts for the runs table and JSON output."""
@@ -103,31 +159,71 @@ class RunSummary:
         }
 
 
+# --- the markdown summary --------------------------------------------------------------------
+
+
 def summary_markdown(summary: RunSummary) -> str:
     """A summary a person reads first: totals, failures with reasons, new relevant stories."""
-    c = summary.counts
-    lines = [
-        f"# Vigie {summary.kind} run",
-        "",
-        f"Started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC.",
-        "",
-        "| | count |",
-        "|---|---:|",
-        f"| feeds polled | {len(summary.feeds)} |",
-        f"| feeds with new content | {summary.feeds_with('fetched')} |",
-        f"| feeds unchanged (304 or same body) | "
-        f"{summary.feeds_with('not_modified') + summary.feeds_with('unchanged_body')} |",
-        f"| feeds failed | {summary.feeds_with('failed')} |",
-        f"| article pages fetched | {summary.pages_fetched} |",
-        f"| new articles | {c.new_articles} |",
-        f"| new versions | {c.new_versions} |",
-        f"| duplicates dropped | {c.duplicates + summary.in_feed_duplicates} |",
-        f"| extractions not trusted (consent wall, shrank, churn) | {c.suspect} |",
-        f"| alerts written | {c.alerts} |",
-        "",
-    ]
-    lines += _failures_section(summary) + _new_relevant_section(summary) + _timing_section(summary)
+    lines = [f"# Vigie {summary.kind} run", "", _when(summary), "", "| | count |", "|---|---:|"]
+    lines += [f"| {label} | {value} |" for label, value in _totals(summary)]
+    lines.append("")
+    for section in (_failures_section, _new_relevant_section, _timing_section):
+        lines += section(summary)
     return "\n".join(lines)
+
+
+def _when(summary: RunSummary) -> str:
+    started = f"Started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC"
+    if summary.finished_at is None:
+        return started + "."
+    took = (summary.finished_at - summary.started_at).total_seconds()
+    return f"{started}, took {took:.1f} s."
+
+
+def _totals(summary: RunSummary) -> list[tuple[str, object]]:
+    c = summary.counts
+    rows: list[tuple[str, object]] = []
+    if summary.kind in _FEED_KINDS:
+        rows += _feed_totals(summary)
+    rows += [
+        ("new articles", c.new_articles),
+        ("new relevant articles", len(summary.new_relevant)),
+        ("new versions", c.new_versions),
+        ("duplicates dropped", c.duplicates + summary.in_feed_duplicates),
+        *_cluster_totals(c),
+        ("extractions not trusted (consent wall, shrank, churn)", c.suspect),
+        ("alerts created", c.alerts),
+        ("alerts sent", _delivery_count(summary.alerts_sent)),
+        ("alerts failed", _delivery_count(summary.alerts_failed)),
+    ]
+    return rows
+
+
+def _feed_totals(summary: RunSummary) -> list[tuple[str, object]]:
+    unchanged = summary.feeds_with("not_modified") + summary.feeds_with("unchanged_body")
+    return [
+        ("feeds polled", len(summary.feeds)),
+        ("feeds with new content", summary.feeds_with("fetched")),
+        ("feeds unchanged (304 or same body)", unchanged),
+        ("feeds failed", summary.feeds_with("failed")),
+        ("feed health changes", len(summary.health_changes())),
+        ("article pages fetched", summary.pages_fetched),
+    ]
+
+
+def _cluster_totals(counts: StoreCounts) -> list[tuple[str, object]]:
+    # Story clustering may add counts such as ``clusters`` or ``clusters_joined`` to
+    # StoreCounts; each one found gets its line, so the summary follows without an edit here.
+    return [
+        (name.replace("_", " "), value)
+        for name, value in asdict(counts).items()
+        if name.startswith("cluster") and isinstance(value, int)
+    ]
+
+
+def _delivery_count(value: int | None) -> str:
+    # Monitor and seed runs only queue alerts; saying "0 sent" would read as a failure.
+    return str(value) if value is not None else "— (by deliver-alerts)"
 
 
 def _failures_section(summary: RunSummary) -> list[str]:
@@ -136,7 +232,8 @@ def _failures_section(summary: RunSummary) -> list[str]:
         return []
     lines = ["## Feeds that failed", "", "| feed | reason | health |", "|---|---|---|"]
     lines += [
-        f"| {md_escape(f.name, 80)} | {md_escape(f.error or '', 200)} | {f.health_after} |"
+        f"| {md_escape(f.name, 80)} | {md_escape(f.error or '', 200)} | "
+        f"{md_escape(f.health_after, 40)} |"
         for f in failed
     ]
     return [*lines, ""]
@@ -148,7 +245,7 @@ def _new_relevant_section(summary: RunSummary) -> list[str]:
     lines = ["## New relevant articles", ""]
     lines += [
         f"- **{md_escape(a.title, 160)}** ({md_escape(a.source, 60)}; "
-        f"{', '.join(a.topics) or 'no topic'}) `vigie show {a.id}`"
+        f"{md_escape(', '.join(a.topics), 200) or 'no topic'}) `vigie show {a.id}`"
         for a in summary.new_relevant
     ]
     return [*lines, ""]
@@ -157,8 +254,61 @@ def _new_relevant_section(summary: RunSummary) -> list[str]:
 def _timing_section(summary: RunSummary) -> list[str]:
     if not summary.stage_seconds:
         return []
-    stages = ", ".join(f"{k} {v:.2f} s" for k, v in summary.stage_seconds.items())
-    return [f"Time per stage: {stages}.", ""]
+    total = sum(summary.stage_seconds.values())
+    lines = ["## Time per stage", "", "| stage | seconds | share |", "|---|---:|---:|"]
+    lines += [
+        f"| {md_escape(stage, 60)} | {seconds:.2f} | {_share(seconds, total)} |"
+        for stage, seconds in summary.stage_seconds.items()
+    ]
+    return [*lines, f"| total | {total:.2f} | |", ""]
+
+
+def _share(part: float, total: float) -> str:
+    return f"{100 * part / total:.0f} %" if total > 0 else "–"
+
+
+# --- the other artifacts ---------------------------------------------------------------------
+
+
+def new_relevant_rows(summary: RunSummary) -> list[dict[str, str]]:
+    """Rows of the new-relevant table artifact."""
+    return [
+        {
+            "title": cell_escape(a.title, 160),
+            "outlet": cell_escape(a.source, 60),
+            "topics": cell_escape(", ".join(a.topics), 200),
+            "link": cell_escape(a.url, 300),
+        }
+        for a in summary.new_relevant
+    ]
+
+
+def health_change_rows(summary: RunSummary) -> list[dict[str, str]]:
+    """Rows of the feed-health table artifact: which feed, from what to what, and why."""
+    return [
+        {
+            "feed": cell_escape(f.name, 80),
+            "change": f"{cell_escape(f.health_before, 40)} → {cell_escape(f.health_after, 40)}",
+            "reason": cell_escape(f.error or "polled successfully", 200),
+        }
+        for f in summary.health_changes()
+    ]
+
+
+def top_story_links(summary: RunSummary) -> list[tuple[str, str, str]]:
+    """(link, link text, description) of each top story whose URL may be linked."""
+    links = []
+    for rank, article in enumerate(summary.top_stories(), start=1):
+        link = safe_link(article.url)
+        if link is None:
+            continue
+        description = (
+            f"Top story {rank} of this run: {md_escape(article.source, 60)}; "
+            f"{md_escape(', '.join(article.topics), 200) or 'no topic'}; "
+            f"relevance {article.relevance:.2f}"
+        )
+        links.append((link, md_escape(article.title, 160), description))
+    return links
 
 
 def run_name(prefix: str) -> Callable[[], str]:
@@ -171,25 +321,64 @@ def run_name(prefix: str) -> Callable[[], str]:
 
 
 async def publish_artifacts(summary: RunSummary, key_prefix: str) -> None:
-    """Attach the summary (and the new relevant articles) to the current Prefect run."""
+    """Attach the summary, its tables and the top stories' links to the current Prefect run."""
     if not in_prefect_run():
         return
     await acreate_markdown_artifact(
         summary_markdown(summary), key=f"{key_prefix}-summary", description="Run summary"
     )
     if summary.new_relevant:
-        rows = [
-            {
-                "title": cell_escape(a.title, 160),
-                "outlet": cell_escape(a.source, 60),
-                "topics": ", ".join(a.topics),
-                "link": cell_escape(a.url, 300),
-            }
-            for a in summary.new_relevant
-        ]
         await acreate_table_artifact(
-            rows, key=f"{key_prefix}-new-relevant", description="New relevant articles"
+            new_relevant_rows(summary),
+            key=f"{key_prefix}-new-relevant",
+            description="New relevant articles",
         )
+    if summary.health_changes():
+        await acreate_table_artifact(
+            health_change_rows(summary),
+            key=f"{key_prefix}-feed-health",
+            description="Feeds whose health changed in this run",
+        )
+    for rank, (link, text, description) in enumerate(top_story_links(summary), start=1):
+        await acreate_link_artifact(
+            link, link_text=text, key=f"{key_prefix}-top-story-{rank}", description=description
+        )
+
+
+class ProgressReporter:
+    """A progress artifact that shows how far a long pass has got, while it runs.
+
+    ``await start(total)`` creates it at 0 %; ``await advance(done)`` moves it after each
+    batch. Outside a Prefect run both do nothing, so flows can call them unconditionally.
+    """
+
+    def __init__(self, key: str, unit: str = "items") -> None:
+        self.key = key
+        self.unit = unit
+        self.total = 0
+        self._artifact_id: UUID | None = None
+
+    async def start(self, total: int) -> None:
+        """Create the artifact for a pass over ``total`` items."""
+        self.total = total
+        if in_prefect_run():
+            self._artifact_id = await acreate_progress_artifact(
+                self._percent(0), key=self.key, description=self._description(0)
+            )
+
+    async def advance(self, done: int) -> None:
+        """Record that ``done`` of the ``total`` items are finished."""
+        if self._artifact_id is not None:
+            await aupdate_progress_artifact(
+                self._artifact_id, self._percent(done), description=self._description(done)
+            )
+
+    def _percent(self, done: int) -> float:
+        # An empty pass is complete from the start, not stuck at 0 %.
+        return 100.0 if self.total <= 0 else min(100.0, 100.0 * done / self.total)
+
+    def _description(self, done: int) -> str:
+        return f"{min(done, self.total)} of {self.total} {self.unit} done"
 
 
 def in_prefect_run() -> bool:

@@ -143,9 +143,7 @@ def shingles(paragraphs: Sequence[str]) -> set[bytes]:
         if not words:
             continue
         last_start = max(len(words) - SHINGLE_WORDS, 0)
-        found.update(
-            " ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(last_start + 1)
-        )
+        found.update(" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(last_start + 1))
     return found
 
 

@@ -267,30 +267,55 @@ class Events:
 # --- a real Prefect server ---------------------------------------------------------------------
 
 
+class PrefectServer:
+    """``prefect server start`` in a subprocess with its own PREFECT_HOME."""
+
+    def __init__(self, home: Path) -> None:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+        env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+                   PREFECT_LOGGING_LEVEL="WARNING")  # fmt: skip
+        prefect = Path(sys.executable).parent / "prefect"
+        command = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port),
+                   "--analytics-off"]  # fmt: skip
+        self.api = f"http://127.0.0.1:{port}/api"
+        self._log = (home / "server.log").open("wb")
+        self._process = subprocess.Popen(
+            command, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self) -> None:
+        wait_until(lambda: _healthy(self.api), STARTUP_DEADLINE_S, "the Prefect server to start")
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._log.close()
+
+
+# One server per pytest process: each test module imports the fixture, which would otherwise
+# give every module its own session-scoped copy, and its own server.
+_SERVER: list[PrefectServer] = []
+
+
 @pytest.fixture(scope="session")
 def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A ``prefect server start`` subprocess with its own PREFECT_HOME; its API URL."""
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_LOGGING_LEVEL="WARNING")  # fmt: skip
-    prefect = Path(sys.executable).parent / "prefect"
-    command = [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port),
-               "--analytics-off"]  # fmt: skip
-    log = (home / "server.log").open("wb")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    api = f"http://127.0.0.1:{port}/api"
-    try:
-        wait_until(lambda: _healthy(api), STARTUP_DEADLINE_S, "the Prefect server to start")
-        yield api
-    finally:
-        server.terminate()
+    """The API URL of a real Prefect server shared by the whole test session."""
+    if not _SERVER:
+        server = PrefectServer(tmp_path_factory.mktemp("prefect-home"))
+        _SERVER.append(server)
         try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+            server.wait_ready()
+        except AssertionError:
+            server.stop()
+            _SERVER.clear()
+            raise
+    yield _SERVER[0].api
+    _SERVER[0].stop()  # at the end of the session; stopping twice is harmless
 
 
 def _healthy(api: str) -> bool:

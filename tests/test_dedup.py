@@ -29,8 +29,8 @@ WIRE_PARAGRAPHS = (
     "international students and foreign workers, would fall to about 385,000 next year, less "
     "than half of the 2025 target.",
     "The minister said the government wants to bring population growth back in line with "
-    "housing supply and the capacity of public services. \"We are restoring balance to our "
-    "immigration system so that newcomers can succeed and communities can plan,\" she told "
+    'housing supply and the capacity of public services. "We are restoring balance to our '
+    'immigration system so that newcomers can succeed and communities can plan," she told '
     "reporters on Parliament Hill.",
     "Economic immigrants would make up about 64 per cent of admissions by 2028, while family "
     "reunification would account for roughly one in five new permanent residents. The plan "
@@ -60,7 +60,9 @@ CTV_TEXT = (
     + "\n\nWith files from CTV News Ottawa Bureau."
     + "\n\nDownload the CTV News app for breaking news alerts and the latest headlines."
 )
-GLOBAL_TITLE = "Federal immigration plan lowers permanent resident target to 380,000 | Globalnews.ca"
+GLOBAL_TITLE = (
+    "Federal immigration plan lowers permanent resident target to 380,000 | Globalnews.ca"
+)
 GLOBAL_TEXT = (
     "Listen to this article\n\n3 min\n\n"
     + WIRE_EN

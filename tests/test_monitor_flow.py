@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,7 @@ def _add_feeds(server: LoopbackServer, *paths: str) -> None:
         repo.add_feeds(session, specs, _now())
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -61,8 +60,10 @@ def _monitor_news_twice(server: LoopbackServer) -> tuple[dict[str, object], dict
 
 
 def test_feeds_become_articles_once_with_alerts_for_relevant_ones(
-    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer, database_url: str
 ) -> None:
+    vigie_env.setenv("VIGIE_DATABASE_URL", database_url)  # a SQLite file, then PostgreSQL
+    context.reset()
     first, second = _monitor_news_twice(http_server)
 
     articles = _articles_by_title()

@@ -1,0 +1,602 @@
+"""Story clusters in the database: fingerprint an article, find its copies, keep the clusters.
+
+Each function takes a Session and never commits: the caller owns the unit of work.
+
+``assign`` in pseudocode::
+
+    fp = fingerprint(title, text)                      # parsers.dedup
+    already a member and the same fingerprint -> nothing to do
+    store fp and its LSH keys, replacing the article's previous ones
+    candidates = articles sharing a key                # one indexed (band, hash) probe per key
+    matches = candidates that verify                   # same language, length ratio,
+                                                       # estimated Jaccard >= threshold,
+                                                       # or the short-text title rule
+    no cluster among them -> found a new one; one -> join it; several -> merge them
+    recompute representative, size and outlet count
+
+Clusters are a union-find kept in the tables: they grow and merge, never split. A merge
+keeps the oldest cluster's id (alerts and links that name it stay valid) and re-points the
+members of the others. The clusters an assignment touches are locked in id order
+(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway). Two runs that
+fingerprint two copies at the same moment may each found a cluster: the next copy that
+matches both merges them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Row, Select, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
+from db.models import Article, ArticleVersion, Mention, Tag
+from db.upsert import add_alert, insert_ignore
+from parsers.dedup import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_TITLE_WINDOW,
+    BandKey,
+    Fingerprint,
+    Match,
+    band_keys,
+    fingerprint,
+    match,
+)
+
+#: Distinct outlets at which a relevant story alerts ("cluster_growing").
+DEFAULT_ALERT_OUTLETS = 3
+#: Most candidates verified per article, those sharing the most keys first: a bucket that
+#: many texts share (a newsletter template, say) cannot make one lookup expensive.
+MAX_CANDIDATES = 50
+ALERT_KIND = "cluster_growing"
+
+Outcome = Literal["created", "joined", "merged", "unchanged"]
+
+
+@dataclass(frozen=True)
+class ClusterAssignment:
+    """What ``assign`` did with one article."""
+
+    #: The article assigned.
+    article_id: int
+    #: Its cluster afterwards.
+    cluster_id: int
+    #: created (no copy found), joined (one cluster), merged (it bridged several), or
+    #: unchanged (it already was in the only cluster it matches).
+    outcome: Outcome
+    #: Clusters folded into ``cluster_id`` (merged only).
+    merged_ids: tuple[int, ...]
+    #: Distinct outlets before: the most among the clusters involved; 0 for a new cluster.
+    outlets_before: int
+    #: Distinct outlets of the cluster afterwards.
+    outlets_after: int
+    #: Members of the cluster afterwards.
+    size: int
+    #: Best similarity to an article it matched; None when it matched none.
+    similarity: float | None
+
+
+@dataclass(frozen=True)
+class StoredMatch:
+    """A stored article that is a copy of the one being assigned."""
+
+    #: The stored article.
+    article_id: int
+    #: Its cluster.
+    cluster_id: int
+    #: How close it is, and on what basis.
+    match: Match
+
+
+@dataclass(frozen=True)
+class OutletRow:
+    """One outlet that ran a story."""
+
+    #: Site or source name (``parsers.dedup.outlet_of``).
+    outlet: str
+    #: When Vigie first stored the story from this outlet.
+    first_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ClusterRow:
+    """A story as listed by the CLI and shown with an article."""
+
+    id: int
+    #: The representative article's title.
+    title: str
+    size: int
+    #: Outlets in the order they were first seen.
+    outlets: tuple[OutletRow, ...]
+    #: Members, earliest seen first.
+    article_ids: tuple[int, ...]
+    #: Union of the members' current topics, sorted.
+    topics: tuple[str, ...]
+    representative_article_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- assigning ---------------------------------------------------------------------------
+
+
+def assign(
+    session: Session,
+    article_id: int,
+    *,
+    text: str,
+    title: str,
+    outlet: str,
+    language: str | None,
+    published_at: datetime | None,
+    now: datetime,
+    threshold: float = DEFAULT_THRESHOLD,
+    window: timedelta = DEFAULT_TITLE_WINDOW,
+) -> ClusterAssignment:
+    """File an article's fingerprint and put it in the cluster of its copies."""
+    stored = _stored_signature(session, article_id)
+    first_seen = stored.first_seen_at if stored is not None else now
+    fp = fingerprint(
+        title, text, language=language, outlet=outlet, seen_at=published_at or first_seen
+    )
+    current = _cluster_id_of(session, article_id)
+    if current is not None and stored is not None and _same_fingerprint(stored, fp, outlet):
+        return _unchanged(session, article_id, current)
+    _save_fingerprint(session, article_id, fp, outlet, published_at, first_seen)
+    matches = find_matches(session, fp, exclude=article_id, threshold=threshold, window=window)
+    similarity = max((m.match.similarity for m in matches), default=None)
+    clusters = _lock_targets(session, matches, current)
+    merged_ids: tuple[int, ...]
+    if not clusters:
+        cluster, merged_ids, outlets_before = _new_cluster(session, now), (), 0
+    else:
+        cluster = min(clusters, key=lambda c: (c.created_at, c.id))
+        merged_ids = tuple(c.id for c in clusters if c is not cluster)
+        outlets_before = max(c.outlet_count for c in clusters)
+        _merge(session, cluster, [c for c in clusters if c is not cluster])
+    _put_member(session, cluster.id, article_id, outlet, now, similarity)
+    _refresh(session, cluster, now)
+    return ClusterAssignment(
+        article_id=article_id,
+        cluster_id=cluster.id,
+        outcome=_outcome(current, cluster.id, merged_ids, bool(clusters)),
+        merged_ids=merged_ids,
+        outlets_before=outlets_before,
+        outlets_after=cluster.outlet_count,
+        size=cluster.size,
+        similarity=similarity,
+    )
+
+
+def _outcome(current: int | None, cluster_id: int, merged: Sequence[int], found: bool) -> Outcome:
+    if merged:
+        return "merged"
+    if not found:
+        return "created"
+    return "unchanged" if current == cluster_id else "joined"
+
+
+def _stored_signature(session: Session, article_id: int) -> Row[Any] | None:
+    # Columns, not an entity: the upsert below goes around the identity map.
+    query = select(
+        ArticleSignature.minhash,
+        ArticleSignature.words,
+        ArticleSignature.normalised_title,
+        ArticleSignature.language,
+        ArticleSignature.outlet,
+        ArticleSignature.first_seen_at,
+    ).where(ArticleSignature.article_id == article_id)
+    return session.execute(query).first()
+
+
+def _same_fingerprint(stored: Row[Any], fp: Fingerprint, outlet: str) -> bool:
+    return (stored.minhash, stored.words, stored.normalised_title, stored.language) == (
+        fp.signature,
+        fp.words,
+        fp.normalised_title,
+        fp.language,
+    ) and stored.outlet == outlet
+
+
+def _cluster_id_of(session: Session, article_id: int) -> int | None:
+    query = select(ClusterMember.cluster_id).where(ClusterMember.article_id == article_id)
+    return session.scalars(query).one_or_none()
+
+
+def _unchanged(session: Session, article_id: int, cluster_id: int) -> ClusterAssignment:
+    cluster = session.get_one(Cluster, cluster_id)
+    return ClusterAssignment(
+        article_id=article_id,
+        cluster_id=cluster_id,
+        outcome="unchanged",
+        merged_ids=(),
+        outlets_before=cluster.outlet_count,
+        outlets_after=cluster.outlet_count,
+        size=cluster.size,
+        similarity=None,
+    )
+
+
+def _save_fingerprint(
+    session: Session,
+    article_id: int,
+    fp: Fingerprint,
+    outlet: str,
+    published_at: datetime | None,
+    first_seen_at: datetime,
+) -> None:
+    values = {
+        "article_id": article_id,
+        "minhash": fp.signature,
+        "words": fp.words,
+        "normalised_title": fp.normalised_title,
+        "outlet": outlet,
+        "language": fp.language,
+        "published_at": published_at,
+        "first_seen_at": first_seen_at,
+    }
+    _upsert(session, ArticleSignature, [values], ["article_id"])
+    # The old keys go: a text that shrank below the short-text limit keeps only its title key.
+    session.execute(delete(LshBand).where(LshBand.article_id == article_id))
+    rows = [{"article_id": article_id, "band": k.band, "hash": k.hash} for k in band_keys(fp)]
+    if rows:
+        _upsert(session, LshBand, rows, ["article_id", "band"])
+
+
+def _upsert(
+    session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]], key: Sequence[str]
+) -> None:
+    """Insert rows, or update them where ``key`` exists (a concurrent run wrote them first)."""
+    dialect_insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = dialect_insert(model)
+    changing = {c: statement.excluded[c] for c in rows[0] if c not in key and c != "first_seen_at"}
+    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=changing), rows)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+# --- finding copies ----------------------------------------------------------------------
+
+
+def find_matches(
+    session: Session,
+    fp: Fingerprint,
+    *,
+    exclude: int | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    window: timedelta = DEFAULT_TITLE_WINDOW,
+) -> list[StoredMatch]:
+    """Stored, clustered articles that are copies of ``fp`` (``exclude``: the article itself)."""
+    candidates = candidate_ids(session, band_keys(fp), exclude=exclude)
+    if not candidates:
+        return []
+    query = (
+        select(
+            ArticleSignature.article_id,
+            ArticleSignature.minhash,
+            ArticleSignature.words,
+            ArticleSignature.normalised_title,
+            ArticleSignature.language,
+            ArticleSignature.published_at,
+            ArticleSignature.first_seen_at,
+            ClusterMember.cluster_id,
+        )
+        .join(ClusterMember, ClusterMember.article_id == ArticleSignature.article_id)
+        .where(ArticleSignature.article_id.in_(candidates))
+        .where(ArticleSignature.language == fp.language)
+    )
+    found = []
+    for row in session.execute(query):
+        verdict = match(fp, _fingerprint_of(row), threshold=threshold, window=window)
+        if verdict is not None:
+            found.append(StoredMatch(row.article_id, row.cluster_id, verdict))
+    return found
+
+
+def candidate_ids(
+    session: Session, keys: Sequence[BandKey], *, exclude: int | None = None
+) -> list[int]:
+    """Articles sharing at least one key, those sharing the most first (``MAX_CANDIDATES``).
+
+    Each key is one equality probe of the (band, hash) index: the cost follows the number of
+    keys and of articles that share them, not the size of the corpus.
+    """
+    if not keys:
+        return []
+    return list(session.scalars(candidate_query(keys, exclude=exclude)))
+
+
+def candidate_query(keys: Sequence[BandKey], *, exclude: int | None = None) -> Select[tuple[int]]:
+    """The lookup behind ``candidate_ids``, for it and for reading its query plan."""
+    probes = or_(*(and_(LshBand.band == k.band, LshBand.hash == k.hash) for k in keys))
+    query = (
+        select(LshBand.article_id)
+        .where(probes)
+        .group_by(LshBand.article_id)
+        .order_by(func.count().desc(), LshBand.article_id)
+        .limit(MAX_CANDIDATES)
+    )
+    if exclude is not None:
+        query = query.where(LshBand.article_id != exclude)
+    return query
+
+
+def _fingerprint_of(row: Row[Any]) -> Fingerprint:
+    return Fingerprint(
+        signature=row.minhash,
+        words=row.words,
+        normalised_title=row.normalised_title,
+        language=row.language,
+        seen_at=row.published_at or row.first_seen_at,
+    )
+
+
+# --- cluster bookkeeping -------------------------------------------------------------------
+
+
+def _lock_targets(
+    session: Session, matches: Sequence[StoredMatch], current: int | None
+) -> list[Cluster]:
+    """The clusters to join or merge, locked; re-read once if a concurrent merge moved one."""
+    wanted = {m.cluster_id for m in matches} | ({current} if current is not None else set())
+    clusters = _lock(session, wanted)
+    if len(clusters) == len(wanted):
+        return clusters
+    # A cluster vanished between the lookup and the lock: its members now point to the
+    # cluster it was merged into, so ask the members again.
+    article_ids = [m.article_id for m in matches]
+    query = select(ClusterMember.cluster_id).where(ClusterMember.article_id.in_(article_ids))
+    wanted = set(session.scalars(query)) | ({current} if current is not None else set())
+    return _lock(session, wanted)
+
+
+def _lock(session: Session, ids: Collection[int]) -> list[Cluster]:
+    if not ids:
+        return []
+    query = select(Cluster).where(Cluster.id.in_(ids)).order_by(Cluster.id).with_for_update()
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
+def _new_cluster(session: Session, now: datetime) -> Cluster:
+    cluster = Cluster(
+        representative_article_id=None,
+        size=0,
+        outlet_count=0,
+        alerted_outlets=0,
+        created_at=now,
+        updated_at=now,
+        title="",
+    )
+    session.add(cluster)
+    session.flush()
+    return cluster
+
+
+def _merge(session: Session, keep: Cluster, others: Sequence[Cluster]) -> None:
+    """Fold ``others`` into ``keep``: members re-pointed, alert progress kept, rows dropped."""
+    if not others:
+        return
+    ids = [c.id for c in others]
+    session.execute(
+        update(ClusterMember).where(ClusterMember.cluster_id.in_(ids)).values(cluster_id=keep.id)
+    )
+    # Through the members' index, not a scan of articles.cluster_id, which has none.
+    moved = select(ClusterMember.article_id).where(ClusterMember.cluster_id == keep.id)
+    session.execute(update(Article).where(Article.id.in_(moved)).values(cluster_id=keep.id))
+    # The merged story has alerted at every threshold any of its parts alerted at.
+    keep.alerted_outlets = max(c.alerted_outlets for c in (keep, *others))
+    for cluster in others:
+        session.delete(cluster)
+    session.flush()
+
+
+def _put_member(
+    session: Session,
+    cluster_id: int,
+    article_id: int,
+    outlet: str,
+    now: datetime,
+    similarity: float | None,
+) -> None:
+    values = {
+        "cluster_id": cluster_id,
+        "article_id": article_id,
+        "outlet": outlet,
+        "joined_at": now,
+        "similarity": similarity,
+    }
+    if insert_ignore(session, ClusterMember, values, ["article_id"]) is None:
+        # Already a member (its cluster was merged into this one just now): the outlet may
+        # have been corrected since.
+        session.execute(
+            update(ClusterMember)
+            .where(ClusterMember.article_id == article_id)
+            .values(cluster_id=cluster_id, outlet=outlet)
+        )
+    session.execute(update(Article).where(Article.id == article_id).values(cluster_id=cluster_id))
+
+
+def _refresh(session: Session, cluster: Cluster, now: datetime) -> None:
+    """Recompute size, outlet count and representative (earliest; ties: longest text)."""
+    query = (
+        select(
+            ClusterMember.article_id,
+            ClusterMember.outlet,
+            ArticleSignature.words,
+            ArticleSignature.published_at,
+            ArticleSignature.first_seen_at,
+            Article.title,
+        )
+        .join(ArticleSignature, ArticleSignature.article_id == ClusterMember.article_id)
+        .join(Article, Article.id == ClusterMember.article_id)
+        .where(ClusterMember.cluster_id == cluster.id)
+    )
+    rows = session.execute(query).all()
+    if not rows:
+        return
+    first = min(rows, key=lambda r: (r.published_at or r.first_seen_at, -r.words, r.article_id))
+    cluster.size = len(rows)
+    cluster.outlet_count = len({row.outlet for row in rows})
+    cluster.representative_article_id = first.article_id
+    cluster.title = first.title
+    cluster.updated_at = now
+    session.flush()
+
+
+# --- growth alerts -------------------------------------------------------------------------
+
+
+def growth_alert_due(*, outlets: int, alerted_outlets: int, relevant: bool, threshold: int) -> bool:
+    """Whether a story has just become worth a "cluster_growing" alert at ``threshold``.
+
+    Due when it is relevant and has reached ``threshold`` distinct outlets, unless it (or a
+    cluster merged into it) has alerted at that threshold already.
+    """
+    return relevant and outlets >= threshold > alerted_outlets
+
+
+def cluster_growth_alert(
+    session: Session,
+    cluster_id: int,
+    *,
+    now: datetime,
+    threshold: int = DEFAULT_ALERT_OUTLETS,
+) -> int:
+    """Write the "cluster_growing" alert for a cluster if it is due; 1 if written, else 0.
+
+    The dedup key ``cluster_growing:cluster:<id>:outlets:<threshold>`` makes a re-run write
+    nothing; ``clusters.alerted_outlets`` carries the crossing through merges, whose
+    surviving id may not be the one that alerted.
+    """
+    cluster = session.get(Cluster, cluster_id, with_for_update=True, populate_existing=True)
+    if cluster is None:
+        return 0
+    # The counts are checked first: the relevance query is only worth it at a crossing.
+    crossing = growth_alert_due(
+        outlets=cluster.outlet_count,
+        alerted_outlets=cluster.alerted_outlets,
+        relevant=True,
+        threshold=threshold,
+    )
+    if not crossing or not _is_relevant(session, cluster_id):
+        return 0
+    row = _cluster_rows(session, [cluster])[0]
+    payload = {
+        "title": row.title,
+        "outlets": [o.outlet for o in row.outlets],
+        "size": row.size,
+        "topics": list(row.topics),
+    }
+    cluster.alerted_outlets = threshold
+    return add_alert(
+        session,
+        kind=ALERT_KIND,
+        dedup_key=f"{ALERT_KIND}:cluster:{cluster_id}:outlets:{threshold}",
+        payload=payload,
+        now=now,
+        article_id=cluster.representative_article_id,
+    )
+
+
+def _is_relevant(session: Session, cluster_id: int) -> bool:
+    query = (
+        select(ArticleVersion.id)
+        .join(Article, Article.current_version_id == ArticleVersion.id)
+        .join(ClusterMember, ClusterMember.article_id == Article.id)
+        .where(ClusterMember.cluster_id == cluster_id, ArticleVersion.relevant.is_(True))
+        .limit(1)
+    )
+    return session.scalars(query).first() is not None
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def list_clusters(
+    session: Session, *, limit: int | None = None, min_size: int = 2
+) -> list[ClusterRow]:
+    """Clusters of at least ``min_size`` articles, most recently grown first."""
+    query = (
+        select(Cluster)
+        .where(Cluster.size >= min_size)
+        .order_by(Cluster.updated_at.desc(), Cluster.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    return _cluster_rows(session, list(session.scalars(query)))
+
+
+def cluster_of(session: Session, article_id: int) -> ClusterRow | None:
+    """The cluster an article belongs to, or None when it has not been assigned."""
+    cluster_id = _cluster_id_of(session, article_id)
+    if cluster_id is None:
+        return None
+    return _cluster_rows(session, [session.get_one(Cluster, cluster_id)])[0]
+
+
+def _cluster_rows(session: Session, clusters: Sequence[Cluster]) -> list[ClusterRow]:
+    ids = [c.id for c in clusters]
+    members = _members_by_cluster(session, ids)
+    topics = _topics_by_cluster(session, ids)
+    return [
+        ClusterRow(
+            id=c.id,
+            title=c.title,
+            size=c.size,
+            outlets=_outlets(members.get(c.id, [])),
+            article_ids=tuple(article_id for article_id, _, _ in members.get(c.id, [])),
+            topics=topics.get(c.id, ()),
+            representative_article_id=c.representative_article_id,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+        for c in clusters
+    ]
+
+
+def _members_by_cluster(
+    session: Session, ids: Sequence[int]
+) -> dict[int, list[tuple[int, str, datetime]]]:
+    query = (
+        select(
+            ClusterMember.cluster_id,
+            ClusterMember.article_id,
+            ClusterMember.outlet,
+            Article.first_seen_at,
+        )
+        .join(Article, Article.id == ClusterMember.article_id)
+        .where(ClusterMember.cluster_id.in_(ids))
+        .order_by(Article.first_seen_at, ClusterMember.article_id)
+    )
+    found: dict[int, list[tuple[int, str, datetime]]] = {}
+    for cluster_id, article_id, outlet, first_seen_at in session.execute(query):
+        found.setdefault(cluster_id, []).append((article_id, outlet, first_seen_at))
+    return found
+
+
+def _outlets(members: Iterable[tuple[int, str, datetime]]) -> tuple[OutletRow, ...]:
+    first_seen: dict[str, datetime] = {}
+    for _, outlet, seen in members:  # earliest first, so the first sighting wins
+        first_seen.setdefault(outlet, seen)
+    return tuple(OutletRow(outlet, seen) for outlet, seen in first_seen.items())
+
+
+def _topics_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    query = (
+        select(ClusterMember.cluster_id, Tag.key)
+        .join(Article, Article.id == ClusterMember.article_id)
+        .join(Mention, Mention.version_id == Article.current_version_id)
+        .join(Tag, Tag.id == Mention.tag_id)
+        .where(ClusterMember.cluster_id.in_(ids), Tag.kind == "topic")
+        .distinct()
+    )
+    found: dict[int, set[str]] = {}
+    for cluster_id, key in session.execute(query):
+        found.setdefault(cluster_id, set()).add(key)
+    return {cluster_id: tuple(sorted(keys)) for cluster_id, keys in found.items()}

@@ -1,0 +1,483 @@
+"""Story clusters on a real SQLite file and a real PostgreSQL: assign, merge, alert, list.
+
+Articles go through the real store path (``repo.store_articles`` with the real tagger), then
+``clusters.assign``, the way the monitor flow files them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import clusters, repo
+from db.base import Base
+from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
+from db.clusters import ClusterAssignment
+from db.engine import make_engine, make_sessions
+from db.intents import ArticleIntent
+from db.migrate import upgrade
+from db.models import Alert, Article
+from flows.pipeline import tag_specs
+from parsers import dedup
+from parsers.tagging import Tagger
+from parsers.taxonomy import load_taxonomy
+from parsers.text import content_hash
+from parsers.urls import host_of
+from tests.test_dedup import (
+    CTV_TEXT,
+    CTV_TITLE,
+    EDITED_TEXT,
+    EDITED_TITLE,
+    GLOBAL_TEXT,
+    GLOBAL_TITLE,
+    NATIONAL_POST_TEXT,
+    NATIONAL_POST_TITLE,
+    OWN_STORY_TEXT,
+    OWN_STORY_TITLE,
+    WIRE_EN,
+    WIRE_FR,
+    WIRE_FR_TITLE,
+    WIRE_WITH_BUSINESS,
+    WIRE_WITH_QUEBEC,
+)
+
+TAXONOMY = Path(__file__).resolve().parent.parent / "seeds" / "taxonomy.toml"
+NOON = datetime(2025, 11, 4, 17, 0, tzinfo=UTC)
+CLUSTER_TABLES = ("article_signatures", "lsh_bands", "clusters", "cluster_members")
+
+
+@dataclass(frozen=True)
+class Story:
+    """One outlet's copy of a story, as the store path receives it."""
+
+    url: str
+    title: str
+    text: str
+    published_at: datetime
+    language: str = "en"
+
+
+CTV = Story("https://www.ctvnews.ca/politics/levels-plan-1.7100001", CTV_TITLE, CTV_TEXT, NOON)
+GLOBAL = Story(
+    "https://globalnews.ca/news/11100002/immigration-levels-plan/",
+    GLOBAL_TITLE,
+    GLOBAL_TEXT,
+    NOON + timedelta(minutes=20),
+)
+NATIONAL_POST = Story(
+    "https://nationalpost.com/news/politics/liberals-cut-immigration-targets",
+    NATIONAL_POST_TITLE,
+    NATIONAL_POST_TEXT,
+    NOON + timedelta(minutes=45),
+)
+EDITED = Story(
+    "https://www.msn.com/en-ca/news/canada/immigration-levels-plan/ar-AA1",
+    EDITED_TITLE,
+    EDITED_TEXT,
+    NOON + timedelta(hours=2),
+)
+OWN_STORY = Story(
+    "https://www.cbc.ca/news/canada/montreal/levels-plan-quebec-1.7100003",
+    OWN_STORY_TITLE,
+    OWN_STORY_TEXT,
+    NOON + timedelta(hours=1),
+)
+FRENCH = Story(
+    "https://www.lapresse.ca/actualites/politique/2025-11-04/plan-des-niveaux.php",
+    WIRE_FR_TITLE,
+    WIRE_FR,
+    NOON + timedelta(minutes=30),
+    language="fr",
+)
+
+
+def _copy(story: Story, url: str, text: str, minutes: int, *, credit: str = "") -> Story:
+    # A credit line of its own keeps a copy's content hash apart from the original's, as
+    # outlets' furniture does: exact copies never reach clustering (the store merges them).
+    text = f"{text}\n\n{credit}" if credit else text
+    return Story(url, story.title, text, NOON + timedelta(minutes=minutes))
+
+
+# The wire story with a Quebec paragraph, and with a business paragraph: each close to the
+# bare wire copy, but not to each other.
+QUEBEC_VERSION = _copy(CTV, "https://www.ledevoir.com/en/levels-plan", WIRE_WITH_QUEBEC, 10)
+BUSINESS_VERSION = _copy(CTV, "https://financialpost.com/levels-plan", WIRE_WITH_BUSINESS, 20)
+BARE_WIRE = _copy(CTV, "https://www.thecanadianpress.com/levels-plan", WIRE_EN, 5)
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(load_taxonomy(TAXONOMY))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_sessions(engine)
+
+
+Store = Callable[[Sequence[Story]], list[ClusterAssignment]]
+
+
+def _intent(story: Story, tagger: Tagger) -> ArticleIntent:
+    return ArticleIntent(
+        canonical_url=story.url,
+        url=story.url,
+        title=story.title,
+        text=story.text,
+        content_hash=content_hash(story.title, story.text),
+        language=story.language,
+        published_at=story.published_at,
+        source=host_of(story.url),
+        site=host_of(story.url),
+        origin="feed",
+        tags=tagger.tag(story.title, story.text),
+    )
+
+
+def _store_and_assign(
+    session: Session, stories: Sequence[Story], tagger: Tagger, now: datetime
+) -> list[ClusterAssignment]:
+    """What the store path does: store each article, then file it in its cluster."""
+    tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+    assigned = []
+    for story in stories:
+        repo.store_articles(session, [_intent(story, tagger)], tag_ids, now)
+        article_id = session.scalars(
+            select(Article.id).where(Article.canonical_url == story.url)
+        ).one()
+        assignment = clusters.assign(
+            session,
+            article_id,
+            text=story.text,
+            title=story.title,
+            outlet=dedup.outlet_of(story.url, host_of(story.url)),
+            language=story.language,
+            published_at=story.published_at,
+            now=now,
+        )
+        clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
+        assigned.append(assignment)
+    return assigned
+
+
+@pytest.fixture(params=["one_batch", "separate_runs"])
+def store(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tagger: Tagger) -> Store:
+    """Store stories in one transaction, or each in its own run (transaction) an hour apart."""
+
+    def one_batch(stories: Sequence[Story]) -> list[ClusterAssignment]:
+        with sessions.begin() as session:
+            return _store_and_assign(session, stories, tagger, NOON + timedelta(hours=3))
+
+    runs = itertools.count(3)
+
+    def separate_runs(stories: Sequence[Story]) -> list[ClusterAssignment]:
+        assigned = []
+        for story in stories:
+            with sessions.begin() as session:
+                now = NOON + timedelta(hours=next(runs))
+                assigned += _store_and_assign(session, [story], tagger, now)
+        return assigned
+
+    return one_batch if request.param == "one_batch" else separate_runs
+
+
+def _count(sessions: sessionmaker[Session], model: type[Base]) -> int:
+    with sessions.begin() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _growth_alerts(sessions: sessionmaker[Session]) -> list[Alert]:
+    with sessions.begin() as session:
+        query = select(Alert).where(Alert.kind == clusters.ALERT_KIND).order_by(Alert.id)
+        return list(session.scalars(query))
+
+
+# --- schema --------------------------------------------------------------------------------
+
+
+def test_migration_creates_exactly_the_modelled_tables(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diffs = compare_metadata(context, Base.metadata)
+    assert [d for d in diffs if any(t in repr(d) for t in CLUSTER_TABLES)] == []
+
+
+def test_candidate_lookup_probes_the_band_index(engine: Engine) -> None:
+    keys = [dedup.BandKey(band, 12345 + band) for band in range(3)]
+    query = clusters.candidate_query(keys, exclude=7)
+    with engine.connect() as connection:
+        compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+        if engine.dialect.name == "sqlite":
+            plan = connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+        else:
+            # An empty table is cheaper to scan: forbid that to see whether the index serves.
+            connection.execute(text("SET enable_seqscan = off"))
+            plan = connection.execute(text(f"EXPLAIN {compiled}")).all()
+    assert "ix_lsh_bands_band_hash" in " ".join(str(row) for row in plan)
+
+
+# --- clustering ----------------------------------------------------------------------------
+
+
+def test_one_wire_story_on_three_outlets_is_one_cluster(
+    store: Store, sessions: sessionmaker[Session]
+) -> None:
+    ctv, global_, post = store([CTV, GLOBAL, NATIONAL_POST])
+    assert ctv.outcome == "created"
+    assert (global_.outcome, post.outcome) == ("joined", "joined")
+    assert ctv.cluster_id == global_.cluster_id == post.cluster_id
+    assert (post.outlets_before, post.outlets_after, post.size) == (2, 3, 3)
+    assert post.similarity is not None and post.similarity >= dedup.DEFAULT_THRESHOLD
+    with sessions.begin() as session:
+        [row] = clusters.list_clusters(session)
+    assert [o.outlet for o in row.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert row.title == CTV_TITLE  # the earliest copy represents the story
+    assert row.size == 3 and len(row.article_ids) == 3
+
+
+def test_lightly_edited_copy_joins_the_story(store: Store) -> None:
+    *_, edited = store([CTV, GLOBAL, NATIONAL_POST, EDITED])
+    assert edited.outcome == "joined"
+    assert (edited.outlets_before, edited.outlets_after, edited.size) == (3, 4, 4)
+
+
+def test_other_newsrooms_story_about_the_same_event_stays_apart(store: Store) -> None:
+    ctv, global_, own = store([CTV, GLOBAL, OWN_STORY])
+    assert own.outcome == "created"
+    assert own.cluster_id != ctv.cluster_id == global_.cluster_id
+
+
+def test_french_translation_stays_apart(store: Store) -> None:
+    ctv, french = store([CTV, FRENCH])
+    assert french.outcome == "created" and french.cluster_id != ctv.cluster_id
+
+
+def test_french_copies_cluster_among_themselves(store: Store) -> None:
+    copy = Story(
+        "https://www.ledevoir.com/politique/canada/plan-des-niveaux",
+        "Plan des niveaux : Ottawa réduit ses cibles",
+        WIRE_FR + "\n\nAvec La Presse Canadienne",
+        NOON + timedelta(hours=1),
+        language="fr",
+    )
+    french, french_copy, ctv = store([FRENCH, copy, CTV])
+    assert french_copy.cluster_id == french.cluster_id != ctv.cluster_id
+    assert french_copy.outlets_after == 2
+
+
+def test_article_bridging_two_clusters_merges_them(
+    store: Store, sessions: sessionmaker[Session]
+) -> None:
+    quebec, business, bare = store([QUEBEC_VERSION, BUSINESS_VERSION, BARE_WIRE])
+    assert quebec.cluster_id != business.cluster_id
+    assert bare.outcome == "merged"
+    assert bare.cluster_id == quebec.cluster_id  # the older cluster's id survives
+    assert bare.merged_ids == (business.cluster_id,)
+    assert (bare.outlets_before, bare.outlets_after, bare.size) == (1, 3, 3)
+    with sessions.begin() as session:
+        assert session.get(Cluster, business.cluster_id) is None
+        row = clusters.cluster_of(session, business.article_id)
+        assert row is not None and row.id == quebec.cluster_id
+        assert set(row.article_ids) == {quebec.article_id, business.article_id, bare.article_id}
+        # Earliest published wins: the bare wire copy went out first.
+        assert row.representative_article_id == bare.article_id
+        pointers = session.scalars(select(Article.cluster_id).distinct()).all()
+        assert pointers == [quebec.cluster_id]
+
+
+def test_representative_ties_go_to_the_longest_text(
+    store: Store, sessions: sessionmaker[Session]
+) -> None:
+    short = _copy(CTV, "https://a.example/wire", WIRE_EN, 0)
+    longer = _copy(CTV, "https://b.example/wire", WIRE_EN, 0, credit="With files from Reuters.")
+    _, second = store([short, longer])
+    assert second.outcome == "joined"
+    with sessions.begin() as session:
+        row = clusters.cluster_of(session, second.article_id)
+    assert row is not None and row.representative_article_id == second.article_id
+
+
+def test_reassigning_the_same_text_changes_nothing(
+    store: Store, sessions: sessionmaker[Session]
+) -> None:
+    first = store([CTV, GLOBAL])
+    before = {t.__tablename__: _count(sessions, t) for t in (Cluster, ClusterMember, LshBand)}
+    again = store([CTV, GLOBAL])
+    assert [a.outcome for a in again] == ["unchanged", "unchanged"]
+    assert [a.cluster_id for a in again] == [a.cluster_id for a in first]
+    after = {t.__tablename__: _count(sessions, t) for t in (Cluster, ClusterMember, LshBand)}
+    assert after == before
+
+
+def test_new_version_that_no_longer_matches_keeps_its_cluster(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    with sessions.begin() as session:
+        ctv, global_ = _store_and_assign(session, [CTV, GLOBAL], tagger, NOON)
+        rewritten = clusters.assign(
+            session,
+            global_.article_id,
+            text=OWN_STORY_TEXT,
+            title=GLOBAL_TITLE,
+            outlet="globalnews.ca",
+            language="en",
+            published_at=GLOBAL.published_at,
+            now=NOON + timedelta(hours=1),
+        )
+        # Clusters never split: the story it was part of stays its story.
+        assert rewritten.outcome == "unchanged" and rewritten.cluster_id == ctv.cluster_id
+        stored = session.get_one(ArticleSignature, global_.article_id)
+        expected = dedup.fingerprint(
+            GLOBAL_TITLE, OWN_STORY_TEXT, language="en", outlet="globalnews.ca", seen_at=NOON
+        )
+        assert stored.minhash == expected.signature and stored.words == expected.words
+
+
+def test_short_items_cluster_by_title_within_the_window(store: Store) -> None:
+    title = "Ottawa cuts immigration targets in new levels plan"
+    brief = Story(
+        "https://www.ctvnews.ca/politics/brief-1",
+        f"{title} - CTV News",
+        "The federal government tabled its levels plan on Tuesday.",
+        NOON,
+    )
+    same_day = Story(
+        "https://globalnews.ca/news/brief-2",
+        f"{title} | Globalnews.ca",
+        "Ottawa will admit fewer permanent residents next year.",
+        NOON + timedelta(hours=6),
+    )
+    next_week = Story(
+        "https://nationalpost.com/news/brief-3",
+        title,
+        "Ottawa will admit fewer permanent residents next year.",
+        NOON + timedelta(days=7),
+    )
+    first, second, third = store([brief, same_day, next_week])
+    assert second.outcome == "joined" and second.cluster_id == first.cluster_id
+    assert second.similarity == 1.0
+    assert third.outcome == "created"
+
+
+# --- growth alerts -------------------------------------------------------------------------
+
+
+def test_growth_alert_fires_once_at_three_outlets(
+    store: Store, sessions: sessionmaker[Session]
+) -> None:
+    ctv, *_ = store([CTV, GLOBAL])
+    assert _growth_alerts(sessions) == []
+    store([NATIONAL_POST])
+    [alert] = _growth_alerts(sessions)
+    assert alert.dedup_key == f"cluster_growing:cluster:{ctv.cluster_id}:outlets:3"
+    assert alert.payload["outlets"] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert alert.payload["size"] == 3 and alert.payload["title"] == CTV_TITLE
+    assert "immigration_levels" in alert.payload["topics"]
+    store([EDITED, CTV, NATIONAL_POST])  # a fourth outlet, and re-runs
+    assert len(_growth_alerts(sessions)) == 1
+
+
+def test_growth_alert_is_not_repeated_when_an_alerted_story_merges(
+    store: Store, sessions: sessionmaker[Session]
+) -> None:
+    # The business version runs first (older cluster) on two outlets; the Quebec version then
+    # reaches three outlets and alerts under its own, younger cluster id.
+    business = [
+        BUSINESS_VERSION,
+        _copy(BUSINESS_VERSION, "https://www.msn.com/b", WIRE_WITH_BUSINESS, 21, credit="MSN"),
+    ]
+    quebec = [
+        QUEBEC_VERSION,
+        _copy(QUEBEC_VERSION, "https://www.cp24.com/q", WIRE_WITH_QUEBEC, 11, credit="CP24"),
+        _copy(QUEBEC_VERSION, "https://www.ctvnews.ca/q", WIRE_WITH_QUEBEC, 12, credit="CTV"),
+    ]
+    older, *_ = store(business)
+    younger, *_ = store(quebec)
+    [alert] = _growth_alerts(sessions)
+    assert alert.dedup_key.startswith(f"cluster_growing:cluster:{younger.cluster_id}:")
+    [bridge] = store([BARE_WIRE])
+    assert bridge.outcome == "merged" and bridge.cluster_id == older.cluster_id
+    assert bridge.outlets_after == 6
+    assert len(_growth_alerts(sessions)) == 1
+
+
+def test_growth_alert_fires_when_a_merge_crosses_the_threshold(
+    store: Store, sessions: sessionmaker[Session]
+) -> None:
+    quebec, _ = store([QUEBEC_VERSION, BUSINESS_VERSION])
+    assert _growth_alerts(sessions) == []
+    store([BARE_WIRE])
+    [alert] = _growth_alerts(sessions)
+    assert alert.dedup_key == f"cluster_growing:cluster:{quebec.cluster_id}:outlets:3"
+    store([BARE_WIRE, BUSINESS_VERSION])
+    assert len(_growth_alerts(sessions)) == 1
+
+
+def test_growth_alert_waits_for_a_relevant_story(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    hockey = (
+        "The Canadiens beat the Maple Leafs 4-2 on Saturday night at the Bell Centre, with "
+        "two goals in the third period. The goaltender stopped 31 shots and the coach praised "
+        "the penalty kill, which held Toronto scoreless on five power plays. "
+    ) * 3
+    copies = [
+        Story(f"https://{site}/sports/habs-leafs", "Canadiens beat Leafs", f"{hockey}{site}", NOON)
+        for site in ("www.ctvnews.ca", "globalnews.ca", "nationalpost.com")
+    ]
+    with sessions.begin() as session:
+        *_, last = _store_and_assign(session, copies, tagger, NOON)
+        assert last.outlets_after == 3
+    assert _growth_alerts(sessions) == []
+
+
+@pytest.mark.parametrize(
+    ("outlets", "alerted", "relevant", "due"),
+    [(3, 0, True, True), (2, 0, True, False), (3, 0, False, False), (5, 3, True, False)],
+)
+def test_growth_alert_decider(outlets: int, alerted: int, relevant: bool, due: bool) -> None:
+    decided = clusters.growth_alert_due(
+        outlets=outlets, alerted_outlets=alerted, relevant=relevant, threshold=3
+    )
+    assert decided is due
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def test_list_clusters_shows_stories_with_their_outlets_and_topics(
+    store: Store, sessions: sessionmaker[Session]
+) -> None:
+    store([CTV, GLOBAL, OWN_STORY, FRENCH])
+    with sessions.begin() as session:
+        listed = clusters.list_clusters(session)
+        everything = clusters.list_clusters(session, min_size=1)
+        limited = clusters.list_clusters(session, min_size=1, limit=2)
+    assert len(listed) == 1 and len(everything) == 3 and len(limited) == 2
+    [story] = listed
+    assert story.size == 2
+    assert [o.outlet for o in story.outlets] == ["ctvnews.ca", "globalnews.ca"]
+    assert all(o.first_seen_at.tzinfo is not None for o in story.outlets)
+    assert "immigration_levels" in story.topics
+
+
+def test_cluster_of_an_unassigned_article_is_none(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        assert clusters.cluster_of(session, 12345) is None

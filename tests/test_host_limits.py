@@ -1,0 +1,210 @@
+"""Per-host politeness across workers: Prefect global concurrency limits, on a real server.
+
+``vigie feeds limits`` creates one limit per feed host; with ``VIGIE_HOST_LIMIT_PREFIX`` set,
+the fetcher holds a slot of it around each request, and a missing limit is an error.
+Each test uses its own prefix, since the Prefect server lives for the whole session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import pytest
+from prefect import get_client
+from typer.testing import CliRunner
+
+from db import repo
+from flows import context
+from flows.cli import app
+from flows.fetch import Fetcher, FetchPolicy, FetchResult, host_limit_name
+from flows.monitor import monitor_feeds
+from parsers.exceptions import FetchError
+from tests.loopback import LoopbackServer, Response
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+runner = CliRunner()
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>Quebec caps asylum claims</title><link>https://example.com/a</link></item>
+</channel></rss>"""
+
+POLICY = FetchPolicy(
+    user_agent="Vigie/0.1 (tests)",
+    connect_timeout=2.0,
+    read_timeout=5.0,
+    total_timeout=20.0,
+    max_feed_bytes=1_000_000,
+    max_page_bytes=1_000_000,
+    max_redirects=3,
+    per_host_concurrency=2,
+    allow=("127.0.0.1",),
+)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}-host-"
+
+
+async def _limit(name: str) -> Any:
+    async with get_client() as client:
+        return await client.read_global_concurrency_limit_by_name(name)
+
+
+async def _create_limit(name: str, limit: int) -> None:
+    async with get_client() as client:
+        await client.upsert_global_concurrency_limit_by_name(name, limit)
+
+
+async def _fetch_all(policy: FetchPolicy, *urls: str) -> list[FetchResult]:
+    async with Fetcher(policy) as fetcher:
+        return list(await asyncio.gather(*(fetcher.fetch(url) for url in urls)))
+
+
+def _add_feeds(*urls: str) -> None:
+    context.ensure_schema()
+    specs = [repo.FeedSpec(url, url.rsplit("/", 1)[-1], None) for url in urls]
+    with context.sessions().begin() as session:
+        repo.add_feeds(session, specs, datetime.now(UTC))
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://WWW.CBC.ca:443/webfeed/rss", "vigie-host-www-cbc-ca"),
+        ("http://127.0.0.1:8080/feed", "vigie-host-127-0-0-1"),
+        ("http://[2001:db8::1]/feed", "vigie-host-2001-db8--1"),
+        ("https://québec.example/rss", "vigie-host-xn--qubec-csa-example"),
+    ],
+)
+def test_limit_names_are_per_host_in_prefect_friendly_characters(url: str, name: str) -> None:
+    assert host_limit_name("vigie-host-", url) == name
+
+
+def test_feeds_limits_creates_then_updates_one_limit_per_host(
+    vigie_env: pytest.MonkeyPatch, prefix: str, http_server: LoopbackServer
+) -> None:
+    vigie_env.setenv("VIGIE_HOST_LIMIT_PREFIX", prefix)
+    vigie_env.setenv("VIGIE_PER_HOST_CONCURRENCY", "3")
+    context.reset()
+    _add_feeds(
+        http_server.url("/a.rss"),
+        http_server.url("/b.rss"),
+        "https://www.cbc.ca/webfeed/rss/rss-canada",
+    )
+
+    created = runner.invoke(app, ["feeds", "limits"])
+    unchanged = runner.invoke(app, ["feeds", "limits"])
+    vigie_env.setenv("VIGIE_PER_HOST_CONCURRENCY", "1")
+    context.reset()
+    updated = runner.invoke(app, ["feeds", "limits"])
+
+    assert created.exit_code == 0, created.output
+    assert "2 hosts: 2 created, 0 updated, 0 unchanged." in created.stdout
+    assert f"{prefix}127-0-0-1" in created.stdout and f"{prefix}www-cbc-ca" in created.stdout
+    assert "2 hosts: 0 created, 0 updated, 2 unchanged." in unchanged.stdout
+    assert "2 hosts: 0 created, 2 updated, 0 unchanged." in updated.stdout
+    loopback = asyncio.run(_limit(f"{prefix}127-0-0-1"))
+    assert (loopback.limit, loopback.slot_decay_per_second, loopback.active) == (1, 0.0, True)
+
+
+def test_feeds_limits_without_a_prefix_setting_says_how_to_turn_them_on(
+    vigie_env: pytest.MonkeyPatch,
+) -> None:
+    _add_feeds("https://limits-note.example/rss")
+    result = runner.invoke(app, ["feeds", "limits"])
+    assert result.exit_code == 0, result.output
+    assert "vigie-host-limits-note-example" in result.stdout
+    assert "once VIGIE_HOST_LIMIT_PREFIX=vigie-host- is set" in result.stdout
+
+
+def test_a_fetch_under_an_existing_limit_works_and_gives_its_slot_back(
+    http_server: LoopbackServer, prefix: str
+) -> None:
+    http_server.routes["/feed"] = Response(RSS)
+    asyncio.run(_create_limit(f"{prefix}127-0-0-1", 2))
+    policy = replace(POLICY, host_limit_prefix=prefix)
+
+    [result] = asyncio.run(_fetch_all(policy, http_server.url("/feed")))
+
+    assert (result.status, result.content) == (200, RSS)
+    assert asyncio.run(_limit(f"{prefix}127-0-0-1")).active_slots == 0
+
+
+def test_the_limit_holds_across_fetchers(http_server: LoopbackServer, prefix: str) -> None:
+    """Two fetchers stand for two workers: each would allow 2 requests, the limit allows 1."""
+    in_flight, peak, lock = 0, 0, threading.Lock()
+
+    def slow(handler: BaseHTTPRequestHandler) -> Response:
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+        time.sleep(0.3)
+        with lock:
+            in_flight -= 1
+        return Response(RSS)
+
+    http_server.routes["/slow"] = slow
+    asyncio.run(_create_limit(f"{prefix}127-0-0-1", 1))
+    policy = replace(POLICY, host_limit_prefix=prefix)
+
+    async def two_workers() -> list[list[FetchResult]]:
+        url = http_server.url("/slow")
+        return list(await asyncio.gather(_fetch_all(policy, url), _fetch_all(policy, url)))
+
+    results = asyncio.run(two_workers())
+
+    assert [r.status for batch in results for r in batch] == [200, 200]
+    assert peak == 1
+    unlimited = replace(POLICY, host_limit_prefix="")
+    asyncio.run(_fetch_all(unlimited, http_server.url("/slow"), http_server.url("/slow")))
+    assert peak == 2  # without the shared limit, the local cap of 2 is all there is
+
+
+def test_a_missing_limit_is_a_clear_hard_error_and_nothing_is_sent(
+    http_server: LoopbackServer, prefix: str
+) -> None:
+    http_server.routes["/feed"] = Response(RSS)
+    policy = replace(POLICY, host_limit_prefix=prefix)
+
+    with pytest.raises(FetchError) as caught:
+        asyncio.run(_fetch_all(policy, http_server.url("/feed")))
+
+    error = caught.value
+    assert str(error) == (
+        f"Prefect concurrency limit '{prefix}127-0-0-1' does not exist; create the per-host "
+        "limits with `vigie feeds limits`, or empty VIGIE_HOST_LIMIT_PREFIX to turn them off"
+    )
+    assert not error.transient
+    assert http_server.requests == []
+
+
+def test_the_monitor_flow_records_a_missing_limit_on_the_feed(
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer, prefix: str
+) -> None:
+    # The item links to the loopback server, so a page fetch, if the flow makes one, stays here.
+    article = http_server.url("/article").encode()
+    http_server.routes["/feed.rss"] = Response(RSS.replace(b"https://example.com/a", article))
+    vigie_env.setenv("VIGIE_HOST_LIMIT_PREFIX", prefix)
+    context.reset()
+    _add_feeds(http_server.url("/feed.rss"))
+
+    counts = asyncio.run(monitor_feeds(due_only=False))
+
+    assert counts["feeds_failed"] == 1
+    [feed] = json.loads(runner.invoke(app, ["feeds", "list", "--format", "json"]).stdout)
+    assert "does not exist" in feed["last_error"] and "vigie feeds limits" in feed["last_error"]
+    assert http_server.requests == []  # and no retry storm: a missing limit is not transient
+
+    assert runner.invoke(app, ["feeds", "limits"]).exit_code == 0
+    counts = asyncio.run(monitor_feeds(due_only=False))
+    assert counts["feeds_fetched"] == 1 and len(http_server.requests_to("/feed.rss")) == 1
