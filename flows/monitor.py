@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
+from sqlalchemy.orm import Session
 
 from db import repo
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent
@@ -38,6 +39,7 @@ from parsers.schedule import (
     after_success,
     hints_from_headers,
 )
+from parsers.tagging import Tagger
 
 # Jitter only spreads retries of many failing feeds apart; it needs no cryptographic quality.
 _JITTER_RNG = random.Random()
@@ -115,7 +117,7 @@ def parse_feeds(polled: list[Polled]) -> None:
             _parse_one(item, result, tagger)
 
 
-def _parse_one(item: Polled, result: FetchResult, tagger: Any) -> None:
+def _parse_one(item: Polled, result: FetchResult, tagger: Tagger) -> None:
     try:
         data = parse_feed(result.final_url, result.content, result.headers)
     except ParseError as exc:
@@ -129,10 +131,18 @@ def _parse_one(item: Polled, result: FetchResult, tagger: Any) -> None:
 async def fetch_pages_task(polled: list[Polled], fetcher: Fetcher, min_words: int) -> int:
     """Fetch and extract the article pages of new summary-only entries; how many were fetched."""
     wanted = _new_summary_only(polled, min_words)
-    fetched = await asyncio.gather(*(_page_for(intent, fetcher) for _, _, intent in wanted))
-    for (item, index, _), intent in zip(wanted, fetched, strict=True):
-        item.intents[index] = intent
-    return len(wanted)
+    # Two feeds carrying one new story share a fetch of its page.
+    first_by_url: dict[str, ArticleIntent] = {}
+    for _, _, intent in wanted:
+        first_by_url.setdefault(intent.url, intent)
+    pages = await asyncio.gather(*(_page_for(i, fetcher) for i in first_by_url.values()))
+    by_url = dict(zip(first_by_url, pages, strict=True))
+    for item, index, intent in wanted:
+        page = by_url[intent.url]
+        item.intents[index] = replace(
+            page, feed_id=intent.feed_id, guid=intent.guid, source=intent.source
+        )
+    return len(by_url)
 
 
 def _new_summary_only(
@@ -176,7 +186,7 @@ def store_feeds(polled: list[Polled], summary: RunSummary) -> None:
 
 
 def _store_one(
-    session: Any, item: Polled, tag_ids: dict[str, int], summary: RunSummary
+    session: Session, item: Polled, tag_ids: dict[str, int], summary: RunSummary
 ) -> FeedReport:
     now = datetime.now(UTC)
     if item.intents:
