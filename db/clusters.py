@@ -27,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, and_, delete, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -137,7 +138,13 @@ def assign(
     threshold: float = DEFAULT_THRESHOLD,
     window: timedelta = DEFAULT_TITLE_WINDOW,
 ) -> ClusterAssignment:
-    """File an article's fingerprint and put it in the cluster of its copies."""
+    """File an article's fingerprint and put it in the cluster of its copies.
+
+    Call it after storing the article, with the text just stored. ``outlet`` is what the
+    article counts for (``parsers.dedup.outlet_of``); ``published_at`` dates the story for
+    the short-text rule (first sighting when None). Calling it again with the same text
+    changes nothing; with a new text, it refiles the article and may merge clusters.
+    """
     stored = _stored_signature(session, article_id)
     first_seen = stored.first_seen_at if stored is not None else now
     fp = fingerprint(
@@ -148,36 +155,52 @@ def assign(
         return _unchanged(session, article_id, current)
     _save_fingerprint(session, article_id, fp, outlet, published_at, first_seen)
     matches = find_matches(session, fp, exclude=article_id, threshold=threshold, window=window)
+    placed = _place(session, matches, current, now)
     similarity = max((m.match.similarity for m in matches), default=None)
-    clusters = _lock_targets(session, matches, current)
-    merged_ids: tuple[int, ...]
-    if not clusters:
-        cluster, merged_ids, outlets_before = _new_cluster(session, now), (), 0
-    else:
-        cluster = min(clusters, key=lambda c: (c.created_at, c.id))
-        merged_ids = tuple(c.id for c in clusters if c is not cluster)
-        outlets_before = max(c.outlet_count for c in clusters)
-        _merge(session, cluster, [c for c in clusters if c is not cluster])
-    _put_member(session, cluster.id, article_id, outlet, now, similarity)
-    _refresh(session, cluster, now)
+    _put_member(session, placed.cluster.id, article_id, outlet, now, similarity)
+    _refresh(session, placed.cluster, now)
     return ClusterAssignment(
         article_id=article_id,
-        cluster_id=cluster.id,
-        outcome=_outcome(current, cluster.id, merged_ids, bool(clusters)),
-        merged_ids=merged_ids,
-        outlets_before=outlets_before,
-        outlets_after=cluster.outlet_count,
-        size=cluster.size,
+        cluster_id=placed.cluster.id,
+        outcome=placed.outcome,
+        merged_ids=placed.merged_ids,
+        outlets_before=placed.outlets_before,
+        outlets_after=placed.cluster.outlet_count,
+        size=placed.cluster.size,
         similarity=similarity,
     )
 
 
-def _outcome(current: int | None, cluster_id: int, merged: Sequence[int], found: bool) -> Outcome:
-    if merged:
-        return "merged"
-    if not found:
-        return "created"
-    return "unchanged" if current == cluster_id else "joined"
+@dataclass(frozen=True)
+class _Placement:
+    """The cluster an article goes to, and what getting there took."""
+
+    #: The cluster, locked (a new one, or the oldest of those it matches).
+    cluster: Cluster
+    outcome: Outcome
+    #: Clusters merged into ``cluster``.
+    merged_ids: tuple[int, ...]
+    #: Most outlets among the clusters involved, before.
+    outlets_before: int
+
+
+def _place(
+    session: Session, matches: Sequence[StoredMatch], current: int | None, now: datetime
+) -> _Placement:
+    """Found, join or merge clusters, union-find style: the oldest cluster survives."""
+    clusters = _lock_targets(session, matches, current)
+    if not clusters:
+        return _Placement(_new_cluster(session, now), "created", (), 0)
+    keep = min(clusters, key=lambda c: (c.created_at, c.id))
+    others = [c for c in clusters if c is not keep]
+    outlets_before = max(c.outlet_count for c in clusters)
+    merged_ids = tuple(c.id for c in others)
+    _merge(session, keep, others)
+    if merged_ids:
+        outcome: Outcome = "merged"
+    else:
+        outcome = "unchanged" if current == keep.id else "joined"
+    return _Placement(keep, outcome, merged_ids, outlets_before)
 
 
 def _stored_signature(session: Session, article_id: int) -> Row[Any] | None:
@@ -276,23 +299,9 @@ def find_matches(
     candidates = candidate_ids(session, band_keys(fp), exclude=exclude)
     if not candidates:
         return []
-    query = (
-        select(
-            ArticleSignature.article_id,
-            ArticleSignature.minhash,
-            ArticleSignature.words,
-            ArticleSignature.normalised_title,
-            ArticleSignature.language,
-            ArticleSignature.published_at,
-            ArticleSignature.first_seen_at,
-            ClusterMember.cluster_id,
-        )
-        .join(ClusterMember, ClusterMember.article_id == ArticleSignature.article_id)
-        .where(ArticleSignature.article_id.in_(candidates))
-        .where(ArticleSignature.language == fp.language)
-    )
+    rows = session.execute(_signatures_statement(), {"ids": candidates, "language": fp.language})
     found = []
-    for row in session.execute(query):
+    for row in rows:
         verdict = match(fp, _fingerprint_of(row), threshold=threshold, window=window)
         if verdict is not None:
             found.append(StoredMatch(row.article_id, row.cluster_id, verdict))
@@ -309,12 +318,26 @@ def candidate_ids(
     """
     if not keys:
         return []
-    return list(session.scalars(candidate_query(keys, exclude=exclude)))
+    statement = _probe_statement(len(keys), exclude is not None)
+    return list(session.scalars(statement, _probe_params(keys, exclude)))
 
 
 def candidate_query(keys: Sequence[BandKey], *, exclude: int | None = None) -> Select[tuple[int]]:
-    """The lookup behind ``candidate_ids``, for it and for reading its query plan."""
-    probes = or_(*(and_(LshBand.band == k.band, LshBand.hash == k.hash) for k in keys))
+    """The lookup behind ``candidate_ids`` with its values bound, to read its query plan."""
+    return _probe_statement(len(keys), exclude is not None).params(_probe_params(keys, exclude))
+
+
+@cache
+def _probe_statement(key_count: int, excluding: bool) -> Select[tuple[int]]:
+    # Built once per key count with bound parameters: building 66 comparisons per lookup
+    # cost more than running the query. An OR of (band, hash) pairs, not a row-value IN,
+    # because SQLite plans the IN as a scan of the whole table.
+    probes = or_(
+        *(
+            and_(LshBand.band == bindparam(f"band_{n}"), LshBand.hash == bindparam(f"hash_{n}"))
+            for n in range(key_count)
+        )
+    )
     query = (
         select(LshBand.article_id)
         .where(probes)
@@ -322,9 +345,35 @@ def candidate_query(keys: Sequence[BandKey], *, exclude: int | None = None) -> S
         .order_by(func.count().desc(), LshBand.article_id)
         .limit(MAX_CANDIDATES)
     )
-    if exclude is not None:
-        query = query.where(LshBand.article_id != exclude)
-    return query
+    return query.where(LshBand.article_id != bindparam("exclude")) if excluding else query
+
+
+def _probe_params(keys: Sequence[BandKey], exclude: int | None) -> dict[str, int]:
+    params = {"exclude": exclude} if exclude is not None else {}
+    for n, key in enumerate(keys):
+        params[f"band_{n}"] = key.band
+        params[f"hash_{n}"] = key.hash
+    return params
+
+
+@cache
+def _signatures_statement() -> Select[Any]:
+    """Stored fingerprints and clusters of the candidates (``ids``) in one ``language``."""
+    return (
+        select(
+            ArticleSignature.article_id,
+            ArticleSignature.minhash,
+            ArticleSignature.words,
+            ArticleSignature.normalised_title,
+            ArticleSignature.language,
+            ArticleSignature.published_at,
+            ArticleSignature.first_seen_at,
+            ClusterMember.cluster_id,
+        )
+        .join(ClusterMember, ClusterMember.article_id == ArticleSignature.article_id)
+        .where(ArticleSignature.article_id.in_(bindparam("ids", expanding=True)))
+        .where(ArticleSignature.language == bindparam("language"))
+    )
 
 
 def _fingerprint_of(row: Row[Any]) -> Fingerprint:

@@ -15,18 +15,17 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db.intents import ArticleIntent, FeedForUpdate, PollIntent, StoreCounts
-from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
+from db.intents import ArticleIntent, FeedForUpdate, PollIntent
+from db.models import Article, ArticleVersion, Feed, Fetch, Mention, RawDocument, Tag
+
+# The store path lives in db.store; callers keep using repo.store_articles / known_sources.
+from db.store import DEFAULT_POLICY
+from db.store import known_sources as known_sources
+from db.store import store_articles as store_articles
 from db.upsert import add_alert, insert_ignore
 from db.versions import VersionPolicy, add_mentions, apply_candidate, next_check_after
 from parsers.tagging import TagResult
 from parsers.text import content_hash
-
-DEFAULT_POLICY = VersionPolicy()
-
-# Below this many words a shared content hash is too weak to call two URLs one story
-# (think of "Read more…" summaries).
-MIN_WORDS_FOR_HASH_DEDUP = 25
 
 
 @dataclass(frozen=True)
@@ -199,190 +198,6 @@ def sync_tags(session: Session, specs: Iterable[TagSpec]) -> dict[str, int]:
 
 
 # --- articles ------------------------------------------------------------------------------
-
-
-def store_articles(
-    session: Session,
-    intents: Sequence[ArticleIntent],
-    tag_ids: Mapping[str, int],
-    now: datetime,
-    policy: VersionPolicy = DEFAULT_POLICY,
-) -> StoreCounts:
-    """Store a batch: new articles, new versions, entry links, evidence and outbox alerts."""
-    counts = StoreCounts()
-    for intent in intents:
-        _store_one(session, intent, tag_ids, now, policy, counts)
-    return counts
-
-
-def _store_one(
-    session: Session,
-    intent: ArticleIntent,
-    tag_ids: Mapping[str, int],
-    now: datetime,
-    policy: VersionPolicy,
-    counts: StoreCounts,
-) -> None:
-    known = _known_article(session, intent)
-    if known is None:
-        _store_new(session, intent, tag_ids, now, policy, counts)
-        return
-    article_id, same_source = known
-    if not same_source:
-        # Another feed's copy of a story we have: linked, but its (often shorter) summary is
-        # not a new version of the article.
-        counts.duplicates += 1
-        _link_entry(session, intent, article_id, now)
-        return
-    if _watched_page(session, article_id) and intent.origin == "feed":
-        counts.unchanged += 1  # the page is the article's text; re-checks watch it, not the feed
-        return
-    result = apply_candidate(session, article_id, intent, tag_ids, now, policy)
-    counts.new_versions += result.outcome == "changed"
-    counts.unchanged += result.outcome == "unchanged"
-    counts.suspect += result.outcome == "suspect"
-    counts.alerts += result.alerts
-
-
-def _watched_page(session: Session, article_id: int) -> bool:
-    origin = session.scalar(
-        select(ArticleVersion.origin)
-        .join(Article, Article.current_version_id == ArticleVersion.id)
-        .where(Article.id == article_id)
-    )
-    return origin == "page"
-
-
-def known_sources(session: Session, intents: Sequence[ArticleIntent]) -> set[object]:
-    """Which of these intents' feed items ``(feed_id, guid)`` and canonical URLs are stored."""
-    urls = {intent.canonical_url for intent in intents}
-    guids = {intent.guid for intent in intents if intent.guid is not None}
-    known: set[object] = set(
-        session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(urls)))
-    )
-    entries = select(Entry.feed_id, Entry.guid).where(Entry.guid.in_(guids))
-    known.update((feed_id, guid) for feed_id, guid in session.execute(entries))
-    return known
-
-
-def _known_article(session: Session, intent: ArticleIntent) -> tuple[int, bool] | None:
-    """The stored article this intent is about, and whether it comes from the same source.
-
-    Same source means the same feed item (feed, guid), or, for documents that have no feed
-    (seeds, imports), the same canonical URL.
-    """
-    if intent.feed_id is not None and intent.guid is not None:
-        entry_article = session.scalars(
-            select(Entry.article_id).where(
-                Entry.feed_id == intent.feed_id, Entry.guid == intent.guid
-            )
-        ).one_or_none()
-        if entry_article is not None:
-            return entry_article, True
-    by_url = _article_by_url(session, intent.canonical_url)
-    if by_url is not None:
-        return by_url, intent.feed_id is None
-    by_hash = _article_by_hash(session, intent)
-    return (by_hash, False) if by_hash is not None else None
-
-
-def _store_new(
-    session: Session,
-    intent: ArticleIntent,
-    tag_ids: Mapping[str, int],
-    now: datetime,
-    policy: VersionPolicy,
-    counts: StoreCounts,
-) -> None:
-    values = _article_values(intent, now)
-    article_id = insert_ignore(session, Article, values, ["canonical_url"])
-    if article_id is None:  # a concurrent run stored it first: theirs is the original
-        raced = _article_by_url(session, intent.canonical_url)
-        assert raced is not None
-        counts.duplicates += 1
-        _link_entry(session, intent, raced, now)
-        return
-    _link_entry(session, intent, article_id, now)
-    result = apply_candidate(session, article_id, intent, tag_ids, now, policy)
-    if result.outcome == "suspect":
-        counts.suspect += 1  # kept as an article with no version until a re-check succeeds
-    counts.new_articles += 1
-    if intent.watch_page:
-        article = session.get_one(Article, article_id)
-        article.next_check_at = next_check_after(article, now, policy)
-    if result.version_id is not None and intent.tags.relevant:
-        counts.new_relevant.append((article_id, intent.canonical_url))
-        counts.alerts += _alert_new_relevant(session, article_id, intent, now)
-
-
-def _article_by_url(session: Session, canonical_url: str) -> int | None:
-    query = select(Article.id).where(Article.canonical_url == canonical_url)
-    return session.scalars(query).one_or_none()
-
-
-def _article_by_hash(session: Session, intent: ArticleIntent) -> int | None:
-    if len(intent.text.split()) < MIN_WORDS_FOR_HASH_DEDUP:
-        return None
-    query = (
-        select(ArticleVersion.article_id)
-        .where(ArticleVersion.content_hash == intent.content_hash)
-        .order_by(ArticleVersion.article_id)
-        .limit(1)
-    )
-    return session.scalars(query).first()
-
-
-def _article_values(intent: ArticleIntent, now: datetime) -> dict[str, Any]:
-    return {
-        "canonical_url": intent.canonical_url,
-        "title": intent.title,
-        "source": intent.source,
-        "site": intent.site,
-        "language": intent.language,
-        "published_at": intent.published_at,
-        "first_seen_at": now,
-        "page_etag": intent.page_etag,
-        "page_last_modified": intent.page_last_modified,
-    }
-
-
-def _link_entry(session: Session, intent: ArticleIntent, article_id: int, now: datetime) -> None:
-    if intent.feed_id is None or intent.guid is None:
-        return
-    values = {
-        "feed_id": intent.feed_id,
-        "guid": intent.guid,
-        "article_id": article_id,
-        "url": intent.url,
-        "first_seen_at": now,
-    }
-    insert_ignore(session, Entry, values, ["feed_id", "guid"])
-
-
-# --- alerts --------------------------------------------------------------------------------
-
-
-def _alert_new_relevant(
-    session: Session, article_id: int, intent: ArticleIntent, now: datetime
-) -> int:
-    evidence = next((m.sentence for m in intent.tags.mentions if m.kind == "topic"), "")
-    payload = {
-        "title": intent.title,
-        "url": intent.canonical_url,
-        "source": intent.source,
-        "published_at": intent.published_at.isoformat() if intent.published_at else None,
-        "topics": list(intent.tags.topics),
-        "relevance": intent.tags.score,
-        "evidence": evidence,
-    }
-    return add_alert(
-        session,
-        kind="new_relevant_article",
-        dedup_key=f"new_relevant_article:article:{article_id}",
-        payload=payload,
-        now=now,
-        article_id=article_id,
-    )
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -338,9 +338,25 @@ def reprocess() -> None:
 
 def _register_extensions() -> None:
     """Commands that live beside the features they belong to."""
-    from flows import cli_articles, cli_feed_debug, cli_limits, cli_opml, cli_tagging
+    from flows import (
+        cli_alerts,
+        cli_articles,
+        cli_deploy,
+        cli_feed_debug,
+        cli_limits,
+        cli_opml,
+        cli_tagging,
+    )
 
-    for module in (cli_feed_debug, cli_tagging, cli_articles, cli_opml, cli_limits):
+    for module in (
+        cli_feed_debug,
+        cli_opml,
+        cli_limits,
+        cli_tagging,
+        cli_articles,
+        cli_alerts,
+        cli_deploy,
+    ):
         module.register(app)
 
 

@@ -6,7 +6,8 @@ import hashlib
 import re
 import unicodedata
 
-from bs4 import BeautifulSoup
+from lxml import etree
+from lxml import html as lxml_html
 
 _SPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -14,6 +15,7 @@ _NON_WORD = re.compile(r"[^\w]+")
 # and none of them carry meaning in a news article.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr")
+_DROPPED_TAGS = ("script", "style", "noscript", "iframe", "template")
 
 
 def clean_text(text: str) -> str:
@@ -24,15 +26,23 @@ def clean_text(text: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    """Readable text of an HTML fragment, one paragraph per block element."""
+    """Readable text of an HTML fragment, one paragraph per block element.
+
+    lxml rather than BeautifulSoup: feed summaries are small and many, and lxml's C parser
+    is about ten times faster on them (BeautifulSoup is kept for page metadata).
+    """
     if "<" not in html and "&" not in html:
         return clean_text(html)
-    soup = BeautifulSoup(html, "lxml")
-    for tag in soup(["script", "style", "noscript", "iframe", "template"]):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n\n")
-    return clean_text(soup.get_text())
+    try:
+        root = lxml_html.fragment_fromstring(_CONTROL.sub("", html), create_parent="div")
+    except (etree.ParserError, ValueError):
+        return clean_text(html)
+    for element in list(root.iter(*_DROPPED_TAGS)):
+        element.drop_tree()
+    for element in root.iter(*_BLOCK_TAGS):
+        element.tail = "\n\n" + (element.tail or "")
+        element.text = "\n\n" + (element.text or "")
+    return clean_text(root.text_content())
 
 
 def fold(text: str) -> str:

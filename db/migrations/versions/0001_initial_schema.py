@@ -32,7 +32,6 @@ def upgrade() -> None:
     sa.Column('next_check_at', db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('current_version_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('cluster_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.ForeignKeyConstraint(['current_version_id'], ['article_versions.id'], name=op.f('fk_articles_current_version_id_article_versions'), ondelete='SET NULL', use_alter=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_articles')),
     sa.UniqueConstraint('canonical_url', name=op.f('uq_articles_canonical_url'))
     )
@@ -184,9 +183,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_raw_documents')),
     sa.UniqueConstraint('version_id', name=op.f('uq_raw_documents_version_id'))
     )
+    # articles and article_versions point at each other; the cycle is closed once both exist.
+    with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            batch_op.f('fk_articles_current_version_id_article_versions'),
+            'article_versions', ['current_version_id'], ['id'], ondelete='SET NULL',
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f('fk_articles_current_version_id_article_versions'), type_='foreignkey'
+        )
     op.drop_table('raw_documents')
     with op.batch_alter_table('mentions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mentions_version_id'))
