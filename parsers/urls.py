@@ -273,7 +273,11 @@ def _is_google(host: str) -> bool:
 
 
 def _is_web(url: str) -> bool:
-    return url.startswith(("http://", "https://")) and bool(host_of(url))
+    """An http(s) URL that canonicalises (a bad port or host makes it garbage, not a page)."""
+    try:
+        return _canonical_http(url) is not None
+    except (ValueError, UnicodeError):
+        return False
 
 
 def _is_ip(host: str) -> bool:
