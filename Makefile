@@ -30,5 +30,19 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# The bench extra (reader, pyinstrument) on top of the test install.
+$(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+## bench-quick: Vigie vs reader on 40 feeds x 25 items (about 2 minutes)
+bench-quick: $(BIN)/.bench-installed
+	$(BIN)/python bench/run.py --quick
+
+## bench: 200 feeds x 50 items vs reader, then 1k vs 100k stored articles
+bench: $(BIN)/.bench-installed
+	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scale.py
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -80,9 +80,13 @@ class _KnownArticles:
     @classmethod
     def load(cls, session: Session, intents: Sequence[ArticleIntent]) -> _KnownArticles:
         guids = {i.guid for i in intents if i.guid is not None}
+        feed_ids = {i.feed_id for i in intents if i.feed_id is not None}
         urls = {i.canonical_url for i in intents}
         hashes = {i.content_hash for i in intents if _hash_dedups(i)}
-        entries = select(Entry.feed_id, Entry.guid, Entry.article_id).where(Entry.guid.in_(guids))
+        # Both columns, so that the (feed_id, guid) unique index serves the lookup.
+        entries = select(Entry.feed_id, Entry.guid, Entry.article_id).where(
+            Entry.feed_id.in_(feed_ids), Entry.guid.in_(guids)
+        )
         articles = select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))
         versions = (
             select(ArticleVersion.content_hash, ArticleVersion.article_id)

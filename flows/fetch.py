@@ -4,8 +4,8 @@ One ``Fetcher`` per run owns one HTTP client. Each ``fetch`` does, per hop::
 
     check the scheme (http/https only)
     resolve the host; refuse private, loopback, link-local... addresses (SSRF guard)
-    wait for a per-host slot (politeness), and, when ``host_limit_prefix`` is set, for a slot
-        of the feed host's Prefect global concurrency limit (politeness across workers)
+    wait for a per-host slot (politeness), and for a feed, when ``host_limit_prefix`` is set,
+        for a slot of its host's Prefect global concurrency limit (politeness across workers)
     GET the address that was checked (pinned, so DNS cannot change under us), with a
         descriptive User-Agent and the caller's ETag / Last-Modified
     redirect?  -> next hop, at most ``max_redirects`` times, every hop checked again
@@ -31,12 +31,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from http import HTTPStatus
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 from typing import Literal
 from urllib.parse import urljoin
 
+import certifi
 import httpx
 
 from flows.settings import Settings
@@ -101,8 +103,8 @@ class FetchPolicy:
     per_host_concurrency: int
     #: Host names (exact, without port) or IPs/CIDRs that may be fetched although not public.
     allow: tuple[str, ...] = ()
-    #: When set, every request also holds a slot of the Prefect global concurrency limit
-    #: named this prefix plus the host (``host_limit_name``); the limit must exist.
+    #: When set, every request for a feed also holds a slot of the Prefect global concurrency
+    #: limit named this prefix plus the feed's host (``host_limit_name``), which must exist.
     host_limit_prefix: str = ""
 
     @classmethod
@@ -302,6 +304,12 @@ def _decoder(content_encoding: str | None, host: str) -> _Inflater | _Identity:
 # --- The fetcher ------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle costs ~0.3 s each time."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class Fetcher:
     """Fetches URLs under a ``FetchPolicy``; use as ``async with Fetcher(policy) as f:``."""
 
@@ -323,6 +331,7 @@ class Fetcher:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._client = httpx.AsyncClient(
             transport=transport,
+            verify=_tls_context(),
             follow_redirects=False,  # every hop must pass the scheme and SSRF checks
             timeout=httpx.Timeout(
                 connect=policy.connect_timeout,
@@ -383,9 +392,10 @@ class Fetcher:
         """GET ``url`` under the policy; raise ``FetchError`` with a readable reason."""
         started = time.perf_counter()
         headers = self.request_headers(etag=etag, last_modified=last_modified, kind=kind)
-        # Named after the host asked for, not each redirect's: `vigie feeds limits` can only
-        # know the feeds' own hosts, and a limit missing for a CDN would fail every poll.
-        shared_limit = self._shared_limit_name(url)
+        # Feeds only, and named after the host asked for, not each redirect's: `vigie feeds
+        # limits` knows the feeds' own hosts, but not every CDN a feed redirects to, nor the
+        # open-ended hosts of article pages; a missing limit would fail those every time.
+        shared_limit = self._shared_limit_name(url) if kind == "feed" else None
         current = url
         for _ in range(self.policy.max_redirects + 1):
             hop = await self._hop(current, headers, kind, shared_limit)

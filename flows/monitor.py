@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
+from prefect.utilities.annotations import quote
 from sqlalchemy.orm import Session
 
 from db import repo
@@ -84,6 +85,9 @@ async def fetch_feeds(
     feeds: list[FeedForUpdate], fetcher: Fetcher, retry_delays: list[float]
 ) -> list[Polled]:
     """Conditional GET of a batch of feeds, concurrently (politeness is the fetcher's job).
+
+    Callers pass big arguments through ``quote()``: Prefect otherwise walks every object in
+    them looking for futures, which cost a quarter of a pass in the profile.
 
     One task per batch, not per feed: a task run costs ~10 ms, more than a 304. A feed's
     transient error (timeout, 5xx) is retried after each of ``retry_delays``; a 429 or a
@@ -311,14 +315,14 @@ async def monitor_feeds(
             began = time.perf_counter()
             polled = await _fetch_batch(page, fetcher, settings)
             began = _lap(summary, "fetch feeds", began)
-            parse_feeds(polled)
+            parse_feeds(quote(polled))
             began = _lap(summary, "parse+tag", began)
             if settings.fetch_pages if fetch_pages is None else fetch_pages:
                 summary.pages_fetched += await fetch_pages_task(
-                    polled, fetcher, settings.page_min_words
+                    quote(polled), fetcher, settings.page_min_words
                 )
                 began = _lap(summary, "fetch pages+extract", began)
-            store_feeds(polled, summary)
+            store_feeds(quote(polled), quote(summary))
             _lap(summary, "store", began)
             await progress.advance(start + len(page))
     summary.finished_at = datetime.now(UTC)
@@ -337,7 +341,7 @@ async def _fetch_batch(
         retry_delay_seconds=15 * settings.fetch_retry_delay,
     )
     try:
-        return await fetch(feeds, fetcher, settings.fetch_retry_delays)
+        return await fetch(quote(feeds), fetcher, settings.fetch_retry_delays)
     except FeedsUnreachable as exc:
         return exc.polled
 

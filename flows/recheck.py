@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 from db import repo
 from db.intents import ArticleIntent
@@ -81,8 +82,8 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
             session, datetime.now(UTC), due_only=due_only, limit=limit
         )
     async with Fetcher(FetchPolicy.from_settings(get_settings())) as fetcher:
-        checked = await fetch_and_extract(targets, fetcher)
-    outcomes = store_rechecks(checked)
+        checked = await fetch_and_extract(quote(targets), fetcher)
+    outcomes = store_rechecks(quote(checked))
     counts = {"checked": len(targets), **outcomes}
     get_run_logger().info("recheck: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
     if in_prefect_run():
