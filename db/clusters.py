@@ -24,7 +24,7 @@ matches both merges them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -153,8 +153,9 @@ def assign(
     current = _cluster_id_of(session, article_id)
     if current is not None and stored is not None and _same_fingerprint(stored, fp, outlet):
         return _unchanged(session, article_id, current)
-    _save_fingerprint(session, article_id, fp, outlet, published_at, first_seen)
-    matches = find_matches(session, fp, exclude=article_id, threshold=threshold, window=window)
+    keys = band_keys(fp)
+    _save_fingerprint(session, article_id, fp, keys, outlet, published_at, first_seen)
+    matches = _matches(session, fp, keys, article_id, threshold, window)
     placed = _place(session, matches, current, now)
     similarity = max((m.match.similarity for m in matches), default=None)
     _put_member(session, placed.cluster.id, article_id, outlet, now, similarity)
@@ -248,6 +249,7 @@ def _save_fingerprint(
     session: Session,
     article_id: int,
     fp: Fingerprint,
+    keys: Sequence[BandKey],
     outlet: str,
     published_at: datetime | None,
     first_seen_at: datetime,
@@ -262,26 +264,28 @@ def _save_fingerprint(
         "published_at": published_at,
         "first_seen_at": first_seen_at,
     }
-    _upsert(session, ArticleSignature, [values], ["article_id"])
+    dialect = session.get_bind().dialect.name
+    session.execute(_upsert_statement(dialect, "signature"), values)
     # The old keys go: a text that shrank below the short-text limit keeps only its title key.
     session.execute(delete(LshBand).where(LshBand.article_id == article_id))
-    rows = [{"article_id": article_id, "band": k.band, "hash": k.hash} for k in band_keys(fp)]
+    rows = [{"article_id": article_id, "band": k.band, "hash": k.hash} for k in keys]
     if rows:
-        _upsert(session, LshBand, rows, ["article_id", "band"])
+        session.execute(_upsert_statement(dialect, "bands"), rows)
 
 
-def _upsert(
-    session: Session, model: type[Any], rows: Sequence[Mapping[str, Any]], key: Sequence[str]
-) -> None:
-    """Insert rows, or update them where ``key`` exists (a concurrent run wrote them first)."""
-    dialect_insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
-    statement = dialect_insert(model)
-    changing = {c: statement.excluded[c] for c in rows[0] if c not in key and c != "first_seen_at"}
-    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=changing), rows)
+@cache
+def _upsert_statement(dialect: str, table: Literal["signature", "bands"]) -> Any:
+    """Insert, or update where the row exists (a concurrent run wrote it first).
 
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+    Built once per dialect and table: building it per call cost more than running it.
+    """
+    model: type[Any] = ArticleSignature if table == "signature" else LshBand
+    key = ["article_id"] if table == "signature" else ["article_id", "band"]
+    # first_seen_at is the first sighting: a refiled article keeps it.
+    kept = {*key, "first_seen_at"}
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    changing = {c.name: statement.excluded[c.name] for c in model.__table__.c if c.name not in kept}
+    return statement.on_conflict_do_update(index_elements=key, set_=changing)
 
 
 # --- finding copies ----------------------------------------------------------------------
@@ -296,7 +300,18 @@ def find_matches(
     window: timedelta = DEFAULT_TITLE_WINDOW,
 ) -> list[StoredMatch]:
     """Stored, clustered articles that are copies of ``fp`` (``exclude``: the article itself)."""
-    candidates = candidate_ids(session, band_keys(fp), exclude=exclude)
+    return _matches(session, fp, band_keys(fp), exclude, threshold, window)
+
+
+def _matches(
+    session: Session,
+    fp: Fingerprint,
+    keys: Sequence[BandKey],
+    exclude: int | None,
+    threshold: float,
+    window: timedelta,
+) -> list[StoredMatch]:
+    candidates = candidate_ids(session, keys, exclude=exclude)
     if not candidates:
         return []
     rows = session.execute(_signatures_statement(), {"ids": candidates, "language": fp.language})

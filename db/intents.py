@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from parsers.tagging import TagResult
+
+if TYPE_CHECKING:
+    from db.clusters import ClusterAssignment
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,16 @@ class StoreCounts:
     duplicates: int = 0
     #: Extractions recorded but not trusted as versions (consent walls, shrinkage, churn).
     suspect: int = 0
+    #: Story-cluster assignments made for this batch's relevant articles.
+    clustered: list[ClusterAssignment] = field(default_factory=list)
     alerts: int = 0
     #: (id, canonical URL) of the relevant articles this batch created.
     new_relevant: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def near_duplicates(self) -> int:
+        """Articles that joined another outlet's story."""
+        return sum(1 for a in self.clustered if a.outcome in ("joined", "merged"))
 
     def add(self, other: StoreCounts) -> None:
         """Accumulate another batch's counts into this one."""
@@ -85,6 +96,7 @@ class StoreCounts:
         self.unchanged += other.unchanged
         self.duplicates += other.duplicates
         self.suspect += other.suspect
+        self.clustered.extend(other.clustered)
         self.alerts += other.alerts
         self.new_relevant.extend(other.new_relevant)
 

@@ -19,10 +19,12 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db import clusters
 from db.base import Base
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry, Mention, RawDocument
 from db.versions import VersionPolicy, apply_candidate, next_check_after, track_figures
+from parsers.dedup import outlet_of
 
 #: Default versioning policy (material kinds, churn cap, re-check schedule).
 DEFAULT_POLICY = VersionPolicy()
@@ -157,6 +159,8 @@ def _store_known(
         counts.unchanged += 1  # the page is the article's text; re-checks watch it, not the feed
         return
     result = apply_candidate(session, article_id, intent, tag_ids, now, policy)
+    if result.outcome == "changed" and intent.tags.relevant:
+        _cluster(session, article_id, intent, now, counts)
     counts.new_versions += result.outcome == "changed"
     counts.unchanged += result.outcome == "unchanged"
     counts.suspect += result.outcome == "suspect"
@@ -206,7 +210,31 @@ def _insert_fresh(
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]
     counts.new_relevant += [(article_id, i.canonical_url) for article_id, i in relevant]
     counts.alerts += _alert_new_relevant(session, relevant, now)
+    for article_id, intent in relevant:
+        _cluster(session, article_id, intent, now, counts)
     return ids
+
+
+def _cluster(
+    session: Session, article_id: int, intent: ArticleIntent, now: datetime, counts: StoreCounts
+) -> None:
+    """File a relevant article in its story cluster; alert when the story reaches N outlets.
+
+    Only relevant articles are clustered: stories are what analysts follow, and the
+    fingerprint plus lookup (~15 ms) is not worth paying for sports scores.
+    """
+    assignment = clusters.assign(
+        session,
+        article_id,
+        text=intent.text,
+        title=intent.title,
+        outlet=outlet_of(intent.canonical_url, intent.source),
+        language=intent.language,
+        published_at=intent.published_at,
+        now=now,
+    )
+    counts.clustered.append(assignment)
+    counts.alerts += clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
 
 
 def _article_row(intent: ArticleIntent, now: datetime) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from db import repo
+from db import clusters, repo
 from flows import context
 from flows.settings import get_settings
 from parsers.exceptions import VigieError
@@ -287,7 +287,7 @@ def show(
         if versions:
             render_versions(console, article)
         else:
-            render_article(console, article)
+            render_article(console, article, clusters.cluster_of(session, article_id))
 
 
 @app.command()
@@ -341,6 +341,7 @@ def _register_extensions() -> None:
     from flows import (
         cli_alerts,
         cli_articles,
+        cli_clusters,
         cli_deploy,
         cli_feed_debug,
         cli_limits,
@@ -354,6 +355,7 @@ def _register_extensions() -> None:
         cli_limits,
         cli_tagging,
         cli_articles,
+        cli_clusters,
         cli_alerts,
         cli_deploy,
     ):

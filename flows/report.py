@@ -31,6 +31,7 @@ from prefect.artifacts import (
     aupdate_progress_artifact,
 )
 from prefect.context import get_run_context
+from prefect.logging import get_run_logger
 
 from db.intents import StoreCounts
 
@@ -57,8 +58,13 @@ def md_escape(text: str, limit: int = 300) -> str:
 
 
 def cell_escape(text: str, limit: int = 300) -> str:
-    """Text for a table artifact cell: one line, HTML-inert (cells are not markdown)."""
-    return html.escape(_one_line(text, limit), quote=False)
+    """Text for a table artifact cell: one line, inert as HTML and as markdown.
+
+    Prefect's UI renders each cell as markdown (3.8.8 turns ``[x](javascript:...)`` in a cell
+    into a link), so cells get markdown escapes as well; ``<`` and ``>`` become entities, so
+    that no reader of the API finds a raw tag either.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(_one_line(text, limit), quote=False))
 
 
 def safe_link(url: str) -> str | None:
@@ -67,10 +73,10 @@ def safe_link(url: str) -> str | None:
     ``javascript:``, ``data:`` and the like are refused rather than escaped: no escaping makes
     them harmless once a reader clicks them.
     """
-    flat = "".join(url.split())
-    if urlsplit(flat).scheme.lower() not in ("http", "https"):
+    url = url.strip()
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
         return None
-    return quote(flat, safe=_URL_SAFE)
+    return quote(url, safe=_URL_SAFE)
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,8 @@ class RunSummary:
         """Flat counts for the runs table and JSON output."""
         counts = asdict(self.counts)
         counts.pop("new_relevant")
+        counts.pop("clustered")
+        counts["near_duplicates"] = self.counts.near_duplicates
         return {
             "feeds_polled": len(self.feeds),
             "feeds_fetched": self.feeds_with("fetched"),
@@ -304,9 +312,10 @@ def top_story_links(summary: RunSummary) -> list[tuple[str, str, str]]:
             continue
         description = (
             f"Top story {rank} of this run: {md_escape(article.source, 60)}; "
-            f"{md_escape(', '.join(article.topics), 200) or 'no topic'}; "
-            f"relevance {article.relevance:.2f}"
+            f"{md_escape(', '.join(article.topics), 200) or 'no topic'}"
         )
+        if article.relevance > 0:
+            description += f"; relevance {article.relevance:.2f}"
         links.append((link, md_escape(article.title, 160), description))
     return links
 
@@ -342,6 +351,20 @@ async def publish_artifacts(summary: RunSummary, key_prefix: str) -> None:
     for rank, (link, text, description) in enumerate(top_story_links(summary), start=1):
         await acreate_link_artifact(
             link, link_text=text, key=f"{key_prefix}-top-story-{rank}", description=description
+        )
+    _log_top_stories(summary)
+
+
+def _log_top_stories(summary: RunSummary) -> None:
+    # The run page opens on its logs: name the top stories there too, one line each.
+    logger = get_run_logger()
+    for rank, article in enumerate(summary.top_stories(), start=1):
+        logger.info(
+            "top story %d: %s (%s) %s",
+            rank,
+            _one_line(article.title, 160),
+            _one_line(article.source, 60),
+            _one_line(article.url, 300),
         )
 
 

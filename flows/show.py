@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from db.clusters import ClusterRow
 from db.models import Article, ArticleVersion, Mention
 from parsers.diffs import plain_diff, word_diff
 
@@ -21,14 +22,23 @@ _STYLE_BY_KIND = {
 }
 
 
-def render_article(console: Console, article: Article) -> None:
-    """Print header, highlighted text and an evidence table for the current version."""
+def render_article(console: Console, article: Article, cluster: ClusterRow | None = None) -> None:
+    """Print header, story, highlighted text and an evidence table for the current version."""
     version = article.current_version
     assert version is not None
     console.print(Text(version.title or article.title, style="bold"))
     published = f" · {article.published_at:%Y-%m-%d}" if article.published_at else ""
     console.print(f"{article.source} · {article.canonical_url}{published}", highlight=False)
     console.print(_standing(version, len(article.versions)), highlight=False)
+    if cluster is not None and cluster.size > 1:
+        outlets = ", ".join(
+            f"{o.outlet} ({o.first_seen_at:%Y-%m-%d %H:%M})" for o in cluster.outlets
+        )
+        others = ", ".join(str(i) for i in cluster.article_ids if i != article.id)
+        console.print(
+            f"Story {cluster.id}: {cluster.size} articles from {outlets}; see also {others}",
+            highlight=False,
+        )
     console.print()
     console.print(highlighted(version.text, [m for m in version.mentions if m.field == "text"]))
     console.print()

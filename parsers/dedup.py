@@ -39,10 +39,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from datasketch import MinHash
 
 from parsers.text import normalise_for_hash
 from parsers.urls import site_of
@@ -125,7 +124,7 @@ def fingerprint(
     title: str, text: str, *, language: str | None, outlet: str, seen_at: datetime
 ) -> Fingerprint:
     """The fingerprint of one article's title and text."""
-    paragraphs = [normalise_for_hash(p) for p in _PARAGRAPH.split(text)]
+    paragraphs = normalised_paragraphs(text)
     return Fingerprint(
         signature=signature(shingles(paragraphs)),
         words=sum(len(p.split()) for p in paragraphs),
@@ -133,6 +132,11 @@ def fingerprint(
         language=language_key(language),
         seen_at=seen_at,
     )
+
+
+def normalised_paragraphs(text: str) -> list[str]:
+    """The text's paragraphs (lines), each normalised as ``normalise_for_hash`` does."""
+    return [normalise_for_hash(p) for p in _PARAGRAPH.split(text)]
 
 
 def shingles(paragraphs: Sequence[str]) -> set[bytes]:
@@ -149,18 +153,20 @@ def shingles(paragraphs: Sequence[str]) -> set[bytes]:
 
 def signature(shingle_set: set[bytes]) -> bytes:
     """MinHash signature of a shingle set, as bytes (see ``Fingerprint.signature``)."""
-    minhash = MinHash(
-        num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=_SCHEME, permutations=_permutations()
-    )
+    minhash = _empty_minhash().copy()
     # Sorted so that the input order, which a set does not fix, never matters.
     minhash.update_batch(sorted(shingle_set))
     return np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
 
 
 @cache
-def _permutations() -> object:
-    # Generating the permutations draws NUM_PERM pairs from a seeded RandomState: done once.
-    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=_SCHEME).permutations
+def _empty_minhash() -> Any:
+    # Imported on first use: the datasketch package imports scipy (about a second of CPU and
+    # 70 MB), which listing clusters or starting the CLI should not pay. Built once, because
+    # drawing the NUM_PERM permutations from the seeded generator is the costly part.
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=_SCHEME)
 
 
 def language_key(language: str | None) -> str:
@@ -260,6 +266,9 @@ def match(
     if a.language != b.language:
         return None
     if not (a.short or b.short):
+        # Signatures of another size were made with other parameters: not comparable.
+        if len(a.signature) != len(b.signature):
+            return None
         if not length_ratio_ok(a.words, b.words, threshold):
             return None
         similarity = estimated_jaccard(a.signature, b.signature)

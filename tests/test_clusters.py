@@ -158,23 +158,27 @@ def _store_and_assign(
     tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     assigned = []
     for story in stories:
-        repo.store_articles(session, [_intent(story, tagger)], tag_ids, now)
-        article_id = session.scalars(
-            select(Article.id).where(Article.canonical_url == story.url)
-        ).one()
-        assignment = clusters.assign(
-            session,
-            article_id,
-            text=story.text,
-            title=story.title,
-            outlet=dedup.outlet_of(story.url, host_of(story.url)),
-            language=story.language,
-            published_at=story.published_at,
-            now=now,
-        )
-        clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
-        assigned.append(assignment)
+        counts = repo.store_articles(session, [_intent(story, tagger)], tag_ids, now)
+        # The store path files new relevant articles itself; an unchanged re-store or an
+        # article the tagger finds irrelevant is filed here, as a backfill would.
+        assigned += counts.clustered or [_assign(session, story, now)]
     return assigned
+
+
+def _assign(session: Session, story: Story, now: datetime) -> ClusterAssignment:
+    article_id = session.scalars(select(Article.id).where(Article.canonical_url == story.url)).one()
+    assignment = clusters.assign(
+        session,
+        article_id,
+        text=story.text,
+        title=story.title,
+        outlet=dedup.outlet_of(story.url, host_of(story.url)),
+        language=story.language,
+        published_at=story.published_at,
+        now=now,
+    )
+    clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
+    return assignment
 
 
 @pytest.fixture(params=["one_batch", "separate_runs"])
@@ -315,11 +319,28 @@ def test_representative_ties_go_to_the_longest_text(
 
 
 def test_reassigning_the_same_text_changes_nothing(
-    store: Store, sessions: sessionmaker[Session]
+    store: Store, sessions: sessionmaker[Session], tagger: Tagger
 ) -> None:
     first = store([CTV, GLOBAL])
     before = {t.__tablename__: _count(sessions, t) for t in (Cluster, ClusterMember, LshBand)}
-    again = store([CTV, GLOBAL])
+    with sessions.begin() as session:
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+        intents = [_intent(story, tagger) for story in (CTV, GLOBAL)]
+        stored_again = repo.store_articles(session, intents, tag_ids, NOON + timedelta(days=1))
+        again = [
+            clusters.assign(
+                session,
+                assignment.article_id,
+                text=story.text,
+                title=story.title,
+                outlet=dedup.outlet_of(story.url, host_of(story.url)),
+                language=story.language,
+                published_at=story.published_at,
+                now=NOON + timedelta(days=1),
+            )
+            for assignment, story in zip(first, (CTV, GLOBAL), strict=True)
+        ]
+    assert stored_again.clustered == []  # unchanged articles are not refiled
     assert [a.outcome for a in again] == ["unchanged", "unchanged"]
     assert [a.cluster_id for a in again] == [a.cluster_id for a in first]
     after = {t.__tablename__: _count(sessions, t) for t in (Cluster, ClusterMember, LshBand)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from db import models  # noqa: F401  (registers every table on the metadata)
+from db import cluster_models, models  # noqa: F401  (registers every table on the metadata)
 from db.base import Base
 
 target_metadata = Base.metadata

@@ -1,0 +1,167 @@
+"""``vigie clusters`` (stories seen on several outlets) and ``vigie import PATH...``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from db import clusters
+from flows import context
+from flows.importer import ImportOutcome, collect_files, import_files
+from parsers.exceptions import VigieError
+
+#: From this many files on, ``import`` shows a progress bar (on a terminal).
+PROGRESS_MIN_FILES = 20
+
+# Outside a terminal Rich would wrap at 80 columns and break table rows.
+console = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+class ListFormat(StrEnum):
+    """How listing commands print."""
+
+    table = "table"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``clusters`` and ``import`` to ``app``."""
+    app.command("clusters")(clusters_command)
+    app.command("import")(import_command)
+
+
+def _fail(exc: VigieError) -> typer.Exit:
+    err_console.print(Text.assemble(("error: ", "red"), str(exc)))
+    return typer.Exit(2)
+
+
+# --- clusters ------------------------------------------------------------------------------
+
+
+def clusters_command(
+    output: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table or json.")
+    ] = ListFormat.table,
+    limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
+    min_size: Annotated[
+        int, typer.Option(help="Only stories with at least this many articles.", min=1)
+    ] = 2,
+) -> None:
+    """List stories that several articles tell, with their outlets, most recently grown first.
+
+    With --format json: a list of {id, title, size, outlets: [{outlet, first_seen_at}],
+    article_ids, topics}.
+    """
+    try:
+        with context.sessions().begin() as session:
+            rows = clusters.list_clusters(session, limit=limit, min_size=min_size)
+    except VigieError as exc:
+        raise _fail(exc) from exc
+    if output is ListFormat.json:
+        print(json.dumps([_cluster_json(row) for row in rows], ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "size", "outlets", "topics", "title")
+    for row in rows:
+        outlets = ", ".join(o.outlet for o in row.outlets)
+        # Text cells: a headline with [brackets] must print as written, not as markup.
+        table.add_row(
+            str(row.id), str(row.size), Text(outlets), ", ".join(row.topics), Text(row.title)
+        )
+    console.print(table)
+
+
+def _cluster_json(row: clusters.ClusterRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "size": row.size,
+        "outlets": [
+            {"outlet": o.outlet, "first_seen_at": o.first_seen_at.isoformat()} for o in row.outlets
+        ],
+        "article_ids": list(row.article_ids),
+        "topics": list(row.topics),
+    }
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+def import_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Article files (.txt, .md, .html, .json) or folders of them.", metavar="PATH..."
+        ),
+    ],
+    output: Annotated[
+        ListFormat, typer.Option("--format", "-f", help="table: a summary; json: one per file.")
+    ] = ListFormat.table,
+) -> None:
+    """Import local article files: stored, tagged and clustered like fetched articles.
+
+    Text and Markdown files may start with front matter between two --- lines (title, url,
+    date, language, source); JSON files hold one object with title and text (and url,
+    date, language, source). A file that cannot be imported is named with the reason and
+    the others are imported; the exit code is then 1. Importing the same files again
+    changes nothing.
+    """
+    files = collect_files(paths)
+    try:
+        context.ensure_schema()
+        outcomes = _import_with_progress(files)
+    except VigieError as exc:
+        raise _fail(exc) from exc
+    if output is ListFormat.json:
+        print(json.dumps([_outcome_json(o) for o in outcomes], ensure_ascii=False, indent=2))
+    else:
+        _print_summary(outcomes)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _import_with_progress(files: list[Path]) -> list[ImportOutcome]:
+    options: dict[str, Any] = {
+        "sessions": context.sessions(),
+        "tagger": context.tagger(),
+        "now": datetime.now(UTC),
+    }
+    if len(files) < PROGRESS_MIN_FILES or not err_console.is_terminal:
+        return import_files(files, **options)
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err_console, transient=True) as progress:
+        task = progress.add_task("import", total=len(files))
+        return import_files(files, advance=lambda n: progress.advance(task, n), **options)
+
+
+def _outcome_json(outcome: ImportOutcome) -> dict[str, Any]:
+    return {
+        "file": str(outcome.path),
+        "status": outcome.status,
+        "article_id": outcome.article_id,
+        "cluster_id": outcome.cluster_id,
+        "error": outcome.reason,
+    }
+
+
+def _print_summary(outcomes: list[ImportOutcome]) -> None:
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            err_console.print(Text.assemble(("failed: ", "red"), outcome.reason or ""))
+    counts = Counter(o.status for o in outcomes)
+    console.print(
+        f"Imported {len(outcomes)} files: {counts['new']} new, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged, {counts['duplicate']} duplicates, "
+        f"{counts['failed']} failed."
+    )
