@@ -1,10 +1,11 @@
 """``vigie feeds limits``: one Prefect global concurrency limit per feed host.
 
-With ``VIGIE_HOST_LIMIT_PREFIX`` set, every request the fetcher sends holds a slot of the
-limit named for its feed's host, so that all workers together keep to
-``VIGIE_PER_HOST_CONCURRENCY`` requests in flight per host. This command creates those
+With ``VIGIE_HOST_LIMIT_PREFIX`` set, every feed request the fetcher sends holds a slot of
+the limit named for the feed's host, so that all workers together keep to
+``VIGIE_PER_HOST_CONCURRENCY`` feed requests in flight per host. This command creates those
 limits, or brings their size up to date, from the feeds in the database. Run it again after
-adding feeds: a fetch whose limit is missing fails with a message saying so.
+adding feeds: a fetch whose limit is missing fails with a message saying so. Article pages
+are not covered (their hosts are open-ended); each run still caps them per host.
 """
 
 from __future__ import annotations

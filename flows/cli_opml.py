@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from db import repo
 from flows import context
-from parsers.exceptions import VigieError
+from parsers.exceptions import ParseError, VigieError
 from parsers.opml import OpmlData, OutlineData, export_opml, parse_opml
 
 EXPORT_TITLE = "Vigie feeds"
@@ -99,7 +99,7 @@ def _read_opml(file: Path) -> OpmlData:
         _error(f"cannot read {file}: {exc.strerror or exc}")
     try:
         return parse_opml(content)
-    except VigieError as exc:  # ParseError
+    except ParseError as exc:
         _error(f"{file}: {exc}")
 
 
@@ -133,8 +133,10 @@ def export_command(
     ] = None,
 ) -> None:
     """Write every feed as an OPML 2.0 subscription list (to standard output by default)."""
-    with _one_line_errors(), context.sessions().begin() as session:
-        feeds = [OutlineData(f.url, f.name, f.language) for f in repo.list_feeds(session)]
+    with _one_line_errors():
+        context.ensure_schema()  # a fresh database exports an empty list, not a traceback
+        with context.sessions().begin() as session:
+            feeds = [OutlineData(f.url, f.name, f.language) for f in repo.list_feeds(session)]
     document = export_opml(feeds, title=EXPORT_TITLE, created=datetime.now(UTC))
     if output is None:
         typer.echo(document, nl=False)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import make_engine, make_sessions
 from db.migrate import upgrade
+from db.versions import VersionPolicy
 from flows.settings import get_settings
 from parsers.tagging import Tagger
 from parsers.taxonomy import Taxonomy, load_taxonomy
@@ -72,3 +73,10 @@ def reset() -> None:
     get_settings.cache_clear()
     for cached in (engine_for, _sessions_for, _migrated, taxonomy_at, _tagger_for):
         cached.cache_clear()
+
+
+def version_policy() -> VersionPolicy:
+    """Versioning policy from the settings (which change kinds are worth an alert)."""
+    kinds = get_settings().material_change_kinds
+    chosen = frozenset(k.strip() for k in kinds.split(",") if k.strip())
+    return VersionPolicy(material=chosen) if chosen else VersionPolicy()

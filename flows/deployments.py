@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from prefect.schedules import Cron, Interval, Schedule
@@ -132,16 +132,25 @@ def load_flow(entrypoint: str) -> Flow[..., Any]:
 
 
 def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
-    """The deployment ``prefect.serve`` registers and runs for ``spec``."""
-    schedule = spec.schedule()
-    return load_flow(spec.entrypoint).to_deployment(
+    """The deployment ``prefect.serve`` registers and runs for ``spec``.
+
+    Its entrypoint is a module path (``flows.monitor.monitor_feeds``): the installed package
+    is imported wherever ``vigie serve`` was started, whereas a file path would be resolved
+    from the directory each run starts in.
+    """
+    from prefect.types.entrypoint import EntrypointType
+
+    deployment = load_flow(spec.entrypoint).to_deployment(
         name=spec.name,
-        schedule=schedule,
+        schedule=spec.schedule(),
+        entrypoint_type=EntrypointType.MODULE_PATH,
         concurrency_limit=spec.concurrency_limit,
         description=spec.description,
         tags=list(spec.tags),
         parameters=dict(spec.parameters),
     )
+    # Called from synchronous code, to_deployment returns the deployment, not a coroutine.
+    return cast("RunnerDeployment", deployment)
 
 
 def runner_deployments() -> list[RunnerDeployment]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from db import repo
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent
 from flows import context
+from flows.alerts import record_run_failure
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.pipeline import (
     intents_from_feed,
@@ -215,7 +216,7 @@ def _store_one(
 ) -> FeedReport:
     now = datetime.now(UTC)
     if item.intents:
-        counts = repo.store_articles(session, item.intents, tag_ids, now)
+        counts = repo.store_articles(session, item.intents, tag_ids, now, context.version_policy())
         summary.counts.add(counts)
         summary.in_feed_duplicates += item.dropped
         summary.new_relevant += new_relevant_articles(counts, item.intents)
@@ -281,7 +282,12 @@ def _poll_intent(item: Polled, now: datetime, decision: ScheduleDecision) -> Pol
     )
 
 
-@flow(name="monitor-feeds", flow_run_name=run_name("monitor"))
+@flow(
+    name="monitor-feeds",
+    flow_run_name=run_name("monitor"),
+    on_failure=[record_run_failure],
+    on_crashed=[record_run_failure],
+)
 async def monitor_feeds(
     due_only: bool = True, fetch_pages: bool | None = None, batch_size: int = 50
 ) -> dict[str, object]:

@@ -15,6 +15,7 @@ from db import repo
 from db.intents import ArticleIntent
 from db.repo import RecheckTarget
 from flows import context
+from flows.alerts import record_run_failure
 from flows.fetch import Fetcher, FetchPolicy
 from flows.pipeline import intent_from_page, tag_specs
 from flows.report import in_prefect_run, run_name
@@ -56,17 +57,25 @@ def store_rechecks(checked: list[Checked]) -> Counter[str]:
     """Version what changed, one transaction per article; count the outcomes."""
     tagger = context.tagger()
     outcomes: Counter[str] = Counter()
+    policy = context.version_policy()
     with context.sessions().begin() as session:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     for target, intent, error in checked:
         with context.sessions().begin() as session:
             now = datetime.now(UTC)
-            outcome = repo.record_recheck(session, target, intent, tag_ids, now, error=error)
+            outcome = repo.record_recheck(
+                session, target, intent, tag_ids, now, error=error, policy=policy
+            )
         outcomes.update(outcome.split("+"))
     return outcomes
 
 
-@flow(name="recheck-articles", flow_run_name=run_name("recheck"))
+@flow(
+    name="recheck-articles",
+    flow_run_name=run_name("recheck"),
+    on_failure=[record_run_failure],
+    on_crashed=[record_run_failure],
+)
 async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str, int]:
     """Fetch watched article pages again to catch quiet edits.
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from db import repo
 from db.models import ArticleVersion
 from flows import context
+from flows.alerts import record_run_failure
 from flows.pipeline import tag_specs
 from flows.report import in_prefect_run, run_name
 from parsers.articles import extract_article
@@ -67,7 +68,12 @@ def _reextracted(session: Session, version: ArticleVersion) -> tuple[str, str]:
     return page.title or version.title, page.text
 
 
-@flow(name="reprocess", flow_run_name=run_name("reprocess"))
+@flow(
+    name="reprocess",
+    flow_run_name=run_name("reprocess"),
+    on_failure=[record_run_failure],
+    on_crashed=[record_run_failure],
+)
 async def reprocess() -> dict[str, int]:
     """Re-extract and re-tag every article's current version; fetches nothing.
 

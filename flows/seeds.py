@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger
 
 from db import repo
 from flows import context
+from flows.alerts import record_run_failure
 from flows.pipeline import intents_from_seeds, new_relevant_articles, tag_specs
 from flows.report import RunSummary, publish_artifacts, run_name
 from flows.settings import get_settings
@@ -27,7 +28,12 @@ def store_seeds() -> RunSummary:
     return summary
 
 
-@flow(name="ingest-seeds", flow_run_name=run_name("seeds"))
+@flow(
+    name="ingest-seeds",
+    flow_run_name=run_name("seeds"),
+    on_failure=[record_run_failure],
+    on_crashed=[record_run_failure],
+)
 async def ingest_seeds() -> dict[str, object]:
     """Store the seed articles.
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from parsers.diffs import CHANGE_KINDS
 from parsers.exceptions import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +47,7 @@ class Settings(BaseSettings):
     max_redirects: int = Field(5, ge=0)
     #: Requests in flight to one host within a run.
     per_host_concurrency: int = Field(2, ge=1)
-    #: Prefix of the Prefect global concurrency limits that cap requests to one feed host
+    #: Prefix of the Prefect global concurrency limits that cap feed requests to one host
     #: across every worker (``vigie-host-`` names ``vigie-host-www-cbc-ca``); empty turns them
     #: off. ``vigie feeds limits`` creates them; while this is set, a missing one fails the fetch.
     host_limit_prefix: str = Field(default="", pattern=r"^[a-z0-9-]*$")
@@ -60,6 +61,9 @@ class Settings(BaseSettings):
     #: ``page_min_words``, and extract the full text from it.
     fetch_pages: bool = True
     page_min_words: int = Field(150, ge=0)
+    #: Change kinds that make an "edited" alert (comma-separated); empty means every kind
+    #: but ``body_rewritten``, whose material parts are reported as their own kinds.
+    material_change_kinds: str = ""
     #: Minutes between two polls of a healthy feed, unless the feed overrides it.
     feed_interval_minutes: int = Field(15, ge=1)
 
@@ -113,6 +117,14 @@ class Settings(BaseSettings):
     def alert_url_list(self) -> list[str]:
         """The default route's Apprise URLs (secret: show them only through ``redact``)."""
         return [url.strip() for url in self.alert_urls.split(",") if url.strip()]
+
+    @field_validator("material_change_kinds")
+    @classmethod
+    def _known_change_kinds(cls, value: str) -> str:
+        unknown = {k.strip() for k in value.split(",") if k.strip()} - set(CHANGE_KINDS)
+        if unknown:
+            raise ValueError(f"unknown change kinds {sorted(unknown)}; known: {CHANGE_KINDS}")
+        return value
 
     @field_validator("database_url")
     @classmethod

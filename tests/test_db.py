@@ -13,6 +13,7 @@ from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent
 from db.migrate import upgrade
 from db.models import Alert, Article, ArticleVersion, Entry, Mention
+from db.versions import VersionPolicy
 from parsers.exceptions import ConfigError, StorageError
 from parsers.tagging import Mention as FoundMention
 from parsers.tagging import TagResult
@@ -163,3 +164,20 @@ def test_bad_database_urls_say_what_to_fix() -> None:
     engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(StorageError, match="cannot migrate the database"):
         upgrade(engine)
+
+
+@pytest.mark.parametrize(("material", "alerts"), [(None, 1), (frozenset({"headline_changed"}), 0)])
+def test_which_edits_alert_is_configurable(
+    session: Session, material: frozenset[str] | None, alerts: int
+) -> None:
+    tag_ids = _tag_ids(session)
+    policy = VersionPolicy(material=material) if material else VersionPolicy()
+    text = "More asylum seekers arrived in Quebec this month, officials said on Monday."
+    corrected = text + "\n\nCorrection: an earlier version misstated the month."
+    repo.store_articles(session, [_intent("urn:x:1", text)], tag_ids, NOW, policy)
+    edit = repo.store_articles(session, [_intent("urn:x:1", corrected)], tag_ids, NOW, policy)
+
+    assert edit.new_versions == 1
+    assert edit.alerts == alerts
+    version = session.scalars(select(ArticleVersion).where(ArticleVersion.n == 2)).one()
+    assert "correction_notice" in version.change_kinds.split()
