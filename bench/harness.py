@@ -6,6 +6,7 @@ start-up costs (``import prefect``) are visible rather than hidden in a warm par
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -24,6 +25,29 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 #: Quiet, private Prefect: no analytics (its "database is locked" tracebacks), warnings only.
 PREFECT_QUIET = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
+
+
+def code_version() -> dict[str, str | None]:
+    """The commit checked out and a digest of Vigie's sources as they are on disk.
+
+    Others edit the working tree while benchmarks run; comparing the digest taken at the
+    start and at the end of a run tells whether it measured one version of the code.
+    """
+    digest = hashlib.sha256()
+    for package in ("flows", "parsers", "db"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        head = ""
+    return {"commit": head or None, "source_digest": digest.hexdigest()[:16]}
 
 
 def rss_mb(ru_maxrss: int) -> float:

@@ -1,6 +1,6 @@
 """Where does the feed-only pass spend its time? ``monitor_feeds`` under pyinstrument.
 
-    python bench/profile.py [--feeds 40 --items 25] [--top 15] [--html FILE] [--rerun]
+    python bench/profile.py [--feeds 40 --items 25] [--top 15] [--html FILE] [--rerun] [--pages]
 
 Same set-up as ``bench/run.py`` (generated corpus served on loopback from a child process, a
 ``prefect server`` started once), but the flow runs in this process, under the sampling
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import sys
 import tempfile
@@ -43,14 +44,16 @@ STEPS = (
     "feeds_to_poll",
     "fetch_feed",
     "fetch",
-    "ingest_one",
-    "sync_tags",
-    "ingest_feeds",
+    "parse_feeds",
     "parse_feed",
     "intents_from_feed",
     "html_to_text",
     "detect_language",
     "tag",
+    "fetch_pages_task",
+    "extract_article",
+    "with_page",
+    "store_feeds",
     "store_articles",
     "_known_article",
     "_store_new",
@@ -58,6 +61,7 @@ STEPS = (
     "_add_mentions",
     "_alert_new_relevant",
     "record_poll",
+    "sync_tags",
     "publish_artifacts",
 )
 
@@ -91,21 +95,28 @@ def _add_feeds(manifest: dict[str, Any]) -> None:
         repo.add_feeds(session, specs, datetime.now(UTC))
 
 
-def profile_flow(html: Path | None, rerun: bool) -> tuple[Any, float, dict[str, object]]:
-    """(pyinstrument session, wall seconds, counts) of one feed-only pass; with ``rerun``,
-    of the second pass over unchanged feeds (the first one runs unprofiled)."""
+def profile_flow(
+    html: Path | None, rerun: bool, pages: bool
+) -> tuple[Any, float, dict[str, object]]:
+    """(pyinstrument session, wall seconds, counts) of one pass (feed-only unless ``pages``);
+    with ``rerun``, of a second pass over unchanged feeds (the first runs unprofiled)."""
     from pyinstrument import Profiler
 
     from flows.monitor import monitor_feeds
 
+    kwargs: dict[str, Any] = {"due_only": False}
+    if "fetch_pages" in inspect.signature(monitor_feeds.fn).parameters:
+        kwargs["fetch_pages"] = pages  # the setting defaults to fetching them
+    elif pages:
+        raise SystemExit("monitor_feeds has no fetch_pages parameter: no page stage to profile")
     if rerun:
-        asyncio.run(monitor_feeds(due_only=False))
+        asyncio.run(monitor_feeds(**kwargs))
     # Sampling the plain stack (async_mode="disabled") charges time spent waiting for
     # sockets to the event loop's select(), which is what it is.
     profiler = Profiler(interval=0.001, async_mode="disabled")
     started = time.perf_counter()
     profiler.start()
-    counts = asyncio.run(monitor_feeds(due_only=False))
+    counts = asyncio.run(monitor_feeds(**kwargs))
     profiler.stop()
     wall = time.perf_counter() - started
     if html is not None:
@@ -193,13 +204,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--rerun", action="store_true", help="profile a second pass with nothing changed"
     )
+    parser.add_argument("--pages", action="store_true", help="profile the full pipeline")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="vigie-profile-") as tmp_name:
         tmp = Path(tmp_name)
         hosts = loopback_hosts(len(OUTLETS))
         port = free_port(hosts[0])
         spec = CorpusSpec(args.feeds, args.items, args.seed, port, tuple(hosts))
-        manifest = write(build(spec), tmp / "corpus", pages=False)
+        manifest = write(build(spec), tmp / "corpus", pages=args.pages)
         with (
             served_corpus(tmp / "corpus", hosts, port),
             prefect_server(tmp / "prefect-server", tmp / "prefect-server.log") as server,
@@ -207,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"prefect server up in {server.start_seconds:.1f} s")
             _set_environment(tmp, server.api_url)
             _add_feeds(manifest)
-            session, wall, counts = profile_flow(args.html, args.rerun)
+            session, wall, counts = profile_flow(args.html, args.rerun, args.pages)
     report(session, wall, counts, args.top)
     return 0
 

@@ -42,6 +42,7 @@ from bench.harness import (
     RESULTS,
     PrefectServer,
     clean_env,
+    code_version,
     free_port,
     load_average,
     loopback_hosts,
@@ -70,6 +71,8 @@ class Options:
     quick: bool
     reader_workers: int
     batch_size: int
+    #: Feeds the full pipeline runs over (the first ones); None for all.
+    full_feeds: int | None
 
 
 def parse_args(argv: Sequence[str] | None) -> Options:
@@ -82,7 +85,14 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         "--reader-workers", type=int, default=1, help="reader's fetch threads (its default: 1)"
     )
     parser.add_argument("--batch-size", type=int, default=50, help="monitor_feeds batch_size")
+    parser.add_argument(
+        "--full-feeds",
+        type=int,
+        help="feeds the full pipeline runs over (default 50, quick 10; 0 = all): it fetches "
+        "and extracts a page per item, far slower than the feed-only pass",
+    )
     args = parser.parse_args(argv)
+    full_feeds = args.full_feeds if args.full_feeds is not None else (10 if args.quick else 50)
     return Options(
         feeds=args.feeds or (40 if args.quick else 200),
         items=args.items or (25 if args.quick else 50),
@@ -90,6 +100,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         quick=args.quick,
         reader_workers=args.reader_workers,
         batch_size=args.batch_size,
+        full_feeds=full_feeds or None,
     )
 
 
@@ -118,6 +129,8 @@ def measure_vigie(
     args += ["--batch-size", str(opts.batch_size)]
     if mode == "full":
         args.append("--no-rerun")
+        if opts.full_feeds:
+            args += ["--feeds-limit", str(opts.full_feeds)]
     env = _vigie_env(workdir, server, tmp / "prefect-client")
     result = run_worker(args, env, cwd=workdir)
     result["db"] = str(workdir / "vigie.db")
@@ -135,18 +148,28 @@ def measure_reader(tmp: Path, corpus: Path, opts: Options) -> dict[str, Any]:
 # --- scoring Vigie's database ------------------------------------------------------------------
 
 _ENTRIES = """
-    SELECT f.url, e.guid, e.article_id, a.cluster_id, v.relevant
+    SELECT f.url, e.guid, e.article_id, {cluster}, v.relevant
     FROM entries e
     JOIN feeds f ON f.id = e.feed_id
     JOIN articles a ON a.id = e.article_id
     LEFT JOIN article_versions v ON v.id = a.current_version_id
+    {join}
 """
+
+
+def _entries_query(connection: sqlite3.Connection) -> str:
+    """Story clusters live in ``cluster_members`` since migration 0004; before, in a column."""
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    if "cluster_members" in tables:
+        join = "LEFT JOIN cluster_members cm ON cm.article_id = a.id"
+        return _ENTRIES.format(cluster="cm.cluster_id", join=join)
+    return _ENTRIES.format(cluster="a.cluster_id", join="")
 
 
 def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Dedup, near-duplicate clustering and relevance, read straight from Vigie's tables."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-        rows = connection.execute(_ENTRIES).fetchall()
+        rows = connection.execute(_entries_query(connection)).fetchall()
         articles = connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     dedup = score_dedup(manifest, [(url, guid, art) for url, guid, art, _, _ in rows])
     return {
@@ -220,7 +243,10 @@ def assemble(
     items = int(manifest["items_total"])
     vigie_ips = items / vigie["first_seconds"]
     reader_ips = items / reader["first_seconds"]
-    full_ips = items / full["first_seconds"] if full and full.get("available") else None
+    full_items = (
+        full["feeds"] * int(manifest["items_per_feed"]) if full and full.get("available") else 0
+    )
+    full_ips = full_items / full["first_seconds"] if full_items else None
     rerun = vigie["rerun_counts"]
     vigie_cpu = vigie["first_cpu_seconds"] + (vigie.get("prefect_server_cpu_seconds") or 0.0)
     overhead = vigie["noop_flow_seconds"]
@@ -249,7 +275,8 @@ def assemble(
         "ratio_feed_only_vs_reader_cpu": reader["first_cpu_seconds"] / vigie_cpu,
         "vigie_feed_only_seconds": vigie["first_seconds"],
         "reader_seconds": reader["first_seconds"],
-        "full_seconds": full["first_seconds"] if full and full.get("available") else None,
+        "full_seconds": full["first_seconds"] if full_items else None,
+        "full_items": full_items or None,
         "targets": _targets(items, vigie_ips / reader_ips, full_ips, vigie, reader),
         "corpus": {
             "feeds": opts.feeds,
@@ -272,6 +299,7 @@ def assemble(
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "reader_workers": opts.reader_workers,
             "batch_size": opts.batch_size,
+            "full_feeds": opts.full_feeds,
         },
         "vigie": {k: v for k, v in vigie.items() if k != "db"},
         "vigie_full": {k: v for k, v in full.items() if k != "db"} if full else None,
@@ -361,8 +389,8 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"items/CPU-s ratio: {r['ratio_feed_only_vs_reader_cpu']:.2f}x",
         ),
         (
-            "full pipeline (with pages), items/s",
-            _fmt(full, 0) if full is not None else "not available yet",
+            f"full pipeline (pages), items/s on {r['full_items'] or 0:,}",
+            _fmt(full, 1) if full is not None else "not available yet",
             "-",
             "",
             f"{t['full_items_per_s']['goal']}: {_verdict(t['full_items_per_s']['met'])}",
@@ -471,9 +499,12 @@ def write_results(r: dict[str, Any]) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     opts = parse_args(argv)
-    started = time.perf_counter()
+    started, code = time.perf_counter(), code_version()
     results = run(opts)
     results["run"]["total_seconds"] = time.perf_counter() - started
+    results["code"] = {"at_start": code, "at_end": code_version()}
+    if results["code"]["at_start"] != results["code"]["at_end"]:
+        print("warning: Vigie's code changed during the run; its numbers mix two versions")
     print_table(results)
     path = write_results(results)
     print(f"results: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.corpus import CorpusSpec, build, iter_files, write
 from bench.corpus_text import OUTLETS, SECTIONS
-from bench.harness import RESULTS, clean_env, own_peak_rss_mb
+from bench.harness import RESULTS, clean_env, code_version, own_peak_rss_mb
 
 _NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 _CHUNK = 5_000  # rows per executemany: big enough to be fast, small enough for memory
@@ -481,9 +481,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args.large = args.large or (20_000 if args.quick else 100_000)
     args.rss_items = args.rss_items or (2_000 if args.quick else 10_000)
-    started = time.perf_counter()
+    started, code = time.perf_counter(), code_version()
     results = run(args)
     results["total_seconds"] = time.perf_counter() - started
+    results["code"] = {"at_start": code, "at_end": code_version()}
+    if results["code"]["at_start"] != results["code"]["at_end"]:
+        print("warning: Vigie's code changed during the run; its numbers mix two versions")
     report(results)
     save(results)
     print(f"total: {results['total_seconds']:.0f} s")

@@ -42,8 +42,11 @@ def _timed(call: Callable[[], Any]) -> tuple[float, float, Any]:
 # --- Vigie -----------------------------------------------------------------------------------
 
 
-def run_vigie(corpus: Path, mode: str, batch_size: int, rerun: bool) -> dict[str, Any]:
-    """Vigie's monitor flow over the corpus's feeds on a fresh database.
+def run_vigie(
+    corpus: Path, mode: str, batch_size: int, rerun: bool, feeds_limit: int | None = None
+) -> dict[str, Any]:
+    """Vigie's monitor flow over the corpus's feeds (the first ``feeds_limit`` of them) on a
+    fresh database.
 
     ``mode`` is "feed" (feed-only) or "full" (with article pages, when the flow can).
     """
@@ -63,7 +66,9 @@ def run_vigie(corpus: Path, mode: str, batch_size: int, rerun: bool) -> dict[str
 
     setup = time.perf_counter()
     context.ensure_schema()
-    specs = [repo.FeedSpec(f["url"], f["name"], f["language"]) for f in _feeds(corpus)]
+    feeds = _feeds(corpus)[:feeds_limit]
+    specs = [repo.FeedSpec(f["url"], f["name"], f["language"]) for f in feeds]
+    out["feeds"] = len(specs)
     with context.sessions().begin() as session:
         repo.add_feeds(session, specs, datetime.now(UTC))
     out["setup_seconds"] = time.perf_counter() - setup
@@ -133,9 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, help="reader's database file")
     parser.add_argument("--workers", type=int, default=1, help="reader's fetch threads")
     parser.add_argument("--no-rerun", action="store_true")
+    parser.add_argument("--feeds-limit", type=int, help="Vigie: only the first N feeds")
     args = parser.parse_args(argv)
     if args.peer == "vigie":
-        out = run_vigie(args.corpus, args.mode, args.batch_size, not args.no_rerun)
+        out = run_vigie(
+            args.corpus, args.mode, args.batch_size, not args.no_rerun, args.feeds_limit
+        )
     else:
         out = run_reader(args.corpus, args.db, args.workers, not args.no_rerun)
     args.result.write_text(json.dumps(out, default=str))

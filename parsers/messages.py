@@ -26,6 +26,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
 # C0/C1 control characters and bidi overrides that can hide or reorder text in a notification.
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
+# Word-diff markers of ``parsers.diffs`` excerpts.
+_REPLACED = re.compile(r"\[-(.*?)-\]\s*\{\+(.*?)\+\}")
+_REMOVED = re.compile(r"\[-(.*?)-\]")
+_ADDED = re.compile(r"\{\+(.*?)\+\}")
+
 LABELS = {
     "new_relevant_article": "New article",
     "article_edited": "Article edited",
@@ -170,11 +175,13 @@ def _edited_card(content: AlertContent, style: Style) -> Card:
     meta = [*_article_meta(payload, style, content.created_at)]
     if kinds_text:
         meta.append(f"changed: {kinds_text}")
+    figures = payload.get("figures")
+    moved = tuple(clean(f, 120) for f in figures[:3]) if isinstance(figures, list) else ()
     return Card(
         label=label,
         headline=clean(payload.get("title"), 200) or "(untitled)",
         meta=tuple(meta),
-        changes=diff_lines(payload.get("diff_excerpt")),
+        changes=moved + diff_lines(payload.get("diff_excerpt")),
         link=safe_link(payload.get("url")),
     )
 
@@ -273,14 +280,25 @@ _CARDS: dict[str, Callable[[AlertContent, Style], Card]] = {
 
 
 def diff_lines(excerpt: object, max_lines: int = 4) -> tuple[str, ...]:
-    """A diff excerpt as a few short lines (``- old`` / ``+ new``), each cleaned."""
+    """A diff excerpt as a few short lines, each cleaned.
+
+    Takes line diffs (``- old`` / ``+ new``) and word diffs (``[-old-]{+new+}`` hunks joined
+    by " … "), which read better as ``old → new``.
+    """
     if not isinstance(excerpt, str):
         return ()
-    lines = [clean(line, 160) for line in excerpt.splitlines()]
+    pieces = [hunk for line in excerpt.splitlines() for hunk in line.split(" … ")]
+    lines = [clean(_readable_hunk(piece), 160) for piece in pieces]
     lines = [line for line in lines if line]
     if len(lines) > max_lines:
         lines = [*lines[:max_lines], f"… {len(lines) - max_lines} more lines"]
     return tuple(lines)
+
+
+def _readable_hunk(hunk: str) -> str:
+    hunk = _REPLACED.sub(r"\1 → \2", hunk)
+    hunk = _REMOVED.sub(r"(removed: \1)", hunk)
+    return _ADDED.sub(r"(added: \1)", hunk)
 
 
 def _parse_time(value: object) -> datetime | None:

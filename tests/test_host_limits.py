@@ -188,17 +188,45 @@ def test_a_missing_limit_is_a_clear_hard_error_and_nothing_is_sent(
     assert http_server.requests == []
 
 
+def test_pages_and_redirect_targets_need_no_limit_of_their_own(
+    http_server: LoopbackServer, prefix: str
+) -> None:
+    """Only feed hosts have limits: a page's host, or a CDN a feed redirects to, may not."""
+    # feeds.test is a name for the loopback server (as in tests/test_fetch.py) and has a
+    # limit; 127.0.0.1, where its feed redirects and where the page is, has none.
+    port = http_server.base_url.rsplit(":", 1)[1]
+    feed_url = f"http://feeds.test:{port}/moved"
+    http_server.routes["/moved"] = Response(
+        status=301, headers={"Location": http_server.url("/feed")}
+    )
+    http_server.routes["/feed"] = Response(RSS)
+    http_server.routes["/page"] = Response(b"<html><body><p>Hello</p></body></html>")
+    asyncio.run(_create_limit(host_limit_name(prefix, feed_url), 1))
+    policy = replace(POLICY, host_limit_prefix=prefix, allow=("feeds.test", "127.0.0.1"))
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    async def go() -> tuple[FetchResult, FetchResult]:
+        async with Fetcher(policy, resolver=resolve) as fetcher:
+            page = await fetcher.fetch(http_server.url("/page"), kind="page")
+            return page, await fetcher.fetch(feed_url)
+
+    page, feed = asyncio.run(go())
+
+    assert page.status == 200 and (feed.status, feed.content) == (200, RSS)
+    assert feed.final_url == http_server.url("/feed")
+
+
 def test_the_monitor_flow_records_a_missing_limit_on_the_feed(
     vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer, prefix: str
 ) -> None:
-    # The item links to the loopback server, so a page fetch, if the flow makes one, stays here.
-    article = http_server.url("/article").encode()
-    http_server.routes["/feed.rss"] = Response(RSS.replace(b"https://example.com/a", article))
+    http_server.routes["/feed.rss"] = Response(RSS)
     vigie_env.setenv("VIGIE_HOST_LIMIT_PREFIX", prefix)
     context.reset()
     _add_feeds(http_server.url("/feed.rss"))
 
-    counts = asyncio.run(monitor_feeds(due_only=False))
+    counts = asyncio.run(monitor_feeds(due_only=False, fetch_pages=False))
 
     assert counts["feeds_failed"] == 1
     [feed] = json.loads(runner.invoke(app, ["feeds", "list", "--format", "json"]).stdout)
@@ -206,5 +234,5 @@ def test_the_monitor_flow_records_a_missing_limit_on_the_feed(
     assert http_server.requests == []  # and no retry storm: a missing limit is not transient
 
     assert runner.invoke(app, ["feeds", "limits"]).exit_code == 0
-    counts = asyncio.run(monitor_feeds(due_only=False))
+    counts = asyncio.run(monitor_feeds(due_only=False, fetch_pages=False))
     assert counts["feeds_fetched"] == 1 and len(http_server.requests_to("/feed.rss")) == 1
