@@ -28,6 +28,7 @@ lint: install
 
 ## test: lint, then the whole test suite (PostgreSQL tests need VIGIE_TEST_POSTGRES_URL or a local server)
 test: lint
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) || echo "chromium not installed: the Prefect UI check will be skipped"
 	$(BIN)/pytest
 
 # The bench extra (reader, pyinstrument) on top of the test install.

@@ -15,6 +15,7 @@ Used by ``bench/chaos.py`` after every crash trial and by the guarantee tests:
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -99,13 +100,49 @@ def snapshot(
     """
     ignored = frozenset(ignore)
     with engine.connect() as connection:
+        names = _Names.read(connection)
         return {
             table: sorted(
-                (_normalise(table, row, ignored, timeless) for row in _rows(connection, query)),
+                (
+                    _normalise(table, names.rename(row), ignored, timeless)
+                    for row in _rows(connection, query)
+                ),
                 key=repr,
             )
             for table, query in _QUERIES.items()
         }
+
+
+# Ids inside alert dedup keys ("new_relevant_article:article:12"). PostgreSQL spends a sequence
+# value on every INSERT … ON CONFLICT DO NOTHING, so ids differ between databases that store
+# the same things: keys are compared with the article's or feed's URL in place of its id.
+_ID_IN_KEY = re.compile(r"\b(article|feed):(\d+)")
+_KEY_COLUMNS = ("dedup_key", "merged_into", "digest")
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Article and feed ids -> URLs, to name rows without ids."""
+
+    articles: dict[int, str]
+    feeds: dict[int, str]
+
+    @classmethod
+    def read(cls, connection: Connection) -> _Names:
+        articles = dict(connection.execute(text("SELECT id, canonical_url FROM articles")).all())
+        feeds = dict(connection.execute(text("SELECT id, url FROM feeds")).all())
+        return cls(articles, feeds)  # type: ignore[arg-type]
+
+    def rename(self, row: dict[str, Any]) -> dict[str, Any]:
+        for column in _KEY_COLUMNS:
+            if isinstance(row.get(column), str):
+                row[column] = _ID_IN_KEY.sub(self._url, row[column])
+        return row
+
+    def _url(self, match: re.Match[str]) -> str:
+        kind, number = match.group(1), int(match.group(2))
+        names = self.articles if kind == "article" else self.feeds
+        return f"{kind}:{names.get(number, f'#{number}')}"
 
 
 def _rows(connection: Connection, query: str) -> list[dict[str, Any]]:
@@ -155,18 +192,40 @@ def _json(value: Any) -> Any:
     return value
 
 
+# How many leading columns name a row, to pair a changed row's two states in ``diff``.
+_KEY_WIDTH = {"entries": 2, "article_versions": 2, "raw_documents": 2, "mentions": 6}
+
+
 def diff(before: Snapshot, after: Snapshot, limit: int = 5) -> list[str]:
-    """Readable lines saying which rows one snapshot has and the other lacks, per table."""
+    """Readable lines: per table, rows that changed (only the columns that did), rows gone
+    and rows added."""
     lines: list[str] = []
     for table in sorted(set(before) | set(after)):
         old, new = Counter(before.get(table, [])), Counter(after.get(table, []))
-        gone, added = old - new, new - old
+        gone, added = list(old - new), list(new - old)
         if not gone and not added:
             continue
-        lines.append(f"{table}: {sum(gone.values())} rows only before, {sum(added.values())} after")
-        lines += [f"  - {row}"[:400] for row in list(gone)[:limit]]
-        lines += [f"  + {row}"[:400] for row in list(added)[:limit]]
+        lines.append(f"{table}: {len(gone)} rows only before, {len(added)} after")
+        width = _KEY_WIDTH.get(table, 1)
+        twins = {row[:width]: row for row in added}
+        shown = 0
+        for row in gone:
+            twin = twins.pop(row[:width], None)
+            if shown < limit:
+                lines.append(_changed(row, twin, width) if twin else f"  - {row}"[:400])
+                shown += 1
+        lines += [f"  + {row}"[:400] for row in list(twins.values())[:limit]]
     return lines
+
+
+def _changed(row: Row, twin: Row, width: int) -> str:
+    key = ", ".join(str(value) for _column, value in row[:width])
+    changes = [
+        f"{column}: {value!r:.120} -> {other!r:.120}"
+        for (column, value), (_same, other) in zip(row, twin, strict=False)
+        if value != other
+    ]
+    return f"  ~ {key}: " + "; ".join(changes)
 
 
 def counts(engine: Engine) -> dict[str, int]:

@@ -24,7 +24,8 @@ def make_engine(url: str) -> Engine:
             return _sqlite_engine(url, parsed.database)
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise ConfigError(f"VIGIE_DATABASE_URL is not a usable database URL: {exc}") from exc
+        reason = " ".join(str(exc).split())  # SQLAlchemy's message spans several lines
+        raise ConfigError(f"VIGIE_DATABASE_URL is not a usable database URL: {reason}") from exc
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

@@ -27,7 +27,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(engine), revision)
     except OperationalError as exc:
+        reason = " ".join(str(exc.orig).split())  # psycopg adds a second, indented line
         raise StorageError(
             f"cannot migrate the database at {engine.url.render_as_string(hide_password=True)}: "
-            f"{exc.orig}"
+            f"{reason}"
         ) from exc

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -69,8 +69,8 @@ def store_articles(
 class _KnownArticles:
     """The stored articles a batch can refer to, read in three queries, plus the batch's own."""
 
-    #: (feed id, guid) -> article id.
-    by_entry: dict[tuple[int, str], int]
+    #: (feed id, guid) -> (article id, whether this entry is the article's own source).
+    by_entry: dict[tuple[int, str], tuple[int, bool]]
     #: canonical URL -> article id.
     by_url: dict[str, int]
     #: content hash -> article id (long texts only).
@@ -86,7 +86,8 @@ class _KnownArticles:
         urls = {i.canonical_url for i in intents}
         hashes = {i.content_hash for i in intents if _hash_dedups(i)}
         # Both columns, so that the (feed_id, guid) unique index serves the lookup.
-        entries = select(Entry.feed_id, Entry.guid, Entry.article_id).where(
+        # Both columns, so that the (feed_id, guid) unique index serves the lookup.
+        entries = select(Entry.feed_id, Entry.guid, Entry.article_id, Entry.id).where(
             Entry.feed_id.in_(feed_ids), Entry.guid.in_(guids)
         )
         articles = select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))
@@ -95,26 +96,30 @@ class _KnownArticles:
             .where(ArticleVersion.content_hash.in_(hashes))
             .order_by(ArticleVersion.article_id.desc())  # dict() keeps the oldest article
         )
+        rows = session.execute(entries).all()
+        first = _first_entries(session, {row.article_id for row in rows})
         return cls(
-            by_entry={(f, g): a for f, g, a in session.execute(entries)},
+            # An article's first entry is its own source; later ones are other feeds' copies.
+            by_entry={(f, g): (a, first[a] == entry_id) for f, g, a, entry_id in rows},
             by_url=dict(session.execute(articles).tuples().all()),
             by_hash=dict(session.execute(versions).tuples().all()),
         )
 
-    def find(self, intent: ArticleIntent) -> tuple[int, bool] | ArticleIntent | None:
-        """(article id, same source?) when stored; the batch's original for a copy; or None.
+    def find(self, intent: ArticleIntent) -> tuple[int, str] | ArticleIntent | None:
+        """(article id, relation) when stored; the batch's original for a copy; or None.
 
-        Same source means the same feed item (feed, guid), or, for documents that have no
-        feed (seeds, imports), the same canonical URL.
+        The relation is ``own`` for the article's own source (its first feed item, or, for
+        documents with no feed such as seeds and imports, the same canonical URL), ``linked``
+        for a copy already linked on an earlier run, and ``copy`` for a new copy.
         """
         if intent.feed_id is not None and intent.guid is not None:
-            article_id = self.by_entry.get((intent.feed_id, intent.guid))
-            if article_id is not None:
-                return article_id, True
+            found = self.by_entry.get((intent.feed_id, intent.guid))
+            if found is not None:
+                return found[0], "own" if found[1] else "linked"
         if (article_id := self.by_url.get(intent.canonical_url)) is not None:
-            return article_id, intent.feed_id is None
+            return article_id, "own" if intent.feed_id is None else "copy"
         if _hash_dedups(intent) and (article_id := self.by_hash.get(intent.content_hash)):
-            return article_id, False
+            return article_id, "copy"
         return self.pending_url.get(intent.canonical_url) or (
             self.pending_hash.get(intent.content_hash) if _hash_dedups(intent) else None
         )
@@ -124,6 +129,15 @@ class _KnownArticles:
         self.pending_url[intent.canonical_url] = intent
         if _hash_dedups(intent):
             self.pending_hash.setdefault(intent.content_hash, intent)
+
+
+def _first_entries(session: Session, article_ids: set[int]) -> dict[int, int]:
+    query = (
+        select(Entry.article_id, func.min(Entry.id))
+        .where(Entry.article_id.in_(article_ids))
+        .group_by(Entry.article_id)
+    )
+    return dict(session.execute(query).tuples().all())
 
 
 def _hash_dedups(intent: ArticleIntent) -> bool:
@@ -143,13 +157,16 @@ def _store_known(
     session: Session,
     intent: ArticleIntent,
     article_id: int,
-    same_source: bool,
+    relation: str,
     tag_ids: Mapping[str, int],
     now: datetime,
     policy: VersionPolicy,
     counts: StoreCounts,
 ) -> None:
-    if not same_source:
+    if relation == "linked":
+        counts.unchanged += 1  # a copy linked on an earlier run: its text is not the article's
+        return
+    if relation == "copy":
         # Another feed's copy of a story we have: linked, but its (often shorter) summary is
         # not a new version of the article.
         counts.duplicates += 1

@@ -26,11 +26,14 @@ if "PREFECT_API_URL" not in os.environ:
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from db import clusters, repo
 from flows import context
 from flows.settings import get_settings
+from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
 from parsers.seeds import load_feed_list
 
@@ -65,7 +68,12 @@ def _clear_errors() -> Iterator[None]:
     try:
         yield
     except VigieError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from exc
+    except OperationalError as exc:  # the database went away, or never was there
+        url = context.engine().url.render_as_string(hide_password=True)
+        reason = " ".join(str(exc.orig).split())
+        err_console.print(f"[red]error:[/red] database {url}: {escape(reason)}", highlight=False)
         raise typer.Exit(2) from exc
 
 
@@ -75,7 +83,17 @@ def _now() -> datetime:
 
 def _run_flow(flow_fn: Callable[[], Any]) -> Any:
     with _clear_errors():
+        # Settings, database and taxonomy are checked before Prefect starts, so that a bad
+        # one is a single line here rather than a flow-run traceback first.
+        _preflight()
         return asyncio.run(flow_fn())
+
+
+def _preflight() -> None:
+    """Settings, database, taxonomy and alert rules, each checked (raises ConfigError)."""
+    context.ensure_schema()
+    context.tagger()
+    load_rules(get_settings().resolved_alert_rules_path)
 
 
 # --- setup -----------------------------------------------------------------------------------
@@ -122,6 +140,8 @@ def run(
     """Ingest the seeds, then run one monitor pass and print what was stored."""
     from flows.monitor import monitor_feeds
 
+    with _clear_errors():
+        _preflight()  # before anything is printed: a bad setting is then the only line
     init(curated=True)
     seed()
     counts = _run_flow(lambda: monitor_feeds(due_only=not all_feeds))
@@ -181,10 +201,10 @@ def feeds_list(format: FormatOption = Format.table) -> None:
     for row in rows:
         table.add_row(
             str(row["id"]),
-            row["name"],
+            escape(row["name"]),
             row["language"] or "",
             row["health"],
-            (row["last_error"] or "")[:80],
+            escape((row["last_error"] or "")[:80]),
             row["next_check_at"] or "now",
         )
     console.print(table)
@@ -243,12 +263,12 @@ def articles(
         table.add_row(
             str(row.id),
             row.published_at.strftime("%Y-%m-%d") if row.published_at else "",
-            row.source[:24],
+            escape(row.source[:24]),
             row.language or "",
             "yes" if row.relevant else "",
             ", ".join(row.topics),
             str(row.versions),
-            row.title,
+            escape(row.title),
         )
     console.print(table)
 

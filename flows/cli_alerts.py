@@ -227,6 +227,8 @@ def deliver() -> None:
     from flows.alerts import deliver_alerts
 
     try:
+        # Checked before the flow starts, so a bad rules file is one line, not a traceback.
+        load_rules(get_settings().resolved_alert_rules_path)
         counts = asyncio.run(deliver_alerts())
     except VigieError as exc:
         raise _fail(str(exc)) from None

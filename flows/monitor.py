@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.utilities.annotations import quote
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db import repo
@@ -32,7 +33,7 @@ from flows.pipeline import (
 from flows.report import FeedReport, RunSummary, publish_artifacts, run_name
 from flows.settings import Settings, get_settings
 from parsers.articles import extract_article
-from parsers.exceptions import FetchError, ParseError
+from parsers.exceptions import FetchError, ParseError, StorageError
 from parsers.feeds import parse_feed
 from parsers.schedule import (
     FeedHealth,
@@ -68,8 +69,8 @@ class Polled:
     feed: FeedForUpdate
     started_at: datetime
     result: FetchResult | None
-    #: Why the feed yielded nothing this time: fetch or parse error.
-    error: FetchError | ParseError | None
+    #: Why the feed yielded nothing this time: fetch, parse or storage error.
+    error: FetchError | ParseError | StorageError | None
     #: fetched, not_modified, unchanged_body or failed.
     outcome: str = "failed"
     entries: int = 0
@@ -207,8 +208,23 @@ def store_feeds(polled: list[Polled], summary: RunSummary) -> None:
                 summary.feeds.append(_store_one(session, item, tag_ids, summary))
     for item in polled:
         if item.intents:
-            with context.sessions().begin() as session:
-                summary.feeds.append(_store_one(session, item, tag_ids, summary))
+            summary.feeds.append(_store_isolated(item, tag_ids, summary))
+
+
+def _store_isolated(item: Polled, tag_ids: dict[str, int], summary: RunSummary) -> FeedReport:
+    """Store one feed; if the database refuses its items, record the feed as failed instead.
+
+    One hostile feed must not take the rest of the batch down with it.
+    """
+    try:
+        with context.sessions().begin() as session:
+            return _store_one(session, item, tag_ids, summary)
+    except SQLAlchemyError as exc:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        item.error = StorageError(f"the database refused this feed's items: {reason}")
+        item.intents = []
+        with context.sessions().begin() as session:
+            return _store_one(session, item, tag_ids, summary)
 
 
 def _store_one(
@@ -238,7 +254,7 @@ def _schedule(
     feed: FeedForUpdate,
     now: datetime,
     result: FetchResult | None,
-    error: FetchError | ParseError | None,
+    error: FetchError | ParseError | StorageError | None,
 ) -> ScheduleDecision:
     state = FeedHealth(feed.health, feed.consecutive_failures, feed.failure_weight)
     interval = timedelta(minutes=feed.interval_minutes or get_settings().feed_interval_minutes)

@@ -100,7 +100,14 @@ def new_relevant_articles(
     """The relevant articles a store created, described for the run summary."""
     by_url = {intent.canonical_url: intent for intent in intents}
     return [
-        NewArticle(article_id, by_url[url].title, by_url[url].source, by_url[url].tags.topics, url)
+        NewArticle(
+            article_id,
+            by_url[url].title,
+            by_url[url].source,
+            by_url[url].tags.topics,
+            url,
+            by_url[url].tags.score,
+        )
         for article_id, url in counts.new_relevant
     ]
 

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     #: Where the default SQLite database and other local state live.
     data_dir: Path = Path("data")
     #: SQLAlchemy URL of Vigie's database; empty means a SQLite file in ``data_dir``.
-    database_url: str = ""
+    database_url: str = Field("", repr=False)
     #: Folder with the seed articles, the curated feed list and the taxonomy.
     seeds_dir: Path = SEEDS_DIR
     #: The taxonomy file; empty means ``seeds_dir/taxonomy.toml``.

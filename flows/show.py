@@ -28,7 +28,7 @@ def render_article(console: Console, article: Article, cluster: ClusterRow | Non
     assert version is not None
     console.print(Text(version.title or article.title, style="bold"))
     published = f" · {article.published_at:%Y-%m-%d}" if article.published_at else ""
-    console.print(f"{article.source} · {article.canonical_url}{published}", highlight=False)
+    console.print(Text(f"{article.source} · {article.canonical_url}{published}"), highlight=False)
     console.print(_standing(version, len(article.versions)), highlight=False)
     if cluster is not None and cluster.size > 1:
         outlets = ", ".join(
@@ -36,7 +36,7 @@ def render_article(console: Console, article: Article, cluster: ClusterRow | Non
         )
         others = ", ".join(str(i) for i in cluster.article_ids if i != article.id)
         console.print(
-            f"Story {cluster.id}: {cluster.size} articles from {outlets}; see also {others}",
+            Text(f"Story {cluster.id}: {cluster.size} articles from {outlets}; see also {others}"),
             highlight=False,
         )
     console.print()
@@ -75,7 +75,7 @@ def evidence_table(mentions: list[Mention]) -> Table:
         by_concept[(mention.tag.kind, key)].append(mention)
     table = Table("kind", "concept", "n", "evidence", title="Evidence")
     for (kind, key), found in sorted(by_concept.items()):
-        table.add_row(kind, key, str(len(found)), found[0].sentence[:160])
+        table.add_row(kind, Text(key), str(len(found)), Text(found[0].sentence[:160]))
     return table
 
 
@@ -89,11 +89,11 @@ def render_versions(console: Console, article: Article) -> None:
             version.origin + (" (fallback)" if version.fallback_reason else ""),
             "yes" if version.relevant else "",
             version.change_kinds,
-            version.title,
+            Text(version.title),
         )
     console.print(table)
     if article.suspect_reason:
-        console.print(f"Last extraction not trusted: {article.suspect_reason}", highlight=False)
+        console.print(Text(f"Last extraction not trusted: {article.suspect_reason}"))
 
 
 _DIFF_STYLE = {"equal": "", "delete": "red strike", "insert": "bold green"}

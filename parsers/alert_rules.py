@@ -146,6 +146,8 @@ def load_rules(path: Path) -> AlertRules:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read alert rules {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"alert rules {path} are not UTF-8 text ({exc.reason})") from exc
     return parse_rules(text, source=path.name)
 
 
@@ -155,6 +157,8 @@ def parse_rules(text: str, source: str = "alert rules") -> AlertRules:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source} is not valid TOML: {_one_line(str(exc))}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{source} is not valid TOML: nested too deeply") from exc
     try:
         return _rules(data)
     except _Invalid as exc:

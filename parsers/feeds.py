@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,12 +15,15 @@ from typing import Any
 import feedparser
 
 from parsers.exceptions import ParseError
-from parsers.text import clean_text, html_to_text
+from parsers.text import clean_text, html_to_text, safe_text
 from parsers.urls import canonical_url
 
 # Vigie turns feed HTML into plain text and never renders it, so feedparser's sanitiser and
 # relative-URI rewriting of embedded HTML are wasted work (measured: ~1.8x faster without).
 _PARSE_OPTIONS: dict[str, Any] = {"sanitize_html": False, "resolve_relative_uris": False}
+# Entity declarations live in the DTD, before the root element.
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_PROLOGUE_BYTES = 65_536
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,10 @@ def parse_feed(url: str, content: bytes, headers: Mapping[str, str] | None = Non
     """
     if _looks_like_json(content):
         return parse_json_feed(url, content)
+    if _ENTITY_DECLARATION.search(content[:_PROLOGUE_BYTES]):
+        # feedparser's expat expands internal entities: a few hundred bytes can become
+        # megabytes ("billion laughs"). No real news feed needs to declare its own.
+        raise ParseError("not a feed Vigie accepts: it declares XML entities (expansion attack)")
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-location", url)
     # A local file has no Content-Type; saying "XML" keeps feedparser from warning about a
@@ -137,7 +145,7 @@ def _full_content(raw: Any) -> str:
 
 
 def _guid(raw: Any, link: str, title: str) -> str:
-    guid = str(raw.get("id") or "").strip()
+    guid = safe_text(str(raw.get("id") or "")).strip()
     if guid:
         return guid[:1000]
     # No id: the link (or, failing that, the title) is the only stable identity the item has.
@@ -168,6 +176,8 @@ def parse_json_feed(url: str, content: bytes) -> FeedData:
         document = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"not a feed: invalid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise ParseError("not a feed: JSON nested too deeply") from exc
     if not isinstance(document, dict) or "jsonfeed.org" not in str(document.get("version", "")):
         raise ParseError("not a feed: JSON without a jsonfeed.org version")
     items = document.get("items")
@@ -218,7 +228,7 @@ def _string(obj: dict[str, Any], key: str) -> str:
 def _json_id(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return ""
-    return str(value).strip()[:1000]
+    return safe_text(str(value)).strip()[:1000]
 
 
 def _json_author(item: dict[str, Any]) -> str | None:

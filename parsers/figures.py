@@ -15,6 +15,7 @@ bill numbers are never figures.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -207,7 +208,7 @@ def find_figures(text: str) -> list[Figure]:
         if match.group("sep") in ("and", "et") and quantity.lead not in ("between", "entre"):
             pos = match.start("b")  # "50,000 and 60,000": two numbers, not a range
             continue
-        figures.extend(_figures_at(text, quantity))
+        figures.extend(f for f in _figures_at(text, quantity) if not math.isnan(f.value))
     return figures
 
 
@@ -329,11 +330,18 @@ def _value(number: str, multiplier: str | None, factor: float) -> float:
 
 
 def _number(raw: str) -> float:
-    """40,000 / 40 000 / 2,5 / 1.5 as a float: a comma before three digits groups thousands."""
+    """40,000 / 40 000 / 2,5 / 1.5 as a float: a comma before three digits groups thousands.
+
+    A number that mixes separators past reading ("1,000,000 000") reads as NaN, which no
+    caller treats as a figure, rather than failing the whole text.
+    """
     digits = raw.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
     if _THOUSANDS.fullmatch(digits):
         return float(digits.replace(",", ""))
-    return float(digits.replace(",", "."))
+    try:
+        return float(digits.replace(",", "."))
+    except ValueError:
+        return math.nan
 
 
 def _has_separator(number: str) -> bool:

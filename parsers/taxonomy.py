@@ -129,6 +129,8 @@ def load_taxonomy(path: Path) -> Taxonomy:
         raise ConfigError(f"{path}: taxonomy file is not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from exc
     return parse_taxonomy(raw, source=str(path))
 
 

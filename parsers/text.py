@@ -14,13 +14,20 @@ _NON_WORD = re.compile(r"[^\w]+")
 # NUL and other C0 controls (except tab/newline) are dropped: PostgreSQL rejects NUL in text,
 # and none of them carry meaning in a news article.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr")
 _DROPPED_TAGS = ("script", "style", "noscript", "iframe", "template")
 
 
+def safe_text(text: str) -> str:
+    """Text every database stores: no NUL or other C0 controls, no lone surrogates."""
+    text = _CONTROL.sub("", text)
+    return text.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(text) else text
+
+
 def clean_text(text: str) -> str:
     """Drop control characters and collapse runs of blank space, keeping paragraph breaks."""
-    text = _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = safe_text(text).replace("\r\n", "\n").replace("\r", "\n")
     paragraphs = (_SPACE.sub(" ", para).strip() for para in re.split(r"\n\s*\n", text))
     return "\n\n".join(p for p in paragraphs if p)
 

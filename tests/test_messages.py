@@ -107,6 +107,23 @@ def test_edit_shows_a_short_diff_and_the_burst_size() -> None:
     assert "- \\- line 0" in message.markdown
 
 
+def test_word_diff_excerpt_reads_as_old_to_new() -> None:
+    excerpt = (
+        "Ottawa will admit [-485,000-]{+500,000+} permanent residents … "
+        "the plan [-was-] announced {+on Friday+} in Ottawa"
+    )
+    payload = {"title": "Levels plan", "change_kinds": ["figures"], "diff_excerpt": excerpt,
+               "figures": ["485,000 → 500,000"]}  # fmt: skip
+
+    lines = _render("article_edited", payload).text.splitlines()
+
+    assert lines[2:5] == [
+        "485,000 → 500,000",
+        "Ottawa will admit 485,000 → 500,000 permanent residents",
+        "the plan (removed: was) announced (added: on Friday) in Ottawa",
+    ]
+
+
 def test_figure_shows_old_and_new() -> None:
     payload = {"title": "Levels plan", "url": "https://news.example/p", "source": "CBC",
                "topic": "asylum_refugees", "old": "10,000", "new": "12,500",

@@ -31,13 +31,12 @@ runner = CliRunner()
 LAST_MODIFIED = "Fri, 20 Nov 2026 14:00:00 GMT"
 
 
-def _rss(server: LoopbackServer, name: str, items: int = 2) -> bytes:
+def _rss(server: LoopbackServer, name: str, topic: str = "Quebec asylum seekers") -> bytes:
     entries = "".join(
-        f"<item><title>{name}: Quebec asylum seekers update {n}</title>"
+        f"<item><title>{name}: {topic}, part {n}</title>"
         f"<link>{server.url(f'/{name}/article-{n}')}</link><guid>{name}-{n}</guid>"
-        f"<description>Ottawa and Quebec discuss refugee claimants, item {n}.</description>"
-        "</item>"
-        for n in range(1, items + 1)
+        f"<description>{topic}: the latest, part {n}.</description></item>"
+        for n in (1, 2)
     )
     return (
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>{name}</title>'
@@ -180,16 +179,22 @@ def test_a_500_streak_breaks_the_feed_and_recovery_alerts_once_each(
     ]
     assert len(http_server.requests_to("/flaky.rss")) == 8
     _monitor()  # still failing: broken already, so no second alert
-    http_server.routes["/flaky.rss"] = Response(_rss(http_server, "flaky"))
+    # Hockey, so that no new-article alert joins the two about the feed.
+    http_server.routes["/flaky.rss"] = Response(_rss(http_server, "flaky", "Canadiens hockey"))
     recovered = _monitor()
     _monitor()  # healthy again: nothing more to say
 
     feed = _feeds()["flaky.rss"]
     assert (feed["health"], feed["failures"], feed["last_error"]) == ("healthy", 0, None)
     assert recovered["feeds_fetched"] == 1
+    assert recovered["new_articles"] == 2
     with context.sessions().begin() as session:
-        alerts = [(a.kind, a.payload["feed"]) for a in session.scalars(select(Alert))]
-    assert alerts == [("feed_broken", "flaky.rss"), ("feed_recovered", "flaky.rss")]
+        outbox = session.scalars(select(Alert).order_by(Alert.id)).all()
+        alerts = [(a.kind, a.payload["feed"], a.payload["health"]) for a in outbox]
+    assert alerts == [
+        ("feed_broken", "flaky.rss", "broken"),
+        ("feed_recovered", "flaky.rss", "healthy"),
+    ]
 
 
 # --- a feed that goes quiet ------------------------------------------------------------------

@@ -1,0 +1,210 @@
+"""Run summaries and artifacts: what they count, what they link, and that feed text is inert."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+
+from db.intents import StoreCounts
+from flows.report import (
+    FeedReport,
+    NewArticle,
+    ProgressReporter,
+    RunSummary,
+    health_change_rows,
+    new_relevant_rows,
+    publish_artifacts,
+    safe_link,
+    summary_markdown,
+    top_story_links,
+)
+from tests.inert_markdown import HOSTILE_FEED_NAME, HOSTILE_TITLE, assert_inert, render
+
+STARTED = datetime(2026, 11, 21, 14, 15, tzinfo=UTC)
+
+
+def _article(n: int, relevance: float = 0.0, title: str = "", url: str = "") -> NewArticle:
+    return NewArticle(
+        id=n,
+        title=title or f"Story {n}",
+        source="Outlet",
+        topics=("asylum_refugees",),
+        url=url or f"https://news.example/{n}",
+        relevance=relevance,
+    )
+
+
+def _summary(**changes: object) -> RunSummary:
+    summary = RunSummary(
+        kind="monitor", started_at=STARTED, finished_at=STARTED + timedelta(seconds=2)
+    )
+    summary.feeds = [
+        FeedReport(1, "Good feed", "https://a.example/rss", "fetched", entries=3),
+        FeedReport(2, "Same feed", "https://b.example/rss", "not_modified"),
+        FeedReport(
+            3,
+            HOSTILE_FEED_NAME,
+            "https://c.example/rss",
+            "failed",
+            error="HTTP 404 | <b>gone</b>",
+            health_after="degraded",
+        ),
+    ]
+    summary.counts = StoreCounts(new_articles=4, new_versions=1, duplicates=2, alerts=3)
+    summary.new_relevant = [_article(1, 0.5, HOSTILE_TITLE), _article(2, 0.9)]
+    summary.stage_seconds = {"fetch feeds": 0.3, "store": 0.1}
+    for name, value in changes.items():
+        setattr(summary, name, value)
+    return summary
+
+
+def _totals(markdown: str) -> dict[str, str]:
+    rows = (line.strip("|").split("|") for line in markdown.splitlines() if line.count("|") == 3)
+    return {label.strip(): value.strip() for label, value in rows}
+
+
+def test_summary_counts_feeds_articles_alerts_and_time_per_stage() -> None:
+    markdown = summary_markdown(_summary())
+    totals = _totals(markdown)
+
+    assert totals["feeds polled"] == "3"
+    assert totals["feeds unchanged (304 or same body)"] == "1"
+    assert totals["feeds failed"] == "1"
+    assert totals["feed health changes"] == "1"
+    assert totals["new articles"] == "4"
+    assert totals["new relevant articles"] == "2"
+    assert totals["new versions"] == "1"
+    assert totals["duplicates dropped"] == "2"
+    assert totals["alerts created"] == "3"
+    assert totals["alerts sent"].startswith("—")  # a monitor run only queues alerts
+    assert "took 2.0 s" in markdown
+    assert "| fetch feeds | 0.30 | 75 % |" in markdown and "| total | 0.40 | |" in markdown
+
+
+def test_delivery_counts_are_shown_when_the_run_delivered() -> None:
+    totals = _totals(summary_markdown(_summary(alerts_sent=5, alerts_failed=1)))
+    assert (totals["alerts sent"], totals["alerts failed"]) == ("5", "1")
+
+
+@dataclass
+class _CountsWithClusters(StoreCounts):
+    clusters: int = 0
+
+
+def test_a_clusters_count_gets_its_line_when_the_counts_have_one() -> None:
+    assert "clusters" not in _totals(summary_markdown(_summary()))
+    with_clusters = _summary(counts=_CountsWithClusters(new_articles=1, clusters=2))
+    assert _totals(summary_markdown(with_clusters))["clusters"] == "2"
+
+
+def test_seed_runs_show_no_feed_lines() -> None:
+    totals = _totals(summary_markdown(_summary(kind="seed", feeds=[])))
+    assert "feeds polled" not in totals and totals["new articles"] == "4"
+
+
+def test_feed_text_is_inert_in_the_summary() -> None:
+    markdown = summary_markdown(_summary())
+    assert_inert(markdown, HOSTILE_TITLE, HOSTILE_FEED_NAME, "HTTP 404 | <b>gone</b>")
+
+
+def test_table_cells_are_inert_as_markdown_and_html() -> None:
+    # Prefect's UI renders every table cell as markdown, so cells are escaped for both.
+    (row,) = new_relevant_rows(_summary(new_relevant=[_article(1, title=HOSTILE_TITLE)]))
+    assert row["title"].startswith("&lt;script&gt;alert(1)&lt;/script&gt; \\[x\\]")
+    assert_inert(row["title"], HOSTILE_TITLE)
+    assert row["topics"] == "asylum\\_refugees"
+    (change,) = health_change_rows(_summary())
+    assert change["change"] == "healthy → degraded"
+    assert_inert(change["feed"], HOSTILE_FEED_NAME)
+    assert_inert(change["reason"], "HTTP 404 | <b>gone</b>")
+
+
+def test_top_stories_go_by_relevance_and_link_only_to_the_web() -> None:
+    summary = _summary()
+    summary.new_relevant += [
+        _article(3, 0.7, url="javascript:alert(1)"),
+        _article(4, 0.6, url="https://news.example/a (b)"),
+        _article(5, 0.1),
+    ]
+    links = top_story_links(summary)
+    # The three most relevant are 2, 3 and 4; 3 cannot be linked, so only two links remain.
+    assert [link for link, _, _ in links] == [
+        "https://news.example/2",
+        "https://news.example/a%20%28b%29",
+    ]
+    page = render("\n\n".join(f"[{text}]({link})" for link, text, _ in links))
+    assert page.count("<a href=") == 2 and "javascript" not in page
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://news.example/x?a=1&b=2#c", "https://news.example/x?a=1&b=2#c"),
+        ("HTTP://news.example/x", "HTTP://news.example/x"),
+        ("https://news.example/x)<img src=y>", "https://news.example/x%29%3Cimg%20src=y%3E"),
+        ("javascript:alert(1)", None),
+        (" JavaScript:alert(1)", None),
+        ("data:text/html,hi", None),
+        ("/relative/path", None),
+    ],
+)
+def test_safe_link(url: str, expected: str | None) -> None:
+    result = safe_link(url)
+    if expected is None:
+        assert result is None
+    else:
+        assert result is not None and result.lower() == expected.lower()
+
+
+def test_progress_and_artifacts_do_nothing_outside_a_prefect_run() -> None:
+    async def outside() -> None:
+        progress = ProgressReporter("monitor-progress", unit="feeds")
+        await progress.start(10)
+        await progress.advance(5)
+        await publish_artifacts(_summary(), "monitor")
+
+    asyncio.run(outside())  # no run context: no API call, no error
+
+
+@pytest.mark.prefect_server
+@pytest.mark.usefixtures("prefect_server")
+def test_artifacts_read_back_through_the_api_are_inert_and_complete() -> None:
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    from prefect.context import get_run_context
+
+    @flow(name="report-artifacts-test")
+    async def publish() -> str:
+        progress = ProgressReporter("test-progress", unit="feeds")
+        await progress.start(4)
+        await progress.advance(2)
+        await progress.advance(4)
+        await publish_artifacts(_summary(), "test")
+        return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+
+    async def read_back(run_id: str) -> dict[str, object]:
+        only_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(run_id)]))
+        async with get_client() as client:
+            artifacts = await client.read_artifacts(artifact_filter=only_run)
+        return {a.key: a.data for a in artifacts if a.key}
+
+    artifacts = asyncio.run(read_back(asyncio.run(publish())))
+
+    assert set(artifacts) == {
+        "test-summary",
+        "test-new-relevant",
+        "test-feed-health",
+        "test-top-story-1",
+        "test-top-story-2",
+        "test-progress",
+    }
+    assert_inert(str(artifacts["test-summary"]), HOSTILE_TITLE, HOSTILE_FEED_NAME)
+    # Relevance 0.9 first; the hostile title's link text is escaped like the summary.
+    assert str(artifacts["test-top-story-1"]) == "[Story 2](https://news.example/2)"
+    assert_inert(str(artifacts["test-top-story-2"]), HOSTILE_TITLE)
+    assert artifacts["test-progress"] == 100.0
