@@ -27,7 +27,6 @@ from db import clusters, repo
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Article, ArticleVersion
 from flows.pipeline import tag_specs
-from parsers.dedup import outlet_of
 from parsers.documents import ImportedDocument, parse_document
 from parsers.exceptions import ParseError
 from parsers.language import detect_language
@@ -146,18 +145,9 @@ def _store(
     article_id = _article_id(session, intent.canonical_url)
     if article_id is None:  # stored under another URL already: that article is this one
         return ImportOutcome(path, status, _article_with_text(session, intent.content_hash))
-    assignment = clusters.assign(
-        session,
-        article_id,
-        text=intent.text,
-        title=intent.title,
-        outlet=outlet_of(intent.canonical_url, intent.source),
-        language=intent.language,
-        published_at=intent.published_at,
-        now=now,
-    )
-    clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
-    return ImportOutcome(path, status, article_id, assignment.cluster_id)
+    # The store path files relevant articles in their story; others have none.
+    story = clusters.cluster_of(session, article_id)
+    return ImportOutcome(path, status, article_id, story.id if story else None)
 
 
 def _status(counts: StoreCounts) -> Status:
