@@ -129,9 +129,9 @@ class _Names:
 
     @classmethod
     def read(cls, connection: Connection) -> _Names:
-        articles = dict(connection.execute(text("SELECT id, canonical_url FROM articles")).all())
-        feeds = dict(connection.execute(text("SELECT id, url FROM feeds")).all())
-        return cls(articles, feeds)  # type: ignore[arg-type]
+        articles = connection.execute(text("SELECT id, canonical_url FROM articles"))
+        feeds = connection.execute(text("SELECT id, url FROM feeds"))
+        return cls(dict(articles.tuples().all()), dict(feeds.tuples().all()))
 
     def rename(self, row: dict[str, Any]) -> dict[str, Any]:
         for column in _KEY_COLUMNS:

@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import text
 
 from bench import consistency
-from db import repo
 from tests.guarantees import (
     T0,
     FeedItem,
@@ -85,12 +84,18 @@ def _served() -> set[tuple[str, str, str]]:
     return {(FEED, item.guid, item.url) for item in ITEMS}
 
 
-def _problems(url: str, hits: dict[str, int] | None = None, **kw: object) -> list[str]:
+def _keys(url: str) -> list[str]:
+    with database(url) as (engine, _sessions), engine.connect() as connection:
+        return list(connection.execute(text("SELECT dedup_key FROM alerts")).scalars())
+
+
+def _problems(
+    url: str, hits: dict[str, int] | None = None, in_flight: frozenset[str] = frozenset()
+) -> list[str]:
+    """What the checker finds, the webhook having received ``hits`` (default: each once)."""
+    received = Counter(hits if hits is not None else dict.fromkeys(_keys(url), 1))
+    expected = consistency.Expectations(served=_served(), hits=received, in_flight=in_flight)
     with database(url) as (engine, _sessions):
-        if hits is None:
-            keys = engine.connect().execute(text("SELECT dedup_key FROM alerts")).scalars()
-            hits = dict.fromkeys(keys, 1)
-        expected = consistency.Expectations(served=_served(), hits=Counter(hits), **kw)  # type: ignore[arg-type]
         return consistency.check(engine, tagger(), expected)
 
 
@@ -132,9 +137,7 @@ def test_the_checker_finds_each_kind_of_damage(
 
 
 def test_the_checker_allows_one_resend_only_for_an_alert_caught_in_flight(healthy: str) -> None:
-    with database(healthy) as (_engine, sessions), sessions.begin() as session:
-        (key,) = session.execute(text("SELECT dedup_key FROM alerts")).scalars()
-        assert repo  # the repository module stays importable next to the checker
+    (key,) = _keys(healthy)
 
     assert _problems(healthy, {key: 2}, in_flight=frozenset({key})) == []
     assert any("2 times" in p for p in _problems(healthy, {key: 2}))
