@@ -138,7 +138,6 @@ class ArticleVersion(Base):
     __tablename__ = "article_versions"
     __table_args__ = (
         UniqueConstraint("article_id", "n"),
-        UniqueConstraint("article_id", "content_hash"),
         Index("ix_article_versions_content_hash", "content_hash"),
     )
 

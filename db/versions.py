@@ -76,8 +76,8 @@ def apply_candidate(
     if decision.outcome == "suspect":
         article.suspect_reason = decision.reason
         return VersionResult("suspect", None, 0)
-    version_id = _insert_version(session, article, intent, decision, tag_ids, now)
-    if version_id is None:  # a concurrent run stored this very text first
+    version_id = _insert_version(session, article, current, intent, decision, tag_ids, now)
+    if version_id is None:  # a concurrent run stored its successor first
         return VersionResult("unchanged", None, 0)
     alerts = track_figures(session, article, version_id, intent, now)
     if current is not None and not _is_upgrade(current, intent):
@@ -124,13 +124,15 @@ def _is_upgrade(current: ArticleVersion, intent: ArticleIntent) -> bool:
 def _insert_version(
     session: Session,
     article: Article,
+    current: ArticleVersion | None,
     intent: ArticleIntent,
     decision: Decision,
     tag_ids: Mapping[str, int],
     now: datetime,
 ) -> int | None:
-    n = (session.scalar(select(func.max(ArticleVersion.n)).where(
-        ArticleVersion.article_id == article.id)) or 0) + 1  # fmt: skip
+    # The successor of the version this decision was made against: two runs that read the
+    # same current version collide on (article_id, n), however their texts compare.
+    n = 1 if current is None else current.n + 1
     kinds = " ".join(decision.change_kinds) or ("new" if n == 1 else "changed")
     values: dict[str, Any] = {
         "article_id": article.id,

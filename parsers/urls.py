@@ -62,7 +62,8 @@ def canonical_url(url: str, base: str | None = None) -> str:
     url = url.strip()
     if base:
         try:
-            url = urljoin(base.strip(), url)
+            # Joining can surface whitespace the input hid ("/../ x" against a bare "//").
+            url = urljoin(base.strip(), url).strip()
         except ValueError:
             return url
     for _ in range(_MAX_UNWRAP):

@@ -181,3 +181,38 @@ def test_which_edits_alert_is_configurable(
     assert edit.alerts == alerts
     version = session.scalars(select(ArticleVersion).where(ArticleVersion.n == 2)).one()
     assert "correction_notice" in version.change_kinds.split()
+
+
+def test_reverted_edit_becomes_the_current_version_again(session: Session) -> None:
+    tag_ids = _tag_ids(session)
+    texts = [f"Quebec will admit {n} asylum seekers next year, officials said." for n in (1, 2, 1)]
+    results = [
+        repo.store_articles(session, [_intent("urn:x:1", text)], tag_ids, NOW) for text in texts
+    ]
+
+    assert [r.new_versions for r in results] == [0, 1, 1]
+    article = session.scalars(select(Article)).one()
+    assert [v.n for v in article.versions] == [1, 2, 3]
+    assert article.current_version is not None
+    assert (article.current_version.n, article.current_version.text) == (3, texts[0])
+
+
+def test_upgrading_an_older_schema_keeps_every_row(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine, "0004")  # before versions could repeat an older text
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        tag_ids = _tag_ids(session)
+        for text in ("First asylum text about Quebec.", "Edited asylum text about Quebec."):
+            repo.store_articles(session, [_intent("urn:x:1", text)], tag_ids, NOW)
+    upgrade(engine)
+
+    with sessions.begin() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.current_version is not None and article.current_version.n == 2
+        assert session.scalar(select(func.count()).select_from(Mention)) == 2
+        revert = repo.store_articles(
+            session, [_intent("urn:x:1", "First asylum text about Quebec.")], tag_ids, NOW
+        )
+        assert revert.new_versions == 1
+    engine.dispose()

@@ -217,15 +217,6 @@ def _current_texts(url: str) -> dict[tuple[str, str], tuple[str, str, str | None
         }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG db/versions.py _insert_version/apply_candidate: a text that equals an older "
-    "version (a publisher reverting an edit: 485,000 -> 500,000 -> 485,000) collides with "
-    "that version's (article_id, content_hash) unique constraint; insert_ignore returns None, "
-    "which apply_candidate reads as 'a concurrent run stored this text first' and reports "
-    "unchanged, so the article keeps saying 500,000: no version, no alert, the tracked figure "
-    "stale. A revert should become the current version again (a new n pointing at that text)",
-)
 @PROPERTY
 @example(steps=[([(0, 0, 0, 1)], []), ([(0, 0, 0, 2)], []), ([(0, 0, 0, 1)], [])], repeats=[1] * 4)
 @given(steps=STEPS, repeats=REPEATS)
