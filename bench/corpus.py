@@ -348,13 +348,15 @@ class _Builder:
     def _unique_story(self, language: str, make: Story | None, topic: str) -> Story:
         """A story whose title and lede no other story has (a variant given as ``make``,
         when it is distinct). Distinct titles are preferred, but a small topic may run out
-        of them; distinct text is required, or the scoring would see unplanted duplicates."""
+        of them; distinct text is required, or the scoring would see unplanted duplicates.
+        A variant may repeat its wire story's title: copies of one story often do."""
         for attempt in range(100):
-            story = make or self.writers[language].story(topic)
-            make = None
+            variant, make = make, None
+            story = variant or self.writers[language].story(topic)
             title = fold(story.title)
             key = title + "\n" + fold(story.paragraphs[0])
-            if key in self.seen or (attempt < 20 and title in self.seen_titles):
+            title_taken = variant is None and attempt < 20 and title in self.seen_titles
+            if key in self.seen or title_taken:
                 continue
             self.seen.add(key)
             self.seen_titles.add(title)

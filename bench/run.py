@@ -176,12 +176,17 @@ def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         "entries": len(rows),
         "articles": articles,
         "dedup": dedup.as_dict(),
-        "near_duplicates": score_near_clusters(manifest, [(u, g, c) for u, g, _, c, _ in rows]),
+        "near_duplicates": score_near_clusters(manifest, [(u, g, a, c) for u, g, a, c, _ in rows]),
         "relevance": score_relevance(manifest, [(u, g, r) for u, g, _, _, r in rows]),
     }
 
 
 # --- the run ------------------------------------------------------------------------------------
+
+
+def _near(scores: dict[str, Any], key: str) -> Any:
+    full = scores.get("full_pipeline")
+    return full["near_duplicates"][key] if full else None
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -222,6 +227,8 @@ def run(opts: Options) -> dict[str, Any]:
                     print("full pipeline: not available yet")
                 server_rss = tree_peak_rss_mb(server.pid)
         scores = score_vigie(Path(vigie["db"]), manifest)
+        if full and full.get("available"):
+            scores["full_pipeline"] = score_vigie(Path(full["db"]), manifest)
     return assemble(
         opts, manifest, generate_seconds, hosts, server, server_rss, vigie, full, reader, scores
     )
@@ -265,6 +272,10 @@ def assemble(
         "prefect_server_peak_rss_mb": server_rss,
         "dedup_precision": scores["dedup"]["precision"],
         "dedup_recall": scores["dedup"]["recall"],
+        # Story clusters need article text: scored on the full pipeline's database.
+        "near_dup_precision": _near(scores, "precision"),
+        "near_dup_recall": _near(scores, "recall"),
+        "near_dup_planted_pairs": _near(scores, "planted_pairs"),
         "relevance_precision": scores["relevance"]["precision"],
         "relevance_recall": scores["relevance"]["recall"],
         "prefect_server_start_seconds": server.start_seconds,
@@ -436,6 +447,13 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             "none across feeds",
             "",
             f"{r['vigie_scores']['dedup']['planted_pairs']} planted pairs",
+        ),
+        (
+            "near-duplicate clusters P / R (pages)",
+            f"{_fmt(r['near_dup_precision'], 3)} / {_fmt(r['near_dup_recall'], 3)}",
+            "-",
+            "",
+            f"{r['near_dup_planted_pairs']} planted pairs in the full pipeline's feeds",
         ),
         (
             "relevance precision / recall",

@@ -1,4 +1,4 @@
-"""Scoring a run against the corpus manifest: deduplication and relevance.
+"""Scoring a run against the corpus manifest: deduplication, story clusters and relevance.
 
 Pure functions over the manifest and rows read from a database, so they can be tested
 without running anything. An item is one feed entry, known by (feed URL, guid).
@@ -98,21 +98,34 @@ def score_dedup(manifest: Mapping[str, Any], entries: Iterable[tuple[str, str, i
 
 
 def score_near_clusters(
-    manifest: Mapping[str, Any], clustered: Iterable[tuple[str, str, int | None]]
+    manifest: Mapping[str, Any], stored: Iterable[tuple[str, str, int, int | None]]
 ) -> dict[str, Any]:
-    """Recall of near-duplicate groups from (feed URL, guid, cluster id) rows."""
+    """Story clusters against the planted near-duplicate groups, from (feed URL, guid,
+    article id, cluster id) rows.
+
+    Pairs of distinct *articles*: two entries that exact dedup filed as one article are not
+    a near-duplicate pair, and a planted group counts only the items that were stored (the
+    full pipeline runs on some of the feeds).
+    """
     ids = item_ids(manifest)
-    by_cluster: dict[int, list[str]] = defaultdict(list)
-    for feed_url, guid, cluster in clustered:
+    article_of: dict[str, int] = {}
+    members: dict[int, set[int]] = defaultdict(set)
+    for feed_url, guid, article, cluster in stored:
         item = ids.get((feed_url, guid))
-        if item is not None and cluster is not None:
-            by_cluster[cluster].append(item)
-    found = cluster_pairs(sorted(g) for g in by_cluster.values() if len(g) > 1)
-    planted = cluster_pairs(g["items"] for g in manifest["near_duplicate_groups"])
+        if item is not None:
+            article_of[item] = article
+        if cluster is not None:
+            members[cluster].add(article)
+    found = {pair for group in members.values() for pair in combinations(sorted(group), 2)}
+    planted: set[tuple[int, int]] = set()
+    for group in manifest["near_duplicate_groups"]:
+        articles = sorted({article_of[i] for i in group["items"] if i in article_of})
+        planted.update(combinations(articles, 2))
     hits = len(found & planted)
     return {
         "planted_pairs": len(planted),
         "clustered_pairs": len(found),
+        "correct_pairs": hits,
         "recall": hits / len(planted) if planted else None,
         "precision": hits / len(found) if found else None,
     }

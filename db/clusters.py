@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -137,6 +137,7 @@ def assign(
     now: datetime,
     threshold: float = DEFAULT_THRESHOLD,
     window: timedelta = DEFAULT_TITLE_WINDOW,
+    fresh: bool = False,
 ) -> ClusterAssignment:
     """File an article's fingerprint and put it in the cluster of its copies.
 
@@ -144,18 +145,23 @@ def assign(
     article counts for (``parsers.dedup.outlet_of``); ``published_at`` dates the story for
     the short-text rule (first sighting when None). Calling it again with the same text
     changes nothing; with a new text, it refiles the article and may merge clusters.
+    ``fresh`` says the article was created in this transaction, so it has no fingerprint
+    and no cluster yet.
     """
-    stored = _stored_signature(session, article_id)
+    # A fresh article (created in this transaction) has neither: two queries saved per article.
+    stored = None if fresh else _stored_signature(session, article_id)
     first_seen = stored.first_seen_at if stored is not None else now
     fp = fingerprint(
         title, text, language=language, outlet=outlet, seen_at=published_at or first_seen
     )
-    current = _cluster_id_of(session, article_id)
+    current = None if fresh else _cluster_id_of(session, article_id)
     if current is not None and stored is not None and _same_fingerprint(stored, fp, outlet):
         return _unchanged(session, article_id, current)
     keys = band_keys(fp)
-    _save_fingerprint(session, article_id, fp, keys, outlet, published_at, first_seen)
+    _save_fingerprint(session, article_id, fp, keys, outlet, published_at, first_seen, fresh)
     matches = _matches(session, fp, keys, article_id, threshold, window)
+    if not matches and current is None:
+        return _found_singleton(session, article_id, title, outlet, now, fresh)
     placed = _place(session, matches, current, now)
     similarity = max((m.match.similarity for m in matches), default=None)
     _put_member(session, placed.cluster.id, article_id, outlet, now, similarity)
@@ -169,6 +175,57 @@ def assign(
         outlets_after=placed.cluster.outlet_count,
         size=placed.cluster.size,
         similarity=similarity,
+    )
+
+
+def _found_singleton(
+    session: Session, article_id: int, title: str, outlet: str, now: datetime, fresh: bool
+) -> ClusterAssignment:
+    """A story no stored article matches: its own cluster, written without reading anything.
+
+    Most articles are such stories, so this path is three statements and no ORM flush.
+    """
+    params = {"article": article_id, "title_": title, "now": now}
+    cluster_id = session.execute(_singleton_statement(), params).scalar_one()
+    if fresh:  # no other run can have filed an article this transaction created
+        member = {"cluster_id": cluster_id, "article_id": article_id, "outlet": outlet}
+        session.execute(_new_member_statement(), {**member, "joined_at": now})
+        session.execute(
+            _article_cluster_statement(), {"article": article_id, "cluster": cluster_id}
+        )
+    else:
+        _put_member(session, cluster_id, article_id, outlet, now, None)
+    return ClusterAssignment(
+        article_id=article_id,
+        cluster_id=cluster_id,
+        outcome="created",
+        merged_ids=(),
+        outlets_before=0,
+        outlets_after=1,
+        size=1,
+        similarity=None,
+    )
+
+
+@cache
+def _new_member_statement() -> Any:
+    return insert(ClusterMember.__table__)
+
+
+@cache
+def _singleton_statement() -> Any:
+    return (
+        insert(Cluster.__table__)
+        .values(
+            representative_article_id=bindparam("article"),
+            size=1,
+            outlet_count=1,
+            alerted_outlets=0,
+            created_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            title=bindparam("title_"),
+        )
+        .returning(Cluster.id)
     )
 
 
@@ -253,6 +310,7 @@ def _save_fingerprint(
     outlet: str,
     published_at: datetime | None,
     first_seen_at: datetime,
+    fresh: bool,
 ) -> None:
     values = {
         "article_id": article_id,
@@ -264,10 +322,11 @@ def _save_fingerprint(
         "published_at": published_at,
         "first_seen_at": first_seen_at,
     }
-    dialect = session.get_bind().dialect.name
+    dialect = "fresh" if fresh else session.get_bind().dialect.name
     session.execute(_upsert_statement(dialect, "signature"), values)
-    # The old keys go: a text that shrank below the short-text limit keeps only its title key.
-    session.execute(delete(LshBand).where(LshBand.article_id == article_id))
+    if not fresh:
+        # The old keys go: a text that shrank below the short-text limit keeps only its title.
+        session.execute(delete(LshBand).where(LshBand.article_id == article_id))
     rows = [{"article_id": article_id, "band": k.band, "hash": k.hash} for k in keys]
     if rows:
         session.execute(_upsert_statement(dialect, "bands"), rows)
@@ -277,13 +336,19 @@ def _save_fingerprint(
 def _upsert_statement(dialect: str, table: Literal["signature", "bands"]) -> Any:
     """Insert, or update where the row exists (a concurrent run wrote it first).
 
-    Built once per dialect and table: building it per call cost more than running it.
+    Built once per dialect and table: building it per call cost more than running it. The
+    ``fresh`` dialect is a plain INSERT, for an article created in this transaction, which
+    no other run can have fingerprinted: SQLAlchemy compiles an ON CONFLICT statement anew
+    on every call (its dialect inserts are not cacheable), a plain INSERT once.
     """
     model: type[Any] = ArticleSignature if table == "signature" else LshBand
+    if dialect == "fresh":
+        return insert(model.__table__)
     key = ["article_id"] if table == "signature" else ["article_id", "band"]
     # first_seen_at is the first sighting: a refiled article keeps it.
     kept = {*key, "first_seen_at"}
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    # The Core table, not the ORM class: the ORM's bulk-insert bookkeeping cost more.
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
     changing = {c.name: statement.excluded[c.name] for c in model.__table__.c if c.name not in kept}
     return statement.on_conflict_do_update(index_elements=key, set_=changing)
 
@@ -483,7 +548,19 @@ def _put_member(
             .where(ClusterMember.article_id == article_id)
             .values(cluster_id=cluster_id, outlet=outlet)
         )
-    session.execute(update(Article).where(Article.id == article_id).values(cluster_id=cluster_id))
+    params = {"article": article_id, "cluster": cluster_id}
+    session.execute(_article_cluster_statement(), params)
+
+
+@cache
+def _article_cluster_statement() -> Any:
+    # Core, not ORM: an ORM UPDATE first searches the session's identity map for the row.
+    articles = Article.__table__
+    return (
+        update(articles)
+        .where(articles.c.id == bindparam("article"))
+        .values(cluster_id=bindparam("cluster"))
+    )
 
 
 def _refresh(session: Session, cluster: Cluster, now: datetime) -> None:

@@ -23,7 +23,13 @@ from db import clusters
 from db.base import Base
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry, Mention, RawDocument
-from db.versions import VersionPolicy, apply_candidate, next_check_after, track_figures
+from db.versions import (
+    VersionPolicy,
+    apply_candidate,
+    next_check_after,
+    stated_figures,
+    track_figures,
+)
 from parsers.dedup import outlet_of
 
 #: Default versioning policy (material kinds, churn cap, re-check schedule).
@@ -222,18 +228,24 @@ def _insert_fresh(
     counts.alerts += sum(
         track_figures(session, session.get_one(Article, ids[i.canonical_url]), vid, i, now)
         for i, vid in versions
-        if i.tags.figures
+        if stated_figures(i)  # most figures are not tracked ones: no need to load the article
     )
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]
     counts.new_relevant += [(article_id, i.canonical_url) for article_id, i in relevant]
     counts.alerts += _alert_new_relevant(session, relevant, now)
     for article_id, intent in relevant:
-        _cluster(session, article_id, intent, now, counts)
+        _cluster(session, article_id, intent, now, counts, fresh=True)
     return ids
 
 
 def _cluster(
-    session: Session, article_id: int, intent: ArticleIntent, now: datetime, counts: StoreCounts
+    session: Session,
+    article_id: int,
+    intent: ArticleIntent,
+    now: datetime,
+    counts: StoreCounts,
+    *,
+    fresh: bool = False,
 ) -> None:
     """File a relevant article in its story cluster; alert when the story reaches N outlets.
 
@@ -249,9 +261,11 @@ def _cluster(
         language=intent.language,
         published_at=intent.published_at,
         now=now,
+        fresh=fresh,
     )
     counts.clustered.append(assignment)
-    counts.alerts += clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
+    if assignment.outlets_after >= clusters.DEFAULT_ALERT_OUTLETS:  # else nothing can be due
+        counts.alerts += clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
 
 
 def _article_row(intent: ArticleIntent, now: datetime) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,12 +29,22 @@ def insert_ignore(
     ``conflict`` names the unique columns that decide; None means any unique constraint.
     """
     dialect = session.get_bind().dialect.name
+    statement = _insert_ignore_statement(dialect, model, tuple(conflict) if conflict else None)
+    return session.execute(statement, dict(values)).scalar_one_or_none()
+
+
+@cache
+def _insert_ignore_statement(
+    dialect: str, model: type[Base], conflict: tuple[str, ...] | None
+) -> Any:
+    # Built once, values bound per call, on the Core table: building the statement and the
+    # ORM's bulk-insert bookkeeping cost more than running it (measured on the cluster path).
+    table = model.__table__
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = dialect_insert(model).values(**values)
-    statement = statement.on_conflict_do_nothing(
+    statement = dialect_insert(table).on_conflict_do_nothing(
         index_elements=list(conflict) if conflict else None
     )
-    return session.execute(statement.returning(model.__table__.c.id)).scalar_one_or_none()
+    return statement.returning(table.c.id)
 
 
 def add_alert(

@@ -228,15 +228,20 @@ def track_figures(
     than the tracked one never move it back.
     """
     as_of = intent.published_at or now
+    return sum(
+        _track_one(session, article, version_id, key, mention, as_of)
+        for key, mention in stated_figures(intent).items()
+    )
+
+
+def stated_figures(intent: ArticleIntent) -> dict[str, FoundMention]:
+    """The tracked figures (by key) an article states, first statement of each."""
     stated: dict[str, FoundMention] = {}
     for mention in intent.tags.figures:
         key = tracked_key(mention, intent.title)
         if key is not None and mention.value is not None:
             stated.setdefault(key, mention)
-    return sum(
-        _track_one(session, article, version_id, key, mention, as_of)
-        for key, mention in stated.items()
-    )
+    return stated
 
 
 def _track_one(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bench.corpus import CorpusSpec, build, fold, iter_files, write
-from bench.score import cluster_pairs, score_dedup
+from bench.score import cluster_pairs, score_dedup, score_near_clusters
 
 SPEC = CorpusSpec(feeds=6, items=8, seed=5)
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -92,6 +92,17 @@ def test_planted_duplicates_are_in_the_feeds(written: tuple[Path, dict[str, Any]
     assert 0 < len(manifest["relevant_items"]) < len(items)
 
 
+def test_near_duplicates_are_copies_of_one_story() -> None:
+    corpus = build(CorpusSpec(feeds=30, items=10, seed=5))
+    assert max(len(items) for _, items in corpus.near_groups) >= 3
+    stories = {item.id: item.story for feed_items in corpus.items for item in feed_items}
+    for _, items in corpus.near_groups:
+        # The desks' headlines extend the wire's, never replace it; the body stays the wire's.
+        titles = [stories[i].title for i in items]
+        assert all(title.startswith(min(titles, key=len)) for title in titles), titles
+        assert len({stories[i].paragraphs[1:-1] for i in items}) == 1
+
+
 def test_pages_look_like_news_pages(written: tuple[Path, dict[str, Any]]) -> None:
     out, _ = written
     pages = sorted((out / "www" / "pages").glob("*.html"))
@@ -124,6 +135,25 @@ def test_dedup_score_counts_pairs_inside_merged_articles() -> None:
     score = score_dedup(manifest, [("f0", "1", 7), ("f1", "2", 7), ("f1", "3", 7)])
     assert (score.merged_pairs, score.correct_pairs, score.recall) == (3, 1, 1.0)
     assert cluster_pairs([["x", "y"], ["y", "z"]]) == {("x", "y"), ("x", "z"), ("y", "z")}
+
+
+def test_near_duplicate_score_counts_pairs_of_distinct_stored_articles() -> None:
+    manifest = {
+        "feeds": [{"index": n, "url": f"f{n}"} for n in range(4)],
+        "items": [{"id": i, "feed": n, "guid": i} for n, i in enumerate("abcd")],
+        "near_duplicate_groups": [{"id": "g", "items": ["a", "b", "c"]}],
+    }
+    # "c" was not stored (its feed was not in the run); "d" is an exact copy of "a" (same
+    # article); "b" joined the cluster, and so did an unplanted article 9.
+    rows = [("f0", "a", 1, 5), ("f1", "b", 2, 5), ("f3", "d", 1, 5), ("x", "y", 9, 5)]
+    score = score_near_clusters(manifest, rows)
+    assert score == {
+        "planted_pairs": 1,
+        "clustered_pairs": 3,
+        "correct_pairs": 1,
+        "recall": 1.0,
+        "precision": 1 / 3,
+    }
 
 
 def _text(html: str) -> str:
