@@ -121,6 +121,7 @@ def profile_flow(
     wall = time.perf_counter() - started
     if html is not None:
         html.write_text(profiler.output_html())
+        html.with_suffix(".txt").write_text(profiler.output_text(show_all=False))
     return profiler.last_session, wall, counts
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, or_, 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db.base import core_table
 from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
 from db.models import Article, ArticleVersion, Mention, Tag
 from db.upsert import add_alert, insert_ignore
@@ -209,13 +210,13 @@ def _found_singleton(
 
 @cache
 def _new_member_statement() -> Any:
-    return insert(ClusterMember.__table__)
+    return insert(core_table(ClusterMember))
 
 
 @cache
 def _singleton_statement() -> Any:
     return (
-        insert(Cluster.__table__)
+        insert(core_table(Cluster))
         .values(
             representative_article_id=bindparam("article"),
             size=1,
@@ -343,12 +344,12 @@ def _upsert_statement(dialect: str, table: Literal["signature", "bands"]) -> Any
     """
     model: type[Any] = ArticleSignature if table == "signature" else LshBand
     if dialect == "fresh":
-        return insert(model.__table__)
+        return insert(core_table(model))
     key = ["article_id"] if table == "signature" else ["article_id", "band"]
     # first_seen_at is the first sighting: a refiled article keeps it.
     kept = {*key, "first_seen_at"}
     # The Core table, not the ORM class: the ORM's bulk-insert bookkeeping cost more.
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model.__table__)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(core_table(model))
     changing = {c.name: statement.excluded[c.name] for c in model.__table__.c if c.name not in kept}
     return statement.on_conflict_do_update(index_elements=key, set_=changing)
 
@@ -555,7 +556,7 @@ def _put_member(
 @cache
 def _article_cluster_statement() -> Any:
     # Core, not ORM: an ORM UPDATE first searches the session's identity map for the row.
-    articles = Article.__table__
+    articles = core_table(Article)
     return (
         update(articles)
         .where(articles.c.id == bindparam("article"))

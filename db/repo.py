@@ -114,6 +114,13 @@ def _feed_for_update(feed: Feed) -> FeedForUpdate:
     )
 
 
+def preload_feeds(session: Session, feed_ids: Sequence[int]) -> None:
+    """Load these feeds into the session in one query: ``record_poll`` then finds each one
+    without a query of its own (a pass of 304s is mostly this)."""
+    if feed_ids:
+        session.scalars(select(Feed).where(Feed.id.in_(feed_ids))).all()
+
+
 def record_poll(session: Session, poll: PollIntent) -> int:
     """Log the poll, update the feed's validators, schedule and health; alerts written (0/1)."""
     feed = session.get_one(Feed, poll.feed_id)

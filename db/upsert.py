@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.base import Base
+from db.base import Base, core_table
 from db.models import Alert
 
 
@@ -39,7 +39,7 @@ def _insert_ignore_statement(
 ) -> Any:
     # Built once, values bound per call, on the Core table: building the statement and the
     # ORM's bulk-insert bookkeeping cost more than running it (measured on the cluster path).
-    table = model.__table__
+    table = core_table(model)
     dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = dialect_insert(table).on_conflict_do_nothing(
         index_elements=list(conflict) if conflict else None

@@ -123,10 +123,9 @@ def _worth_retrying_now(error: FetchError) -> bool:
     return error.transient and error.status != 429 and not error.retry_after
 
 
-@task(name="parse-feeds", cache_policy=NO_CACHE)
-def parse_feeds(polled: list[Polled]) -> None:
-    """Parse each fetched feed into tagged intents (skipping 304s and identical bodies)."""
-    tagger = context.tagger()
+def needing_parse(polled: list[Polled]) -> list[Polled]:
+    """The feeds with a new body; the others are marked not_modified or unchanged_body."""
+    wanted = []
     for item in polled:
         result, feed = item.result, item.feed
         if result is None:
@@ -136,7 +135,17 @@ def parse_feeds(polled: list[Polled]) -> None:
         elif result.body_hash and result.body_hash == feed.body_hash:
             item.outcome = "unchanged_body"  # the server ignores validators; skip the parse
         else:
-            _parse_one(item, result, tagger)
+            wanted.append(item)
+    return wanted
+
+
+@task(name="parse-feeds", cache_policy=NO_CACHE)
+def parse_feeds(polled: list[Polled]) -> None:
+    """Parse each fetched feed into tagged intents."""
+    tagger = context.tagger()
+    for item in polled:
+        assert item.result is not None
+        _parse_one(item, item.result, tagger)
 
 
 def _parse_one(item: Polled, result: FetchResult, tagger: Tagger) -> None:
@@ -203,9 +212,10 @@ def store_feeds(polled: list[Polled], summary: RunSummary) -> None:
     with context.sessions().begin() as session:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     with context.sessions().begin() as session:  # feeds that brought nothing: one transaction
-        for item in polled:
-            if not item.intents:
-                summary.feeds.append(_store_one(session, item, tag_ids, summary))
+        idle = [item for item in polled if not item.intents]
+        repo.preload_feeds(session, [item.feed.id for item in idle])
+        for item in idle:
+            summary.feeds.append(_store_one(session, item, tag_ids, summary))
     for item in polled:
         if item.intents:
             summary.feeds.append(_store_isolated(item, tag_ids, summary))
@@ -337,9 +347,11 @@ async def monitor_feeds(
             began = time.perf_counter()
             polled = await _fetch_batch(page, fetcher, settings)
             began = _lap(summary, "fetch feeds", began)
-            parse_feeds(quote(polled))
+            if changed := needing_parse(polled):  # a pass of 304s runs no parse task at all
+                parse_feeds(quote(changed))
             began = _lap(summary, "parse+tag", began)
-            if settings.fetch_pages if fetch_pages is None else fetch_pages:
+            pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
+            if pages_wanted and any(item.intents for item in polled):
                 summary.pages_fetched += await fetch_pages_task(
                     quote(polled), fetcher, settings.page_min_words
                 )
