@@ -104,9 +104,11 @@ def score_near_clusters(
     article id, cluster id) rows.
 
     Pairs of distinct *articles*: two entries that exact dedup filed as one article are not
-    a near-duplicate pair, and a planted group counts only the items that were stored (the
-    full pipeline runs on some of the feeds).
+    a near-duplicate pair. A planted group counts only its relevant items (Vigie clusters
+    the stories analysts follow, not sports scores) that were stored (the full pipeline
+    runs on some of the feeds).
     """
+    relevant = set(manifest["relevant_items"])
     ids = item_ids(manifest)
     article_of: dict[str, int] = {}
     members: dict[int, set[int]] = defaultdict(set)
@@ -119,7 +121,8 @@ def score_near_clusters(
     found = {pair for group in members.values() for pair in combinations(sorted(group), 2)}
     planted: set[tuple[int, int]] = set()
     for group in manifest["near_duplicate_groups"]:
-        articles = sorted({article_of[i] for i in group["items"] if i in article_of})
+        stored = [i for i in group["items"] if i in article_of and i in relevant]
+        articles = sorted({article_of[i] for i in stored})
         planted.update(combinations(articles, 2))
     hits = len(found & planted)
     return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from parsers.articles import ArticleData, extract_article, parse_datetime
 from parsers.exceptions import ParseError
-from parsers.text import content_hash
+from parsers.text import content_hash, fold
 
 PAGES = Path(__file__).resolve().parent / "pages"
 GOLDEN = sorted(PAGES.glob("*.expected.json"))
@@ -195,3 +196,15 @@ def test_any_bytes_give_an_article_or_a_parse_error(content: bytes) -> None:
 )
 def test_parse_datetime(value: str, expected: datetime | None) -> None:
     assert parse_datetime(value) == expected
+
+
+def _fold_by_definition(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60) | st.sampled_from(["Québec", "ÉLÈVES ﬁnancés", "İstanbul", "Ǆ½"]))
+def test_fold_is_its_definition(text: str) -> None:
+    # Stored content hashes are built on fold: a faster fold must give the very same text.
+    assert fold(text) == _fold_by_definition(text)

@@ -139,13 +139,19 @@ def test_dedup_score_counts_pairs_inside_merged_articles() -> None:
 
 def test_near_duplicate_score_counts_pairs_of_distinct_stored_articles() -> None:
     manifest = {
-        "feeds": [{"index": n, "url": f"f{n}"} for n in range(4)],
-        "items": [{"id": i, "feed": n, "guid": i} for n, i in enumerate("abcd")],
-        "near_duplicate_groups": [{"id": "g", "items": ["a", "b", "c"]}],
+        "feeds": [{"index": n, "url": f"f{n}"} for n in range(6)],
+        "items": [{"id": i, "feed": n, "guid": i} for n, i in enumerate("abcdef")],
+        "near_duplicate_groups": [
+            {"id": "g", "items": ["a", "b", "c"]},
+            {"id": "h", "items": ["e", "f"]},
+        ],
+        "relevant_items": ["a", "b", "c", "d"],
     }
     # "c" was not stored (its feed was not in the run); "d" is an exact copy of "a" (same
-    # article); "b" joined the cluster, and so did an unplanted article 9.
+    # article); "b" joined the cluster, and so did an unplanted article 9; "e" and "f" are
+    # off-topic copies, which Vigie does not cluster and the score does not expect.
     rows = [("f0", "a", 1, 5), ("f1", "b", 2, 5), ("f3", "d", 1, 5), ("x", "y", 9, 5)]
+    rows += [("f4", "e", 3, None), ("f5", "f", 4, None)]
     score = score_near_clusters(manifest, rows)
     assert score == {
         "planted_pairs": 1,
