@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from db.base import core_table
 from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
-from db.models import Article, ArticleVersion, Mention, Tag
+from db.models import Article, ArticleVersion, Entry, Feed, Mention, Tag
 from db.upsert import add_alert, insert_ignore
 from parsers.dedup import (
     DEFAULT_THRESHOLD,
@@ -47,7 +47,9 @@ from parsers.dedup import (
     band_keys,
     fingerprint,
     match,
+    outlet_of,
 )
+from parsers.urls import canonical_url
 
 #: Distinct outlets at which a relevant story alerts ("cluster_growing").
 DEFAULT_ALERT_OUTLETS = 3
@@ -584,11 +586,48 @@ def _refresh(session: Session, cluster: Cluster, now: datetime) -> None:
         return
     first = min(rows, key=lambda r: (r.published_at or r.first_seen_at, -r.words, r.article_id))
     cluster.size = len(rows)
-    cluster.outlet_count = len({row.outlet for row in rows})
+    cluster.outlet_count = len(_outlets(_sightings(session, [cluster.id]).get(cluster.id, [])))
     cluster.representative_article_id = first.article_id
     cluster.title = first.title
     cluster.updated_at = now
     session.flush()
+
+
+def recount_copies(session: Session, article_id: int, *, now: datetime) -> int | None:
+    """Recount the outlets of an article's story after exact copies were filed under it.
+
+    Another outlet running the very same text is an entry of the article, not an article of
+    its own, yet it is one more outlet for the story. The cluster's id, or None when the
+    article is in no cluster.
+    """
+    cluster_id = _cluster_id_of(session, article_id)
+    if cluster_id is None:
+        return None
+    for cluster in _lock(session, [cluster_id]):
+        _refresh(session, cluster, now)
+    return cluster_id
+
+
+def _sightings(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str, datetime]]]:
+    """Each cluster's (outlet, first seen) sightings: its members, and the exact copies
+    (entries of other feeds) filed under them."""
+    members = (
+        select(ClusterMember.cluster_id, ClusterMember.outlet, Article.first_seen_at)
+        .join(Article, Article.id == ClusterMember.article_id)
+        .where(ClusterMember.cluster_id.in_(ids))
+    )
+    copies = (
+        select(ClusterMember.cluster_id, Entry.url, Feed.name, Entry.first_seen_at)
+        .join(Entry, Entry.article_id == ClusterMember.article_id)
+        .join(Feed, Feed.id == Entry.feed_id)
+        .where(ClusterMember.cluster_id.in_(ids))
+    )
+    found: dict[int, list[tuple[str, datetime]]] = {}
+    for cluster_id, outlet, seen in session.execute(members):
+        found.setdefault(cluster_id, []).append((outlet, seen))
+    for cluster_id, url, source, seen in session.execute(copies):
+        found.setdefault(cluster_id, []).append((outlet_of(canonical_url(url), source), seen))
+    return found
 
 
 # --- growth alerts -------------------------------------------------------------------------
@@ -685,14 +724,15 @@ def cluster_of(session: Session, article_id: int) -> ClusterRow | None:
 def _cluster_rows(session: Session, clusters: Sequence[Cluster]) -> list[ClusterRow]:
     ids = [c.id for c in clusters]
     members = _members_by_cluster(session, ids)
+    sightings = _sightings(session, ids)
     topics = _topics_by_cluster(session, ids)
     return [
         ClusterRow(
             id=c.id,
             title=c.title,
             size=c.size,
-            outlets=_outlets(members.get(c.id, [])),
-            article_ids=tuple(article_id for article_id, _, _ in members.get(c.id, [])),
+            outlets=_outlets(sightings.get(c.id, [])),
+            article_ids=tuple(members.get(c.id, [])),
             topics=topics.get(c.id, ()),
             representative_article_id=c.representative_article_id,
             created_at=c.created_at,
@@ -702,29 +742,24 @@ def _cluster_rows(session: Session, clusters: Sequence[Cluster]) -> list[Cluster
     ]
 
 
-def _members_by_cluster(
-    session: Session, ids: Sequence[int]
-) -> dict[int, list[tuple[int, str, datetime]]]:
+def _members_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
+    """Each cluster's article ids, earliest seen first."""
     query = (
-        select(
-            ClusterMember.cluster_id,
-            ClusterMember.article_id,
-            ClusterMember.outlet,
-            Article.first_seen_at,
-        )
+        select(ClusterMember.cluster_id, ClusterMember.article_id)
         .join(Article, Article.id == ClusterMember.article_id)
         .where(ClusterMember.cluster_id.in_(ids))
         .order_by(Article.first_seen_at, ClusterMember.article_id)
     )
-    found: dict[int, list[tuple[int, str, datetime]]] = {}
-    for cluster_id, article_id, outlet, first_seen_at in session.execute(query):
-        found.setdefault(cluster_id, []).append((article_id, outlet, first_seen_at))
+    found: dict[int, list[int]] = {}
+    for cluster_id, article_id in session.execute(query):
+        found.setdefault(cluster_id, []).append(article_id)
     return found
 
 
-def _outlets(members: Iterable[tuple[int, str, datetime]]) -> tuple[OutletRow, ...]:
+def _outlets(sightings: Iterable[tuple[str, datetime]]) -> tuple[OutletRow, ...]:
+    """Distinct outlets, each at its first sighting, in the order they were first seen."""
     first_seen: dict[str, datetime] = {}
-    for _, outlet, seen in members:  # earliest first, so the first sighting wins
+    for outlet, seen in sorted(sightings, key=lambda sighting: sighting[1]):
         first_seen.setdefault(outlet, seen)
     return tuple(OutletRow(outlet, seen) for outlet, seen in first_seen.items())
 

@@ -65,6 +65,8 @@ def store_articles(
     for copy, original in duplicates:
         counts.duplicates += 1
         _link_entries(session, [(copy, ids[original.canonical_url])], now)
+    for article_id in {ids[original.canonical_url] for _, original in duplicates}:
+        _recount_copies(session, article_id, now, counts)
     return counts
 
 
@@ -177,6 +179,7 @@ def _store_known(
         # not a new version of the article.
         counts.duplicates += 1
         _link_entries(session, [(intent, article_id)], now)
+        _recount_copies(session, article_id, now, counts)
         return
     if intent.origin == "feed" and _current_origin(session, article_id) == "page":
         counts.unchanged += 1  # the page is the article's text; re-checks watch it, not the feed
@@ -266,6 +269,13 @@ def _cluster(
     counts.clustered.append(assignment)
     if assignment.outlets_after >= clusters.DEFAULT_ALERT_OUTLETS:  # else nothing can be due
         counts.alerts += clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
+
+
+def _recount_copies(session: Session, article_id: int, now: datetime, counts: StoreCounts) -> None:
+    """An exact copy from another outlet is one more outlet for the article's story."""
+    cluster_id = clusters.recount_copies(session, article_id, now=now)
+    if cluster_id is not None:
+        counts.alerts += clusters.cluster_growth_alert(session, cluster_id, now=now)
 
 
 def _article_row(intent: ArticleIntent, now: datetime) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -449,6 +449,39 @@ def test_growth_alert_fires_when_a_merge_crosses_the_threshold(
     assert alert.dedup_key == f"cluster_growing:cluster:{quebec.cluster_id}:outlets:3"
     store([BARE_WIRE, BUSINESS_VERSION])
     assert len(_growth_alerts(sessions)) == 1
+
+
+@pytest.mark.parametrize("runs", ["one_batch", "separate_runs"])
+def test_exact_copies_on_other_outlets_count_as_outlets(
+    sessions: sessionmaker[Session], tagger: Tagger, runs: str
+) -> None:
+    # The wire text verbatim on three sites: exact dedup files it as one article with three
+    # entries, and the story still counts three outlets (and alerts once).
+    hosts = ("www.ctvnews.ca", "globalnews.ca", "nationalpost.com")
+    with sessions.begin() as session:
+        repo.add_feeds(session, [repo.FeedSpec(f"https://{h}/rss", h) for h in hosts], NOON)
+        feeds = repo.feeds_to_poll(session, NOON, due_only=False)
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+    copies = [
+        replace(
+            _intent(_copy(CTV, f"https://{feed.name}/levels-plan", CTV_TEXT, n), tagger),
+            feed_id=feed.id,
+            guid=f"guid-{n}",
+        )
+        for n, feed in enumerate(sorted(feeds, key=lambda f: hosts.index(f.name)))
+    ]
+    batches = [copies] if runs == "one_batch" else [[copy] for copy in copies]
+    for _ in range(2):  # and a re-run
+        for batch in batches:
+            with sessions.begin() as session:
+                repo.store_articles(session, batch, tag_ids, NOON + timedelta(hours=1))
+
+    with sessions.begin() as session:
+        [story] = clusters.list_clusters(session, min_size=1)
+    assert [o.outlet for o in story.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert story.size == 1 and _count(sessions, Article) == 1
+    [alert] = _growth_alerts(sessions)
+    assert alert.payload["outlets"] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
 
 
 def test_growth_alert_waits_for_a_relevant_story(
