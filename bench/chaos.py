@@ -177,7 +177,8 @@ class Lab:
 
     def start(self, job: Job, barrier: Any = None) -> Any:
         """Start a worker process for ``job``."""
-        process = self.context.Process(target=run_job, args=(job, barrier), daemon=True)
+        # Not daemonic: a pass starts its own worker processes (flows.cpu), as in production.
+        process = self.context.Process(target=run_job, args=(job, barrier))
         process.start()
         return process
 

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
@@ -103,6 +104,76 @@ def tree_cpu_seconds(pid: int) -> float | None:
         total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
         pending.extend(int(c) for c in children)
     return total
+
+
+class DescendantSampler:
+    """CPU seconds and memory of this process's descendants (Vigie's worker processes,
+    which end with the run) while a block runs: /proc is read every ``interval`` seconds,
+    on Linux; elsewhere both stay 0. A worker's last ``interval`` of CPU may be missed.
+
+    Memory is PSS, not RSS: workers forked from one fork server share its imported code,
+    and summing their RSS would count those pages once per worker.
+    """
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self._cpu: dict[int, float] = {}
+        self._pss: dict[int, float] = {}  # pid -> highest PSS sampled, MB
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> DescendantSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._cpu.values())
+
+    @property
+    def peak_pss_mb(self) -> float:
+        """Sum of the descendants' highest PSS (an upper bound: they need not peak together)."""
+        return sum(self._pss.values())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+        self._sample()
+
+    def _sample(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        for pid in _descendants(os.getpid()):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            self._cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
+            pss = [
+                int(line.split()[1]) / 1024
+                for line in rollup.splitlines()
+                if line.startswith("Pss:")
+            ]
+            self._pss[pid] = max(self._pss.get(pid, 0.0), *pss)
+
+
+def _descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                kids = [int(c) for c in children.read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            pending += kids
+    return found
 
 
 def load_average() -> float | None:

@@ -255,7 +255,14 @@ def assemble(
     )
     full_ips = full_items / full["first_seconds"] if full_items else None
     rerun = vigie["rerun_counts"]
-    vigie_cpu = vigie["first_cpu_seconds"] + (vigie.get("prefect_server_cpu_seconds") or 0.0)
+    vigie_cpu = (
+        vigie["first_cpu_seconds"]
+        + vigie.get("workers_cpu_seconds", 0.0)
+        + (vigie.get("prefect_server_cpu_seconds") or 0.0)
+    )
+    # The run's memory: its own process's peak RSS and its worker processes' (flows.cpu)
+    # peak PSS, which counts the code they share with their fork server once.
+    vigie_rss = vigie["peak_rss_mb"] + vigie.get("workers_peak_pss_mb", 0.0)
     overhead = vigie["noop_flow_seconds"]
     return {
         "vigie_feed_only_items_per_s": vigie_ips,
@@ -267,7 +274,9 @@ def assemble(
         "reader_rerun_seconds": reader["rerun_seconds"],
         "vigie_rerun_vs_reader_ratio": _ratio(vigie["rerun_seconds"], reader["rerun_seconds"]),
         "prefect_flow_overhead_seconds": overhead,
-        "peak_rss_mb": vigie["peak_rss_mb"],
+        "peak_rss_mb": vigie_rss,
+        "run_process_peak_rss_mb": vigie["peak_rss_mb"],
+        "workers_peak_pss_mb": vigie.get("workers_peak_pss_mb"),
         "reader_peak_rss_mb": reader["peak_rss_mb"],
         "prefect_server_peak_rss_mb": server_rss,
         "dedup_precision": scores["dedup"]["precision"],
@@ -288,7 +297,7 @@ def assemble(
         "reader_seconds": reader["first_seconds"],
         "full_seconds": full["first_seconds"] if full_items else None,
         "full_items": full_items or None,
-        "targets": _targets(items, vigie_ips / reader_ips, full_ips, vigie, reader),
+        "targets": _targets(items, vigie_ips / reader_ips, full_ips, vigie_rss, vigie, reader),
         "corpus": {
             "feeds": opts.feeds,
             "items_per_feed": opts.items,
@@ -323,6 +332,7 @@ def _targets(
     items: int,
     ratio: float,
     full_ips: float | None,
+    rss: float,
     vigie: dict[str, Any],
     reader: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
@@ -347,12 +357,10 @@ def _targets(
             "met": rerun_ok,
         },
         "peak_rss_mb": {
-            "value": vigie["peak_rss_mb"],
+            "value": rss,
             "goal": f"<= {TARGET_PEAK_RSS_MB:.0f} MB at {TARGET_RSS_ITEMS:,} items",
             # Only a run of that size can tell; a smaller one says nothing either way.
-            "met": vigie["peak_rss_mb"] <= TARGET_PEAK_RSS_MB
-            if items >= TARGET_RSS_ITEMS
-            else None,
+            "met": rss <= TARGET_PEAK_RSS_MB if items >= TARGET_RSS_ITEMS else None,
         },
     }
 
@@ -393,7 +401,7 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             "",
         ),
         (
-            "  CPU s (Vigie: + Prefect server)",
+            "  CPU s (Vigie: + workers + Prefect server)",
             _fmt(r["vigie_feed_only_cpu_seconds"], 2, " s"),
             _fmt(r["reader_cpu_seconds"], 2, " s"),
             _fmt(1 / r["ratio_feed_only_vs_reader_cpu"], 2, "x"),
@@ -428,7 +436,7 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             "",
         ),
         (
-            "peak RSS of the run's process",
+            "peak memory: run RSS + workers' PSS",
             _fmt(r["peak_rss_mb"], 0, " MB"),
             _fmt(r["reader_peak_rss_mb"], 0, " MB"),
             _fmt(_ratio(r["peak_rss_mb"], r["reader_peak_rss_mb"]), 2, "x"),

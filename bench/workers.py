@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.harness import own_peak_rss_mb
+from bench.harness import DescendantSampler, own_peak_rss_mb
 
 
 def _feeds(corpus: Path) -> list[dict[str, Any]]:
@@ -73,8 +73,11 @@ def run_vigie(
         repo.add_feeds(session, specs, datetime.now(UTC))
     out["setup_seconds"] = time.perf_counter() - setup
 
-    wall, cpu, counts = _timed(lambda: asyncio.run(monitor_feeds(**kwargs)))
+    # Parsing and extraction run in worker processes (flows.cpu): their CPU and memory count.
+    with DescendantSampler() as workers:
+        wall, cpu, counts = _timed(lambda: asyncio.run(monitor_feeds(**kwargs)))
     out.update(available=True, first_seconds=wall, first_cpu_seconds=cpu, first_counts=counts)
+    out.update(workers_cpu_seconds=workers.cpu_seconds, workers_peak_pss_mb=workers.peak_pss_mb)
     if rerun:
         out["noop_flow_seconds"] = _noop_flow_seconds()
         wall, cpu, counts = _timed(lambda: asyncio.run(monitor_feeds(**kwargs)))

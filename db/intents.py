@@ -128,3 +128,13 @@ class PollIntent:
     failure_weight: float
     #: "broken" or "recovered" when this poll changed the feed's standing, else None.
     event: str | None
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    """A taxonomy concept as a tags row."""
+
+    key: str
+    kind: str
+    label_en: str
+    label_fr: str

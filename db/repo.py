@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session, aliased
 
-from db.intents import ArticleIntent, FeedForUpdate, PollIntent
+from db.intents import ArticleIntent, FeedForUpdate, PollIntent, TagSpec
 from db.models import Article, ArticleVersion, Feed, Fetch, Mention, RawDocument, Tag
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
@@ -26,16 +26,6 @@ from db.upsert import add_alert, insert_ignore
 from db.versions import VersionPolicy, add_mentions, apply_candidate, next_check_after
 from parsers.tagging import TagResult
 from parsers.text import content_hash
-
-
-@dataclass(frozen=True)
-class TagSpec:
-    """A taxonomy concept as a tags row."""
-
-    key: str
-    kind: str
-    label_en: str
-    label_fr: str
 
 
 @dataclass(frozen=True)

@@ -21,20 +21,17 @@ from db import repo
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent
 from flows import context
 from flows.alerts import record_run_failure
+from flows.cpu import CpuPool
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.pipeline import (
-    intents_from_feed,
     needs_page,
     new_relevant_articles,
     tag_specs,
     with_fallback,
-    with_page,
 )
 from flows.report import FeedReport, RunSummary, publish_artifacts, run_name
 from flows.settings import Settings, get_settings
-from parsers.articles import extract_article
 from parsers.exceptions import FetchError, ParseError, StorageError
-from parsers.feeds import parse_feed
 from parsers.schedule import (
     FeedHealth,
     ScheduleDecision,
@@ -140,33 +137,37 @@ def needing_parse(polled: list[Polled]) -> list[Polled]:
 
 
 @task(name="parse-feeds", cache_policy=NO_CACHE)
-def parse_feeds(polled: list[Polled]) -> None:
-    """Parse each fetched feed into tagged intents."""
+async def parse_feeds(polled: list[Polled], cpu: CpuPool) -> None:
+    """Parse each fetched feed into tagged intents, in the worker processes."""
     tagger = context.tagger()
-    for item in polled:
-        assert item.result is not None
-        _parse_one(item, item.result, tagger)
+    await asyncio.gather(*(_parse_one(item, cpu, tagger) for item in polled))
 
 
-def _parse_one(item: Polled, result: FetchResult, tagger: Tagger) -> None:
+async def _parse_one(item: Polled, pool: CpuPool, tagger: Tagger) -> None:
+    result = item.result
+    assert result is not None, "only fetched feeds are parsed"
     try:
-        data = parse_feed(result.final_url, result.content, result.headers)
+        parsed = await pool.parse(
+            item.feed, result.final_url, result.content, result.headers, tagger
+        )
     except ParseError as exc:
         item.error = exc
         return
-    item.outcome, item.entries = "fetched", len(data.entries)
-    item.intents, item.dropped = intents_from_feed(item.feed, data, tagger)
+    item.outcome, item.entries = "fetched", parsed.entries
+    item.intents, item.dropped = parsed.intents, parsed.dropped
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE)
-async def fetch_pages_task(polled: list[Polled], fetcher: Fetcher, min_words: int) -> int:
+async def fetch_pages_task(
+    polled: list[Polled], fetcher: Fetcher, cpu: CpuPool, min_words: int
+) -> int:
     """Fetch and extract the article pages of new summary-only entries; how many were fetched."""
     wanted = _new_summary_only(polled, min_words)
     # Two feeds carrying one new story share a fetch of its page.
     first_by_url: dict[str, ArticleIntent] = {}
     for _, _, intent in wanted:
         first_by_url.setdefault(intent.url, intent)
-    pages = await asyncio.gather(*(_page_for(i, fetcher) for i in first_by_url.values()))
+    pages = await asyncio.gather(*(_page_for(i, fetcher, cpu) for i in first_by_url.values()))
     by_url = dict(zip(first_by_url, pages, strict=True))
     for item, index, intent in wanted:
         page = by_url[intent.url]
@@ -194,15 +195,14 @@ def _new_summary_only(
     ]
 
 
-async def _page_for(intent: ArticleIntent, fetcher: Fetcher) -> ArticleIntent:
+async def _page_for(intent: ArticleIntent, fetcher: Fetcher, cpu: CpuPool) -> ArticleIntent:
     try:
         result = await fetcher.fetch(intent.url, kind="page")
-        page = await asyncio.to_thread(
-            extract_article, result.final_url, result.content, result.headers
+        return await cpu.page(
+            intent, result.final_url, result.content, result.headers, context.tagger()
         )
     except (FetchError, ParseError) as exc:
         return with_fallback(intent, f"article page: {exc}")
-    return with_page(intent, page, result.content, dict(result.headers), context.tagger())
 
 
 @task(name="store-feeds", cache_policy=NO_CACHE)
@@ -341,19 +341,20 @@ async def monitor_feeds(
 
     progress = ProgressReporter("monitor-progress", unit="feeds")
     await progress.start(len(feeds))
-    async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher:
+    cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
         for start in range(0, len(feeds), batch_size):
             page = feeds[start : start + batch_size]
             began = time.perf_counter()
             polled = await _fetch_batch(page, fetcher, settings)
             began = _lap(summary, "fetch feeds", began)
             if changed := needing_parse(polled):  # a pass of 304s runs no parse task at all
-                parse_feeds(quote(changed))
+                await parse_feeds(quote(changed), cpu)
             began = _lap(summary, "parse+tag", began)
             pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
             if pages_wanted and any(item.intents for item in polled):
                 summary.pages_fetched += await fetch_pages_task(
-                    quote(polled), fetcher, settings.page_min_words
+                    quote(polled), fetcher, cpu, settings.page_min_words
                 )
                 began = _lap(summary, "fetch pages+extract", began)
             store_feeds(quote(polled), quote(summary))

@@ -1,16 +1,17 @@
 """Glue between parsers and storage: turn parsed documents into ``ArticleIntent``s.
 
-Everything here is pure given the tagger; flows call it between fetching and storing.
+Everything here is pure given the tagger; flows call it between fetching and storing, in
+their own process or in a worker process (``flows.cpu``), which is why this module imports
+neither the database layer nor Prefect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from db.intents import ArticleIntent, FeedForUpdate, StoreCounts
-from db.repo import RecheckTarget, TagSpec
-from flows.report import NewArticle
+from db.intents import ArticleIntent, FeedForUpdate, StoreCounts, TagSpec
 from parsers.articles import ArticleData
 from parsers.feeds import EntryData, FeedData
 from parsers.language import detect_language
@@ -19,6 +20,10 @@ from parsers.tagging import Tagger
 from parsers.taxonomy import Taxonomy
 from parsers.text import content_hash
 from parsers.urls import host_of
+
+if TYPE_CHECKING:
+    from db.repo import RecheckTarget
+    from flows.report import NewArticle
 
 # Tag row for numbers found in text: figures are mentions too, but of no taxonomy concept.
 FIGURE_TAG = TagSpec(key="figure", kind="figure", label_en="Figure", label_fr="Chiffre")
@@ -98,6 +103,8 @@ def new_relevant_articles(
     counts: StoreCounts, intents: Iterable[ArticleIntent]
 ) -> list[NewArticle]:
     """The relevant articles a store created, described for the run summary."""
+    from flows.report import NewArticle  # Prefect's import is only for the flow's process
+
     by_url = {intent.canonical_url: intent for intent in intents}
     return [
         NewArticle(

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     material_change_kinds: str = ""
     #: Minutes between two polls of a healthy feed, unless the feed overrides it.
     feed_interval_minutes: int = Field(15, ge=1)
+    #: Worker processes that parse feeds and extract pages beside the flow (``flows.cpu``);
+    #: 0 keeps that work in the flow's process. Unset: one per core, none on a single core.
+    cpu_workers: int | None = Field(None, ge=0)
 
     #: Apprise URLs of the "default" alert route, comma-separated (mailtos://, json://, ntfys://).
     #: Secret: they often carry tokens or passwords, so they are left out of the settings' repr.
@@ -132,6 +135,14 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:// or postgresql+psycopg://")
         return value
+
+    @property
+    def resolved_cpu_workers(self) -> int:
+        """Worker processes in force (see ``cpu_workers``)."""
+        if self.cpu_workers is not None:
+            return self.cpu_workers
+        cores = os.cpu_count() or 1
+        return cores if cores > 1 else 0
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,0 +1,210 @@
+"""The CPU-bound stages of a pass, in worker processes: feed parsing and page extraction.
+
+Parsing a feed (feedparser, canonical URLs, tagging) and extracting a page (trafilatura,
+BeautifulSoup, tagging) are pure functions of bytes, and together take most of a pass's
+CPU. In the flow's process they would share one core with fetching and storing; a pool of
+``VIGIE_CPU_WORKERS`` processes (default: one per core) runs them beside it.
+
+Workers start from a fresh interpreter through a fork server, not by forking the flow's
+process, whose Prefect and HTTP threads may hold locks at the moment of a fork. Each worker
+imports only ``parsers`` and ``flows.pipeline`` (no Prefect, no database) and builds the
+tagger once. ``VIGIE_CPU_WORKERS=0`` keeps everything in the flow's process.
+
+A worker that dies (killed, out of memory) fails only the feeds or pages it held: they are
+recorded with the reason, and the next call starts a new pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import select
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from db.intents import ArticleIntent, FeedForUpdate
+from flows.pipeline import intents_from_feed, with_page
+from parsers.articles import extract_article
+from parsers.exceptions import ParseError
+from parsers.feeds import parse_feed
+from parsers.tagging import Tagger
+from parsers.taxonomy import load_taxonomy
+
+T = TypeVar("T")
+
+# Where pidfds are missing, how often a worker checks that its flow process is still there.
+_PARENT_CHECK_S = 1.0
+# What a worker process imports before it is forked (once, in the fork server).
+_PRELOAD = ["flows.pipeline", "parsers.articles", "parsers.feeds", "parsers.tagging"]
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed document's entries as tagged intents."""
+
+    #: Entries with a link, as intents.
+    intents: list[ArticleIntent]
+    #: Entries in the document.
+    entries: int
+    #: Entries dropped as duplicates of another entry of the same feed.
+    dropped: int
+
+
+def parse_feed_document(
+    feed: FeedForUpdate, url: str, content: bytes, headers: Mapping[str, str], tagger: Tagger
+) -> ParsedFeed:
+    """Parse a fetched feed into tagged intents; ``ParseError`` when it is not a feed."""
+    data = parse_feed(url, content, headers)
+    intents, dropped = intents_from_feed(feed, data, tagger)
+    return ParsedFeed(intents, len(data.entries), dropped)
+
+
+def page_intent(
+    intent: ArticleIntent, url: str, content: bytes, headers: Mapping[str, str], tagger: Tagger
+) -> ArticleIntent:
+    """The intent with its extracted page (``ParseError`` when the page cannot be read)."""
+    page = extract_article(url, content, headers)
+    return with_page(intent, page, content, dict(headers), tagger)
+
+
+class CpuPool:
+    """Runs ``parse_feed_document`` and ``page_intent`` in worker processes, or, with no
+    workers, in a thread of this process with the caller's tagger.
+
+    One per run: ``async with CpuPool(workers, taxonomy) as cpu:``. The workers start on
+    first use and stop when the run ends, so no process outlives the run that needed it.
+    """
+
+    def __init__(self, workers: int, taxonomy: Path) -> None:
+        self.workers = workers
+        self.taxonomy = taxonomy
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    async def __aenter__(self) -> CpuPool:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await asyncio.to_thread(self.close)
+
+    async def parse(
+        self,
+        feed: FeedForUpdate,
+        url: str,
+        content: bytes,
+        headers: Mapping[str, str],
+        tagger: Tagger,
+    ) -> ParsedFeed:
+        """``parse_feed_document``, in a worker."""
+        if not self._has_workers():
+            return await asyncio.to_thread(parse_feed_document, feed, url, content, headers, tagger)
+        return await self._submit(_parse_job, feed, url, content, dict(headers))
+
+    async def page(
+        self,
+        intent: ArticleIntent,
+        url: str,
+        content: bytes,
+        headers: Mapping[str, str],
+        tagger: Tagger,
+    ) -> ArticleIntent:
+        """``page_intent``, in a worker."""
+        if not self._has_workers():
+            return await asyncio.to_thread(page_intent, intent, url, content, headers, tagger)
+        return await self._submit(_page_job, intent, url, content, dict(headers))
+
+    def _has_workers(self) -> bool:
+        # A daemonic process (a multiprocessing harness's) may not have children.
+        return self.workers > 0 and not multiprocessing.current_process().daemon
+
+    def close(self) -> None:
+        """Stop the workers (the next call starts new ones)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    async def _submit(self, job: Callable[..., T], *args: object) -> T:
+        pool = self._executor()
+        try:
+            return await asyncio.wrap_future(pool.submit(job, *args))
+        except BrokenProcessPool as exc:
+            self._discard(pool)
+            raise ParseError(
+                "the worker process reading this document died (out of memory, or killed)"
+            ) from exc
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(_PRELOAD)
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=context,
+                    initializer=_init_worker,
+                    initargs=(str(self.taxonomy), os.getpid()),
+                )
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+# --- in the worker process ------------------------------------------------------------------
+
+_worker_tagger: Tagger | None = None
+
+
+def _init_worker(taxonomy: str, flow_process: int) -> None:
+    global _worker_tagger
+    _worker_tagger = Tagger(load_taxonomy(Path(taxonomy)))
+    # A flow process killed outright (SIGKILL, OOM) never shuts its pool down, and a worker
+    # waiting on the pool's queue (whose pipes it holds itself) would wait forever.
+    threading.Thread(target=_exit_with, args=(flow_process,), daemon=True).start()
+
+
+def _exit_with(pid: int) -> None:
+    """Exit this worker when process ``pid`` ends."""
+    try:
+        # Linux: a pidfd becomes readable when the process ends, zombie or not.
+        with os.fdopen(os.pidfd_open(pid), "rb", buffering=0) as handle:
+            select.select([handle], [], [])
+    except (AttributeError, OSError):  # elsewhere, ask every second
+        while _exists(pid):
+            time.sleep(_PARENT_CHECK_S)
+    os._exit(0)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _parse_job(
+    feed: FeedForUpdate, url: str, content: bytes, headers: dict[str, str]
+) -> ParsedFeed:
+    assert _worker_tagger is not None, "the pool's initializer builds the tagger"
+    return parse_feed_document(feed, url, content, headers, _worker_tagger)
+
+
+def _page_job(
+    intent: ArticleIntent, url: str, content: bytes, headers: dict[str, str]
+) -> ArticleIntent:
+    assert _worker_tagger is not None, "the pool's initializer builds the tagger"
+    return page_intent(intent, url, content, headers, _worker_tagger)

@@ -1,0 +1,135 @@
+"""The worker processes that parse feeds and extract pages (``flows.cpu``): real processes.
+
+They must give what the flow's own process gives, turn a dead worker into a readable error
+for the documents it held, and never outlive the process that started them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from db.intents import FeedForUpdate
+from flows.cpu import CpuPool, ParsedFeed, parse_feed_document
+from parsers.exceptions import ParseError
+from parsers.tagging import Tagger
+from parsers.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+TAXONOMY = ROOT / "seeds" / "taxonomy.toml"
+FEEDS = Path(__file__).resolve().parent / "feeds"
+FEED = FeedForUpdate(
+    id=1,
+    url="https://news.example/rss",
+    name="news.example",
+    language=None,
+    etag=None,
+    last_modified=None,
+    body_hash=None,
+    interval_minutes=None,
+    health="healthy",
+    consecutive_failures=0,
+    failure_weight=0.0,
+)
+HEADERS = {"content-type": "application/rss+xml"}
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(load_taxonomy(TAXONOMY))
+
+
+async def _parse_all(pool: CpuPool, tagger: Tagger) -> list[ParsedFeed]:
+    async with pool:
+        jobs = [
+            pool.parse(FEED, FEED.url, path.read_bytes(), HEADERS, tagger)
+            for path in sorted(FEEDS.iterdir())
+        ]
+        return list(await asyncio.gather(*jobs))
+
+
+def test_workers_give_what_the_flow_process_gives(tagger: Tagger) -> None:
+    in_workers = asyncio.run(_parse_all(CpuPool(2, TAXONOMY), tagger))
+    in_process = asyncio.run(_parse_all(CpuPool(0, TAXONOMY), tagger))
+    expected = [
+        parse_feed_document(FEED, FEED.url, path.read_bytes(), HEADERS, tagger)
+        for path in sorted(FEEDS.iterdir())
+    ]
+    assert in_workers == in_process == expected
+    assert sum(len(parsed.intents) for parsed in expected) > 0
+
+
+def test_a_dead_worker_fails_its_document_with_a_reason_and_the_next_call_works(
+    tagger: Tagger,
+) -> None:
+    async def scenario() -> tuple[str, int]:
+        async with CpuPool(1, TAXONOMY) as pool:
+            await pool.parse(FEED, FEED.url, b"<rss/>", HEADERS, tagger)  # starts the worker
+            assert pool._pool is not None
+            [worker] = pool._pool._processes  # pid -> process
+            os.kill(worker, signal.SIGKILL)
+            with pytest.raises(ParseError) as failed:
+                await pool.parse(FEED, FEED.url, (FEEDS / "news.rss").read_bytes(), HEADERS, tagger)
+            again = await pool.parse(
+                FEED, FEED.url, (FEEDS / "news.rss").read_bytes(), HEADERS, tagger
+            )
+            return str(failed.value), len(again.intents)
+
+    reason, parsed = asyncio.run(scenario())
+    assert "worker process" in reason and "died" in reason
+    assert parsed > 0
+
+
+_HOLDER = """
+import asyncio, json, sys
+from pathlib import Path
+from db.intents import FeedForUpdate
+from flows.cpu import CpuPool
+from parsers.tagging import Tagger
+from parsers.taxonomy import load_taxonomy
+
+async def main():
+    pool = CpuPool(2, Path(sys.argv[1]))
+    feed = FeedForUpdate(1, "https://n.example/rss", "n", None, None, None, None, None,
+                         "healthy", 0, 0.0)
+    tagger = Tagger(load_taxonomy(Path(sys.argv[1])))
+    await asyncio.gather(*(pool.parse(feed, feed.url, b"<rss/>", {}, tagger) for _ in range(4)))
+    print(json.dumps(sorted(pool._pool._processes)), flush=True)
+    await asyncio.sleep(600)  # killed before this ends
+
+asyncio.run(main())
+"""
+
+
+def test_workers_exit_when_the_flow_process_is_killed() -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(TAXONOMY)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    workers = json.loads(holder.stdout.readline())
+    assert len(workers) == 2 and all(_running(pid) for pid in workers)
+    holder.kill()  # SIGKILL: no shutdown, no atexit
+    holder.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; its parent has yet to reap it
