@@ -112,7 +112,8 @@ def _apply_one(automation: Any) -> Applied:
         keep, *extra = existing
         for duplicate in extra:
             client.delete_automation(duplicate.id)
-        wanted = AutomationCore(**automation.model_dump(exclude={"id"}))
+        # The server refuses owner_resource in an update, even as null: leave it unset.
+        wanted = AutomationCore(**automation.model_dump(exclude={"id", "owner_resource"}))
         current = AutomationCore(**keep.model_dump(exclude={"id", "owner_resource"}))
         if wanted.model_dump(mode="json") == current.model_dump(mode="json"):
             return Applied(automation.name, "unchanged", keep.id)

@@ -37,16 +37,19 @@ def test_automations_notify_on_alert_events_and_failed_runs(
     from flows.automations import apply
 
     receiver = Receiver(http_server, "/ops")
-    CustomWebhookNotificationBlock(
-        name="vigie-ops", url=receiver.url,
-        json_data={"subject": "{{subject}}", "body": "{{body}}"},
-    ).save("vigie-ops", overwrite=True)  # fmt: skip
+    for name, path in (("vigie-ops-before", "/before"), ("vigie-ops", "/ops")):
+        CustomWebhookNotificationBlock(
+            name=name, url=receiver.url.replace("/ops", path),
+            json_data={"subject": "{{subject}}", "body": "{{body}}"},
+        ).save(name, overwrite=True)  # fmt: skip
 
-    first = apply(AUTOMATIONS, "custom-webhook/vigie-ops")
-    second = apply(AUTOMATIONS, "custom-webhook/vigie-ops")
-    assert {a.action for a in first} == {"created"}
-    assert {a.action for a in second} == {"unchanged"}
-    assert _names(str(PREFECT_API_URL.value())) == sorted(a.name for a in first)
+    earlier = apply(AUTOMATIONS, "custom-webhook/vigie-ops-before")  # as a previous deploy left it
+    moved = apply(AUTOMATIONS, "custom-webhook/vigie-ops")
+    again = apply(AUTOMATIONS, "custom-webhook/vigie-ops")
+    assert {a.action for a in earlier} <= {"created", "updated", "unchanged"}
+    assert {a.action for a in moved} == {"updated"}
+    assert {a.action for a in again} == {"unchanged"}
+    assert _names(str(PREFECT_API_URL.value())) == sorted(a.name for a in moved)
 
     alert = AlertForDelivery(
         id=41, dedup_key="new_relevant_article:article:7", kind="new_relevant_article",
