@@ -10,8 +10,9 @@ process, whose Prefect and HTTP threads may hold locks at the moment of a fork. 
 imports only ``parsers`` and ``flows.pipeline`` (no Prefect, no database) and builds the
 tagger once. ``VIGIE_CPU_WORKERS=0`` keeps everything in the flow's process.
 
-A worker that dies (killed, out of memory) fails only the feeds or pages it held: they are
-recorded with the reason, and the next call starts a new pool.
+A worker that dies (killed, out of memory) breaks the whole pool and every document in
+flight with it. Those are tried once more on a new pool; a document that kills its worker
+again fails with a reason, and the feed or page is recorded as failed.
 """
 
 from __future__ import annotations
@@ -132,14 +133,18 @@ class CpuPool:
             pool.shutdown(wait=True, cancel_futures=True)
 
     async def _submit(self, job: Callable[..., T], *args: object) -> T:
-        pool = self._executor()
-        try:
-            return await asyncio.wrap_future(pool.submit(job, *args))
-        except BrokenProcessPool as exc:
-            self._discard(pool)
-            raise ParseError(
-                "the worker process reading this document died (out of memory, or killed)"
-            ) from exc
+        for attempt in (1, 2):
+            pool = self._executor()
+            try:
+                return await asyncio.wrap_future(pool.submit(job, *args))
+            except BrokenProcessPool as exc:
+                self._discard(pool)
+                if attempt == 2:
+                    raise ParseError(
+                        "the worker process reading this document died twice "
+                        "(out of memory, or killed)"
+                    ) from exc
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:

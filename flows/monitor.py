@@ -322,11 +322,12 @@ async def monitor_feeds(
     Pipeline:
         feeds = due feeds (db)
         for each batch of feeds:
-            conditional GET of each, concurrently               -- fetch-feed tasks, polite
-            parse -> canonical URL -> in-feed dedup -> tag      -- parse-feeds task (pure)
-            page fetch + extraction for new summary-only items  -- fetch-pages task
-            store articles/versions/evidence/alerts + record
-              each feed's health, one transaction per feed     -- store-feeds task
+            conditional GET of each, concurrently               -- fetch-feeds task, polite
+            parse -> canonical URL -> in-feed dedup -> tag      -- parse-feeds task, in the
+              (skipped for 304s and identical bodies)              worker processes
+            page fetch + extraction for new summary-only items  -- fetch-pages task, same
+            store articles/versions/evidence/clusters/alerts +
+              record each feed's health, one transaction a feed -- store-feeds task
         publish the run summary (markdown + table artifacts)
 
     A feed that fails is recorded with its reason and the pass goes on; only unexpected
