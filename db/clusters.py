@@ -192,7 +192,7 @@ def _found_singleton(
     cluster_id = session.execute(_singleton_statement(), params).scalar_one()
     if fresh:  # no other run can have filed an article this transaction created
         member = {"cluster_id": cluster_id, "article_id": article_id, "outlet": outlet}
-        session.execute(_new_member_statement(), {**member, "joined_at": now})
+        session.execute(_plain_insert(ClusterMember), {**member, "joined_at": now})
         session.execute(
             _article_cluster_statement(), {"article": article_id, "cluster": cluster_id}
         )
@@ -208,11 +208,6 @@ def _found_singleton(
         size=1,
         similarity=None,
     )
-
-
-@cache
-def _new_member_statement() -> Any:
-    return insert(core_table(ClusterMember))
 
 
 @cache
@@ -325,28 +320,36 @@ def _save_fingerprint(
         "published_at": published_at,
         "first_seen_at": first_seen_at,
     }
-    dialect = "fresh" if fresh else session.get_bind().dialect.name
-    session.execute(_upsert_statement(dialect, "signature"), values)
-    if not fresh:
+    if fresh:
+        # No other run can have fingerprinted an article this transaction created, and an
+        # ON CONFLICT statement is compiled anew on every call, a plain INSERT only once.
+        signature, bands = _plain_insert(ArticleSignature), _plain_insert(LshBand)
+    else:
+        dialect = session.get_bind().dialect.name
+        signature, bands = (
+            _upsert_statement(dialect, "signature"),
+            _upsert_statement(dialect, "bands"),
+        )
         # The old keys go: a text that shrank below the short-text limit keeps only its title.
         session.execute(delete(LshBand).where(LshBand.article_id == article_id))
+    session.execute(signature, values)
     rows = [{"article_id": article_id, "band": k.band, "hash": k.hash} for k in keys]
     if rows:
-        session.execute(_upsert_statement(dialect, "bands"), rows)
+        session.execute(bands, rows)
+
+
+@cache
+def _plain_insert(model: type[Any]) -> Any:
+    return insert(core_table(model))
 
 
 @cache
 def _upsert_statement(dialect: str, table: Literal["signature", "bands"]) -> Any:
     """Insert, or update where the row exists (a concurrent run wrote it first).
 
-    Built once per dialect and table: building it per call cost more than running it. The
-    ``fresh`` dialect is a plain INSERT, for an article created in this transaction, which
-    no other run can have fingerprinted: SQLAlchemy compiles an ON CONFLICT statement anew
-    on every call (its dialect inserts are not cacheable), a plain INSERT once.
+    Built once per dialect and table: building it per call cost more than running it.
     """
     model: type[Any] = ArticleSignature if table == "signature" else LshBand
-    if dialect == "fresh":
-        return insert(core_table(model))
     key = ["article_id"] if table == "signature" else ["article_id", "band"]
     # first_seen_at is the first sighting: a refiled article keeps it.
     kept = {*key, "first_seen_at"}

@@ -9,22 +9,22 @@ a first pass and skipped entirely when a feed did not change.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import clusters
-from db.base import Base, core_table
+from db.base import Base
 from db.intents import ArticleIntent, StoreCounts
-from db.models import Alert, Article, ArticleVersion, Entry, Mention, RawDocument
+from db.models import Alert, Article, ArticleVersion, Entry
 from db.versions import (
     VersionPolicy,
+    add_evidence,
     apply_candidate,
     next_check_after,
     stated_figures,
@@ -225,7 +225,7 @@ def _insert_fresh(
     suspect = [i for i in created if i.suspect_reason]
     counts.suspect += len(suspect)  # kept with no version until a re-check succeeds
     versions = _insert_versions(session, [i for i in created if not i.suspect_reason], ids, now)
-    _insert_evidence(session, versions, tag_ids, now)
+    add_evidence(session, versions, tag_ids, now)
     _point_articles(session, created, ids, versions, now, policy)
     counts.new_articles += len(created)
     counts.alerts += sum(
@@ -364,47 +364,6 @@ def _insert_versions(
     ]
     returned = _insert_returning(session, ArticleVersion, rows, ["article_id", "n"], "article_id")
     return [(by_article[article_id], version_id) for article_id, version_id in returned]
-
-
-def _insert_evidence(
-    session: Session,
-    versions: list[tuple[ArticleIntent, int]],
-    tag_ids: Mapping[str, int],
-    now: datetime,
-) -> None:
-    mentions = [
-        {
-            "version_id": version_id,
-            "tag_id": tag_ids[m.concept],
-            "field": m.field,
-            "start": m.start,
-            "end": m.end,
-            "matched": m.text,
-            "sentence": m.sentence,
-            "value": m.value,
-            "unit": m.unit,
-            "topic": m.topic,
-            "scope": m.scope,
-            "taxonomy_version": intent.tags.taxonomy_version,
-        }
-        for intent, version_id in versions
-        for m in intent.tags.mentions
-    ]
-    if mentions:
-        session.execute(insert(core_table(Mention)), mentions)
-    raws = [
-        {
-            "version_id": version_id,
-            "url": intent.url,
-            "content_type": intent.raw_content_type,
-            "compressed": zlib.compress(intent.raw, 6),
-            "fetched_at": now,
-        }
-        for intent, version_id in versions
-        if intent.raw is not None
-    ]
-    if raws:
-        session.execute(insert(core_table(RawDocument)), raws)
 
 
 def _point_articles(

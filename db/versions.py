@@ -4,7 +4,7 @@ archive the raw bytes, and write the edit alert in the same transaction."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from db.base import core_table
 from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag, TrackedFigure
 from db.upsert import add_alert, insert_ignore
@@ -152,9 +153,7 @@ def _insert_version(
     version_id = insert_ignore(session, ArticleVersion, values, None)
     if version_id is None:
         return None
-    add_mentions(session, version_id, intent.tags.mentions, intent.tags.taxonomy_version, tag_ids)
-    if intent.raw is not None:
-        session.add(_raw_document(version_id, intent, now))
+    add_evidence(session, [(intent, version_id)], tag_ids, now)
     article.current_version_id = version_id
     article.title = intent.title or article.title
     article.suspect_reason = None
@@ -170,15 +169,35 @@ def _diff_json(decision: Decision) -> dict[str, Any] | None:
     }
 
 
-def _raw_document(version_id: int, intent: ArticleIntent, now: datetime) -> RawDocument:
-    assert intent.raw is not None
-    return RawDocument(
-        version_id=version_id,
-        url=intent.url,
-        content_type=intent.raw_content_type,
-        compressed=zlib.compress(intent.raw, 6),
-        fetched_at=now,
-    )
+def add_evidence(
+    session: Session,
+    versions: Sequence[tuple[ArticleIntent, int]],
+    tag_ids: Mapping[str, int],
+    now: datetime,
+) -> None:
+    """Store new versions' evidence: their mentions and the raw page each came from."""
+    mentions = [
+        row
+        for intent, version_id in versions
+        for row in _mention_rows(
+            version_id, intent.tags.mentions, intent.tags.taxonomy_version, tag_ids
+        )
+    ]
+    if mentions:
+        session.execute(insert(core_table(Mention)), mentions)
+    raws = [
+        {
+            "version_id": version_id,
+            "url": intent.url,
+            "content_type": intent.raw_content_type,
+            "compressed": zlib.compress(intent.raw, 6),
+            "fetched_at": now,
+        }
+        for intent, version_id in versions
+        if intent.raw is not None
+    ]
+    if raws:
+        session.execute(insert(core_table(RawDocument)), raws)
 
 
 def add_mentions(
@@ -188,8 +207,19 @@ def add_mentions(
     taxonomy_version: str,
     tag_ids: Mapping[str, int],
 ) -> None:
-    """Store a version's evidence."""
-    rows = [
+    """Store a version's evidence (reprocessing replaces a version's mentions)."""
+    rows = _mention_rows(version_id, mentions, taxonomy_version, tag_ids)
+    if rows:
+        session.execute(insert(core_table(Mention)), rows)
+
+
+def _mention_rows(
+    version_id: int,
+    mentions: Sequence[FoundMention],
+    taxonomy_version: str,
+    tag_ids: Mapping[str, int],
+) -> list[dict[str, Any]]:
+    return [
         {
             "version_id": version_id,
             "tag_id": tag_ids[mention.concept],
@@ -206,8 +236,6 @@ def add_mentions(
         }
         for mention in mentions
     ]
-    if rows:
-        session.execute(insert(Mention), rows)
 
 
 def next_check_after(article: Article, now: datetime, policy: VersionPolicy) -> datetime | None:

@@ -28,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from db.intents import ArticleIntent, FeedForUpdate
 from flows.pipeline import intents_from_feed, with_page
@@ -104,9 +104,8 @@ class CpuPool:
         tagger: Tagger,
     ) -> ParsedFeed:
         """``parse_feed_document``, in a worker."""
-        if not self._has_workers():
-            return await asyncio.to_thread(parse_feed_document, feed, url, content, headers, tagger)
-        return await self._submit(_parse_job, feed, url, content, dict(headers))
+        args = (feed, url, content, dict(headers))
+        return await self._run(_parse_job, parse_feed_document, tagger, *args)
 
     async def page(
         self,
@@ -117,13 +116,22 @@ class CpuPool:
         tagger: Tagger,
     ) -> ArticleIntent:
         """``page_intent``, in a worker."""
-        if not self._has_workers():
-            return await asyncio.to_thread(page_intent, intent, url, content, headers, tagger)
-        return await self._submit(_page_job, intent, url, content, dict(headers))
+        args = (intent, url, content, dict(headers))
+        return await self._run(_page_job, page_intent, tagger, *args)
 
-    def _has_workers(self) -> bool:
+    async def _run(
+        self,
+        job: Callable[..., T],
+        local: Callable[..., T],
+        tagger: Tagger,
+        *args: Any,
+    ) -> T:
+        """``job(*args)`` in a worker (which has its own tagger), else ``local(*args, tagger)``
+        in a thread of this process."""
         # A daemonic process (a multiprocessing harness's) may not have children.
-        return self.workers > 0 and not multiprocessing.current_process().daemon
+        if self.workers <= 0 or multiprocessing.current_process().daemon:
+            return await asyncio.to_thread(local, *args, tagger)
+        return await self._submit(job, *args)
 
     def close(self) -> None:
         """Stop the workers (the next call starts new ones)."""

@@ -1,5 +1,5 @@
 """Shared fixtures: real databases (a SQLite file, a fresh PostgreSQL database), a real Prefect
-server for flow tests, and loopback HTTP servers."""
+server for flow tests, loopback HTTP servers, the project's tagger and an alert outbox."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from tests.loopback import LoopbackServer, serving
+
+if TYPE_CHECKING:
+    from parsers.tagging import Tagger
+    from tests.alerting import Outbox
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -72,6 +77,37 @@ def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on ``database_url`` with the schema migrated to the latest revision."""
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def tagger() -> Tagger:
+    """The tagger for the project's taxonomy, built once."""
+    from parsers.tagging import Tagger
+    from parsers.taxonomy import load_taxonomy
+
+    return Tagger(load_taxonomy(Path(__file__).resolve().parent.parent / "seeds" / "taxonomy.toml"))
+
+
+@pytest.fixture
+def box(database_url: str) -> Iterator[Outbox]:
+    """An alert outbox on ``database_url``."""
+    from tests.alerting import Outbox
+
+    box = Outbox(database_url)
+    yield box
+    box.close()
 
 
 @pytest.fixture

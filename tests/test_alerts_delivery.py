@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -33,13 +32,6 @@ from tests.alerting import (  # noqa: F401  (fixtures)
 from tests.loopback import LoopbackServer
 
 HOSTILE = "Asylum <script>alert(1)</script> [x](javascript:alert(1)) rules"
-
-
-@pytest.fixture
-def box(database_url: str) -> Iterator[Outbox]:
-    box = Outbox(database_url)
-    yield box
-    box.close()
 
 
 @pytest.fixture

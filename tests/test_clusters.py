@@ -7,10 +7,9 @@ Articles go through the real store path (``repo.store_articles`` with the real t
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -22,14 +21,12 @@ from db import clusters, repo
 from db.base import Base
 from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
 from db.clusters import ClusterAssignment
-from db.engine import make_engine, make_sessions
+from db.engine import make_sessions
 from db.intents import ArticleIntent
-from db.migrate import upgrade
 from db.models import Alert, Article
 from flows.pipeline import tag_specs
 from parsers import dedup
 from parsers.tagging import Tagger
-from parsers.taxonomy import load_taxonomy
 from parsers.text import content_hash
 from parsers.urls import host_of
 from tests.test_dedup import (
@@ -50,7 +47,6 @@ from tests.test_dedup import (
     WIRE_WITH_QUEBEC,
 )
 
-TAXONOMY = Path(__file__).resolve().parent.parent / "seeds" / "taxonomy.toml"
 NOON = datetime(2025, 11, 4, 17, 0, tzinfo=UTC)
 CLUSTER_TABLES = ("article_signatures", "lsh_bands", "clusters", "cluster_members")
 
@@ -112,19 +108,6 @@ def _copy(story: Story, url: str, text: str, minutes: int, *, credit: str = "") 
 QUEBEC_VERSION = _copy(CTV, "https://www.ledevoir.com/en/levels-plan", WIRE_WITH_QUEBEC, 10)
 BUSINESS_VERSION = _copy(CTV, "https://financialpost.com/levels-plan", WIRE_WITH_BUSINESS, 20)
 BARE_WIRE = _copy(CTV, "https://www.thecanadianpress.com/levels-plan", WIRE_EN, 5)
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return Tagger(load_taxonomy(TAXONOMY))
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

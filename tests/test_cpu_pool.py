@@ -21,7 +21,6 @@ from db.intents import FeedForUpdate
 from flows.cpu import CpuPool, ParsedFeed, parse_feed_document
 from parsers.exceptions import ParseError
 from parsers.tagging import Tagger
-from parsers.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 TAXONOMY = ROOT / "seeds" / "taxonomy.toml"
@@ -40,11 +39,6 @@ FEED = FeedForUpdate(
     failure_weight=0.0,
 )
 HEADERS = {"content-type": "application/rss+xml"}
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return Tagger(load_taxonomy(TAXONOMY))
 
 
 async def _parse_all(pool: CpuPool, tagger: Tagger) -> list[ParsedFeed]:

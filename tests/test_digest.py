@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -92,13 +91,6 @@ def test_empty_digest() -> None:
 
 
 # --- sending -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def box(database_url: str) -> Iterator[Outbox]:
-    box = Outbox(database_url)
-    yield box
-    box.close()
 
 
 def _send(box: Outbox, url: str, at: datetime = NOW, rules_text: str = "", **kw: object):

@@ -19,7 +19,6 @@ import os
 import signal
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -71,13 +70,6 @@ class Hook:
             self.holding.set()
             self.release.wait(timeout=60)
         return Response(b"{}", 500 if failing else 200, {"Content-Type": "application/json"})
-
-
-@pytest.fixture
-def box(database_url: str) -> Iterator[Outbox]:
-    box = Outbox(database_url)
-    yield box
-    box.close()
 
 
 @pytest.fixture

@@ -28,25 +28,14 @@ from flows.fetch import Fetcher, FetchPolicy, FetchResult, host_limit_name
 from flows.monitor import monitor_feeds
 from parsers.exceptions import FetchError
 from tests.loopback import LoopbackServer, Response
+from tests.test_fetch import POLICY as FETCH_POLICY
+from tests.test_fetch import RSS
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 runner = CliRunner()
 
-RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
-<item><title>Quebec caps asylum claims</title><link>https://example.com/a</link></item>
-</channel></rss>"""
-
-POLICY = FetchPolicy(
-    user_agent="Vigie/0.1 (tests)",
-    connect_timeout=2.0,
-    read_timeout=5.0,
-    total_timeout=20.0,
-    max_feed_bytes=1_000_000,
-    max_page_bytes=1_000_000,
-    max_redirects=3,
-    per_host_concurrency=2,
-    allow=("127.0.0.1",),
-)
+# Waiting for a slot of a Prefect limit takes longer than a loopback fetch.
+POLICY = replace(FETCH_POLICY, read_timeout=5.0, total_timeout=20.0)
 
 
 @pytest.fixture

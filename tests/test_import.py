@@ -8,7 +8,6 @@ matter, a malformed JSON file, a binary file and a hidden file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,15 +20,13 @@ from typer.testing import CliRunner
 from db import clusters
 from db.base import Base
 from db.cluster_models import Cluster, ClusterMember, LshBand
-from db.engine import make_engine, make_sessions
-from db.migrate import upgrade
+from db.engine import make_sessions
 from db.models import Alert, Article, ArticleVersion
 from flows import cli_clusters
 from flows.importer import collect_files, import_files, intent_from_document
 from parsers.documents import IMPORT_URL_PREFIX, parse_document
 from parsers.exceptions import ParseError
 from parsers.tagging import Tagger
-from parsers.taxonomy import load_taxonomy
 from tests.test_dedup import (
     CTV_TEXT,
     CTV_TITLE,
@@ -43,7 +40,6 @@ from tests.test_dedup import (
     WIRE_PARAGRAPHS,
 )
 
-TAXONOMY = Path(__file__).resolve().parent.parent / "seeds" / "taxonomy.toml"
 NOW = datetime(2025, 11, 4, 22, 0, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 
@@ -121,19 +117,6 @@ def _folder(root: Path) -> Path:
     (folder / "scan.png").write_bytes(PNG)
     (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     return folder
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return Tagger(load_taxonomy(TAXONOMY))
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _counts(sessions: sessionmaker[Session]) -> dict[str, int]:
