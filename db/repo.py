@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
+from db.base import core_table
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent, TagSpec
 from db.models import Article, ArticleVersion, Feed, Fetch, Mention, RawDocument, Tag
 
@@ -104,34 +106,95 @@ def _feed_for_update(feed: Feed) -> FeedForUpdate:
     )
 
 
-def preload_feeds(session: Session, feed_ids: Sequence[int]) -> None:
-    """Load these feeds into the session in one query: ``record_poll`` then finds each one
-    without a query of its own (a pass of 304s is mostly this)."""
-    if feed_ids:
-        session.scalars(select(Feed).where(Feed.id.in_(feed_ids))).all()
-
-
 def record_poll(session: Session, poll: PollIntent) -> int:
     """Log the poll, update the feed's validators, schedule and health; alerts written (0/1)."""
+    return record_polls(session, [poll])
+
+
+def record_polls(session: Session, polls: Sequence[PollIntent]) -> int:
+    """``record_poll`` for many feeds; alerts written.
+
+    A poll that changes nothing of the feed's standing (most of them) is written without
+    loading the feed: the fetch log in one INSERT, the feeds in one UPDATE per outcome. A
+    pass of 304s is mostly this.
+    """
+    quiet = [poll for poll in polls if poll.event is None]
+    if quiet:
+        session.execute(insert(core_table(Fetch)), [_fetch_row(poll) for poll in quiet])
+    for failed in (False, True):
+        rows = [_feed_row(poll) for poll in quiet if (poll.error is not None) == failed]
+        if rows:
+            session.execute(_poll_update_statement(failed=failed), rows)
+    return sum(_record_event(session, poll) for poll in polls if poll.event is not None)
+
+
+def _record_event(session: Session, poll: PollIntent) -> int:
     feed = session.get_one(Feed, poll.feed_id)
-    outage_key = _outage_key(feed)
-    session.add(
-        Fetch(
-            feed_id=poll.feed_id,
-            url=poll.url,
-            started_at=poll.started_at,
-            status=poll.status,
-            bytes=poll.bytes,
-            elapsed_ms=poll.elapsed_ms,
-            not_modified=poll.outcome == "not_modified",
-            entries_found=poll.entries,
-            error=poll.error,
-        )
-    )
+    outage_key = _outage_key(feed)  # before the poll moves last_success_at
+    session.add(Fetch(**_fetch_row(poll)))
     _apply_poll(feed, poll)
-    if poll.event is None:
-        return 0
     return _alert_feed_event(session, feed, poll, outage_key)
+
+
+def _fetch_row(poll: PollIntent) -> dict[str, Any]:
+    return {
+        "feed_id": poll.feed_id,
+        "url": poll.url,
+        "started_at": poll.started_at,
+        "status": poll.status,
+        "bytes": poll.bytes,
+        "elapsed_ms": poll.elapsed_ms,
+        "not_modified": poll.outcome == "not_modified",
+        "entries_found": poll.entries,
+        "error": poll.error,
+    }
+
+
+def _feed_row(poll: PollIntent) -> dict[str, Any]:
+    # Bound as b_*: a bound parameter may not share a name with a column of an UPDATE.
+    return {
+        "b_id": poll.feed_id,
+        "b_finished_at": poll.finished_at,
+        "b_status": poll.status,
+        "b_next_check_at": poll.next_check_at,
+        "b_health": poll.health,
+        "b_consecutive_failures": poll.consecutive_failures,
+        "b_failure_weight": poll.failure_weight,
+        "b_error": poll.error,
+        # "" keeps the stored value too, as in _apply_poll.
+        "b_etag": poll.etag or None,
+        "b_last_modified": poll.last_modified or None,
+        "b_body_hash": poll.body_hash or None,
+    }
+
+
+@cache
+def _poll_update_statement(*, failed: bool) -> Update:
+    """What ``_apply_poll`` does, as one UPDATE for many feeds (executemany)."""
+    feeds = core_table(Feed)
+    values: dict[str, Any] = {
+        "last_fetched_at": bindparam("b_finished_at"),
+        "last_status": bindparam("b_status"),
+        "next_check_at": bindparam("b_next_check_at"),
+        "health": bindparam("b_health"),
+        "consecutive_failures": bindparam("b_consecutive_failures"),
+        "failure_weight": bindparam("b_failure_weight"),
+        "last_error": bindparam("b_error"),
+    }
+    if not failed:
+        values |= {
+            "last_success_at": bindparam("b_finished_at"),
+            # None keeps the stored validators, as in _apply_poll.
+            "etag": func.coalesce(bindparam("b_etag", type_=feeds.c.etag.type), feeds.c.etag),
+            "last_modified": func.coalesce(
+                bindparam("b_last_modified", type_=feeds.c.last_modified.type),
+                feeds.c.last_modified,
+            ),
+            "body_hash": func.coalesce(
+                bindparam("b_body_hash", type_=feeds.c.body_hash.type), feeds.c.body_hash
+            ),
+        }
+    return update(feeds).where(feeds.c.id == bindparam("b_id")).values(values)
 
 
 def _apply_poll(feed: Feed, poll: PollIntent) -> None:

@@ -236,36 +236,49 @@ def _insert_fresh(
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]
     counts.new_relevant += [(article_id, i.canonical_url) for article_id, i in relevant]
     counts.alerts += _alert_new_relevant(session, relevant, now)
-    for article_id, intent in relevant:
-        _cluster(session, article_id, intent, now, counts, fresh=True)
+    new_texts = [_article_text(article_id, intent) for article_id, intent in relevant]
+    for assignment in clusters.assign_fresh(session, new_texts, now=now):
+        _count_assignment(session, assignment, now, counts)
     return ids
 
 
 def _cluster(
-    session: Session,
-    article_id: int,
-    intent: ArticleIntent,
-    now: datetime,
-    counts: StoreCounts,
-    *,
-    fresh: bool = False,
+    session: Session, article_id: int, intent: ArticleIntent, now: datetime, counts: StoreCounts
 ) -> None:
-    """File a relevant article in its story cluster; alert when the story reaches N outlets.
+    """File a relevant article's new text in its story cluster (``_count_assignment``).
 
     Only relevant articles are clustered: stories are what analysts follow, and the
-    fingerprint plus lookup (~15 ms) is not worth paying for sports scores.
+    fingerprint plus lookup is not worth paying for sports scores.
     """
+    article = _article_text(article_id, intent)
     assignment = clusters.assign(
         session,
         article_id,
-        text=intent.text,
+        text=article.text,
+        title=article.title,
+        outlet=article.outlet,
+        language=article.language,
+        published_at=article.published_at,
+        now=now,
+    )
+    _count_assignment(session, assignment, now, counts)
+
+
+def _article_text(article_id: int, intent: ArticleIntent) -> clusters.ArticleText:
+    return clusters.ArticleText(
+        article_id=article_id,
         title=intent.title,
+        text=intent.text,
         outlet=outlet_of(intent.canonical_url, intent.source),
         language=intent.language,
         published_at=intent.published_at,
-        now=now,
-        fresh=fresh,
     )
+
+
+def _count_assignment(
+    session: Session, assignment: clusters.ClusterAssignment, now: datetime, counts: StoreCounts
+) -> None:
+    """Count an assignment; alert when the story has reached N outlets."""
     counts.clustered.append(assignment)
     if assignment.outlets_after >= clusters.DEFAULT_ALERT_OUTLETS:  # else nothing can be due
         counts.alerts += clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -373,13 +374,18 @@ class ProgressReporter:
 
     ``await start(total)`` creates it at 0 %; ``await advance(done)`` moves it after each
     batch. Outside a Prefect run both do nothing, so flows can call them unconditionally.
+    Each update is a request to the API (~25 ms): between the first and the last, at most one
+    every ``every_seconds`` is sent, so a quick pass of many small batches does not pay for
+    a progress bar nobody had time to watch.
     """
 
-    def __init__(self, key: str, unit: str = "items") -> None:
+    def __init__(self, key: str, unit: str = "items", every_seconds: float = 2.0) -> None:
         self.key = key
         self.unit = unit
+        self.every_seconds = every_seconds
         self.total = 0
         self._artifact_id: UUID | None = None
+        self._sent_at = 0.0
 
     async def start(self, total: int) -> None:
         """Create the artifact for a pass over ``total`` items."""
@@ -388,13 +394,19 @@ class ProgressReporter:
             self._artifact_id = await acreate_progress_artifact(
                 self._percent(0), key=self.key, description=self._description(0)
             )
+            self._sent_at = time.monotonic()
 
     async def advance(self, done: int) -> None:
         """Record that ``done`` of the ``total`` items are finished."""
-        if self._artifact_id is not None:
-            await aupdate_progress_artifact(
-                self._artifact_id, self._percent(done), description=self._description(done)
-            )
+        if self._artifact_id is None:
+            return
+        finished = done >= self.total
+        if not finished and time.monotonic() - self._sent_at < self.every_seconds:
+            return
+        await aupdate_progress_artifact(
+            self._artifact_id, self._percent(done), description=self._description(done)
+        )
+        self._sent_at = time.monotonic()
 
     def _percent(self, done: int) -> float:
         # An empty pass is complete from the start, not stuck at 0 %.

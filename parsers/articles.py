@@ -493,6 +493,7 @@ def _trafilatura_text(markup: str, url: str) -> str:
             include_tables=False,
             output_format="txt",
             deduplicate=False,
+            fast=True,
         )
     except Exception:  # trafilatura trips on some odd trees; the fallback handles the page
         return ""

@@ -164,13 +164,38 @@ def _assign(session: Session, story: Story, now: datetime) -> ClusterAssignment:
     return assignment
 
 
-@pytest.fixture(params=["one_batch", "separate_runs"])
+def _store_at_once(
+    session: Session, stories: Sequence[Story], tagger: Tagger, now: datetime
+) -> list[ClusterAssignment]:
+    """What a monitor batch does: one ``store_articles`` call for all the items."""
+    tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+    intents = [_intent(story, tagger) for story in stories]
+    counts = repo.store_articles(session, intents, tag_ids, now)
+    by_article = {assignment.article_id: assignment for assignment in counts.clustered}
+    urls = [story.url for story in stories]
+    ids = dict(
+        session.execute(
+            select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))
+        )
+        .tuples()
+        .all()
+    )
+    # Irrelevant articles are not filed by the store path; they are filed here, afterwards.
+    return [by_article.get(ids[story.url]) or _assign(session, story, now) for story in stories]
+
+
+@pytest.fixture(params=["one_batch", "one_call", "separate_runs"])
 def store(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tagger: Tagger) -> Store:
-    """Store stories in one transaction, or each in its own run (transaction) an hour apart."""
+    """Store stories in one transaction (an article per call, or all in one call, as a feed's
+    items are), or each in its own run (transaction) an hour apart."""
 
     def one_batch(stories: Sequence[Story]) -> list[ClusterAssignment]:
         with sessions.begin() as session:
             return _store_and_assign(session, stories, tagger, NOON + timedelta(hours=3))
+
+    def one_call(stories: Sequence[Story]) -> list[ClusterAssignment]:
+        with sessions.begin() as session:
+            return _store_at_once(session, stories, tagger, NOON + timedelta(hours=3))
 
     runs = itertools.count(3)
 
@@ -182,7 +207,9 @@ def store(request: pytest.FixtureRequest, sessions: sessionmaker[Session], tagge
                 assigned += _store_and_assign(session, [story], tagger, now)
         return assigned
 
-    return one_batch if request.param == "one_batch" else separate_runs
+    return {"one_batch": one_batch, "one_call": one_call, "separate_runs": separate_runs}[
+        request.param
+    ]
 
 
 def _count(sessions: sessionmaker[Session], model: type[Base]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from db import repo
 from db.engine import make_engine, make_sessions
-from db.intents import ArticleIntent
+from db.intents import ArticleIntent, PollIntent
 from db.migrate import upgrade
-from db.models import Alert, Article, ArticleVersion, Entry, Mention
+from db.models import Alert, Article, ArticleVersion, Entry, Fetch, Mention
 from db.versions import VersionPolicy
 from parsers.exceptions import ConfigError, StorageError
 from parsers.tagging import Mention as FoundMention
@@ -216,3 +217,76 @@ def test_upgrading_an_older_schema_keeps_every_row(database_url: str) -> None:
         )
         assert revert.new_versions == 1
     engine.dispose()
+
+
+def _poll(feed_id: int, **changes: object) -> PollIntent:
+    poll = PollIntent(
+        feed_id=feed_id,
+        url=f"https://feeds.example/{feed_id}.xml",
+        started_at=NOW,
+        finished_at=NOW + timedelta(seconds=1),
+        status=304,
+        outcome="not_modified",
+        bytes=0,
+        elapsed_ms=12,
+        entries=0,
+        error=None,
+        etag=None,
+        last_modified=None,
+        body_hash=None,
+        next_check_at=NOW + timedelta(minutes=15),
+        health="healthy",
+        consecutive_failures=0,
+        failure_weight=0.0,
+        event=None,
+    )
+    return replace(poll, **changes)  # type: ignore[arg-type]
+
+
+def test_recording_many_polls_updates_each_feed_as_one_poll_would(session: Session) -> None:
+    specs = [repo.FeedSpec(f"https://feeds.example/{n}.xml", f"Feed {n}") for n in range(4)]
+    repo.add_feeds(session, specs, NOW - timedelta(days=1))
+    ids = [feed.id for feed in repo.list_feeds(session)]
+    for feed in repo.list_feeds(session):  # what an earlier successful poll left
+        feed.etag, feed.last_modified, feed.body_hash = '"v1"', "Mon, 02 Nov 2026", "h1"
+        feed.last_success_at = NOW - timedelta(hours=1)
+    session.flush()
+    alerts = repo.record_polls(
+        session,
+        [
+            _poll(ids[0]),  # 304: validators kept
+            _poll(ids[1], status=200, outcome="fetched", etag='"v2"', body_hash="h2", entries=3),
+            _poll(ids[2], status=500, outcome="failed", error="server error (500)",
+                  health="failing", consecutive_failures=1, failure_weight=1.0),
+            _poll(ids[3], status=None, outcome="failed", error="timed out", health="broken",
+                  consecutive_failures=5, failure_weight=5.0, event="broken"),
+        ],
+    )  # fmt: skip
+    session.flush()
+    session.expire_all()  # read back what the database holds, not the session's objects
+    feeds = {feed.id: feed for feed in repo.list_feeds(session)}
+    kept, fetched, failing, broken = (feeds[i] for i in ids)
+    assert (kept.etag, kept.last_modified, kept.body_hash) == ('"v1"', "Mon, 02 Nov 2026", "h1")
+    assert kept.last_success_at == NOW + timedelta(seconds=1) and kept.last_status == 304
+    assert kept.next_check_at == NOW + timedelta(minutes=15) and kept.last_error is None
+    assert (fetched.etag, fetched.last_modified, fetched.body_hash) == (
+        '"v2"',
+        "Mon, 02 Nov 2026",
+        "h2",
+    )
+    # A failure keeps the validators and the last success, and says why.
+    assert (failing.etag, failing.last_error, failing.health) == (
+        '"v1"',
+        "server error (500)",
+        "failing",
+    )
+    assert failing.last_success_at == NOW - timedelta(hours=1)
+    assert (failing.consecutive_failures, failing.failure_weight) == (1, 1.0)
+    assert (broken.health, broken.last_error) == ("broken", "timed out")
+    assert alerts == 1
+    [alert] = session.scalars(select(Alert).where(Alert.kind == "feed_broken")).all()
+    assert alert.feed_id == ids[3]
+    logged = session.scalars(select(Fetch.feed_id).order_by(Fetch.feed_id)).all()
+    assert logged == sorted(ids)
+    not_modified = session.scalars(select(Fetch.feed_id).where(Fetch.not_modified)).all()
+    assert not_modified == [ids[0]]

@@ -208,3 +208,35 @@ def test_artifacts_read_back_through_the_api_are_inert_and_complete() -> None:
     assert str(artifacts["test-top-story-1"]) == "[Story 2](https://news.example/2)"
     assert_inert(str(artifacts["test-top-story-2"]), HOSTILE_TITLE)
     assert artifacts["test-progress"] == 100.0
+
+
+@pytest.mark.prefect_server
+@pytest.mark.usefixtures("prefect_server")
+def test_progress_sends_at_most_one_update_per_interval_then_the_last() -> None:
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    from prefect.context import get_run_context
+
+    async def shown(key: str) -> object:
+        run_id = get_run_context().flow_run.id  # type: ignore[union-attr]
+        only_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        async with get_client() as client:
+            artifacts = await client.read_artifacts(artifact_filter=only_run)
+        return next(a.data for a in artifacts if a.key == key)
+
+    @flow(name="progress-throttle-test")
+    async def pass_of_four() -> list[object]:
+        slow = ProgressReporter("slow-progress", every_seconds=3600)
+        eager = ProgressReporter("eager-progress", every_seconds=0)
+        seen = []
+        for progress in (slow, eager):
+            await progress.start(4)
+            await progress.advance(2)
+            seen.append(await shown(progress.key))
+        await slow.advance(4)
+        seen.append(await shown(slow.key))
+        return seen
+
+    # Within the interval the bar stays where it was; the last update always goes out.
+    assert asyncio.run(pass_of_four()) == [0.0, 50.0, 100.0]
