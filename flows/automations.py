@@ -102,7 +102,6 @@ def apply(path: Path, block_name: str) -> list[Applied]:
 
 def _apply_one(automation: Any) -> Applied:
     from prefect.client.orchestration import get_client
-    from prefect.events.schemas.automations import AutomationCore
 
     with get_client(sync_client=True) as client:
         existing = client.read_automations_by_name(automation.name)
@@ -112,10 +111,21 @@ def _apply_one(automation: Any) -> Applied:
         keep, *extra = existing
         for duplicate in extra:
             client.delete_automation(duplicate.id)
-        # The server refuses owner_resource in an update, even as null: leave it unset.
-        wanted = AutomationCore(**automation.model_dump(exclude={"id", "owner_resource"}))
-        current = AutomationCore(**keep.model_dump(exclude={"id", "owner_resource"}))
-        if wanted.model_dump(mode="json") == current.model_dump(mode="json"):
+        if same_automation(automation, keep):
             return Applied(automation.name, "unchanged", keep.id)
-        client.update_automation(automation_id=keep.id, automation=wanted)
+        client.update_automation(automation_id=keep.id, automation=_core(automation))
         return Applied(automation.name, "updated", keep.id)
+
+
+def same_automation(wanted: Any, current: Any) -> bool:
+    """Whether two automations say the same, ids aside."""
+    # Python mode, not JSON: sets (a trigger's ``expect``) must compare as sets; their JSON
+    # lists follow an iteration order that can differ between two equal sets.
+    return bool(_core(wanted).model_dump() == _core(current).model_dump())
+
+
+def _core(automation: Any) -> Any:
+    from prefect.events.schemas.automations import AutomationCore
+
+    # The server refuses owner_resource in an update, even as null: leave it unset.
+    return AutomationCore(**automation.model_dump(exclude={"id", "owner_resource"}))

@@ -1,8 +1,10 @@
 """Article pages: HTML bytes in, a frozen ``ArticleData`` out.
 
 trafilatura finds the main text (precision first: a missing paragraph costs less than a
-navigation menu counted as a change). BeautifulSoup reads the metadata publishers declare for
-search engines: JSON-LD, Open Graph tags, ``<link rel=canonical>`` and ``<html lang>``.
+navigation menu counted as a change). The metadata publishers declare for search engines
+(JSON-LD, Open Graph tags, ``<link rel=canonical>``, ``<html lang>``) is read from the same
+lxml tree that trafilatura is then given: one parse per page. BeautifulSoup decodes the bytes
+and, when trafilatura finds no text, reads the page's visible text.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Literal
 
 import trafilatura
 from bs4 import BeautifulSoup, Tag, UnicodeDammit
+from lxml.html import HtmlElement, document_fromstring
 
 from parsers.exceptions import ParseError
 from parsers.language import detect_language, primary_subtag
@@ -62,6 +65,7 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ")
+_EMPTY_PAGE = document_fromstring("<html></html>")
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
 
 
@@ -147,10 +151,12 @@ def extract_article(
 
 
 def _extract(url: str, markup: str, headers: Mapping[str, str]) -> ArticleData:
-    soup = BeautifulSoup(markup, "lxml")
-    meta = _metadata(soup, headers)
+    # One lxml parse serves the metadata and trafilatura (which copies the tree it is given);
+    # a BeautifulSoup tree cost twice the rest of the extraction. None: no HTML tree at all.
+    tree = trafilatura.load_html(markup)
+    meta = _metadata(tree, headers)
     title = meta.title or ""
-    text, extraction = _main_text(markup, url, soup, meta)
+    text, extraction = _main_text(tree, markup, url, meta)
     text = _drop_furniture(_drop_leading_title(text, title))
     language = detect_language(text or f"{title}\n{meta.description or ''}", meta.declared_language)
     return ArticleData(
@@ -210,30 +216,32 @@ def _is_utf8_with_non_ascii(content: bytes) -> bool:
 # --- metadata -------------------------------------------------------------------------------
 
 
-def _metadata(soup: BeautifulSoup, headers: Mapping[str, str]) -> _Metadata:
-    tags = _meta_tags(soup)
-    node = _article_node(_json_ld(soup))
+def _metadata(tree: HtmlElement | None, headers: Mapping[str, str]) -> _Metadata:
+    if tree is None:  # not HTML enough to parse: it declares nothing, its headers may
+        tree = _EMPTY_PAGE
+    tags = _meta_tags(tree)
+    node = _article_node(_json_ld(tree))
     site_name = _ld_name(node.get("publisher")) or tags.get("og:site_name")
     return _Metadata(
-        title=_title(node, tags, soup, site_name),
+        title=_title(node, tags, tree, site_name),
         published_at=_first_date(
             node.get("datePublished"), tags.get("article:published_time"),
             tags.get("datepublished"), tags.get("pubdate"), tags.get("dc.date.issued"),
-            tags.get("parsely-pub-date"), _time_attr(soup),
+            tags.get("parsely-pub-date"), _time_attr(tree),
         ),
         modified_at=_first_date(
             node.get("dateModified"), tags.get("article:modified_time"),
             tags.get("og:updated_time"), tags.get("datemodified"),
         ),
-        author=_ld_names(node.get("author")) or _meta_author(tags) or _microdata_author(soup),
+        author=_ld_names(node.get("author")) or _meta_author(tags) or _microdata_author(tree),
         publisher=site_name or tags.get("application-name"),
         description=_text_or_none(node.get("description"))
         or _text_or_none(tags.get("og:description"))
         or _text_or_none(tags.get("description")),
-        canonical_link=_link_canonical(soup),
+        canonical_link=_link_canonical(tree),
         og_url=tags.get("og:url"),
         declared_language=_first_language(
-            _text_or_none(node.get("inLanguage")), _html_lang(soup), tags.get("og:locale"),
+            _text_or_none(node.get("inLanguage")), _html_lang(tree), tags.get("og:locale"),
             tags.get("content-language"), headers.get("content-language"),
         ),
         body=_text_or_none(node.get("articleBody")),
@@ -245,12 +253,10 @@ def _first_language(*values: str | None) -> str | None:
     return next((tag for tag in values if primary_subtag(tag)), None)
 
 
-def _meta_tags(soup: BeautifulSoup) -> dict[str, str]:
+def _meta_tags(tree: HtmlElement) -> dict[str, str]:
     """``<meta>`` contents by lower-cased property, name or itemprop; the first one wins."""
     found: dict[str, str] = {}
-    for tag in soup.find_all("meta"):
-        if not isinstance(tag, Tag):
-            continue
+    for tag in tree.iter("meta"):
         content = _attr(tag, "content").strip()
         for key in ("property", "name", "itemprop", "http-equiv"):
             name = _attr(tag, key).strip().lower()
@@ -259,11 +265,11 @@ def _meta_tags(soup: BeautifulSoup) -> dict[str, str]:
     return found
 
 
-def _json_ld(soup: BeautifulSoup) -> list[Any]:
+def _json_ld(tree: HtmlElement) -> list[Any]:
     documents: list[Any] = []
-    for script in soup.find_all("script"):
-        if isinstance(script, Tag) and "ld+json" in _attr(script, "type").lower():
-            parsed = _loads_lenient(script.get_text())
+    for script in tree.iter("script"):
+        if "ld+json" in _attr(script, "type").lower():
+            parsed = _loads_lenient(script.text or "")
             if parsed is not None:
                 documents.append(parsed)
     return documents
@@ -348,25 +354,27 @@ def _meta_author(tags: Mapping[str, str]) -> str | None:
     return None
 
 
-def _microdata_author(soup: BeautifulSoup) -> str | None:
-    tag = soup.find(itemprop="author")
+def _microdata_author(tree: HtmlElement) -> str | None:
+    tag = _first(tree, "//*[@itemprop='author']")
     if tag is None:
         return None
-    source = tag.find(itemprop="name") or tag
-    value = _attr(source, "content") or source.get_text(" ")
+    source = _first(tag, ".//*[@itemprop='name']")
+    source = tag if source is None else source
+    value = _attr(source, "content") or _get_text(source)
     return _BYLINE_PREFIX.sub("", clean_text(value)) or None
 
 
 def _title(
-    node: Mapping[str, Any], tags: Mapping[str, str], soup: BeautifulSoup, site: str | None
+    node: Mapping[str, Any], tags: Mapping[str, str], tree: HtmlElement, site: str | None
 ) -> str | None:
     for value in (node.get("headline"), tags.get("og:title"), tags.get("twitter:title")):
         if title := _text_or_none(value):
             return title
-    heading = soup.find("h1")
-    if isinstance(heading, Tag) and (title := _text_or_none(heading.get_text(" "))):
+    heading = next(tree.iter("h1"), None)
+    if heading is not None and (title := _text_or_none(_get_text(heading))):
         return title
-    if soup.title and (title := _text_or_none(soup.title.get_text(" "))):
+    page_title = next(tree.iter("title"), None)
+    if page_title is not None and (title := _text_or_none(_get_text(page_title))):
         return _strip_site_suffix(title, site)
     return None
 
@@ -384,38 +392,47 @@ def _strip_site_suffix(title: str, site: str | None) -> str:
     return title
 
 
-def _link_canonical(soup: BeautifulSoup) -> str | None:
-    for link in soup.find_all("link"):
-        if isinstance(link, Tag) and "canonical" in _attr(link, "rel").lower().split():
+def _link_canonical(tree: HtmlElement) -> str | None:
+    for link in tree.iter("link"):
+        if "canonical" in _attr(link, "rel").lower().split():
             return _attr(link, "href").strip() or None
     return None
 
 
-def _html_lang(soup: BeautifulSoup) -> str | None:
-    root = soup.find("html")
-    if not isinstance(root, Tag):
+def _html_lang(tree: HtmlElement) -> str | None:
+    root = next(tree.iter("html"), None)
+    if root is None:
         return None
     return (_attr(root, "lang") or _attr(root, "xml:lang")).strip() or None
 
 
-def _time_attr(soup: BeautifulSoup) -> str | None:
+def _time_attr(tree: HtmlElement) -> str | None:
     # A bare <time> anywhere could be the masthead's "today"; only the article's own counts.
-    article = soup.find("article")
-    tag = (
-        soup.find(itemprop="datePublished")
-        or (article.find("time", datetime=True) if article else None)
-        or soup.find("time", pubdate=True)
-    )
-    if tag is None:
-        return None
-    return _attr(tag, "datetime") or _attr(tag, "content") or None
+    for path in (
+        "//*[@itemprop='datePublished']",
+        "(//article)[1]//time[@datetime]",
+        "//time[@pubdate]",
+    ):
+        tag = _first(tree, path)
+        if tag is not None:
+            return _attr(tag, "datetime") or _attr(tag, "content") or None
+    return None
 
 
-def _attr(tag: Tag, name: str) -> str:
+def _first(tree: HtmlElement, path: str) -> HtmlElement | None:
+    """The first element an XPath finds, in document order."""
+    found = tree.xpath(path)
+    return found[0] if found else None
+
+
+def _get_text(tag: HtmlElement) -> str:
+    """All the text under ``tag``, pieces joined by spaces (as BeautifulSoup's get_text(" "))."""
+    return " ".join(tag.xpath(".//text()"))
+
+
+def _attr(tag: HtmlElement, name: str) -> str:
     value = tag.get(name)
-    if isinstance(value, list):  # multi-valued attributes such as rel come back as lists
-        return " ".join(value)
-    return value or ""
+    return value if isinstance(value, str) else ""
 
 
 def _text_or_none(value: Any) -> str | None:
@@ -474,19 +491,22 @@ def _rfc2822(value: str) -> datetime | None:
 
 
 def _main_text(
-    markup: str, url: str, soup: BeautifulSoup, meta: _Metadata
+    tree: HtmlElement | None, markup: str, url: str, meta: _Metadata
 ) -> tuple[str, Extraction]:
-    text = _trafilatura_text(markup, url)
+    text = _trafilatura_text(tree, url) if tree is not None else ""
     if text:
         return text, "trafilatura"
-    text = clean_text(html_to_text(meta.body)) if meta.body else _visible_text(soup)
+    if meta.body:
+        text = clean_text(html_to_text(meta.body))
+    else:
+        text = _visible_text(BeautifulSoup(markup, "lxml"))
     return (text, "fallback") if text else ("", "empty")
 
 
-def _trafilatura_text(markup: str, url: str) -> str:
+def _trafilatura_text(tree: HtmlElement, url: str) -> str:
     try:
         extracted = trafilatura.extract(
-            markup,
+            tree,
             url=url,
             favor_precision=True,
             include_comments=False,

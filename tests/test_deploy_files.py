@@ -12,6 +12,7 @@ without it is checked statically.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -370,3 +371,23 @@ def test_schedules_read_well() -> None:
         "by hand only",
         "by hand only",
     ]
+
+
+def test_automations_that_list_their_events_in_another_order_are_the_same() -> None:
+    from uuid import uuid4
+
+    from flows.automations import build, load_specs, same_automation
+
+    specs = load_specs(ROOT / "deploy" / "automations.yaml")
+    block = uuid4()
+    [wanted, *_] = build(specs, block)
+    expect = sorted(wanted.trigger.expect)
+    assert len(expect) > 1
+    # What the server sends back: the same events, in any order. (Two equal sets may iterate
+    # in different orders, depending on how they were filled and on the hash seed.)
+    for order in itertools.permutations(expect):
+        spec = {**specs[0], "trigger": {**specs[0]["trigger"], "expect": list(order)}}
+        [current] = build([spec], block)
+        assert same_automation(wanted, current)
+    other = {**specs[0], "trigger": {**specs[0]["trigger"], "expect": expect[:1]}}
+    assert not same_automation(wanted, build([other], block)[0])
