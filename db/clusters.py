@@ -232,20 +232,35 @@ def assign_fresh(
             alone.append((article, fp, keys))
     done = {a.article_id: a for a in _found_singletons(session, alone, now)}
     for article in others:
-        done[article.article_id] = assign(
-            session,
-            article.article_id,
-            text=article.text,
-            title=article.title,
-            outlet=article.outlet,
-            language=article.language,
-            published_at=article.published_at,
-            now=now,
-            threshold=threshold,
-            window=window,
-            fresh=True,
+        done[article.article_id] = assign_text(
+            session, article, now=now, threshold=threshold, window=window, fresh=True
         )
     return [done[article.article_id] for article in articles]
+
+
+def assign_text(
+    session: Session,
+    article: ArticleText,
+    *,
+    now: datetime,
+    threshold: float = DEFAULT_THRESHOLD,
+    window: timedelta = DEFAULT_TITLE_WINDOW,
+    fresh: bool = False,
+) -> ClusterAssignment:
+    """``assign`` for an ``ArticleText``."""
+    return assign(
+        session,
+        article.article_id,
+        text=article.text,
+        title=article.title,
+        outlet=article.outlet,
+        language=article.language,
+        published_at=article.published_at,
+        now=now,
+        threshold=threshold,
+        window=window,
+        fresh=fresh,
+    )
 
 
 def _found_singletons(
@@ -292,19 +307,7 @@ def _found_singletons(
         _article_cluster_statement(),
         [{"article": m["article_id"], "cluster": m["cluster_id"]} for m in members],
     )
-    return [
-        ClusterAssignment(
-            article_id=m["article_id"],
-            cluster_id=m["cluster_id"],
-            outcome="created",
-            merged_ids=(),
-            outlets_before=0,
-            outlets_after=1,
-            size=1,
-            similarity=None,
-        )
-        for m in members
-    ]
+    return [_created(m["article_id"], m["cluster_id"]) for m in members]
 
 
 @cache
@@ -350,6 +353,11 @@ def _found_singleton(
         )
     else:
         _put_member(session, cluster_id, article_id, outlet, now, None)
+    return _created(article_id, cluster_id)
+
+
+def _created(article_id: int, cluster_id: int) -> ClusterAssignment:
+    """A new cluster of one: its article, one outlet."""
     return ClusterAssignment(
         article_id=article_id,
         cluster_id=cluster_id,

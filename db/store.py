@@ -250,17 +250,7 @@ def _cluster(
     Only relevant articles are clustered: stories are what analysts follow, and the
     fingerprint plus lookup is not worth paying for sports scores.
     """
-    article = _article_text(article_id, intent)
-    assignment = clusters.assign(
-        session,
-        article_id,
-        text=article.text,
-        title=article.title,
-        outlet=article.outlet,
-        language=article.language,
-        published_at=article.published_at,
-        now=now,
-    )
+    assignment = clusters.assign_text(session, _article_text(article_id, intent), now=now)
     _count_assignment(session, assignment, now, counts)
 
 
