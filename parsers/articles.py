@@ -217,7 +217,7 @@ def _is_utf8_with_non_ascii(content: bytes) -> bool:
 
 
 def _metadata(tree: HtmlElement | None, headers: Mapping[str, str]) -> _Metadata:
-    if tree is None:  # not HTML enough to parse: it declares nothing, its headers may
+    if tree is None:  # not HTML enough for a tree: only the headers can declare anything
         tree = _EMPTY_PAGE
     tags = _meta_tags(tree)
     node = _article_node(_json_ld(tree))
