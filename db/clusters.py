@@ -161,7 +161,40 @@ def assign(
     current = None if fresh else _cluster_id_of(session, article_id)
     if current is not None and stored is not None and _same_fingerprint(stored, fp, outlet):
         return _unchanged(session, article_id, current)
-    keys = band_keys(fp)
+    return _file(
+        session,
+        article_id,
+        fp,
+        band_keys(fp),
+        title=title,
+        outlet=outlet,
+        published_at=published_at,
+        first_seen=first_seen,
+        current=current,
+        now=now,
+        threshold=threshold,
+        window=window,
+        fresh=fresh,
+    )
+
+
+def _file(
+    session: Session,
+    article_id: int,
+    fp: Fingerprint,
+    keys: Sequence[BandKey],
+    *,
+    title: str,
+    outlet: str,
+    published_at: datetime | None,
+    first_seen: datetime,
+    current: int | None,
+    now: datetime,
+    threshold: float,
+    window: timedelta,
+    fresh: bool,
+) -> ClusterAssignment:
+    """Store a fingerprint and its keys, then found, join or merge the article's cluster."""
     _save_fingerprint(session, article_id, fp, keys, outlet, published_at, first_seen, fresh)
     matches = _matches(session, fp, keys, article_id, threshold, window)
     if not matches and current is None:
@@ -211,7 +244,7 @@ def assign_fresh(
     article. The rest go through ``assign`` one by one, in order, so that copies within the
     batch find each other (an article sharing a key with another is never written early).
     """
-    keyed = []
+    keyed: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     for article in articles:
         fp = fingerprint(
             article.title,
@@ -223,17 +256,29 @@ def assign_fresh(
         keyed.append((article, fp, band_keys(fp)))
     holders = Counter(key for _, _, keys in keyed for key in set(keys))
     alone: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
-    others: list[ArticleText] = []
+    others: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     for article, fp, keys in keyed:
         shared = any(holders[key] > 1 for key in keys)
         if shared or _matches(session, fp, keys, article.article_id, threshold, window):
-            others.append(article)
+            others.append((article, fp, keys))
         else:
             alone.append((article, fp, keys))
     done = {a.article_id: a for a in _found_singletons(session, alone, now)}
-    for article in others:
-        done[article.article_id] = assign_text(
-            session, article, now=now, threshold=threshold, window=window, fresh=True
+    for article, fp, keys in others:  # one by one, in order, with the fingerprint made above
+        done[article.article_id] = _file(
+            session,
+            article.article_id,
+            fp,
+            keys,
+            title=article.title,
+            outlet=article.outlet,
+            published_at=article.published_at,
+            first_seen=now,
+            current=None,
+            now=now,
+            threshold=threshold,
+            window=window,
+            fresh=True,
         )
     return [done[article.article_id] for article in articles]
 
@@ -245,7 +290,6 @@ def assign_text(
     now: datetime,
     threshold: float = DEFAULT_THRESHOLD,
     window: timedelta = DEFAULT_TITLE_WINDOW,
-    fresh: bool = False,
 ) -> ClusterAssignment:
     """``assign`` for an ``ArticleText``."""
     return assign(
@@ -259,7 +303,6 @@ def assign_text(
         now=now,
         threshold=threshold,
         window=window,
-        fresh=fresh,
     )
 
 
