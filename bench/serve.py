@@ -7,7 +7,7 @@ It answers ``GET``/``HEAD`` from ``DIR/routes.json`` (feeds held in memory, page
 disk), ignores query strings (tracking parameters reach the same page), sends ETag and
 Last-Modified, and answers 304 to a matching If-None-Match, or, without one, to an
 If-Modified-Since not older than the document. Connections are kept alive when the client
-wants (reader does; Vigie opens one per request, on purpose).
+wants (reader does; so does Vigie, one pool of connections per host name).
 
 Why not ``tests/loopback.py``: ``ThreadingHTTPServer`` starts a thread per connection and
 parses headers with the email package; ``--check`` measures both on this machine, so the

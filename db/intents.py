@@ -37,8 +37,9 @@ class ArticleIntent:
     #: The feed and item id this came from, when it came from a feed.
     feed_id: int | None = None
     guid: str | None = None
-    #: Raw bytes to archive with the version, and their content type.
-    raw: bytes | None = None
+    #: The page as fetched, zlib-compressed, to archive with the version, and its content
+    #: type. Compressed where the page was extracted (a worker), not by the storing process.
+    raw_compressed: bytes | None = None
     raw_content_type: str | None = None
     #: Why the extractor distrusts this text (consent wall, paywall), if it does.
     suspect_reason: str | None = None

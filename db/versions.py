@@ -3,7 +3,6 @@ archive the raw bytes, and write the edit alert in the same transaction."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -190,11 +189,11 @@ def add_evidence(
             "version_id": version_id,
             "url": intent.url,
             "content_type": intent.raw_content_type,
-            "compressed": zlib.compress(intent.raw, 6),
+            "compressed": intent.raw_compressed,
             "fetched_at": now,
         }
         for intent, version_id in versions
-        if intent.raw is not None
+        if intent.raw_compressed is not None
     ]
     if raws:
         session.execute(insert(core_table(RawDocument)), raws)

@@ -209,10 +209,14 @@ async def _page_for(intent: ArticleIntent, fetcher: Fetcher, cpu: CpuPool) -> Ar
 async def store_feeds(polled: list[Polled], summary: RunSummary) -> None:
     """Store each feed's articles and record its poll: one transaction per feed.
 
-    The work is synchronous and holds the event loop, as a sync task would; the task is
-    async because Prefect gives a sync task in an async flow a new API client each time,
-    TLS context included (~25 ms a batch).
+    The work runs in a thread, so that the event loop goes on fetching and parsing the next
+    batch meanwhile. The task is async because Prefect gives a sync task in an async flow a
+    new API client each time, TLS context included (~25 ms a batch).
     """
+    await asyncio.to_thread(_store_polled, polled, summary)
+
+
+def _store_polled(polled: list[Polled], summary: RunSummary) -> None:
     idle = [item for item in polled if not item.intents]
     with context.sessions().begin() as session:  # feeds that brought nothing: one transaction
         now = datetime.now(UTC)
@@ -331,7 +335,7 @@ async def monitor_feeds(
 ) -> dict[str, object]:
     """One pass over the feeds.
 
-    Pipeline:
+    Pipeline (batch k+1 goes through the first three steps while batch k is stored):
         feeds = due feeds (db)
         for each batch of feeds:
             conditional GET of each, concurrently               -- fetch-feeds task, polite
@@ -355,28 +359,59 @@ async def monitor_feeds(
     progress = ProgressReporter("monitor-progress", unit="feeds")
     await progress.start(len(feeds))
     cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
+    batches = [feeds[start : start + batch_size] for start in range(0, len(feeds), batch_size)]
     async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
-        for start in range(0, len(feeds), batch_size):
-            page = feeds[start : start + batch_size]
-            began = time.perf_counter()
-            polled = await _fetch_batch(page, fetcher, settings)
-            began = _lap(summary, "fetch feeds", began)
-            if changed := needing_parse(polled):  # a pass of 304s runs no parse task at all
-                await parse_feeds(quote(changed), cpu)
-            began = _lap(summary, "parse+tag", began)
-            pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
-            if pages_wanted and any(item.intents for item in polled):
-                summary.pages_fetched += await fetch_pages_task(
-                    quote(polled), fetcher, cpu, settings.page_min_words
-                )
-                began = _lap(summary, "fetch pages+extract", began)
-            await store_feeds(quote(polled), quote(summary))
-            _lap(summary, "store", began)
-            await progress.advance(start + len(page))
+
+        def prepare(batch: list[FeedForUpdate]) -> asyncio.Task[list[Polled]]:
+            work = _prepare_batch(batch, fetcher, cpu, settings, summary, pages_wanted)
+            return asyncio.create_task(work)
+
+        # Batch k+1 is fetched and parsed (the network, the worker processes) while batch k
+        # is stored (this process, in a thread): the stages overlap instead of taking turns.
+        upcoming = prepare(batches[0]) if batches else None
+        stored = 0
+        try:
+            for batch, following in zip(batches, [*batches[1:], None], strict=True):
+                assert upcoming is not None, "every batch is prepared before it is stored"
+                polled = await upcoming
+                upcoming = prepare(following) if following else None
+                began = time.perf_counter()
+                await store_feeds(quote(polled), quote(summary))
+                _lap(summary, "store", began)
+                stored += len(batch)
+                await progress.advance(stored)
+        finally:
+            if upcoming is not None:  # an error stopped the pass: drop the batch in flight
+                upcoming.cancel()
+                await asyncio.gather(upcoming, return_exceptions=True)
     summary.finished_at = datetime.now(UTC)
     _log_summary(summary)
     await publish_artifacts(summary, "monitor")
     return summary.as_counts()
+
+
+async def _prepare_batch(
+    batch: list[FeedForUpdate],
+    fetcher: Fetcher,
+    cpu: CpuPool,
+    settings: Settings,
+    summary: RunSummary,
+    pages_wanted: bool,
+) -> list[Polled]:
+    """Fetch a batch, parse what changed and, if wanted, fetch new items' pages."""
+    began = time.perf_counter()
+    polled = await _fetch_batch(batch, fetcher, settings)
+    began = _lap(summary, "fetch feeds", began)
+    if changed := needing_parse(polled):  # a pass of 304s runs no parse task at all
+        await parse_feeds(quote(changed), cpu)
+        began = _lap(summary, "parse+tag", began)
+    if pages_wanted and any(item.intents for item in polled):
+        summary.pages_fetched += await fetch_pages_task(
+            quote(polled), fetcher, cpu, settings.page_min_words
+        )
+        _lap(summary, "fetch pages+extract", began)
+    return polled
 
 
 async def _fetch_batch(

@@ -7,6 +7,7 @@ neither the database layer nor Prefect.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -155,7 +156,7 @@ def with_page(
         published_at=intent.published_at or page.published_at,
         origin="page",
         tags=tagger.tag(title, page.text),
-        raw=raw,
+        raw_compressed=zlib.compress(raw, 6),
         raw_content_type=headers.get("content-type"),
         page_etag=headers.get("etag"),
         page_last_modified=headers.get("last-modified"),
@@ -189,7 +190,7 @@ def intent_from_page(
         site=host_of(target.url),
         origin="page",
         tags=tagger.tag(title, page.text),
-        raw=raw,
+        raw_compressed=zlib.compress(raw, 6),
         raw_content_type=headers.get("content-type"),
         suspect_reason=page.suspect_reason,
         page_etag=headers.get("etag"),

@@ -264,12 +264,21 @@ def _timing_section(summary: RunSummary) -> list[str]:
     if not summary.stage_seconds:
         return []
     total = sum(summary.stage_seconds.values())
-    lines = ["## Time per stage", "", "| stage | seconds | share |", "|---|---:|---:|"]
+    lines = [
+        "## Time per stage",
+        "",
+        # Without this, a reader would take the sum for the run's length and wonder.
+        "Batches overlap: the next one is fetched and parsed while one is stored, so the "
+        "stages add up to more than the run took.",
+        "",
+        "| stage | seconds | share |",
+        "|---|---:|---:|",
+    ]
     lines += [
         f"| {md_escape(stage, 60)} | {seconds:.2f} | {_share(seconds, total)} |"
         for stage, seconds in summary.stage_seconds.items()
     ]
-    return [*lines, f"| total | {total:.2f} | |", ""]
+    return [*lines, f"| sum of stages | {total:.2f} | |", ""]
 
 
 def _share(part: float, total: float) -> str:

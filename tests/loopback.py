@@ -37,14 +37,21 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    #: The client's port: requests that share it came over one connection.
+    client_port: int = 0
 
 
 class LoopbackServer:
-    """Serves ``routes`` (path -> Route); unknown paths get 404. Records every request."""
+    """Serves ``routes`` (path -> Route); unknown paths get 404. Records every request.
 
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    With ``keep_alive``, connections stay open for more requests (HTTP/1.1); routes must then
+    not use ``chunks``, whose end only a closed connection marks.
+    """
+
+    def __init__(self, tls: ssl.SSLContext | None = None, *, keep_alive: bool = False) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[Recorded] = []
+        self._keep_alive = keep_alive
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._scheme = "https" if tls else "http"
@@ -82,6 +89,8 @@ class LoopbackServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if server._keep_alive else "HTTP/1.0"
+
             def handle(self) -> None:
                 # A TLS client that refuses our certificate (as tests make them) hangs up.
                 with suppress(ssl.SSLError, ConnectionError):
@@ -97,7 +106,13 @@ class LoopbackServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 server.requests.append(
-                    Recorded(self.command, self.path, dict(self.headers.items()), body)
+                    Recorded(
+                        self.command,
+                        self.path,
+                        dict(self.headers.items()),
+                        body,
+                        self.client_address[1],
+                    )
                 )
                 route = server.routes.get(self.path)
                 if route is None:
@@ -126,9 +141,11 @@ class LoopbackServer:
 
 
 @contextmanager
-def serving(tls: ssl.SSLContext | None = None) -> Iterator[LoopbackServer]:
+def serving(
+    tls: ssl.SSLContext | None = None, *, keep_alive: bool = False
+) -> Iterator[LoopbackServer]:
     """A started server (HTTPS when given a server-side TLS context), stopped on exit."""
-    server = LoopbackServer(tls).start()
+    server = LoopbackServer(tls, keep_alive=keep_alive).start()
     try:
         yield server
     finally:

@@ -25,7 +25,6 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 import typer
 from hypothesis import given
@@ -63,10 +62,10 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def fetch(url: str, policy: FetchPolicy = POLICY, **kwargs: Any) -> FetchResult:
     resolver = kwargs.pop("resolver", None)
-    transport = kwargs.pop("transport", None)
+    verify = kwargs.pop("verify", None)
 
     async def go() -> FetchResult:
-        async with Fetcher(policy, resolver=resolver, transport=transport) as fetcher:
+        async with Fetcher(policy, resolver=resolver, verify=verify) as fetcher:
             return await fetcher.fetch(url, **kwargs)
 
     return run(go())
@@ -631,9 +630,8 @@ def test_https_to_a_pinned_address_still_checks_the_certificate_name(tmp_path: P
         port = server.base_url.rsplit(":", 1)[1]
 
         def get(host: str, **kwargs: Any) -> FetchResult:
-            transport = httpx.AsyncHTTPTransport(verify=client_tls)  # trusts the test CA
-            url = f"https://{host}:{port}/feed"
-            return fetch(url, policy, resolver=names, transport=transport, **kwargs)
+            url = f"https://{host}:{port}/feed"  # client_tls trusts the test CA
+            return fetch(url, policy, resolver=names, verify=client_tls, **kwargs)
 
         assert get("feeds.test").content == RSS
         assert server.requests[0].headers["Host"] == f"feeds.test:{port}"
@@ -646,6 +644,36 @@ def test_https_to_a_pinned_address_still_checks_the_certificate_name(tmp_path: P
     assert "Hostname mismatch" in str(wrong_name.value)
     assert str(untrusted).startswith("TLS certificate of feeds.test was refused")
     assert not untrusted.transient
+
+
+def test_connections_are_reused_for_one_host_name_only(tmp_path: Path) -> None:
+    server_tls, client_tls = _tls_contexts(tmp_path, "feeds.test")
+    policy = replace(POLICY, allow=("feeds.test", "other.test"))
+    names = table_resolver({"feeds.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
+    with serving(server_tls, keep_alive=True) as server:
+        server.routes["/feed"] = Response(RSS)
+        port = server.base_url.rsplit(":", 1)[1]
+
+        async def fetch_in_turn(*hosts: str) -> list[FetchResult | FetchError]:
+            results: list[FetchResult | FetchError] = []
+            async with Fetcher(policy, resolver=names, verify=client_tls) as fetcher:
+                for host in hosts:
+                    try:
+                        results.append(await fetcher.fetch(f"https://{host}:{port}/feed"))
+                    except FetchError as exc:
+                        results.append(exc)
+            return results
+
+        results = run(fetch_in_turn("feeds.test", "feeds.test", "other.test", "feeds.test"))
+
+    same_site, again, other, back = results
+    assert isinstance(same_site, FetchResult) and isinstance(again, FetchResult)
+    assert isinstance(back, FetchResult)
+    # One connection carried all three requests for feeds.test ...
+    assert len(server.requests) == 3 and len({r.client_port for r in server.requests}) == 1
+    # ... and the other name on the same address got a connection of its own, whose
+    # certificate (made for feeds.test only) was checked and refused.
+    assert isinstance(other, FetchError) and "Hostname mismatch" in str(other)
 
 
 # --- `feed fetch` -----------------------------------------------------------------------

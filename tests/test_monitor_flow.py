@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -134,3 +135,57 @@ def test_broken_feeds_are_recorded_and_the_pass_goes_on(
     # 500 is transient: the fetch task retried it before giving up.
     assert len(http_server.requests_to("/error.rss")) == 3
     assert len(http_server.requests_to("/page.html")) == 1
+
+
+def test_batches_overlap_and_store_what_one_batch_would(
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer, database_url: str
+) -> None:
+    vigie_env.setenv("VIGIE_DATABASE_URL", database_url)
+    context.reset()
+    _serve_news(http_server)
+    # The same document under a second address: its items are the first feed's stories.
+    http_server.routes["/copy.rss"] = http_server.routes["/news.rss"]
+    _add_feeds(http_server, "/news.rss", "/copy.rss", "/nouvelles.atom")
+
+    state = asyncio.run(
+        monitor_feeds(due_only=False, fetch_pages=False, batch_size=1, return_state=True)
+    )
+
+    counts = state.result()
+    assert (counts["new_articles"], counts["duplicates"], counts["feeds_fetched"]) == (3, 3, 3)
+    assert sorted(_articles_by_title()) == [
+        "Canadiens win in overtime",
+        "Hausse du nombre de demandeurs d'asile au Québec",
+        "Quebec asks Ottawa to share the load of asylum seekers",
+    ]
+    assert _count(Entry) == 6  # every feed item, copies included, links to its article
+    runs = asyncio.run(_finished_task_runs(state.state_details.flow_run_id, expected=6))
+    fetches, stores = runs["fetch-feeds"], runs["store-feeds"]
+    assert len(fetches) == len(stores) == 3
+    # Batch 2 was fetched while batch 1 was being stored, and batch 3 while batch 2 was.
+    assert fetches[1].start_time < stores[0].end_time
+    assert fetches[2].start_time < stores[1].end_time
+
+
+async def _finished_task_runs(flow_run_id: object, expected: int) -> dict[str, list[Any]]:
+    """The flow run's finished fetch and store task runs by name, in order of start.
+
+    Task run states reach the server as events, a moment after the flow returns.
+    """
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    flow_runs = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    async with get_client() as client:
+        for _ in range(100):
+            runs = await client.read_task_runs(flow_run_filter=flow_runs)
+            by_name: dict[str, list[Any]] = {"fetch-feeds": [], "store-feeds": []}
+            for run in sorted(runs, key=lambda r: r.start_time or r.created):
+                name = run.name.rsplit("-", 1)[0]  # task runs are named <task>-<suffix>
+                if run.end_time and name in by_name:
+                    by_name[name].append(run)
+            if sum(map(len, by_name.values())) >= expected:
+                return by_name
+            await asyncio.sleep(0.1)
+    seen = [(run.name, run.end_time) for run in runs]
+    raise AssertionError(f"the server recorded fewer than {expected} finished runs: {seen}")

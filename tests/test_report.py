@@ -82,7 +82,7 @@ def test_summary_counts_feeds_articles_alerts_and_time_per_stage() -> None:
     assert totals["alerts created"] == "3"
     assert totals["alerts sent"].startswith("—")  # a monitor run only queues alerts
     assert "took 2.0 s" in markdown
-    assert "| fetch feeds | 0.30 | 75 % |" in markdown and "| total | 0.40 | |" in markdown
+    assert "| fetch feeds | 0.30 | 75 % |" in markdown and "| sum of stages | 0.40 | |" in markdown
 
 
 def test_delivery_counts_are_shown_when_the_run_delivered() -> None:
