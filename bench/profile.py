@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,12 @@ STEPS = (
     "with_page",
     "store_feeds",
     "store_articles",
-    "_known_article",
-    "_store_new",
-    "_add_version",
-    "_add_mentions",
+    "_insert_fresh",
+    "assign_fresh",
+    "add_evidence",
     "_alert_new_relevant",
     "record_poll",
+    "record_polls",
     "sync_tags",
     "publish_artifacts",
 )
@@ -101,6 +102,8 @@ def profile_flow(
     """(pyinstrument session, wall seconds, counts) of one pass (feed-only unless ``pages``);
     with ``rerun``, of a second pass over unchanged feeds (the first runs unprofiled)."""
     from pyinstrument import Profiler
+    from pyinstrument.renderers import ConsoleRenderer, HTMLRenderer
+    from pyinstrument.session import Session
 
     from flows.monitor import monitor_feeds
 
@@ -115,14 +118,44 @@ def profile_flow(
     # sockets to the event loop's select(), which is what it is.
     profiler = Profiler(interval=0.001, async_mode="disabled")
     started = time.perf_counter()
-    profiler.start()
-    counts = asyncio.run(monitor_feeds(**kwargs))
-    profiler.stop()
+    with _profiling_store_threads() as store_sessions:
+        profiler.start()
+        counts = asyncio.run(monitor_feeds(**kwargs))
+        profiler.stop()
     wall = time.perf_counter() - started
+    session = profiler.last_session
+    for store_session in store_sessions:
+        session = Session.combine(session, store_session)
     if html is not None:
-        html.write_text(profiler.output_html())
-        html.with_suffix(".txt").write_text(profiler.output_text(show_all=False))
-    return profiler.last_session, wall, counts
+        html.write_text(HTMLRenderer().render(session))
+        html.with_suffix(".txt").write_text(ConsoleRenderer(show_all=False).render(session))
+    return session, wall, counts
+
+
+@contextmanager
+def _profiling_store_threads() -> Iterator[list[Any]]:
+    """Profile each batch's store, which runs in a thread that pyinstrument's sampler of
+    the main thread does not see; yields the list its sessions are added to."""
+    from pyinstrument import Profiler
+
+    from flows import monitor
+
+    sessions: list[Any] = []
+    store = monitor._store_polled
+
+    def profiled(*args: Any) -> None:
+        profiler = Profiler(interval=0.001, async_mode="disabled")
+        profiler.start()
+        try:
+            store(*args)
+        finally:
+            sessions.append(profiler.stop())
+
+    monitor._store_polled = profiled
+    try:
+        yield sessions
+    finally:
+        monitor._store_polled = store
 
 
 def _frames(frame: Any) -> Iterator[Any]:
@@ -181,7 +214,7 @@ def report(session: Any, wall: float, counts: dict[str, object], top: int) -> No
     root = session.root_frame()
     own = own_times(root)
     total = sum(own.values())
-    print(f"\nthe pass: {wall:.2f} s wall, {total:.2f} s sampled on the main thread")
+    print(f"\nthe pass: {wall:.2f} s wall, {total:.2f} s sampled (main thread + store thread)")
     print(f"counts: {counts}\n")
     print(f"top {top} by own time")
     print(f"{'own s':>8} {'%':>6}  function  (file:line)")
