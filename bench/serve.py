@@ -162,8 +162,8 @@ class CorpusServer:
 
 
 def _fetch_all(urls: Sequence[str], workers: int) -> float:
-    """Seconds to GET every URL with ``workers`` threads, one connection per request (as
-    Vigie does); the server's share of a benchmark run can be no more than this."""
+    """Seconds to GET every URL with ``workers`` threads, one connection per request (the
+    dearest way to serve them); the server's share of a benchmark run is less than this."""
     import http.client
     from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import urlsplit
