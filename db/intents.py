@@ -53,6 +53,19 @@ class ArticleIntent:
 
 
 @dataclass(frozen=True)
+class RecheckTarget:
+    """An article whose page is due for a re-check."""
+
+    id: int
+    url: str
+    source: str
+    language: str | None
+    published_at: datetime | None
+    page_etag: str | None
+    page_last_modified: str | None
+
+
+@dataclass(frozen=True)
 class FeedForUpdate:
     """A feed as read from storage, with what a conditional fetch needs."""
 

@@ -17,7 +17,7 @@ from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, 
 from sqlalchemy.orm import Session, aliased
 
 from db.base import core_table
-from db.intents import ArticleIntent, FeedForUpdate, PollIntent, TagSpec
+from db.intents import ArticleIntent, FeedForUpdate, PollIntent, RecheckTarget, TagSpec
 from db.models import Article, ArticleVersion, Feed, Fetch, Mention, RawDocument, Tag
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
@@ -357,19 +357,6 @@ def get_article(session: Session, article_id: int) -> Article | None:
 
 
 # --- re-checks and reprocessing --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RecheckTarget:
-    """An article whose page is due for a re-check."""
-
-    id: int
-    url: str
-    source: str
-    language: str | None
-    published_at: datetime | None
-    page_etag: str | None
-    page_last_modified: str | None
 
 
 def articles_to_recheck(

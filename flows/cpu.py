@@ -1,9 +1,10 @@
-"""The CPU-bound stages of a pass, in worker processes: feed parsing and page extraction.
+"""The CPU-bound stages of a run, in worker processes: feed parsing and page extraction.
 
 Parsing a feed (feedparser, canonical URLs, tagging) and extracting a page (trafilatura,
-BeautifulSoup, tagging) are pure functions of bytes, and together take most of a pass's
-CPU. In the flow's process they would share one core with fetching and storing; a pool of
-``VIGIE_CPU_WORKERS`` processes (default: one per core) runs them beside it.
+lxml, tagging), for a new item or a re-check, are pure functions of bytes, and together
+take most of a run's CPU. In the flow's process they would share one core with fetching
+and storing; a pool of ``VIGIE_CPU_WORKERS`` processes (default: one per core) runs them
+beside it.
 
 Workers start from a fresh interpreter through a fork server, not by forking the flow's
 process, whose Prefect and HTTP threads may hold locks at the moment of a fork. Each worker
@@ -30,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from db.intents import ArticleIntent, FeedForUpdate
-from flows.pipeline import intents_from_feed, with_page
+from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget
+from flows.pipeline import intent_from_page, intents_from_feed, with_page
 from parsers.articles import extract_article
 from parsers.exceptions import ParseError
 from parsers.feeds import parse_feed
@@ -75,9 +76,17 @@ def page_intent(
     return with_page(intent, page, content, dict(headers), tagger)
 
 
+def recheck_intent(
+    target: RecheckTarget, url: str, content: bytes, headers: Mapping[str, str], tagger: Tagger
+) -> ArticleIntent:
+    """A re-checked page as a candidate version (``ParseError`` when it cannot be read)."""
+    page = extract_article(url, content, headers)
+    return intent_from_page(target, page, content, dict(headers), tagger)
+
+
 class CpuPool:
-    """Runs ``parse_feed_document`` and ``page_intent`` in worker processes, or, with no
-    workers, in a thread of this process with the caller's tagger.
+    """Runs ``parse_feed_document``, ``page_intent`` and ``recheck_intent`` in worker
+    processes, or, with no workers, in a thread of this process with the caller's tagger.
 
     One per run: ``async with CpuPool(workers, taxonomy) as cpu:``. The workers start on
     first use and stop when the run ends, so no process outlives the run that needed it.
@@ -118,6 +127,18 @@ class CpuPool:
         """``page_intent``, in a worker."""
         args = (intent, url, content, dict(headers))
         return await self._run(_page_job, page_intent, tagger, *args)
+
+    async def recheck(
+        self,
+        target: RecheckTarget,
+        url: str,
+        content: bytes,
+        headers: Mapping[str, str],
+        tagger: Tagger,
+    ) -> ArticleIntent:
+        """``recheck_intent``, in a worker."""
+        args = (target, url, content, dict(headers))
+        return await self._run(_recheck_job, recheck_intent, tagger, *args)
 
     async def _run(
         self,
@@ -221,3 +242,10 @@ def _page_job(
 ) -> ArticleIntent:
     assert _worker_tagger is not None, "the pool's initializer builds the tagger"
     return page_intent(intent, url, content, headers, _worker_tagger)
+
+
+def _recheck_job(
+    target: RecheckTarget, url: str, content: bytes, headers: dict[str, str]
+) -> ArticleIntent:
+    assert _worker_tagger is not None, "the pool's initializer builds the tagger"
+    return recheck_intent(target, url, content, headers, _worker_tagger)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from db.intents import ArticleIntent, FeedForUpdate, StoreCounts, TagSpec
+from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget, StoreCounts, TagSpec
 from parsers.articles import ArticleData
 from parsers.feeds import EntryData, FeedData
 from parsers.language import detect_language
@@ -23,7 +23,6 @@ from parsers.text import content_hash
 from parsers.urls import host_of
 
 if TYPE_CHECKING:
-    from db.repo import RecheckTarget
     from flows.report import NewArticle
 
 # Tag row for numbers found in text: figures are mentions too, but of no taxonomy concept.

@@ -12,15 +12,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 from db import repo
-from db.intents import ArticleIntent
-from db.repo import RecheckTarget
+from db.intents import ArticleIntent, RecheckTarget
 from flows import context
 from flows.alerts import record_run_failure
+from flows.cpu import CpuPool
 from flows.fetch import Fetcher, FetchPolicy
-from flows.pipeline import intent_from_page, tag_specs
+from flows.pipeline import tag_specs
 from flows.report import in_prefect_run, run_name
 from flows.settings import get_settings
-from parsers.articles import extract_article
 from parsers.exceptions import FetchError, ParseError
 
 #: What a re-check of one page gave: a candidate version, nothing (304), or an error.
@@ -28,12 +27,15 @@ Checked = tuple[RecheckTarget, ArticleIntent | None, str | None]
 
 
 @task(name="fetch-article-pages", cache_policy=NO_CACHE)
-async def fetch_and_extract(targets: list[RecheckTarget], fetcher: Fetcher) -> list[Checked]:
-    """Conditional GET and extraction of each page, concurrently (politeness in the fetcher)."""
-    return list(await asyncio.gather(*(_check(target, fetcher) for target in targets)))
+async def fetch_and_extract(
+    targets: list[RecheckTarget], fetcher: Fetcher, cpu: CpuPool
+) -> list[Checked]:
+    """Conditional GET of each page, concurrently (politeness is the fetcher's job), and
+    extraction of those that changed, in the worker processes."""
+    return list(await asyncio.gather(*(_check(target, fetcher, cpu) for target in targets)))
 
 
-async def _check(target: RecheckTarget, fetcher: Fetcher) -> Checked:
+async def _check(target: RecheckTarget, fetcher: Fetcher, cpu: CpuPool) -> Checked:
     try:
         result = await fetcher.fetch(
             target.url,
@@ -43,12 +45,11 @@ async def _check(target: RecheckTarget, fetcher: Fetcher) -> Checked:
         )
         if result.not_modified:
             return target, None, None
-        page = await asyncio.to_thread(
-            extract_article, result.final_url, result.content, result.headers
+        intent = await cpu.recheck(
+            target, result.final_url, result.content, result.headers, context.tagger()
         )
     except (FetchError, ParseError) as exc:
         return target, None, str(exc)
-    intent = intent_from_page(target, page, result.content, dict(result.headers), context.tagger())
     return target, intent, None
 
 
@@ -81,7 +82,8 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
 
     Pipeline:
         targets = articles whose re-check is due (schedule thins out with age, then stops)
-        conditional GET + extraction of each page           -- fetch-article-pages task
+        conditional GET of each page, extraction of changed ones in the worker processes
+                                                            -- fetch-article-pages task
         decide new/changed/unchanged/suspect against the current version; store a version,
           its diff and change kinds, and one edit alert if material  -- store-rechecks task
     """
@@ -90,8 +92,10 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
         targets = repo.articles_to_recheck(
             session, datetime.now(UTC), due_only=due_only, limit=limit
         )
-    async with Fetcher(FetchPolicy.from_settings(get_settings())) as fetcher:
-        checked = await fetch_and_extract(quote(targets), fetcher)
+    settings = get_settings()
+    cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
+        checked = await fetch_and_extract(quote(targets), fetcher, cpu)
     outcomes = store_rechecks(quote(checked))
     counts = {"checked": len(targets), **outcomes}
     get_run_logger().info("recheck: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))

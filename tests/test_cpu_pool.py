@@ -17,14 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from db.intents import FeedForUpdate
-from flows.cpu import CpuPool, ParsedFeed, parse_feed_document
+from db.intents import FeedForUpdate, RecheckTarget
+from flows.cpu import CpuPool, ParsedFeed, parse_feed_document, recheck_intent
 from parsers.exceptions import ParseError
 from parsers.tagging import Tagger
 
 ROOT = Path(__file__).resolve().parent.parent
 TAXONOMY = ROOT / "seeds" / "taxonomy.toml"
 FEEDS = Path(__file__).resolve().parent / "feeds"
+PAGES = sorted((Path(__file__).resolve().parent / "pages").glob("*.html"))
 FEED = FeedForUpdate(
     id=1,
     url="https://news.example/rss",
@@ -59,6 +60,32 @@ def test_workers_give_what_the_flow_process_gives(tagger: Tagger) -> None:
     ]
     assert in_workers == in_process == expected
     assert sum(len(parsed.intents) for parsed in expected) > 0
+
+
+def _target(page: Path) -> RecheckTarget:
+    url = f"https://news.example/{page.stem}"
+    return RecheckTarget(1, url, "news.example", None, None, None, None)
+
+
+async def _recheck_all(pool: CpuPool, tagger: Tagger) -> list[object]:
+    async with pool:
+        jobs = [
+            pool.recheck(_target(page), _target(page).url, page.read_bytes(), {}, tagger)
+            for page in PAGES
+        ]
+        return list(await asyncio.gather(*jobs, return_exceptions=True))
+
+
+def test_rechecked_pages_come_back_from_workers_as_from_the_flow_process(
+    tagger: Tagger,
+) -> None:
+    in_workers = asyncio.run(_recheck_all(CpuPool(2, TAXONOMY), tagger))
+    expected = [
+        recheck_intent(_target(page), _target(page).url, page.read_bytes(), {}, tagger)
+        for page in PAGES
+    ]
+    assert in_workers == expected
+    assert len(expected) >= 8 and all(intent.text and intent.raw_compressed for intent in expected)
 
 
 def test_documents_in_flight_when_a_worker_dies_are_tried_again(tagger: Tagger) -> None:
