@@ -186,6 +186,8 @@ def _new_summary_only(
         for index, intent in enumerate(item.intents)
         if needs_page(intent, min_words)
     ]
+    # The batch before may still be storing: a story it brings is not known yet, and another
+    # feed's copy of it in this batch costs a page fetch that storing then finds redundant.
     with context.sessions().begin() as session:
         known = repo.known_sources(session, [intent for _, _, intent in candidates])
     return [
