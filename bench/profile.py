@@ -19,6 +19,7 @@ import inspect
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -134,8 +135,8 @@ def profile_flow(
 
 @contextmanager
 def _profiling_store_threads() -> Iterator[list[Any]]:
-    """Profile each batch's store, which runs in a thread that pyinstrument's sampler of
-    the main thread does not see; yields the list its sessions are added to."""
+    """Profile each batch's store run in a thread, which pyinstrument's sampler of the main
+    thread does not see; yields the list its sessions are added to."""
     from pyinstrument import Profiler
 
     from flows import monitor
@@ -144,6 +145,8 @@ def _profiling_store_threads() -> Iterator[list[Any]]:
     store = monitor._store_polled
 
     def profiled(*args: Any) -> None:
+        if threading.current_thread() is threading.main_thread():
+            return store(*args)  # stored inline (polls only): the main profile has it
         profiler = Profiler(interval=0.001, async_mode="disabled")
         profiler.start()
         try:

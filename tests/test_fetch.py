@@ -31,6 +31,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from flows import fetch as fetch_module
 from flows.cli_feed_debug import register
 from flows.fetch import Fetcher, FetchPolicy, FetchResult, ip_refusal_reason, system_resolver
 from flows.settings import Settings, get_settings
@@ -321,7 +322,7 @@ def test_gzip_bomb_is_cut_by_the_decompressed_limit_in_bounded_memory(
     http_server.routes["/feed"] = Response(bomb, headers={"Content-Encoding": "gzip"})
 
     async def go() -> tuple[FetchError, int]:
-        async with Fetcher(POLICY) as fetcher:  # client set-up (TLS context) not counted
+        async with Fetcher(POLICY) as fetcher:  # the TLS context is made before counting
             tracemalloc.start()
             try:
                 with pytest.raises(FetchError) as caught:
@@ -674,6 +675,29 @@ def test_connections_are_reused_for_one_host_name_only(tmp_path: Path) -> None:
     # ... and the other name on the same address got a connection of its own, whose
     # certificate (made for feeds.test only) was checked and refused.
     assert isinstance(other, FetchError) and "Hostname mismatch" in str(other)
+
+
+def test_clients_of_hosts_not_asked_lately_are_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A run touching thousands of hosts must not keep a socket open for each of them.
+    monkeypatch.setattr(fetch_module, "IDLE_CLIENTS", 1)
+    hosts = ("a.test", "b.test", "c.test")
+    policy = replace(POLICY, allow=hosts)
+    names = table_resolver({host: ["127.0.0.1"] for host in hosts})
+    with serving(keep_alive=True) as server:
+        server.routes["/feed"] = Response(RSS)
+        port = server.base_url.rsplit(":", 1)[1]
+
+        async def fetch_in_turn(*order: str) -> None:
+            async with Fetcher(policy, resolver=names) as fetcher:
+                for host in order:
+                    await fetcher.fetch(f"http://{host}:{port}/feed")
+
+        run(fetch_in_turn("a.test", "b.test", "c.test", "c.test", "a.test"))
+
+    ports = [(r.headers["Host"].split(":")[0], r.client_port) for r in server.requests]
+    (_, a_first), _, (_, c_first), (_, c_again), (_, a_again) = ports
+    assert c_again == c_first  # the host asked last kept its connection
+    assert a_again != a_first  # a.test's, idle behind two other hosts, was closed
 
 
 # --- `feed fetch` -----------------------------------------------------------------------
