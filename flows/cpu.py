@@ -114,7 +114,7 @@ class CpuPool:
     ) -> ParsedFeed:
         """``parse_feed_document``, in a worker."""
         args = (feed, url, content, dict(headers))
-        return await self._run(_parse_job, parse_feed_document, tagger, *args)
+        return await self._run(parse_feed_document, tagger, *args)
 
     async def page(
         self,
@@ -126,7 +126,7 @@ class CpuPool:
     ) -> ArticleIntent:
         """``page_intent``, in a worker."""
         args = (intent, url, content, dict(headers))
-        return await self._run(_page_job, page_intent, tagger, *args)
+        return await self._run(page_intent, tagger, *args)
 
     async def recheck(
         self,
@@ -138,21 +138,15 @@ class CpuPool:
     ) -> ArticleIntent:
         """``recheck_intent``, in a worker."""
         args = (target, url, content, dict(headers))
-        return await self._run(_recheck_job, recheck_intent, tagger, *args)
+        return await self._run(recheck_intent, tagger, *args)
 
-    async def _run(
-        self,
-        job: Callable[..., T],
-        local: Callable[..., T],
-        tagger: Tagger,
-        *args: Any,
-    ) -> T:
-        """``job(*args)`` in a worker (which has its own tagger), else ``local(*args, tagger)``
-        in a thread of this process."""
+    async def _run(self, function: Callable[..., T], tagger: Tagger, *args: Any) -> T:
+        """``function(*args, tagger)`` in a worker, with the worker's own tagger, else in a
+        thread of this process with the caller's."""
         # A daemonic process (a multiprocessing harness's) may not have children.
         if self.workers <= 0 or multiprocessing.current_process().daemon:
-            return await asyncio.to_thread(local, *args, tagger)
-        return await self._submit(job, *args)
+            return await asyncio.to_thread(function, *args, tagger)
+        return await self._submit(_with_worker_tagger, function, *args)
 
     def close(self) -> None:
         """Stop the workers (the next call starts new ones)."""
@@ -230,22 +224,6 @@ def _exists(pid: int) -> bool:
     return True
 
 
-def _parse_job(
-    feed: FeedForUpdate, url: str, content: bytes, headers: dict[str, str]
-) -> ParsedFeed:
+def _with_worker_tagger(function: Callable[..., T], *args: Any) -> T:
     assert _worker_tagger is not None, "the pool's initializer builds the tagger"
-    return parse_feed_document(feed, url, content, headers, _worker_tagger)
-
-
-def _page_job(
-    intent: ArticleIntent, url: str, content: bytes, headers: dict[str, str]
-) -> ArticleIntent:
-    assert _worker_tagger is not None, "the pool's initializer builds the tagger"
-    return page_intent(intent, url, content, headers, _worker_tagger)
-
-
-def _recheck_job(
-    target: RecheckTarget, url: str, content: bytes, headers: dict[str, str]
-) -> ArticleIntent:
-    assert _worker_tagger is not None, "the pool's initializer builds the tagger"
-    return recheck_intent(target, url, content, headers, _worker_tagger)
+    return function(*args, _worker_tagger)
