@@ -6,6 +6,7 @@ connection pool and one compiled taxonomy across runs.
 
 from __future__ import annotations
 
+import gc
 from functools import lru_cache
 from pathlib import Path
 
@@ -66,6 +67,18 @@ def _tagger_for(path: Path) -> Tagger:
 def tagger() -> Tagger:
     """The tagger for the configured taxonomy (its automaton is built once)."""
     return _tagger_for(get_settings().resolved_taxonomy_path)
+
+
+@lru_cache(maxsize=1)
+def freeze_startup_heap() -> None:
+    """Exempt what the process holds now from garbage collection; once per process.
+
+    A flow's imports (Prefect, SQLAlchemy, trafilatura: about 200,000 objects) live as long
+    as the process, and every full collection would walk them again: 0.12 s each, a quarter
+    of a pass that finds nothing new. Collected first, so that no garbage is frozen with them.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def reset() -> None:

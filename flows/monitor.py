@@ -357,6 +357,7 @@ async def monitor_feeds(
     errors fail the run. ``fetch_pages`` defaults to the ``VIGIE_FETCH_PAGES`` setting.
     """
     context.ensure_schema()
+    context.freeze_startup_heap()
     summary = RunSummary(kind="monitor", started_at=datetime.now(UTC))
     with context.sessions().begin() as session:
         feeds = repo.feeds_to_poll(session, summary.started_at, due_only=due_only)
