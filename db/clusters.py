@@ -45,6 +45,7 @@ from parsers.dedup import (
     BandKey,
     Fingerprint,
     Match,
+    TextSketch,
     band_keys,
     fingerprint,
     match,
@@ -142,6 +143,7 @@ def assign(
     threshold: float = DEFAULT_THRESHOLD,
     window: timedelta = DEFAULT_TITLE_WINDOW,
     fresh: bool = False,
+    sketched: TextSketch | None = None,
 ) -> ClusterAssignment:
     """File an article's fingerprint and put it in the cluster of its copies.
 
@@ -150,13 +152,18 @@ def assign(
     the short-text rule (first sighting when None). Calling it again with the same text
     changes nothing; with a new text, it refiles the article and may merge clusters.
     ``fresh`` says the article was created in this transaction, so it has no fingerprint
-    and no cluster yet.
+    and no cluster yet. ``sketched`` is the text's sketch, when a worker made it already.
     """
     # A fresh article (created in this transaction) has neither: two queries saved per article.
     stored = None if fresh else _stored_signature(session, article_id)
     first_seen = stored.first_seen_at if stored is not None else now
     fp = fingerprint(
-        title, text, language=language, outlet=outlet, seen_at=published_at or first_seen
+        title,
+        text,
+        language=language,
+        outlet=outlet,
+        seen_at=published_at or first_seen,
+        sketched=sketched,
     )
     current = None if fresh else _cluster_id_of(session, article_id)
     if current is not None and stored is not None and _same_fingerprint(stored, fp, outlet):
@@ -226,6 +233,8 @@ class ArticleText:
     outlet: str
     language: str | None
     published_at: datetime | None
+    #: ``text``'s sketch, when it was made already (``parsers.dedup.sketch``).
+    sketch: TextSketch | None = None
 
 
 def assign_fresh(
@@ -252,6 +261,7 @@ def assign_fresh(
             language=article.language,
             outlet=article.outlet,
             seen_at=article.published_at or now,
+            sketched=article.sketch,
         )
         keyed.append((article, fp, band_keys(fp)))
     holders = Counter(key for _, _, keys in keyed for key in set(keys))
@@ -303,6 +313,7 @@ def assign_text(
         now=now,
         threshold=threshold,
         window=window,
+        sketched=article.sketch,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from parsers.dedup import TextSketch
 from parsers.tagging import TagResult
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class ArticleIntent:
     page_last_modified: str | None = None
     #: True when a page was (or should be) fetched for this article, so it is re-checked.
     watch_page: bool = False
+    #: Near-duplicate sketch of ``text``, made by the worker that read it (relevant only).
+    sketch: TextSketch | None = None
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from db.versions import (
     stated_figures,
     track_figures,
 )
-from parsers.dedup import outlet_of
+from parsers.dedup import outlet_of, sketch_for
 
 #: Default versioning policy (material kinds, churn cap, re-check schedule).
 DEFAULT_POLICY = VersionPolicy()
@@ -262,6 +262,7 @@ def _article_text(article_id: int, intent: ArticleIntent) -> clusters.ArticleTex
         outlet=outlet_of(intent.canonical_url, intent.source),
         language=intent.language,
         published_at=intent.published_at,
+        sketch=sketch_for(intent.content_hash, intent.sketch),
     )
 
 

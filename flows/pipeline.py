@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget, StoreCounts, TagSpec
 from parsers.articles import ArticleData
+from parsers.dedup import sketch, sketch_for
 from parsers.feeds import EntryData, FeedData
 from parsers.language import detect_language
 from parsers.seeds import SeedDocument
@@ -161,6 +162,15 @@ def with_page(
         page_last_modified=headers.get("last-modified"),
         watch_page=True,
     )
+
+
+def sketched(intent: ArticleIntent) -> ArticleIntent:
+    """The intent with its text's near-duplicate sketch when it is relevant (only relevant
+    articles are clustered): made in the worker that read the text, the costliest part of
+    filing a story is off the storing process."""
+    if not intent.tags.relevant or sketch_for(intent.content_hash, intent.sketch):
+        return intent
+    return replace(intent, sketch=sketch(intent.text, intent.content_hash))
 
 
 def with_fallback(intent: ArticleIntent, reason: str) -> ArticleIntent:

@@ -87,6 +87,23 @@ class BandKey:
 
 
 @dataclass(frozen=True)
+class TextSketch:
+    """The part of a fingerprint that depends on the text alone, and costs the most to make.
+
+    Made where the text was read (a worker process, ``flows.pipeline.sketched``), so that
+    the storing process only files it.
+    """
+
+    #: MinHash signature: ``NUM_PERM`` little-endian uint32 values.
+    signature: bytes
+    #: Words in the normalised text.
+    words: int
+    #: ``content_hash`` of the article the sketch was made for: a text replaced after the
+    #: sketch was made no longer matches it, and is sketched again (``sketch_for``).
+    content_hash: str
+
+
+@dataclass(frozen=True)
 class Fingerprint:
     """What near-duplicate detection knows of one article; computed or read from storage."""
 
@@ -121,17 +138,39 @@ class Match:
 
 
 def fingerprint(
-    title: str, text: str, *, language: str | None, outlet: str, seen_at: datetime
+    title: str,
+    text: str,
+    *,
+    language: str | None,
+    outlet: str,
+    seen_at: datetime,
+    sketched: TextSketch | None = None,
 ) -> Fingerprint:
-    """The fingerprint of one article's title and text."""
-    paragraphs = normalised_paragraphs(text)
+    """The fingerprint of one article's title and text; ``sketched`` is ``text``'s sketch
+    when it was made already."""
+    known = sketched or sketch(text)
     return Fingerprint(
-        signature=signature(shingles(paragraphs)),
-        words=sum(len(p.split()) for p in paragraphs),
+        signature=known.signature,
+        words=known.words,
         normalised_title=normalised_title(title, outlet),
         language=language_key(language),
         seen_at=seen_at,
     )
+
+
+def sketch(text: str, content_hash: str = "") -> TextSketch:
+    """The sketch of a text; ``content_hash`` is that of the article it is made for."""
+    paragraphs = normalised_paragraphs(text)
+    return TextSketch(
+        signature=signature(shingles(paragraphs)),
+        words=sum(len(p.split()) for p in paragraphs),
+        content_hash=content_hash,
+    )
+
+
+def sketch_for(content_hash: str, sketched: TextSketch | None) -> TextSketch | None:
+    """``sketched`` if it was made for the article whose content hash is ``content_hash``."""
+    return sketched if sketched is not None and sketched.content_hash == content_hash else None
 
 
 def normalised_paragraphs(text: str) -> list[str]:

@@ -296,6 +296,24 @@ def test_french_copies_cluster_among_themselves(store: Store) -> None:
     assert french_copy.outlets_after == 2
 
 
+def test_the_store_files_a_story_by_the_sketch_made_for_its_text(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    """The sketch a worker made is what the store files; one made for another text is not."""
+    own = _intent(OWN_STORY, tagger)
+    # Another newsroom's story, sketched as the wire copy: filed by the sketch, it joins CTV.
+    disguised = replace(own, sketch=dedup.sketch(CTV.text, own.content_hash))
+    # A wire copy carrying a sketch made for another text: sketched again, it joins CTV too.
+    national_post = _intent(NATIONAL_POST, tagger)
+    stale = replace(national_post, sketch=dedup.sketch(OWN_STORY.text, "another text"))
+    with sessions.begin() as session:
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+        intents = [_intent(CTV, tagger), disguised, stale]
+        counts = repo.store_articles(session, intents, tag_ids, NOON + timedelta(hours=3))
+    assert len(counts.clustered) == 3
+    assert len({assignment.cluster_id for assignment in counts.clustered}) == 1
+
+
 def test_article_bridging_two_clusters_merges_them(
     store: Store, sessions: sessionmaker[Session]
 ) -> None:
