@@ -13,12 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
-from db.intents import FeedForUpdate, RecheckTarget
-from flows.cpu import CpuPool, ParsedFeed, parse_feed_document, recheck_intent
+from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget
+from flows.cpu import CpuPool, ParsedFeed, page_intent, parse_feed_document, recheck_intent
+from parsers.dedup import sketch
 from parsers.exceptions import ParseError
 from parsers.tagging import Tagger
 
@@ -86,6 +88,72 @@ def test_rechecked_pages_come_back_from_workers_as_from_the_flow_process(
     ]
     assert in_workers == expected
     assert len(expected) >= 8 and all(intent.text and intent.raw_compressed for intent in expected)
+
+
+def test_relevant_intents_come_with_the_sketch_of_their_own_text(tagger: Tagger) -> None:
+    parsed = asyncio.run(_parse_all(CpuPool(2, TAXONOMY), tagger))
+    rechecked = asyncio.run(_recheck_all(CpuPool(2, TAXONOMY), tagger))
+    intents = [intent for feed in parsed for intent in feed.intents]
+    intents += [intent for intent in rechecked if isinstance(intent, ArticleIntent)]
+    relevant = [intent for intent in intents if intent.tags.relevant]
+    assert len(relevant) >= 10
+    assert all(i.sketch == sketch(i.text, i.content_hash) for i in relevant)
+    assert all(intent.sketch is None for intent in intents if not intent.tags.relevant)
+
+
+def test_a_page_brings_the_sketch_of_its_own_text(tagger: Tagger) -> None:
+    summary = next(
+        intent
+        for intent in parse_feed_document(
+            FEED, FEED.url, (FEEDS / "news.rss").read_bytes(), HEADERS, tagger
+        ).intents
+        if intent.sketch is not None
+    )
+    page = Path(__file__).resolve().parent / "pages" / "en_levels_plan.html"
+    paged = page_intent(summary, summary.url, page.read_bytes(), {}, tagger)
+    assert paged.origin == "page" and paged.text != summary.text
+    assert paged.sketch == sketch(paged.text, paged.content_hash)
+
+
+# The installed `vigie` script, which multiprocessing runs again in each worker, then a driver.
+_DRIVER = """
+if __name__ == "__main__":
+    import asyncio
+    import json
+    import sys
+    from pathlib import Path
+
+    from flows.cpu import CpuPool
+
+    import probe
+
+    async def ask() -> list[str]:
+        async with CpuPool(1, Path(sys.argv[1])) as pool:
+            return await pool._run(probe.loaded_modules, None)
+
+    print(json.dumps(asyncio.run(ask())))
+"""
+_PROBE = "import sys\n\ndef loaded_modules(_tagger):\n    return sorted(sys.modules)\n"
+
+
+def test_workers_of_the_vigie_command_load_neither_prefect_nor_the_database(
+    tmp_path: Path,
+) -> None:
+    entry = entry_points(group="console_scripts")["vigie"]
+    (tmp_path / "probe.py").write_text(_PROBE)
+    script = tmp_path / "vigie"
+    script.write_text(f"from {entry.module} import {entry.attr}\n{_DRIVER}")
+    done = subprocess.run(
+        [sys.executable, str(script), str(TAXONOMY)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
+    modules = set(json.loads(done.stdout))
+    assert "flows.cpu" in modules  # the answer came from a worker
+    assert not {"prefect", "sqlalchemy", "typer"} & modules
 
 
 def test_documents_in_flight_when_a_worker_dies_are_tried_again(tagger: Tagger) -> None:
