@@ -115,7 +115,7 @@ def test_a_page_brings_the_sketch_of_its_own_text(tagger: Tagger) -> None:
     assert paged.sketch == sketch(paged.text, paged.content_hash)
 
 
-# The installed `vigie` script, which multiprocessing runs again in each worker, then a driver.
+# A main module as the flow's process has one, then a driver that asks a worker what it loaded.
 _DRIVER = """
 if __name__ == "__main__":
     import asyncio
@@ -134,15 +134,24 @@ if __name__ == "__main__":
     print(json.dumps(asyncio.run(ask())))
 """
 _PROBE = "import sys\n\ndef loaded_modules(_tagger):\n    return sorted(sys.modules)\n"
+_VIGIE = entry_points(group="console_scripts")["vigie"]
 
 
-def test_workers_of_the_vigie_command_load_neither_prefect_nor_the_database(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    "main_imports",
+    [
+        # the installed `vigie` script: `vigie monitor`, and the runs `vigie serve` starts
+        f"from {_VIGIE.module} import {_VIGIE.attr}",
+        # what a Prefect worker's flow-run process runs (`python -m prefect.engine`)
+        "import prefect.engine",
+    ],
+)
+def test_workers_do_not_load_the_main_module_of_the_flow_process(
+    tmp_path: Path, main_imports: str
 ) -> None:
-    entry = entry_points(group="console_scripts")["vigie"]
     (tmp_path / "probe.py").write_text(_PROBE)
-    script = tmp_path / "vigie"
-    script.write_text(f"from {entry.module} import {entry.attr}\n{_DRIVER}")
+    script = tmp_path / "main.py"
+    script.write_text(f"{main_imports}\n{_DRIVER}")
     done = subprocess.run(
         [sys.executable, str(script), str(TAXONOMY)],
         capture_output=True,
