@@ -86,7 +86,7 @@ def recheck_intent(
 ) -> ArticleIntent:
     """A re-checked page as a candidate version (``ParseError`` when it cannot be read)."""
     page = extract_article(url, content, headers)
-    return sketched(intent_from_page(target, page, content, dict(headers), tagger))
+    return intent_from_page(target, page, content, dict(headers), tagger)
 
 
 class CpuPool:
@@ -196,6 +196,9 @@ class CpuPool:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+_MAIN_SWAP = threading.Lock()
+
+
 @contextmanager
 def _main_module_hidden() -> Iterator[None]:
     """Start worker processes without the parent's main module.
@@ -205,14 +208,17 @@ def _main_module_hidden() -> Iterator[None]:
     the ``vigie`` script or, for a flow run a Prefect worker starts, ``prefect.engine``:
     running it loaded Prefect, SQLAlchemy and Typer into each worker (175 MB of RSS instead
     of 88, measured). multiprocessing reads the main module from ``sys.modules`` as it starts
-    a process, so an empty one stands in meanwhile.
+    a process, so an empty one stands in meanwhile: under a second the first time (while the
+    fork server loads), a few milliseconds after. Nothing else in a flow's process reads the
+    main module, and the lock keeps two pools from swapping it at once.
     """
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
+    with _MAIN_SWAP:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
 
 
 # --- in the worker process ------------------------------------------------------------------

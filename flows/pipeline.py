@@ -161,6 +161,7 @@ def with_page(
         page_etag=headers.get("etag"),
         page_last_modified=headers.get("last-modified"),
         watch_page=True,
+        sketch=None,  # that of the feed's text
     )
 
 

@@ -98,8 +98,9 @@ class TextSketch:
     signature: bytes
     #: Words in the normalised text.
     words: int
-    #: ``content_hash`` of the article the sketch was made for: a text replaced after the
-    #: sketch was made no longer matches it, and is sketched again (``sketch_for``).
+    #: ``content_hash`` of the article the sketch was made for. A text replaced after the
+    #: sketch was made has another hash (unless only its spacing changed), so it is
+    #: sketched again instead of filed by the old text's sketch (``sketch_for``).
     content_hash: str
 
 

@@ -314,6 +314,23 @@ def test_the_store_files_a_story_by_the_sketch_made_for_its_text(
     assert len({assignment.cluster_id for assignment in counts.clustered}) == 1
 
 
+def test_a_changed_article_is_refiled_by_the_sketch_made_for_its_new_text(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    with sessions.begin() as session:
+        ctv, own = _store_and_assign(session, [CTV, OWN_STORY], tagger, NOON)
+        assert own.cluster_id != ctv.cluster_id
+        edited = _intent(replace(OWN_STORY, text=f"{OWN_STORY.text}\n\nUpdated at 3 p.m."), tagger)
+        # Its new text sketched as the wire copy: refiled by the sketch, it joins CTV's story.
+        disguised = replace(edited, sketch=dedup.sketch(CTV.text, edited.content_hash))
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+        counts = repo.store_articles(session, [disguised], tag_ids, NOON + timedelta(hours=2))
+        assert counts.new_versions == 1
+        members = [clusters.cluster_of(session, a.article_id) for a in (ctv, own)]
+    assert [a.article_id for a in counts.clustered] == [own.article_id]
+    assert members[0] is not None and members[0] == members[1]
+
+
 def test_article_bridging_two_clusters_merges_them(
     store: Store, sessions: sessionmaker[Session]
 ) -> None:
