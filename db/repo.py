@@ -21,7 +21,7 @@ from db.intents import ArticleIntent, FeedForUpdate, PollIntent, RecheckTarget, 
 from db.models import Article, ArticleVersion, Feed, Fetch, Mention, RawDocument, Tag
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
-from db.store import DEFAULT_POLICY
+from db.store import DEFAULT_POLICY, refile
 from db.store import known_sources as known_sources
 from db.store import store_articles as store_articles
 from db.upsert import add_alert, insert_ignore
@@ -401,6 +401,8 @@ def record_recheck(
     if intent is not None:
         result = apply_candidate(session, target.id, intent, tag_ids, now, policy)
         outcome, alerts = result.outcome, result.alerts
+        if outcome == "changed" and intent.tags.relevant:
+            alerts += refile(session, target.id, intent, now)
         article.page_etag = intent.page_etag or article.page_etag
         article.page_last_modified = intent.page_last_modified or article.page_last_modified
     article.last_checked_at = now

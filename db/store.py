@@ -254,6 +254,14 @@ def _cluster(
     _count_assignment(session, assignment, now, counts)
 
 
+def refile(session: Session, article_id: int, intent: ArticleIntent, now: datetime) -> int:
+    """File the new text of a relevant article that a re-check found edited, as a monitor
+    pass files a changed feed item; how many growth alerts that wrote."""
+    counts = StoreCounts()
+    _cluster(session, article_id, intent, now, counts)
+    return counts.alerts
+
+
 def _article_text(article_id: int, intent: ArticleIntent) -> clusters.ArticleText:
     return clusters.ArticleText(
         article_id=article_id,

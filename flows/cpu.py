@@ -86,7 +86,7 @@ def recheck_intent(
 ) -> ArticleIntent:
     """A re-checked page as a candidate version (``ParseError`` when it cannot be read)."""
     page = extract_article(url, content, headers)
-    return intent_from_page(target, page, content, dict(headers), tagger)
+    return sketched(intent_from_page(target, page, content, dict(headers), tagger))
 
 
 class CpuPool:

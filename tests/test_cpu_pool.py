@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from db.intents import FeedForUpdate, RecheckTarget
+from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget
 from flows.cpu import CpuPool, ParsedFeed, page_intent, parse_feed_document, recheck_intent
 from parsers.dedup import sketch
 from parsers.exceptions import ParseError
@@ -92,7 +92,9 @@ def test_rechecked_pages_come_back_from_workers_as_from_the_flow_process(
 
 def test_relevant_intents_come_with_the_sketch_of_their_own_text(tagger: Tagger) -> None:
     parsed = asyncio.run(_parse_all(CpuPool(2, TAXONOMY), tagger))
+    rechecked = asyncio.run(_recheck_all(CpuPool(2, TAXONOMY), tagger))
     intents = [intent for feed in parsed for intent in feed.intents]
+    intents += [intent for intent in rechecked if isinstance(intent, ArticleIntent)]
     relevant = [intent for intent in intents if intent.tags.relevant]
     assert relevant and len(relevant) < len(intents)
     assert all(i.sketch == sketch(i.text, i.content_hash) for i in relevant)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from db import repo
+from db.cluster_models import ArticleSignature
 from db.models import Alert, Article, ArticleVersion, Mention, RawDocument
 from flows import context
 from flows.cli import app
@@ -22,6 +23,7 @@ from flows.monitor import monitor_feeds
 from flows.recheck import recheck_articles
 from flows.reprocess import reprocess
 from flows.settings import SEEDS_DIR
+from parsers.dedup import sketch
 from tests.loopback import LoopbackServer, Response
 
 HERE = Path(__file__).parent
@@ -124,6 +126,9 @@ def test_edits_make_versions_and_one_alert_noise_makes_none(site: LoopbackServer
     v2 = article.versions[1]
     assert "figures_changed" in v2.change_kinds.split()
     assert v2.diff is not None and "40,000 → 50,000" in v2.diff["figures"]
+    with context.sessions().begin() as session:  # its story is filed by the edited text
+        signature = session.get_one(ArticleSignature, article.id).minhash
+    assert signature == sketch(v2.text).signature != sketch(article.versions[0].text).signature
     with context.sessions().begin() as session:
         alert = session.scalars(select(Alert).order_by(Alert.id.desc())).first()
         assert alert is not None and alert.kind in {"figure_changed", "article_edited"}
