@@ -161,14 +161,14 @@ def with_page(
         page_etag=headers.get("etag"),
         page_last_modified=headers.get("last-modified"),
         watch_page=True,
-        sketch=None,  # that of the feed's text
+        sketch=None,  # the feed text's sketch; ``sketched`` makes the page text's
     )
 
 
 def sketched(intent: ArticleIntent) -> ArticleIntent:
     """The intent with its text's near-duplicate sketch when it is relevant (only relevant
-    articles are clustered): made in the worker that read the text, the costliest part of
-    filing a story is off the storing process."""
+    articles are clustered). Workers call it on what they read, which takes the costliest
+    part of filing a story off the storing process."""
     if not intent.tags.relevant or sketch_for(intent.content_hash, intent.sketch):
         return intent
     return replace(intent, sketch=sketch(intent.text, intent.content_hash))
