@@ -48,8 +48,14 @@ T = TypeVar("T")
 # Where pidfds are missing, how often a worker checks that its flow process is still there.
 _PARENT_CHECK_S = 1.0
 # What a worker process imports before it is forked (once, in the fork server, whose pages
-# the workers then share): datasketch, for the sketches, brings scipy (66 MB, 0.5 s).
-_PRELOAD = ["flows.pipeline", "parsers.articles", "parsers.feeds", "parsers.tagging", "datasketch"]
+# the workers then share).
+_PRELOAD = [
+    "flows.pipeline",
+    "parsers.articles",
+    "parsers.feeds",
+    "parsers.tagging",
+    "parsers.dedup",
+]
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ How two texts are compared
   paragraph breaks: a furniture line an outlet slips between two paragraphs then costs one
   shingle of its own instead of also breaking the ``SHINGLE_WORDS - 1`` shingles that
   would have spanned the break, and a line repeated after every paragraph counts once.
-* **Signature.** A datasketch ``MinHash`` (scheme ``affine32``, seed ``MINHASH_SEED``,
-  ``NUM_PERM`` permutations) fed with ``update_batch``; stored as ``NUM_PERM``
-  little-endian uint32 values. ``estimated_jaccard`` is the share of equal positions.
+* **Signature.** A rensa ``RMinHash`` (seed ``MINHASH_SEED``, ``NUM_PERM`` permutations)
+  of the shingle set; stored as ``NUM_PERM`` little-endian uint32 values.
+  ``estimated_jaccard`` is the share of equal positions.
 * **LSH.** The signature is cut into ``BANDS`` bands of ``ROWS`` rows; each band becomes a
   signed 64-bit key, a BLAKE2b hash of the language, the band number and the band's bytes,
   so keys are the same in every process and on every run (Python's ``hash`` is not). Two
@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
+from rensa import RMinHash
 
 from parsers.text import normalise_for_hash
 from parsers.urls import site_of
@@ -54,7 +55,7 @@ NUM_PERM = 256
 #: LSH bands and rows per band (``BANDS * ROWS == NUM_PERM``); see the module docstring.
 BANDS = 32
 ROWS = 8
-#: Seed of the MinHash permutations. Changing it (or NUM_PERM, or the datasketch scheme)
+#: Seed of the MinHash permutations. Changing it (or NUM_PERM, or rensa's algorithm)
 #: makes every stored signature incomparable: the golden test in tests/test_dedup.py guards it.
 MINHASH_SEED = 20261122
 #: Band number of the title key used by the short-text rule.
@@ -70,7 +71,7 @@ DEFAULT_TITLE_WINDOW = timedelta(hours=48)
 #: Stands for an unknown language, so that texts of unknown language only meet each other.
 UNKNOWN_LANGUAGE = "und"
 
-_SCHEME: Literal["affine32"] = "affine32"
+_SIGNATURE = struct.Struct(f"<{NUM_PERM}I")
 _PARAGRAPH = re.compile(r"\n\s*")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—]\s+")
 _KEY_PERSON = b"vigie-lsh"
@@ -193,20 +194,9 @@ def shingles(paragraphs: Sequence[str]) -> set[bytes]:
 
 def signature(shingle_set: set[bytes]) -> bytes:
     """MinHash signature of a shingle set, as bytes (see ``Fingerprint.signature``)."""
-    minhash = _empty_minhash().copy()
-    # Sorted so that the input order, which a set does not fix, never matters.
-    minhash.update_batch(sorted(shingle_set))
-    return np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
-
-
-@cache
-def _empty_minhash() -> Any:
-    # Imported on first use: the datasketch package imports scipy (about a second of CPU and
-    # 70 MB), which listing clusters or starting the CLI should not pay. Built once, because
-    # drawing the NUM_PERM permutations from the seeded generator is the costly part.
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=_SCHEME)
+    minhash = RMinHash(num_perm=NUM_PERM, seed=MINHASH_SEED)
+    minhash.update(list(shingle_set))  # the digest does not depend on the tokens' order
+    return _SIGNATURE.pack(*minhash.digest())
 
 
 def language_key(language: str | None) -> str:

@@ -14,15 +14,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import clusters, repo
 from db.base import Base
 from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
 from db.clusters import ClusterAssignment
-from db.engine import make_sessions
+from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent
+from db.migrate import upgrade
 from db.models import Alert, Article
 from flows.pipeline import tag_specs
 from parsers import dedup
@@ -231,6 +232,34 @@ def test_migration_creates_exactly_the_modelled_tables(engine: Engine) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         diffs = compare_metadata(context, Base.metadata)
     assert [d for d in diffs if any(t in repr(d) for t in CLUSTER_TABLES)] == []
+
+
+def test_upgrade_re_signs_stored_articles_so_new_copies_still_find_them(
+    database_url: str, tagger: Tagger
+) -> None:
+    """Signatures made by another MinHash (datasketch, before revision 0006) are made again."""
+    engine = make_engine(database_url)
+    upgrade(engine, "0005")
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        [first] = _store_and_assign(session, [CTV], tagger, NOON)
+        # What the older MinHash left: other values, so other band keys.
+        session.execute(update(ArticleSignature).values(minhash=bytes(4 * dedup.NUM_PERM)))
+        session.execute(update(LshBand).values(hash=LshBand.hash + 1))
+    upgrade(engine)
+
+    fresh = dedup.sketch(CTV_TEXT)
+    with sessions.begin() as session:
+        stored = session.scalars(select(ArticleSignature)).one()
+        keys = session.execute(select(LshBand.band, LshBand.hash)).tuples().all()
+        assert stored.minhash == fresh.signature and stored.words == fresh.words
+        outlet = dedup.outlet_of(CTV.url, host_of(CTV.url))
+        print_ = dedup.fingerprint(CTV_TITLE, CTV_TEXT, language="en", outlet=outlet, seen_at=NOON)
+        expected = dedup.band_keys(print_)
+        assert sorted(keys) == sorted((k.band, k.hash) for k in expected)
+        [copy] = _store_and_assign(session, [GLOBAL], tagger, NOON + timedelta(hours=1))
+    assert (copy.outcome, copy.cluster_id) == ("joined", first.cluster_id)
+    engine.dispose()
 
 
 def test_candidate_lookup_probes_the_band_index(engine: Engine) -> None:
