@@ -36,7 +36,7 @@ $(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $@
 
-## bench-quick: Vigie vs reader on 40 feeds x 25 items (about 2 minutes)
+## bench-quick: Vigie vs reader on 40 feeds x 25 items (under a minute)
 bench-quick: $(BIN)/.bench-installed
 	$(BIN)/python bench/run.py --quick
 

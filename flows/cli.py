@@ -28,7 +28,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from db import clusters, repo
 from flows import context
@@ -70,11 +70,20 @@ def _clear_errors() -> Iterator[None]:
     except VigieError as exc:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from exc
-    except OperationalError as exc:  # the database went away, or never was there
+    except (OperationalError, ProgrammingError) as exc:
+        if isinstance(exc, ProgrammingError) and not _no_schema(exc):
+            raise  # a bug in a query, not the database's state: keep the traceback
         url = context.engine().url.render_as_string(hide_password=True)
         reason = " ".join(str(exc.orig).split())
+        if _no_schema(exc):  # PostgreSQL's next lines quote the query: not for the user
+            reason = f"{str(exc.orig).splitlines()[0]}; run `vigie init` to create Vigie's tables"
         err_console.print(f"[red]error:[/red] database {url}: {escape(reason)}", highlight=False)
         raise typer.Exit(2) from exc
+
+
+def _no_schema(exc: DBAPIError) -> bool:
+    """The database has no Vigie tables yet (SQLite's message; PostgreSQL's undefined_table)."""
+    return "no such table" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "42P01"
 
 
 def _now() -> datetime:

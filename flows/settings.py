@@ -7,6 +7,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -15,13 +16,17 @@ from parsers.exceptions import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PROJECT_ROOT / "seeds"
+#: Settings file read from the working directory, under the environment.
+ENV_FILE = ".env"
 
 
 class Settings(BaseSettings):
     """Every knob Vigie has; each one can be set as ``VIGIE_<NAME>`` or in ``.env``."""
 
+    # Other keys of .env belong to other tools (Prefect reads the same file); a mistyped
+    # Vigie setting is caught by ``get_settings`` instead.
     model_config = SettingsConfigDict(
-        env_prefix="VIGIE_", env_file=".env", env_file_encoding="utf-8", extra="forbid"
+        env_prefix="VIGIE_", env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
     )
 
     #: Where the default SQLite database and other local state live.
@@ -171,31 +176,33 @@ class Settings(BaseSettings):
 _NOT_SETTINGS_PREFIX = "VIGIE_TEST_"
 
 
-def _unknown_environment_settings() -> list[str]:
-    """``VIGIE_*`` variables that match no setting: a typo would otherwise be silently ignored."""
+def _unknown_settings() -> list[str]:
+    """``VIGIE_*`` names, in the environment or in ``.env``, that match no setting, each with
+    where it was found: a typo would otherwise be silently ignored."""
     known = {f"VIGIE_{name.upper()}" for name in Settings.model_fields}
-    return sorted(
-        name
-        for name in os.environ
+    found = {(name, "the environment") for name in os.environ}
+    found |= {(name.upper(), ENV_FILE) for name in dotenv_values(ENV_FILE)}
+    return [
+        f"{name} (in {origin}{_suggestion(name)})"
+        for name, origin in sorted(found)
         if name.startswith("VIGIE_")
         and not name.startswith(_NOT_SETTINGS_PREFIX)
         and name not in known
-    )
+    ]
 
 
 def _suggestion(name: str) -> str:
     known = [f"VIGIE_{field.upper()}" for field in Settings.model_fields]
     close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings; a bad value raises ``ConfigError`` naming what to fix."""
-    unknown = _unknown_environment_settings()
+    unknown = _unknown_settings()
     if unknown:
-        names = "; ".join(f"{name}{_suggestion(name)}" for name in unknown)
-        raise ConfigError(f"unknown setting in the environment: {names}")
+        raise ConfigError(f"unknown setting: {', '.join(unknown)}")
     try:
         return Settings()
     except ValidationError as exc:

@@ -10,6 +10,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.settings import get_settings
 
 runner = CliRunner()
 
@@ -75,9 +76,30 @@ def test_bad_settings_stop_with_one_clear_line(vigie_env: pytest.MonkeyPatch) ->
 
 
 def test_unknown_setting_in_dotenv_is_refused(vigie_env: pytest.MonkeyPatch) -> None:
-    Path(".env").write_text("VIGIE_COLOUR=blue\n")  # the fixture's cwd is the test's tmp dir
+    Path(".env").write_text("VIGIE_DATABSE_URL=sqlite:///x.db\n")  # cwd: the test's tmp dir
     result = runner.invoke(app, ["articles"])
-    assert result.exit_code == 2 and "VIGIE_COLOUR" in result.output
+    assert result.exit_code == 2
+    line = " ".join(result.output.split())
+    assert "unknown setting: VIGIE_DATABSE_URL (in .env; did you mean VIGIE_DATABASE_URL?)" in line
+
+
+def test_dotenv_keys_of_other_tools_are_left_alone(vigie_env: pytest.MonkeyPatch) -> None:
+    # One .env often serves several tools: only VIGIE_ names are Vigie's to judge.
+    Path(".env").write_text("OTHER_TOOL_TOKEN=abc\nvigie_feed_interval_minutes=7\n")
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    assert get_settings().feed_interval_minutes == 7
+
+
+def test_database_without_tables_says_to_run_init(
+    vigie_env: pytest.MonkeyPatch, database_url: str
+) -> None:
+    vigie_env.setenv("VIGIE_DATABASE_URL", database_url)  # a fresh, empty database
+    result = runner.invoke(app, ["feeds", "list"])
+    assert result.exit_code == 2
+    line = " ".join(result.output.split())
+    assert "run `vigie init` to create Vigie's tables" in line
+    assert "Traceback" not in result.output and "LINE" not in result.output
 
 
 def test_misspelt_setting_in_environment_gets_a_suggestion(vigie_env: pytest.MonkeyPatch) -> None:
