@@ -71,11 +71,12 @@ def _clear_errors() -> Iterator[None]:
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from exc
     except (OperationalError, ProgrammingError) as exc:
-        if isinstance(exc, ProgrammingError) and not _no_schema(exc):
+        no_tables = _no_schema(exc)
+        if isinstance(exc, ProgrammingError) and not no_tables:
             raise  # a bug in a query, not the database's state: keep the traceback
         url = context.engine().url.render_as_string(hide_password=True)
         reason = " ".join(str(exc.orig).split())
-        if _no_schema(exc):  # PostgreSQL's next lines quote the query: not for the user
+        if no_tables:  # PostgreSQL's next lines quote the query: not for the user
             reason = f"{str(exc.orig).splitlines()[0]}; run `vigie init` to create Vigie's tables"
         err_console.print(f"[red]error:[/red] database {url}: {escape(reason)}", highlight=False)
         raise typer.Exit(2) from exc

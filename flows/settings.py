@@ -179,7 +179,7 @@ _NOT_SETTINGS_PREFIX = "VIGIE_TEST_"
 def _unknown_settings() -> list[str]:
     """``VIGIE_*`` names, in the environment or in ``.env``, that match no setting, each with
     where it was found: a typo would otherwise be silently ignored."""
-    known = {f"VIGIE_{name.upper()}" for name in Settings.model_fields}
+    known = _setting_names()
     found = {(name, "the environment") for name in os.environ}
     found |= {(name.upper(), ENV_FILE) for name in dotenv_values(ENV_FILE)}
     return [
@@ -191,9 +191,12 @@ def _unknown_settings() -> list[str]:
     ]
 
 
+def _setting_names() -> list[str]:
+    return [f"VIGIE_{field.upper()}" for field in Settings.model_fields]
+
+
 def _suggestion(name: str) -> str:
-    known = [f"VIGIE_{field.upper()}" for field in Settings.model_fields]
-    close = difflib.get_close_matches(name, known, n=1)
+    close = difflib.get_close_matches(name, _setting_names(), n=1)
     return f"; did you mean {close[0]}?" if close else ""
 
 

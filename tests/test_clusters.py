@@ -254,8 +254,8 @@ def test_upgrade_re_signs_stored_articles_so_new_copies_still_find_them(
         keys = session.execute(select(LshBand.band, LshBand.hash)).tuples().all()
         assert stored.minhash == fresh.signature and stored.words == fresh.words
         outlet = dedup.outlet_of(CTV.url, host_of(CTV.url))
-        print_ = dedup.fingerprint(CTV_TITLE, CTV_TEXT, language="en", outlet=outlet, seen_at=NOON)
-        expected = dedup.band_keys(print_)
+        ctv = dedup.fingerprint(CTV_TITLE, CTV_TEXT, language="en", outlet=outlet, seen_at=NOON)
+        expected = dedup.band_keys(ctv)
         assert sorted(keys) == sorted((k.band, k.hash) for k in expected)
         [copy] = _store_and_assign(session, [GLOBAL], tagger, NOON + timedelta(hours=1))
     assert (copy.outcome, copy.cluster_id) == ("joined", first.cluster_id)
