@@ -135,30 +135,35 @@ def profile_flow(
 
 @contextmanager
 def _profiling_store_threads() -> Iterator[list[Any]]:
-    """Profile each batch's store run in a thread, which pyinstrument's sampler of the main
+    """Profile each feed's store run in a thread, which pyinstrument's sampler of the main
     thread does not see; yields the list its sessions are added to."""
     from pyinstrument import Profiler
 
     from flows import monitor
 
     sessions: list[Any] = []
-    store = monitor._store_polled
+    originals = {name: getattr(monitor, name) for name in ("_store_isolated", "_record_polls")}
 
-    def profiled(*args: Any) -> None:
-        if threading.current_thread() is threading.main_thread():
-            return store(*args)  # stored inline (polls only): the main profile has it
-        profiler = Profiler(interval=0.001, async_mode="disabled")
-        profiler.start()
-        try:
-            store(*args)
-        finally:
-            sessions.append(profiler.stop())
+    def profiling(store: Any) -> Any:
+        def profiled(*args: Any) -> Any:
+            if threading.current_thread() is threading.main_thread():
+                return store(*args)  # stored inline (polls only): the main profile has it
+            profiler = Profiler(interval=0.001, async_mode="disabled")
+            profiler.start()
+            try:
+                return store(*args)
+            finally:
+                sessions.append(profiler.stop())
 
-    monitor._store_polled = profiled
+        return profiled
+
+    for name, store in originals.items():
+        setattr(monitor, name, profiling(store))
     try:
         yield sessions
     finally:
-        monitor._store_polled = store
+        for name, store in originals.items():
+            setattr(monitor, name, store)
 
 
 def _frames(frame: Any) -> Iterator[Any]:

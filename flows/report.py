@@ -268,8 +268,9 @@ def _timing_section(summary: RunSummary) -> list[str]:
         "## Time per stage",
         "",
         # Without this, a reader would take the sum for the run's length and wonder.
-        "Batches overlap: the next one is fetched and parsed while one is stored, so the "
-        "stages add up to more than the run took.",
+        "Stages overlap: each feed moves on as soon as it is through one, so some feeds are "
+        "stored while others are still fetched and parsed, and the stages add up to more "
+        "than the run took.",
         "",
         "| stage | seconds | share |",
         "|---|---:|---:|",

@@ -15,11 +15,19 @@ import sys
 import time
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget
-from flows.cpu import CpuPool, ParsedFeed, page_intent, parse_feed_document, recheck_intent
+from flows.cpu import (
+    CpuPool,
+    ParsedFeed,
+    page_intent,
+    page_intents,
+    parse_feed_document,
+    recheck_intent,
+)
 from parsers.dedup import sketch
 from parsers.exceptions import ParseError
 from parsers.tagging import Tagger
@@ -194,6 +202,40 @@ def test_a_document_that_kills_its_worker_twice_fails_with_a_reason(tagger: Tagg
     reason, parsed = asyncio.run(scenario())
     assert "worker process reading this document died twice" in reason
     assert parsed > 0
+
+
+POISON = "https://news.example/exhausts-memory"
+
+
+class _PoisonedPagePool(CpuPool):
+    """Kills its worker, twice, on any job holding the POISON page, as a page that exhausts
+    memory would; the other jobs run as usual."""
+
+    async def _run(self, function: Any, tagger: Tagger, *args: Any) -> Any:
+        if function is page_intents and any(url == POISON for _, url, _, _ in args[0]):
+            await self._submit(os._exit, 9)  # raises ParseError once the worker died twice
+        return await super()._run(function, tagger, *args)
+
+
+def test_a_page_that_kills_its_worker_fails_alone_and_its_feeds_other_pages_are_read(
+    tagger: Tagger,
+) -> None:
+    news = (FEEDS / "news.rss").read_bytes()
+    summary = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger).intents[0]
+    pages = [(summary, summary.url, page.read_bytes(), {}) for page in PAGES[:3]]
+    poisoned = [*pages[:1], (summary, POISON, b"<html></html>", {}), *pages[1:]]
+
+    async def scenario() -> list[ArticleIntent | ParseError]:
+        async with _PoisonedPagePool(1, TAXONOMY) as pool:
+            return await pool.pages(poisoned, tagger)
+
+    read = asyncio.run(scenario())
+    assert len(read) == 4
+    failed = read.pop(1)
+    assert isinstance(failed, ParseError)
+    assert "worker process reading this document died twice" in str(failed)
+    expected = [page_intent(*page, tagger) for page in pages]
+    assert read == expected  # the same as read in this process, in the same order
 
 
 _HOLDER = """

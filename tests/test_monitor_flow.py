@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from db import repo
+from db.intents import FeedForUpdate
 from db.models import Alert, Article, ArticleVersion, Entry, Feed, Fetch
 from flows import context
-from flows.monitor import monitor_feeds
+from flows.monitor import FeedStream, Polled, monitor_feeds
 from tests.loopback import LoopbackServer, Response
 
 FEEDS = Path(__file__).parent / "feeds"
@@ -192,3 +193,44 @@ async def _finished_task_runs(flow_run_id: object, expected: int) -> dict[str, l
             await asyncio.sleep(0.1)
     seen = [(run.name, run.end_time) for run in runs]
     raise AssertionError(f"the server recorded fewer than {expected} finished runs: {seen}")
+
+
+def _polled(feed_id: int) -> Polled:
+    feed = FeedForUpdate(
+        id=feed_id,
+        url=f"https://news.example/{feed_id}.rss",
+        name=f"feed {feed_id}",
+        language=None,
+        etag=None,
+        last_modified=None,
+        body_hash=None,
+        interval_minutes=None,
+        health="healthy",
+        consecutive_failures=0,
+        failure_weight=0.0,
+    )
+    return Polled(feed, datetime.now(UTC), None, None)
+
+
+@pytest.mark.parametrize("in_order", [True, False])
+def test_a_stream_yields_each_feed_once_in_batch_order_or_as_ready(in_order: bool) -> None:
+    batch = [_polled(feed_id) for feed_id in (3, 1, 2)]
+
+    async def scenario() -> list[int]:
+        stream = FeedStream([item.feed for item in batch], in_order=in_order)
+        taken: list[int] = []
+
+        async def take() -> None:
+            async for item in stream:
+                taken.append(item.feed.id)
+
+        taking = asyncio.create_task(take())
+        for item in reversed(batch):  # ready last to first, with the store waiting meanwhile
+            await asyncio.sleep(0.01)
+            stream.put(item)
+        await asyncio.wait_for(taking, timeout=5)
+        return taken
+
+    # The store takes a batch in its order, so that which copy of a story becomes the
+    # article never depends on which feed was ready first; the page stage takes what comes.
+    assert asyncio.run(scenario()) == ([3, 1, 2] if in_order else [2, 1, 3])
