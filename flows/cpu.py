@@ -87,9 +87,11 @@ def page_intent(
     return sketched(with_page(intent, page, content, dict(headers), tagger))
 
 
-def page_intents(
-    pages: list[tuple[ArticleIntent, str, bytes, Mapping[str, str]]], tagger: Tagger
-) -> list[ArticleIntent | ParseError]:
+#: A fetched article page to read: the feed item's intent, the page's URL, body and headers.
+PageToRead = tuple[ArticleIntent, str, bytes, Mapping[str, str]]
+
+
+def page_intents(pages: list[PageToRead], tagger: Tagger) -> list[ArticleIntent | ParseError]:
     """``page_intent`` of each page, or the reason it could not be read."""
     out: list[ArticleIntent | ParseError] = []
     for intent, url, content, headers in pages:
@@ -141,7 +143,7 @@ class CpuPool:
         return await self._run(parse_feed_document, tagger, *args)
 
     async def pages(
-        self, pages: list[tuple[ArticleIntent, str, bytes, Mapping[str, str]]], tagger: Tagger
+        self, pages: list[PageToRead], tagger: Tagger
     ) -> list[ArticleIntent | ParseError]:
         """``page_intents``, in a worker.
 
@@ -150,7 +152,7 @@ class CpuPool:
         while this process, busy storing, passed the next page on. If the job kills its
         worker twice, each page is tried alone, so that only the page at fault fails.
         """
-        jobs = [(intent, url, content, dict(headers)) for intent, url, content, headers in pages]
+        jobs: list[PageToRead] = [(i, url, body, dict(headers)) for i, url, body, headers in pages]
         try:
             return await self._run(page_intents, tagger, jobs)
         except ParseError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from db import repo
-from db.intents import FeedForUpdate
 from db.models import Alert, Article, ArticleVersion, Entry, Feed, Fetch
 from flows import context
 from flows.monitor import FeedStream, Polled, monitor_feeds
 from tests.loopback import LoopbackServer, Response
+from tests.test_cpu_pool import FEED
 
 FEEDS = Path(__file__).parent / "feeds"
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -196,20 +197,7 @@ async def _finished_task_runs(flow_run_id: object, expected: int) -> dict[str, l
 
 
 def _polled(feed_id: int) -> Polled:
-    feed = FeedForUpdate(
-        id=feed_id,
-        url=f"https://news.example/{feed_id}.rss",
-        name=f"feed {feed_id}",
-        language=None,
-        etag=None,
-        last_modified=None,
-        body_hash=None,
-        interval_minutes=None,
-        health="healthy",
-        consecutive_failures=0,
-        failure_weight=0.0,
-    )
-    return Polled(feed, datetime.now(UTC), None, None)
+    return Polled(replace(FEED, id=feed_id), datetime.now(UTC), None, None)
 
 
 @pytest.mark.parametrize("in_order", [True, False])
