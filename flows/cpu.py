@@ -152,6 +152,8 @@ class CpuPool:
         while this process, busy storing, passed the next page on. If the job kills its
         worker twice, each page is tried alone, so that only the page at fault fails.
         """
+        if not pages:
+            return []
         jobs: list[PageToRead] = [(i, url, body, dict(headers)) for i, url, body, headers in pages]
         try:
             return await self._run(page_intents, tagger, jobs)

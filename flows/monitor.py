@@ -229,7 +229,7 @@ async def _read_pages(
         for intent, result in zip(intents, fetched, strict=True)
         if isinstance(result, FetchResult)
     ]
-    extracted = iter(await cpu.pages(pages, context.tagger()) if pages else [])
+    extracted = iter(await cpu.pages(pages, context.tagger()))
     read = []
     for intent, result in zip(intents, fetched, strict=True):
         page = next(extracted) if isinstance(result, FetchResult) else result
