@@ -9,6 +9,7 @@ Order of a run (each measured step in its own child process, on a fresh SQLite d
     reader: update_feeds() first pass, then again with nothing changed
     start `prefect server` once (its start-up is reported, not counted in items/s)
     Vigie: monitor_feeds feed-only first pass, an empty flow (Prefect's fixed cost), re-run
+    the floor (bench/floor.py): fetch, parse, tag, one row per item; plain, then as a flow
     Vigie: full pipeline with article pages, if monitor_feeds has a fetch_pages parameter
     score Vigie's database against the manifest (exact duplicates, relevance)
     print a table; write bench/results/latest.json (and a timestamped copy, not committed)
@@ -50,7 +51,6 @@ from bench.harness import (
     run_worker,
     served_corpus,
     server_stats,
-    tree_cpu_seconds,
     tree_peak_rss_mb,
 )
 from bench.score import score_dedup, score_near_clusters, score_relevance
@@ -126,7 +126,7 @@ def measure_vigie(
     workdir = tmp / f"vigie-{mode}"
     workdir.mkdir()
     args = ["vigie", "--corpus", str(corpus), "--mode", mode]
-    args += ["--batch-size", str(opts.batch_size)]
+    args += ["--batch-size", str(opts.batch_size), "--server-pid", str(server.pid)]
     if mode == "full":
         args.append("--no-rerun")
         if opts.full_feeds:
@@ -135,6 +135,14 @@ def measure_vigie(
     result = run_worker(args, env, cwd=workdir)
     result["db"] = str(workdir / "vigie.db")
     return result
+
+
+def measure_floor(tmp: Path, corpus: Path, server: PrefectServer, opts: Options) -> dict[str, Any]:
+    workdir = tmp / "floor"
+    workdir.mkdir()
+    args = ["floor", "--corpus", str(corpus), "--batch-size", str(opts.batch_size)]
+    args += ["--server-pid", str(server.pid)]
+    return run_worker(args, _vigie_env(workdir, server, tmp / "prefect-client"), cwd=workdir)
 
 
 def measure_reader(tmp: Path, corpus: Path, opts: Options) -> dict[str, Any]:
@@ -166,15 +174,25 @@ def _entries_query(connection: sqlite3.Connection) -> str:
     return _ENTRIES.format(cluster="a.cluster_id", join="")
 
 
+def _rows_written(connection: sqlite3.Connection) -> int:
+    """Rows in Vigie's tables after the pass, set-up tables (feeds, tags) aside."""
+    query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    setup = {"alembic_version", "feeds", "tags"}
+    tables = [name for (name,) in connection.execute(query) if name not in setup]
+    return sum(connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables)
+
+
 def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Dedup, near-duplicate clustering and relevance, read straight from Vigie's tables."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
         rows = connection.execute(_entries_query(connection)).fetchall()
         articles = connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        rows_written = _rows_written(connection)
     dedup = score_dedup(manifest, [(url, guid, art) for url, guid, art, _, _ in rows])
     return {
         "entries": len(rows),
         "articles": articles,
+        "rows_written": rows_written,
         "dedup": dedup.as_dict(),
         "near_duplicates": score_near_clusters(manifest, [(u, g, a, c) for u, g, a, c, _ in rows]),
         "relevance": score_relevance(manifest, [(u, g, r) for u, g, _, _, r in rows]),
@@ -213,12 +231,11 @@ def run(opts: Options) -> dict[str, Any]:
             with prefect_server(tmp / "prefect-server", tmp / "prefect-server.log") as server:
                 print(f"prefect server: up in {server.start_seconds:.1f} s; Vigie feed-only ...")
                 before, load = server_stats(stats_url), load_average()
-                cpu = tree_cpu_seconds(server.pid)
                 vigie = measure_vigie(tmp, tmp / "corpus", server, "feed", opts)
                 vigie["http"] = _delta(before, server_stats(stats_url))
                 vigie["load_average_before"] = load
-                after = tree_cpu_seconds(server.pid)
-                vigie["prefect_server_cpu_seconds"] = after - cpu if cpu and after else None
+                print("the floor: plain, then as a Prefect flow ...")
+                floor = measure_floor(tmp, tmp / "corpus", server, opts)
                 full = None
                 if vigie["has_fetch_pages"]:
                     print("Vigie: full pipeline ...")
@@ -230,7 +247,17 @@ def run(opts: Options) -> dict[str, Any]:
         if full and full.get("available"):
             scores["full_pipeline"] = score_vigie(Path(full["db"]), manifest)
     return assemble(
-        opts, manifest, generate_seconds, hosts, server, server_rss, vigie, full, reader, scores
+        opts,
+        manifest,
+        generate_seconds,
+        hosts,
+        server,
+        server_rss,
+        vigie,
+        full,
+        reader,
+        floor,
+        scores,
     )
 
 
@@ -253,6 +280,7 @@ def assemble(
     vigie: dict[str, Any],
     full: dict[str, Any] | None,
     reader: dict[str, Any],
+    floor: dict[str, Any],
     scores: dict[str, Any],
 ) -> dict[str, Any]:
     """The results document: headline keys first, details under their own keys."""
@@ -276,6 +304,11 @@ def assemble(
         "reader_items_per_s": reader_ips,
         "ratio_feed_only_vs_reader": vigie_ips / reader_ips,
         "full_items_per_s": full_ips,
+        # The least any pipeline does with these feeds (bench/floor.py): Vigie's bound.
+        "floor_items_per_s": items / floor["plain"]["seconds"],
+        "floor_flow_items_per_s": items / floor["prefect"]["seconds"],
+        "ratio_floor_flow_vs_reader": reader["first_seconds"] / floor["prefect"]["seconds"],
+        "vigie_rows_per_item": scores["rows_written"] / items,
         "rerun_parses": rerun["feeds_fetched"],
         "rerun_seconds": vigie["rerun_seconds"],
         "reader_rerun_seconds": reader["rerun_seconds"],
@@ -336,6 +369,7 @@ def assemble(
         "vigie": {k: v for k, v in vigie.items() if k != "db"},
         "vigie_full": {k: v for k, v in full.items() if k != "db"} if full else None,
         "reader": reader,
+        "floor": floor,
         "vigie_scores": scores,
     }
 
@@ -425,6 +459,27 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             "",
             _fmt(r["vigie_feed_only_ceiling_items_per_s"] / r["reader_items_per_s"], 2, "x"),
             "",
+        ),
+        (
+            "  rows written per item",
+            _fmt(r["vigie_rows_per_item"], 1),
+            "",
+            "",
+            "",
+        ),
+        (
+            "the floor: fetch, parse, tag, 1 row/item",
+            _fmt(r["floor_items_per_s"], 0, " items/s"),
+            "",
+            _fmt(r["floor_items_per_s"] / r["reader_items_per_s"], 2, "x"),
+            "bench/floor.py, plain Python",
+        ),
+        (
+            "  the same as a Prefect flow",
+            _fmt(r["floor_flow_items_per_s"], 0, " items/s"),
+            "",
+            _fmt(r["ratio_floor_flow_vs_reader"], 2, "x"),
+            "one task run per batch: Vigie's bound",
         ),
         (
             f"full pipeline (pages), items/s on {r['full_items'] or 0:,}",

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.harness import DescendantSampler, own_peak_rss_mb
+from bench.harness import DescendantSampler, own_peak_rss_mb, tree_cpu_seconds
 
 
 def _feeds(corpus: Path) -> list[dict[str, Any]]:
@@ -43,12 +43,18 @@ def _timed(call: Callable[[], Any]) -> tuple[float, float, Any]:
 
 
 def run_vigie(
-    corpus: Path, mode: str, batch_size: int, rerun: bool, feeds_limit: int | None = None
+    corpus: Path,
+    mode: str,
+    batch_size: int,
+    rerun: bool,
+    feeds_limit: int | None = None,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     """Vigie's monitor flow over the corpus's feeds (the first ``feeds_limit`` of them) on a
     fresh database.
 
     ``mode`` is "feed" (feed-only) or "full" (with article pages, when the flow can).
+    ``server_pid`` is the Prefect server's: its CPU during the first pass is part of the pass.
     """
     started = time.perf_counter()
     from db import repo
@@ -74,9 +80,13 @@ def run_vigie(
     out["setup_seconds"] = time.perf_counter() - setup
 
     # Parsing and extraction run in worker processes (flows.cpu): their CPU and memory count.
+    server_cpu = tree_cpu_seconds(server_pid) if server_pid else None
     with DescendantSampler() as workers:
         wall, cpu, counts = _timed(lambda: asyncio.run(monitor_feeds(**kwargs)))
+    server_after = tree_cpu_seconds(server_pid) if server_pid else None
     out.update(available=True, first_seconds=wall, first_cpu_seconds=cpu, first_counts=counts)
+    if server_cpu is not None and server_after is not None:
+        out["prefect_server_cpu_seconds"] = server_after - server_cpu
     out.update(workers_cpu_seconds=workers.cpu_seconds, workers_peak_pss_mb=workers.peak_pss_mb)
     if rerun:
         out["noop_flow_seconds"] = _noop_flow_seconds()
@@ -133,7 +143,7 @@ def run_reader(corpus: Path, db: Path, workers: int, rerun: bool) -> dict[str, A
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="One measured benchmark run.")
-    parser.add_argument("peer", choices=("vigie", "reader"))
+    parser.add_argument("peer", choices=("vigie", "reader", "floor"))
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--mode", choices=("feed", "full"), default="feed")
@@ -142,11 +152,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="reader's fetch threads")
     parser.add_argument("--no-rerun", action="store_true")
     parser.add_argument("--feeds-limit", type=int, help="Vigie: only the first N feeds")
+    parser.add_argument("--server-pid", type=int, help="the Prefect server's process")
     args = parser.parse_args(argv)
     if args.peer == "vigie":
         out = run_vigie(
-            args.corpus, args.mode, args.batch_size, not args.no_rerun, args.feeds_limit
+            args.corpus,
+            args.mode,
+            args.batch_size,
+            not args.no_rerun,
+            args.feeds_limit,
+            args.server_pid,
         )
+    elif args.peer == "floor":
+        from bench.floor import run_floor  # not before Vigie's run: it imports Vigie's parsers
+
+        out = run_floor(args.corpus, Path.cwd(), args.batch_size, args.server_pid)
     else:
         out = run_reader(args.corpus, args.db, args.workers, not args.no_rerun)
     args.result.write_text(json.dumps(out, default=str))
