@@ -1,14 +1,9 @@
-"""The floor: the least any pipeline must do with the corpus's feeds, measured beside reader.
+"""The floor: the least a pipeline must do with the corpus's feeds, measured beside reader.
 
-Fetch each feed with httpx, parse it with feedparser (Vigie's options), turn its items into
-text and tag them with Vigie's tagger in two worker processes, and insert one row per item
-with one SQLAlchemy Core ``executemany`` per feed. Nothing else: no deduplication, versions,
-evidence, entry links, story clusters, alerts or feed health, which Vigie's issues require
-and which make it write about 16 rows per item where this writes one.
-
-It runs twice: in plain Python (one pass over every feed), and as a Prefect flow with one
-task run per batch of feeds, as Vigie's. Vigie does everything this does and more, inside
-a Prefect flow: the second figure, over reader's, bounds what the feed-only target can reach.
+httpx fetches each feed, two worker processes parse it with feedparser and tag its items
+with Vigie's tagger, and one row per item is inserted; no deduplication, versions, evidence,
+story clusters or alerts. Measured in plain Python, then as an async Prefect flow, the
+second bounds what Vigie's feed-only pass can reach (bench/README.md, "floor.py").
 """
 
 from __future__ import annotations
@@ -19,6 +14,9 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
+from multiprocessing import get_context
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
@@ -33,21 +31,31 @@ from parsers.taxonomy import load_taxonomy
 from parsers.text import html_to_text
 
 TAXONOMY = Path(__file__).resolve().parent.parent / "seeds" / "taxonomy.toml"
-
-_tagger: Tagger | None = None
+WORKERS = 2
 
 #: Feed URLs in, items stored out.
 Ingest = Callable[[list[str]], int]
 
+_tagger: Tagger | None = None
 
-def _start_worker() -> None:
+
+def start_worker(ready: Barrier) -> None:
+    """Load the tagger, then wait for the other workers: the pool is warm once one answers."""
     global _tagger
     _tagger = Tagger(load_taxonomy(TAXONOMY))
+    ready.wait()
 
 
-def _rows(body: bytes) -> list[dict[str, Any]]:
+def floor_pool() -> ProcessPoolExecutor:
+    """``WORKERS`` processes, each with its tagger loaded once the first task comes back."""
+    context = get_context("forkserver")  # as Vigie's pool: no copy of this process's threads
+    ready = context.Barrier(WORKERS)
+    return ProcessPoolExecutor(WORKERS, context, initializer=start_worker, initargs=(ready,))
+
+
+def feed_rows(body: bytes) -> list[dict[str, Any]]:
     """A feed's items as rows: link, title, text and how many mentions the tagger found."""
-    assert _tagger is not None
+    assert _tagger is not None, "runs in a floor_pool() worker"
     rows = []
     for entry in feedparser.parse(body, **PARSE_OPTIONS).entries:
         title = html_to_text(entry.get("title", ""))
@@ -58,46 +66,43 @@ def _rows(body: bytes) -> list[dict[str, Any]]:
     return rows
 
 
-def _items_table(engine: sa.Engine) -> sa.Table:
-    metadata = sa.MetaData()
-    table = sa.Table(
-        "items",
-        metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("url", sa.Text, unique=True),
-        sa.Column("title", sa.Text),
-        sa.Column("text", sa.Text),
-        sa.Column("mentions", sa.Integer),
-    )
-    metadata.create_all(engine)
-    return table
-
-
 class Floor:
-    """Two parsing workers and a table to store into."""
+    """The floor's pipeline: an HTTP client, the workers, and a table to store into."""
 
     def __init__(self, pool: ProcessPoolExecutor, database: Path) -> None:
         self.pool = pool
+        self.client = httpx.Client()
         self.engine = sa.create_engine(f"sqlite:///{database}")
-        self.table = _items_table(self.engine)
+        metadata = sa.MetaData()
+        self.table = sa.Table(
+            "items",
+            metadata,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("url", sa.Text),
+            sa.Column("title", sa.Text),
+            sa.Column("text", sa.Text),
+            sa.Column("mentions", sa.Integer),
+        )
+        metadata.create_all(self.engine)
 
     def ingest(self, urls: list[str]) -> int:
-        """Fetch, parse and store feeds, each stored as soon as a worker has parsed it."""
+        """Fetch the feeds, handing each to a worker as it arrives, and store each feed's
+        rows, in order, once its worker is done; how many rows were stored."""
+        parsing = [self.pool.submit(feed_rows, self._get(url)) for url in urls]
         stored = 0
-        with httpx.Client() as client:
-            parsing = [self.pool.submit(_rows, client.get(url).content) for url in urls]
-            with self.engine.begin() as connection:
-                for future in parsing:
-                    rows = future.result()
-                    connection.execute(self.table.insert(), rows)
-                    stored += len(rows)
+        with self.engine.begin() as connection:
+            for future in parsing:
+                rows = future.result()
+                connection.execute(self.table.insert(), rows)
+                stored += len(rows)
         return stored
 
     def as_flow(self, batch_size: int) -> Ingest:
-        """``ingest`` as a Prefect flow: one task run per batch of feeds.
+        """``ingest`` as an async Prefect flow, one task run per batch of feeds.
 
-        An async flow, as Vigie's: Prefect's sync engine waits up to a second at the end of
-        a run for its heartbeat thread, which would be measured here and not in Vigie.
+        Async as Vigie's flows are: the sync engine waits up to a second at the end of a run
+        for its heartbeat thread (4.2 s for this flow sync, 3.2 s async). Batches run one
+        after the other; one batch of every feed measured the same (3.21 s against 3.22 s).
         """
         from prefect import flow, task
         from prefect.cache_policies import NO_CACHE
@@ -111,21 +116,28 @@ class Floor:
 
         return lambda urls: asyncio.run(floor_flow(urls))
 
+    def close(self) -> None:
+        self.client.close()
+        self.engine.dispose()
+
+    def _get(self, url: str) -> bytes:
+        response = self.client.get(url)
+        response.raise_for_status()  # a missing feed must not pass for an empty one
+        return response.content
+
 
 def run_floor(
     corpus: Path, workdir: Path, batch_size: int, server_pid: int | None
 ) -> dict[str, Any]:
     """The floor's items, wall time and CPU, in plain Python and as a Prefect flow."""
     urls = [feed["url"] for feed in json.loads((corpus / "manifest.json").read_text())["feeds"]]
-    out: dict[str, Any] = {}
-    with ProcessPoolExecutor(2, initializer=_start_worker) as pool:
-        list(pool.map(abs, [1, 2]))  # both workers up with their tagger, as Vigie's are
-        for name in ("plain", "prefect"):
-            floor = Floor(pool, workdir / f"floor-{name}.sqlite")
-            run = floor.ingest if name == "plain" else floor.as_flow(batch_size)
-            out[name] = _measured(run, urls, server_pid)
-            floor.engine.dispose()
-    return out
+    with floor_pool() as pool:
+        list(pool.map(abs, range(WORKERS)))
+        with closing(Floor(pool, workdir / "floor-plain.sqlite")) as floor:
+            plain = _measured(floor.ingest, urls, server_pid)
+        with closing(Floor(pool, workdir / "floor-flow.sqlite")) as floor:
+            as_flow = _measured(floor.as_flow(batch_size), urls, server_pid)
+    return {"plain": plain, "prefect": as_flow}
 
 
 def _measured(ingest: Ingest, urls: list[str], server_pid: int | None) -> dict[str, Any]:

@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.server_pid,
         )
     elif args.peer == "floor":
-        from bench.floor import run_floor  # not before Vigie's run: it imports Vigie's parsers
+        from bench.floor import run_floor  # here: the other peers' runs need none of it
 
         out = run_floor(args.corpus, Path.cwd(), args.batch_size, args.server_pid)
     else:

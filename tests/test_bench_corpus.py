@@ -168,35 +168,3 @@ def _text(html: str) -> str:
 
 def _path(url: str) -> str:
     return "/" + url.split("/", 3)[3]
-
-
-def test_the_floor_stores_every_feed_item_once_tagged(tmp_path: Path) -> None:
-    """The floor the benchmark sets beside reader does what it claims: every item of every
-    feed, fetched over HTTP, parsed and tagged, is one row."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    import sqlalchemy as sa
-
-    from bench.floor import Floor, _start_worker
-    from bench.harness import free_port, served_corpus
-
-    spec = CorpusSpec(feeds=4, items=6, seed=5, port=free_port())
-    manifest = write(build(spec), tmp_path / "corpus")
-    urls = [feed["url"] for feed in manifest["feeds"]]
-    with (
-        served_corpus(tmp_path / "corpus", spec.hosts, spec.port),
-        ProcessPoolExecutor(2, initializer=_start_worker) as pool,
-    ):
-        floor = Floor(pool, tmp_path / "floor.sqlite")
-        assert floor.ingest(urls) == 4 * 6
-    with floor.engine.connect() as connection:
-        mentions = dict(
-            connection.execute(sa.select(floor.table.c.url, floor.table.c.mentions)).tuples().all()
-        )
-    assert set(mentions) == {item["url"] for item in manifest["items"]}
-    # The tagger ran on each item: immigration stories mention more of its concepts.
-    by_kind: dict[bool, list[int]] = {True: [], False: []}
-    for item in manifest["items"]:
-        by_kind[item["relevant"]].append(mentions[item["url"]])
-    assert min(by_kind[True]) > 0
-    assert sum(by_kind[True]) / len(by_kind[True]) > 2 * sum(by_kind[False]) / len(by_kind[False])
