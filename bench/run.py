@@ -483,7 +483,7 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             _fmt(r["floor_flow_items_per_s"], 0, " items/s"),
             "",
             _fmt(r["ratio_floor_flow_vs_reader"], 2, "x"),
-            "one task run per batch: Vigie's bound",
+            "one task run per batch: bounds Vigie's ratio",
         ),
         (
             f"full pipeline (pages), items/s on {r['full_items'] or 0:,}",
