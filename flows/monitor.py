@@ -6,6 +6,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -188,7 +189,7 @@ async def fetch_pages_task(
             )
         ready.put(item)
 
-    async with asyncio.TaskGroup() as group:
+    async with _task_group() as group:
         async for item in parsed:
             group.create_task(complete(item))
     return len(fetches)
@@ -531,17 +532,24 @@ async def _fetch_batch(
 
 
 async def _together(*work: Coroutine[Any, Any, Any]) -> list[Any]:
-    """The results of ``work``, run concurrently; the first error cancels the rest and is
-    raised as it is (not in an exception group)."""
+    """The results of ``work``, run concurrently; the first error cancels the rest."""
+    async with _task_group() as group:
+        tasks = [group.create_task(each) for each in work]
+    return [task.result() for task in tasks]
+
+
+@asynccontextmanager
+async def _task_group() -> AsyncIterator[asyncio.TaskGroup]:
+    """A task group whose first error is raised as it is: the flow's and the task runs'
+    states in the Prefect UI then name the error, not "unhandled errors in a TaskGroup"."""
     try:
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(each) for each in work]
+            yield group
     except BaseExceptionGroup as errors:
         first: BaseException = errors
         while isinstance(first, BaseExceptionGroup):
             first = first.exceptions[0]
         raise first from None
-    return [task.result() for task in tasks]
 
 
 async def _timed(summary: RunSummary, stage: str, work: Awaitable[T]) -> T:
