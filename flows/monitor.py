@@ -494,9 +494,7 @@ async def _prepare_batch(
 ) -> None:
     """Fetch a batch, parse what changed and, if wanted, fetch new items' pages; each feed
     goes on to ``ready`` as soon as nothing more is to be done for it."""
-    began = time.perf_counter()
-    polled = await _fetch_batch(batch, fetcher, settings)
-    _lap(summary, "fetch feeds", began)
+    polled = await _timed(summary, "fetch feeds", _fetch_batch(batch, fetcher, settings))
     changed = needing_parse(polled)  # a pass of 304s runs no parse task at all
     parsing = {id(item) for item in changed}
     for item in polled:
@@ -559,10 +557,8 @@ async def _timed(summary: RunSummary, stage: str, work: Awaitable[T]) -> T:
     return value
 
 
-def _lap(summary: RunSummary, stage: str, began: float) -> float:
-    now = time.perf_counter()
-    summary.add_stage_time(stage, now - began)
-    return now
+def _lap(summary: RunSummary, stage: str, began: float) -> None:
+    summary.add_stage_time(stage, time.perf_counter() - began)
 
 
 def _log_summary(summary: RunSummary) -> None:
