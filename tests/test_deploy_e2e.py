@@ -465,6 +465,7 @@ def test_vigie_serve_registers_every_schedule_then_stops_on_sigterm(stack: Stack
         assert limit == spec.concurrency_limit, spec.name
     assert f"{stack.base_url}/runs" in output and "Ctrl-C" in output
     assert "the schedules are paused" in output
+    assert "Traceback" not in output and "Warning" not in output, output
     assert code == 0, output
     # Stopping pauses the schedules, so nothing piles up while no one serves them.
     assert all(_deployments(stack)[spec.name]["paused"] for spec in DEPLOYMENTS)

@@ -7,7 +7,8 @@ without it is checked statically.
 * docker-compose.yml builds deploy/Dockerfile and sets only variables Vigie or Prefect read;
 * the Kubernetes manifests are well formed and take their settings from the ConfigMap and
   the Secret;
-* ``vigie server`` and ``vigie serve`` start what they say.
+* ``vigie server`` and ``vigie serve`` start what they say, and a SIGTERM while serve starts
+  up stops it with exit code 0.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import itertools
 import re
 import shutil
 import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -358,6 +360,32 @@ def test_vigie_serve_needs_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
         result = CliRunner().invoke(_app(), ["serve"])
     assert result.exit_code == 2
     assert "vigie server" in result.output and "PREFECT_API_URL" in result.output
+
+
+# A SIGTERM that lands while code run by exec() executes, as while serve starts up, then stops
+# serve cleanly. (With a bare KeyboardInterrupt, Python 3.11 exits with -2 all the same.)
+STOPPED_DURING_EXEC = """
+import os, signal, sys, threading
+from flows.cli_deploy import _interrupt
+signal.signal(signal.SIGTERM, _interrupt)
+threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+try:
+    exec("while True: pass")
+except KeyboardInterrupt:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    print("stopped")
+"""
+
+
+def test_sigterm_while_serve_starts_up_exits_cleanly() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED_DURING_EXEC],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (0, "stopped\n"), done.stderr
 
 
 def test_schedules_read_well() -> None:
