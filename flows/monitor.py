@@ -177,7 +177,7 @@ async def fetch_pages_task(
     fetches: dict[str, asyncio.Task[FetchResult | FetchError]] = {}
 
     async def complete(item: Polled) -> None:
-        wanted = _new_summary_only(item, min_words)
+        wanted = await _new_summary_only(item, min_words)
         for _, intent in wanted:
             if intent.url not in fetches:
                 fetches[intent.url] = asyncio.create_task(_fetch_page(intent.url, fetcher))
@@ -195,7 +195,7 @@ async def fetch_pages_task(
     return len(fetches)
 
 
-def _new_summary_only(item: Polled, min_words: int) -> list[tuple[int, ArticleIntent]]:
+async def _new_summary_only(item: Polled, min_words: int) -> list[tuple[int, ArticleIntent]]:
     """The feed's new entries that gave only a summary, with their places in its intents."""
     candidates = [
         (index, intent)
@@ -204,14 +204,19 @@ def _new_summary_only(item: Polled, min_words: int) -> list[tuple[int, ArticleIn
     ]
     if not candidates:
         return []
-    # Another feed may have brought the story already, in this batch or the one before.
-    with context.sessions().begin() as session:
-        known = repo.known_sources(session, [intent for _, intent in candidates])
+    # Another feed may have brought the story already, in this batch or the one before. Asked
+    # in a thread, like the store's work: a slow database must not stall the fetches in flight.
+    known = await asyncio.to_thread(_known_sources, [intent for _, intent in candidates])
     return [
         (index, intent)
         for index, intent in candidates
         if (intent.feed_id, intent.guid) not in known and intent.canonical_url not in known
     ]
+
+
+def _known_sources(intents: list[ArticleIntent]) -> set[object]:
+    with context.sessions().begin() as session:
+        return repo.known_sources(session, intents)
 
 
 async def _fetch_page(url: str, fetcher: Fetcher) -> FetchResult | FetchError:
