@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from parsers.diffs import CHANGE_KINDS
@@ -137,8 +140,25 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        # A PostgreSQL URL without a driver means SQLAlchemy's default, psycopg2, which Vigie
+        # does not install: it means psycopg (3), the driver Vigie does install.
+        for scheme in _DRIVERLESS_POSTGRES:
+            if value.startswith(scheme):
+                return "postgresql+psycopg://" + value.removeprefix(scheme)
+        if value and not value.startswith(_INSTALLED_DRIVERS):
+            raise ValueError(
+                "must start with sqlite:/// or postgresql+psycopg:// (the drivers Vigie installs)"
+            )
+        return value
+
+    @field_validator("fetch_allow_hosts")
+    @classmethod
+    def _hosts_or_networks(cls, value: str) -> str:
+        bad = [entry for entry in _entries(value) if not _is_host_or_network(entry)]
+        if bad:
+            raise ValueError(
+                f"not a host name, IP address or CIDR network (and no port): {', '.join(bad)}"
+            )
         return value
 
     @property
@@ -172,6 +192,24 @@ class Settings(BaseSettings):
         return f"Vigie/0.1 (news monitoring; +{self.contact_url})"
 
 
+#: How people write PostgreSQL URLs without naming a driver.
+_DRIVERLESS_POSTGRES = ("postgres://", "postgresql://")
+_INSTALLED_DRIVERS = ("sqlite://", "sqlite+pysqlite://", "postgresql+psycopg://")
+_HOST_NAME = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?", re.I)
+
+
+def _entries(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
+
+
+def _is_host_or_network(entry: str) -> bool:
+    try:
+        ipaddress.ip_network(entry.strip("[]"), strict=False)
+    except ValueError:
+        return len(entry) <= 253 and _HOST_NAME.fullmatch(entry) is not None
+    return True
+
+
 # Variables the test suite reads for itself; they are not settings of Vigie.
 _NOT_SETTINGS_PREFIX = "VIGIE_TEST_"
 
@@ -196,8 +234,17 @@ def _setting_names() -> list[str]:
 
 
 def _suggestion(name: str) -> str:
-    close = difflib.get_close_matches(name, _setting_names(), n=1)
-    return f"; did you mean {close[0]}?" if close else ""
+    # Compared without the prefix every name shares, which alone would make any two close.
+    fields = [field.upper() for field in Settings.model_fields]
+    close = difflib.get_close_matches(name.removeprefix("VIGIE_"), fields, n=1)
+    return f"; did you mean VIGIE_{close[0]}?" if close else ""
+
+
+def _problem(error: ErrorDetails) -> str:
+    name = "VIGIE_" + "_".join(str(part) for part in error["loc"]).upper()
+    # The environment wins over .env: a bad value is in .env only if the environment has none.
+    origin = "the environment" if name in os.environ else ENV_FILE
+    return f"{name} (in {origin}): {error['msg']}"
 
 
 @lru_cache(maxsize=1)
@@ -209,8 +256,5 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"VIGIE_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_problem(error) for error in exc.errors())
         raise ConfigError(f"invalid settings: {problems}") from exc

@@ -47,6 +47,10 @@ CASES = [
          ("VIGIE_DATABASE_URL",)),
     Case("unknown setting", {"VIGIE_DATABSE_URL": "sqlite:///x.db"},
          ("VIGIE_DATABSE_URL", "VIGIE_DATABASE_URL")),
+    Case("bad value in .env", {}, ("VIGIE_FEED_INTERVAL_MINUTES", ".env"),
+         (".env", "VIGIE_FEED_INTERVAL_MINUTES=abc\n")),
+    Case("allowed host with a port", {"VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.1:8765"},
+         ("VIGIE_FETCH_ALLOW_HOSTS", "127.0.0.1:8765")),
     Case("malformed taxonomy", {"VIGIE_TAXONOMY_PATH": "taxonomy.toml"}, ("taxonomy.toml",),
          ("taxonomy.toml", 'version = "2025.1"\n[[concept]\nkey = "x"\n')),
     Case("taxonomy missing its topics", {"VIGIE_TAXONOMY_PATH": "taxonomy.toml"},
@@ -68,6 +72,8 @@ COMMANDS = {
 # the rules file to passes and delivery. Cases that only repeat another's cause run once.
 WHICH = {
     "sqlite URL with two slashes": ("articles",),
+    "bad value in .env": ("articles",),
+    "allowed host with a port": ("monitor",),
     "malformed taxonomy": ("run", "monitor"),
     "taxonomy missing its topics": ("run",),
     "malformed rules": ("run", "alerts deliver"),
