@@ -96,6 +96,7 @@ def _run_flow(flow_fn: Callable[[], Any]) -> Any:
         # Settings, database and taxonomy are checked before Prefect starts, so that a bad
         # one is a single line here rather than a flow-run traceback first.
         _preflight()
+        context.start_temporary_prefect_server()
         return asyncio.run(flow_fn())
 
 
@@ -354,7 +355,18 @@ def recheck(
     from flows.recheck import recheck_articles
 
     counts = _run_flow(lambda: recheck_articles(due_only=not all_watched))
+    failures = counts.pop("failures", [])
     console.print("Re-check: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for failure in failures[:_FAILURES_SHOWN]:
+        reason = " ".join(str(failure["error"]).split())[:200]
+        console.print(f"  article {failure['article_id']} failed: {escape(reason)}")
+    if len(failures) > _FAILURES_SHOWN:
+        more = len(failures) - _FAILURES_SHOWN
+        console.print(f"  … and {more} more: each is a warning in the run's log.")
+
+
+#: Failed re-checks printed one by one; the rest are counted (each is a warning in the log).
+_FAILURES_SHOWN = 5
 
 
 @app.command()

@@ -95,3 +95,18 @@ def version_policy() -> VersionPolicy:
     kinds = get_settings().material_change_kinds
     chosen = frozenset(k.strip() for k in kinds.split(",") if k.strip())
     return VersionPolicy(material=chosen) if chosen else VersionPolicy()
+
+
+def start_temporary_prefect_server() -> None:
+    """Start Prefect's temporary server now, if it is the one in use (no ``PREFECT_API_URL``).
+
+    Call it from the main thread before ``asyncio.run``. Left to the flow, the start blocks
+    asyncio's loop, where Ctrl-C only marks the flow cancelled: the command then waited out
+    the start-up timeout (120 s) for a server the same Ctrl-C had stopped, and ended with a
+    traceback (measured). Outside the loop, Ctrl-C interrupts the wait at once.
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if not PREFECT_API_URL.value() and PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        SubprocessASGIServer().start()  # the one instance Prefect's client will then use
