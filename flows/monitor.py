@@ -11,10 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import TaskRun
-from prefect.states import State
 from prefect.utilities.annotations import quote
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -49,20 +48,6 @@ T = TypeVar("T")
 _JITTER_RNG = random.Random()
 
 
-class FeedsUnreachable(Exception):
-    """Every feed of a batch failed transiently: the network, not the feeds, is likely at fault."""
-
-    def __init__(self, polled: list[Polled]) -> None:
-        super().__init__(f"all {len(polled)} feeds failed transiently: {polled[0].error}")
-        #: The batch's outcomes, recorded on the feeds if the retry fails too.
-        self.polled = polled
-
-
-def _network_down(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry the batch only when every feed failed transiently; never for feeds' own errors."""
-    return isinstance(state.data, FeedsUnreachable)
-
-
 @dataclass
 class Polled:
     """A feed, what fetching it gave, and what parsing it made of it."""
@@ -79,11 +64,7 @@ class Polled:
     dropped: int = 0
 
 
-@task(
-    name="fetch-feeds",
-    retry_condition_fn=_network_down,
-    cache_policy=NO_CACHE,
-)
+@task(name="fetch-feeds", cache_policy=NO_CACHE)
 async def fetch_feeds(
     feeds: list[FeedForUpdate], fetcher: Fetcher, retry_delays: list[float]
 ) -> list[Polled]:
@@ -97,11 +78,7 @@ async def fetch_feeds(
     Retry-After is never retried within the run, the schedule honours it instead. Hard
     errors (404, refused, not a feed) are the feed's problem, recorded on the feed.
     """
-    polled = list(await asyncio.gather(*(_poll(f, fetcher, retry_delays) for f in feeds)))
-    errors = [item.error for item in polled]
-    if polled and all(isinstance(e, FetchError) and _worth_retrying_now(e) for e in errors):
-        raise FeedsUnreachable(polled)
-    return polled
+    return list(await asyncio.gather(*(_poll(f, fetcher, retry_delays) for f in feeds)))
 
 
 async def _poll(feed: FeedForUpdate, fetcher: Fetcher, retry_delays: list[float]) -> Polled:
@@ -444,7 +421,9 @@ async def monitor_feeds(
         publish the run summary (markdown + table artifacts)
 
     A feed that fails is recorded with its reason and the pass goes on; only unexpected
-    errors fail the run. ``fetch_pages`` defaults to the ``VIGIE_FETCH_PAGES`` setting.
+    errors fail the run. A batch whose feeds, on two hosts or more, all fail transiently
+    (the network may be down) is fetched once more after a pause, with a warning.
+    ``fetch_pages`` defaults to the ``VIGIE_FETCH_PAGES`` setting.
     """
     context.ensure_schema()
     context.freeze_startup_heap()
@@ -522,16 +501,37 @@ async def _prepare_batch(
 async def _fetch_batch(
     feeds: list[FeedForUpdate], fetcher: Fetcher, settings: Settings
 ) -> list[Polled]:
-    # A whole batch failing transiently is retried once (unless in-run retries are off), after
-    # a pause long enough for a network blip to pass: 15 per-feed retry delays, 30 s by default.
-    fetch = fetch_feeds.with_options(
-        retries=min(settings.fetch_retries, 1),
-        retry_delay_seconds=15 * settings.fetch_retry_delay,
+    polled = await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays)
+    hosts = _hosts_if_all_failed_transiently(polled)
+    # Feeds on two hosts or more all failing at once point at our network, not at them: the
+    # batch is fetched once more after a pause long enough for a blip to pass (15 per-feed
+    # retry delays, 30 s by default). One dead host is only its feeds' failure; they had their
+    # in-run retries already. No batch retry either when in-run retries are off.
+    if len(hosts) < 2 or settings.fetch_retries == 0:
+        return polled
+    pause = 15 * settings.fetch_retry_delay
+    # Done here rather than with Prefect task retries: the flow's logger says why the run
+    # waits, and no task run ends Failed (with an ERROR traceback) for an outage handled here.
+    get_run_logger().warning(
+        "all %d feeds on %d hosts failed transiently (the network may be down); "
+        "trying the batch once more in %g s",
+        len(polled),
+        len(hosts),
+        pause,
     )
-    try:
-        return await fetch(quote(feeds), fetcher, settings.fetch_retry_delays)
-    except FeedsUnreachable as exc:
-        return exc.polled
+    await asyncio.sleep(pause)
+    return await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays)
+
+
+def _hosts_if_all_failed_transiently(polled: list[Polled]) -> set[str]:
+    """The hosts of the batch's feeds if every one failed with an error worth retrying now;
+    else (a feed answered, or one failed for good or asked us to wait) no host at all."""
+    errors = [item.error for item in polled]
+    if not all(isinstance(e, FetchError) and _worth_retrying_now(e) for e in errors):
+        return set()
+    # Host names as the fetcher's politeness counts them: without the port. Each URL parses,
+    # since only a URL the fetcher accepted can fail transiently.
+    return {httpx.URL(item.feed.url).host for item in polled}
 
 
 async def _together(*work: Coroutine[Any, Any, Any]) -> list[Any]:

@@ -1,18 +1,22 @@
 """Fetching like a good citizen, through the real monitor_feeds flow and loopback servers.
 
 Conditional GET (ETag, Last-Modified), identical bodies, Retry-After on 429/503, a 500 streak
-that breaks a feed and its recovery (one alert each), and a feed that goes quiet. Routes are
-functions of the request where the test needs to see what the fetcher sent.
+that breaks a feed and its recovery (one alert each), a feed that goes quiet, and a batch whose
+every feed fails (the network may be down, or only one host is). Routes are functions of the
+request where the test needs to see what the fetcher sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import func, select
@@ -24,6 +28,9 @@ from flows import context
 from flows.cli import app
 from flows.monitor import monitor_feeds
 from tests.loopback import LoopbackServer, Response
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import TaskRun
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 runner = CliRunner()
@@ -144,7 +151,7 @@ def test_retry_after_is_honoured_without_an_immediate_retry(
     counts = _monitor()
 
     assert counts["feeds_failed"] == 1
-    # Prefect retries transient errors, but not when the server named its own delay.
+    # In-run retries are for transient errors, but not when the server named its own delay.
     assert len(http_server.requests_to("/busy.rss")) == 1
     feed = _feeds()["busy.rss"]
     assert datetime.fromisoformat(feed["next_check_at"]) >= before + timedelta(seconds=120)
@@ -223,3 +230,173 @@ def test_a_read_timeout_is_recorded_and_the_other_feed_is_stored(
     )
     assert feeds["good.rss"]["last_error"] is None
     assert _count(Article, Article.source == "good.rss") == 2
+
+
+# --- every feed of a batch fails ---------------------------------------------------------------
+
+
+class SilentHost:
+    """A server that accepts connections and never answers, like the dead host of the user
+    review: every fetch from it ends in a read timeout, a transient error."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)  # so that close() stops the accept loop quickly
+        self._accepted: list[socket.socket] = []
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def connections(self) -> int:
+        return len(self._accepted)
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self._listener.getsockname()[1]}{path}"
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join()
+        for connection in [self._listener, *self._accepted]:
+            connection.close()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self._accepted.append(self._listener.accept()[0])
+            except TimeoutError:
+                continue
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentHost]:
+    host = SilentHost()
+    yield host
+    host.close()
+
+
+def _both_feeds_fail(
+    env: pytest.MonkeyPatch, http_server: LoopbackServer, silent: SilentHost, silent_name: str
+) -> None:
+    """Two feeds that fail transiently: a 503 from ``http_server`` at 127.0.0.1, and a read
+    timeout from ``silent`` reached as ``silent_name``: "localhost" is a second host, although
+    the same machine; "127.0.0.1" the same host on another port."""
+    env.setenv("VIGIE_FETCH_ALLOW_HOSTS", "127.0.0.1,localhost")
+    env.setenv("VIGIE_READ_TIMEOUT", "0.3")
+    env.setenv("VIGIE_FETCH_RETRY_DELAY", "0.05")  # the batch pause: 15 x 0.05 = 0.75 s
+    context.reset()
+    http_server.routes["/down.rss"] = Response(b"unavailable", 503)
+    context.ensure_schema()
+    with context.sessions().begin() as session:
+        specs = [
+            repo.FeedSpec(http_server.url("/down.rss"), "down.rss"),
+            repo.FeedSpec(silent.url("/silent.rss", host=silent_name), "silent.rss"),
+        ]
+        repo.add_feeds(session, specs, _now())
+
+
+def _monitor_run() -> tuple[dict[str, Any], list[TaskRun]]:
+    """A pass's counts, and its fetch-feeds task runs as the Prefect server recorded them."""
+    state = asyncio.run(monitor_feeds(due_only=False, fetch_pages=False, return_state=True))
+    counts = state.result()
+    return counts, asyncio.run(_fetch_task_runs(state.state_details.flow_run_id))
+
+
+async def _fetch_task_runs(flow_run_id: object) -> list[TaskRun]:
+    """The flow run's fetch-feeds task runs, in order, once each has its final state on the
+    server (task run states reach it as events, a moment after the flow returns). Every task
+    run is kept, not only finished ones, so that a run stuck or failed shows in the result."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    of_run = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    async with get_client() as client:
+        runs: list[TaskRun] = []
+        for _ in range(50):
+            runs = await client.read_task_runs(flow_run_filter=of_run)
+            runs = [run for run in runs if run.name.rsplit("-", 1)[0] == "fetch-feeds"]
+            if runs and all(run.state is not None and run.state.is_final() for run in runs):
+                break
+            await asyncio.sleep(0.1)
+        return sorted(runs, key=lambda run: run.start_time or run.created)
+
+
+def _state_names(runs: list[TaskRun]) -> list[str | None]:
+    return [run.state.name if run.state else None for run in runs]
+
+
+def _batch_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.WARNING and "failed transiently" in record.getMessage()
+    ]
+
+
+def test_a_batch_failing_on_two_hosts_is_fetched_once_more_after_a_warning(
+    vigie_env: pytest.MonkeyPatch,
+    http_server: LoopbackServer,
+    silent: SilentHost,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    vigie_env.setenv("VIGIE_FETCH_RETRIES", "1")
+    _both_feeds_fail(vigie_env, http_server, silent, "localhost")
+
+    with caplog.at_level(logging.WARNING):
+        counts, fetches = _monitor_run()
+
+    # Two batch attempts, each fetching each feed twice (one in-run retry of the feed).
+    assert len(http_server.requests_to("/down.rss")) == silent.connections == 4
+    assert _batch_warnings(caplog) == [
+        "all 2 feeds on 2 hosts failed transiently (the network may be down); "
+        "trying the batch once more in 0.75 s"
+    ]
+    # A handled outage: both attempts are task runs that completed, none Failed, and no
+    # ERROR (with its traceback) on screen.
+    assert _state_names(fetches) == ["Completed", "Completed"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert counts["feeds_failed"] == 2
+    feeds = _feeds()
+    assert "HTTP 503" in feeds["down.rss"]["last_error"]
+    assert "timed out after 0.3 s reading" in feeds["silent.rss"]["last_error"]
+
+
+def test_feeds_failing_on_one_host_are_not_retried_as_a_batch(
+    vigie_env: pytest.MonkeyPatch,
+    http_server: LoopbackServer,
+    silent: SilentHost,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One dead host is its feeds' failure, not the network's: each feed had its own in-run
+    retry, and the pass does not wait for a second attempt at the batch."""
+    vigie_env.setenv("VIGIE_FETCH_RETRIES", "1")
+    _both_feeds_fail(vigie_env, http_server, silent, "127.0.0.1")
+
+    with caplog.at_level(logging.WARNING):
+        counts, fetches = _monitor_run()
+
+    assert len(http_server.requests_to("/down.rss")) == silent.connections == 2
+    assert _batch_warnings(caplog) == []
+    assert _state_names(fetches) == ["Completed"]
+    assert counts["feeds_failed"] == 2
+    feeds = _feeds()
+    assert "HTTP 503" in feeds["down.rss"]["last_error"]
+    assert "timed out after 0.3 s reading" in feeds["silent.rss"]["last_error"]
+
+
+def test_without_in_run_retries_a_batch_failing_on_two_hosts_is_fetched_once(
+    vigie_env: pytest.MonkeyPatch,
+    http_server: LoopbackServer,
+    silent: SilentHost,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    vigie_env.setenv("VIGIE_FETCH_RETRIES", "0")
+    _both_feeds_fail(vigie_env, http_server, silent, "localhost")
+
+    with caplog.at_level(logging.WARNING):
+        counts, fetches = _monitor_run()
+
+    assert len(http_server.requests_to("/down.rss")) == silent.connections == 1
+    assert _batch_warnings(caplog) == []
+    assert _state_names(fetches) == ["Completed"]
+    assert counts["feeds_failed"] == 2
