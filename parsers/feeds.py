@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from bs4 import BeautifulSoup, SoupStrainer  # type: ignore[attr-defined]  # not in __all__
 
 from parsers.exceptions import ParseError
 from parsers.text import clean_text, html_to_text, safe_text
@@ -24,6 +26,18 @@ PARSE_OPTIONS: dict[str, Any] = {"sanitize_html": False, "resolve_relative_uris"
 # Entity declarations live in the DTD, before the root element.
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _PROLOGUE_BYTES = 65_536
+_HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html[\s/>])", re.IGNORECASE)
+_HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+#: Where an HTML page's feed links are looked for: ``<link>``s live in ``<head>``, and a head
+#: longer than this is rare; the cap keeps a huge or hostile page from costing a full parse.
+_HTML_HEAD_BYTES = 262_144
+#: Media types of ``<link rel="alternate">`` that point at a feed Vigie reads.
+_FEED_LINK_TYPES = frozenset(
+    {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json"}
+)
+#: At most this many advertised feeds are named in the reason.
+_MAX_FEED_LINKS = 3
+_MAX_FEED_LINK_CHARS = 2_000
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,8 @@ def parse_feed(url: str, content: bytes, headers: Mapping[str, str] | None = Non
     ``headers`` are the HTTP response headers: feedparser uses Content-Type and Content-Location
     to decide the charset and the base URL, exactly as it would when fetching itself.
     """
+    if not content or content.isspace():
+        raise ParseError("not a feed: the body is empty")
     if _looks_like_json(content):
         return parse_json_feed(url, content)
     if _ENTITY_DECLARATION.search(content[:_PROLOGUE_BYTES]):
@@ -91,6 +107,8 @@ def parse_feed(url: str, content: bytes, headers: Mapping[str, str] | None = Non
         raise ParseError(f"feed parser crashed: {type(exc).__name__}: {exc}") from exc
     warning = _bozo_reason(parsed)
     if not parsed.entries and not parsed.get("version"):
+        if _is_html(content, response_headers.get("content-type", "")):
+            raise ParseError(f"not a feed: {_html_page_reason(url, content)}")
         reason = warning or "no RSS, Atom or JSON feed structure found"
         raise ParseError(f"not a feed: {reason}")
     language = _primary_language(parsed.feed.get("language"))
@@ -107,6 +125,67 @@ def parse_feed(url: str, content: bytes, headers: Mapping[str, str] | None = Non
         entries=entries,
         warning=warning,
     )
+
+
+def _is_html(content: bytes, content_type: str) -> bool:
+    """Whether the body is an HTML page: served as one, or with an HTML root near its start.
+
+    Asked only once feedparser found neither a feed version nor entries, so an RSS document
+    wrongly served as ``text/html`` is still read as the feed it is.
+    """
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type in _HTML_MEDIA_TYPES or bool(_HTML_ROOT.search(content[:_PROLOGUE_BYTES]))
+
+
+def _html_page_reason(url: str, content: bytes) -> str:
+    feeds = _advertised_feeds(url, content)
+    if not feeds:
+        return "an HTML page, and it advertises no RSS or Atom feed"
+    return (
+        f"an HTML page; it advertises {'these feeds' if len(feeds) > 1 else 'a feed'}: "
+        f"{', '.join(feeds)} (add one with `vigie feeds add URL`)"
+    )
+
+
+def _advertised_feeds(url: str, content: bytes) -> list[str]:
+    """Absolute URLs of the page's ``<link rel="alternate" type="application/rss+xml">`` (or
+    Atom, RDF, JSON Feed), in page order, at most ``_MAX_FEED_LINKS``.
+
+    Reads only the first ``_HTML_HEAD_BYTES``, decoded as UTF-8 (feed URLs are ASCII in
+    practice), and never raises: a page it cannot read simply advertises nothing.
+    """
+    markup = content[:_HTML_HEAD_BYTES].decode("utf-8", errors="replace")
+    try:
+        soup = BeautifulSoup(markup, "lxml", parse_only=SoupStrainer(["base", "link"]))
+        base_tag = soup.find("base", href=True)
+        base = urljoin(url, str(base_tag["href"])) if base_tag is not None else url
+        feeds: list[str] = []
+        for link in soup.find_all("link", href=True):
+            rels = {str(rel).lower() for rel in link.get_attribute_list("rel") if rel}
+            media_type = str(link.get("type") or "").split(";", 1)[0].strip().lower()
+            if "alternate" not in rels or media_type not in _FEED_LINK_TYPES:
+                continue
+            feed_url = _absolute_http_url(str(link["href"]), base)
+            if feed_url and feed_url not in feeds:
+                feeds.append(feed_url)
+                if len(feeds) == _MAX_FEED_LINKS:
+                    break
+        return feeds
+    except Exception:  # a reason for a failure must not fail in turn
+        return []
+
+
+def _absolute_http_url(href: str, base: str) -> str | None:
+    """``href`` resolved against ``base``, when that gives an http(s) URL fit to print."""
+    try:
+        resolved = urljoin(base, href.strip())
+        parts = urlsplit(resolved)
+    except ValueError:
+        return None
+    printable = all(c.isprintable() and not c.isspace() for c in resolved)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not printable:
+        return None
+    return resolved if len(resolved) <= _MAX_FEED_LINK_CHARS else None
 
 
 def _bozo_reason(parsed: Any) -> str | None:
@@ -167,7 +246,7 @@ def _link(value: Any, base: str) -> str | None:
 
 
 def _looks_like_json(content: bytes) -> bool:
-    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 
 
 def parse_json_feed(url: str, content: bytes) -> FeedData:
