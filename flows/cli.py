@@ -36,6 +36,7 @@ from flows.settings import get_settings
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
 from parsers.seeds import load_feed_list
+from parsers.urls import feed_url_refusal
 
 app = typer.Typer(
     help="Vigie: scheduled monitoring of Canadian and Quebec immigration-policy news.",
@@ -60,6 +61,13 @@ class Format(StrEnum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table or json.")]
+
+
+class FeedLanguage(StrEnum):
+    """The languages Vigie tags."""
+
+    en = "en"
+    fr = "fr"
 
 
 @contextmanager
@@ -225,19 +233,20 @@ def feeds_list(format: FormatOption = Format.table) -> None:
 def feeds_add(
     url: Annotated[str, typer.Argument(help="The feed's URL (http or https).")],
     name: Annotated[str | None, typer.Option(help="Display name; defaults to the URL.")] = None,
-    language: Annotated[str | None, typer.Option(help="en or fr, when known.")] = None,
+    language: Annotated[
+        FeedLanguage | None, typer.Option(help="The feed's language, when known.")
+    ] = None,
     interval: Annotated[
         int | None, typer.Option(help="Minutes between polls for this feed.", min=1)
     ] = None,
 ) -> None:
     """Add a feed to poll."""
-    if not url.startswith(("http://", "https://")):
-        err_console.print("[red]error:[/red] a feed URL must start with http:// or https://")
+    if refusal := feed_url_refusal(url):
+        err_console.print(f"[red]error:[/red] {escape(refusal)}: {escape(url)}", highlight=False)
         raise typer.Exit(2)
+    spec = repo.FeedSpec(url, name or url, language.value if language else None, interval)
     with _clear_errors(), context.sessions().begin() as session:
-        added = repo.add_feeds(
-            session, [repo.FeedSpec(url, name or url, language, interval)], _now()
-        )
+        added = repo.add_feeds(session, [spec], _now())
     console.print("Added." if added else "Already there.")
 
 

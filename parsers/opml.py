@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from lxml import etree
 
 from parsers.exceptions import ParseError
 from parsers.language import primary_subtag
+from parsers.urls import feed_url_refusal
 
 #: Larger files are refused before parsing; a list of 10 000 feeds is about 2 MB.
 MAX_OPML_BYTES = 10_000_000
@@ -36,10 +36,7 @@ MAX_OPML_BYTES = 10_000_000
 MAX_OUTLINES = 50_000
 #: Longest title kept, in characters (the feeds table holds 255).
 MAX_TITLE_CHARS = 255
-#: Longest feed URL accepted (the feeds table holds 2048).
-MAX_URL_CHARS = 2048
 
-_SCHEMES = ("http", "https")
 # XML 1.0 allows only these characters; a feed name with a stray control character would
 # otherwise make the export fail.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -176,7 +173,7 @@ def _collect(
             continue  # a folder, or a plain link (type="link"): not a feed
         raw_url = attributes["xmlurl"].strip()
         title = _title(element, raw_url)
-        reason = _url_refusal(raw_url) or ("listed twice" if raw_url in urls else None)
+        reason = feed_url_refusal(raw_url) or ("listed twice" if raw_url in urls else None)
         if reason:
             skipped.append(SkippedOutline(_shorten(_one_line(raw_url), 200), title, reason))
             continue
@@ -184,28 +181,6 @@ def _collect(
         language = primary_subtag(attributes.get("language"))
         feeds.append(OutlineData(raw_url, title, language, folders))
     return feeds, skipped
-
-
-def _url_refusal(url: str) -> str | None:
-    """Why ``url`` cannot be a feed Vigie polls, or None when it can."""
-    if not url:
-        return "empty xmlUrl"
-    if len(url) > MAX_URL_CHARS:
-        return f"URL longer than {MAX_URL_CHARS} characters"
-    if any(c.isspace() or not c.isprintable() for c in url):
-        return "URL contains spaces or control characters"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018  # raises ValueError on a bad port
-    except ValueError as exc:
-        return f"not a valid URL ({exc})"
-    if parts.scheme.lower() not in _SCHEMES:
-        scheme = parts.scheme or "none"
-        return f"scheme {scheme!r} is not fetched (only http and https)"
-    if not host:
-        return "URL has no host"
-    return None
 
 
 def _attributes(element: Any) -> dict[str, str]:

@@ -26,6 +26,9 @@ TRACKING_PARAMS = frozenset(
 _AMP_PARAMS = frozenset({"amp", "_amp", "amp_js_v", "amp_gsa", "usqp", "outputtype"})
 # Host prefixes that serve the same article as the bare host: mobile and AMP editions.
 _EDITION_PREFIXES = ("m.", "mobile.", "amp.")
+#: Longest feed URL accepted (the feeds table holds 2048).
+MAX_URL_CHARS = 2048
+_FEED_SCHEMES = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # A percent-escape, or a character a path may not carry unescaped (RFC 3986 pchar plus "/").
@@ -43,6 +46,28 @@ def is_tracking_param(name: str) -> bool:
     """True when a query parameter exists only for analytics."""
     lowered = name.lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def feed_url_refusal(url: str) -> str | None:
+    """Why ``url`` cannot be a feed Vigie polls, or None when it can."""
+    if not url:
+        return "empty URL"
+    if len(url) > MAX_URL_CHARS:
+        return f"URL longer than {MAX_URL_CHARS} characters"
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "URL contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018  # raises ValueError on a bad port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme.lower() not in _FEED_SCHEMES:
+        scheme = parts.scheme or "none"
+        return f"scheme {scheme!r} is not fetched (only http and https)"
+    if not host:
+        return "URL has no host"
+    return None
 
 
 def canonical_url(url: str, base: str | None = None) -> str:

@@ -62,7 +62,20 @@ def test_init_adds_the_curated_feeds_once(vigie_env: pytest.MonkeyPatch) -> None
 
 def test_feeds_add_refuses_non_http(vigie_env: pytest.MonkeyPatch) -> None:
     result = runner.invoke(app, ["feeds", "add", "file:///etc/passwd"])
-    assert result.exit_code == 2 and "http:// or https://" in result.output
+    assert result.exit_code == 2 and "only http and https" in result.output
+
+
+def test_feeds_add_takes_a_url_as_typed_and_only_languages_vigie_tags(
+    vigie_env: pytest.MonkeyPatch,
+) -> None:
+    assert runner.invoke(app, ["init", "--no-curated"]).exit_code == 0
+    shouted = runner.invoke(app, ["feeds", "add", "HTTPS://Example.org/feed.xml"])
+    german = runner.invoke(app, ["feeds", "add", "https://example.de/feed", "--language", "de"])
+    listed = json.loads(runner.invoke(app, ["feeds", "list", "--format", "json"]).stdout)
+
+    assert shouted.exit_code == 0, shouted.output
+    assert german.exit_code == 2 and "'de' is not one of 'en', 'fr'" in german.output
+    assert [f["url"] for f in listed] == ["HTTPS://Example.org/feed.xml"]
 
 
 def test_bad_settings_stop_with_one_clear_line(vigie_env: pytest.MonkeyPatch) -> None:

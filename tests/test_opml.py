@@ -117,7 +117,7 @@ def test_export_drops_characters_xml_cannot_carry() -> None:
         ("feed://example.com/rss", "scheme 'feed' is not fetched"),
         ("ftp://example.com/rss", "scheme 'ftp' is not fetched"),
         ("/relative/rss.xml", "scheme 'none' is not fetched"),
-        ("", "empty xmlUrl"),
+        ("", "empty URL"),
         ("http:///no-host", "URL has no host"),
         ("http://example.com:port/rss", "not a valid URL"),
         ("http://exa mple.com/rss", "spaces or control characters"),
