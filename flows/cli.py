@@ -36,6 +36,7 @@ from flows.settings import get_settings
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
 from parsers.seeds import load_feed_list
+from parsers.text import counted
 from parsers.urls import feed_url_refusal
 
 app = typer.Typer(
@@ -146,7 +147,7 @@ def seed() -> None:
     counts = _run_flow(ingest_seeds)
     console.print(
         f"Seeds: {counts['new_articles']} new, {counts['unchanged']} already stored, "
-        f"{counts['alerts']} alerts written."
+        f"{counted(counts['alerts'], 'alert')} written."
     )
 
 
@@ -169,12 +170,14 @@ def run(
 
 
 def _print_monitor_counts(counts: dict[str, Any]) -> None:
+    duplicates = counts["duplicates"] + counts["in_feed_duplicates"]
     console.print(
-        f"Monitor: {counts['feeds_polled']} feeds polled, {counts['feeds_failed']} failed, "
+        f"Monitor: {counted(counts['feeds_polled'], 'feed')} polled, "
+        f"{counts['feeds_failed']} failed, "
         f"{counts['feeds_not_modified'] + counts['feeds_unchanged_body']} unchanged; "
-        f"{counts['new_articles']} new articles, {counts['new_versions']} new versions, "
-        f"{counts['duplicates'] + counts['in_feed_duplicates']} duplicates dropped, "
-        f"{counts['alerts']} alerts written."
+        f"{counted(counts['new_articles'], 'new article')}, "
+        f"{counted(counts['new_versions'], 'new version')}, "
+        f"{counted(duplicates, 'duplicate')} dropped, {counted(counts['alerts'], 'alert')} written."
     )
     if counts["feeds_failed"]:
         console.print("See `vigie feeds list` for each failure's reason.")

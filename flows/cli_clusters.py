@@ -20,6 +20,7 @@ from db import clusters
 from flows import context
 from flows.importer import ImportOutcome, collect_files, import_files
 from parsers.exceptions import VigieError
+from parsers.text import counted
 
 #: From this many files on, ``import`` shows a progress bar (on a terminal).
 PROGRESS_MIN_FILES = 20
@@ -161,7 +162,7 @@ def _print_summary(outcomes: list[ImportOutcome]) -> None:
             err_console.print(Text.assemble(("failed: ", "red"), outcome.reason or ""))
     counts = Counter(o.status for o in outcomes)
     console.print(
-        f"Imported {len(outcomes)} files: {counts['new']} new, {counts['updated']} updated, "
-        f"{counts['unchanged']} unchanged, {counts['duplicate']} duplicates, "
-        f"{counts['failed']} failed."
+        f"Import of {counted(len(outcomes), 'file')}: {counts['new']} new, "
+        f"{counts['updated']} updated, {counts['unchanged']} unchanged, "
+        f"{counted(counts['duplicate'], 'duplicate')}, {counts['failed']} failed."
     )

@@ -84,3 +84,8 @@ def content_hash(title: str, text: str) -> str:
     """Stable SHA-256 of an article's normalised title and text."""
     payload = normalise_for_hash(title) + "\n" + normalise_for_hash(text)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 alert``, ``2 alerts``: a count with its noun (made plural with an s), for people."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

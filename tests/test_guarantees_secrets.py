@@ -136,7 +136,7 @@ def test_no_secret_reaches_logs_artifacts_cli_output_errors_or_the_database(
     seen += [caplog.text, captured.out, captured.err, *stored, *_prefect_records()]
 
     assert "Database ready at postgresql+psycopg://postgres:***@" in seen[0]
-    assert "new articles" in seen[len(feeds) + 1] and "Alerts:" in seen[len(feeds) + 2]
+    assert "new article" in seen[len(feeds) + 1] and "Alerts:" in seen[len(feeds) + 2]
     assert any("error" in text.lower() for text in stored)  # failures were recorded...
     assert receiver.accepted and "json://127.0.0.1" in "\n".join(stored)  # ...and redacted
     everything = "\n".join(seen)

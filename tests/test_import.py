@@ -226,7 +226,7 @@ def test_import_and_clusters_commands(vigie_env: pytest.MonkeyPatch, tmp_path: P
     assert imported.exit_code == 1
     assert "broken.json: not valid JSON" in imported.stderr
     assert "scan.png: binary file" in imported.stderr
-    assert "Imported 7 files: 5 new, 0 updated, 0 unchanged, 0 duplicates, 2 failed." in (
+    assert "Import of 7 files: 5 new, 0 updated, 0 unchanged, 0 duplicates, 2 failed." in (
         imported.stdout
     )
 
