@@ -20,6 +20,7 @@ from rich.table import Table
 
 from db import outbox
 from db.outbox import AlertForDelivery
+from flows import context
 from flows.channels import Delivery, Router, build_router
 from flows.settings import get_settings
 from parsers.alert_rules import channel_names, load_rules
@@ -229,6 +230,7 @@ def deliver() -> None:
     try:
         # Checked before the flow starts, so a bad rules file is one line, not a traceback.
         load_rules(get_settings().resolved_alert_rules_path)
+        context.start_temporary_prefect_server()
         counts = asyncio.run(deliver_alerts())
     except VigieError as exc:
         raise _fail(str(exc)) from None
@@ -256,22 +258,21 @@ def digest(
         ),
     ] = None,
 ) -> None:
-    """Send the digest of the last day now (at most one per hour)."""
-    from flows.digest import daily_digest
+    """Send the digest of the last day now (at most one per hour).
+
+    Exits with 1 when this hour's digest is not delivered (pending or failed), and says why.
+    """
+    from flows.digest import daily_digest, describe
 
     try:
+        context.start_temporary_prefect_server()
         result = asyncio.run(daily_digest(hours=hours, send_when_empty=send_when_empty))
     except VigieError as exc:
         raise _fail(str(exc)) from None
-    messages = {
-        "sent": f"Digest sent (alert {result['alert_id']}).",
-        "empty": "Nothing new in the period: no digest sent.",
-        "duplicate": f"A digest was already sent this hour (alert {result['alert_id']}).",
-        "queued": f"Digest queued as alert {result['alert_id']}; it will be retried.",
-        "failed": f"Digest alert {result['alert_id']} failed; see `vigie alerts list`.",
-    }
-    console.print(messages.get(str(result["status"]), str(result)))
-    if result["status"] in ("queued", "failed"):
+    if result.get("last_error"):  # stored redacted; this is a second net, as in `alerts list`
+        result = {**result, "last_error": redact(str(result["last_error"]), _known_secrets())}
+    console.print(escape(describe(result)))
+    if result.get("outbox_status") in (outbox.PENDING, outbox.FAILED):
         raise typer.Exit(1)
 
 

@@ -8,6 +8,8 @@ list``; its channels come from the rules' ``[digest]`` table.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,6 +26,7 @@ from flows.settings import Settings, get_settings
 from parsers.alert_rules import DIGEST_KIND, AlertRules, load_rules
 from parsers.digest import DigestInput, build_digest, is_empty, render_digest
 from parsers.messages import Style
+from parsers.text import counted
 
 
 @dataclass(frozen=True)
@@ -39,10 +42,14 @@ class DigestResult:
     markdown: str
     #: The delivery pass that sent it, when one ran.
     delivery: DeliveryReport | None = None
+    #: The digest's outbox row as this run left it: whether it was delivered (by this run or
+    #: an earlier one), and if not, the attempts, the last (redacted) error and the next try.
+    row: AlertForDelivery | None = None
 
     @property
     def status(self) -> str:
-        """sent, queued (will be retried), failed, empty or duplicate, in one word."""
+        """What this run did, in one word: sent, queued (will be retried), failed, empty or
+        duplicate (an earlier run queued this hour's digest; ``row`` says if it went out)."""
         if self.alert_id is None:
             return "empty"
         if self.delivery is None:
@@ -51,6 +58,80 @@ class DigestResult:
         if counts["sent"]:
             return "sent"
         return "failed" if counts["failed"] else "queued"
+
+    @property
+    def delivered(self) -> bool:
+        """True when the digest reached its channels, in this run or an earlier one."""
+        return self.row is not None and self.row.status == outbox.SENT
+
+    def as_dict(self) -> dict[str, object]:
+        """The flow's return value: the status and what the outbox row says."""
+        row = self.row
+        return {
+            "status": self.status,
+            "alert_id": self.alert_id,
+            "empty": self.empty,
+            "already_queued": self.already_queued,
+            "delivered": self.delivered,
+            "outbox_status": row.status if row else None,
+            "attempts": row.attempts if row else 0,
+            "last_error": row.last_error if row else None,
+            "note": row.note if row else None,
+            "next_attempt_at": _iso(row.next_attempt_at) if row else None,
+            "sent_at": _iso(row.sent_at) if row else None,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def describe(result: Mapping[str, object]) -> str:
+    """What a digest run did, for a person: delivered or not, why, and what to do about it.
+
+    ``result`` is ``DigestResult.as_dict()``, the flow's return value.
+    """
+    alert_id, status = result.get("alert_id"), result.get("status")
+    state = result.get("outbox_status")
+    if alert_id is None:
+        return "Nothing new in the period: no digest sent."
+    if status == "sent":
+        return f"Digest sent (alert {alert_id})."
+    if state == outbox.SENT:
+        return (
+            f"A digest was already sent this hour (alert {alert_id}{_at(result.get('sent_at'))})."
+        )
+    if result.get("already_queued"):
+        head = f"This hour's digest was already queued as alert {alert_id}"
+        if state == outbox.SENDING:
+            return f"{head}; another run is sending it now (see `vigie alerts list`)."
+        head += " and is still not delivered"
+    else:
+        head = f"Digest queued as alert {alert_id}, not delivered"
+    tries = result.get("attempts")
+    if isinstance(tries, int) and tries:
+        head += f" ({counted(tries, 'attempt')})"
+    reason = str(result.get("last_error") or result.get("note") or "").rstrip(". ")
+    head += f": {reason}." if reason else "."
+    to_send = (
+        "fix its channel (VIGIE_ALERT_URLS or the rules' [digest] channels; test with "
+        f"`vigie alerts test`), then run `vigie alerts retry {alert_id}` and "
+        "`vigie alerts deliver`."
+    )
+    if state == outbox.PENDING:
+        after = _at(result.get("next_attempt_at"), " after")
+        retried = f"It stays pending; the next delivery pass{after} retries it."
+        return f"{head} {retried} To send it now: {to_send}"
+    if state == outbox.FAILED:
+        return f"{head} It failed for good: {to_send}"
+    return f"{head} It is {state}."
+
+
+def _at(value: object, prefix: str = ", at") -> str:
+    if not isinstance(value, str):
+        return ""
+    moment = datetime.fromisoformat(value).astimezone(UTC)
+    return f"{prefix} {moment:%Y-%m-%d %H:%M} UTC"
 
 
 def _inputs(alerts: list[AlertForDelivery]) -> list[DigestInput]:
@@ -128,7 +209,9 @@ def send_digest(
         ids=[digest_id],
     )
     ran = delivery if delivery.outcomes else None
-    return DigestResult(digest_id, already, is_empty(payload), markdown, ran)
+    with session_factory.begin() as session:
+        row = outbox.get_alert(session, digest_id)
+    return DigestResult(digest_id, already, is_empty(payload), markdown, ran, row)
 
 
 @flow(
@@ -157,5 +240,8 @@ async def daily_digest(
         send_digest, context.sessions(), hours=hours, send_when_empty=send_when_empty
     )
     await acreate_markdown_artifact(result.markdown, key="daily-digest", description="Daily digest")
-    get_run_logger().info("digest: %s (alert %s)", result.status, result.alert_id)
-    return {"status": result.status, "alert_id": result.alert_id, "empty": result.empty}
+    outcome = result.as_dict()
+    undelivered = result.alert_id is not None and not result.delivered
+    level = logging.WARNING if undelivered else logging.INFO
+    get_run_logger().log(level, "digest: %s", describe(outcome))
+    return outcome

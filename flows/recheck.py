@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
@@ -18,7 +19,7 @@ from flows.alerts import record_run_failure
 from flows.cpu import CpuPool
 from flows.fetch import Fetcher, FetchPolicy
 from flows.pipeline import tag_specs
-from flows.report import in_prefect_run, run_name
+from flows.report import in_prefect_run, md_escape, run_name
 from flows.settings import get_settings
 from parsers.exceptions import FetchError, ParseError
 
@@ -77,7 +78,7 @@ def store_rechecks(checked: list[Checked]) -> Counter[str]:
     on_failure=[record_run_failure],
     on_crashed=[record_run_failure],
 )
-async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str, int]:
+async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str, Any]:
     """Fetch watched article pages again to catch quiet edits.
 
     Pipeline:
@@ -86,6 +87,10 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
                                                             -- fetch-article-pages task
         decide new/changed/unchanged/suspect against the current version; store a version,
           its diff and change kinds, and one edit alert if material  -- store-rechecks task
+        log a warning per page that failed, with its article and reason
+
+    Returns the outcome counts (``checked``, ``changed``, ``failed``, …) and, under
+    ``failures``, each failed page as ``{"article_id", "url", "error"}``.
     """
     context.ensure_schema()
     with context.sessions().begin() as session:
@@ -98,12 +103,35 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
         checked = await fetch_and_extract(quote(targets), fetcher, cpu)
     outcomes = store_rechecks(quote(checked))
     counts = {"checked": len(targets), **outcomes}
-    get_run_logger().info("recheck: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    failures = [
+        {"article_id": target.id, "url": target.url, "error": error}
+        for target, _intent, error in checked
+        if error
+    ]
+    _log_summary(counts, failures)
     if in_prefect_run():
-        await acreate_markdown_artifact(_summary(counts), key="recheck-summary")
-    return counts
+        await acreate_markdown_artifact(_summary(counts, failures), key="recheck-summary")
+    return {**counts, "failures": failures}
 
 
-def _summary(counts: dict[str, int]) -> str:
+def _log_summary(counts: dict[str, int], failures: list[dict[str, Any]]) -> None:
+    logger = get_run_logger()
+    logger.info("recheck: %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for failure in failures:
+        logger.warning(
+            "article %d (%s) re-check failed: %s",
+            failure["article_id"],
+            failure["url"],
+            failure["error"],
+        )
+
+
+def _summary(counts: dict[str, int], failures: list[dict[str, Any]]) -> str:
     rows = "\n".join(f"| {name} | {count} |" for name, count in sorted(counts.items()))
-    return f"# Vigie re-check run\n\n| outcome | articles |\n|---|---:|\n{rows}\n"
+    text = f"# Vigie re-check run\n\n| outcome | articles |\n|---|---:|\n{rows}\n"
+    if not failures:
+        return text
+    lines = [f"| {f['article_id']} | {md_escape(f['url'], 200)} | {md_escape(f['error'], 300)} |"
+             for f in failures]  # fmt: skip
+    table = "| article | page | reason |\n|---:|---|---|\n" + "\n".join(lines)
+    return f"{text}\n## Failed re-checks\n\n{table}\n"

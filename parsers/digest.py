@@ -20,6 +20,7 @@ from parsers.messages import (
     Style,
     card_for,
     clean,
+    format_published,
     format_time,
     html_escape,
     md_escape,
@@ -204,7 +205,7 @@ def _topic(topic: Mapping[str, Any], style: Style) -> tuple[str, int, list[_Stor
 
 def _story_view(story: Mapping[str, Any], style: Style) -> _Story:
     published = story.get("published_at")
-    when = format_time(_time(published), style.timezone) if published else ""
+    when = format_published(_time(published), style.timezone) if published else ""
     meta = " · ".join(part for part in (clean(story.get("source"), 60), when) if part)
     return _Story(
         title=clean(story.get("title"), 200) or "(untitled)",

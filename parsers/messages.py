@@ -13,7 +13,7 @@ import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -147,7 +147,9 @@ def card_for(content: AlertContent, style: Style) -> Card:
 
 def _article_meta(payload: Mapping[str, Any], style: Style, when: datetime) -> tuple[str, ...]:
     published = _parse_time(payload.get("published_at"))
-    meta = [clean(payload.get("source"), 60), format_time(published or when, style.timezone)]
+    zone = style.timezone
+    shown = format_published(published, zone) if published else format_time(when, zone)
+    meta = [clean(payload.get("source"), 60), shown]
     topics = topic_list(payload.get("topics"), style)
     if topics:
         meta.append(topics)
@@ -315,6 +317,21 @@ def format_time(moment: datetime, zone: tzinfo) -> str:
     """``21 Nov 2026 09:15 EST``: short, unambiguous, in the analyst's time zone."""
     local = moment.astimezone(zone)
     return f"{local.day} {local:%b %Y %H:%M} {local.tzname() or ''}".strip()
+
+
+def format_published(moment: datetime, zone: tzinfo) -> str:
+    """A publication time: ``14 Jun 2024`` when it has no time of day, else ``format_time``.
+
+    Seeds, many pages (``datePublished: "2024-06-14"``), feeds and imported files give a date
+    only. It is stored as midnight UTC in a plain timestamp column with nothing to tell it
+    from a real time, so exactly 00:00:00 UTC is taken as a date without a time: converted to
+    the analyst's zone it would read as the evening before, at an hour nobody wrote. The rare
+    real timestamp at exactly midnight UTC is shown as its (UTC) date, which is still true.
+    """
+    utc = moment.astimezone(UTC)
+    if utc.time() == time(0):
+        return f"{utc.day} {utc:%b %Y}"
+    return format_time(moment, zone)
 
 
 def topic_label(key: str, style: Style) -> str:

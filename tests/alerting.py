@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -30,9 +30,12 @@ from db.engine import make_engine, make_sessions
 from db.migrate import upgrade
 from db.models import Article
 from db.outbox import AlertForDelivery
-from flows.settings import Settings
+from flows.settings import SEEDS_DIR, Settings
 from parsers.alert_rules import AlertRules, parse_rules
 from tests.loopback import LoopbackServer, Response
+
+if TYPE_CHECKING:
+    from parsers.tagging import Tagger
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 # About 5 s on an idle machine, but a minute or more on a busy shared one.
@@ -221,6 +224,17 @@ class Outbox:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def store_seeds(box: Outbox, tagger: Tagger, at: datetime = NOW) -> None:
+    """The project's seed articles stored in ``box`` as the seed flow stores them (alerts too)."""
+    from flows.pipeline import intents_from_seeds, tag_specs
+    from parsers.seeds import load_seeds
+
+    intents = intents_from_seeds(load_seeds(SEEDS_DIR), tagger)
+    with box.sessions.begin() as session:
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+        repo.store_articles(session, intents, tag_ids, at)
 
 
 def article_payload(title: str = "Quebec asks Ottawa to share the asylum load", **extra: Any):

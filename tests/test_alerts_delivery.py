@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import typer
@@ -28,8 +28,12 @@ from tests.alerting import (  # noqa: F401  (fixtures)
     rules,
     settings,
     smtp_server,
+    store_seeds,
 )
 from tests.loopback import LoopbackServer
+
+if TYPE_CHECKING:
+    from parsers.tagging import Tagger
 
 HOSTILE = "Asylum <script>alert(1)</script> [x](javascript:alert(1)) rules"
 
@@ -99,6 +103,20 @@ def test_json_webhook_channel_posts_alert_data_with_idempotency_key(
     assert "Feed broken: IRCC news" in body["text"]
     assert events.emitted[0][1]["prefect.resource.id"] == f"vigie.feed.{feed}"
     assert events.emitted[0][1]["vigie.alert.severity"] == "warning"
+
+
+def test_a_dated_seed_shows_its_date_not_the_evening_before(
+    box: Outbox, receiver: Receiver, tagger: Tagger
+) -> None:
+    """Seed 000 is dated June 14, 2024, with no time: stored as midnight UTC, it once read as
+    "13 Jun 2024 20:00 EDT" in the alert."""
+    store_seeds(box, tagger)
+
+    _deliver(box, urls=receiver.apprise_url())
+
+    messages = [json.loads(hit.body)["message"] for hit in receiver.accepted]
+    (dated,) = [m for m in messages if m.startswith("New article: Quebec Premier")]
+    assert dated.splitlines()[1].startswith("seed · 14 Jun 2024 · ")
 
 
 def test_unconfigured_channel_is_an_error_not_silence(box: Outbox) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from db import outbox
+from db.outbox import AlertForDelivery
 from flows import cli_alerts
 from flows.channels import build_router
-from flows.digest import send_digest
+from flows.digest import describe, send_digest
 from parsers.alert_rules import DigestRule
 from parsers.digest import DigestInput, build_digest, is_empty, render_digest, summary_line
 from parsers.messages import Style
@@ -19,13 +23,19 @@ from tests.alerting import (  # noqa: F401  (fixtures)
     NOW,
     Events,
     Outbox,
+    Receiver,
     article_payload,
     on_prefect,
     prefect_api,
     rules,
     settings,
     smtp_server,
+    store_seeds,
 )
+from tests.loopback import LoopbackServer
+
+if TYPE_CHECKING:
+    from parsers.tagging import Tagger
 
 STYLE = Style(ZoneInfo("America/Toronto"), {"asylum_refugees": "Asylum and refugees"})
 
@@ -150,6 +160,61 @@ def test_failed_digest_stays_queued_for_retry(box: Outbox) -> None:
     assert box.get(result.alert_id or 0).status == "pending"
 
 
+def test_failed_digest_says_it_was_not_delivered_why_and_what_to_do(box: Outbox) -> None:
+    box.add("new_relevant_article", article_payload(), at=NOW - timedelta(hours=1))
+
+    first = _send(box, "")
+    again = _send(box, "", at=NOW + timedelta(seconds=30))  # before its retry is due
+    later = _send(box, "", at=NOW + timedelta(minutes=20))  # retried, failing again
+
+    digest_id = first.alert_id
+    assert (first.status, again.status, first.delivered, again.delivered) == (
+        "queued", "duplicate", False, False)  # fmt: skip
+    for result in (first, again, later):
+        message = describe(result.as_dict())
+        assert "not delivered" in message and "already sent" not in message, message
+        assert "no URL configured: set VIGIE_ALERT_URLS" in message  # the outbox row's reason
+        assert f"`vigie alerts retry {digest_id}` and `vigie alerts deliver`" in message
+    assert describe(first.as_dict()).startswith(
+        f"Digest queued as alert {digest_id}, not delivered"
+    )
+    assert describe(again.as_dict()).startswith(
+        f"This hour's digest was already queued as alert {digest_id} and is still not delivered"
+    )
+    assert "(1 attempt)" in describe(again.as_dict())
+    assert "(2 attempts)" in describe(later.as_dict())
+    assert "the next delivery pass after 2026-11-21 14:01 UTC" in describe(again.as_dict())
+
+
+def test_a_sent_digest_is_reported_as_sent(box: Outbox) -> None:
+    box.add("new_relevant_article", article_payload(), at=NOW - timedelta(hours=1))
+    with smtp_server() as mailbox:
+        first = _send(box, mailbox.url())
+        again = _send(box, mailbox.url(), at=NOW + timedelta(minutes=20))
+
+    assert first.delivered and again.delivered
+    assert describe(first.as_dict()) == f"Digest sent (alert {first.alert_id})."
+    assert describe(again.as_dict()) == (
+        f"A digest was already sent this hour (alert {first.alert_id}, at 2026-11-21 14:00 UTC)."
+    )
+
+
+def test_a_dated_seed_is_listed_with_its_date(
+    box: Outbox, http_server: LoopbackServer, tagger: Tagger
+) -> None:
+    """Seed 000 is dated June 14, 2024, with no time; it once read "13 Jun 2024 20:00 EDT"."""
+    store_seeds(box, tagger, at=NOW - timedelta(hours=1))
+    receiver = Receiver(http_server)
+
+    _send(box, receiver.apprise_url())
+
+    (hit,) = receiver.accepted
+    text = json.loads(hit.body)["message"]
+    title = "Quebec Premier and Prime Minister to Discuss Strengthening Canadian Immigration"
+    assert f"{title} (seed · 14 Jun 2024)" in text
+    assert "13 Jun 2024" not in text
+
+
 @pytest.mark.prefect_server
 @pytest.mark.usefixtures("on_prefect")
 def test_digest_command_runs_the_flow(vigie_env: pytest.MonkeyPatch) -> None:
@@ -170,3 +235,37 @@ def test_digest_command_runs_the_flow(vigie_env: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 0, result.output
     assert "Digest sent" in result.output and "already sent this hour" in again.output
     assert len(mailbox.messages) == 1
+
+
+@pytest.mark.prefect_server
+@pytest.mark.usefixtures("on_prefect")
+def test_digest_command_without_a_channel_says_it_is_pending(
+    vigie_env: pytest.MonkeyPatch,
+) -> None:
+    from flows import context
+
+    vigie_env.delenv("VIGIE_ALERT_URLS", raising=False)
+    context.ensure_schema()
+    box = Outbox(context.get_settings().resolved_database_url)
+    box.add("new_relevant_article", article_payload(), at=datetime.now(UTC))
+    app = typer.Typer()
+    cli_alerts.register(app)
+    first = CliRunner().invoke(app, ["digest"])
+    again = CliRunner().invoke(app, ["digest"])
+    (digest,) = [a for a in _all_alerts(box) if a.kind == "digest"]
+    box.close()
+
+    said = [" ".join(run.output.split()) for run in (first, again)]
+    assert (first.exit_code, again.exit_code) == (1, 1), said
+    assert said[0].startswith(f"Digest queued as alert {digest.id}, not delivered (1 attempt)")
+    assert said[1].startswith(f"This hour's digest was already queued as alert {digest.id} and "
+                              "is still not delivered (1 attempt)")  # fmt: skip
+    for output in said:
+        assert "no URL configured: set VIGIE_ALERT_URLS" in output
+        assert f"`vigie alerts retry {digest.id}` and `vigie alerts deliver`" in output
+        assert "already sent" not in output
+
+
+def _all_alerts(box: Outbox) -> list[AlertForDelivery]:
+    with box.sessions.begin() as session:
+        return outbox.list_alerts(session)

@@ -74,6 +74,19 @@ def test_new_article_reads_well_on_a_phone() -> None:
     assert _parsed(message.html).hrefs == ["https://news.example/2026/11/asylum"] * 2
 
 
+def test_a_date_only_publication_shows_as_that_date() -> None:
+    """A date without a time (seeds, datePublished "2024-06-14") is stored as midnight UTC; it
+    is shown as that date, not as 20:00 the evening before in Toronto."""
+    published_at, shown = "2024-06-14T00:00:00+00:00", "14 Jun 2024"
+    article = _render("new_relevant_article", _article(published_at=published_at))
+    figure_payload = {"title": "Levels", "source": "CBC", "published_at": published_at}
+    figure = _render("figure_changed", {**figure_payload, "old": "1", "new": "2"})
+
+    assert article.text.splitlines()[1] == f"La Presse · {shown} · Asylum and refugees"
+    assert f"La Presse · {md_escape(shown)} · Asylum and refugees" in article.markdown
+    assert figure.text.splitlines()[1] == f"CBC · {shown}"
+
+
 def test_hostile_title_is_inert_in_every_markup() -> None:
     message = _render("new_relevant_article", _article(title=HOSTILE, url="javascript:alert(1)"))
 

@@ -7,8 +7,10 @@ what the site edits; reprocess re-tags from archived bytes without touching the 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -157,6 +159,29 @@ def test_diff_and_versions_commands(site: LoopbackServer) -> None:
     assert versions.exit_code == 0 and "figures_changed" in versions.output
     assert diff.exit_code == 0
     assert "[-40,000-] {+50,000+}" in diff.output
+
+
+def test_a_failed_recheck_names_its_article_and_reason(
+    site: LoopbackServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    asyncio.run(monitor_feeds(due_only=False))
+    article = _target_article()
+    french = next(row for row in _list() if row.id != article.id)
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    site.routes[urlsplit(french.canonical_url).path] = Response(FRENCH_PAGE, headers=html)
+    site.routes["/site/quebec-target.html"] = Response(b"gone", 404)
+
+    with caplog.at_level(logging.WARNING):
+        counts = _recheck()
+        printed = CliRunner().invoke(app, ["recheck", "--all"])
+
+    (failure,) = counts["failures"]
+    assert failure["article_id"] == article.id and failure["url"] == article.canonical_url
+    assert failure["error"].startswith("HTTP 404")
+    warning = f"article {article.id} ({article.canonical_url}) re-check failed: {failure['error']}"
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert logged.count(warning) == 2  # one per run
+    assert f"article {article.id} failed: HTTP 404" in printed.output, printed.output
 
 
 def test_reprocess_retags_without_any_request(
