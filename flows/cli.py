@@ -25,7 +25,6 @@ if "PREFECT_API_URL" not in os.environ:
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
@@ -33,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from db import clusters, repo
 from flows import context
 from flows.settings import get_settings
+from flows.terminal import err, out, to_minute
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
 from parsers.seeds import load_feed_list
@@ -46,10 +46,6 @@ app = typer.Typer(
 )
 feeds_app = typer.Typer(help="List, add and remove the feeds Vigie polls.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
-# Outside a terminal (make run, pipes) Rich would wrap at 80 columns and break table rows.
-console = Console(width=None if sys.stdout.isatty() else 160)
-# Errors stay on one line however narrow the terminal, so scripts can grep them.
-err_console = Console(stderr=True, soft_wrap=True)
 
 T = TypeVar("T")
 
@@ -77,7 +73,7 @@ def _clear_errors() -> Iterator[None]:
     try:
         yield
     except VigieError as exc:
-        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     except (OperationalError, ProgrammingError) as exc:
         no_tables = _no_schema(exc)
@@ -87,7 +83,7 @@ def _clear_errors() -> Iterator[None]:
         reason = " ".join(str(exc.orig).split())
         if no_tables:  # PostgreSQL's next lines quote the query: not for the user
             reason = f"{str(exc.orig).splitlines()[0]}; run `vigie init` to create Vigie's tables"
-        err_console.print(f"[red]error:[/red] database {url}: {escape(reason)}", highlight=False)
+        err.print(f"[red]error:[/red] database {url}: {escape(reason)}")
         raise typer.Exit(2) from exc
 
 
@@ -136,7 +132,7 @@ def init(
             with context.sessions().begin() as session:
                 added = repo.add_feeds(session, specs, _now())
     url = context.engine().url.render_as_string(hide_password=True)
-    console.print(f"Database ready at {url}; {added} curated feeds added.", highlight=False)
+    out.print(f"Database ready at {url}; {added} curated feeds added.")
 
 
 @app.command()
@@ -145,7 +141,7 @@ def seed() -> None:
     from flows.seeds import ingest_seeds
 
     counts = _run_flow(ingest_seeds)
-    console.print(
+    out.print(
         f"Seeds: {counts['new_articles']} new, {counts['unchanged']} already stored, "
         f"{counted(counts['alerts'], 'alert')} written."
     )
@@ -171,7 +167,7 @@ def run(
 
 def _print_monitor_counts(counts: dict[str, Any]) -> None:
     duplicates = counts["duplicates"] + counts["in_feed_duplicates"]
-    console.print(
+    out.print(
         f"Monitor: {counted(counts['feeds_polled'], 'feed')} polled, "
         f"{counts['feeds_failed']} failed, "
         f"{counts['feeds_not_modified'] + counts['feeds_unchanged_body']} unchanged; "
@@ -180,7 +176,7 @@ def _print_monitor_counts(counts: dict[str, Any]) -> None:
         f"{counted(duplicates, 'duplicate')} dropped, {counted(counts['alerts'], 'alert')} written."
     )
     if counts["feeds_failed"]:
-        console.print("See `vigie feeds list` for each failure's reason.")
+        out.print("See `vigie feeds list` for each failure's reason.")
 
 
 @app.command()
@@ -219,17 +215,17 @@ def feeds_list(format: FormatOption = Format.table) -> None:
     if format is Format.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("id", "name", "lang", "health", "last error", "next check")
+    table = Table("id", "name", "lang", "health", "last error", "next check (UTC)")
     for row in rows:
         table.add_row(
             str(row["id"]),
             escape(row["name"]),
             row["language"] or "",
             row["health"],
-            escape((row["last_error"] or "")[:80]),
-            row["next_check_at"] or "now",
+            escape((row["last_error"] or "")[:300]),
+            to_minute(row["next_check_at"]) or "now",
         )
-    console.print(table)
+    out.print(table)
 
 
 @feeds_app.command("add")
@@ -245,12 +241,12 @@ def feeds_add(
 ) -> None:
     """Add a feed to poll."""
     if refusal := feed_url_refusal(url):
-        err_console.print(f"[red]error:[/red] {escape(refusal)}: {escape(url)}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(refusal)}: {escape(url)}")
         raise typer.Exit(2)
     spec = repo.FeedSpec(url, name or url, language.value if language else None, interval)
     with _clear_errors(), context.sessions().begin() as session:
         added = repo.add_feeds(session, [spec], _now())
-    console.print("Added." if added else "Already there.")
+    out.print("Added." if added else "Already there.")
 
 
 @feeds_app.command("remove")
@@ -261,9 +257,9 @@ def feeds_remove(
     with _clear_errors(), context.sessions().begin() as session:
         removed = repo.remove_feed(session, feed)
     if not removed:
-        err_console.print(f"[red]error:[/red] no feed {feed!r}")
+        err.print(f"[red]error:[/red] no feed {feed!r}")
         raise typer.Exit(1)
-    console.print("Removed.")
+    out.print("Removed.")
 
 
 # --- articles --------------------------------------------------------------------------------
@@ -293,7 +289,7 @@ def articles(
             str(row.versions),
             escape(row.title),
         )
-    console.print(table)
+    out.print(table)
 
 
 def _article_json(row: repo.ArticleRow) -> dict[str, Any]:
@@ -325,12 +321,12 @@ def show(
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or article.current_version is None:
-            err_console.print(f"[red]error:[/red] no article {article_id}")
+            err.print(f"[red]error:[/red] no article {article_id}")
             raise typer.Exit(1)
         if versions:
-            render_versions(console, article)
+            render_versions(out, article)
         else:
-            render_article(console, article, clusters.cluster_of(session, article_id))
+            render_article(out, article, clusters.cluster_of(session, article_id))
 
 
 @app.command()
@@ -345,16 +341,16 @@ def diff(
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or not article.versions:
-            err_console.print(f"[red]error:[/red] no article {article_id}")
+            err.print(f"[red]error:[/red] no article {article_id}")
             raise typer.Exit(1)
         numbers = [v.n for v in article.versions]
         new_n = new or numbers[-1]
         old_n = old or (numbers[-2] if len(numbers) > 1 else numbers[-1])
         by_n = {v.n: v for v in article.versions}
         if old_n not in by_n or new_n not in by_n:
-            err_console.print(f"[red]error:[/red] article {article_id} has versions {numbers}")
+            err.print(f"[red]error:[/red] article {article_id} has versions {numbers}")
             raise typer.Exit(1)
-        render_diff(console, by_n[old_n], by_n[new_n], colour=sys.stdout.isatty())
+        render_diff(out, by_n[old_n], by_n[new_n], colour=sys.stdout.isatty())
 
 
 @app.command()
@@ -368,13 +364,13 @@ def recheck(
 
     counts = _run_flow(lambda: recheck_articles(due_only=not all_watched))
     failures = counts.pop("failures", [])
-    console.print("Re-check: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    out.print("Re-check: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for failure in failures[:_FAILURES_SHOWN]:
         reason = " ".join(str(failure["error"]).split())[:200]
-        console.print(f"  article {failure['article_id']} failed: {escape(reason)}")
+        out.print(f"  article {failure['article_id']} failed: {escape(reason)}")
     if len(failures) > _FAILURES_SHOWN:
         more = len(failures) - _FAILURES_SHOWN
-        console.print(f"  … and {more} more: each is a warning in the run's log.")
+        out.print(f"  … and {more} more: each is a warning in the run's log.")
 
 
 #: Failed re-checks printed one by one; the rest are counted (each is a warning in the log).
@@ -387,7 +383,7 @@ def reprocess() -> None:
     from flows.reprocess import reprocess as reprocess_flow
 
     counts = _run_flow(reprocess_flow)
-    console.print("Reprocess: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    out.print("Reprocess: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 def _register_extensions() -> None:
@@ -419,7 +415,7 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
-def main() -> None:  # pragma: no cover - console entry point
+def main() -> None:  # pragma: no cover - out entry point
     app(prog_name="vigie")
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -23,6 +22,7 @@ from db.outbox import AlertForDelivery
 from flows import context
 from flows.channels import Delivery, Router, build_router
 from flows.settings import get_settings
+from flows.terminal import err, out, to_minute
 from parsers.alert_rules import channel_names, load_rules
 from parsers.exceptions import AlertDeliveryError, VigieError
 from parsers.messages import Rendered
@@ -35,8 +35,6 @@ alerts_app = typer.Typer(
 automations_app = typer.Typer(
     help="Prefect automations that notify on failed runs and alerts.", no_args_is_help=True
 )
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
 
 
 class Status(StrEnum):
@@ -66,7 +64,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {escape(message)}")
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -137,19 +135,21 @@ def _alert_row(alert: AlertForDelivery, secrets: frozenset[str]) -> dict[str, An
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
-    table = Table("id", "created", "kind", "status", "tries", "next try", "subject", "last error")
+    table = Table(
+        "id", "created (UTC)", "kind", "status", "tries", "next try", "subject", "last error"
+    )
     for row in rows:
         table.add_row(
             str(row["id"]),
-            row["created_at"][:16].replace("T", " "),
+            to_minute(row["created_at"]),
             row["kind"],
             row["status"],
             str(row["attempts"]),
-            (row["next_attempt_at"] or "")[:16].replace("T", " "),
+            to_minute(row["next_attempt_at"]),
             escape(row["subject"][:50]),
             escape((row["last_error"] or row["note"] or "")[:70]),
         )
-    console.print(table)
+    out.print(table)
 
 
 # --- alerts test -----------------------------------------------------------------------------
@@ -195,9 +195,9 @@ def _test_one(channel: Any, router: Router) -> int:
         channel.send(Delivery(_test_message(), "info", key, "test"))
     except AlertDeliveryError as exc:
         message = escape(redact(str(exc), router.secrets))
-        console.print(f"[red]FAILED[/red] {escape(channel.name)}: {message}")
+        out.print(f"[red]FAILED[/red] {escape(channel.name)}: {message}")
         return 1
-    console.print(f"[green]ok[/green]     {escape(channel.name)} ({escape(channel.describe())})")
+    out.print(f"[green]ok[/green]     {escape(channel.name)} ({escape(channel.describe())})")
     return 0
 
 
@@ -219,7 +219,7 @@ def retry(
         raise _fail(f"no alert {alert_id}", 1)
     if not changed:
         raise _fail(f"alert {alert_id} is {alert.status}; only failed or pending alerts retry", 1)
-    console.print(f"Alert {alert_id} will be sent by the next delivery (`vigie alerts deliver`).")
+    out.print(f"Alert {alert_id} will be sent by the next delivery (`vigie alerts deliver`).")
 
 
 @alerts_app.command("deliver")
@@ -234,14 +234,14 @@ def deliver() -> None:
         counts = asyncio.run(deliver_alerts())
     except VigieError as exc:
         raise _fail(str(exc)) from None
-    console.print(
+    out.print(
         f"Alerts: {counts['sent']} sent, {counts['retry']} will be retried, "
         f"{counts['failed']} failed for good, {counts['held']} held (debounce), "
         f"{counts['merged']} merged, {counts['skipped']} skipped by the rules, "
         f"{counts['digest']} kept for the digest; {counts['pending_total']} pending in all."
     )
     if counts["retry"] or counts["failed"]:
-        console.print("See `vigie alerts list --status pending` or `--status failed` for reasons.")
+        out.print("See `vigie alerts list --status pending` or `--status failed` for reasons.")
 
 
 # --- digest ----------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def digest(
         raise _fail(str(exc)) from None
     if result.get("last_error"):  # stored redacted; this is a second net, as in `alerts list`
         result = {**result, "last_error": redact(str(result["last_error"]), _known_secrets())}
-    console.print(escape(describe(result)))
+    out.print(escape(describe(result)))
     if result.get("outbox_status") in (outbox.PENDING, outbox.FAILED):
         raise typer.Exit(1)
 
@@ -294,4 +294,4 @@ def automations_apply(
     except VigieError as exc:
         raise _fail(str(exc)) from None
     for item in applied:
-        console.print(f"{item.action:9} {escape(item.name)} ({item.id})")
+        out.print(f"{item.action:9} {escape(item.name)} ({item.id})")

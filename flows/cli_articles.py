@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from flows.terminal import out
 from parsers.articles import ArticleData, extract_article
 from parsers.exceptions import ParseError
 
@@ -56,7 +56,7 @@ def extract_command(
     """
     results = [_extract_file(path, url) for path in files]
     if output is OutputFormat.table:
-        Console(highlight=False).print(_table(results))
+        out.print(_table(results))
     else:
         for result in results:
             typer.echo(json.dumps(result, ensure_ascii=False))

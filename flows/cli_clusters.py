@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -11,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
@@ -19,15 +17,12 @@ from rich.text import Text
 from db import clusters
 from flows import context
 from flows.importer import ImportOutcome, collect_files, import_files
+from flows.terminal import err, out
 from parsers.exceptions import VigieError
 from parsers.text import counted
 
 #: From this many files on, ``import`` shows a progress bar (on a terminal).
 PROGRESS_MIN_FILES = 20
-
-# Outside a terminal Rich would wrap at 80 columns and break table rows.
-console = Console(width=None if sys.stdout.isatty() else 160, highlight=False)
-err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 class ListFormat(StrEnum):
@@ -44,7 +39,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(exc: VigieError) -> typer.Exit:
-    err_console.print(Text.assemble(("error: ", "red"), str(exc)))
+    err.print(Text.assemble(("error: ", "red"), str(exc)))
     return typer.Exit(2)
 
 
@@ -80,7 +75,7 @@ def clusters_command(
         table.add_row(
             str(row.id), str(row.size), Text(outlets), ", ".join(row.topics), Text(row.title)
         )
-    console.print(table)
+    out.print(table)
 
 
 def _cluster_json(row: clusters.ClusterRow) -> dict[str, Any]:
@@ -138,10 +133,10 @@ def _import_with_progress(files: list[Path]) -> list[ImportOutcome]:
         "tagger": context.tagger(),
         "now": datetime.now(UTC),
     }
-    if len(files) < PROGRESS_MIN_FILES or not err_console.is_terminal:
+    if len(files) < PROGRESS_MIN_FILES or not err.is_terminal:
         return import_files(files, **options)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=err_console, transient=True) as progress:
+    with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("import", total=len(files))
         return import_files(files, advance=lambda n: progress.advance(task, n), **options)
 
@@ -159,9 +154,9 @@ def _outcome_json(outcome: ImportOutcome) -> dict[str, Any]:
 def _print_summary(outcomes: list[ImportOutcome]) -> None:
     for outcome in outcomes:
         if outcome.status == "failed":
-            err_console.print(Text.assemble(("failed: ", "red"), outcome.reason or ""))
+            err.print(Text.assemble(("failed: ", "red"), outcome.reason or ""))
     counts = Counter(o.status for o in outcomes)
-    console.print(
+    out.print(
         f"Import of {counted(len(outcomes), 'file')}: {counts['new']} new, "
         f"{counts['updated']} updated, {counts['unchanged']} unchanged, "
         f"{counted(counts['duplicate'], 'duplicate')}, {counts['failed']} failed."

@@ -19,12 +19,9 @@ from types import FrameType
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 
 from flows.deployments import DEPLOYMENTS, TIMEZONE, DeploymentSpec
-
-_out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+from flows.terminal import err, out
 
 DEFAULT_PORT = 4200
 #: How long stopping ``serve`` waits for the server to pause the schedules.
@@ -52,7 +49,7 @@ def server_command(
 ) -> None:
     """Start a Prefect server (API and UI) in the foreground; Ctrl-C stops it."""
     api_url = f"http://{_browsable(host)}:{port}/api"
-    _out.print(
+    out.print(
         f"Prefect UI at http://{_browsable(host)}:{port}; stop with Ctrl-C.\n"
         f"In other terminals: export PREFECT_API_URL={api_url}  (then `vigie serve`)."
     )
@@ -173,9 +170,9 @@ def _pause_schedules(specs: Sequence[DeploymentSpec]) -> None:
     try:
         asyncio.run(asyncio.wait_for(_pause(specs), timeout=PAUSE_TIMEOUT_SECONDS))
     except Exception as exc:  # the server may be gone already: say so, never a traceback
-        _err.print(f"[yellow]warning:[/yellow] could not pause the schedules: {exc!r}")
+        err.print(f"[yellow]warning:[/yellow] could not pause the schedules: {exc!r}")
         return
-    _out.print("Stopped; the schedules are paused until `vigie serve` runs again.")
+    out.print("Stopped; the schedules are paused until `vigie serve` runs again.")
 
 
 async def _pause(specs: Sequence[DeploymentSpec]) -> None:
@@ -200,10 +197,10 @@ async def _health_problem() -> str | None:
 
 
 def _print_serving(ui_url: str, specs: Sequence[DeploymentSpec]) -> None:
-    _out.print(f"Serving {len(specs)} deployments; times are in {TIMEZONE}:")
+    out.print(f"Serving {len(specs)} deployments; times are in {TIMEZONE}:")
     for spec in specs:
-        _out.print(f"  {spec.flow_name}/{spec.name}: {schedule_text(spec)}")
-    _out.print(
+        out.print(f"  {spec.flow_name}/{spec.name}: {schedule_text(spec)}")
+    out.print(
         f"Runs, logs and run summaries: {ui_url}/runs\n"
         f"Run one now: prefect deployment run '{specs[0].flow_name}/{specs[0].name}'\n"
         "Stop with Ctrl-C (or SIGTERM); that pauses the schedules until serving again."
@@ -221,5 +218,5 @@ def schedule_text(spec: DeploymentSpec) -> str:
 
 
 def _fail(message: str) -> NoReturn:
-    _err.print(f"[red]error:[/red] {message}")
+    err.print(f"[red]error:[/red] {message}")
     raise typer.Exit(2)

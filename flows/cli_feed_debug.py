@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.settings import get_settings
+from flows.terminal import out
 from parsers.exceptions import ConfigError, FetchError, ParseError
 from parsers.feeds import FeedData, parse_feed
 from parsers.schedule import hints_from_headers
@@ -68,30 +68,29 @@ def fetch_command(
     ] = None,
 ) -> None:
     """Fetch URL as the pipeline would, then show the exchange and the entry count."""
-    console = Console(highlight=False)
     try:
         policy = FetchPolicy.from_settings(get_settings())
     except ConfigError as exc:
-        console.print(Text(str(exc), style="red"))
+        out.print(Text(str(exc), style="red"))
         raise typer.Exit(2) from None
     try:
         sent, result = asyncio.run(_fetch(policy, url, etag, last_modified))
     except FetchError as exc:
         kind = "fetch failed (transient)" if exc.transient else "fetch failed"
-        console.print(Text(f"{kind}: {exc}", style="red"))
+        out.print(Text(f"{kind}: {exc}", style="red"))
         raise typer.Exit(1) from None
-    console.print(_exchange_table(sent, result))
+    out.print(_exchange_table(sent, result))
     if result.not_modified:
-        console.print("not modified: the stored copy is current, nothing to parse")
+        out.print("not modified: the stored copy is current, nothing to parse")
         return
     try:
         feed = parse_feed(result.final_url, result.content, result.headers)
     except ParseError as exc:
-        console.print(Text(f"parse failed: {exc}", style="red"))
+        out.print(Text(f"parse failed: {exc}", style="red"))
         raise typer.Exit(1) from None
-    console.print(Text(f"entries: {len(feed.entries)} in {feed.title or '(untitled feed)'}"))
+    out.print(Text(f"entries: {len(feed.entries)} in {feed.title or '(untitled feed)'}"))
     if feed.warning:
-        console.print(Text(f"warning: {feed.warning}", style="yellow"))
+        out.print(Text(f"warning: {feed.warning}", style="yellow"))
 
 
 @feed_app.command("parse")
@@ -107,7 +106,6 @@ def parse_command(
     ] = None,
 ) -> None:
     """Parse saved feed files with the pipeline's parser; exit 1 if any file failed."""
-    console = Console(highlight=False)
     failed = False
     for path in files:
         record = parse_file(path, url=url)
@@ -115,7 +113,7 @@ def parse_command(
         if output_format is OutputFormat.json:
             typer.echo(json.dumps(record, ensure_ascii=False, default=_json_default))
         else:
-            _print_record(console, record)
+            _print_record(record)
     if failed:
         raise typer.Exit(1)
 
@@ -152,9 +150,9 @@ def _json_default(value: object) -> str:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _print_record(console: Console, record: dict[str, Any]) -> None:
+def _print_record(record: dict[str, Any]) -> None:
     if not record["ok"]:
-        console.print(Text(f"{record['file']}: {record['error']}", style="red"))
+        out.print(Text(f"{record['file']}: {record['error']}", style="red"))
         return
     entries = record["entries"]
     table = Table(title=f"{record['file']}: {len(entries)} entries", title_justify="left")
@@ -163,9 +161,9 @@ def _print_record(console: Console, record: dict[str, Any]) -> None:
     for entry in entries:
         published = entry["published_at"].isoformat() if entry["published_at"] else ""
         table.add_row(published, Text(entry["title"]), Text(entry["url"]))
-    console.print(table)
+    out.print(table)
     if record["warning"]:
-        console.print(Text(f"warning: {record['warning']}", style="yellow"))
+        out.print(Text(f"warning: {record['warning']}", style="yellow"))
 
 
 async def _fetch(

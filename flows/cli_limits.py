@@ -11,14 +11,12 @@ are not covered (their hosts are open-ended); each run still caps them per host.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -27,10 +25,8 @@ from flows import context
 from flows.cli_opml import feeds_group
 from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING, host_limit_name
 from flows.settings import get_settings
+from flows.terminal import err, out
 from parsers.exceptions import FetchError, VigieError
-
-_out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)
@@ -75,13 +71,11 @@ def limits_command(
         wanted = feeds_per_limit(prefix, urls)
         changes = asyncio.run(_apply(wanted, settings.per_host_concurrency, slot_decay))
     except VigieError as exc:
-        _err.print(Text.assemble(("error: ", "red"), str(exc)))
+        err.print(Text.assemble(("error: ", "red"), str(exc)))
         raise typer.Exit(2) from None
     _print_changes(changes, settings.per_host_concurrency)
     if not settings.host_limit_prefix:
-        _out.print(
-            Text(f"The fetcher uses these limits once {HOST_LIMIT_SETTING}={prefix} is set.")
-        )
+        out.print(Text(f"The fetcher uses these limits once {HOST_LIMIT_SETTING}={prefix} is set."))
 
 
 def feeds_per_limit(prefix: str, urls: Iterable[str]) -> dict[str, int]:
@@ -144,7 +138,7 @@ def _print_changes(changes: list[LimitChange], limit: int) -> None:
     table = Table("limit", "feeds", "action", title=f"Per-host limits ({limit} at once)")
     for change in changes:
         table.add_row(Text(change.name), str(change.feeds), change.action)
-    _out.print(table)
+    out.print(table)
     counts = Counter(change.action for change in changes)
     summary = ", ".join(f"{counts[a]} {a}" for a in ("created", "updated", "unchanged"))
-    _out.print(f"{len(changes)} hosts: {summary}.")
+    out.print(f"{len(changes)} hosts: {summary}.")

@@ -15,20 +15,17 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.text import Text
 from sqlalchemy.orm import Session
 
 from db import repo
 from flows import context
+from flows.terminal import err, out
 from parsers.exceptions import ParseError, VigieError
 from parsers.opml import OpmlData, OutlineData, export_opml, parse_opml
 
 EXPORT_TITLE = "Vigie feeds"
 
-# Feed names come from files and publishers: printed as Text, never parsed as Rich markup.
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
 _OUTCOME_STYLES = {"added": "green", "already there": "dim", "skipped": "yellow"}
 
 
@@ -71,7 +68,7 @@ def _one_line_errors() -> Iterator[None]:
 
 
 def _error(message: str) -> NoReturn:
-    _err.print(Text.assemble(("error: ", "red"), message))
+    err.print(Text.assemble(("error: ", "red"), message))
     raise typer.Exit(2)
 
 
@@ -115,10 +112,10 @@ def _add_all(session: Session, feeds: Sequence[OutlineData], now: datetime) -> l
 def _print_import(file: Path, lines: Sequence[ImportLine]) -> None:
     counts = {kind: sum(1 for x in lines if x.outcome == kind) for kind in _OUTCOME_STYLES}
     summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-    _out.print(Text(f"{file.name}: {summary}."))
+    out.print(Text(f"{file.name}: {summary}."))
     for line in lines:
         reason = f": {line.reason}" if line.reason else ""
-        _out.print(
+        out.print(
             Text.assemble(
                 (f"{line.outcome:<13}", _OUTCOME_STYLES[line.outcome]),
                 f" {line.title} <{line.url}>{reason}",
@@ -145,4 +142,4 @@ def export_command(
         output.write_bytes(document)
     except OSError as exc:
         _error(f"cannot write {output}: {exc.strerror or exc}")
-    _err.print(Text(f"Exported {len(feeds)} feeds to {output}."))
+    err.print(Text(f"Exported {len(feeds)} feeds to {output}."))

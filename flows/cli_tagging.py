@@ -14,11 +14,11 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from bs4 import BeautifulSoup
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from flows.settings import PROJECT_ROOT, get_settings
+from flows.terminal import err, out
 from parsers.evaluation import EvalReport, evaluate, load_gold
 from parsers.exceptions import ParseError, VigieError
 from parsers.tagging import Mention, Tagger, TagResult
@@ -27,9 +27,6 @@ from parsers.text import html_to_text
 
 #: Where ``eval-tagging`` finds the gold examples by default.
 DEFAULT_GOLD_DIR = PROJECT_ROOT / "tests" / "gold"
-
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
 
 
 class Format(StrEnum):
@@ -82,7 +79,7 @@ def tag_files(
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
     else:
-        console.print(_results_table(rows))
+        out.print(_results_table(rows))
     if any(not row["ok"] for row in rows):
         raise typer.Exit(1)
 
@@ -111,17 +108,15 @@ def eval_tagging(
     except VigieError as exc:
         _fail(exc)
     report = evaluate(tagger, examples)
-    console.print(_topic_table(report))
-    console.print(
+    out.print(_topic_table(report))
+    out.print(
         f"micro-F1 {report.micro_f1:.3f} (P {report.micro_precision:.3f}, "
         f"R {report.micro_recall:.3f}); relevance accuracy {report.relevance_accuracy:.3f} "
         f"on {len(report.examples)} examples; taxonomy {report.taxonomy_version}"
     )
-    console.print(_hard_negative_table(report))
+    out.print(_hard_negative_table(report))
     for failure in report.failures:
-        console.print(
-            f"[yellow]{escape(failure.id)}[/yellow]: {escape('; '.join(failure.problems))}"
-        )
+        out.print(f"[yellow]{escape(failure.id)}[/yellow]: {escape('; '.join(failure.problems))}")
     if report.hard_negative_false_positives or report.micro_f1 < min_micro_f1:
         raise typer.Exit(1)
 
@@ -138,7 +133,7 @@ def _tagger(taxonomy: Path | None) -> Tagger:
 
 
 def _fail(exc: VigieError) -> NoReturn:
-    err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+    err.print(f"[red]error:[/red] {escape(str(exc))}")
     raise typer.Exit(2) from exc
 
 

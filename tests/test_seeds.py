@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,19 @@ def test_show_prints_text_with_evidence(vigie_env: pytest.MonkeyPatch) -> None:
     assert "40,000" in shown.output  # the figure, as evidence
     missing = runner.invoke(app, ["show", "9999"])
     assert missing.exit_code == 1 and "no article 9999" in missing.output
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_tables_piped_keep_whole_cells_and_times_to_the_minute(
+    vigie_env: pytest.MonkeyPatch,
+) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert runner.invoke(app, ["seed"]).exit_code == 0
+
+    alerts = runner.invoke(app, ["alerts", "list"]).output
+    feeds = runner.invoke(app, ["feeds", "list"]).output
+
+    # Outside a terminal every command writes 160 columns: no kind is cut to "new_rel…".
+    assert alerts.count("new_relevant_article") == 2, alerts
+    assert re.search(r"\b20\d\d-\d\d-\d\d \d\d:\d\d\b", alerts), alerts
+    assert "next check (UTC)" in feeds and "now" in feeds, feeds
