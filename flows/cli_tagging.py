@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from bs4 import BeautifulSoup
 from rich.markup import escape
 from rich.table import Table
 
+from flows.importer import collect_files, read_document
 from flows.settings import PROJECT_ROOT, get_settings
 from flows.terminal import err, out
 from parsers.evaluation import EvalReport, evaluate, load_gold
 from parsers.exceptions import ParseError, VigieError
 from parsers.tagging import Mention, Tagger, TagResult
 from parsers.taxonomy import load_taxonomy
-from parsers.text import html_to_text
 
 #: Where ``eval-tagging`` finds the gold examples by default.
 DEFAULT_GOLD_DIR = PROJECT_ROOT / "tests" / "gold"
@@ -54,7 +53,11 @@ def register(app: typer.Typer) -> None:
 
 def tag_files(
     files: Annotated[
-        list[Path], typer.Argument(help=".txt, .html or .json files to tag.", show_default=False)
+        list[Path],
+        typer.Argument(
+            help="Files, or folders of files, read as `vigie import` reads them.",
+            show_default=False,
+        ),
     ],
     output_format: Annotated[
         Format, typer.Option("--format", "-f", help="json (one object per line) or table.")
@@ -63,10 +66,12 @@ def tag_files(
 ) -> None:
     """Tag local files with the taxonomy, without the database.
 
-    A .txt file is all text (no title); .html gives its <title> and its
-    readable text; .json is an object with "text" and optional "title".
+    Each file is read as `vigie import` reads it, so it tags what an
+    import would store: text (.txt, .md; front matter and a first-line
+    title are understood), an HTML page (its article, as for a fetched
+    page) or JSON with "title" and "text". Folders are read whole.
 
-    With --format json, each file prints one line: file, ok, relevant,
+    With --format json, each file prints one line: file, ok, title, relevant,
     score, topics, actors, organisations, places, programmes, figures and
     mentions (concept, kind, field, start, end, text, sentence).
 
@@ -74,7 +79,7 @@ def tag_files(
     "error": ...}; the command then exits with code 1 after the others.
     """
     tagger = _tagger(taxonomy)
-    rows = [_tag_one(tagger, path) for path in files]
+    rows = [_tag_one(tagger, path) for path in collect_files(files)]
     if output_format is Format.json:
         for row in rows:
             typer.echo(json.dumps(row, ensure_ascii=False))
@@ -139,49 +144,11 @@ def _fail(exc: VigieError) -> NoReturn:
 
 def _tag_one(tagger: Tagger, path: Path) -> dict[str, Any]:
     try:
-        title, text = _read_document(path)
+        document = read_document(path)
     except ParseError as exc:
         return {"file": str(path), "ok": False, "error": str(exc)}
-    return {"file": str(path), "ok": True, **_result_json(tagger.tag(title, text))}
-
-
-def _read_document(path: Path) -> tuple[str, str]:
-    """(title, text) of a local file; ``ParseError`` with a readable reason otherwise."""
-    suffix = path.suffix.lower()
-    if suffix not in (".txt", ".html", ".htm", ".json"):
-        raise ParseError(f"unsupported file type {suffix or '(none)'}; use .txt, .html or .json")
-    try:
-        content = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    if suffix == ".json":
-        return _json_document(content)
-    if suffix in (".html", ".htm"):
-        return _html_document(content)
-    return "", content
-
-
-def _json_document(content: str) -> tuple[str, str]:
-    try:
-        data = json.loads(content)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"not valid JSON: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
-        raise ParseError('JSON must be an object with a "text" string')
-    title = data.get("title") or ""
-    if not isinstance(title, str):
-        raise ParseError('"title" must be a string')
-    return title, data["text"]
-
-
-def _html_document(content: str) -> tuple[str, str]:
-    soup = BeautifulSoup(content, "lxml")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    if soup.title:
-        soup.title.decompose()  # else html_to_text repeats it as the first paragraph
-    return title, html_to_text(str(soup))
+    tagged = tagger.tag(document.title, document.text)
+    return {"file": str(path), "ok": True, "title": document.title, **_result_json(tagged)}
 
 
 def _result_json(result: TagResult) -> dict[str, Any]:
