@@ -42,9 +42,14 @@ from parsers.urls import feed_url_refusal
 app = typer.Typer(
     help="Vigie: scheduled monitoring of Canadian and Quebec immigration-policy news.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
-feeds_app = typer.Typer(help="List, add and remove the feeds Vigie polls.", no_args_is_help=True)
+feeds_app = typer.Typer(
+    help="List, add and remove the feeds Vigie polls.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
 app.add_typer(feeds_app, name="feeds")
 
 T = TypeVar("T")
@@ -153,7 +158,7 @@ def run(
         bool, typer.Option("--all", help="Poll every enabled feed, not only those due.")
     ] = False,
 ) -> None:
-    """Ingest the seeds, then run one monitor pass and print what was stored."""
+    """Set up the database, store the seeds, run one monitor pass and list what is stored."""
     from flows.monitor import monitor_feeds
 
     with _clear_errors():

@@ -31,9 +31,12 @@ from parsers.redact import redact
 alerts_app = typer.Typer(
     help="Look at the alerts outbox, test channels, retry and deliver alerts.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 automations_app = typer.Typer(
-    help="Prefect automations that notify on failed runs and alerts.", no_args_is_help=True
+    help="Prefect automations that notify on failed runs and alerts.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
 
 
 def extract_command(
-    files: Annotated[list[Path], typer.Argument(help="Saved HTML pages.", metavar="FILE.html...")],
+    files: Annotated[list[Path], typer.Argument(help="Saved HTML pages.", metavar="FILE.html")],
     url: Annotated[
         str | None,
         typer.Option(

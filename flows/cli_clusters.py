@@ -98,7 +98,7 @@ def import_command(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Article files (.txt, .md, .html, .json) or folders of them.", metavar="PATH..."
+            help="Article files (.txt, .md, .html, .json) or folders of them.", metavar="PATH"
         ),
     ],
     output: Annotated[

@@ -41,7 +41,9 @@ HEADERS_OF_INTEREST = (
 )
 
 feed_app = typer.Typer(
-    help="Debug feeds: fetch one over HTTP, or parse saved files.", no_args_is_help=True
+    help="Debug feeds: fetch one over HTTP, or parse saved files.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 
