@@ -35,6 +35,7 @@ from flows.settings import get_settings
 from flows.terminal import err, out, to_minute
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
+from parsers.messages import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal
@@ -227,7 +228,7 @@ def feeds_list(format: FormatOption = Format.table) -> None:
             escape(row["name"]),
             row["language"] or "",
             row["health"],
-            escape((row["last_error"] or "")[:300]),
+            escape(clean(row["last_error"], 300)),
             to_minute(row["next_check_at"]) or "now",
         )
     out.print(table)

@@ -25,7 +25,7 @@ from flows.settings import get_settings
 from flows.terminal import err, out, to_minute
 from parsers.alert_rules import channel_names, load_rules
 from parsers.exceptions import AlertDeliveryError, VigieError
-from parsers.messages import Rendered
+from parsers.messages import Rendered, clean
 from parsers.redact import redact
 
 alerts_app = typer.Typer(
@@ -149,8 +149,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             row["status"],
             str(row["attempts"]),
             to_minute(row["next_attempt_at"]),
-            escape(row["subject"][:50]),
-            escape((row["last_error"] or row["note"] or "")[:70]),
+            escape(clean(row["subject"], 50)),
+            escape(clean(row["last_error"] or row["note"], 70)),
         )
     out.print(table)
 

@@ -11,6 +11,7 @@ from rich.text import Text
 from db.clusters import ClusterRow
 from db.models import Article, ArticleVersion, Mention
 from parsers.diffs import plain_diff, word_diff
+from parsers.messages import clean
 
 _STYLE_BY_KIND = {
     "topic": "bold yellow",
@@ -75,7 +76,7 @@ def evidence_table(mentions: list[Mention]) -> Table:
         by_concept[(mention.tag.kind, key)].append(mention)
     table = Table("kind", "concept", "n", "evidence", title="Evidence")
     for (kind, key), found in sorted(by_concept.items()):
-        table.add_row(kind, Text(key), str(len(found)), Text(found[0].sentence[:160]))
+        table.add_row(kind, Text(key), str(len(found)), Text(clean(found[0].sentence, 160)))
     return table
 
 
