@@ -389,7 +389,11 @@ def reprocess() -> None:
     from flows.reprocess import reprocess as reprocess_flow
 
     counts = _run_flow(reprocess_flow)
-    out.print("Reprocess: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    out.print(
+        f"Reprocess: {counted(counts['versions'], 'article')} read again; "
+        f"{counts.get('re-extracted', 0)} with a new text, {counts.get('retagged', 0)} re-tagged, "
+        f"{counts.get('relevant', 0)} newly relevant, {counts.get('unchanged', 0)} unchanged."
+    )
 
 
 def _register_extensions() -> None:

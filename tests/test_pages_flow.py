@@ -204,6 +204,13 @@ def test_reprocess_retags_without_any_request(
         versions = {v.taxonomy_version for v in session.scalars(select(ArticleVersion))}
         mention_versions = set(session.scalars(select(Mention.taxonomy_version)))
     assert versions == {"test-bump"} and mention_versions == {"test-bump"}
+    again = CliRunner().invoke(app, ["reprocess"])  # nothing left to change
+    assert again.exit_code == 0, again.output
+    assert (
+        "2 articles read again; 0 with a new text, 0 re-tagged, 0 newly relevant, "
+        in (again.output)
+        and "2 unchanged." in again.output
+    )
 
 
 def test_a_bug_in_the_page_stage_fails_its_task_run_with_that_error(
