@@ -333,70 +333,43 @@ def _batch_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-def test_a_batch_failing_on_two_hosts_is_fetched_once_more_after_a_warning(
+@pytest.mark.parametrize(
+    ("retries", "silent_host", "requests", "batch_retried"),
+    [
+        # Two batch attempts, each fetching each feed twice (one in-run retry of the feed).
+        pytest.param("1", "localhost", 4, True, id="two hosts: the network may be down"),
+        # One dead host is its feeds' failure: each had its in-run retry, and no more.
+        pytest.param("1", "127.0.0.1", 2, False, id="one host: its feeds' failure"),
+        pytest.param("0", "localhost", 1, False, id="in-run retries off"),
+    ],
+)
+def test_a_failing_batch_is_fetched_again_only_when_the_network_may_be_down(
     vigie_env: pytest.MonkeyPatch,
     http_server: LoopbackServer,
     silent: SilentHost,
     caplog: pytest.LogCaptureFixture,
+    retries: str,
+    silent_host: str,
+    requests: int,
+    batch_retried: bool,
 ) -> None:
-    vigie_env.setenv("VIGIE_FETCH_RETRIES", "1")
-    _both_feeds_fail(vigie_env, http_server, silent, "localhost")
+    vigie_env.setenv("VIGIE_FETCH_RETRIES", retries)
+    _both_feeds_fail(vigie_env, http_server, silent, silent_host)
 
     with caplog.at_level(logging.WARNING):
         counts, fetches = _monitor_run()
 
-    # Two batch attempts, each fetching each feed twice (one in-run retry of the feed).
-    assert len(http_server.requests_to("/down.rss")) == silent.connections == 4
-    assert _batch_warnings(caplog) == [
+    assert len(http_server.requests_to("/down.rss")) == silent.connections == requests
+    warning = (
         "all 2 feeds on 2 hosts failed transiently (the network may be down); "
         "trying the batch once more in 0.75 s"
-    ]
-    # A handled outage: both attempts are task runs that completed, none Failed, and no
+    )
+    assert _batch_warnings(caplog) == ([warning] if batch_retried else [])
+    # A handled outage: every attempt is a task run that completed, none Failed, and no
     # ERROR (with its traceback) on screen.
-    assert _state_names(fetches) == ["Completed", "Completed"]
+    assert _state_names(fetches) == ["Completed"] * (2 if batch_retried else 1)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert counts["feeds_failed"] == 2
     feeds = _feeds()
     assert "HTTP 503" in feeds["down.rss"]["last_error"]
     assert "timed out after 0.3 s reading" in feeds["silent.rss"]["last_error"]
-
-
-def test_feeds_failing_on_one_host_are_not_retried_as_a_batch(
-    vigie_env: pytest.MonkeyPatch,
-    http_server: LoopbackServer,
-    silent: SilentHost,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """One dead host is its feeds' failure, not the network's: each feed had its own in-run
-    retry, and the pass does not wait for a second attempt at the batch."""
-    vigie_env.setenv("VIGIE_FETCH_RETRIES", "1")
-    _both_feeds_fail(vigie_env, http_server, silent, "127.0.0.1")
-
-    with caplog.at_level(logging.WARNING):
-        counts, fetches = _monitor_run()
-
-    assert len(http_server.requests_to("/down.rss")) == silent.connections == 2
-    assert _batch_warnings(caplog) == []
-    assert _state_names(fetches) == ["Completed"]
-    assert counts["feeds_failed"] == 2
-    feeds = _feeds()
-    assert "HTTP 503" in feeds["down.rss"]["last_error"]
-    assert "timed out after 0.3 s reading" in feeds["silent.rss"]["last_error"]
-
-
-def test_without_in_run_retries_a_batch_failing_on_two_hosts_is_fetched_once(
-    vigie_env: pytest.MonkeyPatch,
-    http_server: LoopbackServer,
-    silent: SilentHost,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    vigie_env.setenv("VIGIE_FETCH_RETRIES", "0")
-    _both_feeds_fail(vigie_env, http_server, silent, "localhost")
-
-    with caplog.at_level(logging.WARNING):
-        counts, fetches = _monitor_run()
-
-    assert len(http_server.requests_to("/down.rss")) == silent.connections == 1
-    assert _batch_warnings(caplog) == []
-    assert _state_names(fetches) == ["Completed"]
-    assert counts["feeds_failed"] == 2
