@@ -16,8 +16,25 @@ from parsers.exceptions import ConfigError
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
+#: How people write PostgreSQL URLs without naming a driver.
+_DRIVERLESS_POSTGRES = ("postgres://", "postgresql://")
+
+
+def with_installed_driver(url: str) -> str:
+    """``url``, a PostgreSQL one naming psycopg (3) when it names no driver.
+
+    A PostgreSQL URL without a driver means SQLAlchemy's default, psycopg2, which Vigie does
+    not install; people mean the driver Vigie does install.
+    """
+    for scheme in _DRIVERLESS_POSTGRES:
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, a busy timeout and foreign keys."""
+    url = with_installed_driver(url)
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":

@@ -372,7 +372,7 @@ def recheck(
     failures = counts.pop("failures", [])
     out.print("Re-check: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for failure in failures[:_FAILURES_SHOWN]:
-        reason = " ".join(str(failure["error"]).split())[:200]
+        reason = clean(failure["error"], 200)
         out.print(f"  article {failure['article_id']} failed: {escape(reason)}")
     if len(failures) > _FAILURES_SHOWN:
         more = len(failures) - _FAILURES_SHOWN
@@ -425,9 +425,5 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
-def main() -> None:  # pragma: no cover - out entry point
+if __name__ == "__main__":  # pragma: no cover - `python -m flows.cli`, as the tests run it
     app(prog_name="vigie")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

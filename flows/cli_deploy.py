@@ -126,9 +126,9 @@ def serve_command(
     # Until Prefect's runner installs its own handler, SIGTERM stops serve like Ctrl-C would,
     # instead of killing it halfway through registering the deployments.
     signal.signal(signal.SIGTERM, _interrupt)
-    # Prefect 3.8.8's own SIGTERM handler calls its async stop() without awaiting it; the
-    # stop still happens (its runner pauses the schedules on the way out), so the warning
-    # only alarms the person reading the terminal.
+    # Prefect 3.8.8's own SIGTERM handler calls its async stop() without awaiting it, then
+    # exits; the runner pauses the schedules on the way out, and so does the `finally` below.
+    # The warning about the stop that never ran would only alarm the person at the terminal.
     warnings.filterwarnings(
         "ignore", message="coroutine 'Runner.astop' was never awaited", category=RuntimeWarning
     )

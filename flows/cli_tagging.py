@@ -56,6 +56,7 @@ def tag_files(
         list[Path],
         typer.Argument(
             help="Files, or folders of files, read as `vigie import` reads them.",
+            metavar="PATH",
             show_default=False,
         ),
     ],

@@ -105,8 +105,10 @@ def start_temporary_prefect_server() -> None:
     the start-up timeout (120 s) for a server the same Ctrl-C had stopped, and ended with a
     traceback (measured). Outside the loop, Ctrl-C interrupts the wait at once.
     """
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+    from prefect.settings import PREFECT_API_URL
 
-    if not PREFECT_API_URL.value() and PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        SubprocessASGIServer().start()  # the one instance Prefect's client will then use
+    if PREFECT_API_URL.value():
+        return  # a real server; importing Prefect's server package would cost a second
+    from prefect.server.api.server import SubprocessASGIServer
+
+    SubprocessASGIServer().start()  # the one instance Prefect's client will then use

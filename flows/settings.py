@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from db.engine import with_installed_driver
 from parsers.diffs import CHANGE_KINDS
 from parsers.exceptions import ConfigError
 
@@ -140,11 +141,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
-        # A PostgreSQL URL without a driver means SQLAlchemy's default, psycopg2, which Vigie
-        # does not install: it means psycopg (3), the driver Vigie does install.
-        for scheme in _DRIVERLESS_POSTGRES:
-            if value.startswith(scheme):
-                return "postgresql+psycopg://" + value.removeprefix(scheme)
+        value = with_installed_driver(value)
         if value and not value.startswith(_INSTALLED_DRIVERS):
             raise ValueError(
                 "must start with sqlite:/// or postgresql+psycopg:// (the drivers Vigie installs)"
@@ -192,8 +189,6 @@ class Settings(BaseSettings):
         return f"Vigie/0.1 (news monitoring; +{self.contact_url})"
 
 
-#: How people write PostgreSQL URLs without naming a driver.
-_DRIVERLESS_POSTGRES = ("postgres://", "postgresql://")
 _INSTALLED_DRIVERS = ("sqlite://", "sqlite+pysqlite://", "postgresql+psycopg://")
 _HOST_NAME = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?", re.I)
 
@@ -243,7 +238,8 @@ def _suggestion(name: str) -> str:
 def _problem(error: ErrorDetails) -> str:
     name = "VIGIE_" + "_".join(str(part) for part in error["loc"]).upper()
     # The environment wins over .env: a bad value is in .env only if the environment has none.
-    origin = "the environment" if name in os.environ else ENV_FILE
+    in_environment = name in {key.upper() for key in os.environ}  # names are case-blind
+    origin = "the environment" if in_environment else ENV_FILE
     return f"{name} (in {origin}): {error['msg']}"
 
 

@@ -6,9 +6,10 @@ import sys
 
 from rich.console import Console
 
-#: Standard output. Outside a terminal (make run, pipes) Rich would wrap at 80 columns and
-#: break table rows, so it is as wide as a log line can reasonably be.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+#: Standard output. Outside a terminal (make run, pipes) Rich would draw tables 80 columns
+#: wide and break their rows, so they are as wide as a log line can reasonably be. Lines of
+#: text are never broken: one line per item, as scripts that grep them expect.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160, soft_wrap=True)
 #: Errors, one line each however narrow the terminal, so that scripts can grep them.
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -140,7 +140,7 @@ def _is_html(content: bytes, content_type: str) -> bool:
 def _html_page_reason(url: str, content: bytes) -> str:
     feeds = _advertised_feeds(url, content)
     if not feeds:
-        return "an HTML page, and it advertises no RSS or Atom feed"
+        return "an HTML page, and it advertises no feed"
     return (
         f"an HTML page; it advertises {'these feeds' if len(feeds) > 1 else 'a feed'}: "
         f"{', '.join(feeds)} (add one with `vigie feeds add URL`)"

@@ -149,8 +149,9 @@ _VIGIE = entry_points(group="console_scripts")["vigie"]
 @pytest.mark.parametrize(
     "main_imports",
     [
-        # the installed `vigie` script: `vigie monitor`, and the runs `vigie serve` starts
-        f"from {_VIGIE.module} import {_VIGIE.attr}",
+        # the installed `vigie` script, once it runs a command (`vigie monitor`, and the runs
+        # `vigie serve` starts): its entry point, and the command line it then loads
+        f"from {_VIGIE.module} import {_VIGIE.attr}\nimport flows.cli",
         # what a Prefect worker's flow-run process runs (`python -m prefect.engine`)
         "import prefect.engine",
     ],

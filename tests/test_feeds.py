@@ -44,7 +44,7 @@ ARTICLE = """<!DOCTYPE html>
 # or its English edition, which are no feeds).
 ADVERTISED = ["https://feeds.example/nouvelles.rss", "https://news.example/quebec/atom.xml"]
 HTML = {"Content-Type": "text/html"}
-NO_FEEDS = "not a feed: an HTML page, and it advertises no RSS or Atom feed"
+NO_FEEDS = "not a feed: an HTML page, and it advertises no feed"
 
 
 def advertises(*feeds: str) -> str:

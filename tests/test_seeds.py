@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,7 @@ SEED_TOPICS = {
     ],
 }
 runner = CliRunner()
+VIGIE = str(Path(sys.executable).parent / "vigie")
 
 
 @pytest.mark.parametrize("name", sorted(SEED_SHA256))
@@ -107,8 +110,11 @@ def test_tables_piped_keep_whole_cells_and_times_to_the_minute(
     assert runner.invoke(app, ["init"]).exit_code == 0
     assert runner.invoke(app, ["seed"]).exit_code == 0
 
-    alerts = runner.invoke(app, ["alerts", "list"]).output
-    feeds = runner.invoke(app, ["feeds", "list"]).output
+    # The real executable, its output piped, as in a script: not the test's own stdout.
+    alerts, feeds = (
+        subprocess.run([VIGIE, *command], capture_output=True, text=True, check=True).stdout
+        for command in (["alerts", "list"], ["feeds", "list"])
+    )
 
     # Outside a terminal every command writes 160 columns: no kind is cut to "new_rel…".
     assert alerts.count("new_relevant_article") == 2, alerts

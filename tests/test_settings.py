@@ -28,6 +28,25 @@ def test_a_postgres_url_without_a_driver_uses_the_installed_one(
 
 
 @pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("postgres://u@db/vigie", "postgresql+psycopg://u@db/vigie"),
+        ("postgresql://u:pw@db:5433/vigie", "postgresql+psycopg://u:pw@db:5433/vigie"),
+        ("postgresql+psycopg://u@db/vigie", "postgresql+psycopg://u@db/vigie"),
+        ("sqlite://", "sqlite://"),  # in memory: no file made
+    ],
+)
+def test_settings_and_engines_read_a_url_without_a_driver_alike(typed: str, meant: str) -> None:
+    from db.engine import make_engine
+
+    engine = make_engine(typed)  # no connection is made yet
+
+    assert Settings(database_url=typed).database_url == meant
+    assert engine.url.render_as_string(hide_password=False) == meant
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
     "url", ["postgresql+asyncpg://db/vigie", "postgresql+psycopg2://db/vigie", "mysql://db/v"]
 )
 def test_a_driver_vigie_does_not_install_is_refused_with_the_ones_it_does(url: str) -> None:

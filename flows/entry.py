@@ -1,0 +1,40 @@
+"""The ``vigie`` executable: the command line, which Ctrl-C stops at any moment with code 130."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+#: The exit code shells report for a command stopped by Ctrl-C (128 + SIGINT).
+INTERRUPTED = 130
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C. A subclass: CPython 3.11 ends a process with SIGINT at exit once a bare
+    ``KeyboardInterrupt`` has passed through code that ``exec()`` runs, even when caught."""
+
+
+_interrupted = False
+
+
+def main() -> None:
+    """Run the command line; after Ctrl-C, exit with 130 whatever the interruption became."""
+    signal.signal(signal.SIGINT, _on_ctrl_c)
+    try:
+        from flows.cli import app  # Prefect, SQLAlchemy and the rest: seconds on a cold start
+
+        app(prog_name="vigie")
+    except BaseException:
+        # Libraries on the way up may wrap the interruption in an error of their own (pydantic
+        # does, while Prefect reads its settings): none of that is news to the person who
+        # pressed Ctrl-C.
+        if _interrupted:
+            sys.exit(INTERRUPTED)
+        raise
+
+
+def _on_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    global _interrupted
+    _interrupted = True
+    raise Interrupted
