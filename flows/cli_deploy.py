@@ -21,6 +21,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from flows.deployments import DEPLOYMENTS, TIMEZONE, DeploymentSpec
+from flows.entry import Interrupted
 from flows.terminal import err, out
 
 DEFAULT_PORT = 4200
@@ -145,17 +146,6 @@ def serve_command(
         _pause_schedules(DEPLOYMENTS)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM received while serve starts up: stops it the way Ctrl-C does.
-
-    A subclass, not ``KeyboardInterrupt`` itself: when a bare ``KeyboardInterrupt`` passes
-    through code that ``exec()`` runs from a string (as dataclasses and named tuples build
-    their methods while serve imports its modules), CPython 3.11 remembers it and, even once it
-    is caught, ends the process with SIGINT at exit: exit code -2 after a clean stop (seen in
-    a CI run). It only remembers that exact class.
-    """
-
-
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     # Python drops an exception raised by a signal handler that lands in a weakref callback,
     # which happens while serve starts up (measured): signal again in a moment, until the
@@ -163,7 +153,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     again = threading.Timer(SIGNAL_RETRY_SECONDS, os.kill, (os.getpid(), signum))
     again.daemon = True
     again.start()
-    raise Terminated
+    raise Interrupted  # not a bare KeyboardInterrupt: see its docstring
 
 
 def _pause_schedules(specs: Sequence[DeploymentSpec]) -> None:

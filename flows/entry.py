@@ -11,8 +11,14 @@ INTERRUPTED = 130
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C. A subclass: CPython 3.11 ends a process with SIGINT at exit once a bare
-    ``KeyboardInterrupt`` has passed through code that ``exec()`` runs, even when caught."""
+    """Ctrl-C, or a SIGTERM that ``vigie serve`` treats like one.
+
+    A subclass, not ``KeyboardInterrupt`` itself: when a bare ``KeyboardInterrupt`` passes
+    through code that ``exec()`` runs from a string (as dataclasses and named tuples build
+    their methods while modules are imported), CPython 3.11 remembers it and, even once it is
+    caught, ends the process with SIGINT at exit: exit code -2 after a clean stop (seen in a CI
+    run of ``vigie serve``). It only remembers that exact class.
+    """
 
 
 _interrupted = False

@@ -122,7 +122,7 @@ class FetchPolicy:
             max_page_bytes=settings.max_page_bytes,
             max_redirects=settings.max_redirects,
             per_host_concurrency=settings.per_host_concurrency,
-            allow=tuple(h.strip() for h in settings.fetch_allow_hosts.split(",") if h.strip()),
+            allow=settings.fetch_allow_list,
             host_limit_prefix=settings.host_limit_prefix,
         )
 

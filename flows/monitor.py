@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import httpx
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
@@ -41,6 +40,7 @@ from parsers.schedule import (
     hints_from_headers,
 )
 from parsers.tagging import Tagger
+from parsers.urls import host_of
 
 T = TypeVar("T")
 
@@ -529,9 +529,7 @@ def _hosts_if_all_failed_transiently(polled: list[Polled]) -> set[str]:
     errors = [item.error for item in polled]
     if not all(isinstance(e, FetchError) and _worth_retrying_now(e) for e in errors):
         return set()
-    # Host names as the fetcher's politeness counts them: without the port. Each URL parses,
-    # since only a URL the fetcher accepted can fail transiently.
-    return {httpx.URL(item.feed.url).host for item in polled}
+    return {host_of(item.feed.url) for item in polled}  # without ports, as politeness counts
 
 
 async def _together(*work: Coroutine[Any, Any, Any]) -> list[Any]:

@@ -126,9 +126,14 @@ class Settings(BaseSettings):
         return self.automations_path or PROJECT_ROOT / "deploy" / "automations.yaml"
 
     @property
+    def fetch_allow_list(self) -> tuple[str, ...]:
+        """``fetch_allow_hosts``, one entry each (validated: each is a host name or network)."""
+        return tuple(_entries(self.fetch_allow_hosts))
+
+    @property
     def alert_url_list(self) -> list[str]:
         """The default route's Apprise URLs (secret: show them only through ``redact``)."""
-        return [url.strip() for url in self.alert_urls.split(",") if url.strip()]
+        return _entries(self.alert_urls)
 
     @field_validator("material_change_kinds")
     @classmethod

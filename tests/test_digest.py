@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import typer
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from db import outbox
 from db.outbox import AlertForDelivery
@@ -215,21 +215,25 @@ def test_a_dated_seed_is_listed_with_its_date(
     assert "13 Jun 2024" not in text
 
 
+def _digest_twice() -> tuple[Result, Result, Outbox]:
+    """`vigie digest` run twice over one new relevant article; the outbox, still open."""
+    from flows import context
+
+    context.reset()
+    context.ensure_schema()
+    box = Outbox(context.get_settings().resolved_database_url)
+    box.add("new_relevant_article", article_payload(), at=datetime.now(UTC))
+    app = typer.Typer()
+    cli_alerts.register(app)
+    return CliRunner().invoke(app, ["digest"]), CliRunner().invoke(app, ["digest"]), box
+
+
 @pytest.mark.prefect_server
 @pytest.mark.usefixtures("on_prefect")
 def test_digest_command_runs_the_flow(vigie_env: pytest.MonkeyPatch) -> None:
-    from flows import context
-
     with smtp_server() as mailbox:
         vigie_env.setenv("VIGIE_ALERT_URLS", mailbox.url())
-        context.reset()
-        context.ensure_schema()
-        box = Outbox(context.get_settings().resolved_database_url)
-        box.add("new_relevant_article", article_payload(), at=datetime.now(UTC))
-        app = typer.Typer()
-        cli_alerts.register(app)
-        result = CliRunner().invoke(app, ["digest"])
-        again = CliRunner().invoke(app, ["digest"])
+        result, again, box = _digest_twice()
         box.close()
 
     assert result.exit_code == 0, result.output
@@ -242,16 +246,8 @@ def test_digest_command_runs_the_flow(vigie_env: pytest.MonkeyPatch) -> None:
 def test_digest_command_without_a_channel_says_it_is_pending(
     vigie_env: pytest.MonkeyPatch,
 ) -> None:
-    from flows import context
-
     vigie_env.delenv("VIGIE_ALERT_URLS", raising=False)
-    context.ensure_schema()
-    box = Outbox(context.get_settings().resolved_database_url)
-    box.add("new_relevant_article", article_payload(), at=datetime.now(UTC))
-    app = typer.Typer()
-    cli_alerts.register(app)
-    first = CliRunner().invoke(app, ["digest"])
-    again = CliRunner().invoke(app, ["digest"])
+    first, again, box = _digest_twice()
     (digest,) = [a for a in _all_alerts(box) if a.kind == "digest"]
     box.close()
 
