@@ -127,6 +127,9 @@ def serve_command(
     # Until Prefect's runner installs its own handler, SIGTERM stops serve like Ctrl-C would,
     # instead of killing it halfway through registering the deployments.
     signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C as Prefect's runner expects it: the executable's handler ends the process at once
+    # when Ctrl-C lands in an import, and serve must always get to pause the schedules.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # Prefect 3.8.8's own SIGTERM handler calls its async stop() without awaiting it, then
     # exits; the runner pauses the schedules on the way out, and so does the `finally` below.
     # The warning about the stop that never ran would only alarm the person at the terminal.

@@ -87,3 +87,41 @@ def test_ctrl_c_while_prefects_temporary_server_starts(tmp_path: Path) -> None:
 
     assert code in STOPPED and "Traceback" not in output, output
     assert seconds < 15, output
+
+
+# A module that, like Prefect's plugin set-up, turns whatever interrupts its import into an
+# error of its own, logs it and goes on.
+SWALLOWING_MODULE = """
+import time
+try:
+    try:
+        time.sleep(10)
+    except BaseException as exc:
+        raise RuntimeError("wrapped") from exc  # as pydantic wraps it
+except Exception:
+    print("swallowed: the import went on")
+"""
+IMPORTING_WITH_VIGIES_HANDLER = """
+import os, signal, sys, threading
+sys.path.insert(0, sys.argv[1])
+from flows.entry import _on_ctrl_c
+signal.signal(signal.SIGINT, _on_ctrl_c)
+print("importing", flush=True)
+threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+import swallowing
+print("the command went on")
+"""
+
+
+def test_ctrl_c_during_an_import_that_would_swallow_it_stops_at_once(tmp_path: Path) -> None:
+    (tmp_path / "swallowing.py").write_text(SWALLOWING_MODULE)
+
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTING_WITH_VIGIES_HANDLER, str(tmp_path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert (done.returncode, done.stdout) == (130, "importing\n"), done.stdout + done.stderr
