@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Unit of money figures unless the text says US dollars.
 DEFAULT_CURRENCY = "CAD"
+#: Numbers read between two calls of ``read_figures``'s ``stop``.
+_ASK_EVERY = 256
 
 
 @dataclass(frozen=True)
@@ -197,9 +200,24 @@ class _Quantity:
 
 def find_figures(text: str) -> list[Figure]:
     """Every figure in ``text``, in order."""
+    return read_figures(text)[0]
+
+
+def read_figures(
+    text: str, stop: Callable[[], bool] | None = None
+) -> tuple[list[Figure], int | None]:
+    """Figures in order, and where reading stopped when ``stop()`` said so (else None).
+
+    ``stop`` is asked every ``_ASK_EVERY`` numbers, so a text that is one long list of
+    numbers cannot take longer than its caller allows.
+    """
     figures: list[Figure] = []
     pos = 0
+    seen = 0
     while match := _QUANTITY.search(text, pos):
+        seen += 1
+        if stop is not None and not seen % _ASK_EVERY and stop():
+            return figures, match.start()
         pos = match.end()
         start = match.start()
         if start and (text[start - 1].isalnum() or text[start - 1] in "._"):
@@ -209,7 +227,7 @@ def find_figures(text: str) -> list[Figure]:
             pos = match.start("b")  # "50,000 and 60,000": two numbers, not a range
             continue
         figures.extend(f for f in _figures_at(text, quantity) if not math.isnan(f.value))
-    return figures
+    return figures, None
 
 
 def _quantity(text: str, match: re.Match[str]) -> _Quantity:

@@ -257,14 +257,16 @@ def test_us_asylum_story_is_not_relevant(tagger: Tagger) -> None:
         "administration faced record illegal border crossings at the southern border."
     )
     result = _tag(tagger, text, "Texas buses asylum seekers")
-    assert "asylum_refugees" in result.topics
     assert not result.relevant
+    assert result.topics == ()  # not about Canadian immigration, so about none of its topics
+    assert "asylum_refugees" in result.mentioned
 
 
 def test_a_topic_and_a_canadian_anchor_are_relevant(tagger: Tagger) -> None:
     result = _tag(tagger, "Quebec wants fewer asylum seekers.")
     assert result.relevant
-    assert result.score == pytest.approx((1 - 0.4) * (1 + 0.5) / (1 + 1))
+    # One sentence of evidence (p = 1); Quebec named once, in the lede (C = 1.5).
+    assert result.score == pytest.approx((1 - 0.4) * (1.5 + 0.5) / (1.5 + 1), abs=1e-4)
 
 
 def test_no_topic_is_never_relevant(tagger: Tagger) -> None:
@@ -294,13 +296,13 @@ def test_result_records_the_taxonomy_version(tagger: Tagger) -> None:
 
 def test_automaton_is_built_once_per_tagger(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[int] = []
-    original = tagging._build_automaton
+    original = tagging.build_automaton
 
     def counting(*args: object) -> object:
         built.append(1)
         return original(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tagging, "_build_automaton", counting)
+    monkeypatch.setattr(tagging, "build_automaton", counting)
     fresh = Tagger(load_taxonomy(TAXONOMY))
     for _ in range(3):
         fresh.tag("Asylum", "Quebec wants fewer asylum seekers.")
