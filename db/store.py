@@ -28,6 +28,7 @@ from db.versions import (
     apply_candidate,
     next_check_after,
     stated_figures,
+    tag_values,
     track_figures,
 )
 from parsers.dedup import outlet_of, sketch_for
@@ -368,9 +369,7 @@ def _insert_versions(
             "fallback_reason": intent.fallback_reason,
             "fetched_at": now,
             "change_kinds": "new",
-            "relevance": intent.tags.score,
-            "relevant": intent.tags.relevant,
-            "taxonomy_version": intent.tags.taxonomy_version,
+            **tag_values(intent.tags),
         }
         for article_id, intent in by_article.items()
     ]

@@ -26,7 +26,7 @@ from parsers.diffs import (
     is_material,
     recheck_due_after,
 )
-from parsers.tagging import FigureChange, figure_changes
+from parsers.tagging import FigureChange, TagResult, figure_changes
 from parsers.tagging import Mention as FoundMention
 from parsers.tracking import tracked_key
 
@@ -98,14 +98,20 @@ def _stored(session: Session, version: ArticleVersion | None) -> StoredVersion |
 
 
 def topics_of(session: Session, version_id: int) -> tuple[str, ...]:
-    """Topic keys tagged on a version."""
-    query = (
-        select(Tag.key)
-        .join(Mention, Mention.tag_id == Tag.id)
-        .where(Mention.version_id == version_id, Tag.kind == "topic")
-        .distinct()
-    )
-    return tuple(sorted(session.scalars(query)))
+    """What a version is about: its topic keys, primary first."""
+    topics = session.scalar(select(ArticleVersion.topics).where(ArticleVersion.id == version_id))
+    return tuple((topics or "").split())
+
+
+def tag_values(tags: TagResult) -> dict[str, Any]:
+    """The columns of a version that its tagging decides."""
+    return {
+        "relevance": tags.score,
+        "relevant": tags.relevant,
+        "topics": " ".join(tags.topics),
+        "tag_note": tags.cut,
+        "taxonomy_version": tags.taxonomy_version,
+    }
 
 
 def _versions_since(session: Session, article_id: int, now: datetime, policy: VersionPolicy) -> int:
@@ -145,9 +151,7 @@ def _insert_version(
         "fetched_at": now,
         "change_kinds": kinds,
         "diff": _diff_json(decision),
-        "relevance": intent.tags.score,
-        "relevant": intent.tags.relevant,
-        "taxonomy_version": intent.tags.taxonomy_version,
+        **tag_values(intent.tags),
     }
     version_id = insert_ignore(session, ArticleVersion, values, None)
     if version_id is None:
