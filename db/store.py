@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db import clusters
 from db.base import Base
+from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
 from db.versions import (
@@ -27,9 +28,7 @@ from db.versions import (
     add_evidence,
     apply_candidate,
     next_check_after,
-    stated_figures,
     tag_values,
-    track_figures,
 )
 from parsers.dedup import outlet_of, sketch_for
 

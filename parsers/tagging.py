@@ -221,6 +221,8 @@ class FigureChange:
     new_text: str
     #: The sentence of the new figure.
     sentence: str
+    #: The sentence of the old figure.
+    old_sentence: str = ""
 
 
 # --- Rules compiled against the cues --------------------------------------------------------
@@ -686,4 +688,5 @@ def _change(key: tuple[str, str, str | None], old: Mention, new: Mention) -> Fig
         old_text=old.text,
         new_text=new.text,
         sentence=new.sentence,
+        old_sentence=old.sentence,
     )
