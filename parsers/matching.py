@@ -359,6 +359,8 @@ _SENTENCE_BREAK = re.compile(
 )
 _BULLET = re.compile(r"[ \t]*[•·▪*–—-][ \t]")
 _WORD = re.compile(r"[^ ]+")
+#: Characters a word window reaches per word: generous, so that long words still fit.
+_LONGEST_WORD = 24
 
 
 class Spans(NamedTuple):
@@ -393,7 +395,6 @@ class Field:
         "_rule_spans",
         "_sentence_text",
         "_starts",
-        "_words",
         "cue_hits",
         "folded",
         "index",
@@ -408,11 +409,10 @@ class Field:
         self.name = name
         self.text = text
         self.folded, self.offsets = _fold_field(text)
-        #: Cue number -> (start, end) folded offsets, in text order; filled by the scan.
-        self.cue_hits: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        #: Cue number -> where it occurs (folded offsets, in text order); filled by the scan.
+        self.cue_hits: dict[int, Spans] = {}
         self._starts: list[int] | None = None
         self._fsentences: list[int] | None = None
-        self._words: list[int] | None = None
         self._rule_spans: dict[tuple[int, ...], Spans] = {}
         self._sentence_text: dict[int, str] = {}
 
@@ -440,43 +440,54 @@ class Field:
 
     def _folded_starts(self) -> list[int]:
         if self._fsentences is None:
-            self._fsentences = [self.to_folded(s) for s in self.sentence_starts()]
+            starts = self.sentence_starts()
+            self._fsentences = starts if self.offsets is None else list(map(self.to_folded, starts))
         return self._fsentences
 
     def sentence_index(self, fpos: int) -> int:
         """Which sentence (0 = the first) holds folded offset ``fpos``."""
-        return bisect.bisect_right(self._folded_starts(), fpos) - 1
+        return bisect.bisect_right(self._fsentences or self._folded_starts(), fpos) - 1
 
     def sentence_bounds(self, fpos: int) -> tuple[int, int]:
         """Folded ``[start, end)`` of the sentence holding ``fpos``."""
-        starts = self._folded_starts()
+        starts = self._fsentences or self._folded_starts()
         index = bisect.bisect_right(starts, fpos) - 1
         end = starts[index + 1] if index + 1 < len(starts) else len(self.folded)
         return starts[index], end
 
-    def is_list_item(self, fpos: int) -> bool:
-        """Whether the sentence holding ``fpos`` is a bulleted line."""
-        start = self.sentence_starts()[self.sentence_index(fpos)]
-        return _BULLET.match(self.text, start) is not None
+    def is_list_item(self, sentence: int) -> bool:
+        """Whether sentence number ``sentence`` is a bulleted line."""
+        return _BULLET.match(self.text, self.sentence_starts()[sentence]) is not None
 
-    def sentence_words(self, fpos: int) -> int:
-        """How many words the sentence holding ``fpos`` has."""
-        lo, hi = self.sentence_bounds(fpos)
-        return self.word_index(hi - 1) - self.word_index(lo) + 1 if hi > lo else 0
+    def words_between(self, start: int, end: int, limit: int) -> int:
+        """Words wholly inside folded ``[start, end)``, counting no further than ``limit + 1``
+        (so a far pair costs no more than a near one)."""
+        reach = (limit + 1) * _LONGEST_WORD
+        if end - start > reach:
+            return limit + 1
+        return len(self.folded[start:end].split())
 
-    def word_index(self, fpos: int) -> int:
-        """Which word (0 = the first) starts at or before folded offset ``fpos``."""
-        if self._words is None:
-            self._words = [word.start() for word in _WORD.finditer(self.folded)]
-        return max(0, bisect.bisect_right(self._words, fpos) - 1)
+    def words_back(self, pos: int, count: int) -> int:
+        """Folded offset where the ``count``-th word before ``pos`` starts (or as far back as
+        ``count`` words of generous length reach)."""
+        lo = max(0, pos - (count + 1) * _LONGEST_WORD)
+        starts = [word.start() for word in _WORD.finditer(self.folded, lo, pos)]
+        if not count:
+            return pos
+        return starts[-count] if len(starts) >= count else lo
 
-    def word_start(self, index: int) -> int:
-        """Folded offset where word ``index`` starts (the field's end past the last word)."""
-        self.word_index(0)
-        assert self._words is not None
-        if index < 0:
-            return 0
-        return self._words[index] if index < len(self._words) else len(self.folded)
+    def words_ahead(self, pos: int, count: int) -> int:
+        """Folded offset just past the ``count``-th word after ``pos`` (the end at most)."""
+        hi = min(len(self.folded), pos + (count + 1) * _LONGEST_WORD)
+        for index, word in enumerate(_WORD.finditer(self.folded, pos, hi), 1):
+            if index == count:
+                return word.end()
+        return hi
+
+    def word_end(self, fpos: int) -> int:
+        """Folded offset where the word holding ``fpos - 1`` ends (a prefix's whole word)."""
+        space = self.folded.find(" ", fpos)
+        return len(self.folded) if space < 0 else space
 
     def sentence(self, start: int, end: int) -> str:
         """The sentence around original ``[start, end)``, whitespace collapsed, at most
@@ -499,11 +510,14 @@ class Field:
         """Where any cue of ``rule`` occurs, merged and sorted once per field."""
         found = self._rule_spans.get(rule)
         if found is None:
-            lists = [self.cue_hits[cue] for cue in rule if cue in self.cue_hits]
-            if not lists:
+            hits = self.cue_hits
+            present = [] if hits.keys().isdisjoint(rule) else [hits[c] for c in rule if c in hits]
+            if not present:
                 found = _NO_SPANS
+            elif len(present) == 1:
+                found = present[0]
             else:
-                merged = lists[0] if len(lists) == 1 else sorted(itertools.chain(*lists))
+                merged = sorted(itertools.chain(*(zip(*spans, strict=True) for spans in present)))
                 found = Spans([s for s, _ in merged], [e for _, e in merged])
             self._rule_spans[rule] = found
         return found
@@ -517,8 +531,7 @@ class Field:
         if window == 0:
             lo, hi = self.sentence_bounds(start)
         else:
-            lo = self.word_start(self.word_index(start) - window)
-            hi = self.word_start(self.word_index(end - 1) + window + 1)
+            lo, hi = self.words_back(start, window), self.words_ahead(end, window)
         return spans.any_within(lo, start) or spans.any_within(end, hi)
 
     def in_scope(self, rule: tuple[int, ...], start: int) -> bool:

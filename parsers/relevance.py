@@ -76,7 +76,7 @@ class TopicClue(NamedTuple):
     position: int
     #: Whether the sentence makes a point: a bulleted line, or a sentence with a figure.
     point: bool
-    #: The sentence, for explanations.
+    #: The sentence, for explanations (may be empty but for a topic's first clue).
     text: str
 
 
@@ -214,7 +214,8 @@ def _weigh_topics(clues: Sequence[TopicClue]) -> dict[str, _Weighed]:
         sentences = by_sentence[clue.topic]
         sentences[clue.sentence] = max(weight, sentences.get(clue.sentence, 0.0))
         positions[clue.topic][clue.sentence] = clue.position
-        examples.setdefault(clue.topic, clue.text)
+        if clue.text:
+            examples.setdefault(clue.topic, clue.text)
     first = {topic: min(sentences) for topic, sentences in by_sentence.items()}
     ranked = sorted(by_sentence, key=lambda t: (-sum(by_sentence[t].values()), first[t]))
     return {
@@ -222,7 +223,7 @@ def _weigh_topics(clues: Sequence[TopicClue]) -> dict[str, _Weighed]:
             sum(by_sentence[topic].values()),
             sum(2.0 if p == TITLE else 1.0 for p in positions[topic].values()),
             len(by_sentence[topic]),
-            examples[topic],
+            examples.get(topic, ""),
         )
         for topic in ranked
     }

@@ -62,7 +62,7 @@ from parsers.relevance import (
     TopicEvidence,
     judge,
 )
-from parsers.taxonomy import TAGGING_KINDS, Concept, ContextRule, Taxonomy
+from parsers.taxonomy import TAGGING_KINDS, Concept, ContextRule, NearRule, Taxonomy
 
 __all__ = [
     "DEFAULT_CPU_BUDGET",
@@ -89,6 +89,8 @@ DEFAULT_CPU_BUDGET = 0.5
 MAX_MENTIONS_PER_CONCEPT = 200
 #: How many automaton hits pass between two looks at the CPU clock.
 _CLOCK_EVERY = 4096
+#: Documents shorter than this are not clocked (see ``_Budget``).
+_CLOCKED_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,8 @@ class _Near(NamedTuple):
     near: tuple[int, ...]
     #: Most words between the two.
     within: int
+    #: Whether its evidence needs evidence of another topic beside it.
+    conditional: bool
 
 
 class _Hit(NamedTuple):
@@ -267,16 +271,21 @@ class _Hit(NamedTuple):
 
 
 class _Budget:
-    """A document's CPU allowance, read on this thread's clock."""
+    """A document's CPU allowance, read on this thread's clock.
+
+    The clock is read only for documents of ``_CLOCKED_CHARS`` or more: a shorter one is
+    tagged in milliseconds whatever it holds (tagging is linear), and reading this clock
+    costs several microseconds, a tenth of tagging a short feed item.
+    """
 
     __slots__ = ("deadline", "seconds")
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, chars: int) -> None:
         self.seconds = seconds
-        self.deadline = time.thread_time() + seconds
+        self.deadline = time.thread_time() + seconds if chars >= _CLOCKED_CHARS else None
 
     def spent(self) -> bool:
-        return time.thread_time() > self.deadline
+        return self.deadline is not None and time.thread_time() > self.deadline
 
 
 # --- The tagger --------------------------------------------------------------------------
@@ -308,9 +317,9 @@ class Tagger:
         self._topic_scope = {c.key: self._scope[i] for i, c in enumerate(concepts)}
         self._tags = tuple(_tagged_topics(c) for c in concepts)
         self._near = tuple(
-            (index, tuple(_Near(cues.rule(r.words), cues.rule(r.near), r.within) for r in c.near))
-            for index, c in enumerate(concepts)
-            if c.near
+            (index, tuple(_near(cues, rule) for rule in concept.near))
+            for index, concept in enumerate(concepts)
+            if concept.near
         )
         table = entries(concepts)
         self._forms = tuple(sorted(table))
@@ -323,7 +332,7 @@ class Tagger:
 
     def tag(self, title: str, text: str) -> TagResult:
         """Tag one article; pure, and safe to call from several threads."""
-        budget = _Budget(self.cpu_budget)
+        budget = _Budget(self.cpu_budget, len(title) + len(text))
         cuts = [
             f"{name} cut to its first {self.max_chars:,} of {len(value):,} characters"
             for name, value in (("title", title), ("text", text))
@@ -338,8 +347,9 @@ class Tagger:
             if stopped := self._scan(field, hits, budget):
                 cuts.append(stopped)
                 break
+        conditional: set[_Hit] = set()
         for field in fields:
-            self._near_hits(field, hits)
+            self._near_hits(field, hits, conditional)
         hits = _without_overlaps(self._disambiguate(hits, fields), self._is_topic)
         numbers: list[tuple[Field, list[Figure]]] = []
         for field in fields:
@@ -353,7 +363,7 @@ class Tagger:
             for field, found in numbers
             for f in found
         }
-        clues, anchors, supported = self._clues(hits, fields, with_figures)
+        clues, anchors, supported = self._clues(hits, fields, with_figures, conditional)
         judgement = judge(clues, anchors, self.relevance_threshold)
         mentions = [self._mention(hit, fields[hit.field], supported) for hit in hits]
         evidence_topics = {e.topic for e in judgement.evidence}
@@ -376,7 +386,11 @@ class Tagger:
             if not seen % _CLOCK_EVERY and budget.spent():
                 return self._stopped(field, end - 1, budget)
             if cue is not None:
-                cue_hits[cue[0]].append((end - cue[1], end - cue[2]))
+                spans = cue_hits.get(cue[0])
+                if spans is None:
+                    spans = cue_hits[cue[0]] = Spans([], [])
+                spans.starts.append(end - cue[1])
+                spans.ends.append(end - cue[2])
             for concept, length, ambiguous, case_sensitive in found:
                 fstart, fstop = end - length - 1, end - 1
                 start, stop = fstart, fstop
@@ -394,10 +408,14 @@ class Tagger:
             f"the {budget.seconds:g} CPU-second budget was spent"
         )
 
-    def _near_hits(self, field: Field, hits: list[_Hit]) -> None:
-        """Topic evidence where the two sides of a near rule meet (one hit per sentence)."""
+    def _near_hits(self, field: Field, hits: list[_Hit], conditional: set[_Hit]) -> None:
+        """Topic evidence where the two sides of a near rule meet (one hit per sentence);
+        hits of rules that need another topic beside them also go in ``conditional``."""
+        present = field.cue_hits.keys()
         for concept, rules in self._near:
             for rule in rules:
+                if present.isdisjoint(rule.words) or present.isdisjoint(rule.near):
+                    continue
                 words, near = field.spans(rule.words), field.spans(rule.near)
                 if not words.starts or not near.starts:
                     continue
@@ -409,9 +427,12 @@ class Tagger:
                     partner = _partner(field, near, start, end, sentence, rule.within)
                     if partner is None:
                         continue
-                    fstart, fend = min(start, partner[0]), max(end, partner[1])
+                    fstart, fend = min(start, partner[0]), field.word_end(max(end, partner[1]))
                     ostart, oend = field.original(fstart, fend)
-                    hits.append(_Hit(field.index, ostart, oend, fstart, fend, concept, False))
+                    hit = _Hit(field.index, ostart, oend, fstart, fend, concept, False)
+                    hits.append(hit)
+                    if rule.conditional:
+                        conditional.add(hit)
                     last_sentence = sentence
 
     def _disambiguate(self, hits: list[_Hit], fields: Sequence[Field]) -> list[_Hit]:
@@ -445,15 +466,22 @@ class Tagger:
     # Judgement.
 
     def _clues(
-        self, hits: Sequence[_Hit], fields: Sequence[Field], with_figures: set[tuple[int, int]]
+        self,
+        hits: Sequence[_Hit],
+        fields: Sequence[Field],
+        with_figures: set[tuple[int, int]],
+        conditional: set[_Hit],
     ) -> tuple[list[TopicClue], list[AnchorClue], dict[_Hit, str]]:
         """Topic and anchor clues of the hits, and the topic each hit supports.
 
-        ``with_figures`` holds the (field, sentence) pairs that give a figure.
+        ``with_figures`` holds the (field, sentence) pairs that give a figure; a hit in
+        ``conditional`` counts only when another topic has evidence of its own.
         """
         clues: list[TopicClue] = []
+        owners: list[_Hit] = []
         anchors: list[AnchorClue] = []
         supported: dict[_Hit, str] = {}
+        explained: set[str] = set()  # the sentence is kept for a topic's first clue only
         for hit in hits:
             field = fields[hit.field]
             sentence = field.sentence_index(hit.fstart)
@@ -470,15 +498,13 @@ class Tagger:
                 ):
                     continue
                 supported.setdefault(hit, topic)
-                clues.append(
-                    TopicClue(
-                        topic,
-                        (hit.field, sentence),
-                        position,
-                        (hit.field, sentence) in with_figures or field.is_list_item(hit.fstart),
-                        field.sentence(hit.start, hit.end),
-                    )
-                )
+                text = "" if topic in explained else field.sentence(hit.start, hit.end)
+                explained.add(topic)
+                point = (hit.field, sentence) in with_figures or field.is_list_item(sentence)
+                clues.append(TopicClue(topic, (hit.field, sentence), position, point, text))
+                owners.append(hit)
+        if conditional:
+            clues, supported = _drop_lone(clues, owners, supported, conditional)
         return clues, anchors, supported
 
     def _mention(self, hit: _Hit, field: Field, supported: dict[_Hit, str]) -> Mention:
@@ -516,6 +542,31 @@ class Tagger:
         )
 
 
+def _drop_lone(
+    clues: list[TopicClue],
+    owners: list[_Hit],
+    supported: dict[_Hit, str],
+    conditional: set[_Hit],
+) -> tuple[list[TopicClue], dict[_Hit, str]]:
+    """The clues of conditional hits count only beside firm evidence of another topic."""
+    firm = {
+        clue.topic for clue, owner in zip(clues, owners, strict=True) if owner not in conditional
+    }
+    kept = [
+        clue
+        for clue, owner in zip(clues, owners, strict=True)
+        if owner not in conditional or firm - {clue.topic}
+    ]
+    lone = {owner for owner in conditional if not firm - {supported.get(owner)}}
+    return kept, {hit: topic for hit, topic in supported.items() if hit not in lone}
+
+
+def _near(cues: Cues, rule: NearRule) -> _Near:
+    return _Near(
+        cues.rule(rule.words), cues.rule(rule.near), rule.within, rule.only_with_other_topics
+    )
+
+
 def _form(fields: Sequence[Field], hit: _Hit) -> str:
     return fields[hit.field].folded[hit.fstart : hit.fend]
 
@@ -543,9 +594,9 @@ def _partner(
         if field.sentence_index(other_start) != sentence:
             continue
         if other_start >= end:
-            gap = field.word_index(other_start) - field.word_index(end - 1) - 1
+            gap = field.words_between(end, other_start, within)
         else:
-            gap = field.word_index(start) - field.word_index(other_end - 1) - 1
+            gap = field.words_between(other_end, start, within)
         if gap <= within:
             return other_start, other_end
     return None

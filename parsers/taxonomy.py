@@ -51,7 +51,7 @@ _FIELDS = frozenset(
     | {"scope", "near"}
     | set(_TERM_LISTS)
 )
-_NEAR_FIELDS = frozenset({"any", "with", "within"})
+_NEAR_FIELDS = frozenset({"any", "with", "within", "only_with_other_topics"})
 _TOP_LEVEL = frozenset({"version", "contexts", "concept"})
 
 
@@ -76,6 +76,9 @@ class NearRule:
     near: tuple[str, ...]
     #: Most words allowed between the two.
     within: int
+    #: Whether the rule counts only in a text that gives evidence of another topic: a
+    #: quarrel between governments is about immigration only in a story about immigration.
+    only_with_other_topics: bool = False
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,8 @@ def _near_rules(
         if not words or not near:
             raise ConfigError(f"{here}: give both sides, any = [...] and with = [...]")
         within = _count(rule, "within", DEFAULT_NEAR_WITHIN, here)
-        rules.append(NearRule(words, near, within))
+        alone = _flag(rule, "only_with_other_topics", False, here)
+        rules.append(NearRule(words, near, within, alone))
     return tuple(rules)
 
 
