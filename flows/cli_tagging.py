@@ -8,6 +8,7 @@ traceback, and makes the exit code 1 once every file is done.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -73,8 +74,11 @@ def tag_files(
     page) or JSON with "title" and "text". Folders are read whole.
 
     With --format json, each file prints one line: file, ok, title, relevant,
-    score, topics, actors, organisations, places, programmes, figures and
-    mentions (concept, kind, field, start, end, text, sentence).
+    score, why (what decided the score), topics (primary first),
+    primary_topic, mentioned (topics named only in passing), evidence (each
+    topic's weight and role), cut (why only part of the text was tagged),
+    actors, organisations, places, programmes, figures and mentions
+    (concept, kind, field, start, end, text, sentence).
 
     A file that cannot be read prints {"file": ..., "ok": false,
     "error": ...}; the command then exits with code 1 after the others.
@@ -173,7 +177,12 @@ def _result_json(result: TagResult) -> dict[str, Any]:
     return {
         "relevant": result.relevant,
         "score": result.score,
+        "why": result.why,
         "topics": list(result.topics),
+        "primary_topic": result.primary_topic,
+        "mentioned": list(result.mentioned),
+        "evidence": [asdict(e) for e in result.evidence],
+        "cut": result.cut,
         "actors": list(result.actors),
         "organisations": list(result.organisations),
         "places": list(result.places),
