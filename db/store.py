@@ -430,7 +430,7 @@ def _alert_new_relevant(
 
 
 def _new_relevant_payload(intent: ArticleIntent) -> dict[str, Any]:
-    evidence = next((m.sentence for m in intent.tags.mentions if m.kind == "topic"), "")
+    evidence = intent.tags.evidence_sentence
     return {
         "title": intent.title,
         "url": intent.canonical_url,

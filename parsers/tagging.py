@@ -202,6 +202,16 @@ class TagResult:
         """Topics named in passing (or in a text that is not relevant), sorted."""
         return tuple(sorted(e.topic for e in self.evidence if e.topic not in self.topics))
 
+    @property
+    def evidence_sentence(self) -> str:
+        """The text's first sentence giving evidence of the primary topic (else of any
+        topic): what an alert quotes."""
+        evidence = [m for m in self.mentions if m.topic and m.kind != "figure"]
+        in_text = [m for m in evidence if m.field == "text"] or evidence
+        primary = next((m for m in in_text if m.topic == self.primary_topic), None)
+        first = primary or next(iter(in_text), None)
+        return first.sentence if first else ""
+
 
 @dataclass(frozen=True)
 class FigureChange:

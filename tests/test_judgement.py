@@ -380,3 +380,15 @@ def test_a_version_stores_its_topics_passing_mentions_show_and_a_cut_is_noted(
     assert "topics: jurisdiction" in shown
     assert "mentioned in passing: asylum_refugees" in shown
     assert f"tagged in part: text cut to its first 400 of {len(text):,} characters" in shown
+
+
+def test_an_alert_quotes_the_text_s_evidence_of_the_primary_topic(tagger: Tagger) -> None:
+    result = _tag(
+        tagger,
+        "Visitors from Mexico spoke of the wait for asylum hearings.\n"
+        "Ottawa will again require visas from Mexican travellers, the minister said.\n"
+        "The visa requirement takes effect on Thursday, and travel agents expect delays.",
+        "Canada brings back visas for Mexican travellers",
+    )
+    assert result.primary_topic == "visas"
+    assert result.evidence_sentence.startswith("Ottawa will again require visas")
