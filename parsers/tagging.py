@@ -352,28 +352,9 @@ class Tagger:
             Field(0, "title", title[: self.max_chars]),
             Field(1, "text", text[: self.max_chars]),
         )
-        hits: list[_Hit] = []
-        for field in fields:
-            if stopped := self._scan(field, hits, budget):
-                cuts.append(stopped)
-                break
-        conditional: set[_Hit] = set()
-        for field in fields:
-            self._near_hits(field, hits, conditional)
-        hits = _without_overlaps(self._disambiguate(hits, fields), self._is_topic)
-        numbers: list[tuple[Field, list[Figure]]] = []
-        for field in fields:
-            found, stopped_at = read_figures(field.text, budget.spent)
-            numbers.append((field, found))
-            if stopped_at is not None:
-                cuts.append(_figures_stopped(field, stopped_at, budget))
-                break
-        with_figures = {
-            (field.index, field.sentence_index(field.to_folded(f.start)))
-            for field, found in numbers
-            for f in found
-        }
-        clues, anchors, supported = self._clues(hits, fields, with_figures, conditional)
+        hits, conditional = self._matches(fields, budget, cuts)
+        numbers = _numbers(fields, budget, cuts)
+        clues, anchors, supported = self._clues(hits, fields, _with_figures(numbers), conditional)
         judgement = judge(clues, anchors, self.relevance_threshold)
         mentions = [self._mention(hit, fields[hit.field], supported) for hit in hits]
         evidence_topics = {e.topic for e in judgement.evidence}
@@ -383,6 +364,20 @@ class Tagger:
             for mention in _figure_mentions(field, found, evidence_topics)
         ]
         return self._result(mentions, figures, judgement, "; ".join(cuts) or None)
+
+    def _matches(
+        self, fields: Sequence[Field], budget: _Budget, cuts: list[str]
+    ) -> tuple[list[_Hit], set[_Hit]]:
+        """The hits that count, overlaps resolved, and those needing another topic."""
+        hits: list[_Hit] = []
+        for field in fields:
+            if stopped := self._scan(field, hits, budget):
+                cuts.append(stopped)
+                break
+        conditional: set[_Hit] = set()
+        for field in fields:
+            self._near_hits(field, hits, conditional)
+        return _without_overlaps(self._disambiguate(hits, fields), self._is_topic), conditional
 
     # Matching.
 
@@ -412,7 +407,7 @@ class Tagger:
         return None
 
     def _stopped(self, field: Field, fpos: int, budget: _Budget) -> str:
-        at = field.original(max(0, fpos), max(0, fpos))[0]
+        at = fpos if field.offsets is None else field.offsets[min(fpos, len(field.offsets) - 1)]
         return (
             f"{field.name} tagged up to character {at:,} of {len(field.text):,}: "
             f"the {budget.seconds:g} CPU-second budget was spent"
@@ -685,6 +680,29 @@ def _figure_mentions(field: Field, figures: list[Figure], topics: set[str]) -> I
             topic,
             figure.scope,
         )
+
+
+def _numbers(
+    fields: Sequence[Field], budget: _Budget, cuts: list[str]
+) -> list[tuple[Field, list[Figure]]]:
+    """Each field's figures, read within the budget (a cut is added to ``cuts``)."""
+    numbers = []
+    for field in fields:
+        found, stopped_at = read_figures(field.text, budget.spent)
+        numbers.append((field, found))
+        if stopped_at is not None:
+            cuts.append(_figures_stopped(field, stopped_at, budget))
+            break
+    return numbers
+
+
+def _with_figures(numbers: list[tuple[Field, list[Figure]]]) -> set[tuple[int, int]]:
+    """(field, sentence) of every sentence that gives a figure: a point it makes."""
+    return {
+        (field.index, field.sentence_index(field.to_folded(figure.start)))
+        for field, found in numbers
+        for figure in found
+    }
 
 
 def _figures_stopped(field: Field, at: int, budget: _Budget) -> str:
