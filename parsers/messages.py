@@ -455,11 +455,17 @@ def merge(kind: str, payloads: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def _merged_figures(payloads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     # Per topic, the first old value and the last new one: 10 → 12 → 15 reads as 10 → 15.
+    # Each value keeps the source that stated it, when the payload names one.
     by_topic: dict[str, dict[str, Any]] = {}
     for payload in payloads:
         topic = str(payload.get("topic") or "")
+        newest = {"new": payload.get("new")}
+        if payload.get("new_source"):
+            newest["new_source"] = payload.get("new_source")
         if topic in by_topic:
-            by_topic[topic]["new"] = payload.get("new")
+            by_topic[topic].update(newest)
         else:
-            by_topic[topic] = {"topic": topic, "old": payload.get("old"), "new": payload.get("new")}
+            by_topic[topic] = {"topic": topic, "old": payload.get("old"), **newest}
+            if payload.get("old_source"):
+                by_topic[topic]["old_source"] = payload.get("old_source")
     return list(by_topic.values())

@@ -260,3 +260,26 @@ def test_vigie_figures_lists_sources_and_marks_one_wrong(vigie_env: pytest.Monke
     }
     missing = runner.invoke(app, ["figures", "wrong", "999"])
     assert missing.exit_code == 1 and "no figure statement 999" in missing.output
+
+
+def test_an_edit_that_moves_a_figure_names_both_versions(session: Session) -> None:
+    first = _article(
+        "https://e.example/5",
+        "Quebec will cut its immigration target to 40,000 immigrants per year, the minister "
+        "said on Monday.",
+        NOW - timedelta(days=1),
+    )
+    edited_text = first.text.replace("40,000", "45,000")
+    edited = _article("https://e.example/5", edited_text, NOW - timedelta(days=1))
+    _store(session, first, edited)
+
+    alert = session.scalars(
+        select(Alert).where(Alert.kind == "figure_changed", Alert.dedup_key.contains("v2"))
+    ).one()
+    assert (alert.payload["old"], alert.payload["new"]) == (
+        "40,000 immigrants per year",
+        "45,000 immigrants per year",
+    )
+    assert alert.payload["old_source"].endswith("version 1")
+    assert alert.payload["new_source"].endswith("version 2")
+    assert alert.payload["sentence"] == edited_text and alert.payload["old_sentence"] == first.text
