@@ -1,7 +1,7 @@
 """Article pages: HTML bytes in, a frozen ``ArticleData`` out.
 
 trafilatura finds the main text, with the options that scored best on real news pages
-(``bench/eval_extract.py``; README, "Article text"). The metadata publishers declare for
+(``bench/eval_extract.py``; the README's Performance section). The metadata publishers declare for
 search engines (JSON-LD, Open Graph tags, ``<link rel=canonical>``, ``<html lang>``) is read
 from the same lxml tree that trafilatura is then given: one parse per page. The JSON-LD
 ``articleBody`` replaces trafilatura's text when trafilatura kept only a fragment of it.
@@ -543,7 +543,7 @@ def _prefer_body(text: str, body: str) -> bool:
 
 def _trafilatura_text(tree: HtmlElement, url: str) -> str:
     # Options chosen by F1 on real pages (bench/eval_extract.py): balanced rather than
-    # precision-first (which lost recall and gained nothing), tables kept (figures live in
+    # precision-first (which scored lower on both counts), tables kept (figures live in
     # them), reader comments left out (they are not the article and change by the minute),
     # and no second opinion from readability and jusText (fast), which scored lower and cost
     # half as much CPU again.
