@@ -7,15 +7,24 @@ Each trial::
 
     a database that has seen the site once (state A: feeds, pages, alerts all delivered)
     the site moves on (state B: items added and removed, stories edited in feeds and pages)
-    worker: monitor_feeds -> recheck_articles -> deliver     SIGKILL after a random delay
-                                                              in [0, duration of that pass]
+    worker: monitor_feeds -> recheck_articles -> deliver     SIGKILL at a chosen moment of
+                                                              one of the three steps
     worker: the same pass again, to completion               (after the claim timeout)
-    check:  every article has a current version or a recorded reason; every version's
+    check:  every article has a current version or a recorded reason; no version repeats a
+            text but as a revert by the source that changed it; every version's
             mentions are what re-tagging its text gives; every alert has its subject; the
             outbox is drained and no alert reached the webhook twice, except one caught
             between send and mark-sent (at most once more); every item the feeds ever
             served maps to an article; nothing is duplicated; and the database holds
-            exactly what a run that was never killed holds (natural keys, clocks aside)
+            exactly what a run that was never killed holds (natural keys, clocks aside),
+            and that run passes the same checks
+
+The kill moments are planned, not left to chance: trials take the pass's steps in turn
+(monitor, re-check, delivery), and the trials of one step are spread over that step's
+duration in the reference pass, each at a random moment of its own slice. The parent watches
+the worker's phase and kills it that long into its step. So every step takes kills in every
+run, early and late in it, however fast the machine: with a random moment over the whole
+pass, the short re-check and delivery steps went unhit in most runs of 20 trials.
 
 Trials alternate between SQLite (WAL) and PostgreSQL when one is reachable
 (``VIGIE_TEST_POSTGRES_URL``, else the local default), and between a few corpora. Flows run
@@ -27,6 +36,7 @@ then exactly ``N trials, F failures``; the exit code is 1 when F > 0.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import shutil
@@ -48,7 +58,7 @@ if __package__ in (None, ""):
 
 from bench import consistency
 from bench.chaos_site import Site, SiteState, first_state, next_state, running_site
-from bench.chaos_worker import Job, read_status, run_job, worker_context
+from bench.chaos_worker import STEPS, Job, read_status, run_job, worker_context
 from bench.harness import PREFECT_QUIET, prefect_server
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -84,8 +94,10 @@ class Corpus:
     templates: dict[str, str]
     sent_before: frozenset[str]
     reference: consistency.Snapshot
-    #: Seconds a complete pass over state B took: the range of the random kill delay.
-    duration: float
+    #: What the checks found wrong in the reference database (empty: nothing).
+    reference_problems: list[str]
+    #: Seconds each step of a complete pass over state B took (the reference pass).
+    steps: dict[str, float]
 
 
 @dataclass
@@ -95,6 +107,8 @@ class Trial:
     number: int
     backend: str
     corpus: int
+    #: The step the kill was planned in, and how many seconds into it.
+    step: str
     delay: float
     killed_in: str
     #: What the killed pass had committed: feeds stored, pages re-checked, alerts sent.
@@ -298,7 +312,7 @@ def _tail(path: str, lines: int = 25) -> str:
 
 def prepare(lab: Lab, index: int, size: Size, seed: int, backends: Sequence[str]) -> Corpus:
     """Generate a site, let a database of each backend see state A, and run B once, unkilled,
-    for the reference result and the pass duration."""
+    for the reference result and the duration of each step of the pass."""
     first = first_state(size.feeds, size.items, seed + index, lab.site.port)
     second = next_state(first, seed + index)
     templates: dict[str, str] = {}
@@ -312,9 +326,20 @@ def prepare(lab: Lab, index: int, size: Size, seed: int, backends: Sequence[str]
     sent = frozenset(_query(templates["sqlite"], "SELECT dedup_key FROM alerts"))
     reference = lab.new_database("sqlite", f"c{index}-reference", templates["sqlite"])
     lab.site.serve(second)
-    duration = lab.complete(lab.job(f"c{index}-reference", reference, f"c{index}-reference"))
+    job = lab.job(f"c{index}-reference", reference, f"c{index}-reference")
+    lab.complete(job)
+    done = read_status(job.status)
+    steps = {step: float(done[f"{step}_seconds"]) for step in STEPS}
     snapshot = _snapshot(reference)
-    return Corpus(index, first, second, templates, sent, snapshot, duration)
+    # The reference must itself be right: a fault every run makes would otherwise pass as
+    # "equal to the reference" in every trial.
+    expected = consistency.Expectations(
+        served=first.served() | second.served(),
+        hits=lab.site.hook_hits(f"c{index}-reference"),
+        sent_before=sent,
+    )
+    problems = _checked(lab, reference, expected)
+    return Corpus(index, first, second, templates, sent, snapshot, problems, steps)
 
 
 def _snapshot(url: str) -> consistency.Snapshot:
@@ -327,15 +352,29 @@ def _snapshot(url: str) -> consistency.Snapshot:
         engine.dispose()
 
 
-def run_trial(lab: Lab, number: int, corpus: Corpus, backend: str, rng: random.Random) -> Trial:
-    """Kill a pass over state B at a random moment, resume it, and check the database."""
+def kill_plan(
+    number: int, trials: int, steps: dict[str, float], rng: random.Random
+) -> tuple[str, float]:
+    """Where to kill trial ``number`` (1-based) of ``trials``: the step of the pass, taken in
+    turn, and how many seconds into it, in the trial's own slice of that step's duration."""
+    step = STEPS[(number - 1) % len(STEPS)]
+    slots = math.ceil(trials / len(STEPS))
+    slot = (number - 1) // len(STEPS)
+    return step, steps[step] * (slot + rng.random()) / slots
+
+
+def run_trial(
+    lab: Lab, number: int, corpus: Corpus, backend: str, plan: tuple[str, float]
+) -> Trial:
+    """Kill a pass over state B where ``plan`` says, resume it, and check the database."""
     name = f"t{number}-{backend}"
     url = lab.new_database(backend, name, corpus.templates[backend])
     lab.site.serve(corpus.second)
     killed = lab.job(f"{name}-killed", url, name)
-    delay = rng.uniform(0.0, corpus.duration)
     process = lab.start(killed)
-    process.join(delay)
+    step, delay = plan
+    if _wait_for_step(process, killed.status, step):
+        process.join(delay)
     if process.is_alive():
         os.kill(process.pid, signal.SIGKILL)
         process.join()
@@ -344,18 +383,33 @@ def run_trial(lab: Lab, number: int, corpus: Corpus, backend: str, rng: random.R
         killed_in = "(finished first)"
     in_flight = frozenset(_query(url, "SELECT dedup_key FROM alerts WHERE status = 'sending'"))
     progress = _progress(url, corpus)
-    problems = []
+    problems = [f"the run that was never killed: {p}" for p in corpus.reference_problems]
     try:
         lab.complete(lab.job(f"{name}-resumed", url, name, deliver_later_s=CLAIM_TIMEOUT_S + 1))
-        problems = _check(lab, url, corpus, name, in_flight)
+        problems += _check(lab, url, corpus, name, in_flight)
     except RuntimeError as exc:
-        problems = [f"the resuming pass failed: {exc}"]
+        problems.append(f"the resuming pass failed: {exc}")
     rows = _rows(url)
     if backend == "postgres" and not problems:
         _drop_postgres(lab.postgres or "", url)
     return Trial(
-        number, backend, corpus.index, delay, killed_in, progress, len(in_flight), rows, problems
-    )
+        number, backend, corpus.index, step, delay, killed_in, progress, len(in_flight), rows,
+        problems,
+    )  # fmt: skip
+
+
+def _wait_for_step(process: Any, status: str, step: str) -> bool:
+    """Wait until the worker has started ``step`` (True) or is past it or gone (False)."""
+    target = STEPS.index(step)
+    deadline = time.monotonic() + WORKER_TIMEOUT_S
+    while process.is_alive() and time.monotonic() < deadline:
+        phase = read_status(status).get("phase")
+        if phase == step:
+            return True
+        if phase == "done" or (phase in STEPS and STEPS.index(phase) > target):
+            return False
+        time.sleep(0.005)
+    return False
 
 
 #: Committed work, counted from the fetch log (one row per feed poll and per page re-check,
@@ -375,25 +429,28 @@ def _progress(url: str, corpus: Corpus) -> str:
 
 
 def _check(lab: Lab, url: str, corpus: Corpus, hook: str, in_flight: frozenset[str]) -> list[str]:
-    from db.engine import make_engine
-
     expected = consistency.Expectations(
         served=corpus.first.served() | corpus.second.served(),
         hits=lab.site.hook_hits(hook),
         in_flight=in_flight,
         sent_before=corpus.sent_before,
     )
-    engine = make_engine(url)
-    try:
-        problems = consistency.check(engine, lab.tagger, expected)
-        after = consistency.snapshot(engine, timeless=True)
-    finally:
-        engine.dispose()
-    differences = consistency.diff(corpus.reference, after, limit=2)
+    problems = _checked(lab, url, expected)
+    differences = consistency.diff(corpus.reference, _snapshot(url), limit=2)
     if differences:
         problems.append("differs from the run that was never killed:\n    " + "\n    ".join(
             differences))  # fmt: skip
     return problems
+
+
+def _checked(lab: Lab, url: str, expected: consistency.Expectations) -> list[str]:
+    from db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        return consistency.check(engine, lab.tagger, expected)
+    finally:
+        engine.dispose()
 
 
 def _rows(url: str) -> dict[str, int]:
@@ -406,13 +463,14 @@ def _rows(url: str) -> dict[str, int]:
         engine.dispose()
 
 
-def describe(trial: Trial, trials: int, duration: float) -> str:
+def describe(trial: Trial, trials: int, steps: dict[str, float]) -> str:
     """One line per trial (and the problems, indented, when it failed)."""
     verdict = "ok" if not trial.problems else f"FAILED ({len(trial.problems)} problems)"
     rows = trial.rows
     line = (
         f"trial {trial.number:>3}/{trials} {trial.backend:<8} corpus {trial.corpus}: "
-        f"killed at {trial.delay:5.2f} s of {duration:4.1f} s in {trial.killed_in:<9} "
+        f"killed {trial.delay:4.2f} s into {trial.step:<7} (of {steps[trial.step]:4.2f} s) in "
+        f"{trial.killed_in:<9} "
         f"({trial.progress} done, {trial.in_flight} in flight); {rows['articles']} articles, "
         f"{rows['article_versions']} versions, {rows['alerts']} alerts: {verdict}"
     )
@@ -464,10 +522,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for number in range(1, args.trials + 1):
             corpus = corpora[(number - 1) % len(corpora)]
             backend = backends[((number - 1) // len(corpora)) % len(backends)]
-            trial = run_trial(lab, number, corpus, backend, rng)
+            plan = kill_plan(number, args.trials, corpus.steps, rng)
+            trial = run_trial(lab, number, corpus, backend, plan)
             failures += bool(trial.problems)
             phases[trial.killed_in] += 1
-            print(describe(trial, args.trials, corpus.duration), flush=True)
+            print(describe(trial, args.trials, corpus.steps), flush=True)
         print("killed during: " + ", ".join(f"{p} {n}" for p, n in phases.most_common()))
     if not args.keep and not failures:
         shutil.rmtree(root, ignore_errors=True)

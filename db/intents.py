@@ -46,6 +46,9 @@ class ArticleIntent:
     suspect_reason: str | None = None
     #: Why the page text could not be used and the feed's text stands in for it.
     fallback_reason: str | None = None
+    #: ``content_hash`` of the page (its own title and text) when a page was read and trusted,
+    #: whether its text or the feed's is stored: what a re-check compares the page with.
+    page_hash: str | None = None
     #: Page validators, kept for cheap re-checks.
     page_etag: str | None = None
     page_last_modified: str | None = None

@@ -99,6 +99,9 @@ class Article(Base):
     #: Validators of the article page, for cheap re-checks.
     page_etag: Mapped[str | None] = mapped_column(String(1024))
     page_last_modified: Mapped[str | None] = mapped_column(String(255))
+    #: ``content_hash`` of the page (its own title and text) as last read and trusted, whether
+    #: or not it became the text: a re-check versions the page only when the page changed.
+    page_hash: Mapped[str | None] = mapped_column(String(64))
     #: Why the last extraction was not trusted (consent wall, paywall, shrank), if it was not.
     suspect_reason: Mapped[str | None] = mapped_column(Text)
     current_version_id: Mapped[int | None] = mapped_column(

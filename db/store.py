@@ -301,6 +301,7 @@ def _article_row(intent: ArticleIntent, now: datetime) -> dict[str, Any]:
         "first_seen_at": now,
         "page_etag": intent.page_etag,
         "page_last_modified": intent.page_last_modified,
+        "page_hash": intent.page_hash,
         "suspect_reason": intent.suspect_reason,
     }
 

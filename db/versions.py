@@ -67,11 +67,16 @@ def apply_candidate(
     article = session.get_one(Article, article_id)
     current = article.current_version
     decision = decide(_candidate(intent), _stored(session, current))
+    if decision.outcome == "changed" and _page_as_last_read(article, intent):
+        # The text differs from the current version, which the feed gave, but not from what
+        # the page said last time: feed and page disagree, the publisher changed nothing.
+        decision = Decision("unchanged", decision.content_hash)
     if decision.outcome == "changed":
         decision = policy.churn.apply(decision, _versions_since(session, article_id, now, policy))
     article.last_checked_at = now
     if decision.outcome == "unchanged":
         article.suspect_reason = None
+        article.page_hash = intent.page_hash or article.page_hash
         return VersionResult("unchanged", None, 0)
     if decision.outcome == "suspect":
         article.suspect_reason = decision.reason
@@ -79,10 +84,24 @@ def apply_candidate(
     version_id = _insert_version(session, article, current, intent, decision, tag_ids, now)
     if version_id is None:  # a concurrent run stored its successor first
         return VersionResult("unchanged", None, 0)
+    article.page_hash = intent.page_hash or article.page_hash
     alerts = track_figures(session, article, version_id, intent, now)
     if current is not None and not _is_upgrade(current, intent):
         alerts += _alert_edit(session, article, current, version_id, intent, decision, policy, now)
     return VersionResult("new" if current is None else "changed", version_id, alerts)
+
+
+def _page_as_last_read(article: Article, intent: ArticleIntent) -> bool:
+    """True when ``intent``'s text is the page's, and the page reads as it did last time.
+
+    A feed text that stands in for its page carries the page's hash too, but its own text
+    is the feed's: an edit there is an edit, whatever the page says.
+    """
+    return (
+        intent.origin == "page"
+        and intent.page_hash is not None
+        and intent.page_hash == article.page_hash
+    )
 
 
 def _candidate(intent: ArticleIntent) -> Candidate:

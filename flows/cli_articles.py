@@ -50,9 +50,9 @@ def extract_command(
 
     With --format json (the default) each file gives one line: a JSON object with file, ok,
     title, text, published_at, modified_at (ISO 8601, UTC), language, canonical_url, author,
-    publisher, extraction (trafilatura, fallback or empty) and suspect_reason (consent wall,
-    paywall, stub). A file that cannot be read or parsed gives {"file": ..., "ok": false,
-    "error": ...}. The exit code is 1 when any file failed.
+    publisher, extraction (trafilatura, json-ld, fallback or empty) and suspect_reason
+    (consent wall, paywall, stub). A file that cannot be read or parsed gives {"file": ...,
+    "ok": false, "error": ...}. The exit code is 1 when any file failed.
     """
     results = [_extract_file(path, url) for path in files]
     if output is OutputFormat.table:

@@ -141,6 +141,8 @@ def with_page(
     reason = page.suspect_reason
     if reason is None and len(page.text.split()) <= len(intent.text.split()):
         reason = f"page text ({page.extraction}) is no longer than the feed summary"
+        # Still what the page says: a re-check that finds it again has found no edit.
+        return replace(with_fallback(intent, reason), page_hash=page.content_hash)
     if reason is not None:
         return with_fallback(intent, reason)
     title = page.title or intent.title
@@ -154,6 +156,7 @@ def with_page(
         content_hash=page.content_hash if title == page.title else content_hash(title, page.text),
         language=detect_language(f"{title}\n{page.text}", page.language or intent.language),
         published_at=intent.published_at or page.published_at,
+        page_hash=page.content_hash,
         origin="page",
         tags=tagger.tag(title, page.text),
         raw_compressed=zlib.compress(raw, 6),
@@ -196,6 +199,7 @@ def intent_from_page(
         content_hash=page.content_hash,
         language=detect_language(f"{title}\n{page.text}", page.language or target.language),
         published_at=target.published_at or page.published_at,
+        page_hash=None if page.suspect_reason else page.content_hash,
         source=target.source,
         site=host_of(target.url),
         origin="page",

@@ -1,10 +1,12 @@
 """Article pages: HTML bytes in, a frozen ``ArticleData`` out.
 
-trafilatura finds the main text (precision first: a missing paragraph costs less than a
-navigation menu counted as a change). The metadata publishers declare for search engines
-(JSON-LD, Open Graph tags, ``<link rel=canonical>``, ``<html lang>``) is read from the same
-lxml tree that trafilatura is then given: one parse per page. BeautifulSoup decodes the bytes
-and, when trafilatura finds no text, reads the page's visible text.
+trafilatura finds the main text, with the options that scored best on real news pages
+(``bench/eval_extract.py``; the README's Performance section). The metadata publishers declare for
+search engines (JSON-LD, Open Graph tags, ``<link rel=canonical>``, ``<html lang>``) is read
+from the same lxml tree that trafilatura is then given: one parse per page. The JSON-LD
+``articleBody`` replaces trafilatura's text when trafilatura kept only a fragment of it.
+BeautifulSoup decodes the bytes and, when neither gives any text, reads the page's visible
+text.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from parsers.language import detect_language, primary_subtag
 from parsers.text import clean_text, content_hash, fold, html_to_text, normalise_for_hash
 from parsers.urls import canonical_url, prefer_canonical
 
-Extraction = Literal["trafilatura", "fallback", "empty"]
+Extraction = Literal["trafilatura", "json-ld", "fallback", "empty"]
 
 #: Fewer words than this and the page is a stub, not an article.
 STUB_MAX_WORDS = 50
@@ -37,6 +39,11 @@ STUB_MAX_WORDS = 50
 #: enough (a short story about consent law must not read as a consent wall).
 WALL_MAX_WORDS = 300
 WALL_ONE_CUE_WORDS = 120
+#: The page's JSON-LD ``articleBody`` is its text when trafilatura kept fewer words than this
+#: share of it: trafilatura then took a teaser, a caption block or the page's furniture for
+#: the article. A longer extraction keeps its own paragraphs, which ``articleBody`` often
+#: lacks, and what the body leaves out (headings, tables).
+BODY_SHARE_KEPT = 0.5
 #: Folded (lower-case, unaccented) phrases of consent walls, in English and French.
 CONSENT_CUES = (
     "accept cookies", "accept all cookies", "we use cookies", "manage cookies",
@@ -64,6 +71,9 @@ _FURNITURE = re.compile(
     r"|lire aussi|à voir aussi|a voir aussi|sur le même sujet|voir aussi)\b\s*:",
     re.IGNORECASE,
 )
+# An HTML tag, opening or closing: some publishers put markup in ``articleBody``.
+_MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+_TABLE_RULE = re.compile(r"^[\s|:-]*-[\s|:-]*$")
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ")
 _EMPTY_PAGE = document_fromstring("<html></html>")
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
@@ -93,7 +103,8 @@ class ArticleData:
     publisher: str | None
     #: The page's summary (JSON-LD, og: or meta description), if given.
     description: str | None
-    #: How ``text`` was obtained: trafilatura, a simpler fallback, or not at all.
+    #: Where ``text`` comes from: trafilatura, the page's JSON-LD ``articleBody``, the
+    #: page's visible text (a fallback), or nowhere.
     extraction: Extraction
     #: Why the page looks like a consent wall, paywall or stub rather than the article.
     suspect_reason: str | None
@@ -123,7 +134,7 @@ class _Metadata:
     og_url: str | None
     #: The first well-formed language tag the page or its headers declare.
     declared_language: str | None
-    #: The JSON-LD ``articleBody``, kept as a fallback for the main text.
+    #: The JSON-LD ``articleBody``, paragraphs separated by blank lines.
     body: str | None
     #: False when JSON-LD says ``isAccessibleForFree: false`` (a paywall, for search engines).
     free: bool
@@ -244,9 +255,21 @@ def _metadata(tree: HtmlElement | None, headers: Mapping[str, str]) -> _Metadata
             _text_or_none(node.get("inLanguage")), _html_lang(tree), tags.get("og:locale"),
             tags.get("content-language"), headers.get("content-language"),
         ),
-        body=_text_or_none(node.get("articleBody")),
+        body=_body_text(node.get("articleBody")),
         free=node.get("isAccessibleForFree") not in (False, "false", "False"),
     )  # fmt: skip
+
+
+def _body_text(value: Any) -> str | None:
+    """``articleBody`` as text: markup read as HTML, each line of plain text a paragraph."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    if not isinstance(value, str):
+        return None
+    raw = html.unescape(value)
+    if _MARKUP.search(raw):
+        return html_to_text(raw) or None
+    return clean_text(re.sub(r"\s*\n\s*", "\n\n", raw)) or None
 
 
 def _first_language(*values: str | None) -> str | None:
@@ -494,23 +517,42 @@ def _main_text(
     tree: HtmlElement | None, markup: str, url: str, meta: _Metadata
 ) -> tuple[str, Extraction]:
     text = _trafilatura_text(tree, url) if tree is not None else ""
+    if meta.body and _prefer_body(text, meta.body):
+        return meta.body, "json-ld"
     if text:
         return text, "trafilatura"
-    if meta.body:
-        text = clean_text(html_to_text(meta.body))
-    else:
-        text = _visible_text(BeautifulSoup(markup, "lxml"))
+    text = _visible_text(BeautifulSoup(markup, "lxml"))
     return (text, "fallback") if text else ("", "empty")
 
 
+def _prefer_body(text: str, body: str) -> bool:
+    """Whether the page's JSON-LD ``articleBody`` is a better text than trafilatura's.
+
+    It is when trafilatura kept under ``BODY_SHARE_KEPT`` of its words (a fragment), and when
+    trafilatura's text is mostly the body word for word: trafilatura then read the JSON-LD
+    itself (it does when a page's HTML holds too little text), and Vigie's reading keeps the
+    body's paragraphs. A body that is a small part of the text is a summary, not the article.
+    """
+    text_words, body_words = len(text.split()), len(body.split())
+    if text_words < BODY_SHARE_KEPT * body_words:
+        return True
+    return body_words >= BODY_SHARE_KEPT * text_words and (
+        normalise_for_hash(body) in normalise_for_hash(text)
+    )
+
+
 def _trafilatura_text(tree: HtmlElement, url: str) -> str:
+    # Options chosen by F1 on real pages (bench/eval_extract.py): balanced rather than
+    # precision-first (which scored lower on both counts), tables kept (figures live in
+    # them), reader comments left out (they are not the article and change by the minute),
+    # and no second opinion from readability and jusText (fast), which scored lower and cost
+    # half as much CPU again.
     try:
         extracted = trafilatura.extract(
             tree,
             url=url,
-            favor_precision=True,
             include_comments=False,
-            include_tables=False,
+            include_tables=True,
             output_format="txt",
             deduplicate=False,
             fast=True,
@@ -519,8 +561,10 @@ def _trafilatura_text(tree: HtmlElement, url: str) -> str:
         return ""
     if not extracted:
         return ""
-    # trafilatura puts one paragraph per line; Vigie separates paragraphs with a blank line.
-    return clean_text("\n\n".join(extracted.splitlines()))
+    # trafilatura puts one paragraph (or table row) per line; Vigie separates paragraphs with a
+    # blank line. A table's header rule (|---|---|) says nothing.
+    lines = (line for line in extracted.splitlines() if not _TABLE_RULE.match(line))
+    return clean_text("\n\n".join(lines))
 
 
 def _visible_text(soup: BeautifulSoup) -> str:

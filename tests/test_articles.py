@@ -130,9 +130,123 @@ def test_script_rendered_page_falls_back_to_json_ld_body() -> None:
     }
     head = f"<script type='application/ld+json'>{json.dumps(ld)}</script>"
     article = extract_article("https://x.example/a", page("<div id='root'></div>", head))
-    assert article.extraction == "fallback"
+    assert article.extraction == "json-ld"
     assert article.text.startswith("Plain body.")
     assert article.suspect_reason is None
+
+
+# A story told in six paragraphs, for the pages below that show it in part or in full.
+STORY = [
+    "Quebec will accept fewer temporary foreign workers in Montreal and Laval starting in "
+    "September, the immigration minister announced on Tuesday.",
+    "The freeze applies to low-wage positions processed through the labour market impact "
+    "assessment, which employers must obtain before hiring abroad.",
+    "Business groups said the measure would hurt restaurants and farms that already struggle "
+    "to fill positions, while unions welcomed a pause they had requested for months.",
+    "The minister said the pause would last six months and that regions outside the "
+    "metropolitan area would not be affected by the new rules.",
+    "About 1,200 applications are currently awaiting a decision, according to figures "
+    "released by the department on Tuesday afternoon.",
+    "Ottawa has not said whether it will adopt a similar measure for the rest of the country, "
+    "although the federal minister is expected to speak on Thursday.",
+]
+NAVIGATION = (
+    "<header><nav><a href='/'>Home</a> <a href='/politics'>Politics</a> "
+    "<a href='/montreal'>Montreal</a> <a href='/subscribe'>Subscribe</a></nav></header>"
+)
+
+
+def ld_head(body: str, headline: str = "Quebec pauses low-wage foreign hiring") -> str:
+    node = {"@type": "NewsArticle", "headline": headline, "articleBody": body}
+    return f"<script type='application/ld+json'>{json.dumps(node)}</script>"
+
+
+def test_json_ld_body_replaces_a_teaser_that_trafilatura_took_for_the_text() -> None:
+    # The page renders two paragraphs and loads the rest by script; its JSON-LD holds the story.
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY[:2])
+    teaser = f"<article><h1>Quebec pauses low-wage foreign hiring</h1>{shown}</article>"
+    body = "\n".join(STORY)
+    article = extract_article(
+        "https://x.example/a", page(NAVIGATION + teaser + "<footer>© 2024</footer>", ld_head(body))
+    )
+    assert article.extraction == "json-ld"
+    assert article.text.split("\n\n") == STORY  # each line of the body is a paragraph
+
+
+def test_json_ld_body_with_markup_is_read_as_html() -> None:
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    article = extract_article("https://x.example/a", page("<div id='app'></div>", ld_head(body)))
+    assert article.extraction == "json-ld"
+    assert article.text.split("\n\n") == STORY
+
+
+def test_json_ld_summary_does_not_replace_the_article_text() -> None:
+    # Many publishers put a one-sentence summary in articleBody: the page's text wins.
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    article = extract_article(
+        "https://x.example/a",
+        page(NAVIGATION + f"<article><h1>Hiring pause</h1>{shown}</article>", ld_head(STORY[0])),
+    )
+    assert article.extraction == "trafilatura"
+    assert all(paragraph in article.text for paragraph in STORY)
+
+
+def test_json_ld_body_not_much_longer_than_the_text_leaves_the_text() -> None:
+    # trafilatura kept more than half of what articleBody says: its paragraphs are kept.
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY[:4])
+    article = extract_article(
+        "https://x.example/a",
+        page(f"<article><h1>Pause</h1>{shown}</article>", ld_head(" ".join(STORY), "Pause")),
+    )
+    assert article.extraction == "trafilatura"
+    assert article.text.split("\n\n") == STORY[:4]
+
+
+def test_tables_in_the_article_are_part_of_its_text() -> None:
+    table = (
+        "<table><tr><th>Year</th><th>Permanent residents</th></tr>"
+        "<tr><td>2025</td><td>395,000</td></tr><tr><td>2026</td><td>380,000</td></tr></table>"
+    )
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    article = extract_article(
+        "https://x.example/a", page(f"<article><h1>Levels plan</h1>{shown}{table}</article>")
+    )
+    rows = [p for p in article.text.split("\n\n") if "2025" in p or "2026" in p]
+    assert [("395,000" in row, "380,000" in row) for row in rows] == [(True, False), (False, True)]
+    assert "---" not in article.text  # the table's header rule is no paragraph
+
+
+def test_reader_comments_are_not_part_of_the_text() -> None:
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    comments = (
+        "<section id='comments' class='comments'><h3>Comments</h3>"
+        "<div class='comment'><p>Posted by Gilles: about time someone said no to the "
+        "employers who keep asking for more workers every single year.</p></div>"
+        "<div class='comment'><p>Posted by Ana: my cousin waited two years for this permit "
+        "and now the rules change again, it is not fair to the families.</p></div></section>"
+    )
+    article = extract_article(
+        "https://x.example/a", page(f"<article><h1>Pause</h1>{shown}</article>{comments}")
+    )
+    assert all(paragraph in article.text for paragraph in STORY)
+    assert "Posted by" not in article.text
+
+
+def test_page_trafilatura_cannot_read_falls_back_to_its_visible_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # trafilatura trips on some odd trees: BeautifulSoup, another parser, reads the page.
+    def trip(*_args: object, **_kwargs: object) -> str:
+        raise ValueError("odd tree")
+
+    monkeypatch.setattr("parsers.articles.trafilatura.extract", trip)
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY)
+    article = extract_article(
+        "https://x.example/a", page(NAVIGATION + f"<article><h1>Pause</h1>{shown}</article>")
+    )
+    assert article.extraction == "fallback"
+    assert all(paragraph in article.text for paragraph in STORY)
+    assert "Subscribe" not in article.text  # navigation is not the article
 
 
 def test_page_without_text_is_empty_and_suspect() -> None:

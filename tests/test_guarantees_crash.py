@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from bench import consistency
+from bench.chaos_worker import STEPS
 from tests.guarantees import (
     T0,
     FeedItem,
@@ -62,7 +63,13 @@ def test_killed_passes_resume_without_loss_or_duplicates(prefect_server: None) -
     assert done.returncode == 0
     trials = [line for line in lines if line.startswith("trial ")]
     assert len(trials) == TRIALS and all(line.endswith(": ok") for line in trials)
-    assert sum("killed at" in line and "(finished first)" not in line for line in trials) > 0
+    # Kills are planned across the pass's steps: with two trials per step or more, each step
+    # must have been hit by one at least (a step the trials never kill is never tested).
+    (during,) = [line for line in lines if line.startswith("killed during: ")]
+    killed = {part.rsplit(" ", 1)[0] for part in during.removeprefix("killed during: ").split(", ")}
+    if 2 * len(STEPS) <= TRIALS:
+        assert killed >= set(STEPS), during
+    assert killed - {"(finished first)"}, during
 
 
 # --- the checker finds what it is meant to find -------------------------------------------------
@@ -142,3 +149,41 @@ def test_the_checker_allows_one_resend_only_for_an_alert_caught_in_flight(health
     assert _problems(healthy, {key: 2}, in_flight=frozenset({key})) == []
     assert any("2 times" in p for p in _problems(healthy, {key: 2}))
     assert any("never reached" in p for p in _problems(healthy, {}))
+
+
+REPEATS = "versions repeating a text, not as a revert"
+
+
+def _later_versions(url: str, history: list[tuple[str, str]]) -> None:
+    """Give article a versions 2, 3, ... with (origin, text): "A" is version 1's text."""
+    copy = (
+        "INSERT INTO article_versions (article_id, n, content_hash, title, text, origin, "
+        "fetched_at, change_kinds, relevance, relevant, taxonomy_version) "
+        "SELECT article_id, {n}, {digest}, title, text, '{origin}', fetched_at, 'changed', "
+        "relevance, relevant, taxonomy_version FROM article_versions WHERE n = 1 AND "
+        "article_id = (SELECT id FROM articles WHERE canonical_url LIKE '%/a')"
+    )
+    digests = {"A": "content_hash", "B": "'" + "b" * 64 + "'"}
+    _break(url, *(
+        copy.format(n=n, digest=digests[text_], origin=origin)
+        for n, (origin, text_) in enumerate(history, start=2)
+    ))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("history", "repeats"),
+    [
+        ([("feed", "B"), ("feed", "A")], 0),  # the publisher reverted its edit in the feed
+        ([("page", "B"), ("page", "A")], 0),  # ... or on its page
+        ([("feed", "B"), ("page", "A")], 1),  # the page brought back what the feed had edited
+        ([("page", "B"), ("feed", "A")], 1),  # the feed brought back what the page had edited
+        ([("feed", "A")], 1),  # a version with the very text it replaces
+    ],
+    ids=["feed revert", "page revert", "page flip", "feed flip", "same text"],
+)
+def test_the_checker_tells_a_publishers_revert_from_a_repeated_text(
+    healthy: str, history: list[tuple[str, str]], repeats: int
+) -> None:
+    _later_versions(healthy, history)
+    with database(healthy) as (engine, _sessions):
+        assert consistency.duplicates(engine)[REPEATS] == repeats

@@ -1,7 +1,7 @@
 """what a version is about, why its tagging was cut, and every statement of a tracked figure
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-12 10:00:00.000000
 
 ``article_versions.topics`` holds what the text is about, primary topic first; topic
@@ -24,8 +24,8 @@ from alembic import op
 import db.base
 
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
