@@ -158,10 +158,10 @@ def _alert_changed(
             "published_at": article.published_at.isoformat() if article.published_at else None,
             "topic": topic,
             "old": tracked.matched,
-            "old_source": source_label(old_article, tracked.updated_at),
+            "old_source": source_label(old_article),
             "old_sentence": tracked.sentence,
             "new": statement.matched,
-            "new_source": source_label(article, statement.stated_at),
+            "new_source": source_label(article),
             "sentence": statement.sentence,
             "tracked": tracked.key,
         },
@@ -171,12 +171,15 @@ def _alert_changed(
     )
 
 
-def source_label(article: Article | None, stated_at: datetime) -> str:
-    """Where a value was stated: outlet, headline and date ("La Presse, «…», 2024-11-01")."""
+def source_label(article: Article | None) -> str:
+    """Where a value was stated: outlet, headline and publication date when known
+    ("La Presse, “…”, 2024-11-01"). Never the time Vigie read it: an alert says the same
+    whichever run wrote it."""
     if article is None:
-        return f"an article no longer stored, {stated_at:%Y-%m-%d}"
+        return "an article no longer stored"
     title = " ".join(article.title.split())
-    return f"{article.source}, “{title}”, {stated_at:%Y-%m-%d}"
+    label = f"{article.source}, “{title}”"
+    return f"{label}, {article.published_at:%Y-%m-%d}" if article.published_at else label
 
 
 # --- listing and correcting ------------------------------------------------------------------

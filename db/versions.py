@@ -315,7 +315,7 @@ def _alert_edit(
         kind=kind,
         dedup_key=f"{kind}:article:{article.id}:v{n}",
         payload=_edit_payload(article, intent, decision, tracked, n)
-        | _sources(article, previous, tracked, now),
+        | _sources(article, previous, tracked),
         now=now,
         severity="warning" if tracked else "info",
         article_id=article.id,
@@ -323,16 +323,16 @@ def _alert_edit(
 
 
 def _sources(
-    article: Article, previous: ArticleVersion, tracked: list[FigureChange], now: datetime
+    article: Article, previous: ArticleVersion, tracked: list[FigureChange]
 ) -> dict[str, Any]:
     """Where the old and new values of a moved figure were stated: two versions of one
     article."""
     if not tracked:
         return {}
     return {
-        "old_source": f"{source_label(article, previous.fetched_at)}, version {previous.n}",
+        "old_source": f"{source_label(article)}, version {previous.n}",
         "old_sentence": tracked[0].old_sentence,
-        "new_source": f"{source_label(article, now)}, version {previous.n + 1}",
+        "new_source": f"{source_label(article)}, version {previous.n + 1}",
     }
 
 

@@ -184,8 +184,8 @@ def test_a_new_target_in_another_article_alerts_once_naming_both_sources(
         ("40,000 immigrants per year", "50,000 immigrants per year")
     ]
     payload = alerts[0].payload
-    assert payload["old_source"].startswith("a.example, “Quebec immigration target”, 2026-10-22")
-    assert payload["new_source"].startswith("b.example, “Quebec immigration target”, 2026-11-21")
+    assert payload["old_source"] == "a.example, “Quebec immigration target”, 2026-10-22"
+    assert payload["new_source"] == "b.example, “Quebec immigration target”, 2026-11-21"
     assert payload["sentence"] == NEW.text  # the sentence with the new value
     assert payload["old_sentence"] == OLD.text
     tracked = session.scalars(select(TrackedFigure)).one()
