@@ -11,11 +11,17 @@ the automaton holds, each searched over the folded text -- what a tagger without
 automaton would do just to *find* the terms, before any disambiguation, figures or scoring.
 It prints texts/s for both and their ratio, using process CPU time so that other load on
 the machine does not count. The baseline runs on a sample, as it is far slower.
+
+Then (unless ``--no-adversarial``) it times hostile single-sentence texts of 100 KB to 1 MB:
+a repeated ambiguous name with no sentence end, both sides of a near rule, a list of numbers
+for the figure reader. Once with the limits lifted, to show the time grows linearly with the
+text, and once as Vigie runs (200,000 characters tagged, 0.5 CPU-s a document).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import re
 import sys
@@ -118,6 +124,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=2000, help="articles to tag")
     parser.add_argument("--seed", type=int, default=7, help="random seed for the articles")
+    parser.add_argument(
+        "--no-adversarial",
+        dest="adversarial",
+        action="store_false",
+        help="skip the hostile texts",
+    )
     args = parser.parse_args()
 
     build_start = time.process_time()
@@ -138,6 +150,36 @@ def main() -> None:
     print(f"tagger (automaton, full tagging): {tagged:10.0f} texts/s")
     print(f"baseline (re per pattern, match only): {matched:5.0f} texts/s on {len(sample)} texts")
     print(f"ratio: {tagged / matched:.1f}x")
+    if args.adversarial:
+        adversarial(tagger)
+
+
+#: Hostile texts of about ``n`` characters, in one sentence.
+ADVERSARIAL: dict[str, Callable[[int], str]] = {
+    "ambiguous name": lambda n: "Legault " * (n // 8),
+    "near-rule sides": lambda n: "detention immigration " * (n // 22),
+    "numbers list": lambda n: "40,000 immigrants, $5 million, " * (n // 31),
+}
+
+
+def adversarial(tagger: Tagger) -> None:
+    """CPU-seconds for hostile texts, limits lifted and as configured."""
+    free = Tagger(tagger.taxonomy, cpu_budget=math.inf, max_chars=10**9)
+    sizes = (100_000, 200_000, 400_000, 1_000_000)
+    print("adversarial single-sentence texts, CPU-s (limits lifted | as Vigie runs, 1 MB):")
+    for name, make in ADVERSARIAL.items():
+        lifted = [_cpu(free, make(size)) for size in sizes]
+        configured = _cpu(tagger, make(1_000_000))
+        cells = "  ".join(
+            f"{size // 1000:>5} KB {t:5.2f}" for size, t in zip(sizes, lifted, strict=True)
+        )
+        print(f"  {name:16} {cells}  | {configured:.2f}")
+
+
+def _cpu(tagger: Tagger, text: str) -> float:
+    start = time.process_time()
+    tagger.tag("", text)
+    return time.process_time() - start
 
 
 if __name__ == "__main__":

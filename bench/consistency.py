@@ -57,7 +57,7 @@ _QUERIES: dict[str, str] = {
     "article_versions": """
         SELECT a.canonical_url, v.n, v.content_hash, v.title, v.text, v.origin,
                v.fallback_reason, v.fetched_at, v.change_kinds, v.relevance, v.relevant,
-               v.taxonomy_version
+               v.topics, v.tag_note, v.taxonomy_version
         FROM article_versions v JOIN articles a ON a.id = v.article_id""",
     "mentions": """
         SELECT a.canonical_url, v.n, t.key, m.field, m.start, m."end", m.matched, m.sentence,
@@ -77,6 +77,11 @@ _QUERIES: dict[str, str] = {
         SELECT tf.key, tf.value, tf.matched, tf.sentence, a.canonical_url, v.n, tf.updated_at
         FROM tracked_figures tf LEFT JOIN articles a ON a.id = tf.article_id
         LEFT JOIN article_versions v ON v.id = tf.version_id""",
+    "figure_statements": """
+        SELECT fs.key, a.canonical_url, v.n, fs.value, fs.matched, fs.sentence, fs.stated_at,
+               fs.wrong_at
+        FROM figure_statements fs JOIN articles a ON a.id = fs.article_id
+        JOIN article_versions v ON v.id = fs.version_id""",
     "tags": "SELECT t.key, t.kind, t.label_en, t.label_fr FROM tags t",
     "raw_documents": """
         SELECT a.canonical_url, v.n, r.url, r.content_type, r.compressed
@@ -262,6 +267,9 @@ DUPLICATE_QUERIES: dict[str, str] = {
         "GROUP BY article_id HAVING COUNT(*) > 1"
     ),
     "tracked figures by key": "SELECT key FROM tracked_figures GROUP BY key HAVING COUNT(*) > 1",
+    "figure statements of one version": (
+        "SELECT version_id, key FROM figure_statements GROUP BY version_id, key HAVING COUNT(*) > 1"
+    ),
     "articles of one feed item": (
         "SELECT e.feed_id, e.guid FROM entries e JOIN articles a ON a.id = e.article_id "
         "GROUP BY e.feed_id, e.guid HAVING COUNT(DISTINCT a.id) > 1"

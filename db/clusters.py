@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from db.base import core_table
 from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
-from db.models import Article, ArticleVersion, Entry, Feed, Mention, Tag
+from db.models import Article, ArticleVersion, Entry, Feed
 from db.upsert import add_alert, insert_ignore
 from parsers.dedup import (
     DEFAULT_THRESHOLD,
@@ -120,7 +120,7 @@ class ClusterRow:
     outlets: tuple[OutletRow, ...]
     #: Members, earliest seen first.
     article_ids: tuple[int, ...]
-    #: Union of the members' current topics, sorted.
+    #: Union of the members' current topics, the story's primary topic first.
     topics: tuple[str, ...]
     representative_article_id: int | None
     created_at: datetime
@@ -973,15 +973,22 @@ def _outlets(sightings: Iterable[tuple[str, datetime]]) -> tuple[OutletRow, ...]
 
 
 def _topics_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """The members' topics, the story's primary topic first: the one most members lead
+    with, then by how many members have each."""
     query = (
-        select(ClusterMember.cluster_id, Tag.key)
+        select(ClusterMember.cluster_id, ArticleVersion.topics)
         .join(Article, Article.id == ClusterMember.article_id)
-        .join(Mention, Mention.version_id == Article.current_version_id)
-        .join(Tag, Tag.id == Mention.tag_id)
-        .where(ClusterMember.cluster_id.in_(ids), Tag.kind == "topic")
-        .distinct()
+        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
+        .where(ClusterMember.cluster_id.in_(ids))
     )
-    found: dict[int, set[str]] = {}
-    for cluster_id, key in session.execute(query):
-        found.setdefault(cluster_id, set()).add(key)
-    return {cluster_id: tuple(sorted(keys)) for cluster_id, keys in found.items()}
+    ranks: dict[int, Counter[tuple[str, bool]]] = {}
+    for cluster_id, topics in session.execute(query):
+        for position, key in enumerate(topics.split()):
+            ranks.setdefault(cluster_id, Counter())[(key, position == 0)] += 1
+    result = {}
+    for cluster_id, counts in ranks.items():
+        keys = {key for key, _ in counts}
+        lead = {key: counts[(key, True)] for key in keys}
+        seen = {key: lead[key] + counts[(key, False)] for key in keys}
+        result[cluster_id] = tuple(sorted(keys, key=lambda k: (-lead[k], -seen[k], k)))
+    return result

@@ -160,6 +160,11 @@ class ArticleVersion(Base):
     diff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     relevance: Mapped[float] = mapped_column(Float, default=0.0)
     relevant: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: What the text is about, space-separated topic keys, primary topic first (empty when
+    #: not relevant). Topic mentions outside it are passing mentions.
+    topics: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    #: Why the tagger read only part of the text (too long, or its CPU budget spent).
+    tag_note: Mapped[str | None] = mapped_column(Text)
     taxonomy_version: Mapped[str] = mapped_column(String(64))
 
     article: Mapped[Article] = relationship(back_populates="versions", foreign_keys=[article_id])
@@ -185,15 +190,16 @@ class RawDocument(Base):
 class TrackedFigure(Base):
     """The latest value of a figure Vigie tracks across articles (an immigration target, say).
 
-    Keyed by topic, unit and scope, so "40,000 immigrants per year" in one article and
-    "50,000 immigrants per year" in a later one are one figure that changed.
+    Keyed by topic, unit, scope and jurisdiction, so "40,000 immigrants per year" in one
+    article and "50,000 immigrants per year" in a later one are one figure that changed. The
+    value is that of the latest ``FigureStatement`` not marked wrong, with its source.
     """
 
     __tablename__ = "tracked_figures"
     __table_args__ = (UniqueConstraint("key"),)
 
     id: Mapped[intpk]
-    #: ``topic|unit|scope``.
+    #: ``topic|unit|scope|jurisdiction``.
     key: Mapped[str]
     value: Mapped[float] = mapped_column(Float)
     matched: Mapped[str] = mapped_column(Text)
@@ -205,6 +211,39 @@ class TrackedFigure(Base):
         BigId, ForeignKey("article_versions.id", ondelete="SET NULL")
     )
     updated_at: Mapped[utc]
+
+
+class FigureStatement(Base):
+    """An article version stating a tracked figure: the value, as written, in its sentence.
+
+    A tracked figure's value is its latest statement not marked wrong, so an analyst who
+    marks one wrong (``vigie figures wrong ID``) sets it aside and keeps the evidence.
+    """
+
+    __tablename__ = "figure_statements"
+    __table_args__ = (
+        UniqueConstraint("version_id", "key"),
+        Index("ix_figure_statements_key_stated_at", "key", "stated_at"),
+    )
+
+    id: Mapped[intpk]
+    #: The tracked figure's ``topic|unit|scope|jurisdiction``.
+    key: Mapped[str]
+    value: Mapped[float] = mapped_column(Float)
+    #: The figure as written ("45 000 immigrants permanents par année").
+    matched: Mapped[str] = mapped_column(Text)
+    #: The sentence that states it.
+    sentence: Mapped[str] = mapped_column(Text)
+    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("article_versions.id", ondelete="CASCADE")
+    )
+    #: When it was stated: the article's publication time, else when Vigie read it.
+    stated_at: Mapped[utc]
+    #: When an analyst marked it wrong; NULL while it counts.
+    wrong_at: Mapped[utc_or_none]
+
+    article: Mapped[Article] = relationship()
 
 
 # --- tagging -------------------------------------------------------------------------------

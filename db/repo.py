@@ -25,7 +25,13 @@ from db.store import DEFAULT_POLICY, refile
 from db.store import known_sources as known_sources
 from db.store import store_articles as store_articles
 from db.upsert import add_alert, insert_ignore
-from db.versions import VersionPolicy, add_mentions, apply_candidate, next_check_after
+from db.versions import (
+    VersionPolicy,
+    add_mentions,
+    apply_candidate,
+    next_check_after,
+    tag_values,
+)
 from parsers.tagging import TagResult
 from parsers.text import content_hash
 
@@ -290,7 +296,6 @@ def list_articles(
     if limit:
         query = query.limit(limit)
     rows = session.execute(query).all()
-    topics = _topics_by_version(session, [row.version_id for row in rows])
     return [
         ArticleRow(
             id=row.id,
@@ -300,7 +305,7 @@ def list_articles(
             language=row.language,
             published_at=row.published_at,
             first_seen_at=row.first_seen_at,
-            topics=topics.get(row.version_id, ()),
+            topics=tuple(row.topics.split()),
             relevant=row.relevant,
             relevance=row.relevance,
             versions=row.versions,
@@ -329,26 +334,12 @@ def _article_rows_query() -> Select[Any]:
             ArticleVersion.id.label("version_id"),
             ArticleVersion.relevant,
             ArticleVersion.relevance,
+            ArticleVersion.topics,
             version_count.label("versions"),
         )
         .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
         .order_by(func.coalesce(Article.published_at, Article.first_seen_at).desc(), Article.id)
     )
-
-
-def _topics_by_version(session: Session, version_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-    if not version_ids:
-        return {}
-    query = (
-        select(Mention.version_id, Tag.key)
-        .join(Tag, Tag.id == Mention.tag_id)
-        .where(Mention.version_id.in_(version_ids), Tag.kind == "topic")
-        .distinct()
-    )
-    found: dict[int, set[str]] = {}
-    for version_id, key in session.execute(query):
-        found.setdefault(version_id, set()).add(key)
-    return {vid: tuple(sorted(keys)) for vid, keys in found.items()}
 
 
 def get_article(session: Session, article_id: int) -> Article | None:
@@ -437,6 +428,6 @@ def replace_evidence(
     if (title, text) != (version.title, version.text):
         version.title, version.text = title, text
         version.content_hash = content_hash(title, text)
-    version.relevance, version.relevant = tags.score, tags.relevant
-    version.taxonomy_version = tags.taxonomy_version
+    for name, value in tag_values(tags).items():
+        setattr(version, name, value)
     add_mentions(session, version.id, tags.mentions, tags.taxonomy_version, tag_ids)

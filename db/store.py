@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from db import clusters
 from db.base import Base
+from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
 from db.versions import (
@@ -27,8 +28,7 @@ from db.versions import (
     add_evidence,
     apply_candidate,
     next_check_after,
-    stated_figures,
-    track_figures,
+    tag_values,
 )
 from parsers.dedup import outlet_of, sketch_for
 
@@ -369,9 +369,7 @@ def _insert_versions(
             "fallback_reason": intent.fallback_reason,
             "fetched_at": now,
             "change_kinds": "new",
-            "relevance": intent.tags.score,
-            "relevant": intent.tags.relevant,
-            "taxonomy_version": intent.tags.taxonomy_version,
+            **tag_values(intent.tags),
         }
         for article_id, intent in by_article.items()
     ]
@@ -433,7 +431,7 @@ def _alert_new_relevant(
 
 
 def _new_relevant_payload(intent: ArticleIntent) -> dict[str, Any]:
-    evidence = next((m.sentence for m in intent.tags.mentions if m.kind == "topic"), "")
+    evidence = intent.tags.evidence_sentence
     return {
         "title": intent.title,
         "url": intent.canonical_url,

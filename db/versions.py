@@ -12,8 +12,9 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db.base import core_table
+from db.figures import source_label, track_figures
 from db.intents import ArticleIntent
-from db.models import Article, ArticleVersion, Mention, RawDocument, Tag, TrackedFigure
+from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
 from db.upsert import add_alert, insert_ignore
 from parsers.diffs import (
     MATERIAL_KINDS,
@@ -26,9 +27,8 @@ from parsers.diffs import (
     is_material,
     recheck_due_after,
 )
-from parsers.tagging import FigureChange, figure_changes
+from parsers.tagging import FigureChange, TagResult, figure_changes
 from parsers.tagging import Mention as FoundMention
-from parsers.tracking import tracked_key
 
 
 @dataclass(frozen=True)
@@ -117,14 +117,20 @@ def _stored(session: Session, version: ArticleVersion | None) -> StoredVersion |
 
 
 def topics_of(session: Session, version_id: int) -> tuple[str, ...]:
-    """Topic keys tagged on a version."""
-    query = (
-        select(Tag.key)
-        .join(Mention, Mention.tag_id == Tag.id)
-        .where(Mention.version_id == version_id, Tag.kind == "topic")
-        .distinct()
-    )
-    return tuple(sorted(session.scalars(query)))
+    """What a version is about: its topic keys, primary first."""
+    topics = session.scalar(select(ArticleVersion.topics).where(ArticleVersion.id == version_id))
+    return tuple((topics or "").split())
+
+
+def tag_values(tags: TagResult) -> dict[str, Any]:
+    """The columns of a version that its tagging decides."""
+    return {
+        "relevance": tags.score,
+        "relevant": tags.relevant,
+        "topics": " ".join(tags.topics),
+        "tag_note": tags.cut,
+        "taxonomy_version": tags.taxonomy_version,
+    }
 
 
 def _versions_since(session: Session, article_id: int, now: datetime, policy: VersionPolicy) -> int:
@@ -164,9 +170,7 @@ def _insert_version(
         "fetched_at": now,
         "change_kinds": kinds,
         "diff": _diff_json(decision),
-        "relevance": intent.tags.score,
-        "relevant": intent.tags.relevant,
-        "taxonomy_version": intent.tags.taxonomy_version,
+        **tag_values(intent.tags),
     }
     version_id = insert_ignore(session, ArticleVersion, values, None)
     if version_id is None:
@@ -261,95 +265,6 @@ def next_check_after(article: Article, now: datetime, policy: VersionPolicy) -> 
     return recheck_due_after(article.first_seen_at, now, policy.recheck)
 
 
-# --- figures tracked across articles -----------------------------------------------------------
-
-
-def track_figures(
-    session: Session, article: Article, version_id: int, intent: ArticleIntent, now: datetime
-) -> int:
-    """Update the tracked figures this version states; alert when another article moved one.
-
-    A change within one article is its edit alert's business; here the news is that a
-    different article states a new value (a new immigration target, say). Statements older
-    than the tracked one never move it back.
-    """
-    as_of = intent.published_at or now
-    return sum(
-        _track_one(session, article, version_id, key, mention, as_of)
-        for key, mention in stated_figures(intent).items()
-    )
-
-
-def stated_figures(intent: ArticleIntent) -> dict[str, FoundMention]:
-    """The tracked figures (by key) an article states, first statement of each."""
-    stated: dict[str, FoundMention] = {}
-    for mention in intent.tags.figures:
-        key = tracked_key(mention, intent.title)
-        if key is not None and mention.value is not None:
-            stated.setdefault(key, mention)
-    return stated
-
-
-def _track_one(
-    session: Session,
-    article: Article,
-    version_id: int,
-    key: str,
-    mention: FoundMention,
-    as_of: datetime,
-) -> int:
-    assert mention.value is not None
-    tracked = session.scalars(select(TrackedFigure).where(TrackedFigure.key == key)).one_or_none()
-    if tracked is None:
-        values = {
-            "key": key,
-            "value": mention.value,
-            "matched": mention.text,
-            "sentence": mention.sentence,
-            "article_id": article.id,
-            "version_id": version_id,
-            "updated_at": as_of,
-        }
-        insert_ignore(session, TrackedFigure, values, ["key"])
-        return 0
-    if as_of < tracked.updated_at or tracked.value == mention.value:
-        return 0
-    alerts = 0
-    if tracked.article_id != article.id:
-        alerts = _alert_tracked(session, article, tracked, mention, as_of)
-    tracked.value, tracked.matched, tracked.sentence = mention.value, mention.text, mention.sentence
-    tracked.article_id, tracked.version_id, tracked.updated_at = article.id, version_id, as_of
-    return alerts
-
-
-def _alert_tracked(
-    session: Session,
-    article: Article,
-    tracked: TrackedFigure,
-    mention: FoundMention,
-    now: datetime,
-) -> int:
-    topic = tracked.key.split("|", 1)[0]
-    return add_alert(
-        session,
-        kind="figure_changed",
-        dedup_key=f"figure_changed:{tracked.key}:{tracked.value:g}->{mention.value:g}",
-        payload={
-            "title": article.title,
-            "url": article.canonical_url,
-            "source": article.source,
-            "topic": topic,
-            "old": tracked.matched,
-            "new": mention.text,
-            "sentence": mention.sentence,
-            "tracked": tracked.key,
-        },
-        now=now,
-        severity="warning",
-        article_id=article.id,
-    )
-
-
 # --- edit alerts ------------------------------------------------------------------------------
 
 
@@ -399,11 +314,26 @@ def _alert_edit(
         session,
         kind=kind,
         dedup_key=f"{kind}:article:{article.id}:v{n}",
-        payload=_edit_payload(article, intent, decision, tracked, n),
+        payload=_edit_payload(article, intent, decision, tracked, n)
+        | _sources(article, previous, tracked),
         now=now,
         severity="warning" if tracked else "info",
         article_id=article.id,
     )
+
+
+def _sources(
+    article: Article, previous: ArticleVersion, tracked: list[FigureChange]
+) -> dict[str, Any]:
+    """Where the old and new values of a moved figure were stated: two versions of one
+    article."""
+    if not tracked:
+        return {}
+    return {
+        "old_source": f"{source_label(article)}, version {previous.n}",
+        "old_sentence": tracked[0].old_sentence,
+        "new_source": f"{source_label(article)}, version {previous.n + 1}",
+    }
 
 
 def _edit_payload(

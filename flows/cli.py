@@ -404,6 +404,7 @@ def _register_extensions() -> None:
         cli_clusters,
         cli_deploy,
         cli_feed_debug,
+        cli_figures,
         cli_limits,
         cli_opml,
         cli_tagging,
@@ -416,6 +417,7 @@ def _register_extensions() -> None:
         cli_tagging,
         cli_articles,
         cli_clusters,
+        cli_figures,
         cli_alerts,
         cli_deploy,
     ):

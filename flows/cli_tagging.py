@@ -8,6 +8,7 @@ traceback, and makes the exit code 1 once every file is done.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -73,8 +74,11 @@ def tag_files(
     page) or JSON with "title" and "text". Folders are read whole.
 
     With --format json, each file prints one line: file, ok, title, relevant,
-    score, topics, actors, organisations, places, programmes, figures and
-    mentions (concept, kind, field, start, end, text, sentence).
+    score, why (what decided the score), topics (primary first),
+    primary_topic, mentioned (topics named only in passing), evidence (each
+    topic's weight and role), cut (why only part of the text was tagged),
+    actors, organisations, places, programmes, figures and mentions
+    (concept, kind, field, start, end, text, sentence).
 
     A file that cannot be read prints {"file": ..., "ok": false,
     "error": ...}; the command then exits with code 1 after the others.
@@ -93,36 +97,53 @@ def tag_files(
 def eval_tagging(
     gold: Annotated[
         Path,
-        typer.Option("--gold", help="Folder of gold *.toml files.", show_default=False),
+        typer.Option(
+            "--gold",
+            help="Folder of labelled examples: gold *.toml files, or a development set of "
+            "*.json items (title, text, language, relevant, topics, topics_borderline).",
+            show_default=False,
+        ),
     ] = DEFAULT_GOLD_DIR,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help="Score only one half of the set, as named in its split.json (tune, check).",
+            show_default=False,
+        ),
+    ] = None,
     taxonomy: TaxonomyOption = None,
     min_micro_f1: Annotated[
         float, typer.Option(help="Exit with code 1 when micro-F1 is below this.")
     ] = 0.0,
 ) -> None:
-    """Score the tagger on gold examples: per-topic P/R/F1 and micro-F1.
+    """Score the tagger on labelled examples: per-topic P/R/F1, micro-F1,
+    relevance precision and recall.
 
-    Also lists the hard negatives (stories built to fool a naive matcher)
-    and every example the tagger gets wrong.
+    Lists every example called relevant that is not, and every relevant
+    example missed, with its score and the evidence that decided it; then
+    the hard negatives (stories built to fool a naive matcher) and every
+    other example the tagger gets wrong. Topics labelled borderline
+    (passing mentions) count neither way.
 
     Exits with code 1 when a hard negative is called relevant, or when
     micro-F1 is below --min-micro-f1.
     """
     tagger = _tagger(taxonomy)
     try:
-        examples = load_gold(gold, get_settings().seeds_dir)
+        examples = load_gold(gold, get_settings().seeds_dir, split)
     except VigieError as exc:
         _fail(exc)
     report = evaluate(tagger, examples)
     out.print(_topic_table(report))
-    out.print(
-        f"micro-F1 {report.micro_f1:.3f} (P {report.micro_precision:.3f}, "
-        f"R {report.micro_recall:.3f}); relevance accuracy {report.relevance_accuracy:.3f} "
-        f"on {len(report.examples)} examples; taxonomy {report.taxonomy_version}"
-    )
-    out.print(_hard_negative_table(report))
+    out.print(_summary_line(report, split))
+    _print_relevance_errors(report)
+    if any(example.hard_negative for example in report.examples):
+        out.print(_hard_negative_table(report))
     for failure in report.failures:
-        out.print(f"[yellow]{escape(failure.id)}[/yellow]: {escape('; '.join(failure.problems))}")
+        if failure.relevant == failure.expected_relevant:
+            out.print(
+                f"[yellow]{escape(failure.id)}[/yellow]: {escape('; '.join(failure.problems))}"
+            )
     if report.hard_negative_false_positives or report.micro_f1 < min_micro_f1:
         raise typer.Exit(1)
 
@@ -156,7 +177,12 @@ def _result_json(result: TagResult) -> dict[str, Any]:
     return {
         "relevant": result.relevant,
         "score": result.score,
+        "why": result.why,
         "topics": list(result.topics),
+        "primary_topic": result.primary_topic,
+        "mentioned": list(result.mentioned),
+        "evidence": [asdict(e) for e in result.evidence],
+        "cut": result.cut,
         "actors": list(result.actors),
         "organisations": list(result.organisations),
         "places": list(result.places),
@@ -224,11 +250,39 @@ def _topic_table(report: EvalReport) -> Table:
     return table
 
 
+def _summary_line(report: EvalReport, split: str | None) -> str:
+    called = sum(e.relevant for e in report.examples)
+    relevant = sum(e.expected_relevant for e in report.examples)
+    found = sum(e.relevant and e.expected_relevant for e in report.examples)
+    half = f" ({split} half)" if split else ""
+    return (
+        f"micro-F1 {report.micro_f1:.3f} (P {report.micro_precision:.3f}, "
+        f"R {report.micro_recall:.3f}); relevance precision {report.relevance_precision:.3f} "
+        f"({found} of {called} called relevant), recall {report.relevance_recall:.3f} "
+        f"({found} of {relevant}), accuracy {report.relevance_accuracy:.3f}; "
+        f"{len(report.examples)} examples{half}; taxonomy {report.taxonomy_version}"
+    )
+
+
+def _print_relevance_errors(report: EvalReport) -> None:
+    for title, examples in (
+        ("Called relevant, but not", report.false_relevant),
+        ("Relevant, but missed", report.missed),
+    ):
+        if not examples:
+            continue
+        out.print(f"[bold]{title}[/bold] ({len(examples)}):")
+        for example in examples:
+            topics = "; ".join(p for p in example.problems if p.startswith("topics"))
+            extra = f" [{escape(topics)}]" if topics else ""
+            out.print(f"  [yellow]{escape(example.id)}[/yellow] {escape(example.why)}{extra}")
+
+
 def _hard_negative_table(report: EvalReport) -> Table:
     table = Table("Hard negative", "Relevant", "Score", "Topics", title="Hard negatives")
     for example in report.examples:
         if example.hard_negative:
             verdict = "[red]YES (false positive)[/red]" if example.relevant else "no"
             topics = ", ".join(sorted(example.found_topics)) or "-"
-            table.add_row(escape(example.id), verdict, f"{example.score:.2f}", topics)
+            table.add_row(escape(example.id), verdict, f"{example.score:.2f}", escape(topics))
     return table

@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
@@ -51,6 +51,27 @@ _FEED_KINDS = frozenset({"monitor"})
 def _one_line(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def topics_text(topics: Sequence[str]) -> str:
+    """An article's topics as labels, its primary topic leading: "Asylum …; also Visas …"."""
+    labels = _topic_labels()
+    names = [labels.get(key) or key.replace("_", " ") for key in topics]
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{names[0]}; also {', '.join(names[1:])}"
+
+
+def _topic_labels() -> dict[str, str]:
+    from flows import context
+    from flows.settings import get_settings
+    from parsers.exceptions import VigieError
+
+    try:
+        taxonomy = context.taxonomy_at(get_settings().resolved_taxonomy_path)
+    except VigieError:
+        return {}  # the run reports the taxonomy's error itself; keys still read
+    return {concept.key: concept.label_en for concept in taxonomy.of_kind("topic")}
 
 
 def md_escape(text: str, limit: int = 300) -> str:
@@ -254,7 +275,7 @@ def _new_relevant_section(summary: RunSummary) -> list[str]:
     lines = ["## New relevant articles", ""]
     lines += [
         f"- **{md_escape(a.title, 160)}** ({md_escape(a.source, 60)}; "
-        f"{md_escape(', '.join(a.topics), 200) or 'no topic'}) `vigie show {a.id}`"
+        f"{md_escape(topics_text(a.topics), 200) or 'no topic'}) `vigie show {a.id}`"
         for a in summary.new_relevant
     ]
     return [*lines, ""]
@@ -295,7 +316,7 @@ def new_relevant_rows(summary: RunSummary) -> list[dict[str, str]]:
         {
             "title": cell_escape(a.title, 160),
             "outlet": cell_escape(a.source, 60),
-            "topics": cell_escape(", ".join(a.topics), 200),
+            "topics": cell_escape(topics_text(a.topics), 200),
             "link": cell_escape(a.url, 300),
         }
         for a in summary.new_relevant
@@ -323,7 +344,7 @@ def top_story_links(summary: RunSummary) -> list[tuple[str, str, str]]:
             continue
         description = (
             f"Top story {rank} of this run: {md_escape(article.source, 60)}; "
-            f"{md_escape(', '.join(article.topics), 200) or 'no topic'}"
+            f"{md_escape(topics_text(article.topics), 200) or 'no topic'}"
         )
         if article.relevance > 0:
             description += f"; relevance {article.relevance:.2f}"

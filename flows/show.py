@@ -47,12 +47,18 @@ def render_article(console: Console, article: Article, cluster: ClusterRow | Non
 
 
 def _standing(version: ArticleVersion, count: int) -> str:
-    topics = sorted({m.tag.key for m in version.mentions if m.tag.kind == "topic"})
+    topics = version.topics.split()
+    passing = sorted({m.tag.key for m in version.mentions if m.tag.kind == "topic"} - set(topics))
     relevant = "relevant" if version.relevant else "not relevant"
-    return (
-        f"{relevant} (score {version.relevance:.1f}) · topics: {', '.join(topics) or 'none'} · "
+    lines = [
+        f"{relevant} (score {version.relevance:.2f}) · topics: {', '.join(topics) or 'none'} · "
         f"version {version.n} of {count} · taxonomy {version.taxonomy_version}"
-    )
+    ]
+    if passing:
+        lines.append(f"mentioned in passing: {', '.join(passing)}")
+    if version.tag_note:
+        lines.append(f"tagged in part: {version.tag_note}")
+    return "\n".join(lines)
 
 
 def highlighted(text: str, mentions: list[Mention]) -> Text:

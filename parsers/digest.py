@@ -1,4 +1,5 @@
-"""The daily digest: per topic, how many stories and the best of them, plus what else happened.
+"""The daily digest: per topic, how many stories are mainly about it and the best of them, plus
+what else happened.
 
 ``build_digest`` turns the alerts of a window into a JSON-able payload (stored on the digest's
 outbox row, so a retry sends the same digest); ``render_digest`` writes that payload as text,
@@ -27,6 +28,7 @@ from parsers.messages import (
     md_link,
     safe_link,
     topic_label,
+    topic_list,
 )
 
 STORY_KIND = "new_relevant_article"
@@ -124,10 +126,11 @@ def _story(alert: DigestInput) -> dict[str, Any]:
 
 
 def _by_topic(stories: list[dict[str, Any]], top: int) -> list[dict[str, Any]]:
+    """Stories under their primary topic (the first), so each is listed once, where it
+    belongs; its other topics show beside it."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for story in stories:
-        for topic in story["topics"] or [NO_TOPIC]:
-            groups.setdefault(topic, []).append(story)
+        groups.setdefault((story["topics"] or [NO_TOPIC])[0], []).append(story)
     ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0] == NO_TOPIC, item[0]))
     return [
         {
@@ -206,7 +209,10 @@ def _topic(topic: Mapping[str, Any], style: Style) -> tuple[str, int, list[_Stor
 def _story_view(story: Mapping[str, Any], style: Style) -> _Story:
     published = story.get("published_at")
     when = format_published(_time(published), style.timezone) if published else ""
-    meta = " · ".join(part for part in (clean(story.get("source"), 60), when) if part)
+    topics = story.get("topics")
+    others = topic_list(topics[1:], style, 3) if isinstance(topics, list) else ""
+    also = f"also {others}" if others else ""
+    meta = " · ".join(part for part in (clean(story.get("source"), 60), when, also) if part)
     return _Story(
         title=clean(story.get("title"), 200) or "(untitled)",
         link=safe_link(story.get("url")),

@@ -1,16 +1,26 @@
-"""How well the tagger does on labelled gold examples: per-topic precision, recall and F1.
+"""How well the tagger does on labelled examples: topic P/R/F1, relevance precision and recall.
 
-``load_gold`` reads the gold files (TOML, one ``[[example]]`` table per passage; a ``seed``
-key points at a seed article instead of giving ``text``). ``evaluate`` is pure: it tags every
-example and compares. Topic scores count, per topic, true positives (expected and found),
-false positives (found, not expected) and false negatives over all examples; micro-F1 pools
-the counts of every topic. A topic with nothing expected and nothing found scores 1.0: there
-was nothing to get wrong. Hard negatives are stories built to fool a naive matcher (an
-airport named Trudeau, a hockey player named Legault); any of them flagged relevant is listed.
+``load_gold`` reads a folder of labelled examples in either of two formats:
+
+* the project's gold files (TOML, one ``[[example]]`` table per passage; a ``seed`` key points
+  at a seed article instead of giving ``text``);
+* a development set of real news, one JSON object per file (``id``, ``title``, ``text``,
+  ``language``, ``relevant``, ``topics``, ``topics_borderline``), optionally split in halves
+  by a ``split.json`` beside them (``{"tune": [ids], "check": [ids]}``).
+
+``evaluate`` is pure: it tags every example and compares. Topic scores count, per topic, true
+positives (expected and found), false positives (found, not expected) and false negatives over
+all examples; a topic labelled borderline for an example (a passing mention) counts neither
+way. Micro-F1 pools the counts of every topic. A topic with nothing expected and nothing found
+scores 1.0: there was nothing to get wrong. Relevance precision is the share of examples
+called relevant that are; recall, the share of relevant examples called relevant. Hard
+negatives are stories built to fool a naive matcher (an airport named Trudeau, a hockey
+player named Legault); any of them flagged relevant is listed.
 """
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -65,6 +75,8 @@ class GoldExample:
     programmes: frozenset[str] | None = None
     #: Expected figures, checked exactly; None when not labelled.
     figures: tuple[GoldFigure, ...] | None = None
+    #: Topics only touched in passing: neither found nor missed when scored.
+    borderline: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,10 @@ class ExampleResult:
     score: float
     #: Every disagreement, one readable line each; empty when the example passes.
     problems: tuple[str, ...]
+    #: Topics labelled as passing mentions (not scored).
+    borderline: frozenset[str] = frozenset()
+    #: What decided the score: topic evidence and the names that placed the story.
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,11 +147,25 @@ class EvalReport:
     relevance_accuracy: float
     #: Ids of hard negatives the tagger called relevant (should be empty).
     hard_negative_false_positives: tuple[str, ...]
+    #: Share of the examples called relevant that are (1.0 when none is called relevant).
+    relevance_precision: float = 1.0
+    #: Share of the relevant examples called relevant (1.0 when none is relevant).
+    relevance_recall: float = 1.0
 
     @property
     def failures(self) -> tuple[ExampleResult, ...]:
         """Examples with at least one problem."""
         return tuple(e for e in self.examples if e.problems)
+
+    @property
+    def false_relevant(self) -> tuple[ExampleResult, ...]:
+        """Examples called relevant that are not."""
+        return tuple(e for e in self.examples if e.relevant and not e.expected_relevant)
+
+    @property
+    def missed(self) -> tuple[ExampleResult, ...]:
+        """Relevant examples not called relevant."""
+        return tuple(e for e in self.examples if e.expected_relevant and not e.relevant)
 
 
 def evaluate(tagger: Tagger, gold_examples: Sequence[GoldExample]) -> EvalReport:
@@ -148,6 +178,9 @@ def evaluate(tagger: Tagger, gold_examples: Sequence[GoldExample]) -> EvalReport
     tp, fp, fn = (sum(getattr(s, name) for s in scores) for name in ("tp", "fp", "fn"))
     precision, recall, f1 = _prf(tp, fp, fn)
     right = sum(r.relevant == r.expected_relevant for r in results)
+    called = sum(r.relevant for r in results)
+    relevant = sum(r.expected_relevant for r in results)
+    both = sum(r.relevant and r.expected_relevant for r in results)
     return EvalReport(
         taxonomy_version=tagger.taxonomy.version,
         examples=results,
@@ -159,12 +192,15 @@ def evaluate(tagger: Tagger, gold_examples: Sequence[GoldExample]) -> EvalReport
         hard_negative_false_positives=tuple(
             r.id for r in results if r.hard_negative and r.relevant
         ),
+        relevance_precision=both / called if called else 1.0,
+        relevance_recall=both / relevant if relevant else 1.0,
     )
 
 
 def _judge(example: GoldExample, result: TagResult) -> ExampleResult:
     found = frozenset(result.topics)
-    problems = [*_set_problems("topics", example.topics, found)]
+    scored = found - example.borderline
+    problems = [*_set_problems("topics", example.topics, scored | (found & example.topics))]
     if result.relevant != example.relevant:
         problems.append(
             f"relevant: expected {example.relevant}, got {result.relevant} ({result.score})"
@@ -185,6 +221,8 @@ def _judge(example: GoldExample, result: TagResult) -> ExampleResult:
         relevant=result.relevant,
         score=result.score,
         problems=tuple(problems),
+        borderline=example.borderline,
+        why=result.why,
     )
 
 
@@ -198,9 +236,10 @@ def _set_problems(name: str, expected: frozenset[Any], found: frozenset[Any]) ->
 
 
 def _topic_score(topic: str, results: Sequence[ExampleResult]) -> TopicScore:
-    tp = sum(topic in r.expected_topics and topic in r.found_topics for r in results)
-    fp = sum(topic not in r.expected_topics and topic in r.found_topics for r in results)
-    fn = sum(topic in r.expected_topics and topic not in r.found_topics for r in results)
+    scored = [r for r in results if topic not in r.borderline or topic in r.expected_topics]
+    tp = sum(topic in r.expected_topics and topic in r.found_topics for r in scored)
+    fp = sum(topic not in r.expected_topics and topic in r.found_topics for r in scored)
+    fn = sum(topic in r.expected_topics and topic not in r.found_topics for r in scored)
     support = sum(topic in r.expected_topics for r in results)
     return TopicScore(topic, support, tp, fp, fn, *_prf(tp, fp, fn))
 
@@ -215,20 +254,85 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 # --- Reading gold files --------------------------------------------------------------------
 
 
-def load_gold(directory: Path, seeds_dir: Path | None = None) -> list[GoldExample]:
-    """Every example of every ``*.toml`` file in ``directory``, files in name order.
+#: The file beside a development set that splits it in halves.
+SPLIT_FILE = "split.json"
 
-    ``seeds_dir`` is where ``seed = "..."`` examples find their article. A malformed file
-    raises ``ConfigError`` naming the file, the example and what to fix.
+
+def load_gold(
+    directory: Path, seeds_dir: Path | None = None, split: str | None = None
+) -> list[GoldExample]:
+    """Every example of a folder: its ``*.toml`` gold files, else its ``*.json`` items.
+
+    Files are read in name order. ``seeds_dir`` is where ``seed = "..."`` examples find their
+    article. ``split`` keeps only the examples of one half named in ``split.json``. A
+    malformed file raises ``ConfigError`` naming the file, the example and what to fix.
     """
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: not a folder of labelled examples")
     files = sorted(directory.glob("*.toml"))
-    if not files:
-        raise ConfigError(f"{directory}: no gold files (*.toml) found")
-    examples = [ex for path in files for ex in _read_gold_file(path, seeds_dir)]
+    if files:
+        examples = [ex for path in files for ex in _read_gold_file(path, seeds_dir)]
+    else:
+        items = sorted(p for p in directory.glob("*.json") if p.name != SPLIT_FILE)
+        if not items:
+            raise ConfigError(f"{directory}: no gold files (*.toml) or items (*.json) found")
+        examples = [_read_item(path) for path in items]
+    if split is not None:
+        examples = _only_half(examples, directory, split)
+    _check_unique(directory, examples)
+    return examples
+
+
+def _check_unique(directory: Path, examples: list[GoldExample]) -> None:
     ids = [ex.id for ex in examples]
     if duplicate := next((i for i in ids if ids.count(i) > 1), None):
         raise ConfigError(f"{directory}: gold example {duplicate!r} is defined twice")
-    return examples
+
+
+def _only_half(examples: list[GoldExample], directory: Path, split: str) -> list[GoldExample]:
+    path = directory / SPLIT_FILE
+    try:
+        halves = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the split: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+    names = (
+        sorted(k for k, v in halves.items() if isinstance(v, list))
+        if isinstance(halves, dict)
+        else []
+    )
+    if split not in names:
+        raise ConfigError(f"{path}: no half named {split!r} (halves: {', '.join(names) or 'none'})")
+    wanted = set(map(str, halves[split]))
+    kept = [ex for ex in examples if ex.id in wanted]
+    if missing := sorted(wanted - {ex.id for ex in kept}):
+        raise ConfigError(f"{path}: {split} names {missing[0]}, which no item has")
+    return kept
+
+
+def _read_item(path: Path) -> GoldExample:
+    """One development-set item (JSON): the text and its labels."""
+    try:
+        item = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read item: {exc}") from exc
+    if not isinstance(item, dict):
+        raise ConfigError(f"{path}: an item must be a JSON object")
+    where = f"{path} ({item.get('id', path.stem)})"
+    notes = item.get("notes")
+    return GoldExample(
+        id=str(item.get("id") or path.stem),
+        lang=_string(item, "language", where),
+        title=str(item.get("title") or ""),
+        text=_string(item, "text", where),
+        topics=_keys(item, "topics", where) or frozenset(),
+        relevant=_bool(item, "relevant", where),
+        # The set's own convention: its notes open with HARD NEGATIVE for such stories.
+        hard_negative=bool(item.get("hard_negative"))
+        or (isinstance(notes, str) and notes.upper().startswith("HARD NEGATIVE")),
+        borderline=_keys(item, "topics_borderline", where) or frozenset(),
+    )
 
 
 def _read_gold_file(path: Path, seeds_dir: Path | None) -> list[GoldExample]:

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Unit of money figures unless the text says US dollars.
 DEFAULT_CURRENCY = "CAD"
+#: Numbers read between two calls of ``read_figures``'s ``stop``.
+_ASK_EVERY = 256
 
 
 @dataclass(frozen=True)
@@ -116,11 +119,15 @@ _NOUN_PATTERNS = tuple(
     (unit, topic, re.compile(pattern, re.IGNORECASE)) for unit, topic, pattern in _NOUN_ROWS
 )
 _FILLER = (
-    r"(?:new|more|additional|fewer|other|more than|nouveaux|nouvelles|additionnels"
+    r"(?:new|more|additional|fewer|other|more than|permanent|nouveaux|nouvelles|additionnels"
     r"|supplémentaires|autres|de plus|d['’]autres)"
 )
+#: Words that may follow the noun and still belong to the figure ("45 000 immigrants
+#: permanents par année"), so that a rate after them is read.
+_AFTER_NOUN = r"(?:\s+(?:permanent(?:e|s|es)?|supplémentaires|additionnel(?:le)?s|de\s+plus))?"
 _PEOPLE = re.compile(
-    rf"(?:\s+{_FILLER}){{0,2}}?\s+(?P<noun>{'|'.join(row[2] for row in _NOUN_ROWS)})\b",
+    rf"(?:\s+{_FILLER}){{0,2}}?\s+(?P<noun>{'|'.join(row[2] for row in _NOUN_ROWS)})\b"
+    + _AFTER_NOUN,
     re.IGNORECASE,
 )
 _SCOPE_AFTER = re.compile(
@@ -197,9 +204,24 @@ class _Quantity:
 
 def find_figures(text: str) -> list[Figure]:
     """Every figure in ``text``, in order."""
+    return read_figures(text)[0]
+
+
+def read_figures(
+    text: str, stop: Callable[[], bool] | None = None
+) -> tuple[list[Figure], int | None]:
+    """Figures in order, and where reading stopped when ``stop()`` said so (else None).
+
+    ``stop`` is asked every ``_ASK_EVERY`` numbers, so a text that is one long list of
+    numbers cannot take longer than its caller allows.
+    """
     figures: list[Figure] = []
     pos = 0
+    seen = 0
     while match := _QUANTITY.search(text, pos):
+        seen += 1
+        if stop is not None and not seen % _ASK_EVERY and stop():
+            return figures, match.start()
         pos = match.end()
         start = match.start()
         if start and (text[start - 1].isalnum() or text[start - 1] in "._"):
@@ -208,8 +230,8 @@ def find_figures(text: str) -> list[Figure]:
         if match.group("sep") in ("and", "et") and quantity.lead not in ("between", "entre"):
             pos = match.start("b")  # "50,000 and 60,000": two numbers, not a range
             continue
-        figures.extend(f for f in _figures_at(text, quantity) if not math.isnan(f.value))
-    return figures
+        figures.extend(f for f in _figures_at(text, quantity) if math.isfinite(f.value))
+    return figures, None
 
 
 def _quantity(text: str, match: re.Match[str]) -> _Quantity:
@@ -332,8 +354,8 @@ def _value(number: str, multiplier: str | None, factor: float) -> float:
 def _number(raw: str) -> float:
     """40,000 / 40 000 / 2,5 / 1.5 as a float: a comma before three digits groups thousands.
 
-    A number that mixes separators past reading ("1,000,000 000") reads as NaN, which no
-    caller treats as a figure, rather than failing the whole text.
+    A number that mixes separators past reading ("1,000,000 000") reads as NaN, and one too
+    long for a float as infinity; neither becomes a figure, and the rest of the text is read.
     """
     digits = raw.replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
     if _THOUSANDS.fullmatch(digits):

@@ -150,7 +150,7 @@ def _article_meta(payload: Mapping[str, Any], style: Style, when: datetime) -> t
     zone = style.timezone
     shown = format_published(published, zone) if published else format_time(when, zone)
     meta = [clean(payload.get("source"), 60), shown]
-    topics = topic_list(payload.get("topics"), style)
+    topics = topics_line(payload.get("topics"), style)
     if topics:
         meta.append(topics)
     return tuple(part for part in meta if part)
@@ -209,6 +209,11 @@ def _figure_card(content: AlertContent, style: Style) -> Card:
 def _figure_line(change: Mapping[str, Any], style: Style) -> str:
     topic = topic_label(str(change.get("topic") or ""), style)
     old, new = clean(change.get("old"), 60) or "?", clean(change.get("new"), 60) or "?"
+    # Where each value was stated, so an analyst can check both.
+    if old_source := clean(change.get("old_source"), 140):
+        old += f" (was: {old_source})"
+    if new_source := clean(change.get("new_source"), 140):
+        new += f" (now: {new_source})"
     return f"{topic}: {old} → {new}" if topic else f"{old} → {new}"
 
 
@@ -218,7 +223,7 @@ def _cluster_card(content: AlertContent, style: Style) -> Card:
     names = [clean(o, 40) for o in outlets[:6]] if isinstance(outlets, list) else []
     size = payload.get("size")
     meta = [f"{size} articles" if isinstance(size, int) else "", ", ".join(names)]
-    topics = topic_list(payload.get("topics"), style)
+    topics = topics_line(payload.get("topics"), style)
     return Card(
         label=LABELS["cluster_growing"],
         headline=clean(payload.get("title"), 200) or "(untitled)",
@@ -341,10 +346,19 @@ def topic_label(key: str, style: Style) -> str:
 
 
 def topic_list(topics: object, style: Style, limit: int = 4) -> str:
-    """Up to ``limit`` topic labels, comma-separated."""
+    """Up to ``limit`` topic labels, comma-separated, in the order given (an article's
+    primary topic first)."""
     if not isinstance(topics, list | tuple):
         return ""
     return ", ".join(topic_label(str(t), style) for t in list(topics)[:limit])
+
+
+def topics_line(topics: object, style: Style) -> str:
+    """An article's topics as labels, the primary one leading: "Asylum seekers; also Visas"."""
+    if not isinstance(topics, list | tuple) or not topics:
+        return ""
+    primary, others = topic_label(str(topics[0]), style), topic_list(topics[1:], style, 3)
+    return f"{primary}; also {others}" if others else primary
 
 
 # --- writing cards out ---------------------------------------------------------------------
@@ -441,11 +455,17 @@ def merge(kind: str, payloads: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def _merged_figures(payloads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     # Per topic, the first old value and the last new one: 10 → 12 → 15 reads as 10 → 15.
+    # Each value keeps the source that stated it, when the payload names one.
     by_topic: dict[str, dict[str, Any]] = {}
     for payload in payloads:
         topic = str(payload.get("topic") or "")
+        newest = {"new": payload.get("new")}
+        if payload.get("new_source"):
+            newest["new_source"] = payload.get("new_source")
         if topic in by_topic:
-            by_topic[topic]["new"] = payload.get("new")
+            by_topic[topic].update(newest)
         else:
-            by_topic[topic] = {"topic": topic, "old": payload.get("old"), "new": payload.get("new")}
+            by_topic[topic] = {"topic": topic, "old": payload.get("old"), **newest}
+            if payload.get("old_source"):
+                by_topic[topic]["old_source"] = payload.get("old_source")
     return list(by_topic.values())

@@ -3,67 +3,94 @@ organisations, places and figures, each mention with offsets into the original t
 
 Matching
 --------
-Every term of the taxonomy, with its generated inflections, goes into one Aho-Corasick
-automaton, built once per ``Tagger``. Each field (title, text) is folded the way the terms
-are -- lower case, no accents, every non-alphanumeric character a space -- and the automaton
-runs over it once. Keys are stored as " term ", so a hit always sits on word boundaries, and
-an apostrophe or hyphen is a boundary: "d'asile" holds "asile", "qu'Ottawa" holds "ottawa",
-"Jolin-Barrette" equals "Jolin Barrette". Folding keeps one character per character when it
-can (the fast, common case); when it cannot ("œ" -> "oe", a combining accent that vanishes)
-an offset map ties the folded text back to the original, so ``field[m.start:m.end] == m.text``
-always holds.
-
+``parsers.matching`` finds every term and every context word in one automaton pass per field.
 Each hit is then checked: a term written in capitals needs capitals in the text;
-``exclude_context`` cancels; an ambiguous term needs ``require_context``, or an unambiguous
-mention of the same concept elsewhere in the article (one sense per discourse). Overlapping
-names resolve leftmost-longest ("Québec solidaire" is QS, not the province); a topic term
-inside a name is part of the name; topic terms compete only within their topic (see
-``_without_overlaps``). Topics come from topic terms and from programmes (a programme tags the
-topics it lists). Figures come from ``parsers.figures`` and never add a topic: a figure's
-topic is kept only when the article has that topic.
+``exclude_context`` cancels; an ambiguous term needs ``require_context`` (a name also counts
+once it was named unambiguously in the article: one sense per discourse); ``scope`` needs one
+of its words in the sentence. ``near`` rules add topic evidence where two sets of words meet
+within a few words of one sentence (a province *ending* its immigration *detention*
+agreement). Overlapping names resolve leftmost-longest ("Québec solidaire" is QS, not the
+province); a topic term inside a name is part of the name; topic terms compete only within
+their topic (see ``_without_overlaps``).
 
-Relevance
+Judgement
 ---------
-``score = T * G``, and the article is relevant when ``score >= relevance_threshold`` (0.4):
+Topic evidence comes from topic terms, near rules, and programmes and places that list topics
+(Roxham Road is a border crossing); a topic's ``scope`` applies to all of it. Where each piece
+stands (title, lede, a listed point, the body) decides the primary topic, the secondary ones
+and the passing mentions, and the names found place the story in Canada or abroad:
+``parsers.relevance`` has the rules. Figures come from ``parsers.figures`` and never add a
+topic: a figure's topic is kept only when the text gives evidence of that topic.
 
-* ``T = 1 - 0.4 ** p`` is topic evidence. ``p`` sums, over topics, ``min(3, points)``: each
-  topic-term or programme mention is worth 2 points in the title and 1 in the text. One
-  mention in the text gives T = 0.6, two 0.84, three 0.94. No topic, no relevance.
-* ``G = (C + 0.5) / (C + F + 1)`` is geography. ``C`` sums the anchor weights of the distinct
-  Canadian/Quebec concepts named (programme 2, actor, organisation and place 1); ``F`` sums
-  the weights of distinct foreign ones (US places and agencies 1, US presidents less).
-
-So a topic plus one Canadian anchor is relevant (0.6 * 0.75 = 0.45); a topic with no anchor
-at all needs p >= 2, strong topic evidence (0.84 * 0.5 = 0.42); and a story whose places are
-mostly American is never relevant, whatever its topics: with F >= 1.5 C + 0.25, G <= 0.4.
+Bounds
+------
+Everything is linear in the text. Only the first ``MAX_TAGGED_CHARS`` characters of a text
+are tagged, and a document gets ``cpu_budget`` CPU-seconds: past either, the rest is left out
+and ``TagResult.cut`` says where and why. At most ``MAX_MENTIONS_PER_CONCEPT`` mentions of one
+concept in one field are kept as evidence (all of them count).
 """
 
 from __future__ import annotations
 
 import bisect
-import codecs
-import itertools
-import re
-import unicodedata
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
-import ahocorasick
+from parsers.figures import Figure, read_figures
+from parsers.matching import (
+    MAX_SENTENCE,
+    Cues,
+    Field,
+    Spans,
+    _original_span,
+    build_automaton,
+    entries,
+    match_form,
+)
+from parsers.relevance import (
+    BODY,
+    LEDE,
+    LEDE_SENTENCES,
+    TITLE,
+    AnchorClue,
+    Geography,
+    Judgement,
+    TopicClue,
+    TopicEvidence,
+    judge,
+)
+from parsers.taxonomy import TAGGING_KINDS, Concept, ContextRule, NearRule, Taxonomy
 
-from parsers.figures import find_figures
-from parsers.taxonomy import Concept, ContextRule, Taxonomy
-from parsers.text import fold
+__all__ = [
+    "DEFAULT_CPU_BUDGET",
+    "DEFAULT_RELEVANCE_THRESHOLD",
+    "MAX_MENTIONS_PER_CONCEPT",
+    "MAX_SENTENCE",
+    "MAX_TAGGED_CHARS",
+    "FigureChange",
+    "Mention",
+    "TagResult",
+    "Tagger",
+    "figure_changes",
+    "match_form",
+]
 
-#: Score at or above which an article is relevant; see the module docstring.
+#: Score at or above which an article is relevant; see ``parsers.relevance``.
 DEFAULT_RELEVANCE_THRESHOLD = 0.4
-#: Longest ``Mention.sentence``, in characters.
-MAX_SENTENCE = 300
-#: Topic points one topic can contribute to ``p``, so one repeated term cannot dominate.
-_TOPIC_POINTS_CAP = 3
-_FIELD_WEIGHT = {"title": 2, "text": 1}
+#: Characters of a title or text that are tagged; the rest is left out, and the cut recorded.
+#: A long report runs to 100,000; pages may reach megabytes of junk.
+MAX_TAGGED_CHARS = 200_000
+#: CPU-seconds one document may take; the tagger stops where it got, and records why.
+DEFAULT_CPU_BUDGET = 0.5
+#: Mentions of one concept in one field kept as evidence; the judgement counts them all.
+MAX_MENTIONS_PER_CONCEPT = 200
+#: How many automaton hits pass between two looks at the CPU clock.
+_CLOCK_EVERY = 4096
+#: Documents shorter than this are not clocked (see ``_Budget``).
+_CLOCKED_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -135,7 +162,8 @@ def _new_mention(
 class TagResult:
     """Everything the tagger found in one article."""
 
-    #: Topic keys, sorted.
+    #: What the article is about: its primary topic, then its secondary ones, heaviest first.
+    #: Empty when the article is not relevant (its topic words stay mentions).
     topics: tuple[str, ...]
     #: Keys of the actors named, sorted.
     actors: tuple[str, ...]
@@ -149,12 +177,40 @@ class TagResult:
     figures: tuple[Mention, ...]
     #: All mentions, figures included, ordered by (field, start).
     mentions: tuple[Mention, ...]
-    #: Relevance score in [0, 1]; the formula is in the module docstring.
+    #: Relevance score in [0, 1]; the formula is in ``parsers.relevance``.
     score: float
-    #: ``score >= relevance_threshold``.
+    #: ``score >= relevance_threshold`` and a topic the article is about.
     relevant: bool
     #: Version of the taxonomy that produced this result.
     taxonomy_version: str
+    #: Every topic with evidence, heaviest first, with its weight and role.
+    evidence: tuple[TopicEvidence, ...] = ()
+    #: The Canadian and foreign names that placed the story.
+    geography: Geography | None = None
+    #: Why only part of the text was tagged, if it was.
+    cut: str | None = None
+    #: One line saying what decided the score.
+    why: str = ""
+
+    @property
+    def primary_topic(self) -> str | None:
+        """The topic the article is mainly about, if it is relevant."""
+        return self.topics[0] if self.topics else None
+
+    @property
+    def mentioned(self) -> tuple[str, ...]:
+        """Topics named in passing (or in a text that is not relevant), sorted."""
+        return tuple(sorted(e.topic for e in self.evidence if e.topic not in self.topics))
+
+    @property
+    def evidence_sentence(self) -> str:
+        """The text's first sentence giving evidence of the primary topic (else of any
+        topic): what an alert quotes."""
+        evidence = [m for m in self.mentions if m.topic and m.kind != "figure"]
+        in_text = [m for m in evidence if m.field == "text"] or evidence
+        primary = next((m for m in in_text if m.topic == self.primary_topic), None)
+        first = primary or next(iter(in_text), None)
+        return first.sentence if first else ""
 
 
 @dataclass(frozen=True)
@@ -177,239 +233,33 @@ class FigureChange:
     new_text: str
     #: The sentence of the new figure.
     sentence: str
+    #: The sentence of the old figure.
+    old_sentence: str = ""
 
 
-def _words(spaced: str) -> frozenset[str]:
-    return frozenset(spaced.split())
+# --- Rules compiled against the cues --------------------------------------------------------
 
 
-# --- Folding -----------------------------------------------------------------------------
+class _Context(NamedTuple):
+    """A context rule as cue numbers."""
 
-_SPECIAL_LETTERS = {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ı": "i"}
-_ASCII_FOLD = str.maketrans(
-    {chr(i): chr(i).lower() if chr(i).isalnum() else " " for i in range(128)}
-)
-_RUN_CACHE: dict[str, str] = {}
-_RUN_CACHE_LIMIT = 20_000
-_FOLD_ERRORS = "vigie.tagging.fold"
+    #: Cue numbers of its words.
+    cues: tuple[int, ...]
+    #: Words either side; 0 means the whole sentence.
+    window: int
 
 
-@lru_cache(maxsize=8192)
-def fold_char(ch: str) -> str:
-    """How one character is compared with the taxonomy: folded, non-alphanumerics as a space.
+class _Near(NamedTuple):
+    """A near rule as cue numbers."""
 
-    Invisible format characters (soft hyphen, zero-width space) vanish, so a word broken by
-    one still matches.
-    """
-    if unicodedata.category(ch) == "Cf":
-        return ""
-    out = []
-    for c in fold(ch):
-        c = _SPECIAL_LETTERS.get(c, c)
-        out.append(c if c.isalnum() else " ")
-    return "".join(out)
-
-
-def match_form(text: str) -> str:
-    """``text`` folded character by character, as the automaton sees it."""
-    return "".join(map(fold_char, text))
-
-
-class _NeedsOffsetMap(Exception):
-    """A character folds to zero, several or non-ASCII characters: take the slow path."""
-
-
-def _fold_run(error: UnicodeError) -> tuple[str, int]:
-    """Codec error handler: fold a run of non-ASCII characters, one ASCII char for each."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    run = error.object[error.start : error.end]
-    folded = _RUN_CACHE.get(run)
-    if folded is None:
-        chars = [fold_char(ch) for ch in run]
-        if not all(len(c) == 1 and c.isascii() for c in chars):
-            raise _NeedsOffsetMap(run)
-        folded = "".join(chars)
-        if len(_RUN_CACHE) < _RUN_CACHE_LIMIT:
-            _RUN_CACHE[run] = folded
-    return folded, error.end
-
-
-# The ASCII encoder copies runs of ASCII at C speed and calls the handler only for accented
-# characters: about twice as fast as str.translate on French text (measured).
-codecs.register_error(_FOLD_ERRORS, _fold_run)
-
-
-def _fold_field(text: str) -> tuple[str, list[int] | None]:
-    """Folded text and, when folding changed lengths, folded index -> original index."""
-    try:
-        return text.encode("ascii", _FOLD_ERRORS).decode("ascii").translate(_ASCII_FOLD), None
-    except _NeedsOffsetMap:
-        pass
-    parts: list[str] = []
-    offsets: list[int] = []
-    for index, ch in enumerate(text):
-        folded = fold_char(ch)
-        parts.append(folded)
-        offsets.extend([index] * len(folded))
-    offsets.append(len(text))
-    return "".join(parts), offsets
-
-
-def _original_span(text: str, offsets: list[int], start: int, end: int) -> tuple[int, int]:
-    stop = offsets[end - 1] + 1
-    # Combining marks fold to nothing but belong to the letter before them.
-    while stop < len(text) and unicodedata.combining(text[stop]):
-        stop += 1
-    return offsets[start], stop
-
-
-# --- Surface forms: terms and their inflections ------------------------------------------
-
-# Words that never inflect inside a term ("non" keeps "résidents non permanents" right).
-_EN_FUNCTION = _words("a an and at by for from in into of on per the to with")
-_FR_FUNCTION = _words("a au aux avec d dans de des du en et l la le les non par pour qu sur un une")
-_VOWELS = frozenset("aeiouy")
-
-
-def _is_caps(term: str) -> bool:
-    """Terms written in capitals (CAQ, U.S.) match only capitals, so "us" stays a pronoun."""
-    return any(c.isalpha() for c in term) and not any(c.islower() for c in term)
-
-
-def surface_forms(term: str, lang: str, inflect: bool) -> set[str]:
-    """The folded forms of one term that the automaton looks for."""
-    raw = match_form(term).strip()
-    base = " ".join(raw.split())
-    forms = {raw, base}
-    if inflect and not _is_caps(term):
-        words = base.split()
-        forms |= _french_forms(words) if lang == "fr" else _english_forms(words)
-    return {form for form in forms if form}
-
-
-def _english_forms(words: list[str]) -> set[str]:
-    """Plural of the last word (the head noun), verb forms of the first."""
-    first, last = words[0], words[-1]
-    if len(words) == 1:
-        return _english_verb_forms(first) | _english_plurals(first)
-    middle = words[1:-1]
-    return {
-        " ".join([f, *middle, lst])
-        for f in _english_verb_forms(first)
-        for lst in _english_plurals(last)
-    }
-
-
-def _english_plurals(word: str) -> set[str]:
-    if len(word) < 3 or not word.isalpha() or word in _EN_FUNCTION:
-        return {word}
-    if word.endswith(("s", "x", "z", "ch", "sh")):
-        return {word, word + "es"}
-    if word.endswith("y") and word[-2] not in _VOWELS:
-        return {word, word[:-1] + "ies"}
-    return {word, word + "s"}
-
-
-def _english_verb_forms(word: str) -> set[str]:
-    if len(word) < 3 or not word.isalpha() or word in _EN_FUNCTION:
-        return {word}
-    if word.endswith("ation"):
-        stem = word[:-5]
-        return {word, stem + "ate", stem + "ates", stem + "ated", stem + "ating"}
-    if word.endswith("ate"):
-        stem = word[:-3]
-        return {word, word + "s", word + "d", stem + "ating", stem + "ation", stem + "ations"}
-    if word.endswith("e"):
-        return {word, word + "s", word + "d", word[:-1] + "ing"}
-    if len(word) <= 4 and word[-1] not in _VOWELS | {"w", "x"} and word[-2] in _VOWELS:
-        return {word, word + "s", word + word[-1] + "ed", word + word[-1] + "ing"}
-    return {word, word + "s", word + "ed", word + "ing"}
-
-
-def _french_forms(words: list[str]) -> set[str]:
-    """Agreement of the head group (words before the first preposition): number and gender."""
-    head_len = next((i for i, w in enumerate(words) if w in _FR_FUNCTION), len(words))
-    head, tail = words[:head_len], words[head_len:]
-    forms = set()
-    for plural in (False, True):
-        for feminine in (False, True):
-            choices = [_french_agreements(w, plural, feminine) for w in head]
-            forms |= {" ".join([*combo, *tail]) for combo in itertools.product(*choices)}
-    if len(words) == 1:
-        forms |= _french_verb_forms(words[0])
-    return forms
-
-
-def _french_agreements(word: str, plural: bool, feminine: bool) -> set[str]:
-    if len(word) < 3 or not word.isalpha():
-        return {word}
-    genders = _french_feminines(word) if feminine else {word}
-    return {_french_plural(w) for w in genders} if plural else genders
-
-
-def _french_plural(word: str) -> str:
-    if word.endswith(("s", "x", "z")):
-        return word
-    if word.endswith("al"):
-        return word[:-2] + "aux"
-    return word + ("x" if word.endswith(("eau", "eu")) else "s")
-
-
-def _french_feminines(word: str) -> set[str]:
-    """réfugié -> réfugiée, étranger -> étrangère, demandeur -> demandeuse (all folded).
-
-    Folding removed the accent that tells "réfugié" (add an e) from "temporaire" (do not),
-    so a word ending in "e" gets both. Words ending in another vowel ("renvoi", "visa") are
-    left alone: "renvoie" is a different word.
-    """
-    for ending, feminine in (("eur", "euse"), ("er", "ere"), ("if", "ive"), ("en", "enne")):
-        if word.endswith(ending):
-            return {word[: -len(ending)] + feminine}
-    if word.endswith("e") and not word.endswith("ee"):
-        return {word, word + "e"}
-    if word.endswith("ee") or word[-1] in "aiouy":
-        return {word}
-    return {word + "e"}
-
-
-def _french_verb_forms(word: str) -> set[str]:
-    """intégrer -> intégré(e)(s), intègrent, intégration: verbs of the first group only."""
-    if not word.endswith("er") or len(word) < 5:
-        return set()
-    stem = word[:-2]
-    endings = ("e", "ee", "es", "ees", "ent", "ant", "ation", "ations")
-    return {stem + ending for ending in endings}
-
-
-def _concept_terms(concept: Concept) -> Iterable[tuple[str, str, bool]]:
-    """(term, language, ambiguous) for every term of a concept; aliases have no language."""
-    for term in concept.terms_en:
-        yield term, "en", False
-    for term in concept.terms_fr:
-        yield term, "fr", False
-    for term in concept.ambiguous_en:
-        yield term, "en", True
-    for term in concept.ambiguous_fr:
-        yield term, "fr", True
-    for term in concept.aliases:
-        yield term, "", False
-
-
-# --- The automaton -----------------------------------------------------------------------
-
-
-class _Entry(NamedTuple):
-    """What one automaton key means for one concept."""
-
-    #: Index of the concept in the taxonomy.
-    concept: int
-    #: Length of the folded form, without the spaces around it.
-    length: int
-    #: Whether the form needs ``require_context``.
-    ambiguous: bool
-    #: Whether the text must be in capitals there (the term was).
-    case_sensitive: bool
+    #: Cue numbers of one side.
+    words: tuple[int, ...]
+    #: Cue numbers of the other side.
+    near: tuple[int, ...]
+    #: Most words between the two.
+    within: int
+    #: Whether its evidence needs evidence of another topic beside it.
+    conditional: bool
 
 
 class _Hit(NamedTuple):
@@ -421,123 +271,31 @@ class _Hit(NamedTuple):
     start: int
     #: Offset just past the match.
     end: int
+    #: The same span in the folded field.
+    fstart: int
+    fend: int
     #: Index of the concept in the taxonomy.
     concept: int
     #: Whether the term needs context to count.
     ambiguous: bool
 
 
-def _entries(concepts: Sequence[Concept]) -> dict[str, dict[int, _Entry]]:
-    """Automaton key -> entry per concept; a key both ambiguous and not counts as sure."""
-    table: dict[str, dict[int, _Entry]] = defaultdict(dict)
-    for index, concept in enumerate(concepts):
-        for term, lang, ambiguous in _concept_terms(concept):
-            inflect = concept.inflect and bool(lang)
-            for form in surface_forms(term, lang, inflect):
-                new = _Entry(index, len(form), ambiguous, _is_caps(term))
-                old = table[form].get(index)
-                if old is not None:
-                    new = new._replace(
-                        ambiguous=old.ambiguous and new.ambiguous,
-                        case_sensitive=old.case_sensitive and new.case_sensitive,
-                    )
-                table[form][index] = new
-    return table
+class _Budget:
+    """A document's CPU allowance, read on this thread's clock.
 
+    The clock is read only for documents of ``_CLOCKED_CHARS`` or more: a shorter one is
+    tagged in milliseconds whatever it holds (tagging is linear), and reading this clock
+    costs several microseconds, a tenth of tagging a short feed item.
+    """
 
-def _build_automaton(table: dict[str, dict[int, _Entry]]) -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton()
-    for form, by_concept in table.items():
-        automaton.add_word(f" {form} ", tuple(by_concept.values()))
-    automaton.make_automaton()
-    return automaton
+    __slots__ = ("deadline", "seconds")
 
+    def __init__(self, seconds: float, chars: int) -> None:
+        self.seconds = seconds
+        self.deadline = time.thread_time() + seconds if chars >= _CLOCKED_CHARS else None
 
-@dataclass(frozen=True)
-class _Rule:
-    """A context rule compiled to one regex over folded words (``immigra*`` is a prefix)."""
-
-    #: Matches any of the rule's words or phrases in folded text.
-    pattern: re.Pattern[str]
-    #: Words either side to look at; 0 means the whole sentence.
-    window: int
-
-    @classmethod
-    def compile(cls, rule: ContextRule | None) -> _Rule | None:
-        if rule is None:
-            return None
-        phrases: list[str] = []
-        prefixes: list[str] = []
-        for word in rule.words:
-            folded = re.escape(" ".join(match_form(word.rstrip("*")).split()))
-            (prefixes if word.endswith("*") else phrases).append(folded)
-        alternatives = []
-        if phrases:
-            alternatives.append(rf"\b(?:{'|'.join(phrases)})\b")
-        if prefixes:
-            alternatives.append(rf"\b(?:{'|'.join(prefixes)})")
-        return cls(re.compile("|".join(alternatives)), rule.window)
-
-    def found_in(self, folded: str) -> bool:
-        return self.pattern.search(folded) is not None
-
-
-# --- Per-field helpers -------------------------------------------------------------------
-
-# A sentence ends at . ! ? … (plus closing quotes) and a space, at a blank line, or before a
-# bulleted line. A dot after an abbreviation or a single letter ("M. Legault", "U.S. border",
-# "Dec. 7") does not end one. The pattern starts with a character class so the regex engine
-# skips straight to candidates (measured 4x faster than a leading group).
-_ABBREVIATIONS = _words(
-    "mr mrs ms dr st ste mme mlle no gov sen inc ltd jr sr vs "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-)
-_NOT_AFTER = "".join(rf"(?<!\b{a}\.)" for a in sorted(_ABBREVIATIONS)) + r"(?<!\b\w\.)"
-_SENTENCE_BREAK = re.compile(
-    rf"[.!?…\n](?:(?<=[.!?…]){_NOT_AFTER}[.!?…]*[\"'»”’)\]]*\s+"
-    r"|(?<=\n)[ \t]*\n\s*|(?<=\n)(?=[ \t]*[•·▪*–—-][ \t]))",
-    re.IGNORECASE,
-)
-
-
-def _sentence_starts(text: str) -> list[int]:
-    return [0, *(brk.end() for brk in _SENTENCE_BREAK.finditer(text))]
-
-
-class _Field:
-    """One input string, with its folded form and sentences computed once."""
-
-    __slots__ = ("_sentences", "_starts", "folded", "name", "offsets", "text")
-
-    def __init__(self, name: str, text: str) -> None:
-        self.name = name
-        self.text = text
-        self.folded, self.offsets = _fold_field(text)
-        self._starts: list[int] | None = None
-        self._sentences: dict[int, str] = {}
-
-    def folded_slice(self, start: int, end: int) -> str:
-        """Folded form of ``text[start:end]``, cheap when folding kept lengths."""
-        if self.offsets is None:
-            return self.folded[start:end]
-        return match_form(self.text[start:end])
-
-    def sentence_span(self, pos: int) -> tuple[int, int]:
-        if self._starts is None:
-            self._starts = _sentence_starts(self.text)
-        index = bisect.bisect_right(self._starts, pos) - 1
-        end = self._starts[index + 1] if index + 1 < len(self._starts) else len(self.text)
-        return self._starts[index], end
-
-    def sentence(self, start: int, end: int) -> str:
-        lo, hi = self.sentence_span(start)
-        if hi - lo > MAX_SENTENCE:
-            lo = max(lo, min(start, (start + end - MAX_SENTENCE) // 2))
-            hi = max(min(hi, lo + MAX_SENTENCE), end)
-            return " ".join(self.text[lo:hi].split())
-        if lo not in self._sentences:
-            self._sentences[lo] = " ".join(self.text[lo:hi].split())
-        return self._sentences[lo]
+    def spent(self) -> bool:
+        return self.deadline is not None and time.thread_time() > self.deadline
 
 
 # --- The tagger --------------------------------------------------------------------------
@@ -547,18 +305,35 @@ class Tagger:
     """Tags articles against one taxonomy; build once, then call ``tag`` for each article."""
 
     def __init__(
-        self, taxonomy: Taxonomy, relevance_threshold: float = DEFAULT_RELEVANCE_THRESHOLD
+        self,
+        taxonomy: Taxonomy,
+        relevance_threshold: float = DEFAULT_RELEVANCE_THRESHOLD,
+        *,
+        cpu_budget: float = DEFAULT_CPU_BUDGET,
+        max_chars: int = MAX_TAGGED_CHARS,
     ) -> None:
         self.taxonomy = taxonomy
         self.relevance_threshold = relevance_threshold
-        self._concepts = taxonomy.concepts
-        self._is_topic = tuple(c.kind == "topic" for c in self._concepts)
-        self._meta = tuple((c.key, c.kind, _supported_topic(c)) for c in self._concepts)
-        self._require = tuple(_Rule.compile(c.require_context) for c in self._concepts)
-        self._exclude = tuple(_Rule.compile(c.exclude_context) for c in self._concepts)
-        table = _entries(self._concepts)
+        self.cpu_budget = cpu_budget
+        self.max_chars = max_chars
+        concepts = self._concepts = taxonomy.concepts
+        cues = Cues()
+        self._is_topic = tuple(c.kind == "topic" for c in concepts)
+        self._meta = tuple((c.key, c.kind) for c in concepts)
+        self._anchor = tuple(c.anchor for c in concepts)
+        self._require = tuple(_context(cues, c.require_context) for c in concepts)
+        self._exclude = tuple(_context(cues, c.exclude_context) for c in concepts)
+        self._scope = tuple(_context(cues, c.scope) for c in concepts)
+        self._topic_scope = {c.key: self._scope[i] for i, c in enumerate(concepts)}
+        self._tags = tuple(_tagged_topics(c) for c in concepts)
+        self._near = tuple(
+            (index, tuple(_near(cues, rule) for rule in concept.near))
+            for index, concept in enumerate(concepts)
+            if concept.near
+        )
+        table = entries(concepts)
         self._forms = tuple(sorted(table))
-        self._automaton = _build_automaton(table)
+        self._automaton = build_automaton(table, cues)
 
     @property
     def surface_forms(self) -> tuple[str, ...]:
@@ -567,114 +342,281 @@ class Tagger:
 
     def tag(self, title: str, text: str) -> TagResult:
         """Tag one article; pure, and safe to call from several threads."""
-        fields = (_Field("title", title), _Field("text", text))
-        hits = [hit for index, field in enumerate(fields) for hit in self._scan(index, field)]
-        hits = self._disambiguate(hits, fields)
-        mentions = [
-            self._mention(hit, fields[hit.field]) for hit in _without_overlaps(hits, self._is_topic)
+        budget = _Budget(self.cpu_budget, len(title) + len(text))
+        cuts = [
+            f"{name} cut to its first {self.max_chars:,} of {len(value):,} characters"
+            for name, value in (("title", title), ("text", text))
+            if len(value) > self.max_chars
         ]
-        topics = self._topics(mentions)
-        figures = [fig for field in fields for fig in _figure_mentions(field, topics)]
-        return self._result(mentions, figures, topics)
+        fields = (
+            Field(0, "title", title[: self.max_chars]),
+            Field(1, "text", text[: self.max_chars]),
+        )
+        hits, conditional = self._matches(fields, budget, cuts)
+        numbers = _numbers(fields, budget, cuts)
+        clues, anchors, supported = self._clues(hits, fields, _with_figures(numbers), conditional)
+        judgement = judge(clues, anchors, self.relevance_threshold)
+        mentions = [self._mention(hit, fields[hit.field], supported) for hit in hits]
+        evidence_topics = {e.topic for e in judgement.evidence}
+        figures = [
+            mention
+            for field, found in numbers
+            for mention in _figure_mentions(field, found, evidence_topics)
+        ]
+        return self._result(mentions, figures, judgement, "; ".join(cuts) or None)
 
-    def _scan(self, index: int, field: _Field) -> list[_Hit]:
-        # The hot loop: plain tuple unpacking, no attribute look-ups.
+    def _matches(
+        self, fields: Sequence[Field], budget: _Budget, cuts: list[str]
+    ) -> tuple[list[_Hit], set[_Hit]]:
+        """The hits that count, overlaps resolved, and those needing another topic."""
         hits: list[_Hit] = []
-        text, offsets = field.text, field.offsets
-        for end, entries in self._automaton.iter(f" {field.folded} "):
-            for concept, length, ambiguous, case_sensitive in entries:
-                start, stop = end - length - 1, end - 1
+        for field in fields:
+            if stopped := self._scan(field, hits, budget):
+                cuts.append(stopped)
+                break
+        conditional: set[_Hit] = set()
+        for field in fields:
+            self._near_hits(field, hits, conditional)
+        return _without_overlaps(self._disambiguate(hits, fields), self._is_topic), conditional
+
+    # Matching.
+
+    def _scan(self, field: Field, hits: list[_Hit], budget: _Budget) -> str | None:
+        """Find terms and cues in one field; returns why it stopped early, if it did."""
+        # The hot loop: plain tuple unpacking, no attribute look-ups.
+        text, offsets, index, cue_hits = field.text, field.offsets, field.index, field.cue_hits
+        seen = 0
+        for end, (found, cue) in self._automaton.iter(f" {field.folded} "):
+            seen += 1
+            if not seen % _CLOCK_EVERY and budget.spent():
+                return self._stopped(field, end - 1, budget)
+            if cue is not None:
+                spans = cue_hits.get(cue[0])
+                if spans is None:
+                    spans = cue_hits[cue[0]] = Spans([], [])
+                spans.starts.append(end - cue[1])
+                spans.ends.append(end - cue[2])
+            for concept, length, ambiguous, case_sensitive in found:
+                fstart, fstop = end - length - 1, end - 1
+                start, stop = fstart, fstop
                 if offsets is not None:
                     start, stop = _original_span(text, offsets, start, stop)
                 if case_sensitive and not text[start:stop].isupper():
                     continue
-                hits.append(_Hit(index, start, stop, concept, ambiguous))
-        return hits
+                hits.append(_Hit(index, start, stop, fstart, fstop, concept, ambiguous))
+        return None
 
-    def _disambiguate(self, hits: list[_Hit], fields: Sequence[_Field]) -> list[_Hit]:
-        exclude = self._exclude
-        kept = [h for h in hits if exclude[h.concept] is None or not self._excluded(h, fields)]
-        sure = {h.concept for h in kept if not h.ambiguous}
-        return [
-            h
-            for h in kept
-            if not h.ambiguous or h.concept in sure or self._context_met(h, fields[h.field])
-        ]
+    def _stopped(self, field: Field, fpos: int, budget: _Budget) -> str:
+        at = fpos if field.offsets is None else field.offsets[min(fpos, len(field.offsets) - 1)]
+        return (
+            f"{field.name} tagged up to character {at:,} of {len(field.text):,}: "
+            f"the {budget.seconds:g} CPU-second budget was spent"
+        )
 
-    def _excluded(self, hit: _Hit, fields: Sequence[_Field]) -> bool:
-        rule = self._exclude[hit.concept]
-        return rule is not None and _context_found(rule, fields[hit.field], hit.start, hit.end)
+    def _near_hits(self, field: Field, hits: list[_Hit], conditional: set[_Hit]) -> None:
+        """Topic evidence where the two sides of a near rule meet (one hit per sentence);
+        hits of rules that need another topic beside them also go in ``conditional``."""
+        present = field.cue_hits.keys()
+        for concept, rules in self._near:
+            for rule in rules:
+                if present.isdisjoint(rule.words) or present.isdisjoint(rule.near):
+                    continue
+                words, near = field.spans(rule.words), field.spans(rule.near)
+                if not words.starts or not near.starts:
+                    continue
+                last_sentence = -1
+                for start, end in zip(words.starts, words.ends, strict=True):
+                    sentence = field.sentence_index(start)
+                    if sentence == last_sentence:
+                        continue
+                    partner = _partner(field, near, start, end, sentence, rule.within)
+                    if partner is None:
+                        continue
+                    fstart, fend = min(start, partner[0]), field.word_end(max(end, partner[1]))
+                    ostart, oend = field.original(fstart, fend)
+                    hit = _Hit(field.index, ostart, oend, fstart, fend, concept, False)
+                    hits.append(hit)
+                    if rule.conditional:
+                        conditional.add(hit)
+                    last_sentence = sentence
 
-    def _context_met(self, hit: _Hit, field: _Field) -> bool:
+    def _disambiguate(self, hits: list[_Hit], fields: Sequence[Field]) -> list[_Hit]:
+        kept = []
+        sure: set[int] = set()
+        other_sense: set[tuple[int, str]] = set()
+        for hit in hits:
+            field = fields[hit.field]
+            exclude, scope = self._exclude[hit.concept], self._scope[hit.concept]
+            if exclude is not None and field.context_near(*exclude, hit.fstart, hit.fend):
+                other_sense.add((hit.concept, field.folded[hit.fstart : hit.fend]))
+                continue
+            if scope is not None and not field.in_scope(scope.cues, hit.fstart):
+                continue
+            kept.append(hit)
+            if not hit.ambiguous and not self._is_topic[hit.concept]:
+                sure.add(hit.concept)
+        if other_sense:
+            # One sense per discourse: once "Asile Saint-Jean-de-Dieu" shows the word in
+            # another sense, its bare repetitions ("l'asile ouvre en 1875") share it.
+            kept = [h for h in kept if (h.concept, _form(fields, h)) not in other_sense]
+        return [hit for hit in kept if not hit.ambiguous or self._confirmed(hit, fields, sure)]
+
+    def _confirmed(self, hit: _Hit, fields: Sequence[Field], sure: set[int]) -> bool:
+        """An ambiguous hit counts in context, or (names only) once named unambiguously."""
+        if hit.concept in sure:
+            return True
         rule = self._require[hit.concept]
-        return rule is not None and _context_found(rule, field, hit.start, hit.end)
+        return rule is not None and fields[hit.field].context_near(*rule, hit.fstart, hit.fend)
 
-    def _mention(self, hit: _Hit, field: _Field) -> Mention:
-        key, kind, topic = self._meta[hit.concept]
+    # Judgement.
+
+    def _clues(
+        self,
+        hits: Sequence[_Hit],
+        fields: Sequence[Field],
+        with_figures: set[tuple[int, int]],
+        conditional: set[_Hit],
+    ) -> tuple[list[TopicClue], list[AnchorClue], dict[_Hit, str]]:
+        """Topic and anchor clues of the hits, and the topic each hit supports.
+
+        ``with_figures`` holds the (field, sentence) pairs that give a figure; a hit in
+        ``conditional`` counts only when another topic has evidence of its own.
+        """
+        clues: list[TopicClue] = []
+        owners: list[_Hit] = []
+        anchors: list[AnchorClue] = []
+        supported: dict[_Hit, str] = {}
+        explained: set[str] = set()  # the sentence is kept for a topic's first clue only
+        for hit in hits:
+            field = fields[hit.field]
+            sentence = field.sentence_index(hit.fstart)
+            position = TITLE if hit.field == 0 else LEDE if sentence < LEDE_SENTENCES else BODY
+            key = self._meta[hit.concept][0]
+            if anchor := self._anchor[hit.concept]:
+                anchors.append(AnchorClue(key, anchor, position != BODY))
+            for topic in self._tags[hit.concept]:
+                scope = self._topic_scope[topic]
+                if (
+                    topic != key
+                    and scope is not None
+                    and not field.in_scope(scope.cues, hit.fstart)
+                ):
+                    continue
+                supported.setdefault(hit, topic)
+                text = "" if topic in explained else field.sentence(hit.start, hit.end)
+                explained.add(topic)
+                point = (hit.field, sentence) in with_figures or field.is_list_item(sentence)
+                clues.append(TopicClue(topic, (hit.field, sentence), position, point, text))
+                owners.append(hit)
+        if conditional:
+            clues, supported = _drop_lone(clues, owners, supported, conditional)
+        return clues, anchors, supported
+
+    def _mention(self, hit: _Hit, field: Field, supported: dict[_Hit, str]) -> Mention:
+        key, kind = self._meta[hit.concept]
         start, end = hit.start, hit.end
         sentence = field.sentence(start, end)
         text = field.text[start:end]
+        topic = supported.get(hit)
         return _new_mention(
             key, kind, field.name, start, end, text, sentence, None, None, topic, None
         )
 
-    def _topics(self, mentions: Sequence[Mention]) -> dict[str, int]:
-        """Topic -> points (title mention 2, text mention 1), programmes counting for theirs."""
-        points: dict[str, int] = defaultdict(int)
-        for mention in mentions:
-            weight = _FIELD_WEIGHT[mention.field]
-            if mention.kind == "topic":
-                points[mention.concept] += weight
-            elif mention.kind == "programme":
-                for topic in self.taxonomy.concept(mention.concept).topics:
-                    points[topic] += weight
-        return points
-
     def _result(
-        self, mentions: list[Mention], figures: list[Mention], topics: dict[str, int]
+        self, mentions: list[Mention], figures: list[Mention], judgement: Judgement, cut: str | None
     ) -> TagResult:
+        mentions, figures = _capped(mentions), _capped(figures)
         by_kind: dict[str, set[str]] = defaultdict(set)
         for mention in mentions:
             by_kind[mention.kind].add(mention.concept)
-        score = self._score(topics, by_kind)
         return TagResult(
-            topics=tuple(sorted(topics)),
+            topics=judgement.topics,
             actors=tuple(sorted(by_kind["actor"])),
             organisations=tuple(sorted(by_kind["organisation"])),
             places=tuple(sorted(by_kind["place"])),
             programmes=tuple(sorted(by_kind["programme"])),
             figures=tuple(figures),
             mentions=tuple(sorted([*mentions, *figures], key=lambda m: (m.field, m.start))),
-            score=score,
-            relevant=score >= self.relevance_threshold,
+            score=judgement.score,
+            relevant=judgement.relevant,
             taxonomy_version=self.taxonomy.version,
+            evidence=judgement.evidence,
+            geography=judgement.geography,
+            cut=cut,
+            why=judgement.explain(),
         )
 
-    def _score(self, topics: dict[str, int], by_kind: dict[str, set[str]]) -> float:
-        p = sum(min(_TOPIC_POINTS_CAP, points) for points in topics.values())
-        anchors = [
-            self.taxonomy.concept(key).anchor
-            for kind in ("programme", "actor", "organisation", "place")
-            for key in by_kind[kind]
-        ]
-        canadian = sum(a for a in anchors if a > 0)
-        foreign = -sum(a for a in anchors if a < 0)
-        geography = (canadian + 0.5) / (canadian + foreign + 1)
-        return round((1 - 0.4**p) * geography, 4)
+
+def _drop_lone(
+    clues: list[TopicClue],
+    owners: list[_Hit],
+    supported: dict[_Hit, str],
+    conditional: set[_Hit],
+) -> tuple[list[TopicClue], dict[_Hit, str]]:
+    """The clues of conditional hits count only beside firm evidence of another topic."""
+    firm = {
+        clue.topic for clue, owner in zip(clues, owners, strict=True) if owner not in conditional
+    }
+    kept = [
+        clue
+        for clue, owner in zip(clues, owners, strict=True)
+        if owner not in conditional or firm - {clue.topic}
+    ]
+    lone = {owner for owner in conditional if not firm - {supported.get(owner)}}
+    return kept, {hit: topic for hit, topic in supported.items() if hit not in lone}
 
 
-def _context_found(rule: _Rule, field: _Field, start: int, end: int) -> bool:
-    """Whether a rule's words occur near ``text[start:end]`` (never counting the match)."""
-    if rule.window == 0:
-        lo, hi = field.sentence_span(start)
-    else:
-        reach = 20 * rule.window + 20  # characters: generous for long words
-        lo, hi = max(0, start - reach), min(len(field.text), end + reach)
-    left, right = field.folded_slice(lo, start), field.folded_slice(end, hi)
-    if rule.window:
-        left = " ".join(left.split()[-rule.window :])
-        right = " ".join(right.split()[: rule.window])
-    return rule.found_in(left) or rule.found_in(right)
+def _near(cues: Cues, rule: NearRule) -> _Near:
+    return _Near(
+        cues.rule(rule.words), cues.rule(rule.near), rule.within, rule.only_with_other_topics
+    )
+
+
+def _form(fields: Sequence[Field], hit: _Hit) -> str:
+    return fields[hit.field].folded[hit.fstart : hit.fend]
+
+
+def _context(cues: Cues, rule: ContextRule | None) -> _Context | None:
+    return None if rule is None else _Context(cues.rule(rule.words), rule.window)
+
+
+def _tagged_topics(concept: Concept) -> tuple[str, ...]:
+    """The topics a mention of ``concept`` is evidence of."""
+    if concept.kind == "topic":
+        return (concept.key,)
+    return concept.topics if concept.kind in TAGGING_KINDS else ()
+
+
+def _partner(
+    field: Field, near: Spans, start: int, end: int, sentence: int, within: int
+) -> tuple[int, int] | None:
+    """The other side of a near rule closest to ``[start, end)``, if close enough."""
+    index = bisect.bisect_left(near.starts, start)
+    for candidate in range(max(0, index - 2), min(len(near.starts), index + 2)):
+        other_start, other_end = near.starts[candidate], near.ends[candidate]
+        if other_start < end and start < other_end:
+            continue  # the same words: a rule needs two
+        if field.sentence_index(other_start) != sentence:
+            continue
+        if other_start >= end:
+            gap = field.words_between(end, other_start, within)
+        else:
+            gap = field.words_between(other_end, start, within)
+        if gap <= within:
+            return other_start, other_end
+    return None
+
+
+def _capped(mentions: list[Mention]) -> list[Mention]:
+    """At most ``MAX_MENTIONS_PER_CONCEPT`` mentions per (concept, field), figures per text."""
+    count: dict[tuple[str, str], int] = defaultdict(int)
+    kept = []
+    for mention in mentions:
+        group = (mention.concept, mention.field)
+        count[group] += 1
+        if count[group] <= MAX_MENTIONS_PER_CONCEPT:
+            kept.append(mention)
+    return kept
 
 
 def _without_overlaps(hits: list[_Hit], is_topic: Sequence[bool]) -> list[_Hit]:
@@ -719,17 +661,8 @@ def _inside_name(hit: _Hit, names: list[_Hit], starts: list[tuple[int, int]]) ->
     return False
 
 
-def _supported_topic(concept: Concept) -> str | None:
-    """The topic a mention of ``concept`` supports: itself, or a programme's first topic."""
-    if concept.kind == "topic":
-        return concept.key
-    if concept.kind == "programme" and concept.topics:
-        return concept.topics[0]
-    return None
-
-
-def _figure_mentions(field: _Field, topics: dict[str, int]) -> Iterable[Mention]:
-    for figure in find_figures(field.text):
+def _figure_mentions(field: Field, figures: list[Figure], topics: set[str]) -> Iterable[Mention]:
+    for figure in figures:
         topic = figure.topic if figure.topic in topics else None
         if topic is None and figure.unit == "count":
             continue  # a bare number is a figure only when it argues one of the topics
@@ -747,6 +680,36 @@ def _figure_mentions(field: _Field, topics: dict[str, int]) -> Iterable[Mention]
             topic,
             figure.scope,
         )
+
+
+def _numbers(
+    fields: Sequence[Field], budget: _Budget, cuts: list[str]
+) -> list[tuple[Field, list[Figure]]]:
+    """Each field's figures, read within the budget (a cut is added to ``cuts``)."""
+    numbers = []
+    for field in fields:
+        found, stopped_at = read_figures(field.text, budget.spent)
+        numbers.append((field, found))
+        if stopped_at is not None:
+            cuts.append(_figures_stopped(field, stopped_at, budget))
+            break
+    return numbers
+
+
+def _with_figures(numbers: list[tuple[Field, list[Figure]]]) -> set[tuple[int, int]]:
+    """(field, sentence) of every sentence that gives a figure: a point it makes."""
+    return {
+        (field.index, field.sentence_index(field.to_folded(figure.start)))
+        for field, found in numbers
+        for figure in found
+    }
+
+
+def _figures_stopped(field: Field, at: int, budget: _Budget) -> str:
+    return (
+        f"figures of the {field.name} read up to character {at:,} of {len(field.text):,}: "
+        f"the {budget.seconds:g} CPU-second budget was spent"
+    )
 
 
 # --- Figure tracking ---------------------------------------------------------------------
@@ -804,4 +767,5 @@ def _change(key: tuple[str, str, str | None], old: Mention, new: Mention) -> Fig
         old_text=old.text,
         new_text=new.text,
         sentence=new.sentence,
+        old_sentence=old.sentence,
     )

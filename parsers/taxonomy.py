@@ -38,14 +38,20 @@ TOPIC_KEYS = (
 DEFAULT_ANCHOR = {"topic": 0.0, "programme": 2.0, "actor": 1.0, "organisation": 1.0, "place": 1.0}
 #: Words either side searched by ``exclude_context`` when the file does not say.
 DEFAULT_EXCLUDE_WINDOW = 3
+#: Words allowed between the two sides of a ``near`` rule when the file does not say.
+DEFAULT_NEAR_WITHIN = 6
+#: Kinds whose ``topics`` a mention tags (an actor's are informational only).
+TAGGING_KINDS = ("programme", "place")
 
 _KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
 _TERM_LISTS = ("terms_en", "terms_fr", "ambiguous_en", "ambiguous_fr", "aliases")
 _FIELDS = frozenset(
     {"key", "kind", "label_en", "label_fr", "require_context", "exclude_context"}
     | {"context_window", "exclude_window", "topics", "role", "anchor", "inflect"}
+    | {"scope", "near"}
     | set(_TERM_LISTS)
 )
+_NEAR_FIELDS = frozenset({"any", "with", "within", "only_with_other_topics"})
 _TOP_LEVEL = frozenset({"version", "contexts", "concept"})
 
 
@@ -57,6 +63,22 @@ class ContextRule:
     words: tuple[str, ...]
     #: Words either side of the match to look at; 0 means the whole sentence.
     window: int
+
+
+@dataclass(frozen=True)
+class NearRule:
+    """A co-occurrence: any of ``words`` within ``within`` words of any of ``near``, in one
+    sentence (the NEAR/n operator of media-monitoring searches)."""
+
+    #: One side, as written in the file (``@name`` sets expanded; ``*`` = prefix).
+    words: tuple[str, ...]
+    #: The other side.
+    near: tuple[str, ...]
+    #: Most words allowed between the two.
+    within: int
+    #: Whether the rule counts only in a text that gives evidence of another topic: a
+    #: quarrel between governments is about immigration only in a story about immigration.
+    only_with_other_topics: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,7 +107,12 @@ class Concept:
     require_context: ContextRule | None
     #: Context that cancels any match of the concept, if any.
     exclude_context: ContextRule | None
-    #: Topics a programme tags, or an actor's portfolio (informational).
+    #: Words one of which the sentence must hold (the match included) for the concept to
+    #: count there; for a topic, whatever the evidence (term, programme, place, near rule).
+    scope: ContextRule | None
+    #: Topics only: co-occurrences that are evidence of the topic.
+    near: tuple[NearRule, ...]
+    #: Topics a programme or place tags, or an actor's portfolio (informational).
     topics: tuple[str, ...]
     #: Who an actor is; None for other kinds.
     role: str | None
@@ -150,11 +177,13 @@ def parse_taxonomy(raw: Mapping[str, Any], source: str = "<taxonomy>") -> Taxono
 
 
 def _read_contexts(raw: Any, source: str) -> dict[str, tuple[str, ...]]:
+    """Named word lists; a list may use a list defined above it (``@newcomers``)."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: [contexts] must be a table of word lists")
     sets: dict[str, tuple[str, ...]] = {}
     for name, words in raw.items():
-        sets[name] = _strings(words, f"{source}: [contexts] {name}", "word list")
+        where = f"{source}: [contexts] {name}"
+        sets[name] = _context_words({name: words}, name, where, sets, "word list")
     return sets
 
 
@@ -173,6 +202,7 @@ def _read_concept(
     if not any(terms.values()):
         raise ConfigError(f"{where}: no terms; add terms_en, terms_fr or aliases")
     require, exclude = _rules(table, where, contexts, terms)
+    scope_words = _context_words(table, "scope", where, contexts)
     return Concept(
         key=key,
         kind=kind,
@@ -185,6 +215,8 @@ def _read_concept(
         aliases=terms["aliases"],
         require_context=require,
         exclude_context=exclude,
+        scope=ContextRule(scope_words, 0) if scope_words else None,
+        near=_near_rules(table, kind, where, contexts),
         topics=_topics(table, kind, where),
         role=_role(table, kind, where),
         anchor=_anchor(table, kind, where),
@@ -226,24 +258,50 @@ def _rules(
 
 
 def _context_words(
-    table: Mapping[str, Any], name: str, where: str, contexts: Mapping[str, tuple[str, ...]]
+    table: Mapping[str, Any],
+    name: str,
+    where: str,
+    contexts: Mapping[str, tuple[str, ...]],
+    what: str | None = None,
 ) -> tuple[str, ...]:
     words: list[str] = []
-    for word in _strings(table.get(name, []), where, name):
+    for word in _strings(table.get(name, []), where, what or name):
         if not word.startswith("@"):
             words.append(word)
         elif word[1:] in contexts:
             words.extend(contexts[word[1:]])
         else:
             known = ", ".join(sorted(contexts)) or "none defined"
-            raise ConfigError(f"{where}: {name} uses unknown set {word} (known: {known})")
+            raise ConfigError(f"{where}: {what or name} uses unknown set {word} (known: {known})")
     return tuple(words)
+
+
+def _near_rules(
+    table: Mapping[str, Any], kind: str, where: str, contexts: Mapping[str, tuple[str, ...]]
+) -> tuple[NearRule, ...]:
+    raw = table.get("near", [])
+    if not isinstance(raw, list) or not all(isinstance(rule, dict) for rule in raw):
+        raise ConfigError(f"{where}: near must be [[concept.near]] tables (any, with, within)")
+    if raw and kind != "topic":
+        raise ConfigError(f"{where}: only topics have near rules")
+    rules = []
+    for index, rule in enumerate(raw, 1):
+        here = f"{where}: near rule #{index}"
+        _reject_unknown(rule, _NEAR_FIELDS, here)
+        words = _context_words(rule, "any", here, contexts)
+        near = _context_words(rule, "with", here, contexts)
+        if not words or not near:
+            raise ConfigError(f"{here}: give both sides, any = [...] and with = [...]")
+        within = _count(rule, "within", DEFAULT_NEAR_WITHIN, here)
+        alone = _flag(rule, "only_with_other_topics", False, here)
+        rules.append(NearRule(words, near, within, alone))
+    return tuple(rules)
 
 
 def _topics(table: Mapping[str, Any], kind: str, where: str) -> tuple[str, ...]:
     topics = _strings(table.get("topics", []), where, "topics")
-    if topics and kind not in ("programme", "actor"):
-        raise ConfigError(f"{where}: only programmes and actors may list topics")
+    if topics and kind not in (*TAGGING_KINDS, "actor"):
+        raise ConfigError(f"{where}: only programmes, places and actors may list topics")
     for topic in topics:
         if topic not in TOPIC_KEYS:
             raise ConfigError(f"{where}: topics has unknown topic {topic!r}")

@@ -1,10 +1,19 @@
 """Which figures Vigie tracks across articles, and under what identity.
 
-A figure is tracked when it states a target: an immigration level per year, for Quebec or for
-Canada, in a sentence that speaks of a target, a cap, a plan or a cut. Its identity is
-``topic|unit|scope|jurisdiction``, so "Quebec will admit 40,000 immigrants per year" in one
-article and "Quebec raises its target to 50,000 immigrants per year" in a later one are one
-figure that changed, while last year's 52,000 admissions (no target cue) is not tracked.
+A figure is tracked when it states a target: a government's or a governing party's own plan
+for the number of immigrants a year, for Quebec or for Canada, in a sentence that speaks of a
+target, a cap, a plan or a cut. Its identity is ``topic|unit|scope|jurisdiction``, so "Quebec
+will admit 40,000 immigrants per year" in one article and "Quebec raises its target to 50,000
+immigrants per year" in a later one are one figure that changed.
+
+Three kinds of numbers sit in the same sentences and are not targets (``not_a_target``):
+
+* a demand or proposal by someone else: "the employers' council calls instead for a
+  threshold of 60,000 immigrants a year" (a demand verb before the figure);
+* a baseline the target is compared with: "down from 64,000", "par rapport à 64 000", the
+  first number of "from 64,000 to 45,000";
+* a past total or a former target: "last year Quebec welcomed 52,000", "la cible était fixée
+  à 50 000".
 """
 
 from __future__ import annotations
@@ -18,12 +27,43 @@ from parsers.text import fold
 TRACKED_TOPICS = frozenset({"immigration_levels"})
 
 _TARGET_CUE = re.compile(
-    r"\b(target|targets|cap|caps|capped|ceiling|plan|plans|cut|cuts|reduce|lower|raise|"
-    r"limit|objective|goal|cible|cibles|seuil|seuils|plafond|plafonner|planification|"
-    r"reduire|hausser|abaisser|objectif)\b"
+    r"\b(target|targets|cap|caps|capped|ceiling|plan|plans|planned|cut|cuts|reduce|lower|raise|"
+    r"limit|objective|goal|aims?|intends?|admit|welcome|accept|cible|cibles|seuil|seuils|"
+    r"plafond|plafonner|planification|prevoit|vise|reduire|abaisser|abaissera|hausser|"
+    r"objectif|admettre|admettra|accueillir|accueillera)\b"
 )
 _QUEBEC = re.compile(r"\b(quebec|province|caq|legault|jolin-barrette|roberge|frechette)\b")
 _CANADA = re.compile(r"\b(canada|federal|ottawa|ircc|federale?|pays|country)\b")
+#: Someone asking for a number: what comes before the figure in its sentence.
+_DEMAND = re.compile(
+    r"\b(calls? for|called for|calling for|urges?|urged|demands?|demanded|proposes?|proposed|"
+    r"recommends?|recommended|suggests?|suggested|asks? for|pushes for|lobbies|lobbied|"
+    r"advocates?|argues? for|instead|rather|reclame|reclament|reclamait|exige|exigent|"
+    r"propose|proposent|suggere|suggerent|recommande|recommandent|plaide|plaident|prone|"
+    r"pronent|souhaiterait|plutot)\b"
+)
+#: Who makes a plan its own when it proposes it.
+_GOVERNMENT = re.compile(
+    r"\b(government|gouvernement|minister|ministre|premier|prime minister|legault|caq|ircc|"
+    r"mifi|cabinet|liberals|liberaux)\b"
+)
+#: A number the target is measured against, right before the figure.
+_BASELINE_BEFORE = re.compile(
+    r"\b(from|down from|up from|compared with|compared to|versus|vs|instead of|rather than|"
+    r"par rapport a|comparativement a|contre|au lieu de|plutot que|alors qu[' ]?(?:il|elle|on)"
+    r"(?: en)? (?:accueille|admet|recoit))\s*(?:about|around|some|environ|quelque|pres de)?\s*$"
+)
+#: A change "from X to Y": the figure followed by "to"/"à" and another number is X.
+_CHANGE_AFTER = re.compile(r"^\s*(?:to|a|jusqu'a)\s+\d")
+#: A total already reached, or a target that was: in the figure's clause, before it.
+_PAST = re.compile(
+    r"\b(last year|l'an dernier|l'annee derniere|so far|jusqu'ici|jusqu'a present|"
+    r"currently|actuellement|presentement|welcomed|admitted|accepted|received|arrived|"
+    r"accueilli|accueillis|admis|recu|recus|etait fixee?|etaient|was set|were set|"
+    r"previous|previously|former|precedent|precedente|ancien|ancienne|auparavant)\b"
+)
+#: How far back in its sentence the words about a figure are read, in characters.
+_REACH = 120
 
 
 def tracked_key(mention: Mention, title: str = "") -> str | None:
@@ -37,12 +77,36 @@ def tracked_key(mention: Mention, title: str = "") -> str | None:
     if mention.unit != "people" or mention.scope != "per_year":
         return None
     sentence = fold(mention.sentence)
-    if not _TARGET_CUE.search(sentence):
+    if not _TARGET_CUE.search(sentence) or not_a_target(mention) is not None:
         return None
     jurisdiction = _jurisdiction(sentence) or _jurisdiction(fold(title))
     if jurisdiction is None:
         return None
     return f"{mention.topic}|{mention.unit}|{mention.scope}|{jurisdiction}"
+
+
+def not_a_target(mention: Mention) -> str | None:
+    """Why a figure in a target's sentence is not the target, or None when it may be."""
+    before, after = _around(mention)
+    if _BASELINE_BEFORE.search(before) or _CHANGE_AFTER.match(after):
+        return "a baseline the target is compared with"
+    clause = re.split(r"[;:]|, (?:but|mais|while|alors que|tandis que)\b", before)[-1]
+    demand = _DEMAND.search(clause)
+    if demand and not _GOVERNMENT.search(clause, 0, demand.start()):
+        return "a demand or proposal by someone else, not a plan of its own"
+    if _PAST.search(clause):
+        return "a past total or a former target"
+    return None
+
+
+def _around(mention: Mention) -> tuple[str, str]:
+    """The folded words of its sentence before and after the figure."""
+    sentence = fold(mention.sentence)
+    figure = fold(mention.text)
+    at = sentence.find(figure)
+    if at < 0:
+        return "", ""
+    return sentence[max(0, at - _REACH) : at], sentence[at + len(figure) :]
 
 
 def _jurisdiction(sentence: str) -> str | None:

@@ -46,6 +46,8 @@ def test_tag_reads_a_folder_as_import_does_and_reports_bad_files(tmp_path: Path)
     levels = rows["levels.md"]
     assert levels["title"] == "Quebec wants fewer immigrants"  # front matter, not body text
     assert "immigration_levels" in levels["topics"] and "legault" in levels["actors"]
+    assert levels["primary_topic"] == levels["topics"][0] and levels["why"].startswith("score ")
+    assert levels["cut"] is None and isinstance(levels["mentioned"], list)
     assert rows["asile.json"]["relevant"] and "asylum_refugees" in rows["asile.json"]["topics"]
     expected = json.loads((PAGES / "en_study_permit_cap.expected.json").read_text())
     assert rows["permits.html"]["title"] == expected["title"]  # the article, not <title>

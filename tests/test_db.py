@@ -7,14 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import func, inspect, select
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, MetaData, Table, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from db import repo
+from db.base import Base
 from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent, PollIntent
 from db.migrate import alembic_config, upgrade
-from db.models import Alert, Article, ArticleVersion, Entry, Fetch, Mention
+from db.models import Alert, Article, ArticleVersion, Entry, Fetch, FigureStatement, Mention
 from db.versions import VersionPolicy
 from parsers.exceptions import ConfigError, StorageError
 from parsers.tagging import Mention as FoundMention
@@ -199,6 +202,40 @@ def test_reverted_edit_becomes_the_current_version_again(session: Session) -> No
     assert (article.current_version.n, article.current_version.text) == (3, texts[0])
 
 
+def _insert(connection: Connection, table: str, **values: object) -> int:
+    """A row written the way an older schema holds it (the table as the database has it)."""
+    reflected = Table(table, MetaData(), autoload_with=connection)
+    return int(connection.execute(insert(reflected).values(**values)).inserted_primary_key[0])
+
+
+def _old_article(connection: Connection, topics: tuple[str, ...], texts: tuple[str, ...]) -> int:
+    """An article with its versions and topic mentions, as a schema before 0007 stored them."""
+    tag_ids = [
+        _insert(connection, "tags", key=topic, kind="topic", label_en=topic, label_fr=topic)
+        for topic in topics
+    ]
+    article = _insert(
+        connection, "articles", canonical_url="urn:x:1", title="Asylum", source="test",
+        site="test", first_seen_at=NOW,
+    )  # fmt: skip
+    version = 0
+    for n, body in enumerate(texts, 1):
+        version = _insert(
+            connection, "article_versions", article_id=article, n=n,
+            content_hash=content_hash("Asylum", body), title="Asylum", text=body,
+            origin="feed", fetched_at=NOW, change_kinds="new", relevance=0.9, relevant=True,
+            taxonomy_version="old",
+        )  # fmt: skip
+        for tag_id in tag_ids:
+            _insert(
+                connection, "mentions", version_id=version, tag_id=tag_id, field="text",
+                start=0, end=6, matched="asylum", sentence=body, taxonomy_version="old",
+            )  # fmt: skip
+    articles = Table("articles", MetaData(), autoload_with=connection)
+    connection.execute(update(articles).values(current_version_id=version))
+    return version
+
+
 def test_upgrading_an_older_schema_keeps_every_row(database_url: str) -> None:
     engine = make_engine(database_url)
     upgrade(engine)
@@ -220,6 +257,39 @@ def test_upgrading_an_older_schema_keeps_every_row(database_url: str) -> None:
             session, [_intent("urn:x:1", "First asylum text about Quebec.")], tag_ids, NOW
         )
         assert revert.new_versions == 1
+    engine.dispose()
+
+
+def test_upgrade_to_0008_keeps_topics_and_makes_tracked_figures_statements(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine, "0007")  # before versions held their topics and figures their statements
+    with engine.begin() as connection:
+        texts = ("Quebec wants powers over asylum seekers.",)
+        version = _old_article(connection, ("jurisdiction", "asylum_refugees"), texts)
+        _insert(
+            connection, "tracked_figures", key="immigration_levels|people|per_year|quebec",
+            value=50_000.0, matched="50,000 immigrants per year", sentence="Quebec: 50,000.",
+            article_id=1, version_id=version, updated_at=NOW,
+        )  # fmt: skip
+    upgrade(engine)
+
+    with make_sessions(engine).begin() as session:
+        stored = session.get_one(ArticleVersion, version)
+        assert (stored.topics, stored.tag_note) == ("asylum_refugees jurisdiction", None)
+        statement = session.scalars(select(FigureStatement)).one()
+        assert (statement.value, statement.matched) == (50_000.0, "50,000 immigrants per year")
+        assert (statement.version_id, statement.stated_at, statement.wrong_at) == (
+            version,
+            NOW,
+            None,
+        )
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diffs = compare_metadata(context, Base.metadata)
+    mine = ("article_versions", "figure_statements")
+    assert [d for d in diffs if any(name in repr(d) for name in mine)] == []
     engine.dispose()
 
 

@@ -149,6 +149,28 @@ def test_figure_shows_old_and_new() -> None:
     assert "<li>Asylum and refugees: 10,000 → 12,500</li>" in message.html
 
 
+def test_a_figure_change_names_where_each_value_was_stated() -> None:
+    payload = {"title": "New target", "url": "https://news.example/t", "source": "Le Devoir",
+               "topic": "asylum_refugees", "old": "10,000", "new": "12,500",
+               "old_source": "La Presse, “Old target”, 2026-10-01",
+               "new_source": "Le Devoir, “New target”, 2026-11-21",
+               "sentence": "The target rises to 12,500."}  # fmt: skip
+
+    message = _render("figure_changed", payload, severity="warning")
+
+    assert (
+        "Asylum and refugees: 10,000 (was: La Presse, “Old target”, 2026-10-01) → 12,500 "
+        "(now: Le Devoir, “New target”, 2026-11-21)"
+    ) in message.text
+    assert "“The target rises to 12,500.”" in message.text  # the sentence with the new value
+    later = {**payload, "old": "12,500", "new": "13,000", "new_source": "CBC, “Newer”, 2026-11-22"}
+    merged = merge("figure_changed", [payload, later])
+    assert merged["changes"] == [
+        {"topic": "asylum_refugees", "old": "10,000", "new": "13,000",
+         "old_source": "La Presse, “Old target”, 2026-10-01",
+         "new_source": "CBC, “Newer”, 2026-11-22"}]  # fmt: skip
+
+
 def test_merged_figures_keep_first_old_and_last_new() -> None:
     payloads = [{"title": "t", "topic": "a", "old": "10", "new": "12"},
                 {"title": "t", "topic": "a", "old": "12", "new": "15"},

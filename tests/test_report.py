@@ -27,12 +27,18 @@ from tests.inert_markdown import HOSTILE_FEED_NAME, HOSTILE_TITLE, assert_inert,
 STARTED = datetime(2026, 11, 21, 14, 15, tzinfo=UTC)
 
 
-def _article(n: int, relevance: float = 0.0, title: str = "", url: str = "") -> NewArticle:
+def _article(
+    n: int,
+    relevance: float = 0.0,
+    title: str = "",
+    url: str = "",
+    topics: tuple[str, ...] = ("asylum_refugees",),
+) -> NewArticle:
     return NewArticle(
         id=n,
         title=title or f"Story {n}",
         source="Outlet",
-        topics=("asylum_refugees",),
+        topics=topics,
         url=url or f"https://news.example/{n}",
         relevance=relevance,
     )
@@ -116,7 +122,7 @@ def test_table_cells_are_inert_as_markdown_and_html() -> None:
     (row,) = new_relevant_rows(_summary(new_relevant=[_article(1, title=HOSTILE_TITLE)]))
     assert row["title"].startswith("&lt;script&gt;alert(1)&lt;/script&gt; \\[x\\]")
     assert_inert(row["title"], HOSTILE_TITLE)
-    assert row["topics"] == "asylum\\_refugees"
+    assert row["topics"] == "Asylum seekers and refugees"  # the label, not the key
     (change,) = health_change_rows(_summary())
     assert change["change"] == "healthy → degraded"
     assert_inert(change["feed"], HOSTILE_FEED_NAME)
@@ -240,3 +246,14 @@ def test_progress_sends_at_most_one_update_per_interval_then_the_last() -> None:
 
     # Within the interval the bar stays where it was; the last update always goes out.
     assert asyncio.run(pass_of_four()) == [0.0, 50.0, 100.0]
+
+
+def test_topics_read_as_labels_with_the_primary_topic_first() -> None:
+    primary_first = ("jurisdiction", "asylum_refugees", "visas")
+    summary = _summary(new_relevant=[_article(1, topics=primary_first)])
+    (row,) = new_relevant_rows(summary)
+    assert row["topics"] == (
+        "Federal-provincial powers over immigration; also Asylum seekers and refugees, "
+        "Visas and travel authorisations"
+    )
+    assert "Federal-provincial powers over immigration; also" in summary_markdown(summary)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 import unicodedata
 from pathlib import Path
 
@@ -257,14 +259,16 @@ def test_us_asylum_story_is_not_relevant(tagger: Tagger) -> None:
         "administration faced record illegal border crossings at the southern border."
     )
     result = _tag(tagger, text, "Texas buses asylum seekers")
-    assert "asylum_refugees" in result.topics
     assert not result.relevant
+    assert result.topics == ()  # not about Canadian immigration, so about none of its topics
+    assert "asylum_refugees" in result.mentioned
 
 
 def test_a_topic_and_a_canadian_anchor_are_relevant(tagger: Tagger) -> None:
     result = _tag(tagger, "Quebec wants fewer asylum seekers.")
     assert result.relevant
-    assert result.score == pytest.approx((1 - 0.4) * (1 + 0.5) / (1 + 1))
+    # One sentence of evidence (p = 1); Quebec named once, in the lede (C = 1.5).
+    assert result.score == pytest.approx((1 - 0.4) * (1.5 + 0.5) / (1.5 + 1), abs=1e-4)
 
 
 def test_no_topic_is_never_relevant(tagger: Tagger) -> None:
@@ -294,14 +298,80 @@ def test_result_records_the_taxonomy_version(tagger: Tagger) -> None:
 
 def test_automaton_is_built_once_per_tagger(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[int] = []
-    original = tagging._build_automaton
+    original = tagging.build_automaton
 
     def counting(*args: object) -> object:
         built.append(1)
         return original(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tagging, "_build_automaton", counting)
+    monkeypatch.setattr(tagging, "build_automaton", counting)
     fresh = Tagger(load_taxonomy(TAXONOMY))
     for _ in range(3):
         fresh.tag("Asylum", "Quebec wants fewer asylum seekers.")
     assert built == [1]
+
+
+# --- Bounds: linear in the text, a limit on what is tagged, a CPU budget ----------------------
+
+MEGABYTE = 1_000_000
+ADVERSARIAL = {
+    # An ambiguous name needing its context in the sentence, with no sentence end at all.
+    "one ambiguous name": lambda n: "Legault " * (n // 8),
+    "ambiguous words mixed": lambda n: "Legault Miller levels cost integrate visa " * (n // 42),
+    "both sides of a near rule": lambda n: "detention immigration " * (n // 22),
+    "topic terms": lambda n: "asylum seekers " * (n // 15),
+    "a list of numbers": lambda n: "1 000 " * (n // 6),
+    "figures with units": lambda n: "40,000 immigrants, $5 million, " * (n // 31),
+    "one endless number": lambda n: "1" + " 000" * (n // 4) + " immigrants per year",
+    "dots": lambda n: "." * n,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_a_one_megabyte_single_sentence_item_is_tagged_in_under_a_second(
+    tagger: Tagger, name: str
+) -> None:
+    text = ADVERSARIAL[name](MEGABYTE)
+    started = time.process_time()
+    result = tagger.tag("", text)
+    spent = time.process_time() - started
+    assert spent < 1.0, f"{name}: {spent:.2f} CPU-s"
+    assert result.cut is not None and "characters" in result.cut
+    assert all(m.end <= tagging.MAX_TAGGED_CHARS for m in result.mentions)
+
+
+@pytest.mark.parametrize(
+    "name", ["one ambiguous name", "both sides of a near rule", "figures with units"]
+)
+def test_tagging_without_limits_grows_linearly(name: str) -> None:
+    free = Tagger(load_taxonomy(TAXONOMY), cpu_budget=math.inf, max_chars=10**9)
+    small, large = (ADVERSARIAL[name](size) for size in (100_000, 400_000))
+    free.tag("", small)  # warm the caches
+    times = []
+    for text in (small, large):
+        started = time.process_time()
+        free.tag("", text)
+        times.append(time.process_time() - started)
+    # Four times the text: about four times the time (quadratic would be sixteen), and in
+    # absolute terms far from the minutes the quadratic tagger took.
+    assert times[1] < 10 * max(times[0], 0.02), times
+    assert times[1] < 4.0, times
+
+
+def test_the_cpu_budget_cuts_the_text_and_says_where(tagger: Tagger) -> None:
+    hasty = Tagger(tagger.taxonomy, cpu_budget=0.0, max_chars=10**9)
+    text = "Quebec wants fewer asylum seekers, Legault said. " * 20_000
+    result = hasty.tag("", text)
+    assert result.cut is not None
+    assert "CPU-second budget was spent" in result.cut and "text tagged up to" in result.cut
+    _assert_offsets(result, "", text)
+    short = hasty.tag("", "Quebec wants fewer asylum seekers.")  # too short to be clocked
+    assert short.cut is None and short.relevant
+
+
+def test_only_the_first_characters_are_tagged(tagger: Tagger) -> None:
+    narrow = Tagger(tagger.taxonomy, max_chars=60)
+    text = "Quebec wants fewer asylum seekers, Legault said. " * 10
+    result = narrow.tag("", text)
+    assert result.cut == f"text cut to its first 60 of {len(text):,} characters"
+    assert max(m.end for m in result.mentions) <= 60

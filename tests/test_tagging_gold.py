@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,97 @@ def test_eval_tagging_help(cli: typer.Typer) -> None:
     run = CliRunner().invoke(cli, ["eval-tagging", "--help"])
     assert run.exit_code == 0
     assert "precision" in run.output.lower() or "P/R/F1" in run.output
+
+
+# --- A development set of real news: JSON items, split in halves ---------------------------
+
+ITEMS = {
+    "A1": {
+        "title": "Quebec asks Ottawa for more powers over immigration",
+        "text": "Premier François Legault wants Quebec to hold all powers over immigration.",
+        "relevant": True,
+        "topics": ["jurisdiction"],
+        "topics_borderline": [],
+    },
+    "A2": {
+        "title": "Asylum seekers wait longer in Montreal",
+        "text": "Asylum seekers in Montreal wait two years for a hearing, and some say the "
+        "family reunification files wait as long.",
+        "relevant": True,
+        "topics": ["asylum_refugees"],
+        "topics_borderline": ["family_reunification"],
+    },
+    "B1": {
+        "title": "Home Office caps care visas",
+        "text": "The Home Secretary in London capped visas for care workers in Britain.",
+        "relevant": False,
+        "topics": [],
+        "topics_borderline": ["visas"],
+        "notes": "HARD NEGATIVE: a British story",
+    },
+    "B2": {
+        "title": "Ottawa plans study permit changes",
+        "text": "Ottawa will change study permits for international students next year.",
+        "relevant": True,
+        "topics": ["temporary_residents", "visas"],
+        "topics_borderline": [],
+    },
+}
+
+
+def _devset(tmp_path: Path) -> Path:
+    for item_id, item in ITEMS.items():
+        body = {"id": item_id, "language": "en", **item}
+        (tmp_path / f"{item_id}.json").write_text(json.dumps(body), encoding="utf-8")
+    split = {"tune": ["A1", "A2"], "check": ["B1", "B2"]}
+    (tmp_path / "split.json").write_text(json.dumps(split), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_development_set_is_read_and_split(tmp_path: Path) -> None:
+    folder = _devset(tmp_path)
+    everything = load_gold(folder)
+    tune = load_gold(folder, split="tune")
+    assert [e.id for e in everything] == ["A1", "A2", "B1", "B2"]
+    assert [e.id for e in tune] == ["A1", "A2"]
+    assert tune[1].borderline == {"family_reunification"}
+    assert [e.hard_negative for e in everything] == [False, False, True, False]
+    with pytest.raises(ConfigError, match="no half named 'train' \\(halves: check, tune\\)"):
+        load_gold(folder, split="train")
+
+
+def test_borderline_topics_count_neither_way(tmp_path: Path, tagger: Tagger) -> None:
+    report = evaluate(tagger, load_gold(_devset(tmp_path)))
+    family = next(s for s in report.topics if s.topic == "family_reunification")
+    assert (family.tp, family.fp, family.fn) == (0, 0, 0)
+    visas = next(s for s in report.topics if s.topic == "visas")
+    assert visas.fn == 1  # B2 expects visas and gets none: a miss is a miss
+    assert report.relevance_precision == 1.0
+    assert report.relevance_recall == 1.0
+    assert report.hard_negative_false_positives == ()
+
+
+def test_eval_tagging_lists_false_relevant_and_misses_with_their_evidence(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    folder = _devset(tmp_path)
+    # Flip two labels, so the tagger disagrees on one each way.
+    a1 = json.loads((folder / "A1.json").read_text(encoding="utf-8"))
+    (folder / "A1.json").write_text(json.dumps({**a1, "relevant": False, "topics": []}))
+    b1 = json.loads((folder / "B1.json").read_text(encoding="utf-8"))
+    (folder / "B1.json").write_text(json.dumps({**b1, "relevant": True, "notes": ""}))
+    args = ["eval-tagging", "--gold", str(folder), "--taxonomy", str(TAXONOMY)]
+
+    run = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
+
+    assert run.exit_code == 0, run.output
+    assert "relevance precision 0.667 (2 of 3 called relevant), recall 0.667 (2 of 3)" in (
+        run.output
+    )
+    called, missed = run.output.split("Called relevant, but not (1):")[1].split(
+        "Relevant, but missed (1):"
+    )
+    assert "A1 score " in called and "jurisdiction" in called and "Canadian" in called
+    assert "B1 score " in missed and "foreign" in missed and "united_kingdom" in missed
+    half = CliRunner().invoke(cli, [*args, "--split", "check"], env={"COLUMNS": "200"})
+    assert "2 examples (check half)" in half.output
