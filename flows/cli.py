@@ -183,6 +183,21 @@ def _print_monitor_counts(counts: dict[str, Any]) -> None:
     )
     if counts["feeds_failed"]:
         out.print("See `vigie feeds list` for each failure's reason.")
+    if counts.get("feeds_postponed"):
+        out.print(
+            f"{counted(counts['feeds_postponed'], 'feed')} not polled: the pass reached its "
+            "deadline (VIGIE_PASS_DEADLINE_SECONDS); they stay due for the next pass."
+        )
+    if counts.get("items_left"):
+        out.print(
+            f"{counted(counts['items_left'], 'new item')} left for the next pass "
+            "(more than VIGIE_MAX_NEW_ITEMS_PER_FEED from one feed)."
+        )
+    if counts.get("pages_left"):
+        out.print(
+            f"{counted(counts['pages_left'], 'article page')} left to a re-check "
+            "(VIGIE_MAX_PAGES_PER_FEED, or the pass deadline)."
+        )
 
 
 @app.command()
