@@ -9,20 +9,26 @@ good feed stored, one reason for each bad feed or page, and no traceback.
   an earlier version), for feeds, pages and re-checks;
 - a property: generated status lines, headers and links, served raw;
 - bounds: new items and page fetches per feed and pass, a deadline for the whole pass;
-- failures that are Vigie's own (its database) do not count against a feed.
+- failures that are Vigie's own (its database) do not count against a feed;
+- the terminal gets text: markup, escape sequences and bidi overrides from feeds are shown
+  as text in every command;
+- every database failure (corrupt file, bad URL options, unreachable server, read-only
+  directory) is one line in every command, and so is an argument that is not UTF-8.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +41,7 @@ from db import repo
 from db.models import Alert, Article, Feed
 from flows import context
 from flows.monitor import monitor_feeds
-from tests.guarantees import FeedItem, add_feeds, rss
+from tests.guarantees import T0, FeedItem, add_feeds, rss
 from tests.loopback import LoopbackServer, Response
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -551,3 +557,159 @@ def test_a_killed_database_backend_does_not_count_against_the_feed(
     _assert_not_blamed(counts, "terminat")
     again = asyncio.run(monitor_feeds(due_only=True))
     assert again["feeds_failed"] == 0 and "MARKED asylum seekers" in titles()
+
+
+# --- 4. the terminal gets text ------------------------------------------------------------------
+
+MARKUP_TITLE = (
+    "[/x] Asylum seekers: [link=http://evil.example/]Read the notice[/link] "
+    "![px](http://evil.example/p.png) \u202eevil\u202c [bold red]loud[/]"
+)
+ESCAPING_NAME = "Feed \x1b[31mred\x1b[0m \x1b]8;;http://evil.example/\x07link\x1b]8;;\x07 \x9b2J"
+
+
+@pytest.fixture
+def hostile_texts(vigie_env: pytest.MonkeyPatch) -> None:
+    """An article from a feed with terminal escapes in its name, whose title carries Rich
+    markup and a right-to-left override; stored twice, so that it has two versions."""
+    from tests.guarantees import store_feed
+
+    context.ensure_schema()
+    with context.sessions().begin() as session:
+        repo.add_feeds(session, [repo.FeedSpec("http://feeds.example/h", ESCAPING_NAME)], T0)
+        (feed,) = repo.feeds_to_poll(session, T0, due_only=False)
+    text = "Quebec asks Ottawa about asylum seekers. [/x] \x1b[2J cleared? \u202e reversed."
+    for n, when in enumerate((T0, T0 + timedelta(hours=1)), start=1):
+        item = FeedItem("h1", "http://news.example/h1", MARKUP_TITLE, f"{text} Version {n}.")
+        store_feed(context.sessions(), feed, rss("h", [item]), when)
+
+
+COMMANDS = {
+    "show --versions": ["show", "1", "--versions"],
+    "diff": ["diff", "1"],
+    "show": ["show", "1"],
+    "articles": ["articles"],
+    "articles json": ["articles", "--format", "json"],
+    "feeds list": ["feeds", "list"],
+    "feeds list json": ["feeds", "list", "--format", "json"],
+    "alerts list": ["alerts", "list"],
+}
+
+
+@pytest.mark.usefixtures("hostile_texts")
+@pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS)
+def test_feed_text_reaches_the_terminal_as_text(command: list[str]) -> None:
+    """Reproduction: ``[/x]`` in a title crashed ``show --versions`` and ``diff`` (a
+    MarkupError), ``[link=…]`` made a hidden terminal hyperlink, ``![px](…)`` lost ``[px]``,
+    ``articles`` printed U+202E and ``feeds list`` a raw ESC."""
+    result = vigie(*command)
+
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x9b" not in result.output  # no escape at all
+    assert "\u202e" not in result.output
+    if command[0] in ("show", "diff", "articles"):
+        assert "[/x]" in result.output
+    if command[:2] in (["show", "1"], ["articles"]) and "--versions" not in command:
+        assert "Read the notice[/link]" in result.output or "json" in command
+
+
+@pytest.mark.usefixtures("hostile_texts")
+def test_json_output_keeps_the_text_but_escapes_what_a_terminal_acts_on() -> None:
+    result = vigie("articles", "--format", "json")
+    (article,) = json.loads(result.output)
+    assert article["title"] == MARKUP_TITLE  # the data is unchanged
+    assert "\\u202e" in result.output
+
+
+# --- 5. a broken database: one line ---------------------------------------------------------------
+
+
+def _database_cases(tmp: Path, postgres_admin_url: str) -> dict[str, dict[str, str]]:
+    corrupt = tmp / "corrupt.db"
+    corrupt.write_bytes(b"this is not a SQLite database" * 100)
+    admin = postgres_admin_url
+    return {
+        "corrupt file": {"VIGIE_DATABASE_URL": f"sqlite:///{corrupt}"},
+        "bad URL options": {"VIGIE_DATABASE_URL": f"{admin}?connect_timeout=abc"},
+        "unreachable server": {
+            "VIGIE_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:9/vigie"
+        },
+        "read-only directory": {"VIGIE_DATA_DIR": "/sys/vigie/data"},
+    }
+
+
+BROKEN_DATABASE_RUNS = [
+    *(("corrupt file", c) for c in ("init", "articles", "monitor", "feeds list", "alerts list",
+                                     "clusters", "alerts deliver", "digest", "recheck")),
+    *(("bad URL options", c) for c in ("articles", "monitor", "alerts deliver", "digest")),
+    *(("unreachable server", c) for c in ("articles", "digest")),
+    *(("read-only directory", c) for c in ("init", "articles", "digest")),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def broken_database_outcomes(
+    prefect_server: None, tmp_path_factory: pytest.TempPathFactory, postgres_admin_url: str
+) -> dict[tuple[str, str], Ran]:
+    from prefect.settings import PREFECT_API_URL
+
+    tmp = tmp_path_factory.mktemp("broken-database")
+    cases = _database_cases(tmp, postgres_admin_url)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("VIGIE_", "PREFECT_"))}
+    base |= {
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "VIGIE_DATA_DIR": str(tmp / "data"),
+    }
+
+    def run(case: str, command: str) -> Ran:
+        env = base | cases[case]
+        done = subprocess.run(
+            [str(VIGIE), *command.split()], env=env, cwd=tmp, capture_output=True, text=True,
+            timeout=240,
+        )  # fmt: skip
+        return Ran(done.returncode, done.stdout + done.stderr)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {key: pool.submit(run, *key) for key in BROKEN_DATABASE_RUNS}
+        return {key: future.result() for key, future in futures.items()}
+
+
+@pytest.mark.parametrize(("case", "command"), BROKEN_DATABASE_RUNS)
+def test_a_broken_database_is_one_line_in_every_command(
+    broken_database_outcomes: dict[tuple[str, str], Ran], case: str, command: str
+) -> None:
+    """Reproduction: a corrupt SQLite file gave 148-309 lines of DatabaseError; ``alerts
+    deliver`` and ``digest`` printed a Prefect traceback first; ``clusters`` a raw
+    OperationalError; ``?connect_timeout=abc`` a ProgrammingError traceback."""
+    ran = broken_database_outcomes[(case, command)]
+    lines = ran.output.strip().splitlines()
+    assert ran.exit_code == 2 and len(lines) == 1, ran.output
+    assert lines[0].startswith("error:") and "Traceback" not in ran.output
+
+
+# --- 7. smaller ---------------------------------------------------------------------------------
+
+
+def test_an_argument_that_is_not_utf8_is_one_line() -> None:
+    done = subprocess.run(
+        [str(VIGIE), "feeds", "add", "http://x.example/feed", "--name", b"n\xff"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        "error: argument 5 is not valid UTF-8 (b'n\\xff'); Vigie reads its arguments as UTF-8"
+    )
+
+
+def test_a_page_nested_past_the_parsers_limit_says_so() -> None:
+    from parsers.articles import extract_article
+
+    deep = (
+        "<html><head><title>Asylum seekers</title></head><body>" + "<div>" * 300
+        + "<p>" + "Quebec asks Ottawa about asylum seekers. " * 60 + "</p>" + "</div>" * 300
+        + "</body></html>"
+    ).encode()  # fmt: skip
+    page = extract_article("http://news.example/deep", deep, {"content-type": "text/html"})
+    assert page.text == "" and page.suspect_reason is not None
+    assert "nests its elements 256 levels deep" in page.suspect_reason
