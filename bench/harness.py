@@ -112,13 +112,16 @@ class DescendantSampler:
     on Linux; elsewhere both stay 0. A worker's last ``interval`` of CPU may be missed.
 
     Memory is PSS, not RSS: workers forked from one fork server share its imported code,
-    and summing their RSS would count those pages once per worker.
+    and summing their RSS would count those pages once per worker. The PSS of all of them is
+    summed at each sample and the highest sum kept: a sum of each process's own highest PSS
+    counted shared pages twice, since a page's share grows as the processes sharing it exit
+    (when the workers end, the fork server's PSS becomes every page it shared with them).
     """
 
     def __init__(self, interval: float = 0.1) -> None:
         self.interval = interval
         self._cpu: dict[int, float] = {}
-        self._pss: dict[int, float] = {}  # pid -> highest PSS sampled, MB
+        self._peak_pss = 0.0  # highest sum of the descendants' PSS at one sample, MB
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -136,8 +139,8 @@ class DescendantSampler:
 
     @property
     def peak_pss_mb(self) -> float:
-        """Sum of the descendants' highest PSS (an upper bound: they need not peak together)."""
-        return sum(self._pss.values())
+        """The descendants' highest PSS, summed at one moment."""
+        return self._peak_pss
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -146,6 +149,7 @@ class DescendantSampler:
 
     def _sample(self) -> None:
         ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
         for pid in _descendants(os.getpid()):
             try:
                 stat = Path(f"/proc/{pid}/stat").read_text()
@@ -154,12 +158,12 @@ class DescendantSampler:
                 continue
             fields = stat.rsplit(")", 1)[1].split()
             self._cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
-            pss = [
+            total += sum(
                 int(line.split()[1]) / 1024
                 for line in rollup.splitlines()
                 if line.startswith("Pss:")
-            ]
-            self._pss[pid] = max(self._pss.get(pid, 0.0), *pss)
+            )
+        self._peak_pss = max(self._peak_pss, total)
 
 
 def _descendants(pid: int) -> list[int]:

@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.exceptions import ConfigError
@@ -47,7 +53,14 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create {folder} for the SQLite database ({exc.strerror}); set "
+                "VIGIE_DATA_DIR or VIGIE_DATABASE_URL to a place Vigie may write"
+            ) from exc
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")
@@ -66,3 +79,49 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """The one session factory; objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_DAMAGED = (
+    "the SQLite file is damaged or not a database: restore it from a backup, or set "
+    "VIGIE_DATABASE_URL to another file"
+)
+_URL_OPTIONS = "check the options after ? in VIGIE_DATABASE_URL"
+# What a database's own message says, and what to do about it; the first found applies.
+_ADVICE = (
+    ("file is not a database", _DAMAGED),
+    ("malformed", _DAMAGED),
+    ("readonly database", "the database file or its directory is read-only; Vigie must write "
+     "both (the file, and its -wal and -shm files beside it)"),
+    ("unable to open database file", "check that the directory exists and that Vigie may "
+     "write in it (VIGIE_DATA_DIR)"),
+    ("disk is full", "free some disk space"),
+    ("invalid dsn", _URL_OPTIONS),
+    ("invalid connection option", _URL_OPTIONS),
+    ("invalid integer value", _URL_OPTIONS),
+    ("connection refused", "is the database server running and reachable at that address?"),
+    ("could not translate host name", "check the host name in VIGIE_DATABASE_URL"),
+    ("timeout expired", "is the database server reachable at that address?"),
+    ("password authentication failed", "check the user and password in VIGIE_DATABASE_URL"),
+    ("does not exist", "check the database name in VIGIE_DATABASE_URL, or create it"),
+)  # fmt: skip
+
+
+def failure_reason(exc: SQLAlchemyError) -> str | None:
+    """Why the database failed, as one line a person can act on, with advice when the
+    database's message is one of the usual ones; None when ``exc`` is no failure of the
+    database but a bug in a query (which keeps its traceback)."""
+    if isinstance(exc, DBAPIError) and _no_schema(exc):
+        # PostgreSQL's next lines quote the query: not for the user.
+        return f"{str(exc.orig).strip().splitlines()[0]}; run `vigie init` to create Vigie's tables"
+    if isinstance(exc, ProgrammingError) and exc.statement is not None:
+        return None  # a query the database could not run: Vigie's bug, not its state
+    message = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
+    reason = " ".join(message.split()) or type(exc).__name__
+    lowered = reason.lower()
+    advice = next((advice for found, advice in _ADVICE if found in lowered), None)
+    return f"{reason}; {advice}" if advice else reason
+
+
+def _no_schema(exc: DBAPIError) -> bool:
+    """The database has no Vigie tables yet (SQLite's message; PostgreSQL's undefined_table)."""
+    return "no such table" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "42P01"

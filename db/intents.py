@@ -86,6 +86,9 @@ class FeedForUpdate:
     health: str
     consecutive_failures: int
     failure_weight: float
+    #: Entries the last poll that found any saw in the document; a feed longer than the
+    #: per-pass cap on new items is read against the guids it already brought.
+    entries_last_seen: int = 0
 
 
 @dataclass
@@ -148,6 +151,9 @@ class PollIntent:
     failure_weight: float
     #: "broken" or "recovered" when this poll changed the feed's standing, else None.
     event: str | None
+    #: True when the document was not read to its end (items left for the next pass): the
+    #: stored validators and body hash are cleared, so that the next fetch brings it all again.
+    forget_validators: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from db.base import core_table
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent, RecheckTarget, TagSpec
-from db.models import Article, ArticleVersion, Feed, Fetch, Mention, RawDocument, Tag
+from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
 from db.store import DEFAULT_POLICY, refile
@@ -89,14 +89,35 @@ def list_feeds(session: Session) -> list[Feed]:
 
 
 def feeds_to_poll(session: Session, now: datetime, *, due_only: bool = True) -> list[FeedForUpdate]:
-    """Enabled feeds whose next check has come (or all enabled ones)."""
-    query = select(Feed).where(Feed.enabled.is_(True)).order_by(Feed.id)
+    """Enabled feeds whose next check has come, longest overdue first (or all enabled ones,
+    by id).
+
+    Longest overdue first: a pass that reaches its deadline leaves its last feeds due, and
+    the next pass must take them before those it has just polled.
+    """
+    seen = (
+        select(Fetch.entries_found)
+        .where(Fetch.feed_id == Feed.id, Fetch.entries_found > 0)
+        .order_by(Fetch.started_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(Feed, seen).where(Feed.enabled.is_(True))
     if due_only:
         query = query.where((Feed.next_check_at.is_(None)) | (Feed.next_check_at <= now))
-    return [_feed_for_update(feed) for feed in session.scalars(query)]
+        query = query.order_by(Feed.next_check_at.is_not(None), Feed.next_check_at, Feed.id)
+    else:
+        query = query.order_by(Feed.id)
+    return [_feed_for_update(feed, entries or 0) for feed, entries in session.execute(query)]
 
 
-def _feed_for_update(feed: Feed) -> FeedForUpdate:
+def known_guids(session: Session, feed_id: int) -> frozenset[str]:
+    """The guids of every item this feed has brought."""
+    query = select(Entry.guid).where(Entry.feed_id == feed_id)
+    return frozenset(session.scalars(query))
+
+
+def _feed_for_update(feed: Feed, entries_last_seen: int = 0) -> FeedForUpdate:
     return FeedForUpdate(
         id=feed.id,
         url=feed.url,
@@ -109,6 +130,7 @@ def _feed_for_update(feed: Feed) -> FeedForUpdate:
         health=feed.health,
         consecutive_failures=feed.consecutive_failures,
         failure_weight=feed.failure_weight,
+        entries_last_seen=entries_last_seen,
     )
 
 
@@ -124,14 +146,15 @@ def record_polls(session: Session, polls: Sequence[PollIntent]) -> int:
     loading the feed: the fetch log in one INSERT, the feeds in one UPDATE per outcome. A
     pass of 304s is mostly this.
     """
-    quiet = [poll for poll in polls if poll.event is None]
+    quiet = [poll for poll in polls if poll.event is None and not poll.forget_validators]
     if quiet:
         session.execute(insert(core_table(Fetch)), [_fetch_row(poll) for poll in quiet])
     for failed in (False, True):
         rows = [_feed_row(poll) for poll in quiet if (poll.error is not None) == failed]
         if rows:
             session.execute(_poll_update_statement(failed=failed), rows)
-    return sum(_record_event(session, poll) for poll in polls if poll.event is not None)
+    loaded = [poll for poll in polls if poll.event is not None or poll.forget_validators]
+    return sum(_record_event(session, poll) for poll in loaded)
 
 
 def _record_event(session: Session, poll: PollIntent) -> int:
@@ -139,6 +162,8 @@ def _record_event(session: Session, poll: PollIntent) -> int:
     outage_key = _outage_key(feed)  # before the poll moves last_success_at
     session.add(Fetch(**_fetch_row(poll)))
     _apply_poll(feed, poll)
+    if poll.event is None:
+        return 0
     return _alert_feed_event(session, feed, poll, outage_key)
 
 
@@ -215,6 +240,9 @@ def _apply_poll(feed: Feed, poll: PollIntent) -> None:
         return
     feed.last_error = None
     feed.last_success_at = poll.finished_at
+    if poll.forget_validators:
+        feed.etag = feed.last_modified = feed.body_hash = None
+        return
     feed.etag = poll.etag or feed.etag
     feed.last_modified = poll.last_modified or feed.last_modified
     feed.body_hash = poll.body_hash or feed.body_hash

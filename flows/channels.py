@@ -10,6 +10,9 @@ with a redacted reason; it never reports success for a message nobody accepted. 
 
 Webhooks (``json://``, ``xml://``, ``form://``, custom webhook blocks, ``WebhookChannel``)
 carry ``Idempotency-Key: <dedup key>`` so a receiver can drop the rare duplicate.
+
+Every channel sends ``Delivery.outgoing()``: the message with every chat mention defused
+(``parsers.inert``), whatever produced it, so that no feed text pings a whole channel.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import httpx
 from flows.settings import Settings
 from parsers.alert_rules import DEFAULT_CHANNEL, AlertRules, ChannelSpec
 from parsers.exceptions import AlertDeliveryError
+from parsers.inert import defuse_mentions
 from parsers.messages import Markup, Rendered
 from parsers.redact import RedactingFilter, redact, redact_url, secrets_in_url
 
@@ -79,6 +83,16 @@ class Delivery:
     idempotency_key: str
     kind: str
     payload: Mapping[str, Any] = field(default_factory=dict)
+
+    def outgoing(self) -> Rendered:
+        """The message as every channel sends it: subject and bodies with no live mention."""
+        message = self.message
+        return Rendered(
+            subject=defuse_mentions(message.subject),
+            text=defuse_mentions(message.text),
+            markdown=defuse_mentions(message.markdown),
+            html=defuse_mentions(message.html),
+        )
 
 
 class Channel(Protocol):
@@ -140,10 +154,11 @@ class AppriseChannel:
         client = apprise.Apprise()
         if not client.add(with_idempotency_key(self.url, delivery.idempotency_key)):
             raise _fail(self, "not a URL Apprise can send to (check its scheme and parts)")
+        message = delivery.outgoing()
         with _captured_warnings("apprise") as warnings:
             accepted = client.notify(
-                body=delivery.message.body(self.markup),
-                title=delivery.message.subject,
+                body=message.body(self.markup),
+                title=message.subject,
                 body_format=_FORMATS[self.markup],
                 notify_type=_SEVERITY_TO_APPRISE.get(delivery.severity, "info"),
             )
@@ -216,9 +231,10 @@ class BlockChannel:
     def send(self, delivery: Delivery) -> None:
         block = _with_idempotency_key(self.load(), delivery.idempotency_key)
         markup = self.markup or markup_for_block(block)
+        message = delivery.outgoing()
         try:
             with block.raise_on_failure():
-                block.notify(delivery.message.body(markup), delivery.message.subject, _sync=True)
+                block.notify(message.body(markup), message.subject, _sync=True)
         except Exception as exc:
             # Not chained (`from exc`): the cause's text may hold the block's URL and token,
             # and a printed traceback would show it.
@@ -278,11 +294,12 @@ class WebhookChannel:
         return redact_url(self.url)
 
     def send(self, delivery: Delivery) -> None:
+        message = delivery.outgoing()
         body = {
             "kind": delivery.kind,
             "severity": delivery.severity,
-            "subject": delivery.message.subject,
-            "text": delivery.message.text,
+            "subject": message.subject,
+            "text": message.text,
             "payload": dict(delivery.payload),
             "idempotency_key": delivery.idempotency_key,
         }

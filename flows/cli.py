@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,14 +25,16 @@ if "PREFECT_API_URL" not in os.environ:
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 import typer
-from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperGroup
 
 from db import clusters, repo
+from db.engine import failure_reason
 from flows import context
 from flows.settings import get_settings
-from flows.terminal import err, out, to_minute
+from flows.terminal import err, error, out, print_json, to_minute
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
 from parsers.messages import clean
@@ -40,7 +42,56 @@ from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal
 
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Turn Vigie's own errors and the database's failures into one red line and exit code 2,
+    never a traceback (a bug in a query keeps its traceback)."""
+    try:
+        yield
+    except VigieError as exc:
+        err.print(error(exc))
+        raise typer.Exit(2) from exc
+    except SQLAlchemyError as exc:
+        reason = failure_reason(exc)
+        if reason is None:
+            raise
+        err.print(error(f"database {_database_shown()}: {reason}"))
+        raise typer.Exit(2) from exc
+
+
+def _database_shown() -> str:
+    """The database's URL, password hidden."""
+    try:
+        return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
+    except Exception:  # the URL is what failed: say which setting, not the URL
+        return "(VIGIE_DATABASE_URL)"
+
+
+class _Commands(TyperGroup):
+    """Vigie's commands: whatever a command does, a failure of the database (a corrupt file,
+    a server gone, bad URL options, a read-only directory) ends it with one line, and so
+    does an argument that is not UTF-8."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        for position, arg in enumerate(args, start=1):
+            if _SURROGATE.search(arg):  # how Python keeps the bytes it could not decode
+                raw = arg.encode("utf-8", "surrogateescape")
+                err.print(error(f"argument {position} is not valid UTF-8 ({raw!r}); Vigie "
+                                "reads its arguments as UTF-8"))  # fmt: skip
+                raise typer.Exit(2)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _clear_errors():
+            return super().invoke(ctx)
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Vigie: scheduled monitoring of Canadian and Quebec immigration-policy news.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
@@ -71,31 +122,6 @@ class FeedLanguage(StrEnum):
 
     en = "en"
     fr = "fr"
-
-
-@contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Turn Vigie's own errors into one red line and exit code 2, never a traceback."""
-    try:
-        yield
-    except VigieError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    except (OperationalError, ProgrammingError) as exc:
-        no_tables = _no_schema(exc)
-        if isinstance(exc, ProgrammingError) and not no_tables:
-            raise  # a bug in a query, not the database's state: keep the traceback
-        url = context.engine().url.render_as_string(hide_password=True)
-        reason = " ".join(str(exc.orig).split())
-        if no_tables:  # PostgreSQL's next lines quote the query: not for the user
-            reason = f"{str(exc.orig).splitlines()[0]}; run `vigie init` to create Vigie's tables"
-        err.print(f"[red]error:[/red] database {url}: {escape(reason)}")
-        raise typer.Exit(2) from exc
-
-
-def _no_schema(exc: DBAPIError) -> bool:
-    """The database has no Vigie tables yet (SQLite's message; PostgreSQL's undefined_table)."""
-    return "no such table" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "42P01"
 
 
 def _now() -> datetime:
@@ -183,6 +209,21 @@ def _print_monitor_counts(counts: dict[str, Any]) -> None:
     )
     if counts["feeds_failed"]:
         out.print("See `vigie feeds list` for each failure's reason.")
+    if counts.get("feeds_postponed"):
+        out.print(
+            f"{counted(counts['feeds_postponed'], 'feed')} not polled: the pass reached its "
+            "deadline (VIGIE_PASS_DEADLINE_SECONDS); they stay due for the next pass."
+        )
+    if counts.get("items_left"):
+        out.print(
+            f"{counted(counts['items_left'], 'new item')} left for the next pass "
+            "(more than VIGIE_MAX_NEW_ITEMS_PER_FEED from one feed)."
+        )
+    if counts.get("pages_left"):
+        out.print(
+            f"{counted(counts['pages_left'], 'article page')} left to a re-check "
+            "(VIGIE_MAX_PAGES_PER_FEED, or the pass deadline)."
+        )
 
 
 @app.command()
@@ -219,16 +260,16 @@ def feeds_list(format: FormatOption = Format.table) -> None:
             for f in feeds
         ]
     if format is Format.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
         return
     table = Table("id", "name", "lang", "health", "last error", "next check (UTC)")
     for row in rows:
         table.add_row(
             str(row["id"]),
-            escape(row["name"]),
+            row["name"],
             row["language"] or "",
             row["health"],
-            escape(clean(row["last_error"], 300)),
+            clean(row["last_error"], 300),
             to_minute(row["next_check_at"]) or "now",
         )
     out.print(table)
@@ -247,7 +288,7 @@ def feeds_add(
 ) -> None:
     """Add a feed to poll."""
     if refusal := feed_url_refusal(url):
-        err.print(f"[red]error:[/red] {escape(refusal)}: {escape(url)}")
+        err.print(error(f"{refusal}: {url}"))
         raise typer.Exit(2)
     spec = repo.FeedSpec(url, name or url, language.value if language else None, interval)
     with _clear_errors(), context.sessions().begin() as session:
@@ -263,7 +304,7 @@ def feeds_remove(
     with _clear_errors(), context.sessions().begin() as session:
         removed = repo.remove_feed(session, feed)
     if not removed:
-        err.print(f"[red]error:[/red] no feed {feed!r}")
+        err.print(error(f"no feed {feed!r}"))
         raise typer.Exit(1)
     out.print("Removed.")
 
@@ -281,19 +322,19 @@ def articles(
     with _clear_errors(), context.sessions().begin() as session:
         rows = repo.list_articles(session, relevant_only=relevant, limit=limit)
     if format is Format.json:
-        print(json.dumps([_article_json(row) for row in rows], ensure_ascii=False, indent=2))
+        print_json([_article_json(row) for row in rows])
         return
     table = Table("id", "published", "source", "lang", "relevant", "topics", "v", "title")
     for row in rows:
         table.add_row(
             str(row.id),
             row.published_at.strftime("%Y-%m-%d") if row.published_at else "",
-            escape(row.source[:24]),
+            row.source[:24],
             row.language or "",
             "yes" if row.relevant else "",
             ", ".join(row.topics),
             str(row.versions),
-            escape(row.title),
+            row.title,
         )
     out.print(table)
 
@@ -327,7 +368,7 @@ def show(
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or article.current_version is None:
-            err.print(f"[red]error:[/red] no article {article_id}")
+            err.print(error(f"no article {article_id}"))
             raise typer.Exit(1)
         if versions:
             render_versions(out, article)
@@ -347,14 +388,14 @@ def diff(
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or not article.versions:
-            err.print(f"[red]error:[/red] no article {article_id}")
+            err.print(error(f"no article {article_id}"))
             raise typer.Exit(1)
         numbers = [v.n for v in article.versions]
         new_n = new or numbers[-1]
         old_n = old or (numbers[-2] if len(numbers) > 1 else numbers[-1])
         by_n = {v.n: v for v in article.versions}
         if old_n not in by_n or new_n not in by_n:
-            err.print(f"[red]error:[/red] article {article_id} has versions {numbers}")
+            err.print(error(f"article {article_id} has versions {numbers}"))
             raise typer.Exit(1)
         render_diff(out, by_n[old_n], by_n[new_n], colour=sys.stdout.isatty())
 
@@ -373,7 +414,7 @@ def recheck(
     out.print("Re-check: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     for failure in failures[:_FAILURES_SHOWN]:
         reason = clean(failure["error"], 200)
-        out.print(f"  article {failure['article_id']} failed: {escape(reason)}")
+        out.print(f"  article {failure['article_id']} failed: {reason}")
     if len(failures) > _FAILURES_SHOWN:
         more = len(failures) - _FAILURES_SHOWN
         out.print(f"  … and {more} more: each is a warning in the run's log.")

@@ -7,14 +7,12 @@ through ``redact`` with every configured channel's secrets.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from db import outbox
@@ -22,7 +20,7 @@ from db.outbox import AlertForDelivery
 from flows import context
 from flows.channels import Delivery, Router, build_router
 from flows.settings import get_settings
-from flows.terminal import err, out, to_minute
+from flows.terminal import err, error, line, out, print_json, to_minute
 from parsers.alert_rules import channel_names, load_rules
 from parsers.exceptions import AlertDeliveryError, VigieError
 from parsers.messages import Rendered, clean
@@ -67,7 +65,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}")
+    err.print(error(message))
     return typer.Exit(code)
 
 
@@ -85,6 +83,13 @@ def _known_secrets() -> frozenset[str]:
         return build_router(load_rules(settings.resolved_alert_rules_path), settings).secrets
     except VigieError:
         return frozenset()
+
+
+def _preflight() -> None:
+    """The rules file and the database, checked before a flow starts: a bad one is then one
+    line (``ConfigError``, or the database's failure), not a flow-run traceback first."""
+    load_rules(get_settings().resolved_alert_rules_path)
+    context.ensure_schema()
 
 
 # --- alerts list -----------------------------------------------------------------------------
@@ -111,7 +116,7 @@ def list_alerts(
     if format is Format.json:
         for row, alert in zip(rows, alerts, strict=True):
             row["payload"] = alert.payload
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
         return
     _print_table(rows)
 
@@ -149,8 +154,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             row["status"],
             str(row["attempts"]),
             to_minute(row["next_attempt_at"]),
-            escape(clean(row["subject"], 50)),
-            escape(clean(row["last_error"] or row["note"], 70)),
+            clean(row["subject"], 50),
+            clean(row["last_error"] or row["note"], 70),
         )
     out.print(table)
 
@@ -197,10 +202,10 @@ def _test_one(channel: Any, router: Router) -> int:
     try:
         channel.send(Delivery(_test_message(), "info", key, "test"))
     except AlertDeliveryError as exc:
-        message = escape(redact(str(exc), router.secrets))
-        out.print(f"[red]FAILED[/red] {escape(channel.name)}: {message}")
+        message = redact(str(exc), router.secrets)
+        out.print(line(("FAILED", "red"), f" {channel.name}: {message}"))
         return 1
-    out.print(f"[green]ok[/green]     {escape(channel.name)} ({escape(channel.describe())})")
+    out.print(line(("ok", "green"), f"     {channel.name} ({channel.describe()})"))
     return 0
 
 
@@ -231,8 +236,7 @@ def deliver() -> None:
     from flows.alerts import deliver_alerts
 
     try:
-        # Checked before the flow starts, so a bad rules file is one line, not a traceback.
-        load_rules(get_settings().resolved_alert_rules_path)
+        _preflight()
         context.start_temporary_prefect_server()
         counts = asyncio.run(deliver_alerts())
     except VigieError as exc:
@@ -268,13 +272,14 @@ def digest(
     from flows.digest import daily_digest, describe
 
     try:
+        _preflight()
         context.start_temporary_prefect_server()
         result = asyncio.run(daily_digest(hours=hours, send_when_empty=send_when_empty))
     except VigieError as exc:
         raise _fail(str(exc)) from None
     if result.get("last_error"):  # stored redacted; this is a second net, as in `alerts list`
         result = {**result, "last_error": redact(str(result["last_error"]), _known_secrets())}
-    out.print(escape(describe(result)))
+    out.print(describe(result))
     if result.get("outbox_status") in (outbox.PENDING, outbox.FAILED):
         raise typer.Exit(1)
 
@@ -297,4 +302,4 @@ def automations_apply(
     except VigieError as exc:
         raise _fail(str(exc)) from None
     for item in applied:
-        out.print(f"{item.action:9} {escape(item.name)} ({item.id})")
+        out.print(f"{item.action:9} {item.name} ({item.id})")

@@ -6,7 +6,6 @@ function the pipeline uses, so what it prints is what the pipeline would store.
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.terminal import out
+from flows.terminal import json_text, out
 from parsers.articles import ArticleData, extract_article
 from parsers.exceptions import ParseError
 
@@ -59,7 +58,7 @@ def extract_command(
         out.print(_table(results))
     else:
         for result in results:
-            typer.echo(json.dumps(result, ensure_ascii=False))
+            typer.echo(json_text(result))
     if any(not result["ok"] for result in results):
         raise typer.Exit(1)
 

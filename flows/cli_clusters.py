@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -17,7 +16,7 @@ from rich.text import Text
 from db import clusters
 from flows import context
 from flows.importer import ImportOutcome, collect_files, import_files
-from flows.terminal import err, out
+from flows.terminal import err, out, print_json
 from parsers.exceptions import VigieError
 from parsers.text import counted
 
@@ -66,7 +65,7 @@ def clusters_command(
     except VigieError as exc:
         raise _fail(exc) from exc
     if output is ListFormat.json:
-        print(json.dumps([_cluster_json(row) for row in rows], ensure_ascii=False, indent=2))
+        print_json([_cluster_json(row) for row in rows])
         return
     table = Table("id", "size", "outlets", "topics", "title")
     for row in rows:
@@ -120,7 +119,7 @@ def import_command(
     except VigieError as exc:
         raise _fail(exc) from exc
     if output is ListFormat.json:
-        print(json.dumps([_outcome_json(o) for o in outcomes], ensure_ascii=False, indent=2))
+        print_json([_outcome_json(o) for o in outcomes])
     else:
         _print_summary(outcomes)
     if any(o.status == "failed" for o in outcomes):

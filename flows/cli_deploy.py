@@ -22,7 +22,7 @@ import typer
 
 from flows.deployments import DEPLOYMENTS, TIMEZONE, DeploymentSpec
 from flows.entry import Interrupted
-from flows.terminal import err, out
+from flows.terminal import err, error, line, out
 
 DEFAULT_PORT = 4200
 #: How long stopping ``serve`` waits for the server to pause the schedules.
@@ -163,7 +163,7 @@ def _pause_schedules(specs: Sequence[DeploymentSpec]) -> None:
     try:
         asyncio.run(asyncio.wait_for(_pause(specs), timeout=PAUSE_TIMEOUT_SECONDS))
     except Exception as exc:  # the server may be gone already: say so, never a traceback
-        err.print(f"[yellow]warning:[/yellow] could not pause the schedules: {exc!r}")
+        err.print(line(("warning:", "yellow"), f" could not pause the schedules: {exc!r}"))
         return
     out.print("Stopped; the schedules are paused until `vigie serve` runs again.")
 
@@ -211,5 +211,5 @@ def schedule_text(spec: DeploymentSpec) -> str:
 
 
 def _fail(message: str) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}")
+    err.print(error(message))
     raise typer.Exit(2)

@@ -8,7 +8,6 @@ report failures as one readable line, never a traceback.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -21,7 +20,7 @@ from rich.text import Text
 
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.settings import get_settings
-from flows.terminal import out
+from flows.terminal import json_text, out
 from parsers.exceptions import ConfigError, FetchError, ParseError
 from parsers.feeds import FeedData, parse_feed
 from parsers.schedule import hints_from_headers
@@ -113,7 +112,7 @@ def parse_command(
         record = parse_file(path, url=url)
         failed = failed or not record["ok"]
         if output_format is OutputFormat.json:
-            typer.echo(json.dumps(record, ensure_ascii=False, default=_json_default))
+            typer.echo(json_text(record, default=_json_default))
         else:
             _print_record(record)
     if failed:

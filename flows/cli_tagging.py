@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from flows.importer import collect_files, read_document
 from flows.settings import PROJECT_ROOT, get_settings
-from flows.terminal import err, out
+from flows.terminal import err, error, line, out, styled
 from parsers.evaluation import EvalReport, evaluate, load_gold
 from parsers.exceptions import ParseError, VigieError
 from parsers.tagging import Mention, Tagger, TagResult
@@ -141,9 +140,7 @@ def eval_tagging(
         out.print(_hard_negative_table(report))
     for failure in report.failures:
         if failure.relevant == failure.expected_relevant:
-            out.print(
-                f"[yellow]{escape(failure.id)}[/yellow]: {escape('; '.join(failure.problems))}"
-            )
+            out.print(line((failure.id, "yellow"), f": {'; '.join(failure.problems)}"))
     if report.hard_negative_false_positives or report.micro_f1 < min_micro_f1:
         raise typer.Exit(1)
 
@@ -160,7 +157,7 @@ def _tagger(taxonomy: Path | None) -> Tagger:
 
 
 def _fail(exc: VigieError) -> NoReturn:
-    err.print(f"[red]error:[/red] {escape(str(exc))}")
+    err.print(error(exc))
     raise typer.Exit(2) from exc
 
 
@@ -207,16 +204,16 @@ def _results_table(rows: list[dict[str, Any]]) -> Table:
     table = Table("File", "Relevant", "Score", "Topics", "Actors", "Figures")
     for row in rows:
         if not row["ok"]:
-            table.add_row(escape(row["file"]), f"[red]error: {escape(row['error'])}[/red]")
+            table.add_row(row["file"], styled(f"error: {row['error']}", "red"))
             continue
         figures = ", ".join(f["text"] for f in row["figures"])
         table.add_row(
-            escape(row["file"]),
+            row["file"],
             "yes" if row["relevant"] else "no",
             f"{row['score']:.2f}",
-            escape(", ".join(row["topics"])),
-            escape(", ".join(row["actors"])),
-            escape(figures),
+            ", ".join(row["topics"]),
+            ", ".join(row["actors"]),
+            figures,
         )
     return table
 
@@ -238,14 +235,14 @@ def _topic_table(report: EvalReport) -> Table:
             f"{score.f1:.3f}",
         )
     table.add_row(
-        "[bold]micro[/bold]",
+        styled("micro", "bold"),
         str(sum(s.support for s in report.topics)),
         str(sum(s.tp for s in report.topics)),
         str(sum(s.fp for s in report.topics)),
         str(sum(s.fn for s in report.topics)),
         f"{report.micro_precision:.3f}",
         f"{report.micro_recall:.3f}",
-        f"[bold]{report.micro_f1:.3f}[/bold]",
+        styled(f"{report.micro_f1:.3f}", "bold"),
     )
     return table
 
@@ -271,18 +268,18 @@ def _print_relevance_errors(report: EvalReport) -> None:
     ):
         if not examples:
             continue
-        out.print(f"[bold]{title}[/bold] ({len(examples)}):")
+        out.print(line((title, "bold"), f" ({len(examples)}):"))
         for example in examples:
             topics = "; ".join(p for p in example.problems if p.startswith("topics"))
-            extra = f" [{escape(topics)}]" if topics else ""
-            out.print(f"  [yellow]{escape(example.id)}[/yellow] {escape(example.why)}{extra}")
+            extra = f" [{topics}]" if topics else ""
+            out.print(line("  ", (example.id, "yellow"), f" {example.why}{extra}"))
 
 
 def _hard_negative_table(report: EvalReport) -> Table:
     table = Table("Hard negative", "Relevant", "Score", "Topics", title="Hard negatives")
     for example in report.examples:
         if example.hard_negative:
-            verdict = "[red]YES (false positive)[/red]" if example.relevant else "no"
+            verdict = styled("YES (false positive)", "red") if example.relevant else "no"
             topics = ", ".join(sorted(example.found_topics)) or "-"
-            table.add_row(escape(example.id), verdict, f"{example.score:.2f}", escape(topics))
+            table.add_row(example.id, verdict, f"{example.score:.2f}", topics)
     return table

@@ -31,15 +31,21 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget
-from flows.pipeline import intent_from_page, intents_from_feed, sketched, with_page
+from flows.pipeline import (
+    entries_within_cap,
+    intent_from_page,
+    intents_from_feed,
+    sketched,
+    with_page,
+)
 from parsers.articles import extract_article
 from parsers.exceptions import ParseError
-from parsers.feeds import parse_feed
+from parsers.feeds import parse_feed, read_feed
 from parsers.tagging import Tagger
 from parsers.taxonomy import load_taxonomy
 
@@ -55,6 +61,7 @@ _PRELOAD = [
     "parsers.feeds",
     "parsers.tagging",
     "parsers.dedup",
+    "flows.worker_preload",
 ]
 
 
@@ -68,15 +75,40 @@ class ParsedFeed:
     entries: int
     #: Entries dropped as duplicates of another entry of the same feed.
     dropped: int
+    #: New entries left for the next pass by the per-pass cap (``entries_within_cap``).
+    left: int = 0
+
+
+#: What reading one feed document is given: the cap on its new entries, and the guids it
+#: brought before (empty unless its last document was longer than the cap).
+Cap = tuple[int, frozenset[str]]
 
 
 def parse_feed_document(
     feed: FeedForUpdate, url: str, content: bytes, headers: Mapping[str, str], tagger: Tagger
 ) -> ParsedFeed:
     """Parse a fetched feed into tagged intents; ``ParseError`` when it is not a feed."""
-    data = parse_feed(url, content, headers)
+    return parse_capped_document(feed, url, content, headers, None, tagger)
+
+
+def parse_capped_document(
+    feed: FeedForUpdate,
+    url: str,
+    content: bytes,
+    headers: Mapping[str, str],
+    cap: Cap | None,
+    tagger: Tagger,
+) -> ParsedFeed:
+    """``parse_feed_document`` reading at most what ``cap`` allows (all when it is None)."""
+    if cap is None:
+        data = parse_feed(url, content, headers)
+        total, left = len(data.entries), 0
+    else:
+        data, entries = read_feed(url, content, headers)
+        chosen, left, total = entries_within_cap(entries, *cap)
+        data = replace(data, entries=chosen)
     intents, dropped = intents_from_feed(feed, data, tagger)
-    return ParsedFeed([sketched(intent) for intent in intents], len(data.entries), dropped)
+    return ParsedFeed([sketched(intent) for intent in intents], total, dropped, left)
 
 
 def page_intent(
@@ -99,7 +131,15 @@ def page_intents(pages: list[PageToRead], tagger: Tagger) -> list[ArticleIntent 
             out.append(page_intent(intent, url, content, headers, tagger))
         except ParseError as exc:
             out.append(exc)
+        except Exception as exc:  # a library's own error on a page nobody foresaw: that page only
+            out.append(unreadable(exc))
     return out
+
+
+def unreadable(exc: Exception) -> ParseError:
+    """A ``ParseError`` for what a parsing library raised on a document it choked on."""
+    reason = " ".join(str(exc).split())[:300] or "no message"
+    return ParseError(f"could not read this document ({type(exc).__name__}: {reason})")
 
 
 def recheck_intent(
@@ -137,10 +177,11 @@ class CpuPool:
         content: bytes,
         headers: Mapping[str, str],
         tagger: Tagger,
+        cap: Cap | None = None,
     ) -> ParsedFeed:
-        """``parse_feed_document``, in a worker."""
-        args = (feed, url, content, dict(headers))
-        return await self._run(parse_feed_document, tagger, *args)
+        """``parse_capped_document``, in a worker."""
+        args = (feed, url, content, dict(headers), cap)
+        return await self._run(parse_capped_document, tagger, *args)
 
     async def pages(
         self, pages: list[PageToRead], tagger: Tagger

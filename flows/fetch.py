@@ -14,7 +14,11 @@ One ``Fetcher`` per run owns one HTTP client. Each ``fetch`` does, per hop::
     2xx        -> stream the body, decompressing it ourselves in bounded steps, and stop as
                   soon as it passes the size limit or the total time limit
 
-Every failure is a ``FetchError`` whose message says what happened and what to do about it.
+Every failure is a ``FetchError`` whose message says what happened and what to do about it,
+whatever went wrong: every URL (the one asked for, each redirect's) is checked before a
+request is built from it (``fetch_url_refusal``), validators are sent only when they can be
+(``usable_etag``), and anything else that escapes httpx or the resolver is still wrapped, so
+that one feed or page can fail only itself.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ import httpx
 from flows.settings import Settings
 from parsers.exceptions import FetchError
 from parsers.schedule import parse_retry_after
+from parsers.urls import fetch_url_refusal
+from parsers.validators import usable_etag, usable_last_modified
 
 #: Resolves ``(host, port)`` to IP address strings; the default asks the system (getaddrinfo).
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -155,6 +161,8 @@ class FetchResult:
     elapsed_ms: int
     #: SHA-256 (hex) of ``content``; None when not modified.
     body_hash: str | None
+    #: Bytes of the body, decompressed (kept when ``content`` is let go once it is read).
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -382,6 +390,7 @@ class Fetcher:
                 limits=httpx.Limits(max_keepalive_connections=self.policy.per_host_concurrency),
                 # A poller needs no session, and cookies would follow it from site to site.
                 cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+                event_hooks={"response": [_refuse_unusable_redirect]},
             )
         return client
 
@@ -394,9 +403,11 @@ class Fetcher:
             "Accept": _ACCEPT[kind],
             "Accept-Encoding": _ACCEPT_ENCODING,
         }
-        if etag:
+        # An unsendable validator (stored by an earlier version, say) is left out: the fetch
+        # is then unconditional instead of failing.
+        if etag := usable_etag(etag):
             headers["If-None-Match"] = etag
-        if last_modified:
+        if last_modified := usable_last_modified(last_modified):
             headers["If-Modified-Since"] = last_modified
         return headers
 
@@ -417,10 +428,12 @@ class Fetcher:
         shared_limit = self._shared_limit_name(url) if kind == "feed" else None
         current = url
         for _ in range(self.policy.max_redirects + 1):
-            hop = await self._hop(current, headers, kind, shared_limit)
+            with _unexpected_errors(current):
+                hop = await self._hop(current, headers, kind, shared_limit)
             if hop.location is None:
                 elapsed_ms = round((time.perf_counter() - started) * 1000)
-                return _result(url, current, hop, elapsed_ms, etag, last_modified)
+                sent = headers.get("If-None-Match"), headers.get("If-Modified-Since")
+                return _result(url, current, hop, elapsed_ms, *sent)
             current = hop.location
         raise FetchError(
             f"too many redirects (max {self.policy.max_redirects}) starting at {url}; "
@@ -544,6 +557,8 @@ class Fetcher:
             raise FetchError(f"could not resolve {host}: {exc}", transient=transient) from exc
         except OSError as exc:
             raise FetchError(f"could not resolve {host}: {exc}", transient=True) from exc
+        except UnicodeError as exc:  # the resolver's own name checks (label too long, ...)
+            raise FetchError(f"could not resolve {host}: {exc}") from exc
         if not addresses:
             raise FetchError(f"could not resolve {host}: no address", transient=True)
         return addresses
@@ -608,8 +623,14 @@ def _shared_limit_error(name: str, exc: Exception) -> FetchError:
 
 
 def _checked_url(url: str) -> httpx.URL:
+    scheme = url.partition(":")[0].lower() if ":" in url else ""
+    if scheme.isalpha() and scheme not in _SCHEMES:
+        raise FetchError(f"scheme {scheme!r} is not allowed (only http and https): {url}")
+    if refusal := fetch_url_refusal(url):
+        raise FetchError(f"invalid URL {url[:300]!r}: {refusal}")
     try:
         target = httpx.URL(url)
+        target.host  # noqa: B018  # decodes IDNA labels, which may raise
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
         raise FetchError(f"invalid URL {url!r}: {exc}") from exc
     if target.scheme not in _SCHEMES:
@@ -617,6 +638,26 @@ def _checked_url(url: str) -> httpx.URL:
     if not target.host:
         raise FetchError(f"invalid URL {url!r}: no host")
     return target
+
+
+async def _refuse_unusable_redirect(response: httpx.Response) -> None:
+    """Refuse a redirect to a URL Vigie would not request, before httpx reads it.
+
+    httpx builds the request a redirect points to even when it follows none, and fails, with
+    an error of its own, on a Location it cannot parse (``http:\\\\host/``, ``http://xn--/``):
+    that error escaped the fetch and failed the whole pass (a response hook runs first).
+    """
+    if not response.has_redirect_location:
+        return
+    location = response.headers["location"].strip()
+    host = response.request.headers["host"]
+    # The request went to the vetted address; relative locations are read against the name.
+    base = str(response.request.url.copy_with(netloc=host.encode("ascii")))
+    try:
+        _checked_url(urljoin(base, location))
+    except (FetchError, ValueError) as exc:
+        status = response.status_code
+        raise FetchError(f"HTTP {status} redirect from {host} refused: {exc}") from None
 
 
 def _port(url: httpx.URL) -> int:
@@ -754,6 +795,19 @@ def _network_errors(url: str, host: str, policy: FetchPolicy) -> Iterator[None]:
         raise FetchError(msg, transient=True) from exc
 
 
+@contextmanager
+def _unexpected_errors(url: str) -> Iterator[None]:
+    """Whatever else escapes one request (a library's own error on input nobody foresaw)
+    fails that fetch only, with its type and message, never the whole pass."""
+    try:
+        yield
+    except FetchError:
+        raise
+    except Exception as exc:
+        reason = " ".join(str(exc).split())[:300] or "no message"
+        raise FetchError(f"could not fetch {url[:300]}: {type(exc).__name__}: {reason}") from exc
+
+
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -772,8 +826,9 @@ def _result(
     sent_last_modified: str | None,
 ) -> FetchResult:
     not_modified = hop.status == 304
-    etag = hop.headers.get("etag") or (sent_etag if not_modified else None)
-    last_modified = hop.headers.get("last-modified") or (
+    # Only validators that can be sent back are kept (see parsers.validators).
+    etag = usable_etag(hop.headers.get("etag")) or (sent_etag if not_modified else None)
+    last_modified = usable_last_modified(hop.headers.get("last-modified")) or (
         sent_last_modified if not_modified else None
     )
     return FetchResult(
@@ -787,4 +842,5 @@ def _result(
         last_modified=last_modified,
         elapsed_ms=elapsed_ms,
         body_hash=None if not_modified else hashlib.sha256(hop.content).hexdigest(),
+        size=len(hop.content),
     )

@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db import repo
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent
 from flows import context
 from flows.alerts import record_run_failure
-from flows.cpu import CpuPool
+from flows.cpu import Cap, CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.pipeline import (
     needs_page,
@@ -31,7 +31,8 @@ from flows.pipeline import (
 )
 from flows.report import FeedReport, RunSummary, publish_artifacts, run_name
 from flows.settings import Settings, get_settings
-from parsers.exceptions import FetchError, ParseError, StorageError
+from parsers.exceptions import DatabaseFailure, FetchError, ParseError, StorageError
+from parsers.inert import clean
 from parsers.schedule import (
     FeedHealth,
     ScheduleDecision,
@@ -48,6 +49,10 @@ T = TypeVar("T")
 _JITTER_RNG = random.Random()
 
 
+#: The outcome of a feed the pass had no time for: not recorded, so it stays due.
+POSTPONED = "postponed"
+
+
 @dataclass
 class Polled:
     """A feed, what fetching it gave, and what parsing it made of it."""
@@ -57,16 +62,52 @@ class Polled:
     result: FetchResult | None
     #: Why the feed yielded nothing this time: fetch, parse or storage error.
     error: FetchError | ParseError | StorageError | None
-    #: fetched, not_modified, unchanged_body or failed.
+    #: fetched, not_modified, unchanged_body, failed or postponed (``POSTPONED``).
     outcome: str = "failed"
     entries: int = 0
     intents: list[ArticleIntent] = field(default_factory=list)
     dropped: int = 0
+    #: New entries left for the next pass by the per-feed cap.
+    left: int = 0
+
+
+class PageLeft(FetchError):
+    """An article page this pass did not fetch (page cap, or deadline); a re-check will."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What bounds one pass: its deadline and the per-feed caps."""
+
+    #: ``loop.time()`` by which the pass must be done; what is unfinished then is left.
+    deadline: float
+    #: New items one feed may bring this pass.
+    max_new_items: int
+    #: Article pages fetched for one feed this pass.
+    max_pages: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits the settings give a pass starting now."""
+        return cls(
+            deadline=asyncio.get_running_loop().time() + settings.pass_deadline_seconds,
+            max_new_items=settings.max_new_items_per_feed,
+            max_pages=settings.max_pages_per_feed,
+        )
+
+    def passed(self) -> bool:
+        """True once the deadline has come."""
+        return asyncio.get_running_loop().time() >= self.deadline
+
+
+def _deadline_reason() -> str:
+    seconds = get_settings().pass_deadline_seconds
+    return f"the pass reached its deadline ({seconds:g} s, VIGIE_PASS_DEADLINE_SECONDS)"
 
 
 @task(name="fetch-feeds", cache_policy=NO_CACHE)
 async def fetch_feeds(
-    feeds: list[FeedForUpdate], fetcher: Fetcher, retry_delays: list[float]
+    feeds: list[FeedForUpdate], fetcher: Fetcher, retry_delays: list[float], limits: Limits
 ) -> list[Polled]:
     """Conditional GET of a batch of feeds, concurrently (politeness is the fetcher's job).
 
@@ -76,13 +117,26 @@ async def fetch_feeds(
     One task per batch, not per feed: a task run costs ~10 ms, more than a 304. A feed's
     transient error (timeout, 5xx) is retried after each of ``retry_delays``; a 429 or a
     Retry-After is never retried within the run, the schedule honours it instead. Hard
-    errors (404, refused, not a feed) are the feed's problem, recorded on the feed.
+    errors (404, refused, not a feed) are the feed's problem, recorded on the feed. A feed
+    still in flight at the deadline is postponed: not recorded, so the next pass polls it.
     """
-    return list(await asyncio.gather(*(_poll(f, fetcher, retry_delays) for f in feeds)))
+    return list(await asyncio.gather(*(_poll(f, fetcher, retry_delays, limits) for f in feeds)))
 
 
-async def _poll(feed: FeedForUpdate, fetcher: Fetcher, retry_delays: list[float]) -> Polled:
+async def _poll(
+    feed: FeedForUpdate, fetcher: Fetcher, retry_delays: list[float], limits: Limits
+) -> Polled:
     started = datetime.now(UTC)
+    try:
+        async with asyncio.timeout_at(limits.deadline):
+            return await _poll_with_retries(feed, fetcher, retry_delays, started)
+    except TimeoutError:
+        return Polled(feed, started, None, None, outcome=POSTPONED)
+
+
+async def _poll_with_retries(
+    feed: FeedForUpdate, fetcher: Fetcher, retry_delays: list[float], started: datetime
+) -> Polled:
     for delay in [*retry_delays, None]:
         try:
             result = await fetcher.fetch(
@@ -118,58 +172,133 @@ def needing_parse(polled: list[Polled]) -> list[Polled]:
 
 
 @task(name="parse-feeds", cache_policy=NO_CACHE)
-async def parse_feeds(polled: list[Polled], cpu: CpuPool, parsed: Callable[[Polled], None]) -> None:
+async def parse_feeds(
+    polled: list[Polled], cpu: CpuPool, parsed: Callable[[Polled], None], limits: Limits
+) -> None:
     """Parse each fetched feed into tagged intents, in the worker processes; each feed is
     handed to ``parsed`` as soon as it is done, so that the next stage need not wait for
-    the slowest feed of the batch."""
+    the slowest feed of the batch. A feed fetched is parsed even after the deadline: the
+    deadline stops waiting on the network, and parsing is bounded work."""
     tagger = context.tagger()
-    await asyncio.gather(*(_parse_one(item, cpu, tagger, parsed) for item in polled))
+    await asyncio.gather(*(_parse_one(item, cpu, tagger, parsed, limits) for item in polled))
 
 
 async def _parse_one(
-    item: Polled, pool: CpuPool, tagger: Tagger, parsed: Callable[[Polled], None]
+    item: Polled, pool: CpuPool, tagger: Tagger, parsed: Callable[[Polled], None], limits: Limits
 ) -> None:
     result = item.result
     assert result is not None, "only fetched feeds are parsed"
     try:
+        cap = await _cap_for(item.feed, limits.max_new_items)
         document = await pool.parse(
-            item.feed, result.final_url, result.content, result.headers, tagger
+            item.feed, result.final_url, result.content, result.headers, tagger, cap
         )
     except ParseError as exc:
         item.error = exc
+    except Exception as exc:  # one feed a library chokes on fails alone, with the reason
+        item.error = unreadable(exc)
     else:
         item.outcome, item.entries = "fetched", document.entries
-        item.intents, item.dropped = document.intents, document.dropped
+        item.intents, item.dropped, item.left = document.intents, document.dropped, document.left
+    # The body is read; until the feed is stored, only its size is still needed (up to 10 MB).
+    item.result = replace(result, content=b"", size=result.size)
     parsed(item)
+
+
+async def _cap_for(feed: FeedForUpdate, max_new_items: int) -> Cap:
+    """The cap on the feed's new items, with the guids it brought before when its last
+    document was longer than the cap (so the next new ones are told from those stored)."""
+    if feed.entries_last_seen <= max_new_items:
+        return max_new_items, frozenset()
+    return max_new_items, await asyncio.to_thread(_known_guids, feed.id)
+
+
+def _known_guids(feed_id: int) -> frozenset[str]:
+    with context.sessions().begin() as session:
+        return repo.known_guids(session, feed_id)
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE)
 async def fetch_pages_task(
-    parsed: FeedStream, fetcher: Fetcher, cpu: CpuPool, min_words: int, ready: FeedStream
-) -> int:
+    parsed: FeedStream,
+    fetcher: Fetcher,
+    cpu: CpuPool,
+    min_words: int,
+    ready: FeedStream,
+    limits: Limits,
+) -> PageCounts:
     """Fetch and extract the article pages of new summary-only entries, feed by feed as
-    the feeds are parsed; each feed goes on to ``ready`` once its pages are in. Returns how
-    many pages were fetched."""
+    the feeds are parsed; each feed goes on to ``ready`` once its pages are in.
+
+    At most ``limits.max_pages`` pages a feed, and none after the deadline: the other items
+    keep their feed text with the reason, and a re-check fetches their pages later. A feed
+    whose pages fail in any way keeps its feed text too; only that feed is concerned.
+    """
     # Two feeds carrying one new story share a fetch of its page.
     fetches: dict[str, asyncio.Task[FetchResult | FetchError]] = {}
+    counts = PageCounts()
 
     async def complete(item: Polled) -> None:
-        wanted = await _new_summary_only(item, min_words)
-        for _, intent in wanted:
-            if intent.url not in fetches:
-                fetches[intent.url] = asyncio.create_task(_fetch_page(intent.url, fetcher))
-        fetched = await asyncio.gather(*(fetches[intent.url] for _, intent in wanted))
-        pages = await _read_pages([intent for _, intent in wanted], fetched, cpu)
-        for (index, intent), page in zip(wanted, pages, strict=True):
-            item.intents[index] = replace(
-                page, feed_id=intent.feed_id, guid=intent.guid, source=intent.source
-            )
+        try:
+            await _read_feed_pages(item, fetches, fetcher, cpu, min_words, limits, counts)
+        except Exception as exc:
+            _keep_feed_text(item, min_words, f"article pages not read: {unreadable(exc)}")
+            logged = clean(f"{type(exc).__name__}: {exc}")
+            get_run_logger().warning("feed %r: article pages not read: %s", item.feed.name, logged)
         ready.put(item)
 
     async with _task_group() as group:
         async for item in parsed:
             group.create_task(complete(item))
-    return len(fetches)
+    counts.fetched = len(fetches)
+    return counts
+
+
+@dataclass
+class PageCounts:
+    """Article pages a pass fetched, and those it left to a re-check."""
+
+    fetched: int = 0
+    left: int = 0
+
+
+async def _read_feed_pages(
+    item: Polled,
+    fetches: dict[str, asyncio.Task[FetchResult | FetchError]],
+    fetcher: Fetcher,
+    cpu: CpuPool,
+    min_words: int,
+    limits: Limits,
+    counts: PageCounts,
+) -> None:
+    """Replace the feed's summary-only intents by their pages, within the feed's page cap."""
+    wanted = await _new_summary_only(item, min_words)
+    over_cap = wanted[limits.max_pages :]
+    wanted = wanted[: limits.max_pages]
+    for index, intent in over_cap:
+        reason = (
+            f"article page not fetched this pass: more than {limits.max_pages} of this "
+            "feed's new items need their page (VIGIE_MAX_PAGES_PER_FEED); a re-check fetches it"
+        )
+        item.intents[index] = with_fallback(intent, reason)
+    for _, intent in wanted:
+        if intent.url not in fetches:
+            fetches[intent.url] = asyncio.create_task(_fetch_page(intent.url, fetcher, limits))
+    fetched = await asyncio.gather(*(fetches[intent.url] for _, intent in wanted))
+    counts.left += len(over_cap) + sum(isinstance(page, PageLeft) for page in fetched)
+    pages = await _read_pages([intent for _, intent in wanted], fetched, cpu)
+    for (index, intent), page in zip(wanted, pages, strict=True):
+        item.intents[index] = replace(
+            page, feed_id=intent.feed_id, guid=intent.guid, source=intent.source
+        )
+
+
+def _keep_feed_text(item: Polled, min_words: int, reason: str) -> None:
+    """Every summary-only intent of the feed keeps its feed text, watched for its page."""
+    item.intents = [
+        with_fallback(intent, reason) if needs_page(intent, min_words) else intent
+        for intent in item.intents
+    ]
 
 
 async def _new_summary_only(item: Polled, min_words: int) -> list[tuple[int, ArticleIntent]]:
@@ -196,11 +325,14 @@ def _known_sources(intents: list[ArticleIntent]) -> set[object]:
         return repo.known_sources(session, intents)
 
 
-async def _fetch_page(url: str, fetcher: Fetcher) -> FetchResult | FetchError:
+async def _fetch_page(url: str, fetcher: Fetcher, limits: Limits) -> FetchResult | FetchError:
     try:
-        return await fetcher.fetch(url, kind="page")
+        async with asyncio.timeout_at(limits.deadline):
+            return await fetcher.fetch(url, kind="page")
     except FetchError as exc:
         return exc
+    except TimeoutError:
+        return PageLeft(f"not fetched: {_deadline_reason()}; a re-check fetches it")
 
 
 async def _read_pages(
@@ -292,30 +424,81 @@ def _synced_tag_ids() -> dict[str, int]:
 
 
 def _record_polls(idle: list[Polled], summary: RunSummary) -> None:
-    """Record the polls of feeds that brought nothing to store, in one transaction."""
+    """Record the polls of feeds that brought nothing to store, in one transaction.
+
+    Postponed feeds are only reported: left as they are, they stay due. When the database
+    fails, the feeds are reported with the reason and left as they are too.
+    """
+    postponed = [item for item in idle if item.outcome == POSTPONED]
+    summary.feeds += [_postponed_report(item) for item in postponed]
+    idle = [item for item in idle if item.outcome != POSTPONED]
     if not idle:
         return
-    with context.sessions().begin() as session:
-        now = datetime.now(UTC)
-        polls = [_poll_intent(item, now) for item in idle]
-        summary.counts.alerts += repo.record_polls(session, polls)
-        summary.feeds += [_report(item, poll) for item, poll in zip(idle, polls, strict=True)]
+    now = datetime.now(UTC)
+    polls = [_poll_intent(item, now) for item in idle]
+    try:
+        with context.sessions().begin() as session:
+            summary.counts.alerts += repo.record_polls(session, polls)
+    except Exception as exc:
+        if not _ours(exc):
+            raise  # nothing in a poll comes from a feed's data: a bug, not a feed's fault
+        failure = _database_failure(exc)
+        summary.feeds += [_unrecorded_report(item, failure) for item in idle]
+        return
+    summary.feeds += [_report(item, poll) for item, poll in zip(idle, polls, strict=True)]
 
 
 def _store_isolated(item: Polled, tag_ids: dict[str, int], summary: RunSummary) -> FeedReport:
-    """Store one feed; if the database refuses its items, record the feed as failed instead.
+    """Store one feed; if its items cannot be stored, record the feed as failed instead.
 
-    One hostile feed must not take the rest of the batch down with it.
+    One hostile feed must not take the rest of the batch down with it. When the failure is
+    the database's own (disk full, connection lost), the feed is not at fault: its health
+    and validators do not move, and it is due again at once.
     """
     try:
         with context.sessions().begin() as session:
             return _store_one(session, item, tag_ids, summary)
-    except SQLAlchemyError as exc:
-        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
-        item.error = StorageError(f"the database refused this feed's items: {reason}")
-        item.intents = []
+    except Exception as exc:
+        item.error = _database_failure(exc) if _ours(exc) else _refused(exc)
+        item.intents, item.left = [], 0
+    try:
         with context.sessions().begin() as session:
             return _store_one(session, item, tag_ids, summary)
+    except Exception as exc:
+        if not _ours(exc):
+            raise
+        return _unrecorded_report(item, _database_failure(exc))
+
+
+def _ours(exc: Exception) -> bool:
+    """True when an error storing a feed is the database's own, not the feed data's.
+
+    The database refuses data with a DataError (a value too long, a NUL) or an
+    IntegrityError; every other database error (OperationalError: disk full, connection
+    lost; DatabaseError: a corrupt file; ...) and any OSError would have met any feed.
+    """
+    if isinstance(exc, DataError | IntegrityError):
+        return False
+    return isinstance(exc, SQLAlchemyError | OSError)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(getattr(exc, "orig", None) or exc).split())[:300] or type(exc).__name__
+
+
+def _refused(exc: Exception) -> StorageError:
+    if isinstance(exc, SQLAlchemyError):
+        return StorageError(f"the database refused this feed's items: {_one_line(exc)}")
+    return StorageError(
+        f"this feed's items could not be stored ({type(exc).__name__}: {_one_line(exc)})"
+    )
+
+
+def _database_failure(exc: Exception) -> DatabaseFailure:
+    return DatabaseFailure(
+        f"not stored: Vigie's database failed ({_one_line(exc)}); the feed is not at fault "
+        "and is polled again next pass"
+    )
 
 
 def _store_one(
@@ -342,7 +525,21 @@ def _report(item: Polled, poll: PollIntent) -> FeedReport:
         error=poll.error,
         health_before=item.feed.health,
         health_after=poll.health,
+        left=item.left,
     )
+
+
+def _postponed_report(item: Polled) -> FeedReport:
+    feed = item.feed
+    reason = f"not polled: {_deadline_reason()}; it stays due for the next pass"
+    return FeedReport(feed.id, feed.name, feed.url, POSTPONED, error=reason,
+                      health_before=feed.health, health_after=feed.health)  # fmt: skip
+
+
+def _unrecorded_report(item: Polled, failure: DatabaseFailure) -> FeedReport:
+    feed = item.feed
+    return FeedReport(feed.id, feed.name, feed.url, "failed", item.entries, str(failure),
+                      health_before=feed.health, health_after=feed.health)  # fmt: skip
 
 
 def _schedule(
@@ -353,6 +550,8 @@ def _schedule(
 ) -> ScheduleDecision:
     state = FeedHealth(feed.health, feed.consecutive_failures, feed.failure_weight)
     interval = timedelta(minutes=feed.interval_minutes or get_settings().feed_interval_minutes)
+    if isinstance(error, DatabaseFailure):
+        return ScheduleDecision(next_check_at=now, health=state, event=None)  # not its fault
     if error is None and result is not None:
         hints = hints_from_headers(result.headers, now)
         return after_success(state, now, interval=interval, hints=hints)
@@ -370,6 +569,10 @@ def _schedule(
 def _poll_intent(item: Polled, now: datetime) -> PollIntent:
     result, error = item.result, item.error
     decision = _schedule(item.feed, now, result, error)
+    if item.left and error is None:
+        # The rest of the document comes next pass: due now (unless the server asks for
+        # a wait), with nothing recorded that would let the next fetch skip it.
+        decision = replace(decision, next_check_at=now + _server_wait(result, now))
     fetch_error = error if isinstance(error, FetchError) else None
     return PollIntent(
         feed_id=item.feed.id,
@@ -378,7 +581,7 @@ def _poll_intent(item: Polled, now: datetime) -> PollIntent:
         finished_at=now,
         status=result.status if result else (fetch_error.status if fetch_error else None),
         outcome="failed" if error else item.outcome,
-        bytes=len(result.content) if result else 0,
+        bytes=result.size if result else 0,
         elapsed_ms=result.elapsed_ms if result else 0,
         entries=item.entries,
         error=str(error) if error else None,
@@ -391,7 +594,12 @@ def _poll_intent(item: Polled, now: datetime) -> PollIntent:
         consecutive_failures=decision.health.consecutive_failures,
         failure_weight=decision.health.failure_weight,
         event=decision.event,
+        forget_validators=bool(item.left) and error is None,
     )
+
+
+def _server_wait(result: FetchResult | None, now: datetime) -> timedelta:
+    return hints_from_headers(result.headers, now).not_before if result else timedelta(0)
 
 
 @flow(
@@ -420,9 +628,12 @@ async def monitor_feeds(
                                                                     records its polls)
         publish the run summary (markdown + table artifacts)
 
-    A feed that fails is recorded with its reason and the pass goes on; only unexpected
-    errors fail the run. A batch whose feeds, on two hosts or more, all fail transiently
-    (the network may be down) is fetched once more after a pause, with a warning.
+    A feed that fails, in whatever stage and however, is recorded with its reason and the
+    pass goes on. A batch whose feeds, on two hosts or more, all fail transiently (the
+    network may be down) is fetched once more after a pause, with a warning. A feed brings
+    at most ``VIGIE_MAX_NEW_ITEMS_PER_FEED`` new items a pass (the rest next pass) and has at
+    most ``VIGIE_MAX_PAGES_PER_FEED`` pages fetched; at ``VIGIE_PASS_DEADLINE_SECONDS`` the
+    pass stops polling: feeds not polled stay due, pages not fetched are left to a re-check.
     ``fetch_pages`` defaults to the ``VIGIE_FETCH_PAGES`` setting.
     """
     context.ensure_schema()
@@ -437,6 +648,7 @@ async def monitor_feeds(
     await progress.start(len(feeds))
     cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
     pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
+    limits = Limits.from_settings(settings)
     batches = [feeds[start : start + batch_size] for start in range(0, len(feeds), batch_size)]
     streams = [FeedStream(batch, in_order=True) for batch in batches]
     stored = [asyncio.Event() for _ in batches]
@@ -445,7 +657,13 @@ async def monitor_feeds(
         for index, (batch, ready) in enumerate(zip(batches, streams, strict=True)):
             if index >= 2:  # at most two batches in memory: one storing, one being prepared
                 await stored[index - 2].wait()
-            await _prepare_batch(batch, fetcher, cpu, settings, summary, pages_wanted, ready)
+            if limits.passed():  # these feeds stay due: the next pass polls them first
+                for feed in batch:
+                    ready.put(Polled(feed, datetime.now(UTC), None, None, outcome=POSTPONED))
+                continue
+            await _prepare_batch(
+                batch, fetcher, cpu, settings, summary, pages_wanted, ready, limits
+            )
 
     async def store_all() -> None:
         done = 0
@@ -475,10 +693,11 @@ async def _prepare_batch(
     summary: RunSummary,
     pages_wanted: bool,
     ready: FeedStream,
+    limits: Limits,
 ) -> None:
     """Fetch a batch, parse what changed and, if wanted, fetch new items' pages; each feed
     goes on to ``ready`` as soon as nothing more is to be done for it."""
-    polled = await _timed(summary, "fetch feeds", _fetch_batch(batch, fetcher, settings))
+    polled = await _timed(summary, "fetch feeds", _fetch_batch(batch, fetcher, settings, limits))
     changed = needing_parse(polled)  # a pass of 304s runs no parse task at all
     parsing = {id(item) for item in changed}
     for item in polled:
@@ -487,21 +706,25 @@ async def _prepare_batch(
     if not changed:
         return
     if not pages_wanted:
-        await _timed(summary, "parse+tag", parse_feeds(quote(changed), cpu, ready.put))
+        parse = parse_feeds(quote(changed), cpu, ready.put, limits)
+        await _timed(summary, "parse+tag", parse)
         return
     parsed = FeedStream([item.feed for item in changed], in_order=False)
-    pages = fetch_pages_task(quote(parsed), fetcher, cpu, settings.page_min_words, quote(ready))
-    _, fetched = await _together(
-        _timed(summary, "parse+tag", parse_feeds(quote(changed), cpu, parsed.put)),
+    pages = fetch_pages_task(
+        quote(parsed), fetcher, cpu, settings.page_min_words, quote(ready), limits
+    )
+    _, counts = await _together(
+        _timed(summary, "parse+tag", parse_feeds(quote(changed), cpu, parsed.put, limits)),
         _timed(summary, "fetch pages+extract", pages),
     )
-    summary.pages_fetched += fetched
+    summary.pages_fetched += counts.fetched
+    summary.pages_left += counts.left
 
 
 async def _fetch_batch(
-    feeds: list[FeedForUpdate], fetcher: Fetcher, settings: Settings
+    feeds: list[FeedForUpdate], fetcher: Fetcher, settings: Settings, limits: Limits
 ) -> list[Polled]:
-    polled = await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays)
+    polled = await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays, limits)
     hosts = _hosts_if_all_failed_transiently(polled)
     # Feeds on two hosts or more all failing at once point at our network, not at them: the
     # batch is fetched once more after a pause long enough for a blip to pass (15 per-feed
@@ -520,7 +743,7 @@ async def _fetch_batch(
         pause,
     )
     await asyncio.sleep(pause)
-    return await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays)
+    return await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays, limits)
 
 
 def _hosts_if_all_failed_transiently(polled: list[Polled]) -> set[str]:
@@ -576,4 +799,19 @@ def _log_summary(summary: RunSummary) -> None:
     )
     for feed in summary.feeds:
         if feed.outcome == "failed":
-            logger.warning("feed %r failed: %s", feed.name, feed.error)
+            logger.warning("feed %r failed: %s", feed.name, clean(feed.error))
+        elif feed.left:
+            logger.warning(
+                "feed %r: %d new items left for the next pass (more than %d in one pass, "
+                "VIGIE_MAX_NEW_ITEMS_PER_FEED)",
+                feed.name,
+                feed.left,
+                get_settings().max_new_items_per_feed,
+            )
+    if postponed := summary.feeds_with(POSTPONED):
+        logger.warning("%d feeds not polled: %s; they stay due", postponed, _deadline_reason())
+    if summary.pages_left:
+        logger.warning(
+            "%d article pages left to a re-check (page cap per feed, or the pass deadline)",
+            summary.pages_left,
+        )

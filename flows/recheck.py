@@ -11,65 +11,108 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from db import repo
 from db.intents import ArticleIntent, RecheckTarget
+from db.versions import VersionPolicy
 from flows import context
 from flows.alerts import record_run_failure
-from flows.cpu import CpuPool
+from flows.cpu import CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy
 from flows.pipeline import tag_specs
 from flows.report import in_prefect_run, md_escape, run_name
 from flows.settings import get_settings
 from parsers.exceptions import FetchError, ParseError
+from parsers.inert import clean
 
 #: What a re-check of one page gave: a candidate version, nothing (304), or an error.
 Checked = tuple[RecheckTarget, ArticleIntent | None, str | None]
+#: The outcome of a page the pass had no time for: not recorded, so it stays due.
+POSTPONED = "postponed"
 
 
 @task(name="fetch-article-pages", cache_policy=NO_CACHE)
 async def fetch_and_extract(
-    targets: list[RecheckTarget], fetcher: Fetcher, cpu: CpuPool
-) -> list[Checked]:
+    targets: list[RecheckTarget], fetcher: Fetcher, cpu: CpuPool, deadline: float
+) -> tuple[list[Checked], list[RecheckTarget]]:
     """Conditional GET of each page, concurrently (politeness is the fetcher's job), and
-    extraction of those that changed, in the worker processes."""
-    return list(await asyncio.gather(*(_check(target, fetcher, cpu) for target in targets)))
+    extraction of those that changed, in the worker processes; and the pages not checked
+    by ``deadline`` (a ``loop.time()``), which stay due."""
+    checks = await asyncio.gather(*(_check(target, fetcher, cpu, deadline) for target in targets))
+    done = [check for check in checks if check is not None]
+    left = [target for target, check in zip(targets, checks, strict=True) if check is None]
+    return done, left
 
 
-async def _check(target: RecheckTarget, fetcher: Fetcher, cpu: CpuPool) -> Checked:
+async def _check(
+    target: RecheckTarget, fetcher: Fetcher, cpu: CpuPool, deadline: float
+) -> Checked | None:
+    """What re-checking ``target`` gave; None when the deadline came first."""
     try:
-        result = await fetcher.fetch(
-            target.url,
-            etag=target.page_etag,
-            last_modified=target.page_last_modified,
-            kind="page",
-        )
-        if result.not_modified:
-            return target, None, None
-        intent = await cpu.recheck(
-            target, result.final_url, result.content, result.headers, context.tagger()
-        )
+        async with asyncio.timeout_at(deadline):
+            result = await fetcher.fetch(
+                target.url,
+                etag=target.page_etag,
+                last_modified=target.page_last_modified,
+                kind="page",
+            )
+            if result.not_modified:
+                return target, None, None
+            intent = await cpu.recheck(
+                target, result.final_url, result.content, result.headers, context.tagger()
+            )
+    except TimeoutError:
+        return None
     except (FetchError, ParseError) as exc:
         return target, None, str(exc)
+    except Exception as exc:  # one page a library chokes on fails alone, with the reason
+        return target, None, str(unreadable(exc))
     return target, intent, None
 
 
 @task(name="store-rechecks", cache_policy=NO_CACHE)
 def store_rechecks(checked: list[Checked]) -> Counter[str]:
-    """Version what changed, one transaction per article; count the outcomes."""
+    """Version what changed, one transaction per article; count the outcomes.
+
+    A page whose version the database refuses is recorded as a failed re-check with the
+    reason; when the database itself fails, the article is left as it was (still due).
+    """
     tagger = context.tagger()
     outcomes: Counter[str] = Counter()
     policy = context.version_policy()
     with context.sessions().begin() as session:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     for target, intent, error in checked:
-        with context.sessions().begin() as session:
-            now = datetime.now(UTC)
-            outcome = repo.record_recheck(
-                session, target, intent, tag_ids, now, error=error, policy=policy
+        try:
+            outcome = _record(target, intent, tag_ids, error, policy)
+        except (DataError, IntegrityError) as exc:
+            reason = " ".join(str(exc.orig).split())[:300]
+            outcome = _record(target, None, tag_ids, f"the database refused it: {reason}", policy)
+        except (SQLAlchemyError, OSError) as exc:
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            get_run_logger().warning(
+                "article %d not re-checked: Vigie's database failed (%s); it stays due",
+                target.id,
+                reason,
             )
+            outcome = POSTPONED
         outcomes.update(outcome.split("+"))
     return outcomes
+
+
+def _record(
+    target: RecheckTarget,
+    intent: ArticleIntent | None,
+    tag_ids: dict[str, int],
+    error: str | None,
+    policy: VersionPolicy,
+) -> str:
+    with context.sessions().begin() as session:
+        now = datetime.now(UTC)
+        return repo.record_recheck(
+            session, target, intent, tag_ids, now, error=error, policy=policy
+        )
 
 
 @flow(
@@ -99,10 +142,19 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
         )
     settings = get_settings()
     cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    deadline = asyncio.get_running_loop().time() + settings.pass_deadline_seconds
     async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
-        checked = await fetch_and_extract(quote(targets), fetcher, cpu)
+        checked, left = await fetch_and_extract(quote(targets), fetcher, cpu, deadline)
     outcomes = store_rechecks(quote(checked))
-    counts = {"checked": len(targets), **outcomes}
+    if left:
+        outcomes[POSTPONED] += len(left)
+        get_run_logger().warning(
+            "%d pages not re-checked: the pass reached its deadline (%g s, "
+            "VIGIE_PASS_DEADLINE_SECONDS); they stay due",
+            len(left),
+            settings.pass_deadline_seconds,
+        )
+    counts = {"checked": len(targets) - outcomes[POSTPONED], **outcomes}
     failures = [
         {"article_id": target.id, "url": target.url, "error": error}
         for target, _intent, error in checked
@@ -121,8 +173,8 @@ def _log_summary(counts: dict[str, int], failures: list[dict[str, Any]]) -> None
         logger.warning(
             "article %d (%s) re-check failed: %s",
             failure["article_id"],
-            failure["url"],
-            failure["error"],
+            clean(failure["url"]),
+            clean(failure["error"]),
         )
 
 

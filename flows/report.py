@@ -10,18 +10,16 @@ What a run publishes, in the order a reader needs it:
 * ``<kind>-progress`` (progress): how far a long pass has got, while it runs.
 
 Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_escape``,
-every table cell through ``cell_escape``, and a link only leaves as ``safe_link``.
+every table cell through ``cell_escape``, and a link only leaves as ``safe_link`` (the
+artifact forms of ``parsers.inert``, where all of Vigie's escaping lives).
 """
 
 from __future__ import annotations
 
-import html
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -35,22 +33,15 @@ from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 
 from db.intents import StoreCounts
+from parsers.inert import artifact_link as safe_link
+from parsers.inert import clean
+from parsers.inert import md_cell as cell_escape
+from parsers.inert import md_line as md_escape
 
-# Inline markdown that could turn feed text into links, images, emphasis, tables or HTML.
-# Text is flattened to one line first, so line-start syntax (lists, headings) cannot occur.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~!#])")
-# Characters a URL may keep inside a markdown link target: everything else is percent-encoded,
-# so a feed's URL cannot close the link early with ")" or open HTML with "<".
-_URL_SAFE = ":/?#@!$&*+,;=%~-._"
 #: How many of a run's new relevant stories get a link artifact of their own.
 TOP_STORIES = 3
 # Run kinds that poll feeds; the others (seeds) have no feed lines to show.
 _FEED_KINDS = frozenset({"monitor"})
-
-
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def topics_text(topics: Sequence[str]) -> str:
@@ -74,33 +65,6 @@ def _topic_labels() -> dict[str, str]:
     return {concept.key: concept.label_en for concept in taxonomy.of_kind("topic")}
 
 
-def md_escape(text: str, limit: int = 300) -> str:
-    """Text made inert in markdown and HTML: no links, images, tags or tables from a feed."""
-    return _MD_SPECIAL.sub(r"\\\1", _one_line(text, limit).replace("&", "&amp;"))
-
-
-def cell_escape(text: str, limit: int = 300) -> str:
-    """Text for a table artifact cell: one line, inert as HTML and as markdown.
-
-    Prefect's UI renders each cell as markdown (3.8.8 turns ``[x](javascript:...)`` in a cell
-    into a link), so cells get markdown escapes as well; ``<`` and ``>`` become entities, so
-    that no reader of the API finds a raw tag either.
-    """
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(_one_line(text, limit), quote=False))
-
-
-def safe_link(url: str) -> str | None:
-    """An http(s) URL safe to put in a markdown link target, or None for any other scheme.
-
-    ``javascript:``, ``data:`` and the like are refused rather than escaped: no escaping makes
-    them harmless once a reader clicks them.
-    """
-    url = url.strip()
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        return None
-    return quote(url, safe=_URL_SAFE)
-
-
 @dataclass(frozen=True)
 class FeedReport:
     """What happened to one feed in a run."""
@@ -114,6 +78,8 @@ class FeedReport:
     error: str | None = None
     health_before: str = "healthy"
     health_after: str = "healthy"
+    #: New items left for the next pass by the per-feed cap.
+    left: int = 0
 
     @property
     def health_changed(self) -> bool:
@@ -145,6 +111,8 @@ class RunSummary:
     in_feed_duplicates: int = 0
     #: Article pages fetched for summary-only entries.
     pages_fetched: int = 0
+    #: Article pages left to a re-check (per-feed page cap, or the pass deadline).
+    pages_left: int = 0
     new_relevant: list[NewArticle] = field(default_factory=list)
     #: Seconds spent per stage (fetch, parse+tag, store).
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -177,13 +145,16 @@ class RunSummary:
         counts.pop("clustered")
         counts["near_duplicates"] = self.counts.near_duplicates
         return {
-            "feeds_polled": len(self.feeds),
+            "feeds_polled": len(self.feeds) - self.feeds_with("postponed"),
             "feeds_fetched": self.feeds_with("fetched"),
             "feeds_not_modified": self.feeds_with("not_modified"),
             "feeds_unchanged_body": self.feeds_with("unchanged_body"),
             "feeds_failed": self.feeds_with("failed"),
+            "feeds_postponed": self.feeds_with("postponed"),
+            "items_left": sum(feed.left for feed in self.feeds),
             "in_feed_duplicates": self.in_feed_duplicates,
             "pages_fetched": self.pages_fetched,
+            "pages_left": self.pages_left,
             **counts,
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
@@ -197,7 +168,7 @@ def summary_markdown(summary: RunSummary) -> str:
     lines = [f"# Vigie {summary.kind} run", "", _when(summary), "", "| | count |", "|---|---:|"]
     lines += [f"| {label} | {value} |" for label, value in _totals(summary)]
     lines.append("")
-    for section in (_failures_section, _new_relevant_section, _timing_section):
+    for section in (_failures_section, _left_section, _new_relevant_section, _timing_section):
         lines += section(summary)
     return "\n".join(lines)
 
@@ -232,12 +203,15 @@ def _totals(summary: RunSummary) -> list[tuple[str, object]]:
 def _feed_totals(summary: RunSummary) -> list[tuple[str, object]]:
     unchanged = summary.feeds_with("not_modified") + summary.feeds_with("unchanged_body")
     return [
-        ("feeds polled", len(summary.feeds)),
+        ("feeds polled", len(summary.feeds) - summary.feeds_with("postponed")),
         ("feeds with new content", summary.feeds_with("fetched")),
         ("feeds unchanged (304 or same body)", unchanged),
         ("feeds failed", summary.feeds_with("failed")),
+        ("feeds not polled (pass deadline; due next pass)", summary.feeds_with("postponed")),
+        ("new items left for the next pass (per-feed cap)", sum(f.left for f in summary.feeds)),
         ("feed health changes", len(summary.health_changes())),
         ("article pages fetched", summary.pages_fetched),
+        ("article pages left to a re-check (page cap, deadline)", summary.pages_left),
     ]
 
 
@@ -267,6 +241,24 @@ def _failures_section(summary: RunSummary) -> list[str]:
         for f in failed
     ]
     return [*lines, ""]
+
+
+def _left_section(summary: RunSummary) -> list[str]:
+    left = [feed for feed in summary.feeds if feed.outcome == "postponed" or feed.left]
+    if not left:
+        return []
+    lines = ["## Left for the next pass", "", "| feed | what is left |", "|---|---|"]
+    lines += [
+        f"| {md_escape(f.name, 80)} | "
+        f"{md_escape(f.error or '', 200) if f.outcome == 'postponed' else _items_left(f.left)} |"
+        for f in left
+    ]
+    return [*lines, ""]
+
+
+def _items_left(count: int) -> str:
+    setting = md_escape("VIGIE_MAX_NEW_ITEMS_PER_FEED")
+    return f"{count} new items, over the per-feed cap of one pass ({setting})"
 
 
 def _new_relevant_section(summary: RunSummary) -> list[str]:
@@ -394,9 +386,9 @@ def _log_top_stories(summary: RunSummary) -> None:
         logger.info(
             "top story %d: %s (%s) %s",
             rank,
-            _one_line(article.title, 160),
-            _one_line(article.source, 60),
-            _one_line(article.url, 300),
+            clean(article.title, 160),
+            clean(article.source, 60),
+            clean(article.url, 300),
         )
 
 

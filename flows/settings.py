@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     #: ``page_min_words``, and extract the full text from it.
     fetch_pages: bool = True
     page_min_words: int = Field(150, ge=0)
+    #: New items one feed may bring in one pass; the rest come in the next passes.
+    max_new_items_per_feed: int = Field(500, ge=1)
+    #: Article pages fetched for one feed in one pass; the other items keep their feed text
+    #: until a re-check fetches their page.
+    max_pages_per_feed: int = Field(50, ge=0)
+    #: Seconds a monitor or re-check pass may take: what is unfinished then waits for the
+    #: next pass (feeds not polled stay due, pages not fetched are left to a re-check).
+    pass_deadline_seconds: float = Field(600.0, gt=0)
     #: Change kinds that make an "edited" alert (comma-separated); empty means every kind
     #: but ``body_rewritten``, whose material parts are reported as their own kinds.
     material_change_kinds: str = ""

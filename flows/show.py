@@ -1,4 +1,8 @@
-"""``vigie show``: an article's text with its evidence highlighted."""
+"""``vigie show``: an article's text with its evidence highlighted.
+
+Everything from a feed is printed as ``Text``, never as markup, so that these renderers are
+safe on any console; ``flows.terminal``'s also replace control characters.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +33,8 @@ def render_article(console: Console, article: Article, cluster: ClusterRow | Non
     assert version is not None
     console.print(Text(version.title or article.title, style="bold"))
     published = f" · {article.published_at:%Y-%m-%d}" if article.published_at else ""
-    console.print(Text(f"{article.source} · {article.canonical_url}{published}"), highlight=False)
-    console.print(_standing(version, len(article.versions)), highlight=False)
+    console.print(Text(f"{article.source} · {article.canonical_url}{published}"))
+    console.print(Text(_standing(version, len(article.versions))))
     if cluster is not None and cluster.size > 1:
         outlets = ", ".join(
             f"{o.outlet} ({o.first_seen_at:%Y-%m-%d %H:%M})" for o in cluster.outlets
@@ -88,7 +92,9 @@ def evidence_table(mentions: list[Mention]) -> Table:
 
 def render_versions(console: Console, article: Article) -> None:
     """One row per version: when, where the text came from, what changed."""
-    table = Table("v", "fetched", "origin", "relevant", "changes", "title", title=article.title)
+    table = Table(
+        "v", "fetched", "origin", "relevant", "changes", "title", title=Text(article.title)
+    )
     for version in article.versions:
         table.add_row(
             str(version.n),
@@ -110,12 +116,12 @@ def render_diff(
     console: Console, old: ArticleVersion, new: ArticleVersion, *, colour: bool
 ) -> None:
     """Title line, then the word diff of the texts (coloured, or with [-/-] {+/+} marks)."""
-    console.print(f"v{old.n} → v{new.n}: {new.change_kinds}", highlight=False)
+    console.print(Text(f"v{old.n} → v{new.n}: {new.change_kinds}"))
     if old.title != new.title:
-        console.print(f"title: {plain_diff(word_diff(old.title, new.title))}", highlight=False)
+        console.print(Text(f"title: {plain_diff(word_diff(old.title, new.title))}"))
     runs = word_diff(old.text, new.text)
     if not colour:
-        console.print(plain_diff(runs), highlight=False, markup=False)
+        console.print(Text(plain_diff(runs)))
         return
     text = Text()
     for op, words in runs:

@@ -1,17 +1,99 @@
-"""Where the command line writes: one standard output and one error stream for every command."""
+"""Where the command line writes: one standard output and one error stream for every command.
+
+The terminal gets text, never markup or control characters, whatever a feed put in a title,
+a name or an error:
+
+- both consoles read no markup: a string is printed as written (``[/x]`` in a title is
+  text, not a closing tag that crashes the command; ``[link=…]`` is not a hidden link).
+  Styles come only from ``Text`` objects (``styled``, ``error``);
+- every piece of text a renderable produces passes ``parsers.inert.printable`` on its way
+  out (a render hook): C0/C1 controls, ESC sequences and bidi overrides are replaced, in
+  tables, titles and plain lines alike;
+- JSON output (``print_json``) escapes the characters JSON leaves raw (C1 controls, bidi
+  overrides, line separators), so the data is unchanged and the terminal still safe.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import sys
+from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
+from rich.segment import Segment
+from rich.text import Text
+
+from parsers.inert import printable
+
+# What json.dumps(ensure_ascii=False) leaves raw that a terminal would act on.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+class _Printable:
+    """A renderable whose text segments are made printable (Rich's own control segments,
+    cursor moves and the like, are kept)."""
+
+    def __init__(self, renderable: ConsoleRenderable) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for segment in console.render(self.renderable, options):
+            if segment.control:
+                yield segment
+            else:
+                yield Segment(printable(segment.text), segment.style)
+
+
+class _PrintableOnly(RenderHook):
+    def process_renderables(self, renderables: list[ConsoleRenderable]) -> list[ConsoleRenderable]:
+        return [_Printable(renderable) for renderable in renderables]
+
+
+def _console(**options: Any) -> Console:
+    console = Console(highlight=False, markup=False, soft_wrap=True, **options)
+    console.push_render_hook(_PrintableOnly())
+    return console
+
 
 #: Standard output. Outside a terminal (make run, pipes) Rich would draw tables 80 columns
 #: wide and break their rows, so they are as wide as a log line can reasonably be. Lines of
 #: text are never broken: one line per item, as scripts that grep them expect.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160, soft_wrap=True)
+out = _console(width=None if sys.stdout.isatty() else 160)
 #: Errors, one line each however narrow the terminal, so that scripts can grep them.
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = _console(stderr=True)
+
+
+def styled(text: object, style: str = "") -> Text:
+    """``text`` as printable text in ``style`` (never read as markup)."""
+    return Text(printable(text), style=style)
+
+
+def line(*parts: str | tuple[object, str]) -> Text:
+    """One line made of plain strings and ``(text, style)`` pieces."""
+    return Text.assemble(*(_piece(part) for part in parts))
+
+
+def _piece(part: str | tuple[object, str]) -> str | tuple[str, str]:
+    if isinstance(part, tuple):
+        return printable(part[0]), part[1]
+    return printable(part)
+
+
+def error(message: object) -> Text:
+    """``error: <message>`` for the error stream, the word in red."""
+    return line(("error:", "red"), " ", str(message))
+
+
+def print_json(data: Any, *, indent: int | None = 2) -> None:
+    """``data`` as JSON on standard output, with nothing a terminal would act on left raw."""
+    sys.stdout.write(json_text(data, indent=indent) + "\n")
+
+
+def json_text(data: Any, *, indent: int | None = None, default: Any = None) -> str:
+    """``data`` as JSON (non-ASCII kept readable), C1 controls and bidi overrides escaped."""
+    dumped = json.dumps(data, ensure_ascii=False, indent=indent, default=default)
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
 
 
 def to_minute(iso_time: str | None) -> str:

@@ -33,6 +33,8 @@ Extraction = Literal["trafilatura", "json-ld", "fallback", "empty"]
 
 #: Fewer words than this and the page is a stub, not an article.
 STUB_MAX_WORDS = 50
+#: Levels of nested elements libxml2's HTML parser reads; what lies deeper is dropped.
+PARSER_MAX_DEPTH = 256
 #: Consent and paywall wording only marks a page as suspect when the extracted text is this
 #: short: a full article may well discuss cookies or mention its subscription offer. Up to
 #: ``WALL_MAX_WORDS`` two different cues are needed; below ``WALL_ONE_CUE_WORDS`` one is
@@ -182,7 +184,7 @@ def _extract(url: str, markup: str, headers: Mapping[str, str]) -> ArticleData:
         publisher=meta.publisher,
         description=meta.description,
         extraction=extraction,
-        suspect_reason=_suspect_reason(title, text, meta),
+        suspect_reason=_too_deep(tree, text) or _suspect_reason(title, text, meta),
         content_hash=content_hash(title, text),
     )
 
@@ -605,6 +607,27 @@ def _canonical(url: str, meta: _Metadata) -> str:
 
 
 # --- suspect pages --------------------------------------------------------------------------
+
+
+def _too_deep(tree: HtmlElement | None, text: str) -> str | None:
+    """Why no text was found when the page nests past what the HTML parser reads.
+
+    libxml2 stops at ``PARSER_MAX_DEPTH`` levels of elements and drops what lies deeper: a
+    page whose text is that deep reads as empty, which said nothing of the cause.
+    """
+    if text.strip() or tree is None:
+        return None
+    depth, pending = 0, [(tree, 1)]
+    while pending and depth < PARSER_MAX_DEPTH:
+        element, level = pending.pop()
+        depth = max(depth, level)
+        pending.extend((child, level + 1) for child in element)
+    if depth < PARSER_MAX_DEPTH:
+        return None
+    return (
+        f"empty: the page nests its elements {PARSER_MAX_DEPTH} levels deep or more, past "
+        "what the HTML parser reads (libxml2's limit), so its text could not be reached"
+    )
 
 
 def _suspect_reason(title: str, text: str, meta: _Metadata) -> str | None:

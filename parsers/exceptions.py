@@ -44,5 +44,10 @@ class StorageError(VigieError):
     """The database refused or could not complete a unit of work."""
 
 
+class DatabaseFailure(StorageError):
+    """Vigie's own database failed (disk full, connection lost, corrupt file), whatever the
+    data: a feed that met it is not at fault, and its health does not move."""
+
+
 class AlertDeliveryError(VigieError):
     """A notification channel did not accept an alert."""

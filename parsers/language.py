@@ -51,9 +51,18 @@ def primary_subtag(tag: str | None) -> str | None:
     return primary if valid and primary not in _NOT_A_LANGUAGE else None
 
 
+def load_model() -> None:
+    """Load the identifier's model now: a process that forks workers loads it once for all
+    of them, which then share its memory (75 MB) instead of each loading its own."""
+    _identifier()
+
+
 @cache
 def _identifier() -> Any:
     # Loading the model takes about a second, so it happens once, on first use.
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(CANDIDATE_LANGUAGES))
+    # set_languages keeps the model of every language (28 MB), to restore it on request;
+    # Vigie never asks, and the restricted copy is all it reads.
+    identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
     return identifier

@@ -4,27 +4,25 @@ Every alert becomes a ``Card`` (label, headline, outlet · time · topics, a quo
 changes, link) by fixed code per kind, then the card is written out as plain text, markdown
 and HTML. Feed-supplied text is untrusted: each writer escapes it for its markup, only
 ``http(s)`` links are ever linked, and whitespace (newlines included) is flattened so a title
-cannot forge extra lines, headers or list items.
+cannot forge extra lines, headers or list items (all of it with ``parsers.inert``, which
+also defuses chat mentions on the way out).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, tzinfo
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+
+from parsers.inert import clean as clean
+from parsers.inert import html_escape as html_escape
+from parsers.inert import md_escape as md_escape
+from parsers.inert import md_link as md_link
+from parsers.inert import safe_link as safe_link
 
 Markup = Literal["text", "markdown", "html"]
-
-# Markdown punctuation that could turn feed text into links, autolinks, images, emphasis, code,
-# tables or (at a line start) headings and lists; <, > and & become entities instead.
-# Backslash-escaping any ASCII punctuation is valid CommonMark, so escaping generously is safe.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
-# C0/C1 control characters and bidi overrides that can hide or reorder text in a notification.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 # Word-diff markers of ``parsers.diffs`` excerpts.
 _REPLACED = re.compile(r"\[-(.*?)-\]\s*\{\+(.*?)\+\}")
@@ -92,48 +90,6 @@ class Style:
     timezone: tzinfo = UTC
     #: Topic key -> human label (from the taxonomy); unknown keys are shown readably.
     topic_labels: Mapping[str, str] | None = None
-
-
-# --- untrusted text ------------------------------------------------------------------------
-
-
-def clean(text: object, limit: int = 300) -> str:
-    """One line of plain text: no control characters, whitespace collapsed, cut at ``limit``."""
-    flat = " ".join(_INVISIBLE.sub(" ", str(text or "")).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
-def md_escape(text: str) -> str:
-    """Text made inert in markdown (and in the HTML that markdown lets through)."""
-    entities = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", entities)
-
-
-def md_link(url: str) -> str:
-    """A markdown link destination for a ``safe_link`` URL (angle brackets allow parentheses)."""
-    return f"<{url}>"
-
-
-def html_escape(text: str) -> str:
-    """Text made inert in HTML, attributes included."""
-    return html.escape(text, quote=True)
-
-
-def safe_link(url: object) -> str | None:
-    """``url`` if it is an absolute http(s) URL, else None (no javascript:, data:, relative)."""
-    if not isinstance(url, str):
-        return None
-    candidate = url.strip()
-    try:
-        parts = urlsplit(candidate)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    if _INVISIBLE.search(candidate) or any(c.isspace() for c in candidate):
-        return None
-    # Percent-encode what could end a markdown <destination> or an HTML attribute early.
-    return quote(candidate, safe=":/?#[]@!$&'()*+,;=%-._~")
 
 
 # --- cards ---------------------------------------------------------------------------------

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import re
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
+
+import idna
 
 # Query parameters that only track the reader's path to the page; they never change content.
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_", "ga_", "ns_", "_hs")
@@ -40,6 +43,10 @@ _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "gouv", "gc", "ac",
 _GOOGLE_NEWS_ID = re.compile(r"^/(?:rss/)?articles/([A-Za-z0-9_-]{20,})$")
 _EMBEDDED_URL = re.compile(rb"https?://[\x21-\x7e]+")
 _MAX_UNWRAP = 5
+# What an ASCII host name may be made of (underscores occur in real names, though DNS
+# registries refuse them); a label is at most 63 characters and a name at most 253.
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_-]{1,63}")
+_MAX_HOST_CHARS = 253
 
 
 def is_tracking_param(name: str) -> bool:
@@ -54,12 +61,26 @@ def feed_url_refusal(url: str) -> str | None:
         return "empty URL"
     if len(url) > MAX_URL_CHARS:
         return f"URL longer than {MAX_URL_CHARS} characters"
+    return fetch_url_refusal(url)
+
+
+def fetch_url_refusal(url: str) -> str | None:
+    """Why ``url`` cannot be requested, or None when it can: the checks every feed, page and
+    redirect URL passes before a request is built from it.
+
+    http or https; no whitespace, control character or backslash (which browsers read as
+    "/", and HTTP libraries refuse); a port from 1 to 65535; a host that is an IP address or
+    a valid DNS name: labels of 1 to 63 characters, 253 in all, and, for an internationalised
+    name, valid IDNA (``xn--`` labels that decode, Unicode labels that encode).
+    """
     if any(c.isspace() or not c.isprintable() for c in url):
         return "URL contains spaces or control characters"
+    if "\\" in url:
+        return "URL contains a backslash"
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        parts.port  # noqa: B018  # raises ValueError on a bad port
+        port = parts.port
     except ValueError as exc:
         return f"not a valid URL ({exc})"
     if parts.scheme.lower() not in _FEED_SCHEMES:
@@ -67,6 +88,37 @@ def feed_url_refusal(url: str) -> str | None:
         return f"scheme {scheme!r} is not fetched (only http and https)"
     if not host:
         return "URL has no host"
+    if port == 0:
+        return "port 0 is not a port a server listens on (1 to 65535)"
+    return host_refusal(host)
+
+
+def host_refusal(host: str) -> str | None:
+    """Why ``host`` (an IP address or a host name, without brackets or port) cannot be
+    connected to, or None when it can."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    name = host.removesuffix(".")
+    if not name.isascii():
+        try:
+            # IDNA 2008 without UTS 46 mapping ("¹" is not "1"), as httpx encodes names.
+            name = idna.encode(name.lower()).decode("ascii")
+        except ValueError as exc:  # IDNAError, or the UnicodeError it may let through
+            return f"host {host!r} is not a valid internationalised name ({exc})"
+    if len(name) > _MAX_HOST_CHARS:
+        return f"host name longer than {_MAX_HOST_CHARS} characters"
+    for label in name.split("."):
+        if not _HOST_LABEL.fullmatch(label):
+            return f"host {host!r} has an empty, over-long (over 63) or invalid label {label!r}"
+        if label.lower().startswith("xn--"):
+            try:
+                idna.decode(label)
+            except ValueError as exc:
+                return f"host {host!r} has an invalid IDNA label {label!r} ({exc})"
     return None
 
 

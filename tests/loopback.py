@@ -23,6 +23,9 @@ class Response:
     chunks: Iterable[bytes] | None = None
     #: Seconds to wait before sending each piece of ``chunks``.
     chunk_delay: float = 0.0
+    #: When set, sent as it is instead of all of the above: status line, headers and body,
+    #: for responses no well-behaved server would write.
+    raw: bytes | None = None
 
 
 #: A route is a fixed response, or a function of the request handler (to read headers).
@@ -119,6 +122,11 @@ class LoopbackServer:
                     response = Response(b"not found", 404)
                 else:
                     response = route(self) if callable(route) else route
+                if response.raw is not None:
+                    with suppress(BrokenPipeError, ConnectionResetError):
+                        self.wfile.write(response.raw)
+                    self.close_connection = True
+                    return
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)

@@ -165,3 +165,50 @@ def test_monitor_records_an_html_page_as_such_on_the_feed(
     with context.sessions().begin() as session:
         feed = session.scalars(select(Feed)).one()
         assert feed.last_error == advertises(*advertised)
+
+
+# --- long documents, read a slice at a time ------------------------------------------------------
+
+
+def _long_rss(items: int) -> bytes:
+    """An RSS document whose items carry what a naive split would cut at: an item tag inside
+    CDATA, one inside a comment, a self-closing item, and a relative link."""
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Long</title>'
+        "<link>https://news.example/</link><language>fr-CA</language>"
+    ]
+    for n in range(items):
+        parts.append(
+            f"<item><title>Réfugiés {n}</title><link>/a/{n}</link><guid>g-{n}</guid>"
+            f"<description><![CDATA[<p>Texte {n} </item><item> encore</p>]]></description>"
+            f"<!-- <item> not one </item> --><dc:creator>A {n}</dc:creator></item>"
+        )
+        if n % 700 == 0:
+            parts.append("<item/>")
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
+
+
+def test_a_long_document_read_a_slice_at_a_time_gives_what_a_whole_parse_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import parsers.feeds
+
+    body = _long_rss(1_600)
+    sliced = parse_feed("https://news.example/feed", body)
+    monkeypatch.setattr(parsers.feeds, "SLICE_ITEMS", 10**9)
+    whole = parse_feed("https://news.example/feed", body)
+
+    assert sliced == whole
+    assert len(sliced.entries) == 1_600 and sliced.language == "fr"
+    assert sliced.entries[-1].text == "Texte 1599 encore"  # the CDATA did not end the item
+    assert sliced.entries[7].url == "https://news.example/a/7"
+
+
+def test_items_that_nest_are_read_whole_as_feedparser_reads_them() -> None:
+    from parsers.feeds import _item_spans
+
+    assert _item_spans(b"<rss><item><item></item></item></rss>") is None
+    assert _item_spans(b"<rss><item></rss>") is None
+    assert _item_spans(b"<feed><entry a='1'></entry><entry/></feed>") == [(6, 27), (27, 35)]

@@ -238,3 +238,73 @@ def test_canonical_url_never_raises_and_is_idempotent_on_any_text(text: str) -> 
 def test_prefer_canonical_never_raises(page: str, declared: str | None) -> None:
     chosen = prefer_canonical(page, declared)
     assert chosen in (canonical_url(page), canonical_url(declared or "", base=canonical_url(page)))
+
+
+# --- what may be requested --------------------------------------------------------------------
+
+REFUSED = {
+    "backslashes": ("http:\\\\127.0.0.2:8993/feed1.xml", "backslash"),
+    "port out of range": ("http://example.com:99999/feed", "Port out of range"),
+    "port 0": ("http://example.com:0/feed", "port 0"),
+    "empty IDNA label": ("http://xn--/", "invalid IDNA label"),
+    "IDNA label that does not decode": ("http://xn--zz.example/", "invalid IDNA label"),
+    "empty label": ("http://news..example/", "empty, over-long"),
+    "label of 64": (f"http://{'a' * 64}.example/", "empty, over-long"),
+    "name of 254": ("http://" + ".".join(["a" * 50] * 5) + ".ca/", "longer than 253"),
+    "percent in host": ("http://ex%41mple.com/", "invalid label"),
+    "Unicode host IDNA refuses": ("http://snow\u2603man.com/", "internationalised"),
+    "space": ("http://example.com/a b", "spaces"),
+    "scheme": ("ftp://example.com/feed", "scheme 'ftp'"),
+}
+ACCEPTED = [
+    "https://www.cbc.ca/cmlink/rss-politics",
+    "http://127.0.0.1:8080/feed.xml",
+    "http://[::1]:8080/feed.xml",
+    "https://ici.radio-canada.ca/rss/4159",
+    "https://café.example/flux",  # sent as xn--caf-dma.example
+    "https://xn--caf-dma.example/flux",
+    "https://my_host.example/feed",  # underscores are in real names, though not in IDNA
+    "https://example.com:65535/feed",
+    "https://example.com./feed",
+]
+
+
+@pytest.mark.parametrize(("url", "reason"), REFUSED.values(), ids=REFUSED)
+def test_urls_that_cannot_be_requested_are_refused_with_the_reason(url: str, reason: str) -> None:
+    from parsers.urls import fetch_url_refusal
+
+    refusal = fetch_url_refusal(url)
+    assert refusal is not None and reason in refusal
+
+
+@pytest.mark.parametrize("url", ACCEPTED)
+def test_urls_that_can_be_requested_pass(url: str) -> None:
+    from parsers.urls import fetch_url_refusal
+
+    assert fetch_url_refusal(url) is None
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=300)
+def test_an_accepted_url_is_one_httpx_can_request(url: str) -> None:
+    """Whatever passes the check builds a request: the check is at least as strict as httpx."""
+    import httpx
+
+    from parsers.urls import fetch_url_refusal
+
+    candidate = f"http://{url}"
+    if fetch_url_refusal(candidate) is None:
+        target = httpx.URL(candidate)
+        assert target.host and (target.port is None or 0 < target.port < 65536)
+        httpx.Request("GET", target)
+
+
+def test_validators_are_kept_only_when_they_can_be_sent_back() -> None:
+    from parsers.validators import usable_etag, usable_last_modified
+
+    assert usable_etag('"v1"') == '"v1"' and usable_etag('W/"a b"') == 'W/"a b"'
+    assert usable_etag(" 12345 ") == "12345"  # unquoted, as many servers send it
+    for bad in ('"café"', '"a\x00b"', '"a\x1bb"', "", None, '"' + "x" * 1100 + '"'):
+        assert usable_etag(bad) is None
+    assert usable_last_modified("Fri, 20 Nov 2026 14:00:00 GMT") is not None
+    assert usable_last_modified("lundi 3 décembre") is None
