@@ -7,10 +7,13 @@ Each function takes a Session and never commits: the caller owns the unit of wor
     fp = fingerprint(title, text)                      # parsers.dedup
     already a member and the same fingerprint -> nothing to do
     store fp and its LSH keys, replacing the article's previous ones
-    candidates = articles sharing a key                # one indexed (band, hash) probe per key
-    matches = candidates that verify                   # same language, length ratio,
-                                                       # estimated Jaccard >= threshold,
-                                                       # or the short-text title rule
+    store its passages (paragraph hashes), replacing the previous ones
+    candidates = articles sharing a key or passages    # one indexed probe per key or passage
+    matches = candidates that verify                   # same language, and: the passage rule
+                                                       # (containment of paragraphs), or
+                                                       # length ratio and estimated Jaccard
+                                                       # >= threshold, or the short-text
+                                                       # title rule
     no cluster among them -> found a new one; one -> join it; several -> merge them
     recompute representative, size and outlet count
 
@@ -36,15 +39,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.base import core_table
-from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
+from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
 from db.models import Article, ArticleVersion, Entry, Feed
 from db.upsert import add_alert, insert_ignore
 from parsers.dedup import (
     DEFAULT_THRESHOLD,
     DEFAULT_TITLE_WINDOW,
+    MIN_SHARED_PASSAGES,
     BandKey,
     Fingerprint,
     Match,
+    Passage,
     TextSketch,
     band_keys,
     fingerprint,
@@ -248,7 +253,7 @@ def assign_fresh(
     """``assign`` for a batch of articles created in this transaction, in the same order.
 
     Most new articles are stories that no other article tells. One that shares no LSH key
-    with another article of the batch and matches no stored one founds its own cluster, and
+    or passage with another article of the batch and matches no stored one founds its own cluster, and
     all of those are written together: five statements for the batch instead of six per
     article. The rest go through ``assign`` one by one, in order, so that copies within the
     batch find each other (an article sharing a key with another is never written early).
@@ -264,11 +269,11 @@ def assign_fresh(
             sketched=article.sketch,
         )
         keyed.append((article, fp, band_keys(fp)))
-    holders = Counter(key for _, _, keys in keyed for key in set(keys))
+    holders = Counter(key for _, fp, keys in keyed for key in _batch_keys(fp, keys))
     alone: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     others: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     for article, fp, keys in keyed:
-        shared = any(holders[key] > 1 for key in keys)
+        shared = any(holders[key] > 1 for key in _batch_keys(fp, keys))
         if shared or _matches(session, fp, keys, article.article_id, threshold, window):
             others.append((article, fp, keys))
         else:
@@ -291,6 +296,11 @@ def assign_fresh(
             fresh=True,
         )
     return [done[article.article_id] for article in articles]
+
+
+def _batch_keys(fp: Fingerprint, keys: Sequence[BandKey]) -> set[BandKey | int]:
+    """What two articles of a batch may share that makes them candidate copies."""
+    return {*keys, *(p.hash for p in fp.passages)}
 
 
 def assign_text(
@@ -339,6 +349,7 @@ def _found_singletons(
     ]
     if bands:
         session.execute(_plain_insert(LshBand), bands)
+    _insert_passages(session, [(article.article_id, fp) for article, fp, _ in alone])
     cluster_rows = [
         {
             "representative_article_id": article.article_id,
@@ -537,10 +548,38 @@ def _save_fingerprint(
         )
         # The old keys go: a text that shrank below the short-text limit keeps only its title.
         session.execute(delete(LshBand).where(LshBand.article_id == article_id))
+        # The old passages go too; a concurrent run refiling it writes the same ones.
+        session.execute(delete(ArticlePassage).where(ArticlePassage.article_id == article_id))
     session.execute(signature, values)
     rows = [{"article_id": article_id, "band": k.band, "hash": k.hash} for k in keys]
     if rows:
         session.execute(bands, rows)
+    _insert_passages(session, [(article_id, fp)], ignore=not fresh)
+
+
+def _insert_passages(
+    session: Session, prints: Sequence[tuple[int, Fingerprint]], *, ignore: bool = False
+) -> None:
+    rows = [
+        {"article_id": article_id, "hash": p.hash, "shape": p.shape}
+        for article_id, fp in prints
+        for p in fp.passages
+    ]
+    if not rows:
+        return
+    if ignore:  # a concurrent run refiling the same article may have written them already
+        dialect = session.get_bind().dialect.name
+        session.execute(_passages_ignoring(dialect), rows)
+        return
+    session.execute(_plain_insert(ArticlePassage), rows)
+
+
+@cache
+def _passages_ignoring(dialect: str) -> Any:
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+        core_table(ArticlePassage)
+    )
+    return statement.on_conflict_do_nothing(index_elements=["article_id", "hash"])
 
 
 @cache
@@ -588,12 +627,16 @@ def _matches(
     window: timedelta,
 ) -> list[StoredMatch]:
     candidates = candidate_ids(session, keys, exclude=exclude)
+    candidates += passage_candidate_ids(session, fp.passages, exclude=exclude)
     if not candidates:
         return []
+    candidates = list(dict.fromkeys(candidates))
     rows = session.execute(_signatures_statement(), {"ids": candidates, "language": fp.language})
+    stored_passages = _passages_of(session, candidates) if fp.passages else {}
     found = []
     for row in rows:
-        verdict = match(fp, _fingerprint_of(row), threshold=threshold, window=window)
+        stored = _fingerprint_of(row, stored_passages.get(row.article_id, ()))
+        verdict = match(fp, stored, threshold=threshold, window=window)
         if verdict is not None:
             found.append(StoredMatch(row.article_id, row.cluster_id, verdict))
     return found
@@ -611,6 +654,38 @@ def candidate_ids(
         return []
     statement = _probe_statement(len(keys), exclude is not None)
     return list(session.scalars(statement, _probe_params(keys, exclude)))
+
+
+def passage_candidate_ids(
+    session: Session, passages: Sequence[Passage], *, exclude: int | None = None
+) -> list[int]:
+    """Articles sharing at least ``MIN_SHARED_PASSAGES`` passages, the most first.
+
+    One probe of the passages' hash index per passage, like ``candidate_ids``.
+    """
+    if len(passages) < MIN_SHARED_PASSAGES:
+        return []
+    query = (
+        select(ArticlePassage.article_id)
+        .where(ArticlePassage.hash.in_([p.hash for p in passages]))
+        .group_by(ArticlePassage.article_id)
+        .having(func.count() >= MIN_SHARED_PASSAGES)
+        .order_by(func.count().desc(), ArticlePassage.article_id)
+        .limit(MAX_CANDIDATES)
+    )
+    if exclude is not None:
+        query = query.where(ArticlePassage.article_id != exclude)
+    return list(session.scalars(query))
+
+
+def _passages_of(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passage, ...]]:
+    query = select(ArticlePassage.article_id, ArticlePassage.hash, ArticlePassage.shape).where(
+        ArticlePassage.article_id.in_(ids)
+    )
+    found: dict[int, list[Passage]] = {}
+    for article_id, hash_, shape in session.execute(query):
+        found.setdefault(article_id, []).append(Passage(hash_, shape))
+    return {article_id: tuple(passages) for article_id, passages in found.items()}
 
 
 def candidate_query(keys: Sequence[BandKey], *, exclude: int | None = None) -> Select[tuple[int]]:
@@ -667,13 +742,14 @@ def _signatures_statement() -> Select[Any]:
     )
 
 
-def _fingerprint_of(row: Row[Any]) -> Fingerprint:
+def _fingerprint_of(row: Row[Any], passages: tuple[Passage, ...] = ()) -> Fingerprint:
     return Fingerprint(
         signature=row.minhash,
         words=row.words,
         normalised_title=row.normalised_title,
         language=row.language,
         seen_at=row.published_at or row.first_seen_at,
+        passages=passages,
     )
 
 
