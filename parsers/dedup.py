@@ -26,13 +26,14 @@ How two texts are compared
 * **Passages.** Editors rework wire copy by whole paragraphs: a new lede, a cut ending, an
   inserted paragraph, a photo caption, another headline. Each paragraph of at least
   ``PASSAGE_MIN_WORDS`` words is a passage, kept as a 64-bit hash of its normalised words
-  (``passages``), with a second hash of its *shape*, the same words with every digit masked.
+  (``passages``), with a second hash of its *shape*: its words without the names and figures
+  (capitalised words, words with a digit).
   Two texts also match when they share at least ``MIN_SHARED_PASSAGES`` passages making up
   ``PASSAGE_THRESHOLD`` of the smaller one's (containment, not Jaccard: a copy cut to its
   first half shares all of its passages), unless a passage of one has the shape of a
-  passage of the other with other figures. That is what templated texts look like (weather,
-  scores, markets: the same sentences around other numbers), and what two stories with
-  different figures are.
+  passage of the other with other names or figures. That is what templated texts look like
+  (weather, scores, markets: the same sentences around other places, teams and numbers),
+  and what two stories with different figures are.
 * **Short texts.** Below ``SHORT_TEXT_WORDS`` words (feed summaries, briefs) shingles say
   little. Such a text matches another article when their normalised titles are equal
   (after the outlet's own suffix, "... - CTV News", is cut) and they appeared within
@@ -92,7 +93,8 @@ _PARAGRAPH = re.compile(r"\n\s*")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—]\s+")
 _KEY_PERSON = b"vigie-lsh"
 _PASSAGE_PERSON = b"vigie-passage"
-_DIGIT = re.compile(r"\d")
+#: A name or a figure: a word starting with a capital, or holding a digit.
+_NAME_OR_FIGURE = re.compile(r"\S*\d\S*|(?<!\S)[^\s\w]*[A-ZÀ-Þ]\S*")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ class Passage:
 
     #: Signed 64-bit hash of the paragraph's normalised words.
     hash: int
-    #: The same with every digit masked: equal shapes and unequal hashes are other figures.
+    #: The same without names and figures: equal shapes and unequal hashes are one template
+    #: filled with other names or figures.
     shape: int
 
 
@@ -196,12 +199,13 @@ def fingerprint(
 
 def sketch(text: str, content_hash: str = "") -> TextSketch:
     """The sketch of a text; ``content_hash`` is that of the article it is made for."""
-    paragraphs = normalised_paragraphs(text)
+    raw = _PARAGRAPH.split(text)
+    paragraphs = [normalise_for_hash(p) for p in raw]
     return TextSketch(
         signature=signature(shingles(paragraphs)),
         words=sum(len(p.split()) for p in paragraphs),
         content_hash=content_hash,
-        passages=passages(paragraphs),
+        passages=passages(raw),
     )
 
 
@@ -228,13 +232,20 @@ def shingles(paragraphs: Sequence[str]) -> set[bytes]:
 
 
 def passages(paragraphs: Sequence[str]) -> tuple[Passage, ...]:
-    """The passages of normalised paragraphs: each distinct one long enough, in order."""
+    """The passages of a text's paragraphs (as written): each distinct one long enough."""
     found: dict[int, Passage] = {}
     for paragraph in paragraphs:
-        if len(paragraph.split()) >= PASSAGE_MIN_WORDS:
-            exact = _passage_hash(paragraph)
-            found.setdefault(exact, Passage(exact, _passage_hash(_DIGIT.sub("#", paragraph))))
+        words = normalise_for_hash(paragraph)
+        if len(words.split()) >= PASSAGE_MIN_WORDS:
+            exact = _passage_hash(words)
+            shape = normalise_for_hash(_NAME_OR_FIGURE.sub(" ", paragraph))
+            found.setdefault(exact, Passage(exact, _passage_hash(shape)))
     return tuple(found.values())
+
+
+def text_passages(text: str) -> tuple[Passage, ...]:
+    """The passages of a text (``passages``)."""
+    return passages(_PARAGRAPH.split(text))
 
 
 def _passage_hash(paragraph: str) -> int:
@@ -377,7 +388,7 @@ def passage_match(a: Sequence[Passage], b: Sequence[Passage]) -> Match | None:
 
 
 def other_figures(a: Sequence[Passage], b: Sequence[Passage], shared: set[int]) -> bool:
-    """Whether a passage of ``a`` has the shape of one of ``b`` with other figures in it."""
+    """Whether a passage of ``a`` has the shape of one of ``b`` with other names or figures."""
     shapes = {p.shape for p in a if p.hash not in shared}
     return any(p.shape in shapes for p in b if p.hash not in shared)
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import clusters, repo
 from db.base import Base
-from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
+from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
 from db.clusters import ClusterAssignment
 from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent
@@ -31,6 +31,7 @@ from parsers import dedup
 from parsers.tagging import Tagger
 from parsers.text import content_hash
 from parsers.urls import host_of
+from bench.wire_copies import CASES, Case
 from tests.test_dedup import (
     CTV_TEXT,
     CTV_TITLE,
@@ -50,7 +51,13 @@ from tests.test_dedup import (
 )
 
 NOON = datetime(2025, 11, 4, 17, 0, tzinfo=UTC)
-CLUSTER_TABLES = ("article_signatures", "lsh_bands", "clusters", "cluster_members")
+CLUSTER_TABLES = (
+    "article_signatures",
+    "article_passages",
+    "lsh_bands",
+    "clusters",
+    "cluster_members",
+)
 
 
 @dataclass(frozen=True)
@@ -612,3 +619,34 @@ def test_list_clusters_shows_stories_with_their_outlets_and_topics(
 def test_cluster_of_an_unassigned_article_is_none(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         assert clusters.cluster_of(session, 12345) is None
+
+
+# --- wire copies as editors rework them ------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.kind for case in CASES])
+def test_reworked_wire_copies_join_the_story_and_lookalikes_stay_apart(
+    sessions: sessionmaker[Session], tagger: Tagger, case: Case
+) -> None:
+    original = Story(
+        "https://www.capitalledger.ca/news/1", case.original.title, case.original.body, NOON
+    )
+    variant = Story(
+        "https://www.harbourgazette.ca/local/2",
+        case.variant.title,
+        case.variant.body,
+        NOON + timedelta(hours=2),
+    )
+    with sessions.begin() as session:
+        [first] = _store_and_assign(session, [original], tagger, NOON)
+    with sessions.begin() as session:  # another run, as the copy comes from another feed
+        [second] = _store_and_assign(session, [variant], tagger, NOON + timedelta(hours=2))
+    assert (second.cluster_id == first.cluster_id) is case.copy
+    assert second.outcome == ("joined" if case.copy else "created")
+    with sessions.begin() as session:
+        passages = session.scalars(
+            select(func.count())
+            .select_from(ArticlePassage)
+            .where(ArticlePassage.article_id == second.article_id)
+        ).one()
+    assert passages == len(dedup.text_passages(case.variant.body))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.wire_copies import CASES, NEW_LEDE, WIRE, Case
 from parsers import dedup
 from parsers.dedup import Fingerprint, fingerprint
 
@@ -401,6 +402,36 @@ def test_match_says_why() -> None:
     assert found is not None and found.basis == "text" and 0.8 <= found.similarity <= 1.0
     a, b = short_items_with_one_title_a_day_apart()
     assert dedup.match(a, b) == dedup.Match(1.0, "title")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.kind for case in CASES])
+def test_reworked_wire_copies_match_and_lookalikes_do_not(case: Case) -> None:
+    original = _print(case.original.title, case.original.body)
+    variant = _print(case.variant.title, case.variant.body, at=NOW + timedelta(hours=2))
+    assert dedup.is_near_duplicate(original, variant) is case.copy
+    assert dedup.is_near_duplicate(variant, original) is case.copy
+
+
+def test_a_new_lede_is_found_by_passages_where_jaccard_falls_short() -> None:
+    original = _print(WIRE.title, WIRE.body)
+    relede = _print(NEW_LEDE.title, NEW_LEDE.body)
+    assert dedup.estimated_jaccard(original.signature, relede.signature) < 0.8
+    assert dedup.match(original, relede) == dedup.Match(6 / 7, "passages")
+
+
+def test_passages_skip_short_lines_and_repeats() -> None:
+    text = "Photo: staff\n\n" + WIRE.paragraphs[0] + "\n\n" + WIRE.paragraphs[0].upper()
+    [passage] = dedup.text_passages(text)  # the caption is short, the repeat differs in case only
+    assert passage == dedup.text_passages(WIRE.paragraphs[0])[0]
+
+
+def test_a_template_filled_with_other_names_and_figures_has_the_same_shapes() -> None:
+    a = dedup.text_passages(
+        "Expect sun in Trois-Rivières today, with a high of 14 degrees and wind."
+    )
+    b = dedup.text_passages("Expect sun in Sherbrooke today, with a high of 9 degrees and wind.")
+    assert a[0].hash != b[0].hash and a[0].shape == b[0].shape
+    assert dedup.other_figures(a, b, shared=set())
 
 
 # --- titles and outlets --------------------------------------------------------------------

@@ -6,7 +6,7 @@ Create Date: 2026-12-07 12:00:00.000000
 
 ``article_passages`` holds one row per passage (``parsers.dedup.passages``) of each
 fingerprinted article: the hash of its words, looked up by an index, and the hash of its
-shape (digits masked). Articles fingerprinted before it get the passages of their current
+shape (names and figures left out). Articles fingerprinted before it get the passages of their current
 text, so a copy arriving after the upgrade finds them.
 """
 
@@ -87,5 +87,5 @@ def _passage_rows(rows: Sequence[sa.Row[tuple[int, str]]]) -> list[dict[str, int
     return [
         {"article_id": row.article_id, "hash": p.hash, "shape": p.shape}
         for row in rows
-        for p in dedup.passages(dedup.normalised_paragraphs(row.text))
+        for p in dedup.text_passages(row.text)
     ]
