@@ -40,7 +40,8 @@ from sqlalchemy.orm import Session
 
 from db.base import core_table
 from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
-from db.models import Article, ArticleVersion, Entry, Feed
+from db.models import Alert, Article, ArticleVersion, Entry, Feed
+from db.outbox import PENDING
 from db.upsert import add_alert, insert_ignore
 from parsers.dedup import (
     DEFAULT_THRESHOLD,
@@ -54,6 +55,7 @@ from parsers.dedup import (
     band_keys,
     fingerprint,
     match,
+    outlet_name,
     outlet_of,
 )
 from parsers.urls import canonical_url
@@ -107,10 +109,12 @@ class StoredMatch:
 class OutletRow:
     """One outlet that ran a story."""
 
-    #: Site or source name (``parsers.dedup.outlet_of``).
+    #: The feed's or source's name, the site where there is none (``dedup.outlet_name``).
     outlet: str
     #: When Vigie first stored the story from this outlet.
     first_seen_at: datetime
+    #: What the outlet is counted by: its site, else its source (``dedup.outlet_of``).
+    site: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,10 +257,10 @@ def assign_fresh(
     """``assign`` for a batch of articles created in this transaction, in the same order.
 
     Most new articles are stories that no other article tells. One that shares no LSH key
-    or passage with another article of the batch and matches no stored one founds its own cluster, and
-    all of those are written together: five statements for the batch instead of six per
-    article. The rest go through ``assign`` one by one, in order, so that copies within the
-    batch find each other (an article sharing a key with another is never written early).
+    or passage with another article of the batch and matches no stored one founds its own
+    cluster, and all of those are written together: six statements for the batch instead of
+    seven per article. The rest go through ``assign`` one by one, in order, so that copies
+    within the batch find each other (an article sharing a key with another is never written early).
     """
     keyed: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     for article in articles:
@@ -892,11 +896,21 @@ def recount_copies(session: Session, article_id: int, *, now: datetime) -> int |
     return cluster_id
 
 
-def _sightings(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str, datetime]]]:
-    """Each cluster's (outlet, first seen) sightings: its members, and the exact copies
-    (entries of other feeds) filed under them."""
+#: One sighting of a story: (outlet as counted, outlet as named, when first seen).
+Sighting = tuple[str, str, datetime]
+
+
+def _sightings(session: Session, ids: Sequence[int]) -> dict[int, list[Sighting]]:
+    """Each cluster's sightings: its members, and the exact copies (entries of other feeds)
+    filed under them."""
     members = (
-        select(ClusterMember.cluster_id, ClusterMember.outlet, Article.first_seen_at)
+        select(
+            ClusterMember.cluster_id,
+            ClusterMember.outlet,
+            Article.canonical_url,
+            Article.source,
+            Article.first_seen_at,
+        )
         .join(Article, Article.id == ClusterMember.article_id)
         .where(ClusterMember.cluster_id.in_(ids))
     )
@@ -906,11 +920,13 @@ def _sightings(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str
         .join(Feed, Feed.id == Entry.feed_id)
         .where(ClusterMember.cluster_id.in_(ids))
     )
-    found: dict[int, list[tuple[str, datetime]]] = {}
-    for cluster_id, outlet, seen in session.execute(members):
-        found.setdefault(cluster_id, []).append((outlet, seen))
+    found: dict[int, list[Sighting]] = {}
+    for cluster_id, outlet, url, source, seen in session.execute(members):
+        found.setdefault(cluster_id, []).append((outlet, outlet_name(url, source), seen))
     for cluster_id, url, source, seen in session.execute(copies):
-        found.setdefault(cluster_id, []).append((outlet_of(canonical_url(url), source), seen))
+        canonical = canonical_url(url)
+        sighting = (outlet_of(canonical, source), outlet_name(canonical, source), seen)
+        found.setdefault(cluster_id, []).append(sighting)
     return found
 
 
@@ -980,6 +996,76 @@ def _is_relevant(session: Session, cluster_id: int) -> bool:
     return session.scalars(query).first() is not None
 
 
+# --- one alert per story ------------------------------------------------------------------
+
+#: The alert a story raises when its first article comes in.
+STORY_ALERT_KIND = "new_relevant_article"
+
+
+def story_began(session: Session, cluster_id: int, article_id: int) -> datetime | None:
+    """When the story's first article other than ``article_id`` was seen; None if none."""
+    query = select(func.min(Article.first_seen_at)).join(
+        ClusterMember, ClusterMember.article_id == Article.id
+    )
+    query = query.where(ClusterMember.cluster_id == cluster_id, Article.id != article_id)
+    return session.scalar(query)
+
+
+def add_coverage(session: Session, cluster_id: int, coverage: dict[str, Any]) -> bool:
+    """Name another outlet's article (``outlet``, ``url``, ``article_id``) in the story's
+    alert while it waits to be sent; True when it did.
+
+    A story whose alert went out already says so in its next message instead
+    (``also_covered_by``), and the digest lists each story once with its outlets.
+    """
+    members = select(ClusterMember.article_id).where(ClusterMember.cluster_id == cluster_id)
+    query = (
+        select(Alert)
+        .where(Alert.kind == STORY_ALERT_KIND, Alert.article_id.in_(members))
+        .order_by(Alert.id)
+        .limit(1)
+        .with_for_update()
+    )
+    alert = session.scalars(query).first()
+    if alert is None or alert.status != PENDING:
+        return False
+    listed = list(alert.payload.get("also_covered_by") or [])
+    if any(entry.get("url") == coverage["url"] for entry in listed):
+        return False
+    alert.payload = {**alert.payload, "also_covered_by": [*listed, coverage]}
+    session.flush()
+    return True
+
+
+def also_covered_by(session: Session, article_id: int, *, limit: int = 6) -> list[dict[str, Any]]:
+    """The other outlets' articles of an article's story (``outlet``, ``url``,
+    ``article_id``), earliest first: what a message about the story names besides it."""
+    cluster = select(ClusterMember.cluster_id).where(ClusterMember.article_id == article_id)
+    query = (
+        select(Article.id, Article.canonical_url, Article.source, ClusterMember.outlet)
+        .join(ClusterMember, ClusterMember.article_id == Article.id)
+        .where(ClusterMember.cluster_id.in_(cluster.scalar_subquery()), Article.id != article_id)
+        .order_by(Article.first_seen_at, Article.id)
+    )
+    own = session.scalar(select(ClusterMember.outlet).where(ClusterMember.article_id == article_id))
+    found, seen = [], {own}
+    for row in session.execute(query):
+        if row.outlet in seen:
+            continue
+        seen.add(row.outlet)
+        name = outlet_name(row.canonical_url, row.source)
+        found.append({"article_id": row.id, "outlet": name, "url": row.canonical_url})
+        if len(found) == limit:
+            break
+    return found
+
+
+def coverage(session: Session, article_id: int) -> dict[str, Any]:
+    """``also_covered_by`` for an alert's payload, when the article's story has other outlets."""
+    found = also_covered_by(session, article_id)
+    return {"also_covered_by": found} if found else {}
+
+
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -1040,12 +1126,13 @@ def _members_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, list[
     return found
 
 
-def _outlets(sightings: Iterable[tuple[str, datetime]]) -> tuple[OutletRow, ...]:
-    """Distinct outlets, each at its first sighting, in the order they were first seen."""
-    first_seen: dict[str, datetime] = {}
-    for outlet, seen in sorted(sightings, key=lambda sighting: sighting[1]):
-        first_seen.setdefault(outlet, seen)
-    return tuple(OutletRow(outlet, seen) for outlet, seen in first_seen.items())
+def _outlets(sightings: Iterable[Sighting]) -> tuple[OutletRow, ...]:
+    """Distinct outlets, each at its first sighting and by the name it was first seen
+    under, in the order they were first seen."""
+    first: dict[str, tuple[str, datetime]] = {}
+    for site, name, seen in sorted(sightings, key=lambda sighting: sighting[2]):
+        first.setdefault(site, (name, seen))
+    return tuple(OutletRow(name, seen, site) for site, (name, seen) in first.items())
 
 
 def _topics_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

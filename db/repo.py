@@ -131,6 +131,8 @@ def _feed_for_update(feed: Feed, entries_last_seen: int = 0) -> FeedForUpdate:
         consecutive_failures=feed.consecutive_failures,
         failure_weight=feed.failure_weight,
         entries_last_seen=entries_last_seen,
+        created_at=feed.created_at,
+        polled_before=feed.last_success_at is not None,
     )
 
 

@@ -293,6 +293,17 @@ def outlet_of(canonical_url: str, source: str) -> str:
     return source
 
 
+def outlet_name(canonical_url: str, source: str | None) -> str:
+    """How people see an outlet: the feed's or source's name, the site where there is none.
+
+    ``outlet_of`` is what outlets are counted by; this is what they are called.
+    """
+    name = " ".join((source or "").split())
+    if name and name != "seed":  # seeds are named "seed", which says nothing of the outlet
+        return name
+    return outlet_of(canonical_url, name) or canonical_url
+
+
 # --- LSH keys ----------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.wire_copies import CASES, Case
 from db import clusters, repo
 from db.base import Base
 from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
@@ -31,7 +32,6 @@ from parsers import dedup
 from parsers.tagging import Tagger
 from parsers.text import content_hash
 from parsers.urls import host_of
-from bench.wire_copies import CASES, Case
 from tests.test_dedup import (
     CTV_TEXT,
     CTV_TITLE,
