@@ -67,10 +67,11 @@ WIRE = Text(
 
 #: A regional daily's rewrite: its own lede, the other six paragraphs word for word.
 NEW_LEDE = Text(
-    "Caregivers in limbo get a reprieve as Ottawa extends permits",
+    "Caregivers waiting on permanent residence get a reprieve on work permits",
     (
-        "Thousands of home-care workers across the region who feared losing their right to "
-        "work while Ottawa sits on their files got a reprieve on Thursday.",
+        "Thousands of home-care workers in the region who feared losing their right to work "
+        "while their permanent residence applications sit in Ottawa's immigration backlog got "
+        "a reprieve on Thursday.",
         *WIRE.paragraphs[1:],
     ),
 )
@@ -110,7 +111,7 @@ TRANSLATED_HEADLINE = Text(
 
 #: The same announcement by another newsroom: same facts, same quote, its own words.
 SAME_EVENT = Text(
-    "Permits of home-care workers extended while files wait",
+    "Immigration department extends permits of caregivers awaiting permanent residence",
     (
         "Home-care workers waiting on their permanent residence files will not lose their "
         "permits in the meantime, Immigration, Refugees and Citizenship Canada said on "

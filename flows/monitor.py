@@ -527,12 +527,13 @@ def _store_one(
 
 def _feed_alerting(feed: FeedForUpdate, settings: Settings) -> FeedAlerting:
     """How the feed's new articles alert this pass: its backfill and its flood limit."""
+    quiet = not settings.alert_on_backfill
     return FeedAlerting(
         feed_id=feed.id,
         name=feed.name,
         url=feed.url,
-        backfill_before=feed.created_at,
-        first_pass=not feed.polled_before,
+        backfill_before=feed.created_at if quiet else None,
+        first_pass=quiet and not feed.polled_before,
         flood_items=settings.alert_flood_items,
     )
 

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     #: Hours after a story's first article during which another outlet's copy of it raises
     #: no "new article" alert of its own: the story's alert names it ("also covered by").
     story_window_hours: float = Field(48.0, ge=0)
+    #: Alert on a feed's backfill too: items published before the feed was added (and, on
+    #: its first pass, undated ones). Off: they are stored, tagged and clustered silently.
+    alert_on_backfill: bool = False
     #: More relevant new items than this from one feed in one pass become one ``feed_flood``
     #: alert naming the feed and the count, instead of one alert each.
     alert_flood_items: int = Field(20, ge=1)

@@ -127,6 +127,15 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 Store = Callable[[Sequence[Story]], list[ClusterAssignment]]
 
 
+#: Feed names of the outlets: what people see, while sites are what outlets are counted by.
+OUTLET_NAMES = {
+    "www.ctvnews.ca": "CTV News",
+    "globalnews.ca": "Global News",
+    "nationalpost.com": "National Post",
+}
+NAMED = ["CTV News", "Global News", "National Post"]
+
+
 def _intent(story: Story, tagger: Tagger) -> ArticleIntent:
     return ArticleIntent(
         canonical_url=story.url,
@@ -136,7 +145,7 @@ def _intent(story: Story, tagger: Tagger) -> ArticleIntent:
         content_hash=content_hash(story.title, story.text),
         language=story.language,
         published_at=story.published_at,
-        source=host_of(story.url),
+        source=OUTLET_NAMES.get(host_of(story.url), host_of(story.url)),
         site=host_of(story.url),
         origin="feed",
         tags=tagger.tag(story.title, story.text),
@@ -300,7 +309,8 @@ def test_one_wire_story_on_three_outlets_is_one_cluster(
     assert post.similarity is not None and post.similarity >= dedup.DEFAULT_THRESHOLD
     with sessions.begin() as session:
         [row] = clusters.list_clusters(session)
-    assert [o.outlet for o in row.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert [o.outlet for o in row.outlets] == NAMED
+    assert [o.site for o in row.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
     assert row.title == CTV_TITLE  # the earliest copy represents the story
     assert row.size == 3 and len(row.article_ids) == 3
 
@@ -492,7 +502,7 @@ def test_growth_alert_fires_once_at_three_outlets(
     store([NATIONAL_POST])
     [alert] = _growth_alerts(sessions)
     assert alert.dedup_key == f"cluster_growing:cluster:{ctv.cluster_id}:outlets:3"
-    assert alert.payload["outlets"] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert alert.payload["outlets"] == NAMED
     assert alert.payload["size"] == 3 and alert.payload["title"] == CTV_TITLE
     assert "immigration_levels" in alert.payload["topics"]
     store([EDITED, CTV, NATIONAL_POST])  # a fourth outlet, and re-runs
@@ -543,16 +553,19 @@ def test_exact_copies_on_other_outlets_count_as_outlets(
     # entries, and the story still counts three outlets (and alerts once).
     hosts = ("www.ctvnews.ca", "globalnews.ca", "nationalpost.com")
     with sessions.begin() as session:
-        repo.add_feeds(session, [repo.FeedSpec(f"https://{h}/rss", h) for h in hosts], NOON)
+        specs = [repo.FeedSpec(f"https://{h}/rss", OUTLET_NAMES[h]) for h in hosts]
+        repo.add_feeds(session, specs, NOON)
         feeds = repo.feeds_to_poll(session, NOON, due_only=False)
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     copies = [
         replace(
-            _intent(_copy(CTV, f"https://{feed.name}/levels-plan", CTV_TEXT, n), tagger),
+            _intent(_copy(CTV, f"https://{host}/levels-plan", CTV_TEXT, n), tagger),
             feed_id=feed.id,
             guid=f"guid-{n}",
         )
-        for n, feed in enumerate(sorted(feeds, key=lambda f: hosts.index(f.name)))
+        for n, (host, feed) in enumerate(
+            (host, next(f for f in feeds if f.url == f"https://{host}/rss")) for host in hosts
+        )
     ]
     batches = [copies] if runs == "one_batch" else [[copy] for copy in copies]
     for _ in range(2):  # and a re-run
@@ -562,10 +575,10 @@ def test_exact_copies_on_other_outlets_count_as_outlets(
 
     with sessions.begin() as session:
         [story] = clusters.list_clusters(session, min_size=1)
-    assert [o.outlet for o in story.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert [o.outlet for o in story.outlets] == NAMED
     assert story.size == 1 and _count(sessions, Article) == 1
     [alert] = _growth_alerts(sessions)
-    assert alert.payload["outlets"] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert alert.payload["outlets"] == NAMED
 
 
 def test_growth_alert_waits_for_a_relevant_story(
@@ -611,7 +624,7 @@ def test_list_clusters_shows_stories_with_their_outlets_and_topics(
     assert len(listed) == 1 and len(everything) == 3 and len(limited) == 2
     [story] = listed
     assert story.size == 2
-    assert [o.outlet for o in story.outlets] == ["ctvnews.ca", "globalnews.ca"]
+    assert [o.outlet for o in story.outlets] == NAMED[:2]
     assert all(o.first_seen_at.tzinfo is not None for o in story.outlets)
     assert "immigration_levels" in story.topics
 
