@@ -630,13 +630,13 @@ def _matches(
     threshold: float,
     window: timedelta,
 ) -> list[StoredMatch]:
-    candidates = candidate_ids(session, keys, exclude=exclude)
-    candidates += passage_candidate_ids(session, fp.passages, exclude=exclude)
+    sharing = passage_candidate_ids(session, fp.passages, exclude=exclude)
+    candidates = list(dict.fromkeys([*candidate_ids(session, keys, exclude=exclude), *sharing]))
     if not candidates:
         return []
-    candidates = list(dict.fromkeys(candidates))
     rows = session.execute(_signatures_statement(), {"ids": candidates, "language": fp.language})
-    stored_passages = _passages_of(session, candidates) if fp.passages else {}
+    # Only articles sharing enough passages can match by passages: only theirs are read.
+    stored_passages = _passages_of(session, sharing) if sharing else {}
     found = []
     for row in rows:
         stored = _fingerprint_of(row, stored_passages.get(row.article_id, ()))

@@ -93,8 +93,8 @@ _PARAGRAPH = re.compile(r"\n\s*")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—]\s+")
 _KEY_PERSON = b"vigie-lsh"
 _PASSAGE_PERSON = b"vigie-passage"
-#: A name or a figure: a word starting with a capital, or holding a digit.
-_NAME_OR_FIGURE = re.compile(r"\S*\d\S*|(?<!\S)[^\s\w]*[A-ZÀ-Þ]\S*")
+_DIGIT = re.compile(r"\d")
+_OPENING = "«“\"'(¿¡—–-"
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def sketch(text: str, content_hash: str = "") -> TextSketch:
         signature=signature(shingles(paragraphs)),
         words=sum(len(p.split()) for p in paragraphs),
         content_hash=content_hash,
-        passages=passages(raw),
+        passages=passages(raw, paragraphs),
     )
 
 
@@ -231,16 +231,34 @@ def shingles(paragraphs: Sequence[str]) -> set[bytes]:
     return found
 
 
-def passages(paragraphs: Sequence[str]) -> tuple[Passage, ...]:
-    """The passages of a text's paragraphs (as written): each distinct one long enough."""
+def passages(
+    paragraphs: Sequence[str], normalised: Sequence[str] | None = None
+) -> tuple[Passage, ...]:
+    """The passages of a text's paragraphs (as written): each distinct one long enough.
+
+    ``normalised``: the same paragraphs normalised (``normalise_for_hash``), when they were.
+    """
     found: dict[int, Passage] = {}
-    for paragraph in paragraphs:
-        words = normalise_for_hash(paragraph)
-        if len(words.split()) >= PASSAGE_MIN_WORDS:
+    if normalised is None:
+        normalised = [normalise_for_hash(p) for p in paragraphs]
+    for paragraph, words in zip(paragraphs, normalised, strict=True):
+        if words.count(" ") + 1 >= PASSAGE_MIN_WORDS:
             exact = _passage_hash(words)
-            shape = normalise_for_hash(_NAME_OR_FIGURE.sub(" ", paragraph))
+            shape = " ".join(_without_names_or_figures(paragraph)).lower()
             found.setdefault(exact, Passage(exact, _passage_hash(shape)))
     return tuple(found.values())
+
+
+def _without_names_or_figures(paragraph: str) -> list[str]:
+    """The words of a paragraph but names and figures: capitalised, or holding a digit.
+
+    Words as written, punctuation and all: a shape is only ever compared with shapes.
+    """
+    return [
+        word
+        for word in paragraph.split()
+        if not (word.lstrip(_OPENING)[:1].isupper() or _DIGIT.search(word))
+    ]
 
 
 def text_passages(text: str) -> tuple[Passage, ...]:
