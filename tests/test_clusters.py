@@ -18,13 +18,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.wire_copies import CASES, Case
+from bench.wire_copies import CASES, NEW_LEDE, WIRE, Case
 from db import clusters, repo
 from db.base import Base
 from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
 from db.clusters import ClusterAssignment
 from db.engine import make_engine, make_sessions
-from db.intents import ArticleIntent
+from db.intents import ArticleIntent, StoreCounts
 from db.migrate import alembic_config, upgrade
 from db.models import Alert, Article
 from flows.pipeline import tag_specs
@@ -663,3 +663,75 @@ def test_reworked_wire_copies_join_the_story_and_lookalikes_stay_apart(
             .where(ArticlePassage.article_id == second.article_id)
         ).one()
     assert passages == len(dedup.text_passages(case.variant.body))
+
+
+# --- one alert per story -----------------------------------------------------------------------
+
+ORIGINAL = Story("https://www.ctvnews.ca/caregivers-1", WIRE.title, WIRE.body, NOON)
+RELEDE = Story("https://globalnews.ca/caregivers-2", NEW_LEDE.title, NEW_LEDE.body, NOON)
+
+
+def _store_in_run(
+    sessions: sessionmaker[Session], tagger: Tagger, story: Story, now: datetime, **kw: object
+) -> StoreCounts:
+    with sessions.begin() as session:
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+        return repo.store_articles(session, [_intent(story, tagger)], tag_ids, now, **kw)  # type: ignore[arg-type]
+
+
+def _new_article_alerts(sessions: sessionmaker[Session]) -> list[Alert]:
+    with sessions.begin() as session:
+        query = select(Alert).where(Alert.kind == "new_relevant_article").order_by(Alert.id)
+        alerts = list(session.scalars(query))
+        session.expunge_all()
+        return alerts
+
+
+def test_a_copy_joining_a_recent_story_is_named_in_the_story_alert(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    _store_in_run(sessions, tagger, ORIGINAL, NOON)
+    counts = _store_in_run(sessions, tagger, RELEDE, NOON + timedelta(hours=2))
+    assert counts.joined_stories == 1 and counts.alerts == 0
+    [alert] = _new_article_alerts(sessions)
+    assert alert.payload["source"] == "CTV News"
+    [named] = alert.payload["also_covered_by"]
+    assert (named["outlet"], named["url"]) == ("Global News", RELEDE.url)
+    # A re-run of the copy's feed names it no second time.
+    _store_in_run(sessions, tagger, RELEDE, NOON + timedelta(hours=3))
+    [alert] = _new_article_alerts(sessions)
+    assert len(alert.payload["also_covered_by"]) == 1
+
+
+def test_a_copy_after_the_story_window_alerts_on_its_own(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    _store_in_run(sessions, tagger, ORIGINAL, NOON)
+    late = NOON + timedelta(hours=7)
+    counts = _store_in_run(sessions, tagger, RELEDE, late, story_window=timedelta(hours=6))
+    assert counts.joined_stories == 0 and counts.clustered[0].outcome == "joined"
+    assert [a.payload["source"] for a in _new_article_alerts(sessions)] == [
+        "CTV News",
+        "Global News",
+    ]
+
+
+def test_after_the_story_alert_went_out_the_next_message_names_the_other_outlets(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    _store_in_run(sessions, tagger, ORIGINAL, NOON)
+    with sessions.begin() as session:
+        session.execute(update(Alert).values(status="sent"))
+    counts = _store_in_run(sessions, tagger, RELEDE, NOON + timedelta(hours=1))
+    assert counts.joined_stories == 1 and counts.alerts == 0
+    [alert] = _new_article_alerts(sessions)
+    assert "also_covered_by" not in alert.payload  # sent: it is not rewritten
+    # The original is edited: its alert, an edit still alerting per article, names the copy.
+    edited_text = WIRE.body.replace("300 additional officers", "450 additional officers")
+    edited = replace(ORIGINAL, text=edited_text)
+    assert _store_in_run(sessions, tagger, edited, NOON + timedelta(hours=2)).alerts == 1
+    with sessions.begin() as session:
+        [edit] = session.scalars(select(Alert).where(Alert.kind != "new_relevant_article"))
+        assert edit.kind in ("article_edited", "figure_changed")
+        [named] = edit.payload["also_covered_by"]
+        assert (named["outlet"], named["url"]) == ("Global News", RELEDE.url)
