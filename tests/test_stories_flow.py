@@ -9,6 +9,7 @@ which names the second outlet ("also covered by").
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,12 +18,14 @@ from html import escape
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from bench.corpus import Writer
 from bench.wire_copies import NEW_LEDE, WIRE, Text
 from db import clusters, repo
 from db.models import Alert
 from flows import context
+from flows.cli import app
 from flows.monitor import monitor_feeds
 from tests.loopback import LoopbackServer, Response
 
@@ -114,6 +117,12 @@ def test_a_wire_copy_with_a_new_lede_is_one_story_with_one_alert(
         }
     ]
     assert _monitor()["alerts"] == 0  # and a second pass adds nothing
+    listed = CliRunner().invoke(app, ["clusters", "--format", "json"])
+    [shown] = json.loads(listed.stdout)
+    assert [(o["outlet"], o["site"]) for o in shown["outlets"]] == [
+        (LEDGER, "ledger.example"),
+        (GAZETTE, "gazette.example"),
+    ]
 
 
 def test_a_first_pass_backfills_older_items_without_alerts(
@@ -159,4 +168,8 @@ def test_more_relevant_items_than_the_flood_limit_make_one_alert(
     assert flood.payload["feed"] == LEDGER and flood.payload["count"] == 5
     assert flood.payload["url"] == http_server.url("/ledger.rss")
     assert flood.payload["list"] == f'vigie articles --relevant --source "{LEDGER}"'
+    listed = CliRunner().invoke(
+        app, ["articles", "--relevant", "--source", LEDGER, "--format", "json"]
+    )
+    assert len(json.loads(listed.stdout)) == 5  # the list the alert points to
     assert _monitor()["alerts"] == 0
