@@ -831,6 +831,17 @@ def _log_summary(summary: RunSummary) -> None:
                 feed.left,
                 get_settings().max_new_items_per_feed,
             )
+    if backfilled := summary.counts.backfilled:
+        logger.info(
+            "%d backfilled without alerts (published before their feed was added)", backfilled
+        )
+    if flooded := summary.counts.flooded:
+        logger.warning(
+            "%d new relevant articles in flood alerts (more than %d from one feed in one pass, "
+            "VIGIE_ALERT_FLOOD_ITEMS)",
+            flooded,
+            get_settings().alert_flood_items,
+        )
     if postponed := summary.feeds_with(POSTPONED):
         logger.warning("%d feeds not polled: %s; they stay due", postponed, _deadline_reason())
     if summary.pages_left:
