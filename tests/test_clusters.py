@@ -281,6 +281,27 @@ def test_upgrade_re_signs_stored_articles_so_new_copies_still_find_them(
     engine.dispose()
 
 
+def test_upgrade_to_0009_gives_stored_articles_their_passages(
+    database_url: str, tagger: Tagger
+) -> None:
+    """An article filed before revision 0009 gets its passages, so a copy under a new lede
+    arriving after the upgrade finds it."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        [first] = _store_and_assign(session, [ORIGINAL], tagger, NOON)
+    command.downgrade(alembic_config(engine), "0008")  # today's code writes today's schema
+    upgrade(engine)
+
+    with sessions.begin() as session:
+        stored = session.execute(select(ArticlePassage.hash, ArticlePassage.shape)).all()
+        assert sorted(stored) == sorted((p.hash, p.shape) for p in dedup.text_passages(WIRE.body))
+        [copy] = _store_and_assign(session, [RELEDE], tagger, NOON + timedelta(hours=1))
+    assert (copy.outcome, copy.cluster_id) == ("joined", first.cluster_id)
+    engine.dispose()
+
+
 def test_candidate_lookup_probes_the_band_index(engine: Engine) -> None:
     keys = [dedup.BandKey(band, 12345 + band) for band in range(3)]
     query = clusters.candidate_query(keys, exclude=7)
