@@ -303,7 +303,10 @@ def assign_fresh(
 
 
 def _batch_keys(fp: Fingerprint, keys: Sequence[BandKey]) -> set[BandKey | int]:
-    """What two articles of a batch may share that makes them candidate copies."""
+    """What two articles of a batch may share that makes them candidate copies (passages
+    only count where there are enough of them to match by)."""
+    if len(fp.passages) < MIN_SHARED_PASSAGES:
+        return set(keys)
     return {*keys, *(p.hash for p in fp.passages)}
 
 
