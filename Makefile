@@ -40,10 +40,11 @@ $(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
 bench-quick: $(BIN)/.bench-installed
 	$(BIN)/python bench/run.py --quick
 
-## bench: 200 feeds x 50 items vs reader, then 1k vs 100k stored articles
+## bench: 200 feeds x 50 items vs reader, 1k vs 100k stored articles, then story clusters
 bench: $(BIN)/.bench-installed
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/bench_clusters.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

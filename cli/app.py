@@ -317,10 +317,13 @@ def articles(
     format: FormatOption = Format.table,
     relevant: Annotated[bool, typer.Option(help="Only relevant articles.")] = False,
     limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only the articles of the feed or source of this name.")
+    ] = None,
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
     with _clear_errors(), context.sessions().begin() as session:
-        rows = repo.list_articles(session, relevant_only=relevant, limit=limit)
+        rows = repo.list_articles(session, relevant_only=relevant, limit=limit, source=source)
     if format is Format.json:
         print_json([_article_json(row) for row in rows])
         return

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.clusters import coverage
 from db.intents import ArticleIntent
 from db.models import Article, FigureStatement, TrackedFigure
 from db.upsert import add_alert, insert_ignore
@@ -164,7 +165,8 @@ def _alert_changed(
             "new_source": source_label(article),
             "sentence": statement.sentence,
             "tracked": tracked.key,
-        },
+        }
+        | coverage(session, article.id),
         now=statement.stated_at,
         severity="warning",
         article_id=article.id,

@@ -89,6 +89,10 @@ class FeedForUpdate:
     #: Entries the last poll that found any saw in the document; a feed longer than the
     #: per-pass cap on new items is read against the guids it already brought.
     entries_last_seen: int = 0
+    #: When the feed was added: items published before it are a backfill, never alerted.
+    created_at: datetime | None = None
+    #: Whether a poll of the feed ever succeeded: its first pass backfills undated items too.
+    polled_before: bool = True
 
 
 @dataclass
@@ -106,6 +110,12 @@ class StoreCounts:
     alerts: int = 0
     #: (id, canonical URL) of the relevant articles this batch created.
     new_relevant: list[tuple[int, str]] = field(default_factory=list)
+    #: New relevant articles older than their feed's addition: stored, not alerted.
+    backfilled: int = 0
+    #: New relevant articles that joined a recent story: named in its alert instead.
+    joined_stories: int = 0
+    #: New relevant articles whose alerts became one flood alert of their feed.
+    flooded: int = 0
 
     @property
     def near_duplicates(self) -> int:
@@ -122,6 +132,9 @@ class StoreCounts:
         self.clustered.extend(other.clustered)
         self.alerts += other.alerts
         self.new_relevant.extend(other.new_relevant)
+        self.backfilled += other.backfilled
+        self.joined_stories += other.joined_stories
+        self.flooded += other.flooded
 
 
 @dataclass(frozen=True)

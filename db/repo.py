@@ -131,6 +131,8 @@ def _feed_for_update(feed: Feed, entries_last_seen: int = 0) -> FeedForUpdate:
         consecutive_failures=feed.consecutive_failures,
         failure_weight=feed.failure_weight,
         entries_last_seen=entries_last_seen,
+        created_at=feed.created_at,
+        polled_before=feed.last_success_at is not None,
     )
 
 
@@ -315,12 +317,19 @@ class ArticleRow:
 
 
 def list_articles(
-    session: Session, *, relevant_only: bool = False, limit: int | None = None
+    session: Session,
+    *,
+    relevant_only: bool = False,
+    limit: int | None = None,
+    source: str | None = None,
 ) -> list[ArticleRow]:
-    """Articles, newest first, with their current topics and version count."""
+    """Articles, newest first, with their current topics and version count; ``source``: only
+    those of the feed or source of that name."""
     query = _article_rows_query()
     if relevant_only:
         query = query.where(ArticleVersion.relevant.is_(True))
+    if source is not None:
+        query = query.where(Article.source == source)
     if limit:
         query = query.limit(limit)
     rows = session.execute(query).all()

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db.base import core_table
+from db.clusters import coverage
 from db.figures import source_label, track_figures
 from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
@@ -315,7 +316,8 @@ def _alert_edit(
         kind=kind,
         dedup_key=f"{kind}:article:{article.id}:v{n}",
         payload=_edit_payload(article, intent, decision, tracked, n)
-        | _sources(article, previous, tracked),
+        | _sources(article, previous, tracked)
+        | coverage(session, article.id),
         now=now,
         severity="warning" if tracked else "info",
         article_id=article.id,

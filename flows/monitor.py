@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from db import repo
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent
+from db.store import FeedAlerting
 from flows import context
 from flows.alerts import record_run_failure
 from flows.cpu import Cap, CpuPool, unreadable
@@ -506,13 +507,35 @@ def _store_one(
 ) -> FeedReport:
     now = datetime.now(UTC)
     if item.intents:
-        counts = repo.store_articles(session, item.intents, tag_ids, now, context.version_policy())
+        settings = get_settings()
+        counts = repo.store_articles(
+            session,
+            item.intents,
+            tag_ids,
+            now,
+            context.version_policy(),
+            feed=_feed_alerting(item.feed, settings),
+            story_window=timedelta(hours=settings.story_window_hours),
+        )
         summary.counts.add(counts)
         summary.in_feed_duplicates += item.dropped
         summary.new_relevant += new_relevant_articles(counts, item.intents)
     poll = _poll_intent(item, now)
     summary.counts.alerts += repo.record_poll(session, poll)
     return _report(item, poll)
+
+
+def _feed_alerting(feed: FeedForUpdate, settings: Settings) -> FeedAlerting:
+    """How the feed's new articles alert this pass: its backfill and its flood limit."""
+    quiet = not settings.alert_on_backfill
+    return FeedAlerting(
+        feed_id=feed.id,
+        name=feed.name,
+        url=feed.url,
+        backfill_before=feed.created_at if quiet else None,
+        first_pass=quiet and not feed.polled_before,
+        flood_items=settings.alert_flood_items,
+    )
 
 
 def _report(item: Polled, poll: PollIntent) -> FeedReport:
@@ -808,6 +831,17 @@ def _log_summary(summary: RunSummary) -> None:
                 feed.left,
                 get_settings().max_new_items_per_feed,
             )
+    if backfilled := summary.counts.backfilled:
+        logger.info(
+            "%d backfilled without alerts (published before their feed was added)", backfilled
+        )
+    if flooded := summary.counts.flooded:
+        logger.warning(
+            "%d new relevant articles in flood alerts (more than %d from one feed in one pass, "
+            "VIGIE_ALERT_FLOOD_ITEMS)",
+            flooded,
+            get_settings().alert_flood_items,
+        )
     if postponed := summary.feeds_with(POSTPONED):
         logger.warning("%d feeds not polled: %s; they stay due", postponed, _deadline_reason())
     if summary.pages_left:
