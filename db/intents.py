@@ -54,6 +54,8 @@ class ArticleIntent:
     page_last_modified: str | None = None
     #: True when a page was (or should be) fetched for this article, so it is re-checked.
     watch_page: bool = False
+    #: Who wrote it, as the feed item or the page names them.
+    byline: str | None = None
     #: Near-duplicate sketch of ``text``, made by the worker that read it (relevant only).
     sketch: TextSketch | None = None
 

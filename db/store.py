@@ -23,6 +23,7 @@ from db.base import Base
 from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
+from db.search import index_articles
 from db.versions import (
     VersionPolicy,
     add_evidence,
@@ -296,6 +297,7 @@ def _article_row(intent: ArticleIntent, now: datetime) -> dict[str, Any]:
         "title": intent.title,
         "source": intent.source,
         "site": intent.site,
+        "byline": intent.byline,
         "language": intent.language,
         "published_at": intent.published_at,
         "first_seen_at": now,
@@ -374,6 +376,7 @@ def _insert_versions(
         for article_id, intent in by_article.items()
     ]
     returned = _insert_returning(session, ArticleVersion, rows, ["article_id", "n"], "article_id")
+    index_articles(session, [(a, by_article[a].title, by_article[a].text) for a, _ in returned])
     return [(by_article[article_id], version_id) for article_id, version_id in returned]
 
 

@@ -15,6 +15,7 @@ from db.base import core_table
 from db.figures import source_label, track_figures
 from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
+from db.search import index_articles
 from db.upsert import add_alert, insert_ignore
 from parsers.diffs import (
     MATERIAL_KINDS,
@@ -178,6 +179,8 @@ def _insert_version(
     add_evidence(session, [(intent, version_id)], tag_ids, now)
     article.current_version_id = version_id
     article.title = intent.title or article.title
+    article.byline = intent.byline or article.byline
+    index_articles(session, [(article.id, intent.title, intent.text)])
     article.suspect_reason = None
     return version_id
 
