@@ -24,6 +24,7 @@ from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
 from db.search import index_articles
+from db.watches import NewText, alert_watches
 from db.versions import (
     VersionPolicy,
     add_evidence,
@@ -234,6 +235,7 @@ def _insert_fresh(
         for i, vid in versions
         if stated_figures(i)  # most figures are not tracked ones: no need to load the article
     )
+    counts.alerts += alert_watches(session, policy.watches, _new_texts(versions, ids), now)
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]
     counts.new_relevant += [(article_id, i.canonical_url) for article_id, i in relevant]
     counts.alerts += _alert_new_relevant(session, relevant, now)
@@ -241,6 +243,25 @@ def _insert_fresh(
     for assignment in clusters.assign_fresh(session, new_texts, now=now):
         _count_assignment(session, assignment, now, counts)
     return ids
+
+
+def _new_texts(
+    versions: list[tuple[ArticleIntent, int]], ids: Mapping[str, int]
+) -> list[NewText]:
+    return [
+        NewText(
+            article_id=ids[intent.canonical_url],
+            n=1,
+            upgrade=False,
+            title=intent.title,
+            text=intent.text,
+            url=intent.canonical_url,
+            source=intent.source,
+            published_at=intent.published_at,
+            topics=intent.tags.topics,
+        )
+        for intent, _ in versions
+    ]
 
 
 def _cluster(
