@@ -62,7 +62,9 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def matched_ids(session: Session, query: Node, within: Collection[int] | None = None) -> Select[Any]:
+def matched_ids(
+    session: Session, query: Node, within: Collection[int] | None = None
+) -> Select[Any]:
     """A select of (article id, rank) for articles matching ``query``; lower rank is better.
 
     ``within`` limits it to those articles (checking new articles against a watch).

@@ -24,7 +24,6 @@ from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
 from db.search import index_articles
-from db.watches import NewText, alert_watches
 from db.versions import (
     VersionPolicy,
     add_evidence,
@@ -32,6 +31,7 @@ from db.versions import (
     next_check_after,
     tag_values,
 )
+from db.watches import NewText, alert_watches
 from parsers.dedup import outlet_of, sketch_for
 
 #: Default versioning policy (material kinds, churn cap, re-check schedule).
@@ -245,9 +245,7 @@ def _insert_fresh(
     return ids
 
 
-def _new_texts(
-    versions: list[tuple[ArticleIntent, int]], ids: Mapping[str, int]
-) -> list[NewText]:
+def _new_texts(versions: list[tuple[ArticleIntent, int]], ids: Mapping[str, int]) -> list[NewText]:
     return [
         NewText(
             article_id=ids[intent.canonical_url],

@@ -146,7 +146,9 @@ class _Parser:
         self.position += 1
         right = self.primary()
         if not isinstance(node, Phrase) or not isinstance(right, Phrase):
-            raise QueryError("NEAR joins two words or quoted phrases, as in: Roxham NEAR/10 fermeture")
+            raise QueryError(
+                "NEAR joins two words or quoted phrases, as in: Roxham NEAR/10 fermeture"
+            )
         return Near(node, right, _distance(operator))
 
     def primary(self) -> Node:

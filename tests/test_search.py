@@ -183,9 +183,7 @@ def test_upgrade_indexes_the_articles_already_stored(database_url: str) -> None:
              "fetched_at": NOW, "change_kinds": "new", "relevance": 0.0, "relevant": False,
              "topics": "", "taxonomy_version": "t"},
         ).scalar_one()  # fmt: skip
-        connection.execute(
-            Article.__table__.update().values(current_version_id=version)
-        )
+        connection.execute(Article.__table__.update().values(current_version_id=version))
     upgrade(engine)
     with make_sessions(engine).begin() as session:
         assert search_ids(session, parse("demandeur d'asile Quebec"), ArticleFilters(), None) == [
