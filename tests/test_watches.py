@@ -101,8 +101,8 @@ def test_a_matching_article_is_one_alert_naming_the_watch_and_quoting_the_passag
 
     # The same items again, and the same text under a page upgrade: nothing more.
     repo.store_articles(session, intents, tag_ids, NOW, policy)
-    upgraded = replace(intents[0], origin="page", text=intents[0].text + " Suite du texte intégral sur la page.",
-                       content_hash="page")  # fmt: skip
+    longer = intents[0].text + " Suite du texte intégral sur la page."
+    upgraded = replace(intents[0], origin="page", text=longer, content_hash="page")
     repo.store_articles(session, [upgraded], tag_ids, NOW + timedelta(minutes=5), policy)
     assert len(_watch_alerts(session)) == 2
 
