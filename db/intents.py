@@ -12,6 +12,7 @@ from parsers.tagging import TagResult
 
 if TYPE_CHECKING:
     from db.clusters import ClusterAssignment
+    from db.watches import WatchHit
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class StoreCounts:
     alerts: int = 0
     #: (id, canonical URL) of the relevant articles this batch created.
     new_relevant: list[tuple[int, str]] = field(default_factory=list)
+    #: The watch alerts this batch wrote.
+    watched: list[WatchHit] = field(default_factory=list)
 
     @property
     def near_duplicates(self) -> int:
@@ -124,6 +127,7 @@ class StoreCounts:
         self.clustered.extend(other.clustered)
         self.alerts += other.alerts
         self.new_relevant.extend(other.new_relevant)
+        self.watched.extend(other.watched)
 
 
 @dataclass(frozen=True)

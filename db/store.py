@@ -193,6 +193,7 @@ def _store_known(
     counts.unchanged += result.outcome == "unchanged"
     counts.suspect += result.outcome == "suspect"
     counts.alerts += result.alerts
+    counts.watched += result.watched
 
 
 def _current_origin(session: Session, article_id: int) -> str | None:
@@ -235,7 +236,9 @@ def _insert_fresh(
         for i, vid in versions
         if stated_figures(i)  # most figures are not tracked ones: no need to load the article
     )
-    counts.alerts += alert_watches(session, policy.watches, _new_texts(versions, ids), now)
+    watched = alert_watches(session, policy.watches, _new_texts(versions, ids), now)
+    counts.watched += watched
+    counts.alerts += len(watched)
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]
     counts.new_relevant += [(article_id, i.canonical_url) for article_id, i in relevant]
     counts.alerts += _alert_new_relevant(session, relevant, now)

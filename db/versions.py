@@ -17,7 +17,7 @@ from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
 from db.search import index_articles
 from db.upsert import add_alert, insert_ignore
-from db.watches import NewText, alert_watches
+from db.watches import NewText, WatchHit, alert_watches
 from parsers.alert_rules import Watch
 from parsers.diffs import (
     MATERIAL_KINDS,
@@ -56,8 +56,10 @@ class VersionResult:
     outcome: str
     #: The stored version, for new and changed.
     version_id: int | None
-    #: Alerts written (0 or 1).
+    #: Alerts written.
     alerts: int
+    #: The watch alerts among them.
+    watched: tuple[WatchHit, ...] = ()
 
 
 def apply_candidate(
@@ -93,10 +95,11 @@ def apply_candidate(
     alerts = track_figures(session, article, version_id, intent, now)
     upgrade = current is not None and _is_upgrade(current, intent)
     new = new_text(article, intent, current.n + 1 if current else 1, upgrade=upgrade)
-    alerts += alert_watches(session, policy.watches, [new], now)
+    watched = tuple(alert_watches(session, policy.watches, [new], now))
+    alerts += len(watched)
     if current is not None and not upgrade:
         alerts += _alert_edit(session, article, current, version_id, intent, decision, policy, now)
-    return VersionResult("new" if current is None else "changed", version_id, alerts)
+    return VersionResult("new" if current is None else "changed", version_id, alerts, watched)
 
 
 def new_text(article: Article, intent: ArticleIntent, n: int, *, upgrade: bool) -> NewText:

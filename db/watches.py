@@ -38,29 +38,39 @@ class NewText:
     topics: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class WatchHit:
+    """A watch alert written: which watch matched which article, for the run summary."""
+
+    watch: str
+    article_id: int
+    title: str
+    url: str
+
+
 def alert_watches(
     session: Session, watches: Sequence[Watch], texts: Sequence[NewText], now: datetime
-) -> int:
-    """One alert per (watch, new text) the watch's query matches; how many were written."""
+) -> list[WatchHit]:
+    """One alert per (watch, new text) the watch's query matches; the alerts written."""
     if not watches or not texts:
-        return 0
-    written = 0
+        return []
+    hits = []
     ids = [t.article_id for t in texts]
     for watch in watches:
         query = parse(watch.query)
         matched = matching_articles(session, query, ids)
         wanted = positive_terms(query)
         for new in texts:
-            if new.article_id in matched:
-                written += add_alert(
-                    session,
-                    kind=WATCH_KIND,
-                    dedup_key=_key(watch, new),
-                    payload=_payload(watch, new, wanted),
-                    now=now,
-                    article_id=new.article_id,
-                )
-    return written
+            if new.article_id in matched and add_alert(
+                session,
+                kind=WATCH_KIND,
+                dedup_key=_key(watch, new),
+                payload=_payload(watch, new, wanted),
+                now=now,
+                article_id=new.article_id,
+            ):
+                hits.append(WatchHit(watch.name, new.article_id, new.title, new.url))
+    return hits
 
 
 def _key(watch: Watch, new: NewText) -> str:

@@ -155,3 +155,50 @@ def test_adding_and_removing_watches_keeps_the_file_as_written() -> None:
         add_watch(RULES, "x", "asile", channels=["nowhere"])
     fresh = add_watch("[defaults]\n", "first", "asile")
     assert list(parse_rules(fresh).watches) == ["first"]
+
+
+def test_the_digest_has_a_section_per_watch_and_the_run_summary_links_its_matches() -> None:
+    from db.watches import WatchHit
+    from flows.report import RunSummary, summary_markdown
+    from parsers.alert_rules import DigestRule
+    from parsers.digest import DigestInput, build_digest, render_digest
+
+    def match(watch: str, title: str, n: int) -> DigestInput:
+        payload = {"watch": watch, "title": title, "url": f"https://news.example/{n}",
+                   "source": "News Example", "passage": f"passage {n} [x](javascript:y)"}  # fmt: skip
+        return DigestInput(WATCH_KIND, "info", payload, NOW)
+
+    alerts = [
+        match("Chemin Roxham", "Un", 1),
+        match("permits", "Deux", 2),
+        match("permits", "*Trois*", 3),
+    ]
+    payload = build_digest(
+        alerts, alerts, since=NOW - timedelta(days=1), until=NOW, rule=DigestRule()
+    )
+    assert [(w["watch"], w["count"]) for w in payload["watches"]] == [
+        ("Chemin Roxham", 1),
+        ("permits", 2),
+    ]
+    assert payload["updates"] == []  # listed under their watch, not again as updates
+    rendered = render_digest(payload, Style())
+    assert (
+        "WATCH: permits (2)" in rendered.text and "“passage 3 [x](javascript:y)”" in rendered.text
+    )
+    assert "## Watch: permits (2)" in rendered.markdown
+    assert "[\\*Trois\\*](<https://news.example/3>)" in rendered.markdown
+    assert "](javascript" not in rendered.markdown.replace("\\](javascript", "")
+    assert (
+        rendered.html.rstrip().endswith("</ul>\n</div>")
+        and "Watch: Chemin Roxham (1)" in rendered.html
+    )
+
+    summary = RunSummary(kind="monitor", started_at=NOW)
+    summary.counts.watched += [
+        WatchHit("permits", 7, "[evil](https://x.example)", "https://news.example/7")
+    ]
+    markdown = summary_markdown(summary)
+    assert "## Watches that matched" in markdown and "**permits** (1)" in markdown
+    assert "(https://news.example/7) `vigie show 7`" in markdown
+    assert "[evil](https://x.example)" not in markdown  # feed text stays text
+    assert summary.as_counts()["watched"] == 1
