@@ -164,8 +164,13 @@ def test_the_digest_has_a_section_per_watch_and_the_run_summary_links_its_matche
     from parsers.digest import DigestInput, build_digest, render_digest
 
     def match(watch: str, title: str, n: int) -> DigestInput:
-        payload = {"watch": watch, "title": title, "url": f"https://news.example/{n}",
-                   "source": "News Example", "passage": f"passage {n} [x](javascript:y)"}  # fmt: skip
+        payload = {
+            "watch": watch,
+            "title": title,
+            "url": f"https://news.example/{n}",
+            "source": "News Example",
+            "passage": f"passage {n} [x](javascript:y)",
+        }
         return DigestInput(WATCH_KIND, "info", payload, NOW)
 
     alerts = [
