@@ -21,6 +21,7 @@ from db.intents import ArticleIntent, FeedForUpdate, PollIntent, RecheckTarget, 
 from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
+from db.search import ArticleFilters, filtered
 from db.store import DEFAULT_POLICY, refile
 from db.store import known_sources as known_sources
 from db.store import store_articles as store_articles
@@ -312,34 +313,52 @@ class ArticleRow:
     relevant: bool
     relevance: float
     versions: int
+    byline: str | None = None
+    #: The current version's text, for search snippets (only when asked for).
+    text: str | None = None
 
 
 def list_articles(
-    session: Session, *, relevant_only: bool = False, limit: int | None = None
+    session: Session,
+    *,
+    relevant_only: bool = False,
+    limit: int | None = None,
+    filters: ArticleFilters | None = None,
 ) -> list[ArticleRow]:
     """Articles, newest first, with their current topics and version count."""
     query = _article_rows_query()
     if relevant_only:
         query = query.where(ArticleVersion.relevant.is_(True))
+    if filters is not None:
+        query = filtered(query, filters)
     if limit:
         query = query.limit(limit)
-    rows = session.execute(query).all()
-    return [
-        ArticleRow(
-            id=row.id,
-            title=row.title,
-            canonical_url=row.canonical_url,
-            source=row.source,
-            language=row.language,
-            published_at=row.published_at,
-            first_seen_at=row.first_seen_at,
-            topics=tuple(row.topics.split()),
-            relevant=row.relevant,
-            relevance=row.relevance,
-            versions=row.versions,
-        )
-        for row in rows
-    ]
+    return [_article_row(row) for row in session.execute(query).all()]
+
+
+def articles_by_id(session: Session, ids: Sequence[int]) -> list[ArticleRow]:
+    """The articles ``ids`` names, in that order, with their current text."""
+    query = _article_rows_query().add_columns(ArticleVersion.text).where(Article.id.in_(ids))
+    found = {row.id: _article_row(row, with_text=True) for row in session.execute(query).all()}
+    return [found[i] for i in ids if i in found]
+
+
+def _article_row(row: Any, *, with_text: bool = False) -> ArticleRow:
+    return ArticleRow(
+        id=row.id,
+        title=row.title,
+        canonical_url=row.canonical_url,
+        source=row.source,
+        language=row.language,
+        published_at=row.published_at,
+        first_seen_at=row.first_seen_at,
+        topics=tuple(row.topics.split()),
+        relevant=row.relevant,
+        relevance=row.relevance,
+        versions=row.versions,
+        byline=row.byline,
+        text=row.text if with_text else None,
+    )
 
 
 def _article_rows_query() -> Select[Any]:
@@ -359,6 +378,7 @@ def _article_rows_query() -> Select[Any]:
             Article.language,
             Article.published_at,
             Article.first_seen_at,
+            Article.byline,
             ArticleVersion.id.label("version_id"),
             ArticleVersion.relevant,
             ArticleVersion.relevance,
