@@ -448,7 +448,9 @@ def _register_extensions() -> None:
         cli_figures,
         cli_limits,
         cli_opml,
+        cli_search,
         cli_tagging,
+        cli_watch,
     )
 
     for module in (
@@ -461,6 +463,8 @@ def _register_extensions() -> None:
         cli_figures,
         cli_alerts,
         cli_deploy,
+        cli_search,
+        cli_watch,
     ):
         module.register(app)
 

@@ -68,5 +68,6 @@ def _document(text: str, source: str) -> tomlkit.TOMLDocument:
 
 def _checked(document: tomlkit.TOMLDocument, source: str) -> str:
     text = tomlkit.dumps(document)
+    text = text if text.endswith("\n") else text + "\n"
     _rules: AlertRules = parse_rules(text, source)
     return text
