@@ -154,7 +154,9 @@ class _Parser:
     def primary(self) -> Node:
         item = self._peek()
         if item is None:
-            raise QueryError("the query ends where a word was expected")
+            last = self.items[-1]
+            after = f" after {last[1]}" if last[0] == "op" else ""
+            raise QueryError(f"the query ends{after} where a word was expected")
         kind, text = item
         self.position += 1
         if kind == "(":

@@ -154,7 +154,7 @@ def test_a_new_version_replaces_what_the_index_holds(
     [
         ("", "no words"),
         ("NOT asile", "NOT needs a word on each side"),
-        ("asile OR", "ends where a word was expected"),
+        ("asile OR", "ends after OR where a word was expected"),
         ("(asile", "not closed"),
         ("asile)", "unexpected"),
         ("asile NEAR/99 Roxham", "at most NEAR/50"),

@@ -63,6 +63,6 @@ def test_a_bad_watch_stops_the_pass_before_it_polls(
     context.reset()
     _serve_news(http_server)
     _add_feeds(http_server, "/news.rss")
-    with pytest.raises(Exception, match=r"watches\.x\.query: the query ends where a word"):
+    with pytest.raises(Exception, match=r"watches\.x\.query: the query ends after OR where a word"):
         asyncio.run(monitor_feeds(due_only=False))
     assert http_server.requests == []
