@@ -134,3 +134,33 @@ def test_watch_add_list_test_remove_keep_the_rules_file_as_written(desk: Path) -
     assert desk.read_text(encoding="utf-8").rstrip("\n") == before.rstrip("\n")
     missing = runner.invoke(app, ["watch", "remove", "Roxham"])
     assert missing.exit_code == 2 and "no watch named 'Roxham'" in missing.output
+
+
+def test_articles_take_the_same_filters_and_exports(desk: Path) -> None:
+    french = _json(["articles", "--format", "json", "--language", "fr", "--outlet", "gazette"])
+    assert [a["title"] for a in french] == [
+        "Fermeture du chemin Roxham",
+        "Un demandeur d'asile témoigne",
+    ]
+    assert french[0]["byline"] == "Reporter roxham"
+    recent = _json(["articles", "-f", "json", "--since", "2026-11-29", "--until", "2026-12-01"])
+    assert {a["title"] for a in recent} == {
+        "Fermeture du chemin Roxham",
+        "Québec réduit ses seuils",
+    }
+    relevant = _json(["articles", "-f", "json", "--relevant"])
+    assert "Canadiens win in overtime" not in {a["title"] for a in relevant}
+
+    lines = runner.invoke(
+        app, ["articles", "-f", "jsonl", "--outlet", "sports"]
+    ).stdout.splitlines()
+    assert [json.loads(line)["title"] for line in lines] == ["Canadiens win in overtime"]
+    exported = runner.invoke(app, ["articles", "-f", "csv", "--outlet", "northern"]).stdout_bytes
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert rows[0] == ["link", "outlet", "date", "title", "byline", "topics", "relevance"]
+    assert [(r[1], r[3], r[4]) for r in rows[1:]] == [
+        ("Northern Times", "Asylum claims at the border", "Reporter asylum_en"),
+        ("Northern Times", "Study permits capped", "Reporter students"),
+    ]
+    table = runner.invoke(app, ["articles", "--outlet", "sports"]).stdout
+    assert "https://sports-daily.example/hockey" in table
