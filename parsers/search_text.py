@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: Terms indexed per article. PostgreSQL's tsvector keeps positions up to 16,383 only, so
 #: both databases index the same first words of very long texts.
@@ -74,35 +75,36 @@ def tokens(text: str) -> Iterator[Token]:
     """The search terms of ``text`` with their offsets, in order (at most ``MAX_TERMS``)."""
     count = 0
     for match in _WORD.finditer(text):
-        for term, start, end in _parts(match.group(), match.start()):
-            if len(term) > MAX_TERM_CHARS:
-                continue
-            yield Token(stem(term), start, end)
+        offset = match.start()
+        for term, start, end in _word_terms(match.group()):
+            yield Token(term, offset + start, offset + end)
             count += 1
             if count >= MAX_TERMS:
                 return
 
 
-def _parts(word: str, offset: int) -> Iterator[tuple[str, int, int]]:
-    """A word's terms: "d'asile" is "asile", "Canada's" is "canada", "aujourd'hui" stays."""
+def terms(text: str) -> list[str]:
+    """The search terms of ``text``, in order: ``tokens`` without their offsets, faster."""
+    found = [term for word in _WORD.findall(text) for term, _, _ in _word_terms(word)]
+    return found[:MAX_TERMS]
+
+
+@lru_cache(maxsize=200_000)
+def _word_terms(word: str) -> tuple[tuple[str, int, int], ...]:
+    """A word's terms with their offsets in it: "d'asile" is "asil", "Canada's" is "canada",
+    "aujourd'hui" is two. Cached: news vocabulary repeats, and this is most of indexing."""
     pieces = _APOSTROPHE.split(word)
-    if len(pieces) == 1:
-        yield fold(word), offset, offset + len(word)
-        return
-    position = offset
+    found = []
+    position = 0
     for index, piece in enumerate(pieces):
         folded = fold(piece)
         last = index == len(pieces) - 1
-        elided = not last and folded in _ELISIONS
+        elided = not last and len(pieces) > 1 and folded in _ELISIONS
         clitic = index > 0 and folded in _CLITICS
-        if folded and not elided and not clitic:
-            yield folded, position, position + len(piece)
+        if folded and not elided and not clitic and len(folded) <= MAX_TERM_CHARS:
+            found.append((stem(folded), position, position + len(piece)))
         position += len(piece) + 1
-
-
-def terms(text: str) -> list[str]:
-    """The search terms of ``text``, in order."""
-    return [token.term for token in tokens(text)]
+    return tuple(found)
 
 
 def index_text(title: str, text: str) -> str:
