@@ -21,7 +21,7 @@ from db.intents import ArticleIntent, FeedForUpdate, PollIntent, RecheckTarget, 
 from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
-from db.search import ArticleFilters, filtered
+from db.search import ArticleFilters, filtered, index_articles
 from db.store import DEFAULT_POLICY, refile
 from db.store import known_sources as known_sources
 from db.store import store_articles as store_articles
@@ -476,6 +476,8 @@ def replace_evidence(
     if (title, text) != (version.title, version.text):
         version.title, version.text = title, text
         version.content_hash = content_hash(title, text)
+        if version.article.current_version_id == version.id:
+            index_articles(session, [(version.article_id, title, text)])
     for name, value in tag_values(tags).items():
         setattr(version, name, value)
     add_mentions(session, version.id, tags.mentions, tags.taxonomy_version, tag_ids)

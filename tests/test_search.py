@@ -190,3 +190,19 @@ def test_upgrade_indexes_the_articles_already_stored(database_url: str) -> None:
             article
         ]
     engine.dispose()
+
+
+def test_reprocessing_a_current_text_reindexes_it(
+    stored: tuple[Session, dict[str, int]], tagger: Tagger
+) -> None:
+    session, ids = stored
+    article = session.get_one(Article, ids["hockey"])
+    version = article.current_version
+    assert version is not None
+    text = "The Canadiens lost to Ottawa in a shootout."
+    tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+    repo.replace_evidence(
+        session, version, version.title, text, tagger.tag(version.title, text), tag_ids
+    )
+    assert _found(session, ids, "shootout") == {"hockey"}
+    assert _found(session, ids, "Boston") == set()
