@@ -54,9 +54,9 @@ QUERIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("permanent residents", {"language": "en"}),
     ("immigration NEAR/5 seuils", {}),
     ("réfugiés", {"since": _NOW - timedelta(days=30)}),
-    ("budget", {"outlet": "northern"}),
-    ("hockey", {"relevant": True}),
-    ("Roxham", {}),
+    ("profit", {"outlet": "northern"}),
+    ("Bruins OR Canadiens", {}),
+    ("Roxham", {"relevant": True}),
 )
 
 
