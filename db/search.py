@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Integer,
     Select,
-    TableClause,
     and_,
     bindparam,
     cast,
@@ -91,19 +91,23 @@ class _Match:
     """How one query matches on one database: the article id column, the condition, and a
     rank (lower is better) that only the matched rows pay for."""
 
-    source: TableClause
+    source: FromClause
     article_id: ColumnElement[int]
     condition: ColumnElement[bool]
     rank: ColumnElement[float]
 
 
-def _match(session: Session, query: Node) -> _Match:
+def _match(session: Session, query: Node, *, ranking: bool = False) -> _Match:
+    """The query on this database. ``ranking`` gives a second reference to the index, for
+    ranking in one statement the rows that the first one found."""
     if _dialect(session) == "postgresql":
+        source = _TSV.alias("ranked") if ranking else _TSV
         # Cast, not to_tsquery(): the terms are matched as the index wrote them.
         tsquery = cast(bindparam("q", to_tsquery(query)), TSQUERY)
-        condition = _TSV.c.terms.op("@@")(tsquery)
-        rank = -func.ts_rank_cd(_TSV.c.terms, tsquery)
-        return _Match(_TSV, _TSV.c.article_id, condition, rank)
+        condition = source.c.terms.op("@@")(tsquery)
+        rank = -func.ts_rank_cd(source.c.terms, tsquery)
+        return _Match(source, source.c.article_id, condition, rank)
+    # FTS5 ranks only the rows of its own MATCH: the second reference matches again.
     fts: ColumnElement[Any] = literal_column("article_search")
     condition = fts.op("MATCH")(bindparam("q", to_fts5(query)))
     return _Match(_FTS5, _FTS5.c.rowid, condition, func.bm25(fts))
@@ -146,7 +150,8 @@ def _conditions(filters: ArticleFilters) -> list[ColumnElement[bool]]:
             )
         )
     if filters.language:
-        conditions.append(func.lower(Article.language) == filters.language.lower())
+        # Stored in lower case; a bare column keeps the planner's statistics.
+        conditions.append(Article.language == filters.language.lower())
     if filters.relevant:
         conditions.append(ArticleVersion.relevant.is_(True))
     return [and_(*conditions)] if conditions else []
@@ -163,19 +168,24 @@ def search_ids(
     at 100,000 articles, ranking all; ``bench/bench_search.py``).
     """
     match = _match(session, query)
-    when = func.coalesce(Article.published_at, Article.first_seen_at)
-    pool = (
-        select(Article.id.label("id"), match.rank.label("rank"), when.label("at"))
-        .select_from(match.source)
-        .join(Article, Article.id == match.article_id)
-        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
-        .where(match.condition, *_conditions(filters))
-        .order_by(match.article_id.desc())
-    )
+    pool = select(match.article_id.label("id")).select_from(match.source).where(match.condition)
+    if conditions := _conditions(filters):
+        pool = pool.join(Article, Article.id == match.article_id)
+        pool = pool.join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
+        pool = pool.where(*conditions)
     if limit:
-        pool = pool.limit(CANDIDATES)
+        pool = pool.order_by(match.article_id.desc()).limit(CANDIDATES)
     found = pool.subquery("found")
-    statement = select(found.c.id).order_by(found.c.rank, found.c.at.desc(), found.c.id.desc())
+    when = func.coalesce(Article.published_at, Article.first_seen_at)
+    # Ranked apart from matching, so that only the candidates pay for it.
+    ranked = _match(session, query, ranking=True)
+    statement = (
+        select(found.c.id)
+        .join(Article, Article.id == found.c.id)
+        .join(ranked.source, ranked.article_id == found.c.id)
+        .where(ranked.condition)
+        .order_by(ranked.rank, when.desc(), found.c.id.desc())
+    )
     if limit:
         statement = statement.limit(limit)
     return list(session.scalars(statement))
