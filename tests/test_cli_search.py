@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.app import app
+from cli.search import csv_bytes
 from db import repo
 from db.engine import make_engine, make_sessions
 from db.migrate import upgrade
 from flows import context
-from flows.cli import app
-from flows.cli_search import csv_bytes
 from flows.pipeline import tag_specs
 from parsers.tagging import Tagger
 from tests.test_search import ARTICLES, NOW, _intent

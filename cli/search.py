@@ -20,10 +20,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cli.terminal import out, print_json
 from db import repo
 from db.search import ArticleFilters, search_ids
 from flows import context
-from flows.terminal import out, print_json
 from parsers.inert import printable
 from parsers.search_query import parse, positive_terms
 from parsers.search_text import Passage, passage
@@ -125,7 +125,7 @@ def search_command(
     limit: LimitOption = 20,
 ) -> None:
     """Search stored articles: best matches first, with highlighted snippets."""
-    from flows.cli import _clear_errors
+    from cli.app import _clear_errors
 
     with _clear_errors():
         node = parse(query)

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli_search import (
+from cli.search import (
     ExportFormat,
     FormatOption,
     LanguageOption,
@@ -28,8 +28,8 @@ from flows.cli_search import (
     UntilOption,
     search_command,
 )
+from cli.terminal import out, print_json
 from flows.settings import get_settings
-from flows.terminal import out, print_json
 from parsers.alert_rules import AlertRules, Mode, load_rules, parse_rules
 from parsers.exceptions import ConfigError
 from parsers.inert import printable
@@ -57,7 +57,7 @@ def watch_list(
     ] = ExportFormat.table,
 ) -> None:
     """The watches in the rules file, with their query, channels and mode."""
-    from flows.cli import _clear_errors
+    from cli.app import _clear_errors
 
     with _clear_errors():
         watches = list(_rules().watches.values())
@@ -88,7 +88,7 @@ def watch_add(
     ] = None,
 ) -> None:
     """Add a watch to the rules file (or replace the one of that name), keeping its comments."""
-    from flows.cli import _clear_errors
+    from cli.app import _clear_errors
 
     if mode not in (None, "immediate", "digest"):
         raise typer.BadParameter("must be immediate or digest", param_hint="--mode")
@@ -105,7 +105,7 @@ def watch_add(
 @watch_app.command("remove")
 def watch_remove(name: Annotated[str, typer.Argument(help="The watch's name.")]) -> None:
     """Remove a watch from the rules file (its past alerts stay)."""
-    from flows.cli import _clear_errors
+    from cli.app import _clear_errors
 
     with _clear_errors():
         _edit(lambda text, source: remove_watch(text, name, source=source))
@@ -125,7 +125,7 @@ def watch_test(
     limit: LimitOption = 20,
 ) -> None:
     """The stored articles a watch (or a query) would have matched, best first."""
-    from flows.cli import _clear_errors
+    from cli.app import _clear_errors
 
     with _clear_errors():
         watch = _rules().watches.get(query)
