@@ -9,7 +9,7 @@ whose index row is missing or stale.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,19 +113,6 @@ def _match(session: Session, query: Node, *, ranking: bool = False) -> _Match:
     return _Match(_FTS5, _FTS5.c.rowid, condition, func.bm25(fts))
 
 
-def matched_ids(
-    session: Session, query: Node, within: Collection[int] | None = None
-) -> Select[Any]:
-    """A select of the ids of the articles matching ``query``; ``within`` limits it to
-    those articles (checking new articles against a watch)."""
-    match = _match(session, query)
-    statement = select(match.article_id.label("id")).select_from(match.source)
-    statement = statement.where(match.condition)
-    if within is not None:
-        statement = statement.where(match.article_id.in_(list(within)))
-    return statement
-
-
 def filtered(statement: Select[Any], filters: ArticleFilters) -> Select[Any]:
     """``statement`` (over articles joined to their current version) narrowed by ``filters``."""
     return statement.where(*_conditions(filters))
@@ -192,7 +179,10 @@ def search_ids(
 
 
 def matching_articles(session: Session, query: Node, article_ids: Sequence[int]) -> set[int]:
-    """Which of ``article_ids`` the query matches, as their current text stands."""
+    """Which of ``article_ids`` the query matches, as their current text stands (watches)."""
     if not article_ids:
         return set()
-    return set(session.scalars(matched_ids(session, query, article_ids)))
+    match = _match(session, query)
+    statement = select(match.article_id).select_from(match.source)
+    statement = statement.where(match.condition, match.article_id.in_(list(article_ids)))
+    return set(session.scalars(statement))
