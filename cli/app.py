@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
+from cli import search
 from cli.terminal import err, error, out, print_json, to_minute
 from db import clusters, repo
 from db.engine import failure_reason
@@ -314,20 +315,26 @@ def feeds_remove(
 
 @app.command()
 def articles(
-    format: FormatOption = Format.table,
-    relevant: Annotated[bool, typer.Option(help="Only relevant articles.")] = False,
-    limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
-    source: Annotated[
-        str | None, typer.Option(help="Only the articles of the feed or source of this name.")
-    ] = None,
+    format: search.FormatOption = search.ExportFormat.table,
+    topic: search.TopicOption = None,
+    since: search.SinceOption = None,
+    until: search.UntilOption = None,
+    outlet: search.OutletOption = None,
+    language: search.LanguageOption = None,
+    relevant: search.RelevantOption = False,
+    limit: search.LimitOption = None,
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
+    filters = search.filters_from(topic, since, until, outlet, language, relevant)
     with _clear_errors(), context.sessions().begin() as session:
-        rows = repo.list_articles(session, relevant_only=relevant, limit=limit, source=source)
-    if format is Format.json:
-        print_json([_article_json(row) for row in rows])
+        rows = repo.list_articles(session, filters=filters, limit=limit)
+    if format in (search.ExportFormat.json, search.ExportFormat.jsonl):
+        search.write([_article_json(row) for row in rows], format, ())
         return
-    table = Table("id", "published", "source", "lang", "relevant", "topics", "v", "title")
+    if format is search.ExportFormat.csv:
+        search.write([search.article_record(row) for row in rows], format, search.CSV_COLUMNS)
+        return
+    table = Table("id", "published", "source", "lang", "relevant", "topics", "v", "title", "link")
     for row in rows:
         table.add_row(
             str(row.id),
@@ -338,6 +345,7 @@ def articles(
             ", ".join(row.topics),
             str(row.versions),
             row.title,
+            row.canonical_url,
         )
     out.print(table)
 
@@ -348,6 +356,7 @@ def _article_json(row: repo.ArticleRow) -> dict[str, Any]:
         "title": row.title,
         "canonical_url": row.canonical_url,
         "source": row.source,
+        "byline": row.byline,
         "language": row.language,
         "published_at": row.published_at.isoformat() if row.published_at else None,
         "first_seen_at": row.first_seen_at.isoformat(),
@@ -449,9 +458,11 @@ def _register_extensions() -> None:
         figures,
         limits,
         opml,
+        search,
         server,
         stories,
         tagging,
+        watch,
     )
 
     for module in (
@@ -464,6 +475,8 @@ def _register_extensions() -> None:
         figures,
         alerting,
         server,
+        search,
+        watch,
     ):
         module.register(app)
 

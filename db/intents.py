@@ -12,6 +12,7 @@ from parsers.tagging import TagResult
 
 if TYPE_CHECKING:
     from db.clusters import ClusterAssignment
+    from db.watches import WatchHit
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class ArticleIntent:
     page_last_modified: str | None = None
     #: True when a page was (or should be) fetched for this article, so it is re-checked.
     watch_page: bool = False
+    #: Who wrote it, as the feed item or the page names them.
+    byline: str | None = None
     #: Near-duplicate sketch of ``text``, made by the worker that read it (relevant only).
     sketch: TextSketch | None = None
 
@@ -116,6 +119,8 @@ class StoreCounts:
     joined_stories: int = 0
     #: New relevant articles whose alerts became one flood alert of their feed.
     flooded: int = 0
+    #: The watch alerts this batch wrote.
+    watched: list[WatchHit] = field(default_factory=list)
 
     @property
     def near_duplicates(self) -> int:
@@ -135,6 +140,7 @@ class StoreCounts:
         self.backfilled += other.backfilled
         self.joined_stories += other.joined_stories
         self.flooded += other.flooded
+        self.watched.extend(other.watched)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,8 @@ class Article(Base):
     #: Human name of where it came from: the feed's name, "seed", or the site's host.
     source: Mapped[str]
     site: Mapped[str]
+    #: Who wrote it, as the feed or the page says (the latest version's, when it says).
+    byline: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     published_at: Mapped[utc_or_none]
     first_seen_at: Mapped[utc]

@@ -21,6 +21,7 @@ from db.intents import ArticleIntent, FeedForUpdate, PollIntent, RecheckTarget, 
 from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
+from db.search import ArticleFilters, filtered, index_articles
 from db.store import DEFAULT_POLICY, refile
 from db.store import known_sources as known_sources
 from db.store import store_articles as store_articles
@@ -314,6 +315,9 @@ class ArticleRow:
     relevant: bool
     relevance: float
     versions: int
+    byline: str | None = None
+    #: The current version's text, for search snippets (only when asked for).
+    text: str | None = None
 
 
 def list_articles(
@@ -321,34 +325,42 @@ def list_articles(
     *,
     relevant_only: bool = False,
     limit: int | None = None,
-    source: str | None = None,
+    filters: ArticleFilters | None = None,
 ) -> list[ArticleRow]:
-    """Articles, newest first, with their current topics and version count; ``source``: only
-    those of the feed or source of that name."""
+    """Articles, newest first, with their current topics and version count."""
     query = _article_rows_query()
     if relevant_only:
         query = query.where(ArticleVersion.relevant.is_(True))
-    if source is not None:
-        query = query.where(Article.source == source)
+    if filters is not None:
+        query = filtered(query, filters)
     if limit:
         query = query.limit(limit)
-    rows = session.execute(query).all()
-    return [
-        ArticleRow(
-            id=row.id,
-            title=row.title,
-            canonical_url=row.canonical_url,
-            source=row.source,
-            language=row.language,
-            published_at=row.published_at,
-            first_seen_at=row.first_seen_at,
-            topics=tuple(row.topics.split()),
-            relevant=row.relevant,
-            relevance=row.relevance,
-            versions=row.versions,
-        )
-        for row in rows
-    ]
+    return [_article_row(row) for row in session.execute(query).all()]
+
+
+def articles_by_id(session: Session, ids: Sequence[int]) -> list[ArticleRow]:
+    """The articles ``ids`` names, in that order, with their current text."""
+    query = _article_rows_query().add_columns(ArticleVersion.text).where(Article.id.in_(ids))
+    found = {row.id: _article_row(row, with_text=True) for row in session.execute(query).all()}
+    return [found[i] for i in ids if i in found]
+
+
+def _article_row(row: Any, *, with_text: bool = False) -> ArticleRow:
+    return ArticleRow(
+        id=row.id,
+        title=row.title,
+        canonical_url=row.canonical_url,
+        source=row.source,
+        language=row.language,
+        published_at=row.published_at,
+        first_seen_at=row.first_seen_at,
+        topics=tuple(row.topics.split()),
+        relevant=row.relevant,
+        relevance=row.relevance,
+        versions=row.versions,
+        byline=row.byline,
+        text=row.text if with_text else None,
+    )
 
 
 def _article_rows_query() -> Select[Any]:
@@ -368,6 +380,7 @@ def _article_rows_query() -> Select[Any]:
             Article.language,
             Article.published_at,
             Article.first_seen_at,
+            Article.byline,
             ArticleVersion.id.label("version_id"),
             ArticleVersion.relevant,
             ArticleVersion.relevance,
@@ -465,6 +478,8 @@ def replace_evidence(
     if (title, text) != (version.title, version.text):
         version.title, version.text = title, text
         version.content_hash = content_hash(title, text)
+        if version.article.current_version_id == version.id:
+            index_articles(session, [(version.article_id, title, text)])
     for name, value in tag_values(tags).items():
         setattr(version, name, value)
     add_mentions(session, version.id, tags.mentions, tags.taxonomy_version, tag_ids)

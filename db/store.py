@@ -23,6 +23,7 @@ from db.base import Base
 from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
+from db.search import index_articles
 from db.upsert import add_alert
 from db.versions import (
     VersionPolicy,
@@ -31,6 +32,7 @@ from db.versions import (
     next_check_after,
     tag_values,
 )
+from db.watches import NewText, alert_watches
 from parsers.dedup import outlet_name, outlet_of, sketch_for
 
 #: Default versioning policy (material kinds, churn cap, re-check schedule).
@@ -232,6 +234,7 @@ def _store_known(
     counts.unchanged += result.outcome == "unchanged"
     counts.suspect += result.outcome == "suspect"
     counts.alerts += result.alerts
+    counts.watched += result.watched
 
 
 def _current_origin(session: Session, article_id: int) -> str | None:
@@ -275,6 +278,9 @@ def _insert_fresh(
         for i, vid in versions
         if stated_figures(i)  # most figures are not tracked ones: no need to load the article
     )
+    watched = alert_watches(session, policy.watches, _new_texts(versions, ids), now)
+    counts.watched += watched
+    counts.alerts += len(watched)
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]
     counts.new_relevant += [(article_id, i.canonical_url) for article_id, i in relevant]
     new_texts = [_article_text(article_id, intent) for article_id, intent in relevant]
@@ -283,6 +289,23 @@ def _insert_fresh(
         _count_assignment(session, assignment, now, counts)
     counts.alerts += _alert_new_relevant(session, relevant, stories, now, alerting, counts)
     return ids
+
+
+def _new_texts(versions: list[tuple[ArticleIntent, int]], ids: Mapping[str, int]) -> list[NewText]:
+    return [
+        NewText(
+            article_id=ids[intent.canonical_url],
+            n=1,
+            upgrade=False,
+            title=intent.title,
+            text=intent.text,
+            url=intent.canonical_url,
+            source=intent.source,
+            published_at=intent.published_at,
+            topics=intent.tags.topics,
+        )
+        for intent, _ in versions
+    ]
 
 
 def _cluster(
@@ -339,6 +362,7 @@ def _article_row(intent: ArticleIntent, now: datetime) -> dict[str, Any]:
         "title": intent.title,
         "source": intent.source,
         "site": intent.site,
+        "byline": intent.byline,
         "language": intent.language,
         "published_at": intent.published_at,
         "first_seen_at": now,
@@ -417,6 +441,7 @@ def _insert_versions(
         for article_id, intent in by_article.items()
     ]
     returned = _insert_returning(session, ArticleVersion, rows, ["article_id", "n"], "article_id")
+    index_articles(session, [(a, by_article[a].title, by_article[a].text) for a, _ in returned])
     return [(by_article[article_id], version_id) for article_id, version_id in returned]
 
 
@@ -511,7 +536,7 @@ def _alert_flood(
         "url": feed.url,
         "count": len(alerted),
         "titles": [intent.title for _, intent in alerted[:5]],
-        "list": f'vigie articles --relevant --source "{feed.name}"',
+        "list": f'vigie articles --relevant --outlet "{feed.name}"',
     }
     return add_alert(
         session,

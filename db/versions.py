@@ -16,7 +16,10 @@ from db.clusters import coverage
 from db.figures import source_label, track_figures
 from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
+from db.search import index_articles
 from db.upsert import add_alert, insert_ignore
+from db.watches import NewText, WatchHit, alert_watches
+from parsers.alert_rules import Watch
 from parsers.diffs import (
     MATERIAL_KINDS,
     Candidate,
@@ -42,6 +45,8 @@ class VersionPolicy:
     churn: ChurnGuard = field(default_factory=ChurnGuard)
     #: When article pages are fetched again to catch edits.
     recheck: RecheckSchedule = field(default_factory=RecheckSchedule)
+    #: Saved searches that new articles and versions are matched against.
+    watches: tuple[Watch, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,10 @@ class VersionResult:
     outcome: str
     #: The stored version, for new and changed.
     version_id: int | None
-    #: Alerts written (0 or 1).
+    #: Alerts written.
     alerts: int
+    #: The watch alerts among them.
+    watched: tuple[WatchHit, ...] = ()
 
 
 def apply_candidate(
@@ -87,9 +94,28 @@ def apply_candidate(
         return VersionResult("unchanged", None, 0)
     article.page_hash = intent.page_hash or article.page_hash
     alerts = track_figures(session, article, version_id, intent, now)
-    if current is not None and not _is_upgrade(current, intent):
+    upgrade = current is not None and _is_upgrade(current, intent)
+    new = new_text(article, intent, current.n + 1 if current else 1, upgrade=upgrade)
+    watched = tuple(alert_watches(session, policy.watches, [new], now))
+    alerts += len(watched)
+    if current is not None and not upgrade:
         alerts += _alert_edit(session, article, current, version_id, intent, decision, policy, now)
-    return VersionResult("new" if current is None else "changed", version_id, alerts)
+    return VersionResult("new" if current is None else "changed", version_id, alerts, watched)
+
+
+def new_text(article: Article, intent: ArticleIntent, n: int, *, upgrade: bool) -> NewText:
+    """A version just stored, for the watches."""
+    return NewText(
+        article_id=article.id,
+        n=n,
+        upgrade=upgrade,
+        title=intent.title,
+        text=intent.text,
+        url=article.canonical_url,
+        source=article.source,
+        published_at=article.published_at,
+        topics=intent.tags.topics,
+    )
 
 
 def _page_as_last_read(article: Article, intent: ArticleIntent) -> bool:
@@ -179,6 +205,8 @@ def _insert_version(
     add_evidence(session, [(intent, version_id)], tag_ids, now)
     article.current_version_id = version_id
     article.title = intent.title or article.title
+    article.byline = intent.byline or article.byline
+    index_articles(session, [(article.id, intent.title, intent.text)])
     article.suspect_reason = None
     return version_id
 

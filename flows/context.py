@@ -17,6 +17,7 @@ from db.engine import make_engine, make_sessions
 from db.migrate import upgrade
 from db.versions import VersionPolicy
 from flows.settings import get_settings
+from parsers.alert_rules import Watch, load_rules
 from parsers.tagging import Tagger
 from parsers.taxonomy import Taxonomy, load_taxonomy
 
@@ -86,15 +87,34 @@ def freeze_startup_heap() -> None:
 def reset() -> None:
     """Forget every cached resource (tests switch databases and settings)."""
     get_settings.cache_clear()
-    for cached in (engine_for, _sessions_for, _migrated, taxonomy_at, _tagger_for):
+    for cached in (engine_for, _sessions_for, _migrated, taxonomy_at, _tagger_for, _watches_at):
         cached.cache_clear()
 
 
 def version_policy() -> VersionPolicy:
-    """Versioning policy from the settings (which change kinds are worth an alert)."""
-    kinds = get_settings().material_change_kinds
-    chosen = frozenset(k.strip() for k in kinds.split(",") if k.strip())
-    return VersionPolicy(material=chosen) if chosen else VersionPolicy()
+    """Versioning policy from the settings (which change kinds are worth an alert) and the
+    rules file's watches, which a rules file that cannot be read stops with its one line."""
+    settings = get_settings()
+    chosen = frozenset(k.strip() for k in settings.material_change_kinds.split(",") if k.strip())
+    if chosen:
+        return VersionPolicy(material=chosen, watches=watches())
+    return VersionPolicy(watches=watches())
+
+
+def watches() -> tuple[Watch, ...]:
+    """The rules file's watches, read again when the file changes (``vigie watch add``
+    while a served flow runs); none when there is no rules file."""
+    path = get_settings().resolved_alert_rules_path
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return ()
+    return _watches_at(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _watches_at(path: Path, stamp: int) -> tuple[Watch, ...]:
+    return tuple(load_rules(path).watches.values())
 
 
 def start_temporary_prefect_server() -> None:

@@ -660,6 +660,7 @@ async def monitor_feeds(
     ``fetch_pages`` defaults to the ``VIGIE_FETCH_PAGES`` setting.
     """
     context.ensure_schema()
+    context.version_policy()  # a rules file with a bad watch stops the pass before it polls
     context.freeze_startup_heap()
     summary = RunSummary(kind="monitor", started_at=datetime.now(UTC))
     with context.sessions().begin() as session:

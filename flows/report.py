@@ -33,6 +33,7 @@ from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 
 from db.intents import StoreCounts
+from db.watches import WatchHit
 from parsers.inert import artifact_link as safe_link
 from parsers.inert import clean
 from parsers.inert import md_cell as cell_escape
@@ -143,6 +144,7 @@ class RunSummary:
         counts = asdict(self.counts)
         counts.pop("new_relevant")
         counts.pop("clustered")
+        counts["watched"] = len(self.counts.watched)
         counts["near_duplicates"] = self.counts.near_duplicates
         return {
             "feeds_polled": len(self.feeds) - self.feeds_with("postponed"),
@@ -168,7 +170,14 @@ def summary_markdown(summary: RunSummary) -> str:
     lines = [f"# Vigie {summary.kind} run", "", _when(summary), "", "| | count |", "|---|---:|"]
     lines += [f"| {label} | {value} |" for label, value in _totals(summary)]
     lines.append("")
-    for section in (_failures_section, _left_section, _new_relevant_section, _timing_section):
+    sections = (
+        _failures_section,
+        _left_section,
+        _new_relevant_section,
+        _watches_section,
+        _timing_section,
+    )
+    for section in sections:
         lines += section(summary)
     return "\n".join(lines)
 
@@ -274,6 +283,28 @@ def _new_relevant_section(summary: RunSummary) -> list[str]:
         for a in summary.new_relevant
     ]
     return [*lines, ""]
+
+
+def _watches_section(summary: RunSummary) -> list[str]:
+    """Each watch that matched in this run, with its articles linked."""
+    if not summary.counts.watched:
+        return []
+    by_watch: dict[str, list[WatchHit]] = {}
+    for hit in summary.counts.watched:
+        by_watch.setdefault(hit.watch, []).append(hit)
+    lines = ["## Watches that matched", ""]
+    for watch, hits in by_watch.items():
+        lines.append(f"- **{md_escape(watch, 80)}** ({len(hits)})")
+        lines += [
+            f"  - {_linked(hit.title, hit.url)} `vigie show {hit.article_id}`" for hit in hits
+        ]
+    return [*lines, ""]
+
+
+def _linked(title: str, url: str) -> str:
+    link = safe_link(url)
+    text = md_escape(title, 160) or "(untitled)"
+    return f"[{text}]({link})" if link else text
 
 
 def _timing_section(summary: RunSummary) -> list[str]:

@@ -22,7 +22,8 @@ def store_seeds() -> RunSummary:
     intents = intents_from_seeds(load_seeds(get_settings().seeds_dir), tagger)
     with context.sessions().begin() as session:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
-        summary.counts = repo.store_articles(session, intents, tag_ids, summary.started_at)
+        policy = context.version_policy()  # the rules file's watches included
+        summary.counts = repo.store_articles(session, intents, tag_ids, summary.started_at, policy)
     summary.new_relevant = new_relevant_articles(summary.counts, intents)
     summary.finished_at = datetime.now(UTC)
     return summary

@@ -38,6 +38,7 @@ LABELS = {
     "feed_broken": "Feed broken",
     "feed_recovered": "Feed recovered",
     "run_failed": "Run failed",
+    "watch_match": "Watch",
 }
 
 
@@ -266,6 +267,22 @@ def _generic_card(content: AlertContent, style: Style) -> Card:
     )
 
 
+def _watch_card(content: AlertContent, style: Style) -> Card:
+    """A watch's match: the watch's name in the label, the matching passage quoted."""
+    payload = content.payload
+    version = payload.get("version")
+    meta = list(_article_meta(payload, style, content.created_at))
+    if isinstance(version, int) and version > 1:
+        meta.append(f"version {version}")
+    return Card(
+        label=f"{LABELS['watch_match']}: {clean(payload.get('watch'), 80)}",
+        headline=clean(payload.get("title"), 200) or "(untitled)",
+        meta=tuple(meta),
+        quote=clean(payload.get("passage"), 280),
+        link=safe_link(payload.get("url")),
+    )
+
+
 _CARDS: dict[str, Callable[[AlertContent, Style], Card]] = {
     "new_relevant_article": _new_article_card,
     "article_edited": _edited_card,
@@ -275,6 +292,7 @@ _CARDS: dict[str, Callable[[AlertContent, Style], Card]] = {
     "feed_broken": _feed_card,
     "feed_recovered": _feed_card,
     "run_failed": _run_failed_card,
+    "watch_match": _watch_card,
 }
 
 

@@ -167,9 +167,9 @@ def test_more_relevant_items_than_the_flood_limit_make_one_alert(
     [flood] = _alerts("feed_flood")
     assert flood.payload["feed"] == LEDGER and flood.payload["count"] == 5
     assert flood.payload["url"] == http_server.url("/ledger.rss")
-    assert flood.payload["list"] == f'vigie articles --relevant --source "{LEDGER}"'
+    assert flood.payload["list"] == f'vigie articles --relevant --outlet "{LEDGER}"'
     listed = CliRunner().invoke(
-        app, ["articles", "--relevant", "--source", LEDGER, "--format", "json"]
+        app, ["articles", "--relevant", "--outlet", LEDGER, "--format", "json"]
     )
     assert len(json.loads(listed.stdout)) == 5  # the list the alert points to
     assert _monitor()["alerts"] == 0
