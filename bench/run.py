@@ -145,6 +145,24 @@ def measure_floor(tmp: Path, corpus: Path, server: PrefectServer, opts: Options)
     return run_worker(args, _vigie_env(workdir, server, tmp / "prefect-client"), cwd=workdir)
 
 
+ONE_HOST_FEEDS = 20
+TARGET_HOST_LIMIT_RATIO = 1.5
+
+
+def measure_one_host(tmp: Path, corpus: Path, server: PrefectServer) -> dict[str, Any]:
+    """The same feed-only pass over 20 feeds on one host, without then with the per-host
+    Prefect limits (``VIGIE_HOST_LIMIT_PREFIX``), each on a fresh database."""
+    out: dict[str, Any] = {"feeds": ONE_HOST_FEEDS}
+    for key, prefix in (("unlimited", ""), ("limited", "bench-host-")):
+        workdir = tmp / f"onehost-{key}"
+        workdir.mkdir()
+        args = ["onehost", "--corpus", str(corpus), "--feeds-limit", str(ONE_HOST_FEEDS)]
+        args += ["--limit-prefix", prefix]
+        out[key] = run_worker(args, _vigie_env(workdir, server, tmp / "prefect-client"), workdir)
+    out["ratio"] = out["limited"]["seconds"] / out["unlimited"]["seconds"]
+    return out
+
+
 def measure_reader(tmp: Path, corpus: Path, opts: Options) -> dict[str, Any]:
     workdir = tmp / "reader"
     workdir.mkdir()
@@ -237,6 +255,8 @@ def run(opts: Options) -> dict[str, Any]:
                 vigie["load_average_before"] = load
                 print("the floor: plain, then as a Prefect flow ...")
                 floor = measure_floor(tmp, tmp / "corpus", server, opts)
+                print(f"per-host limits: {ONE_HOST_FEEDS} feeds on one host, without and with ...")
+                vigie["one_host"] = measure_one_host(tmp, tmp / "corpus", server)
                 full = None
                 if vigie["has_fetch_pages"]:
                     print("Vigie: full pipeline ...")
@@ -313,6 +333,7 @@ def assemble(
         "floor_flow_items_per_s": floor_flow_ips,
         "ratio_floor_flow_vs_reader": floor_flow_ips / reader_ips,
         "vigie_rows_per_item": scores["rows_written"] / items,
+        "host_limit_ratio": vigie["one_host"]["ratio"],
         "rerun_parses": rerun["feeds_fetched"],
         "rerun_seconds": vigie["rerun_seconds"],
         "reader_rerun_seconds": reader["rerun_seconds"],
@@ -405,6 +426,11 @@ def _targets(
             "value": vigie["rerun_seconds"],
             "goal": f"0 parses, <= {rerun_budget:.2f} s (reader + empty flow)",
             "met": rerun_ok,
+        },
+        "host_limits": {
+            "value": vigie["one_host"]["ratio"],
+            "goal": f"<= {TARGET_HOST_LIMIT_RATIO}x the pass without them",
+            "met": vigie["one_host"]["ratio"] <= TARGET_HOST_LIMIT_RATIO,
         },
         "peak_rss_mb": {
             "value": rss,
@@ -520,6 +546,14 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             "",
             "",
             "",
+        ),
+        (
+            f"{v['one_host']['feeds']} feeds on one host: limits on / off",
+            f"{_fmt(v['one_host']['limited']['seconds'], 2, ' s')} / "
+            f"{_fmt(v['one_host']['unlimited']['seconds'], 2, ' s')}",
+            "",
+            _fmt(r["host_limit_ratio"], 2, "x"),
+            f"{t['host_limits']['goal']}: {_verdict(t['host_limits']['met'])}",
         ),
         (
             "peak memory: run RSS + workers' PSS",
