@@ -458,4 +458,4 @@ def replace_evidence(
         version.content_hash = content_hash(title, text)
     for name, value in tag_values(tags).items():
         setattr(version, name, value)
-    add_mentions(session, version.id, tags.mentions, tags.taxonomy_version, tag_ids)
+    add_mentions(session, version, tags.mentions, tag_ids)
