@@ -155,12 +155,16 @@ class CpuPool:
     processes, or, with no workers, in a thread of this process with the caller's tagger.
 
     One per run: ``async with CpuPool(workers, taxonomy) as cpu:``. The workers start on
-    first use and stop when the run ends, so no process outlives the run that needed it.
+    first use and stop when the run ends, so no process outlives the run that needed it;
+    unless ``keep``: then they stay for the process's next runs (``context.cpu_pool``), which
+    saves each run the workers' start (a fork server, then in each worker the tagger and the
+    language model), and stop with ``close`` or when the process ends.
     """
 
-    def __init__(self, workers: int, taxonomy: Path) -> None:
+    def __init__(self, workers: int, taxonomy: Path, *, keep: bool = False) -> None:
         self.workers = workers
         self.taxonomy = taxonomy
+        self.keep = keep
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -168,7 +172,8 @@ class CpuPool:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
-        await asyncio.to_thread(self.close)
+        if not self.keep:
+            await asyncio.to_thread(self.close)
 
     async def parse(
         self,

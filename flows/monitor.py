@@ -646,7 +646,7 @@ async def monitor_feeds(
 
     progress = ProgressReporter("monitor-progress", unit="feeds")
     await progress.start(len(feeds))
-    cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    cpu = context.cpu_pool()
     pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
     limits = Limits.from_settings(settings)
     batches = [feeds[start : start + batch_size] for start in range(0, len(feeds), batch_size)]
