@@ -30,7 +30,7 @@ import types
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -174,6 +174,15 @@ class CpuPool:
     async def __aexit__(self, *_exc: object) -> None:
         if not self.keep:
             await asyncio.to_thread(self.close)
+
+    async def start(self) -> None:
+        """Start the workers now (the fork server, then in each worker the tagger and the
+        language model: about a second), so that they are ready when the first document
+        comes, instead of starting then. Errors are left to the jobs that follow."""
+        if self.workers <= 0 or multiprocessing.current_process().daemon:
+            return
+        with suppress(Exception):
+            await asyncio.gather(*(self._submit(_ready) for _ in range(self.workers)))
 
     async def parse(
         self,
@@ -332,6 +341,10 @@ def _exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _ready() -> None:
+    """A job that only waits for its worker to be up (``CpuPool.start``)."""
 
 
 def _with_worker_tagger(function: Callable[..., T], *args: Any) -> T:
