@@ -107,7 +107,7 @@ def run_vigie(
 def _warm_pass(specs: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
     """A first pass over every item again, on a fresh database, in this process that has
     run passes already: what a long-lived ``vigie serve`` pays for a pass of new items,
-    its worker processes, tagger, HTTP clients and Prefect client kept from the runs before."""
+    its worker processes and tagger kept from the runs before."""
     import os
 
     from db import repo

@@ -181,8 +181,17 @@ class CpuPool:
         comes, instead of starting then. Errors are left to the jobs that follow."""
         if self.workers <= 0 or multiprocessing.current_process().daemon:
             return
+        # In a thread: starting the fork server blocks for as long as it imports, and the
+        # run's event loop is meanwhile fetching.
         with suppress(Exception):
-            await asyncio.gather(*(self._submit(_ready) for _ in range(self.workers)))
+            await asyncio.to_thread(self._start_workers)
+
+    def _start_workers(self) -> None:
+        pool = self._executor()
+        with _main_module_hidden():
+            ready = [pool.submit(_ready) for _ in range(self.workers)]
+        for future in ready:
+            future.result()
 
     async def parse(
         self,

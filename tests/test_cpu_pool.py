@@ -190,6 +190,21 @@ def test_documents_in_flight_when_a_worker_dies_are_tried_again(tagger: Tagger) 
     assert asyncio.run(scenario()) > 0
 
 
+def test_workers_started_ahead_are_the_ones_that_parse(tagger: Tagger) -> None:
+    news = (FEEDS / "news.rss").read_bytes()
+
+    async def scenario() -> tuple[set[int], set[int], int]:
+        async with CpuPool(2, TAXONOMY) as pool:
+            await pool.start()
+            assert pool._pool is not None
+            started = set(pool._pool._processes)
+            parsed = await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+            return started, set(pool._pool._processes), len(parsed.intents)
+
+    started, after, intents = asyncio.run(scenario())
+    assert len(started) == 2 and after == started and intents > 0
+
+
 def test_kept_workers_serve_the_next_runs_and_stop_when_told(
     vigie_env: pytest.MonkeyPatch, tagger: Tagger
 ) -> None:
