@@ -619,6 +619,14 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"{t['host_limits']['goal']}: {_verdict(t['host_limits']['met'])}",
         ),
         (
+            "  their fetch stage: limits on / off",
+            f"{_fmt(v['one_host']['limited']['fetch_seconds'], 2, ' s')} / "
+            f"{_fmt(v['one_host']['unlimited']['fetch_seconds'], 2, ' s')}",
+            "",
+            "",
+            "",
+        ),
+        (
             "peak memory: run RSS + workers' PSS",
             _fmt(r["peak_rss_mb"], 0, " MB"),
             _fmt(r["reader_peak_rss_mb"], 0, " MB"),
