@@ -651,6 +651,8 @@ class _HeldSlot:
                 self._name,
                 timeout_seconds=self._policy.total_timeout,
                 lease_duration=max(_MIN_LEASE_SECONDS, 2 * self._policy.total_timeout),
+                # A missing limit is an error, not the warning Prefect would log before
+                # letting every worker hit the host at once.
                 strict=True,
                 # A failed lease renewal only means the slot may be handed out again early,
                 # not worth killing the run.
