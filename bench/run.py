@@ -8,8 +8,10 @@ Order of a run (each measured step in its own child process, on a fresh SQLite d
     serve it on loopback (bench.serve: ETag / Last-Modified, 304s)
     reader: update_feeds() first pass, then again with nothing changed
     start `prefect server` once (its start-up is reported, not counted in items/s)
-    Vigie: monitor_feeds feed-only first pass, an empty flow (Prefect's fixed cost), re-run
+    Vigie: monitor_feeds feed-only first pass, an empty flow (Prefect's fixed cost), re-run,
+        then a warm pass of every item on a fresh database (the process's workers kept)
     the floor (bench/floor.py): fetch, parse, tag, one row per item; plain, then as a flow
+    20 feeds moved to one host: a feed-only pass without, then with per-host Prefect limits
     Vigie: full pipeline with article pages, if monitor_feeds has a fetch_pages parameter
     score Vigie's database against the manifest (exact duplicates, relevance)
     print a table; write bench/results/latest.json (and a timestamped copy, not committed)
