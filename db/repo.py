@@ -482,4 +482,4 @@ def replace_evidence(
             index_articles(session, [(version.article_id, title, text)])
     for name, value in tag_values(tags).items():
         setattr(version, name, value)
-    add_mentions(session, version.id, tags.mentions, tags.taxonomy_version, tag_ids)
+    add_mentions(session, version, tags.mentions, tag_ids)

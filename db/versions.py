@@ -31,6 +31,7 @@ from parsers.diffs import (
     is_material,
     recheck_due_after,
 )
+from parsers.evidence import sentence_span
 from parsers.tagging import FigureChange, TagResult, figure_changes
 from parsers.tagging import Mention as FoundMention
 
@@ -231,7 +232,7 @@ def add_evidence(
         row
         for intent, version_id in versions
         for row in _mention_rows(
-            version_id, intent.tags.mentions, intent.tags.taxonomy_version, tag_ids
+            version_id, intent.tags.mentions, (intent.title, intent.text), tag_ids
         )
     ]
     if mentions:
@@ -253,13 +254,12 @@ def add_evidence(
 
 def add_mentions(
     session: Session,
-    version_id: int,
+    version: ArticleVersion,
     mentions: tuple[FoundMention, ...],
-    taxonomy_version: str,
     tag_ids: Mapping[str, int],
 ) -> None:
     """Store a version's evidence (reprocessing replaces a version's mentions)."""
-    rows = _mention_rows(version_id, mentions, taxonomy_version, tag_ids)
+    rows = _mention_rows(version.id, mentions, (version.title, version.text), tag_ids)
     if rows:
         session.execute(insert(core_table(Mention)), rows)
 
@@ -267,26 +267,34 @@ def add_mentions(
 def _mention_rows(
     version_id: int,
     mentions: Sequence[FoundMention],
-    taxonomy_version: str,
+    texts: tuple[str, str],
     tag_ids: Mapping[str, int],
 ) -> list[dict[str, Any]]:
-    return [
-        {
-            "version_id": version_id,
-            "tag_id": tag_ids[mention.concept],
-            "field": mention.field,
-            "start": mention.start,
-            "end": mention.end,
-            "matched": mention.text,
-            "sentence": mention.sentence,
-            "value": mention.value,
-            "unit": mention.unit,
-            "topic": mention.topic,
-            "scope": mention.scope,
-            "taxonomy_version": taxonomy_version,
-        }
-        for mention in mentions
-    ]
+    """Rows for ``mentions`` of the version whose (title, text) are ``texts``: offsets into
+    them, and the matched words and sentence as text only where offsets cannot say them."""
+    rows = []
+    for mention in mentions:
+        source = texts[0] if mention.field == "title" else texts[1]
+        span = sentence_span(source, mention.start, mention.end, mention.sentence)
+        matched = source[mention.start : mention.end]
+        rows.append(
+            {
+                "version_id": version_id,
+                "tag_id": tag_ids[mention.concept],
+                "field": mention.field,
+                "start": mention.start,
+                "end": mention.end,
+                "sentence_start": span[0] if span else None,
+                "sentence_end": span[1] if span else None,
+                "matched": None if matched == mention.text else mention.text,
+                "sentence": None if span else mention.sentence,
+                "value": mention.value,
+                "unit": mention.unit,
+                "topic": mention.topic,
+                "scope": mention.scope,
+            }
+        )
+    return rows
 
 
 def next_check_after(article: Article, now: datetime, policy: VersionPolicy) -> datetime | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +21,9 @@ from flows.settings import get_settings
 from parsers.alert_rules import Watch, load_rules
 from parsers.tagging import Tagger
 from parsers.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from flows.cpu import CpuPool
 
 
 @lru_cache(maxsize=4)
@@ -84,8 +88,39 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def forget_database() -> None:
+    """Read the settings again, keeping the tagger and worker processes: a long-lived
+    process that moves to another database (the benchmark's warm pass)."""
+    get_settings.cache_clear()
+
+
+#: Worker pools kept across runs (``keep_workers``), by worker count and taxonomy.
+_kept_pools: dict[tuple[int, Path], CpuPool] = {}
+
+
+def cpu_pool() -> CpuPool:
+    """The worker processes for a run: this process's kept ones with ``keep_workers``, else
+    a pool of the run's own, stopped when the run ends."""
+    from flows.cpu import CpuPool  # here: it imports the parsers of every document kind
+
+    settings = get_settings()
+    key = (settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    if not settings.keep_workers:
+        return CpuPool(*key)
+    if key not in _kept_pools:
+        _kept_pools[key] = CpuPool(*key, keep=True)
+    return _kept_pools[key]
+
+
+def stop_kept_workers() -> None:
+    """Stop the kept worker processes, if any (the next run starts new ones)."""
+    while _kept_pools:
+        _kept_pools.popitem()[1].close()
+
+
 def reset() -> None:
     """Forget every cached resource (tests switch databases and settings)."""
+    stop_kept_workers()
     get_settings.cache_clear()
     for cached in (engine_for, _sessions_for, _migrated, taxonomy_at, _tagger_for, _watches_at):
         cached.cache_clear()

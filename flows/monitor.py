@@ -670,7 +670,7 @@ async def monitor_feeds(
 
     progress = ProgressReporter("monitor-progress", unit="feeds")
     await progress.start(len(feeds))
-    cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    cpu = context.cpu_pool()
     pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
     limits = Limits.from_settings(settings)
     batches = [feeds[start : start + batch_size] for start in range(0, len(feeds), batch_size)]
@@ -702,7 +702,10 @@ async def monitor_feeds(
         # database in a thread of this process), each stage working on what the stage before
         # has finished: the stages overlap instead of taking turns. An error in one stage
         # cancels the others.
-        await _together(prepare_all(), store_all())
+        # A feed never read before will be parsed: the workers start while it is fetched.
+        # A pass of known feeds may be all 304s and need no worker at all.
+        unread = any(feed.body_hash is None and feed.etag is None for feed in feeds)
+        await _together(prepare_all(), store_all(), *([cpu.start()] if unread else []))
     summary.finished_at = datetime.now(UTC)
     _log_summary(summary)
     await publish_artifacts(summary, "monitor")

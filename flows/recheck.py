@@ -141,7 +141,7 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
             session, datetime.now(UTC), due_only=due_only, limit=limit
         )
     settings = get_settings()
-    cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    cpu = context.cpu_pool()
     deadline = asyncio.get_running_loop().time() + settings.pass_deadline_seconds
     async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
         checked, left = await fetch_and_extract(quote(targets), fetcher, cpu, deadline)

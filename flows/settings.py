@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     #: Worker processes that parse feeds and extract pages beside the flow (``flows.cpu``);
     #: 0 keeps that work in the flow's process. Unset: one per core, none on a single core.
     cpu_workers: int | None = Field(None, ge=0)
+    #: Keep those worker processes (each with its tagger and language model) from one run to
+    #: the next of the same process, instead of starting them for each run: for a process that
+    #: runs many passes. Off, no worker outlives the run that started it.
+    keep_workers: bool = False
 
     #: Apprise URLs of the "default" alert route, comma-separated (mailtos://, json://, ntfys://).
     #: Secret: they often carry tokens or passwords, so they are left out of the settings' repr.
