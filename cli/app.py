@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypedDict, TypeVar
 
 # Before Prefect is imported: its temporary server logs "database is locked" tracebacks when
 # analytics are on, and at INFO every task prints several lines that bury Vigie's own output.
@@ -241,12 +241,23 @@ def monitor(
 # --- feeds -----------------------------------------------------------------------------------
 
 
+class _FeedRow(TypedDict):
+    id: int
+    name: str
+    url: str
+    language: str | None
+    health: str
+    failures: int
+    last_error: str | None
+    next_check_at: str | None
+
+
 @feeds_app.command("list")
 def feeds_list(format: FormatOption = Format.table) -> None:
     """Show every feed with its health, last error and next check."""
     with _clear_errors(), context.sessions().begin() as session:
         feeds = repo.list_feeds(session)
-        rows = [
+        rows: list[_FeedRow] = [
             {
                 "id": f.id,
                 "name": f.name,

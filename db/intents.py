@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from parsers.dedup import TextSketch
+from parsers.schedule import Event, Health
 from parsers.tagging import TagResult
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class FeedForUpdate:
     last_modified: str | None
     body_hash: str | None
     interval_minutes: int | None
-    health: str
+    health: Health
     consecutive_failures: int
     failure_weight: float
     #: Entries the last poll that found any saw in the document; a feed longer than the
@@ -146,11 +147,11 @@ class PollIntent:
     last_modified: str | None
     body_hash: str | None
     next_check_at: datetime
-    health: str
+    health: Health
     consecutive_failures: int
     failure_weight: float
     #: "broken" or "recovered" when this poll changed the feed's standing, else None.
-    event: str | None
+    event: Event | None
     #: True when the document was not read to its end (items left for the next pass): the
     #: stored validators and body hash are cleared, so that the next fetch brings it all again.
     forget_validators: bool = False

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, BigId, UTCDateTime, intpk, str_url, utc, utc_or_none
+from parsers.schedule import Health
 
 # --- sources -------------------------------------------------------------------------------
 
@@ -43,7 +44,7 @@ class Feed(Base):
     #: SHA-256 of the last body parsed, to skip parsing when a server ignores validators.
     body_hash: Mapped[str | None] = mapped_column(String(64))
     next_check_at: Mapped[utc_or_none]
-    health: Mapped[str] = mapped_column(String(16), default="healthy")
+    health: Mapped[Health] = mapped_column(String(16), default="healthy")
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     failure_weight: Mapped[float] = mapped_column(Float, default=0.0)
     last_error: Mapped[str | None] = mapped_column(Text)

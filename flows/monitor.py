@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -29,6 +28,7 @@ from flows.pipeline import (
     tag_specs,
     with_fallback,
 )
+from flows.quoting import quoted
 from flows.report import FeedReport, RunSummary, publish_artifacts, run_name
 from flows.settings import Settings, get_settings
 from parsers.exceptions import DatabaseFailure, FetchError, ParseError, StorageError
@@ -111,7 +111,7 @@ async def fetch_feeds(
 ) -> list[Polled]:
     """Conditional GET of a batch of feeds, concurrently (politeness is the fetcher's job).
 
-    Callers pass big arguments through ``quote()``: Prefect otherwise walks every object in
+    Callers pass big arguments through ``quoted()``: Prefect otherwise walks every object in
     them looking for futures, which cost a quarter of a pass in the profile.
 
     One task per batch, not per feed: a task run costs ~10 ms, more than a 304. A feed's
@@ -387,7 +387,7 @@ async def _store_batch(ready: FeedStream, summary: RunSummary) -> None:
     idle: list[Polled] = []
     async for item in feeds:
         if item.intents:
-            store = store_feeds(quote(feeds), quote(item), quote(idle), quote(summary))
+            store = store_feeds(quoted(feeds), quoted(item), quoted(idle), quoted(summary))
             await _timed(summary, "store", store)
             return
         idle.append(item)
@@ -706,15 +706,15 @@ async def _prepare_batch(
     if not changed:
         return
     if not pages_wanted:
-        parse = parse_feeds(quote(changed), cpu, ready.put, limits)
+        parse = parse_feeds(quoted(changed), cpu, ready.put, limits)
         await _timed(summary, "parse+tag", parse)
         return
     parsed = FeedStream([item.feed for item in changed], in_order=False)
     pages = fetch_pages_task(
-        quote(parsed), fetcher, cpu, settings.page_min_words, quote(ready), limits
+        quoted(parsed), fetcher, cpu, settings.page_min_words, quoted(ready), limits
     )
     _, counts = await _together(
-        _timed(summary, "parse+tag", parse_feeds(quote(changed), cpu, parsed.put, limits)),
+        _timed(summary, "parse+tag", parse_feeds(quoted(changed), cpu, parsed.put, limits)),
         _timed(summary, "fetch pages+extract", pages),
     )
     summary.pages_fetched += counts.fetched
@@ -724,7 +724,7 @@ async def _prepare_batch(
 async def _fetch_batch(
     feeds: list[FeedForUpdate], fetcher: Fetcher, settings: Settings, limits: Limits
 ) -> list[Polled]:
-    polled = await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays, limits)
+    polled = await fetch_feeds(quoted(feeds), fetcher, settings.fetch_retry_delays, limits)
     hosts = _hosts_if_all_failed_transiently(polled)
     # Feeds on two hosts or more all failing at once point at our network, not at them: the
     # batch is fetched once more after a pause long enough for a blip to pass (15 per-feed
@@ -743,7 +743,7 @@ async def _fetch_batch(
         pause,
     )
     await asyncio.sleep(pause)
-    return await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays, limits)
+    return await fetch_feeds(quoted(feeds), fetcher, settings.fetch_retry_delays, limits)
 
 
 def _hosts_if_all_failed_transiently(polled: list[Polled]) -> set[str]:
