@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from parsers.dedup import TextSketch
@@ -125,6 +126,21 @@ class StoreCounts:
         self.new_relevant.extend(other.new_relevant)
 
 
+class PollOutcome(StrEnum):
+    """What polling a feed came to."""
+
+    #: A new body, parsed.
+    FETCHED = "fetched"
+    #: 304 Not Modified.
+    NOT_MODIFIED = "not_modified"
+    #: A 200 whose body hashes as the stored one: the server ignores validators; no parse.
+    UNCHANGED_BODY = "unchanged_body"
+    #: A fetch, parse or storage error, recorded on the feed.
+    FAILED = "failed"
+    #: Not polled: the pass reached its deadline; the next pass polls it (never recorded).
+    POSTPONED = "postponed"
+
+
 @dataclass(frozen=True)
 class PollIntent:
     """The outcome of polling one feed, to record on the feed and in the fetch log."""
@@ -135,8 +151,8 @@ class PollIntent:
     finished_at: datetime
     #: HTTP status, when a response arrived.
     status: int | None
-    #: fetched, not_modified, unchanged_body or failed.
-    outcome: str
+    #: Never ``POSTPONED``: a postponed poll is not recorded.
+    outcome: PollOutcome
     bytes: int
     elapsed_ms: int
     entries: int

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db import repo
-from db.intents import ArticleIntent, FeedForUpdate, PollIntent
+from db.intents import ArticleIntent, FeedForUpdate, PollIntent, PollOutcome
 from flows import context
 from flows.alerts import record_run_failure
 from flows.cpu import Cap, CpuPool, unreadable
@@ -50,7 +50,6 @@ _JITTER_RNG = random.Random()
 
 
 #: The outcome of a feed the pass had no time for: not recorded, so it stays due.
-POSTPONED = "postponed"
 
 
 @dataclass
@@ -62,8 +61,7 @@ class Polled:
     result: FetchResult | None
     #: Why the feed yielded nothing this time: fetch, parse or storage error.
     error: FetchError | ParseError | StorageError | None
-    #: fetched, not_modified, unchanged_body, failed or postponed (``POSTPONED``).
-    outcome: str = "failed"
+    outcome: PollOutcome = PollOutcome.FAILED
     entries: int = 0
     intents: list[ArticleIntent] = field(default_factory=list)
     dropped: int = 0
@@ -131,7 +129,7 @@ async def _poll(
         async with asyncio.timeout_at(limits.deadline):
             return await _poll_with_retries(feed, fetcher, retry_delays, started)
     except TimeoutError:
-        return Polled(feed, started, None, None, outcome=POSTPONED)
+        return Polled(feed, started, None, None, outcome=PollOutcome.POSTPONED)
 
 
 async def _poll_with_retries(
@@ -163,9 +161,10 @@ def needing_parse(polled: list[Polled]) -> list[Polled]:
         if result is None:
             continue
         if result.not_modified:
-            item.outcome = "not_modified"
+            item.outcome = PollOutcome.NOT_MODIFIED
         elif result.body_hash and result.body_hash == feed.body_hash:
-            item.outcome = "unchanged_body"  # the server ignores validators; skip the parse
+            # The server ignores validators: the same body again, no parse.
+            item.outcome = PollOutcome.UNCHANGED_BODY
         else:
             wanted.append(item)
     return wanted
@@ -198,7 +197,7 @@ async def _parse_one(
     except Exception as exc:  # one feed a library chokes on fails alone, with the reason
         item.error = unreadable(exc)
     else:
-        item.outcome, item.entries = "fetched", document.entries
+        item.outcome, item.entries = PollOutcome.FETCHED, document.entries
         item.intents, item.dropped, item.left = document.intents, document.dropped, document.left
     # The body is read; until the feed is stored, only its size is still needed (up to 10 MB).
     item.result = replace(result, content=b"", size=result.size)
@@ -429,9 +428,9 @@ def _record_polls(idle: list[Polled], summary: RunSummary) -> None:
     Postponed feeds are only reported: left as they are, they stay due. When the database
     fails, the feeds are reported with the reason and left as they are too.
     """
-    postponed = [item for item in idle if item.outcome == POSTPONED]
+    postponed = [item for item in idle if item.outcome == PollOutcome.POSTPONED]
     summary.feeds += [_postponed_report(item) for item in postponed]
-    idle = [item for item in idle if item.outcome != POSTPONED]
+    idle = [item for item in idle if item.outcome != PollOutcome.POSTPONED]
     if not idle:
         return
     now = datetime.now(UTC)
@@ -532,13 +531,13 @@ def _report(item: Polled, poll: PollIntent) -> FeedReport:
 def _postponed_report(item: Polled) -> FeedReport:
     feed = item.feed
     reason = f"not polled: {_deadline_reason()}; it stays due for the next pass"
-    return FeedReport(feed.id, feed.name, feed.url, POSTPONED, error=reason,
+    return FeedReport(feed.id, feed.name, feed.url, PollOutcome.POSTPONED, error=reason,
                       health_before=feed.health, health_after=feed.health)  # fmt: skip
 
 
 def _unrecorded_report(item: Polled, failure: DatabaseFailure) -> FeedReport:
     feed = item.feed
-    return FeedReport(feed.id, feed.name, feed.url, "failed", item.entries, str(failure),
+    return FeedReport(feed.id, feed.name, feed.url, PollOutcome.FAILED, item.entries, str(failure),
                       health_before=feed.health, health_after=feed.health)  # fmt: skip
 
 
@@ -580,7 +579,7 @@ def _poll_intent(item: Polled, now: datetime) -> PollIntent:
         started_at=item.started_at,
         finished_at=now,
         status=result.status if result else (fetch_error.status if fetch_error else None),
-        outcome="failed" if error else item.outcome,
+        outcome=PollOutcome.FAILED if error else item.outcome,
         bytes=result.size if result else 0,
         elapsed_ms=result.elapsed_ms if result else 0,
         entries=item.entries,
@@ -659,7 +658,9 @@ async def monitor_feeds(
                 await stored[index - 2].wait()
             if limits.passed():  # these feeds stay due: the next pass polls them first
                 for feed in batch:
-                    ready.put(Polled(feed, datetime.now(UTC), None, None, outcome=POSTPONED))
+                    ready.put(
+                        Polled(feed, datetime.now(UTC), None, None, outcome=PollOutcome.POSTPONED)
+                    )
                 continue
             await _prepare_batch(
                 batch, fetcher, cpu, settings, summary, pages_wanted, ready, limits
@@ -792,13 +793,13 @@ def _log_summary(summary: RunSummary) -> None:
     logger.info(
         "monitor: %d feeds (%d failed), %d new articles, %d new versions, %d alerts",
         len(summary.feeds),
-        summary.feeds_with("failed"),
+        summary.feeds_with(PollOutcome.FAILED),
         summary.counts.new_articles,
         summary.counts.new_versions,
         summary.counts.alerts,
     )
     for feed in summary.feeds:
-        if feed.outcome == "failed":
+        if feed.outcome == PollOutcome.FAILED:
             logger.warning("feed %r failed: %s", feed.name, clean(feed.error))
         elif feed.left:
             logger.warning(
@@ -808,7 +809,7 @@ def _log_summary(summary: RunSummary) -> None:
                 feed.left,
                 get_settings().max_new_items_per_feed,
             )
-    if postponed := summary.feeds_with(POSTPONED):
+    if postponed := summary.feeds_with(PollOutcome.POSTPONED):
         logger.warning("%d feeds not polled: %s; they stay due", postponed, _deadline_reason())
     if summary.pages_left:
         logger.warning(

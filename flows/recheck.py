@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from db import repo
 from db.intents import ArticleIntent, RecheckTarget
+from db.repo import RecheckResult
 from db.versions import VersionPolicy
 from flows import context
 from flows.alerts import record_run_failure
@@ -85,10 +86,10 @@ def store_rechecks(checked: list[Checked]) -> Counter[str]:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     for target, intent, error in checked:
         try:
-            outcome = _record(target, intent, tag_ids, error, policy)
+            result = _record(target, intent, tag_ids, error, policy)
         except (DataError, IntegrityError) as exc:
             reason = " ".join(str(exc.orig).split())[:300]
-            outcome = _record(target, None, tag_ids, f"the database refused it: {reason}", policy)
+            result = _record(target, None, tag_ids, f"the database refused it: {reason}", policy)
         except (SQLAlchemyError, OSError) as exc:
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
             get_run_logger().warning(
@@ -96,8 +97,11 @@ def store_rechecks(checked: list[Checked]) -> Counter[str]:
                 target.id,
                 reason,
             )
-            outcome = POSTPONED
-        outcomes.update(outcome.split("+"))
+            outcomes[POSTPONED] += 1
+            continue
+        outcomes[result.outcome] += 1
+        if result.alerted:
+            outcomes["alert"] += 1
     return outcomes
 
 
@@ -107,7 +111,7 @@ def _record(
     tag_ids: dict[str, int],
     error: str | None,
     policy: VersionPolicy,
-) -> str:
+) -> RecheckResult:
     with context.sessions().begin() as session:
         now = datetime.now(UTC)
         return repo.record_recheck(

@@ -32,11 +32,12 @@ from prefect.artifacts import (
 from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 
-from db.intents import StoreCounts
+from db.intents import PollOutcome, StoreCounts
 from parsers.inert import artifact_link as safe_link
 from parsers.inert import clean
 from parsers.inert import md_cell as cell_escape
 from parsers.inert import md_line as md_escape
+from parsers.schedule import Health
 
 #: How many of a run's new relevant stories get a link artifact of their own.
 TOP_STORIES = 3
@@ -72,12 +73,11 @@ class FeedReport:
     feed_id: int
     name: str
     url: str
-    #: fetched, not_modified, unchanged_body or failed.
-    outcome: str
+    outcome: PollOutcome
     entries: int = 0
     error: str | None = None
-    health_before: str = "healthy"
-    health_after: str = "healthy"
+    health_before: Health = "healthy"
+    health_after: Health = "healthy"
     #: New items left for the next pass by the per-feed cap.
     left: int = 0
 
@@ -122,7 +122,7 @@ class RunSummary:
     alerts_sent: int | None = None
     alerts_failed: int | None = None
 
-    def feeds_with(self, outcome: str) -> int:
+    def feeds_with(self, outcome: PollOutcome) -> int:
         """How many feeds ended with ``outcome``."""
         return sum(1 for feed in self.feeds if feed.outcome == outcome)
 
@@ -145,12 +145,12 @@ class RunSummary:
         counts.pop("clustered")
         counts["near_duplicates"] = self.counts.near_duplicates
         return {
-            "feeds_polled": len(self.feeds) - self.feeds_with("postponed"),
-            "feeds_fetched": self.feeds_with("fetched"),
-            "feeds_not_modified": self.feeds_with("not_modified"),
-            "feeds_unchanged_body": self.feeds_with("unchanged_body"),
-            "feeds_failed": self.feeds_with("failed"),
-            "feeds_postponed": self.feeds_with("postponed"),
+            "feeds_polled": len(self.feeds) - self.feeds_with(PollOutcome.POSTPONED),
+            "feeds_fetched": self.feeds_with(PollOutcome.FETCHED),
+            "feeds_not_modified": self.feeds_with(PollOutcome.NOT_MODIFIED),
+            "feeds_unchanged_body": self.feeds_with(PollOutcome.UNCHANGED_BODY),
+            "feeds_failed": self.feeds_with(PollOutcome.FAILED),
+            "feeds_postponed": self.feeds_with(PollOutcome.POSTPONED),
             "items_left": sum(feed.left for feed in self.feeds),
             "in_feed_duplicates": self.in_feed_duplicates,
             "pages_fetched": self.pages_fetched,
@@ -201,13 +201,15 @@ def _totals(summary: RunSummary) -> list[tuple[str, object]]:
 
 
 def _feed_totals(summary: RunSummary) -> list[tuple[str, object]]:
-    unchanged = summary.feeds_with("not_modified") + summary.feeds_with("unchanged_body")
+    postponed = summary.feeds_with(PollOutcome.POSTPONED)
+    unchanged = summary.feeds_with(PollOutcome.NOT_MODIFIED)
+    unchanged += summary.feeds_with(PollOutcome.UNCHANGED_BODY)
     return [
-        ("feeds polled", len(summary.feeds) - summary.feeds_with("postponed")),
-        ("feeds with new content", summary.feeds_with("fetched")),
+        ("feeds polled", len(summary.feeds) - postponed),
+        ("feeds with new content", summary.feeds_with(PollOutcome.FETCHED)),
         ("feeds unchanged (304 or same body)", unchanged),
-        ("feeds failed", summary.feeds_with("failed")),
-        ("feeds not polled (pass deadline; due next pass)", summary.feeds_with("postponed")),
+        ("feeds failed", summary.feeds_with(PollOutcome.FAILED)),
+        ("feeds not polled (pass deadline; due next pass)", postponed),
         ("new items left for the next pass (per-feed cap)", sum(f.left for f in summary.feeds)),
         ("feed health changes", len(summary.health_changes())),
         ("article pages fetched", summary.pages_fetched),
@@ -231,7 +233,7 @@ def _delivery_count(value: int | None) -> str:
 
 
 def _failures_section(summary: RunSummary) -> list[str]:
-    failed = [feed for feed in summary.feeds if feed.outcome == "failed"]
+    failed = [feed for feed in summary.feeds if feed.outcome == PollOutcome.FAILED]
     if not failed:
         return []
     lines = ["## Feeds that failed", "", "| feed | reason | health |", "|---|---|---|"]
@@ -244,13 +246,14 @@ def _failures_section(summary: RunSummary) -> list[str]:
 
 
 def _left_section(summary: RunSummary) -> list[str]:
-    left = [feed for feed in summary.feeds if feed.outcome == "postponed" or feed.left]
+    postponed = PollOutcome.POSTPONED
+    left = [feed for feed in summary.feeds if feed.outcome == postponed or feed.left]
     if not left:
         return []
     lines = ["## Left for the next pass", "", "| feed | what is left |", "|---|---|"]
     lines += [
         f"| {md_escape(f.name, 80)} | "
-        f"{md_escape(f.error or '', 200) if f.outcome == 'postponed' else _items_left(f.left)} |"
+        f"{md_escape(f.error or '', 200) if f.outcome == postponed else _items_left(f.left)} |"
         for f in left
     ]
     return [*lines, ""]
