@@ -139,7 +139,7 @@ class RunSummary:
         return sorted(self.new_relevant, key=lambda a: -a.relevance)[:n]
 
     def as_counts(self) -> dict[str, object]:
-        """Flat counts for the runs table and JSON output."""
+        """Flat counts: what the flow returns, and JSON output."""
         counts = asdict(self.counts)
         counts.pop("new_relevant")
         counts.pop("clustered")
