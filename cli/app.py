@@ -37,7 +37,7 @@ from flows import context
 from flows.settings import get_settings
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
-from parsers.messages import clean
+from parsers.inert import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal

@@ -41,7 +41,7 @@ from flows.settings import Settings, get_settings
 from parsers.alert_rules import DIGEST_KIND, AlertRules, Routing, load_rules, retry_delay, route
 from parsers.digest import render_digest
 from parsers.exceptions import AlertDeliveryError
-from parsers.inert import md_line
+from parsers.inert import clean, md_line
 from parsers.messages import AlertContent, Rendered, Style, merge, render_alert
 from parsers.redact import redact, secrets_in_url
 
@@ -111,7 +111,7 @@ def event_resource(alert: AlertForDelivery, status: str) -> dict[str, str]:
     name = alert.payload.get("title") or alert.payload.get("feed") or alert.kind
     return {
         "prefect.resource.id": resource_id,
-        "prefect.resource.name": " ".join(str(name).split())[:200],
+        "prefect.resource.name": clean(name, 200),
         "vigie.alert.id": str(alert.id),
         "vigie.alert.status": status,
         "vigie.alert.severity": alert.severity,

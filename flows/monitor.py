@@ -482,7 +482,7 @@ def _ours(exc: Exception) -> bool:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(getattr(exc, "orig", None) or exc).split())[:300] or type(exc).__name__
+    return clean(getattr(exc, "orig", None) or exc, 300) or type(exc).__name__
 
 
 def _refused(exc: Exception) -> StorageError:

@@ -88,10 +88,10 @@ def store_rechecks(checked: list[Checked]) -> Counter[str]:
         try:
             result = _record(target, intent, tag_ids, error, policy)
         except (DataError, IntegrityError) as exc:
-            reason = " ".join(str(exc.orig).split())[:300]
+            reason = clean(exc.orig, 300)
             result = _record(target, None, tag_ids, f"the database refused it: {reason}", policy)
         except (SQLAlchemyError, OSError) as exc:
-            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            reason = clean(getattr(exc, "orig", None) or exc, 300)
             get_run_logger().warning(
                 "article %d not re-checked: Vigie's database failed (%s); it stays due",
                 target.id,

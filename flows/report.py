@@ -9,9 +9,9 @@ What a run publishes, in the order a reader needs it:
 * ``<kind>-top-story-1..3`` (links): the most relevant new stories, one click away;
 * ``<kind>-progress`` (progress): how far a long pass has got, while it runs.
 
-Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_escape``,
-every table cell through ``cell_escape``, and a link only leaves as ``safe_link`` (the
-artifact forms of ``parsers.inert``, where all of Vigie's escaping lives).
+Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_line``,
+every table cell through ``md_cell``, and a link only leaves as ``artifact_link`` (the
+artifact forms in ``parsers.inert``, where all of Vigie's escaping lives).
 """
 
 from __future__ import annotations
@@ -33,10 +33,7 @@ from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 
 from db.intents import PollOutcome, StoreCounts
-from parsers.inert import artifact_link as safe_link
-from parsers.inert import clean
-from parsers.inert import md_cell as cell_escape
-from parsers.inert import md_line as md_escape
+from parsers.inert import artifact_link, clean, md_cell, md_line
 from parsers.schedule import Health
 
 #: How many of a run's new relevant stories get a link artifact of their own.
@@ -238,8 +235,7 @@ def _failures_section(summary: RunSummary) -> list[str]:
         return []
     lines = ["## Feeds that failed", "", "| feed | reason | health |", "|---|---|---|"]
     lines += [
-        f"| {md_escape(f.name, 80)} | {md_escape(f.error or '', 200)} | "
-        f"{md_escape(f.health_after, 40)} |"
+        f"| {md_line(f.name, 80)} | {md_line(f.error or '', 200)} | {md_line(f.health_after, 40)} |"
         for f in failed
     ]
     return [*lines, ""]
@@ -252,15 +248,15 @@ def _left_section(summary: RunSummary) -> list[str]:
         return []
     lines = ["## Left for the next pass", "", "| feed | what is left |", "|---|---|"]
     lines += [
-        f"| {md_escape(f.name, 80)} | "
-        f"{md_escape(f.error or '', 200) if f.outcome == postponed else _items_left(f.left)} |"
+        f"| {md_line(f.name, 80)} | "
+        f"{md_line(f.error or '', 200) if f.outcome == postponed else _items_left(f.left)} |"
         for f in left
     ]
     return [*lines, ""]
 
 
 def _items_left(count: int) -> str:
-    setting = md_escape("VIGIE_MAX_NEW_ITEMS_PER_FEED")
+    setting = md_line("VIGIE_MAX_NEW_ITEMS_PER_FEED")
     return f"{count} new items, over the per-feed cap of one pass ({setting})"
 
 
@@ -269,8 +265,8 @@ def _new_relevant_section(summary: RunSummary) -> list[str]:
         return ["No new relevant article.", ""]
     lines = ["## New relevant articles", ""]
     lines += [
-        f"- **{md_escape(a.title, 160)}** ({md_escape(a.source, 60)}; "
-        f"{md_escape(topics_text(a.topics), 200) or 'no topic'}) `vigie show {a.id}`"
+        f"- **{md_line(a.title, 160)}** ({md_line(a.source, 60)}; "
+        f"{md_line(topics_text(a.topics), 200) or 'no topic'}) `vigie show {a.id}`"
         for a in summary.new_relevant
     ]
     return [*lines, ""]
@@ -292,7 +288,7 @@ def _timing_section(summary: RunSummary) -> list[str]:
         "|---|---:|---:|",
     ]
     lines += [
-        f"| {md_escape(stage, 60)} | {seconds:.2f} | {_share(seconds, total)} |"
+        f"| {md_line(stage, 60)} | {seconds:.2f} | {_share(seconds, total)} |"
         for stage, seconds in summary.stage_seconds.items()
     ]
     return [*lines, f"| sum of stages | {total:.2f} | |", ""]
@@ -309,10 +305,10 @@ def new_relevant_rows(summary: RunSummary) -> list[dict[str, str]]:
     """Rows of the new-relevant table artifact."""
     return [
         {
-            "title": cell_escape(a.title, 160),
-            "outlet": cell_escape(a.source, 60),
-            "topics": cell_escape(topics_text(a.topics), 200),
-            "link": cell_escape(a.url, 300),
+            "title": md_cell(a.title, 160),
+            "outlet": md_cell(a.source, 60),
+            "topics": md_cell(topics_text(a.topics), 200),
+            "link": md_cell(a.url, 300),
         }
         for a in summary.new_relevant
     ]
@@ -322,9 +318,9 @@ def health_change_rows(summary: RunSummary) -> list[dict[str, str]]:
     """Rows of the feed-health table artifact: which feed, from what to what, and why."""
     return [
         {
-            "feed": cell_escape(f.name, 80),
-            "change": f"{cell_escape(f.health_before, 40)} → {cell_escape(f.health_after, 40)}",
-            "reason": cell_escape(f.error or "polled successfully", 200),
+            "feed": md_cell(f.name, 80),
+            "change": f"{md_cell(f.health_before, 40)} → {md_cell(f.health_after, 40)}",
+            "reason": md_cell(f.error or "polled successfully", 200),
         }
         for f in summary.health_changes()
     ]
@@ -334,16 +330,16 @@ def top_story_links(summary: RunSummary) -> list[tuple[str, str, str]]:
     """(link, link text, description) of each top story whose URL may be linked."""
     links = []
     for rank, article in enumerate(summary.top_stories(), start=1):
-        link = safe_link(article.url)
+        link = artifact_link(article.url)
         if link is None:
             continue
         description = (
-            f"Top story {rank} of this run: {md_escape(article.source, 60)}; "
-            f"{md_escape(topics_text(article.topics), 200) or 'no topic'}"
+            f"Top story {rank} of this run: {md_line(article.source, 60)}; "
+            f"{md_line(topics_text(article.topics), 200) or 'no topic'}"
         )
         if article.relevance > 0:
             description += f"; relevance {article.relevance:.2f}"
-        links.append((link, md_escape(article.title, 160), description))
+        links.append((link, md_line(article.title, 160), description))
     return links
 
 
