@@ -6,11 +6,11 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar
 
 # Before Prefect is imported: its temporary server logs "database is locked" tracebacks when
 # analytics are on, and at INFO every task prints several lines that bury Vigie's own output.
@@ -41,6 +41,9 @@ from parsers.inert import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal
+
+if TYPE_CHECKING:
+    from flows.report import RunCounts  # Prefect is imported only when a flow runs
 
 
 @contextmanager
@@ -128,7 +131,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _run_flow(flow_fn: Callable[[], Any]) -> Any:
+def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     with _clear_errors():
         # Settings, database and taxonomy are checked before Prefect starts, so that a bad
         # one is a single line here rather than a flow-run traceback first.
@@ -197,7 +200,7 @@ def run(
     articles(format=Format.table, relevant=False, limit=20)
 
 
-def _print_monitor_counts(counts: dict[str, Any]) -> None:
+def _print_monitor_counts(counts: RunCounts) -> None:
     duplicates = counts["duplicates"] + counts["in_feed_duplicates"]
     out.print(
         f"Monitor: {counted(counts['feeds_polled'], 'feed')} polled, "

@@ -29,7 +29,7 @@ from flows.pipeline import (
     with_fallback,
 )
 from flows.quoting import quoted
-from flows.report import FeedReport, RunSummary, publish_artifacts, run_name
+from flows.report import FeedReport, RunCounts, RunSummary, publish_artifacts, run_name
 from flows.settings import Settings, get_settings
 from parsers.exceptions import DatabaseFailure, FetchError, ParseError, StorageError
 from parsers.inert import clean
@@ -609,7 +609,7 @@ def _server_wait(result: FetchResult | None, now: datetime) -> timedelta:
 )
 async def monitor_feeds(
     due_only: bool = True, fetch_pages: bool | None = None, batch_size: int = 50
-) -> dict[str, object]:
+) -> RunCounts:
     """One pass over the feeds.
 
     Pipeline (a feed goes to the next step as soon as it is through one, and batch k+1 is

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import TypedDict
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -97,6 +98,29 @@ class NewArticle:
     relevance: float = 0.0
 
 
+class RunCounts(TypedDict):
+    """What a monitor or seed run counted: the flow's return value, read by the CLI."""
+
+    feeds_polled: int
+    feeds_fetched: int
+    feeds_not_modified: int
+    feeds_unchanged_body: int
+    feeds_failed: int
+    feeds_postponed: int
+    items_left: int
+    in_feed_duplicates: int
+    pages_fetched: int
+    pages_left: int
+    new_articles: int
+    new_versions: int
+    unchanged: int
+    duplicates: int
+    suspect: int
+    alerts: int
+    near_duplicates: int
+    stage_seconds: dict[str, float]
+
+
 @dataclass
 class RunSummary:
     """Counts and timings of one monitor or seed run."""
@@ -135,12 +159,9 @@ class RunSummary:
         """The ``n`` most relevant new articles (ties keep the order they were found in)."""
         return sorted(self.new_relevant, key=lambda a: -a.relevance)[:n]
 
-    def as_counts(self) -> dict[str, object]:
+    def as_counts(self) -> RunCounts:
         """Flat counts: what the flow returns, and JSON output."""
-        counts = asdict(self.counts)
-        counts.pop("new_relevant")
-        counts.pop("clustered")
-        counts["near_duplicates"] = self.counts.near_duplicates
+        counts = self.counts
         return {
             "feeds_polled": len(self.feeds) - self.feeds_with(PollOutcome.POSTPONED),
             "feeds_fetched": self.feeds_with(PollOutcome.FETCHED),
@@ -152,7 +173,13 @@ class RunSummary:
             "in_feed_duplicates": self.in_feed_duplicates,
             "pages_fetched": self.pages_fetched,
             "pages_left": self.pages_left,
-            **counts,
+            "new_articles": counts.new_articles,
+            "new_versions": counts.new_versions,
+            "unchanged": counts.unchanged,
+            "duplicates": counts.duplicates,
+            "suspect": counts.suspect,
+            "alerts": counts.alerts,
+            "near_duplicates": counts.near_duplicates,
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
 
