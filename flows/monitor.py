@@ -49,9 +49,6 @@ T = TypeVar("T")
 _JITTER_RNG = random.Random()
 
 
-#: The outcome of a feed the pass had no time for: not recorded, so it stays due.
-
-
 @dataclass
 class Polled:
     """A feed, what fetching it gave, and what parsing it made of it."""
