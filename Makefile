@@ -20,11 +20,13 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/vigie run
 
-## lint: ruff (lint + format check) and mypy (strict on parsers/ and db/)
+## lint: ruff (lint + format check), mypy (strict on parsers/, db/, flows/ and cli/) and the
+## import contracts in pyproject.toml (layers cli -> flows -> db -> parsers, no import circles)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy parsers db
+	$(BIN)/mypy parsers db flows cli
+	$(BIN)/lint-imports
 
 ## test: lint, then the whole test suite (PostgreSQL tests need VIGIE_TEST_POSTGRES_URL or a local server)
 test: lint

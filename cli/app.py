@@ -6,11 +6,11 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar
 
 # Before Prefect is imported: its temporary server logs "database is locked" tracebacks when
 # analytics are on, and at INFO every task prints several lines that bury Vigie's own output.
@@ -38,10 +38,13 @@ from flows import context
 from flows.settings import get_settings
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
-from parsers.messages import clean
+from parsers.inert import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal
+
+if TYPE_CHECKING:
+    from flows.report import RunCounts  # Prefect is imported only when a flow runs
 
 
 @contextmanager
@@ -129,7 +132,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _run_flow(flow_fn: Callable[[], Any]) -> Any:
+def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     with _clear_errors():
         # Settings, database and taxonomy are checked before Prefect starts, so that a bad
         # one is a single line here rather than a flow-run traceback first.
@@ -195,10 +198,10 @@ def run(
     seed()
     counts = _run_flow(lambda: monitor_feeds(due_only=not all_feeds))
     _print_monitor_counts(counts)
-    articles(format=Format.table, relevant=False, limit=20)
+    articles(format=search.ExportFormat.table, relevant=False, limit=20)
 
 
-def _print_monitor_counts(counts: dict[str, Any]) -> None:
+def _print_monitor_counts(counts: RunCounts) -> None:
     duplicates = counts["duplicates"] + counts["in_feed_duplicates"]
     out.print(
         f"Monitor: {counted(counts['feeds_polled'], 'feed')} polled, "
@@ -242,12 +245,23 @@ def monitor(
 # --- feeds -----------------------------------------------------------------------------------
 
 
+class _FeedRow(TypedDict):
+    id: int
+    name: str
+    url: str
+    language: str | None
+    health: str
+    failures: int
+    last_error: str | None
+    next_check_at: str | None
+
+
 @feeds_app.command("list")
 def feeds_list(format: FormatOption = Format.table) -> None:
     """Show every feed with its health, last error and next check."""
     with _clear_errors(), context.sessions().begin() as session:
         feeds = repo.list_feeds(session)
-        rows = [
+        rows: list[_FeedRow] = [
             {
                 "id": f.id,
                 "name": f.name,

@@ -218,7 +218,7 @@ _CELLS: dict[str, Callable[[dict[str, Any]], object]] = {
 
 
 def _cell(column: str, record: dict[str, Any]) -> str:
-    value = _CELLS.get(column, lambda r: r.get(column))(record)
+    value = _CELLS[column](record) if column in _CELLS else record.get(column)
     text = printable("" if value is None else value).replace("\r\n", "\n")
     if column != "relevance" and text.startswith(_FORMULA_START):
         return "'" + text

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from parsers.dedup import TextSketch
+from parsers.schedule import Event, Health
 from parsers.tagging import TagResult
 
 if TYPE_CHECKING:
@@ -86,7 +88,7 @@ class FeedForUpdate:
     last_modified: str | None
     body_hash: str | None
     interval_minutes: int | None
-    health: str
+    health: Health
     consecutive_failures: int
     failure_weight: float
     #: Entries the last poll that found any saw in the document; a feed longer than the
@@ -143,6 +145,21 @@ class StoreCounts:
         self.watched.extend(other.watched)
 
 
+class PollOutcome(StrEnum):
+    """What polling a feed came to."""
+
+    #: A new body, parsed.
+    FETCHED = "fetched"
+    #: 304 Not Modified.
+    NOT_MODIFIED = "not_modified"
+    #: A 200 whose body hashes as the stored one: the server ignores validators; no parse.
+    UNCHANGED_BODY = "unchanged_body"
+    #: A fetch, parse or storage error, recorded on the feed.
+    FAILED = "failed"
+    #: Not polled: the pass reached its deadline; the next pass polls it (never recorded).
+    POSTPONED = "postponed"
+
+
 @dataclass(frozen=True)
 class PollIntent:
     """The outcome of polling one feed, to record on the feed and in the fetch log."""
@@ -153,8 +170,8 @@ class PollIntent:
     finished_at: datetime
     #: HTTP status, when a response arrived.
     status: int | None
-    #: fetched, not_modified, unchanged_body or failed.
-    outcome: str
+    #: Never ``POSTPONED``: a postponed poll is not recorded.
+    outcome: PollOutcome
     bytes: int
     elapsed_ms: int
     entries: int
@@ -165,11 +182,11 @@ class PollIntent:
     last_modified: str | None
     body_hash: str | None
     next_check_at: datetime
-    health: str
+    health: Health
     consecutive_failures: int
     failure_weight: float
     #: "broken" or "recovered" when this poll changed the feed's standing, else None.
-    event: str | None
+    event: Event | None
     #: True when the document was not read to its end (items left for the next pass): the
     #: stored validators and body hash are cleared, so that the next fetch brings it all again.
     forget_validators: bool = False

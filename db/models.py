@@ -1,9 +1,8 @@
 """Vigie's tables, grouped as: sources (feeds, fetches), content (articles, entries, versions),
-tagging (tags, mentions), and operations (alerts, runs)."""
+tagging (tags, mentions), and operations (alerts)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -20,8 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import Base, BigId, UTCDateTime, intpk, str_url, utc, utc_or_none
+from db.base import Base, BigId, intpk, str_url, utc, utc_or_none
 from parsers.evidence import sentence_at
+from parsers.schedule import Health
 
 # --- sources -------------------------------------------------------------------------------
 
@@ -44,7 +44,7 @@ class Feed(Base):
     #: SHA-256 of the last body parsed, to skip parsing when a server ignores validators.
     body_hash: Mapped[str | None] = mapped_column(String(64))
     next_check_at: Mapped[utc_or_none]
-    health: Mapped[str] = mapped_column(String(16), default="healthy")
+    health: Mapped[Health] = mapped_column(String(16), default="healthy")
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     failure_weight: Mapped[float] = mapped_column(Float, default=0.0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -371,16 +371,3 @@ class Alert(Base):
     digest_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("alerts.id", ondelete="SET NULL")
     )
-
-
-class Run(Base):
-    """One flow run, with what it counted, for `vigie` commands and artifacts."""
-
-    __tablename__ = "runs"
-
-    id: Mapped[intpk]
-    flow_run_id: Mapped[str | None] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(32))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    finished_at: Mapped[utc_or_none]
-    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -11,13 +11,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from db.base import core_table
-from db.intents import ArticleIntent, FeedForUpdate, PollIntent, RecheckTarget, TagSpec
+from db.intents import (
+    ArticleIntent,
+    FeedForUpdate,
+    PollIntent,
+    PollOutcome,
+    RecheckTarget,
+    TagSpec,
+)
 from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
@@ -33,6 +40,7 @@ from db.versions import (
     next_check_after,
     tag_values,
 )
+from parsers.diffs import Outcome
 from parsers.tagging import TagResult
 from parsers.text import content_hash
 
@@ -178,7 +186,7 @@ def _fetch_row(poll: PollIntent) -> dict[str, Any]:
         "status": poll.status,
         "bytes": poll.bytes,
         "elapsed_ms": poll.elapsed_ms,
-        "not_modified": poll.outcome == "not_modified",
+        "not_modified": poll.outcome == PollOutcome.NOT_MODIFIED,
         "entries_found": poll.entries,
         "error": poll.error,
     }
@@ -422,6 +430,19 @@ def articles_to_recheck(
     ]
 
 
+#: What a re-check came to: a version decision, a 304 (``not_modified``) or ``failed``.
+RecheckOutcome = Outcome | Literal["not_modified", "failed"]
+
+
+@dataclass(frozen=True)
+class RecheckResult:
+    """What ``record_recheck`` did."""
+
+    outcome: RecheckOutcome
+    #: True when the re-check wrote an alert (an edit, or the article joining a story).
+    alerted: bool
+
+
 def record_recheck(
     session: Session,
     target: RecheckTarget,
@@ -431,13 +452,10 @@ def record_recheck(
     *,
     error: str | None = None,
     policy: VersionPolicy = DEFAULT_POLICY,
-) -> str:
-    """Apply a re-check's extraction (None: 304 or failed fetch) and schedule the next one.
-
-    Returns the outcome: new/changed/unchanged/suspect, not_modified, or failed.
-    """
+) -> RecheckResult:
+    """Apply a re-check's extraction (None: 304 or failed fetch) and schedule the next one."""
     article = session.get_one(Article, target.id)
-    outcome = "failed" if error else "not_modified"
+    outcome: RecheckOutcome = "failed" if error else "not_modified"
     alerts = 0
     if intent is not None:
         result = apply_candidate(session, target.id, intent, tag_ids, now, policy)
@@ -449,7 +467,7 @@ def record_recheck(
     article.last_checked_at = now
     article.next_check_at = next_check_after(article, now, policy)
     session.add(Fetch(article_id=target.id, url=target.url, started_at=now, error=error))
-    return f"{outcome}+alert" if alerts else outcome
+    return RecheckResult(outcome, alerted=alerts > 0)
 
 
 def current_version_ids(session: Session) -> list[int]:

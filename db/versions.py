@@ -25,6 +25,7 @@ from parsers.diffs import (
     Candidate,
     ChurnGuard,
     Decision,
+    Outcome,
     RecheckSchedule,
     StoredVersion,
     decide,
@@ -54,8 +55,8 @@ class VersionPolicy:
 class VersionResult:
     """What ``apply_candidate`` did."""
 
-    #: new, changed, unchanged or suspect (see ``parsers.diffs.decide``).
-    outcome: str
+    #: See ``parsers.diffs.decide``.
+    outcome: Outcome
     #: The stored version, for new and changed.
     version_id: int | None
     #: Alerts written.

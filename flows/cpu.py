@@ -46,6 +46,7 @@ from flows.pipeline import (
 from parsers.articles import extract_article
 from parsers.exceptions import ParseError
 from parsers.feeds import parse_feed, read_feed
+from parsers.inert import clean
 from parsers.tagging import Tagger
 from parsers.taxonomy import load_taxonomy
 
@@ -138,7 +139,7 @@ def page_intents(pages: list[PageToRead], tagger: Tagger) -> list[ArticleIntent 
 
 def unreadable(exc: Exception) -> ParseError:
     """A ``ParseError`` for what a parsing library raised on a document it choked on."""
-    reason = " ".join(str(exc).split())[:300] or "no message"
+    reason = clean(exc, 300) or "no message"
     return ParseError(f"could not read this document ({type(exc).__name__}: {reason})")
 
 

@@ -49,6 +49,7 @@ import httpx
 
 from flows.settings import Settings
 from parsers.exceptions import FetchError
+from parsers.inert import clean
 from parsers.schedule import parse_retry_after
 from parsers.urls import fetch_url_refusal
 from parsers.validators import usable_etag, usable_last_modified
@@ -883,7 +884,7 @@ def _unexpected_errors(url: str) -> Iterator[None]:
     except FetchError:
         raise
     except Exception as exc:
-        reason = " ".join(str(exc).split())[:300] or "no message"
+        reason = clean(exc, 300) or "no message"
         raise FetchError(f"could not fetch {url[:300]}: {type(exc).__name__}: {reason}") from exc
 
 

@@ -10,7 +10,7 @@ from db import repo
 from flows import context
 from flows.alerts import record_run_failure
 from flows.pipeline import intents_from_seeds, new_relevant_articles, tag_specs
-from flows.report import RunSummary, publish_artifacts, run_name
+from flows.report import RunCounts, RunSummary, publish_artifacts, run_name
 from flows.settings import get_settings
 from parsers.seeds import load_seeds
 
@@ -35,7 +35,7 @@ def store_seeds() -> RunSummary:
     on_failure=[record_run_failure],
     on_crashed=[record_run_failure],
 )
-async def ingest_seeds() -> dict[str, object]:
+async def ingest_seeds() -> RunCounts:
     """Store the seed articles.
 
     Pipeline:

@@ -14,19 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from parsers.alert_rules import WATCH_KIND, DigestRule, payload_topics
+from parsers.inert import clean, html_escape, md_escape, md_link, safe_link
 from parsers.messages import (
     AlertContent,
     Card,
     Rendered,
     Style,
     card_for,
-    clean,
     format_published,
     format_time,
-    html_escape,
-    md_escape,
-    md_link,
-    safe_link,
     topic_label,
     topic_list,
 )

@@ -16,11 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, tzinfo
 from typing import Any, Literal
 
-from parsers.inert import clean as clean
-from parsers.inert import html_escape as html_escape
-from parsers.inert import md_escape as md_escape
-from parsers.inert import md_link as md_link
-from parsers.inert import safe_link as safe_link
+from parsers.inert import clean, html_escape, md_escape, md_link, safe_link
 
 Markup = Literal["text", "markdown", "html"]
 

@@ -27,7 +27,7 @@ from parsers.text import content_hash
 NOW = datetime(2026, 11, 21, 14, 15, tzinfo=UTC)
 TABLES = {
     "feeds", "fetches", "articles", "entries", "article_versions", "raw_documents",
-    "tags", "mentions", "alerts", "runs", "alembic_version",
+    "tags", "mentions", "alerts", "alembic_version",
 }  # fmt: skip
 
 
@@ -95,6 +95,20 @@ def test_migrations_create_every_table(database_url: str) -> None:
     upgrade(engine)
     upgrade(engine)  # a second upgrade is a no-op
     assert set(inspect(engine).get_table_names()) >= TABLES
+    engine.dispose()
+
+
+def test_the_unwritten_runs_table_is_dropped_and_a_downgrade_brings_it_back(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine, "0008")
+    assert "runs" in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert "runs" not in inspect(engine).get_table_names()
+    command.downgrade(alembic_config(engine), "0008")
+    with engine.begin() as connection:
+        _insert(connection, "runs", kind="monitor", started_at=NOW, counts={})
     engine.dispose()
 
 
