@@ -22,10 +22,10 @@ from typer.testing import CliRunner
 
 from bench.corpus import Writer
 from bench.wire_copies import NEW_LEDE, WIRE, Text
+from cli.app import app
 from db import clusters, repo
 from db.models import Alert
 from flows import context
-from flows.cli import app
 from flows.monitor import monitor_feeds
 from tests.loopback import LoopbackServer, Response
 
