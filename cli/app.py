@@ -6,8 +6,7 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar
@@ -26,18 +25,15 @@ if "PREFECT_API_URL" not in os.environ:
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from cli import search
+from cli.errors import clear_errors as _clear_errors
 from cli.terminal import err, error, out, print_json, to_minute
 from db import clusters, repo
-from db.engine import failure_reason
 from flows import context
 from flows.settings import get_settings
 from parsers.alert_rules import load_rules
-from parsers.exceptions import VigieError
 from parsers.inert import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
@@ -45,31 +41,6 @@ from parsers.urls import feed_url_refusal
 
 if TYPE_CHECKING:
     from flows.report import RunCounts  # Prefect is imported only when a flow runs
-
-
-@contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Turn Vigie's own errors and the database's failures into one red line and exit code 2,
-    never a traceback (a bug in a query keeps its traceback)."""
-    try:
-        yield
-    except VigieError as exc:
-        err.print(error(exc))
-        raise typer.Exit(2) from exc
-    except SQLAlchemyError as exc:
-        reason = failure_reason(exc)
-        if reason is None:
-            raise
-        err.print(error(f"database {_database_shown()}: {reason}"))
-        raise typer.Exit(2) from exc
-
-
-def _database_shown() -> str:
-    """The database's URL, password hidden."""
-    try:
-        return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
-    except Exception:  # the URL is what failed: say which setting, not the URL
-        return "(VIGIE_DATABASE_URL)"
 
 
 class _Commands(TyperGroup):
