@@ -28,7 +28,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from cli import search
-from cli.errors import clear_errors as _clear_errors
+from cli.errors import clear_errors
 from cli.terminal import err, error, out, print_json, to_minute
 from db import clusters, repo
 from flows import context
@@ -58,7 +58,7 @@ class _Commands(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        with _clear_errors():
+        with clear_errors():
             return super().invoke(ctx)
 
 
@@ -104,7 +104,7 @@ def _now() -> datetime:
 
 
 def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    with _clear_errors():
+    with clear_errors():
         # Settings, database and taxonomy are checked before Prefect starts, so that a bad
         # one is a single line here rather than a flow-run traceback first.
         _preflight()
@@ -129,7 +129,7 @@ def init(
     ] = True,
 ) -> None:
     """Create or upgrade the database schema (and add the curated feeds)."""
-    with _clear_errors():
+    with clear_errors():
         context.ensure_schema()
         settings = get_settings()
         added = 0
@@ -163,7 +163,7 @@ def run(
     """Set up the database, store the seeds, run one monitor pass and list what is stored."""
     from flows.monitor import monitor_feeds
 
-    with _clear_errors():
+    with clear_errors():
         _preflight()  # before anything is printed: a bad setting is then the only line
     init(curated=True)
     seed()
@@ -230,7 +230,7 @@ class _FeedRow(TypedDict):
 @feeds_app.command("list")
 def feeds_list(format: FormatOption = Format.table) -> None:
     """Show every feed with its health, last error and next check."""
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         feeds = repo.list_feeds(session)
         rows: list[_FeedRow] = [
             {
@@ -277,7 +277,7 @@ def feeds_add(
         err.print(error(f"{refusal}: {url}"))
         raise typer.Exit(2)
     spec = repo.FeedSpec(url, name or url, language.value if language else None, interval)
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         added = repo.add_feeds(session, [spec], _now())
     out.print("Added." if added else "Already there.")
 
@@ -287,7 +287,7 @@ def feeds_remove(
     feed: Annotated[str, typer.Argument(help="The feed's id or URL.")],
 ) -> None:
     """Stop polling a feed (its articles stay)."""
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         removed = repo.remove_feed(session, feed)
     if not removed:
         err.print(error(f"no feed {feed!r}"))
@@ -311,7 +311,7 @@ def articles(
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
     filters = search.filters_from(topic, since, until, outlet, language, relevant)
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         rows = repo.list_articles(session, filters=filters, limit=limit)
     if format in (search.ExportFormat.json, search.ExportFormat.jsonl):
         search.write([_article_json(row) for row in rows], format, ())
@@ -362,7 +362,7 @@ def show(
     """Show an article's text with its tags and evidence snippets."""
     from cli.render import render_article, render_versions
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or article.current_version is None:
             err.print(error(f"no article {article_id}"))
@@ -382,7 +382,7 @@ def diff(
     """Word diff between two versions: coloured in a terminal, [-old-]{+new+} elsewhere."""
     from cli.render import render_diff
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or not article.versions:
             err.print(error(f"no article {article_id}"))
