@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from cli.terminal import json_text, out
-from parsers.articles import ArticleData, extract_article
 from parsers.exceptions import ParseError
+
+if TYPE_CHECKING:  # trafilatura loads with the command, not with `vigie --help`
+    from parsers.articles import ArticleData
 
 
 class OutputFormat(StrEnum):
@@ -64,6 +66,8 @@ def extract_command(
 
 
 def _extract_file(path: Path, url: str | None) -> dict[str, Any]:
+    from parsers.articles import extract_article
+
     try:
         content = path.read_bytes()
         # A file URI names the page when no URL is given; it is never taken for the site.

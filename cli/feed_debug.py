@@ -12,18 +12,20 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from cli.terminal import json_text, out
-from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.settings import get_settings
 from parsers.exceptions import ConfigError, FetchError, ParseError
-from parsers.feeds import FeedData, parse_feed
 from parsers.schedule import hints_from_headers
+
+if TYPE_CHECKING:  # httpx and feedparser load with the commands that use them
+    from flows.fetch import FetchPolicy, FetchResult
+    from parsers.feeds import FeedData
 
 #: Response headers worth showing when debugging a feed's caching and politeness.
 HEADERS_OF_INTEREST = (
@@ -69,6 +71,9 @@ def fetch_command(
     ] = None,
 ) -> None:
     """Fetch URL as the pipeline would, then show the exchange and the entry count."""
+    from flows.fetch import FetchPolicy
+    from parsers.feeds import parse_feed
+
     try:
         policy = FetchPolicy.from_settings(get_settings())
     except ConfigError as exc:
@@ -121,6 +126,8 @@ def parse_command(
 
 def parse_file(path: Path, *, url: str | None = None) -> dict[str, Any]:
     """Parse one file into the JSON-ready record ``feed parse --format json`` prints."""
+    from parsers.feeds import parse_feed
+
     try:
         content = path.read_bytes()
     except OSError as exc:
@@ -170,6 +177,8 @@ def _print_record(record: dict[str, Any]) -> None:
 async def _fetch(
     policy: FetchPolicy, url: str, etag: str | None, last_modified: str | None
 ) -> tuple[dict[str, str], FetchResult]:
+    from flows.fetch import Fetcher
+
     async with Fetcher(policy) as fetcher:
         sent = fetcher.request_headers(etag=etag, last_modified=last_modified)
         return sent, await fetcher.fetch(url, etag=etag, last_modified=last_modified)

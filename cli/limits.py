@@ -24,7 +24,6 @@ from cli.opml import feeds_group
 from cli.terminal import err, out
 from db import repo
 from flows import context
-from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING, host_limit_name
 from flows.settings import get_settings
 from parsers.exceptions import FetchError, VigieError
 
@@ -62,6 +61,8 @@ def limits_command(
     Each limit allows VIGIE_PER_HOST_CONCURRENCY requests at once; the fetcher uses them when
     VIGIE_HOST_LIMIT_PREFIX is set. Needs a Prefect server (PREFECT_API_URL).
     """
+    from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING  # httpx: here only
+
     try:
         settings = get_settings()
         _require_prefect_server()
@@ -80,6 +81,8 @@ def limits_command(
 
 def feeds_per_limit(prefix: str, urls: Iterable[str]) -> dict[str, int]:
     """Limit name -> how many of ``urls`` it covers (URLs that are not http(s) are left out)."""
+    from flows.fetch import host_limit_name
+
     names: Counter[str] = Counter()
     for url in urls:
         try:

@@ -16,13 +16,15 @@ import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from cli.interrupt import Interrupted
 from cli.terminal import err, error, line, out
-from flows.deployments import DEPLOYMENTS, TIMEZONE, DeploymentSpec
+
+if TYPE_CHECKING:  # Prefect comes with the deployments: only `serve` loads them
+    from flows.deployments import DeploymentSpec
 
 DEFAULT_PORT = 4200
 #: How long stopping ``serve`` waits for the server to pause the schedules.
@@ -111,7 +113,7 @@ def serve_command(
     import prefect
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
-    from flows.deployments import runner_deployments
+    from flows.deployments import DEPLOYMENTS, runner_deployments
 
     api_url = PREFECT_API_URL.value()
     if not api_url:
@@ -190,6 +192,8 @@ async def _health_problem() -> str | None:
 
 
 def _print_serving(ui_url: str, specs: Sequence[DeploymentSpec]) -> None:
+    from flows.deployments import TIMEZONE
+
     out.print(f"Serving {len(specs)} deployments; times are in {TIMEZONE}:")
     for spec in specs:
         out.print(f"  {spec.flow_name}/{spec.name}: {schedule_text(spec)}")

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -16,9 +16,11 @@ from rich.text import Text
 from cli.terminal import err, out, print_json
 from db import clusters
 from flows import context
-from flows.importer import ImportOutcome, collect_files, import_files
 from parsers.exceptions import VigieError
 from parsers.text import counted
+
+if TYPE_CHECKING:  # the import pipeline (trafilatura, the tagger) loads with `vigie import`
+    from flows.importer import ImportOutcome
 
 #: From this many files on, ``import`` shows a progress bar (on a terminal).
 PROGRESS_MIN_FILES = 20
@@ -112,6 +114,8 @@ def import_command(
     the others are imported; the exit code is then 1. Importing the same files again
     changes nothing.
     """
+    from flows.importer import collect_files
+
     files = collect_files(paths)
     try:
         context.ensure_schema()
@@ -127,6 +131,8 @@ def import_command(
 
 
 def _import_with_progress(files: list[Path]) -> list[ImportOutcome]:
+    from flows.importer import import_files
+
     options: dict[str, Any] = {
         "sessions": context.sessions(),
         "tagger": context.tagger(),

@@ -11,18 +11,18 @@ import json
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.table import Table
 
 from cli.terminal import err, error, line, out, styled
-from flows.importer import collect_files, read_document
 from flows.settings import PROJECT_ROOT, get_settings
-from parsers.evaluation import EvalReport, evaluate, load_gold
 from parsers.exceptions import ParseError, VigieError
-from parsers.tagging import Mention, Tagger, TagResult
-from parsers.taxonomy import load_taxonomy
+
+if TYPE_CHECKING:  # the tagger, trafilatura and the database load with the commands only
+    from parsers.evaluation import EvalReport
+    from parsers.tagging import Mention, Tagger, TagResult
 
 #: Where ``eval-tagging`` finds the gold examples by default.
 DEFAULT_GOLD_DIR = PROJECT_ROOT / "tests" / "gold"
@@ -82,6 +82,8 @@ def tag_files(
     A file that cannot be read prints {"file": ..., "ok": false,
     "error": ...}; the command then exits with code 1 after the others.
     """
+    from flows.importer import collect_files
+
     tagger = _tagger(taxonomy)
     rows = [_tag_one(tagger, path) for path in collect_files(files)]
     if output_format is Format.json:
@@ -127,6 +129,8 @@ def eval_tagging(
     Exits with code 1 when a hard negative is called relevant, or when
     micro-F1 is below --min-micro-f1.
     """
+    from parsers.evaluation import evaluate, load_gold
+
     tagger = _tagger(taxonomy)
     try:
         examples = load_gold(gold, get_settings().seeds_dir, split)
@@ -149,6 +153,9 @@ def eval_tagging(
 
 
 def _tagger(taxonomy: Path | None) -> Tagger:
+    from parsers.tagging import Tagger
+    from parsers.taxonomy import load_taxonomy
+
     try:
         path = taxonomy or get_settings().resolved_taxonomy_path
         return Tagger(load_taxonomy(path))
@@ -162,6 +169,8 @@ def _fail(exc: VigieError) -> NoReturn:
 
 
 def _tag_one(tagger: Tagger, path: Path) -> dict[str, Any]:
+    from flows.importer import read_document
+
     try:
         document = read_document(path)
     except ParseError as exc:

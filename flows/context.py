@@ -9,16 +9,18 @@ from __future__ import annotations
 import gc
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import make_engine, make_sessions
-from db.migrate import upgrade
-from db.versions import VersionPolicy
 from flows.settings import get_settings
-from parsers.tagging import Tagger
-from parsers.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:  # loaded by the functions that use them: the CLI's reading commands need none
+    from db.versions import VersionPolicy
+    from parsers.tagging import Tagger
+    from parsers.taxonomy import Taxonomy
 
 
 @lru_cache(maxsize=4)
@@ -44,6 +46,8 @@ def sessions() -> sessionmaker[Session]:
 
 @lru_cache(maxsize=4)
 def _migrated(url: str) -> bool:
+    from db.migrate import upgrade  # Alembic (and Mako) cost a reading command 0.1 s
+
     upgrade(engine_for(url))
     return True
 
@@ -56,11 +60,15 @@ def ensure_schema() -> None:
 @lru_cache(maxsize=4)
 def taxonomy_at(path: Path) -> Taxonomy:
     """The taxonomy in a file, parsed once."""
+    from parsers.taxonomy import load_taxonomy
+
     return load_taxonomy(path)
 
 
 @lru_cache(maxsize=4)
 def _tagger_for(path: Path) -> Tagger:
+    from parsers.tagging import Tagger
+
     return Tagger(taxonomy_at(path))
 
 
@@ -92,6 +100,8 @@ def reset() -> None:
 
 def version_policy() -> VersionPolicy:
     """Versioning policy from the settings (which change kinds are worth an alert)."""
+    from db.versions import VersionPolicy
+
     kinds = get_settings().material_change_kinds
     chosen = frozenset(k.strip() for k in kinds.split(",") if k.strip())
     return VersionPolicy(material=chosen) if chosen else VersionPolicy()
