@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.terminal import err, error, line, out, print_json, to_minute
+from cli.output import Format, fail, format_option, line, out, print_json, to_minute
 from db import outbox
 from db.outbox import AlertForDelivery
 from flows import context
@@ -50,23 +50,11 @@ class Status(StrEnum):
     digest = "digest"
 
 
-class Format(StrEnum):
-    """Output format of ``alerts list``."""
-
-    table = "table"
-    json = "json"
-
-
 def register(app: typer.Typer) -> None:
     """Add ``alerts``, ``digest`` and ``automations`` to ``app``."""
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(automations_app, name="automations")
     app.command("digest")(digest)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(error(message))
-    return typer.Exit(code)
 
 
 def _sessions() -> Any:
@@ -100,7 +88,7 @@ def list_alerts(
     status: Annotated[
         Status | None, typer.Option("--status", "-s", help="Only alerts in this status.")
     ] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    format: Annotated[Format, format_option()] = Format.table,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
 ) -> None:
     """List alerts, newest first, with status, attempts, next attempt and last error."""
@@ -111,7 +99,7 @@ def list_alerts(
                 session, status=status.value if status else None, limit=limit
             )
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     rows = [_alert_row(alert, secrets) for alert in alerts]
     if format is Format.json:
         for row, alert in zip(rows, alerts, strict=True):
@@ -187,10 +175,10 @@ def test_channel(
         rules = load_rules(settings.resolved_alert_rules_path)
         router = build_router(rules, settings)
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     known = list(channel_names(rules))
     if channel and channel not in known:
-        raise _fail(f"no channel named {channel!r} (defined: {', '.join(known)})")
+        fail(f"no channel named {channel!r} (defined: {', '.join(known)})")
     names = [channel] if channel else known
     failures = sum(_test_one(target, router) for target in router.channels(names))
     if failures:
@@ -222,11 +210,11 @@ def retry(
             alert = outbox.get_alert(session, alert_id)
             changed = alert is not None and outbox.retry(session, alert_id, datetime.now(UTC))
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if alert is None:
-        raise _fail(f"no alert {alert_id}", 1)
+        fail(f"no alert {alert_id}", 1)
     if not changed:
-        raise _fail(f"alert {alert_id} is {alert.status}; only failed or pending alerts retry", 1)
+        fail(f"alert {alert_id} is {alert.status}; only failed or pending alerts retry", 1)
     out.print(f"Alert {alert_id} will be sent by the next delivery (`vigie alerts deliver`).")
 
 
@@ -240,7 +228,7 @@ def deliver() -> None:
         context.start_temporary_prefect_server()
         counts = asyncio.run(deliver_alerts())
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     out.print(
         f"Alerts: {counts['sent']} sent, {counts['retry']} will be retried, "
         f"{counts['failed']} failed for good, {counts['held']} held (debounce), "
@@ -276,7 +264,7 @@ def digest(
         context.start_temporary_prefect_server()
         result = asyncio.run(daily_digest(hours=hours, send_when_empty=send_when_empty))
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if result.get("last_error"):  # stored redacted; this is a second net, as in `alerts list`
         result = {**result, "last_error": redact(str(result["last_error"]), _known_secrets())}
     out.print(describe(result))
@@ -300,6 +288,6 @@ def automations_apply(
     try:
         applied = apply(file or settings.resolved_automations_path, settings.notification_block)
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     for item in applied:
         out.print(f"{item.action:9} {item.name} ({item.id})")

@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
-from cli.terminal import err, error, out, print_json, to_minute
+from cli.output import Format, fail, format_option, out, print_json, to_minute
 from db import clusters, repo
 from db.engine import failure_reason
 from flows import context
@@ -50,14 +50,12 @@ def _clear_errors() -> Iterator[None]:
     try:
         yield
     except VigieError as exc:
-        err.print(error(exc))
-        raise typer.Exit(2) from exc
+        fail(exc)
     except SQLAlchemyError as exc:
         reason = failure_reason(exc)
         if reason is None:
             raise
-        err.print(error(f"database {_database_shown()}: {reason}"))
-        raise typer.Exit(2) from exc
+        fail(f"database {_database_shown()}: {reason}")
 
 
 def _database_shown() -> str:
@@ -77,9 +75,8 @@ class _Commands(TyperGroup):
         for position, arg in enumerate(args, start=1):
             if _SURROGATE.search(arg):  # how Python keeps the bytes it could not decode
                 raw = arg.encode("utf-8", "surrogateescape")
-                err.print(error(f"argument {position} is not valid UTF-8 ({raw!r}); Vigie "
-                                "reads its arguments as UTF-8"))  # fmt: skip
-                raise typer.Exit(2)
+                fail(f"argument {position} is not valid UTF-8 ({raw!r}); Vigie reads its "
+                     "arguments as UTF-8")  # fmt: skip
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
@@ -107,14 +104,7 @@ app.add_typer(feeds_app, name="feeds")
 T = TypeVar("T")
 
 
-class Format(StrEnum):
-    """Output format of listing commands."""
-
-    table = "table"
-    json = "json"
-
-
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table or json.")]
+FormatOption = Annotated[Format, format_option()]
 
 
 class FeedLanguage(StrEnum):
@@ -288,8 +278,7 @@ def feeds_add(
 ) -> None:
     """Add a feed to poll."""
     if refusal := feed_url_refusal(url):
-        err.print(error(f"{refusal}: {url}"))
-        raise typer.Exit(2)
+        fail(f"{refusal}: {url}")
     spec = repo.FeedSpec(url, name or url, language.value if language else None, interval)
     with _clear_errors(), context.sessions().begin() as session:
         added = repo.add_feeds(session, [spec], _now())
@@ -304,8 +293,7 @@ def feeds_remove(
     with _clear_errors(), context.sessions().begin() as session:
         removed = repo.remove_feed(session, feed)
     if not removed:
-        err.print(error(f"no feed {feed!r}"))
-        raise typer.Exit(1)
+        fail(f"no feed {feed!r}", 1)
     out.print("Removed.")
 
 
@@ -368,8 +356,7 @@ def show(
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or article.current_version is None:
-            err.print(error(f"no article {article_id}"))
-            raise typer.Exit(1)
+            fail(f"no article {article_id}", 1)
         if versions:
             render_versions(out, article)
         else:
@@ -388,15 +375,13 @@ def diff(
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or not article.versions:
-            err.print(error(f"no article {article_id}"))
-            raise typer.Exit(1)
+            fail(f"no article {article_id}", 1)
         numbers = [v.n for v in article.versions]
         new_n = new or numbers[-1]
         old_n = old or (numbers[-2] if len(numbers) > 1 else numbers[-1])
         by_n = {v.n: v for v in article.versions}
         if old_n not in by_n or new_n not in by_n:
-            err.print(error(f"article {article_id} has versions {numbers}"))
-            raise typer.Exit(1)
+            fail(f"article {article_id} has versions {numbers}", 1)
         render_diff(out, by_n[old_n], by_n[new_n], colour=sys.stdout.isatty())
 
 

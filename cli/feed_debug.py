@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,7 +17,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.terminal import json_text, out
+from cli.output import Format, fail, format_option, json_text, out
 from flows.settings import get_settings
 from parsers.exceptions import ConfigError, FetchError, ParseError
 from parsers.schedule import hints_from_headers
@@ -48,13 +47,6 @@ feed_app = typer.Typer(
 )
 
 
-class OutputFormat(StrEnum):
-    """How ``feed parse`` prints its results."""
-
-    json = "json"
-    table = "table"
-
-
 def register(app: typer.Typer) -> None:
     """Add the ``feed`` command group to ``app``."""
     app.add_typer(feed_app, name="feed")
@@ -77,14 +69,12 @@ def fetch_command(
     try:
         policy = FetchPolicy.from_settings(get_settings())
     except ConfigError as exc:
-        out.print(Text(str(exc), style="red"))
-        raise typer.Exit(2) from None
+        fail(exc)
     try:
         sent, result = asyncio.run(_fetch(policy, url, etag, last_modified))
     except FetchError as exc:
         kind = "fetch failed (transient)" if exc.transient else "fetch failed"
-        out.print(Text(f"{kind}: {exc}", style="red"))
-        raise typer.Exit(1) from None
+        fail(f"{kind}: {exc}", 1)
     out.print(_exchange_table(sent, result))
     if result.not_modified:
         out.print("not modified: the stored copy is current, nothing to parse")
@@ -92,8 +82,7 @@ def fetch_command(
     try:
         feed = parse_feed(result.final_url, result.content, result.headers)
     except ParseError as exc:
-        out.print(Text(f"parse failed: {exc}", style="red"))
-        raise typer.Exit(1) from None
+        fail(f"parse failed: {exc}", 1)
     out.print(Text(f"entries: {len(feed.entries)} in {feed.title or '(untitled feed)'}"))
     if feed.warning:
         out.print(Text(f"warning: {feed.warning}", style="yellow"))
@@ -103,9 +92,8 @@ def fetch_command(
 def parse_command(
     files: Annotated[list[Path], typer.Argument(help="Saved feed files (RSS, Atom, JSON).")],
     output_format: Annotated[
-        OutputFormat,
-        typer.Option("--format", help="table for people; json for one object per file per line."),
-    ] = OutputFormat.table,
+        Format, format_option(help="table for people; json for one object per file per line.")
+    ] = Format.table,
     url: Annotated[
         str | None,
         typer.Option(help="URL the files came from, to resolve relative links against."),
@@ -116,7 +104,7 @@ def parse_command(
     for path in files:
         record = parse_file(path, url=url)
         failed = failed or not record["ok"]
-        if output_format is OutputFormat.json:
+        if output_format is Format.json:
             typer.echo(json_text(record, default=_json_default))
         else:
             _print_record(record)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.terminal import err, out
+from cli.output import Format, fail, format_option, out
 from db.figures import StatementRow, list_statements, mark_wrong
 from parsers.exceptions import VigieError
 from parsers.messages import clean
@@ -27,13 +26,6 @@ figures_app = typer.Typer(
     invoke_without_command=True,
     rich_markup_mode="markdown",
 )
-
-
-class Format(StrEnum):
-    """Output format of ``figures``."""
-
-    table = "table"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -48,9 +40,7 @@ def list_figures(
         bool,
         typer.Option("--all", help="Every statement of each figure, older and wrong ones too."),
     ] = False,
-    output: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = (
-        Format.table
-    ),
+    output: Annotated[Format, format_option()] = Format.table,
 ) -> None:
     """List tracked figures: each current value with the article and sentence that state it.
 
@@ -64,7 +54,7 @@ def list_figures(
         with _sessions().begin() as session:
             rows = list_statements(session, everything=everything)
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if output is Format.json:
         typer.echo(json.dumps([_row_json(row) for row in rows], ensure_ascii=False, indent=2))
         return
@@ -98,9 +88,9 @@ def _mark(statement_id: int, *, wrong: bool) -> None:
             found = mark_wrong(session, statement_id, datetime.now(UTC), wrong=wrong)
             rows = list_statements(session)
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if not found:
-        raise _fail(f"no figure statement {statement_id}; `vigie figures --all` lists them", 1)
+        fail(f"no figure statement {statement_id}; `vigie figures --all` lists them", 1)
     verb = "marked wrong, and ignored" if wrong else "counts again"
     out.print(Text(f"Statement {statement_id} {verb}. Tracked figures now:"))
     out.print(_table(rows) if rows else Text("none."))
@@ -111,11 +101,6 @@ def _sessions() -> Any:
 
     context.ensure_schema()
     return context.sessions()
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(Text.assemble(("error: ", "red"), message))
-    return typer.Exit(code)
 
 
 def figure_name(key: str) -> str:

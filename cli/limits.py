@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.opml import feeds_group
-from cli.terminal import err, out
+from cli.output import fail, out
 from db import repo
 from flows import context
 from flows.settings import get_settings
@@ -72,8 +72,7 @@ def limits_command(
         wanted = feeds_per_limit(prefix, urls)
         changes = asyncio.run(_apply(wanted, settings.per_host_concurrency, slot_decay))
     except VigieError as exc:
-        err.print(Text.assemble(("error: ", "red"), str(exc)))
-        raise typer.Exit(2) from None
+        fail(exc)
     _print_changes(changes, settings.per_host_concurrency)
     if not settings.host_limit_prefix:
         out.print(Text(f"The fetcher uses these limits once {HOST_LIMIT_SETTING}={prefix} is set."))

@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.text import Text
 from sqlalchemy.orm import Session
 
-from cli.terminal import err, out
+from cli.output import err, fail, out
 from db import repo
 from flows import context
 from parsers.exceptions import ParseError, VigieError
@@ -64,12 +64,7 @@ def _one_line_errors() -> Iterator[None]:
     try:
         yield
     except VigieError as exc:
-        _error(str(exc))
-
-
-def _error(message: str) -> NoReturn:
-    err.print(Text.assemble(("error: ", "red"), message))
-    raise typer.Exit(2)
+        fail(str(exc))
 
 
 def import_command(
@@ -93,11 +88,11 @@ def _read_opml(file: Path) -> OpmlData:
     try:
         content = file.read_bytes()
     except OSError as exc:
-        _error(f"cannot read {file}: {exc.strerror or exc}")
+        fail(f"cannot read {file}: {exc.strerror or exc}")
     try:
         return parse_opml(content)
     except ParseError as exc:
-        _error(f"{file}: {exc}")
+        fail(f"{file}: {exc}")
 
 
 def _add_all(session: Session, feeds: Sequence[OutlineData], now: datetime) -> list[ImportLine]:
@@ -141,5 +136,5 @@ def export_command(
     try:
         output.write_bytes(document)
     except OSError as exc:
-        _error(f"cannot write {output}: {exc.strerror or exc}")
+        fail(f"cannot write {output}: {exc.strerror or exc}")
     err.print(Text(f"Exported {len(feeds)} feeds to {output}."))

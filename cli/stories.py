@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from cli.terminal import err, out, print_json
+from cli.output import Format, err, fail, format_option, out, print_json
 from db import clusters
 from flows import context
 from parsers.exceptions import VigieError
@@ -26,31 +25,17 @@ if TYPE_CHECKING:  # the import pipeline (trafilatura, the tagger) loads with `v
 PROGRESS_MIN_FILES = 20
 
 
-class ListFormat(StrEnum):
-    """How listing commands print."""
-
-    table = "table"
-    json = "json"
-
-
 def register(app: typer.Typer) -> None:
     """Add ``clusters`` and ``import`` to ``app``."""
     app.command("clusters")(clusters_command)
     app.command("import")(import_command)
 
 
-def _fail(exc: VigieError) -> typer.Exit:
-    err.print(Text.assemble(("error: ", "red"), str(exc)))
-    return typer.Exit(2)
-
-
 # --- clusters ------------------------------------------------------------------------------
 
 
 def clusters_command(
-    output: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = ListFormat.table,
+    output: Annotated[Format, format_option()] = Format.table,
     limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
     min_size: Annotated[
         int, typer.Option(help="Only stories with at least this many articles.", min=1)
@@ -65,8 +50,8 @@ def clusters_command(
         with context.sessions().begin() as session:
             rows = clusters.list_clusters(session, limit=limit, min_size=min_size)
     except VigieError as exc:
-        raise _fail(exc) from exc
-    if output is ListFormat.json:
+        fail(exc)
+    if output is Format.json:
         print_json([_cluster_json(row) for row in rows])
         return
     table = Table("id", "size", "outlets", "topics", "title")
@@ -103,8 +88,8 @@ def import_command(
         ),
     ],
     output: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="table: a summary; json: one per file.")
-    ] = ListFormat.table,
+        Format, format_option(help="table: a summary; json: one per file.")
+    ] = Format.table,
 ) -> None:
     """Import local article files: stored, tagged and clustered like fetched articles.
 
@@ -121,8 +106,8 @@ def import_command(
         context.ensure_schema()
         outcomes = _import_with_progress(files)
     except VigieError as exc:
-        raise _fail(exc) from exc
-    if output is ListFormat.json:
+        fail(exc)
+    if output is Format.json:
         print_json([_outcome_json(o) for o in outcomes])
     else:
         _print_summary(outcomes)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cli.terminal import err, error, line, out, styled
+from cli.output import Format, fail, format_option, line, out, styled
 from flows.settings import PROJECT_ROOT, get_settings
 from parsers.exceptions import ParseError, VigieError
 
@@ -26,13 +25,6 @@ if TYPE_CHECKING:  # the tagger, trafilatura and the database load with the comm
 
 #: Where ``eval-tagging`` finds the gold examples by default.
 DEFAULT_GOLD_DIR = PROJECT_ROOT / "tests" / "gold"
-
-
-class Format(StrEnum):
-    """Output format of ``tag``."""
-
-    json = "json"
-    table = "table"
 
 
 TaxonomyOption = Annotated[
@@ -61,7 +53,7 @@ def tag_files(
         ),
     ],
     output_format: Annotated[
-        Format, typer.Option("--format", "-f", help="json (one object per line) or table.")
+        Format, format_option(help="json (one object per line) or table.")
     ] = Format.json,
     taxonomy: TaxonomyOption = None,
 ) -> None:
@@ -135,7 +127,7 @@ def eval_tagging(
     try:
         examples = load_gold(gold, get_settings().seeds_dir, split)
     except VigieError as exc:
-        _fail(exc)
+        fail(exc)
     report = evaluate(tagger, examples)
     out.print(_topic_table(report))
     out.print(_summary_line(report, split))
@@ -160,12 +152,7 @@ def _tagger(taxonomy: Path | None) -> Tagger:
         path = taxonomy or get_settings().resolved_taxonomy_path
         return Tagger(load_taxonomy(path))
     except VigieError as exc:
-        _fail(exc)
-
-
-def _fail(exc: VigieError) -> NoReturn:
-    err.print(error(exc))
-    raise typer.Exit(2) from exc
+        fail(exc)
 
 
 def _tag_one(tagger: Tagger, path: Path) -> dict[str, Any]:

@@ -1,6 +1,10 @@
-"""Where the command line writes: one standard output and one error stream for every command.
+"""How every command writes: one standard output and one error stream, one ``--format``
+option, one way to fail.
 
-The terminal gets text, never markup or control characters, whatever a feed put in a title,
+- ``Format`` lists every output format; a command offers some of them with ``format_option``
+  (a new format is a new member, offered by the commands that write it);
+- ``fail`` ends a command with ``error: <message>`` on the error stream and an exit code;
+- the terminal gets text, never markup or control characters, whatever a feed put in a title,
 a name or an error:
 
 - both consoles read no markup: a string is printed as written (``[/x]`` in a title is
@@ -18,8 +22,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any
+from enum import StrEnum
+from typing import Any, NoReturn
 
+import typer
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
 from rich.segment import Segment
 from rich.text import Text
@@ -99,3 +105,31 @@ def json_text(data: Any, *, indent: int | None = None, default: Any = None) -> s
 def to_minute(iso_time: str | None) -> str:
     """``2026-12-05 19:19`` for an ISO time (tables show times to the minute, in UTC)."""
     return iso_time[:16].replace("T", " ") if iso_time else ""
+
+
+class Format(StrEnum):
+    """Every output format of the command line; each command offers some (``format_option``)."""
+
+    table = "table"
+    json = "json"
+
+
+def format_option(*offered: Format, help: str | None = None) -> Any:
+    """``--format``/``-f`` for a command that writes the ``offered`` formats (default: table
+    and json); any other member of ``Format`` is refused with one line and exit code 2."""
+    offered = offered or (Format.table, Format.json)
+    names = " or ".join(offered)
+
+    def check(value: Format | None) -> Format | None:
+        if value is not None and value not in offered:
+            raise typer.BadParameter(f"{value} is not offered here; use {names}.")
+        return value
+
+    return typer.Option("--format", "-f", help=help or f"{names}.", callback=check)
+
+
+def fail(message: object, code: int = 2) -> NoReturn:
+    """End the command: ``error: <message>`` on the error stream, then exit ``code`` (2: bad
+    input, settings or database; 1: what was asked for does not exist or did not work)."""
+    err.print(error(message))
+    raise typer.Exit(code)
