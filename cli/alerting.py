@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.output import Format, fail, format_option, line, out, print_json, to_minute
+from cli.output import Format, fail, format_option, line, out, print_json, shown_time
 from db import outbox
 from db.outbox import AlertForDelivery
 from flows import context
@@ -131,17 +131,15 @@ def _alert_row(alert: AlertForDelivery, secrets: frozenset[str]) -> dict[str, An
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
-    table = Table(
-        "id", "created (UTC)", "kind", "status", "tries", "next try", "subject", "last error"
-    )
+    table = Table("id", "created", "kind", "status", "tries", "next try", "subject", "last error")
     for row in rows:
         table.add_row(
             str(row["id"]),
-            to_minute(row["created_at"]),
+            shown_time(row["created_at"]),
             row["kind"],
             row["status"],
             str(row["attempts"]),
-            to_minute(row["next_attempt_at"]),
+            shown_time(row["next_attempt_at"]),
             clean(row["subject"], 50),
             clean(row["last_error"] or row["note"], 70),
         )
@@ -152,7 +150,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def _test_message() -> Rendered:
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    now = shown_time(datetime.now(UTC))
     text = f"Vigie test message, sent {now}. If you can read this, this channel works."
     return Rendered(
         subject="Vigie test message",

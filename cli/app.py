@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
-from cli.output import Format, fail, format_option, out, print_json, to_minute
+from cli.output import Format, fail, format_option, out, print_json, shown_time
 from db import clusters, repo
 from db.engine import failure_reason
 from flows import context
@@ -252,7 +252,7 @@ def feeds_list(format: FormatOption = Format.table) -> None:
     if format is Format.json:
         print_json(rows)
         return
-    table = Table("id", "name", "lang", "health", "last error", "next check (UTC)")
+    table = Table("id", "name", "lang", "health", "last error", "next check")
     for row in rows:
         table.add_row(
             str(row["id"]),
@@ -260,7 +260,7 @@ def feeds_list(format: FormatOption = Format.table) -> None:
             row["language"] or "",
             row["health"],
             clean(row["last_error"], 300),
-            to_minute(row["next_check_at"]) or "now",
+            shown_time(row["next_check_at"]) or "now",
         )
     out.print(table)
 
@@ -316,7 +316,7 @@ def articles(
     for row in rows:
         table.add_row(
             str(row.id),
-            row.published_at.strftime("%Y-%m-%d") if row.published_at else "",
+            shown_time(row.published_at, published=True),
             row.source[:24],
             row.language or "",
             "yes" if row.relevant else "",

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.output import Format, fail, format_option, out
+from cli.output import Format, fail, format_option, out, shown_time
 from db.figures import StatementRow, list_statements, mark_wrong
 from parsers.exceptions import VigieError
 from parsers.messages import clean
@@ -137,7 +137,7 @@ def _table(rows: list[StatementRow]) -> Table:
             str(row.id),
             Text(figure_name(row.key)),
             Text(f"{row.value:,.0f}{state}"),
-            f"{row.stated_at:%Y-%m-%d}",
+            shown_time(row.stated_at, published=True),
             Text(f"{clean(row.source, 40)} · {clean(row.title, 80)} (article {row.article_id})"),
             Text(clean(row.sentence, 200)),
         )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, NoReturn
 
@@ -31,6 +32,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from parsers.inert import printable
+from parsers.times import local_time, published_time
 
 # What json.dumps(ensure_ascii=False) leaves raw that a terminal would act on.
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -102,9 +104,17 @@ def json_text(data: Any, *, indent: int | None = None, default: Any = None) -> s
     return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
 
 
-def to_minute(iso_time: str | None) -> str:
-    """``2026-12-05 19:19`` for an ISO time (tables show times to the minute, in UTC)."""
-    return iso_time[:16].replace("T", " ") if iso_time else ""
+def shown_time(moment: datetime | str | None, *, published: bool = False) -> str:
+    """A stored time (or its ISO text) as people read it, in ``VIGIE_TIMEZONE``:
+    ``21 Nov 2026 09:15 EST``, as alerts and the digest show it; a ``published`` time with no
+    time of day is its date alone (``14 Jun 2024``). JSON output keeps ISO times in UTC."""
+    if not moment:
+        return ""
+    from flows.settings import get_settings  # loaded by then: every command reads a setting
+
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    zone = get_settings().zone
+    return published_time(when, zone) if published else local_time(when, zone)
 
 
 class Format(StrEnum):
