@@ -57,10 +57,11 @@ def register(app: typer.Typer) -> None:
     app.command("digest")(digest)
 
 
-def _sessions() -> Any:
+def _sessions(*, writing: bool = True) -> Any:
     from flows import context
 
-    context.ensure_schema()
+    if writing:  # a listing only reads: no Alembic (0.1 s); no tables says `vigie init`
+        context.ensure_schema()
     return context.sessions()
 
 
@@ -94,7 +95,7 @@ def list_alerts(
     """List alerts, newest first, with status, attempts, next attempt and last error."""
     try:
         secrets = _known_secrets()
-        with _sessions().begin() as session:
+        with _sessions(writing=False).begin() as session:
             alerts = outbox.list_alerts(
                 session, status=status.value if status else None, limit=limit
             )

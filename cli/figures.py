@@ -7,7 +7,6 @@ value is its latest statement not marked wrong (``db.figures``).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.output import Format, fail, format_option, out, shown_time
+from cli.output import Format, fail, format_option, out, print_json, shown_time
 from db.figures import StatementRow, list_statements, mark_wrong
 from parsers.exceptions import VigieError
 from parsers.messages import clean
@@ -51,12 +50,12 @@ def list_figures(
     if ctx.invoked_subcommand is not None:
         return
     try:
-        with _sessions().begin() as session:
+        with _sessions(writing=False).begin() as session:
             rows = list_statements(session, everything=everything)
     except VigieError as exc:
         fail(str(exc))
     if output is Format.json:
-        typer.echo(json.dumps([_row_json(row) for row in rows], ensure_ascii=False, indent=2))
+        print_json([_row_json(row) for row in rows])
         return
     if not rows:
         out.print("No tracked figure yet: none of the stored articles states a target.")
@@ -96,10 +95,11 @@ def _mark(statement_id: int, *, wrong: bool) -> None:
     out.print(_table(rows) if rows else Text("none."))
 
 
-def _sessions() -> Any:
+def _sessions(*, writing: bool = True) -> Any:
     from flows import context
 
-    context.ensure_schema()
+    if writing:  # a listing only reads: no Alembic (0.1 s); no tables says `vigie init`
+        context.ensure_schema()
     return context.sessions()
 
 

@@ -7,7 +7,6 @@ traceback, and makes the exit code 1 once every file is done.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from cli.output import Format, fail, format_option, line, out, styled
+from cli.output import Format, fail, format_option, line, out, print_json, styled
 from flows.settings import PROJECT_ROOT, get_settings
 from parsers.exceptions import ParseError, VigieError
 
@@ -80,7 +79,7 @@ def tag_files(
     rows = [_tag_one(tagger, path) for path in collect_files(files)]
     if output_format is Format.json:
         for row in rows:
-            typer.echo(json.dumps(row, ensure_ascii=False))
+            print_json(row, indent=None)
     else:
         out.print(_results_table(rows))
     if any(not row["ok"] for row in rows):
