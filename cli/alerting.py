@@ -10,21 +10,20 @@ import asyncio
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from cli.output import Format, fail, format_option, line, out, print_json, shown_time
-from db import outbox
-from db.outbox import AlertForDelivery
-from flows import context
-from flows.channels import Delivery, Router, build_router
-from flows.settings import get_settings
 from parsers.alert_rules import channel_names, load_rules
 from parsers.exceptions import AlertDeliveryError, VigieError
 from parsers.messages import Rendered, clean
 from parsers.redact import redact
+
+if TYPE_CHECKING:
+    from db.outbox import AlertForDelivery
+    from flows.channels import Router
 
 alerts_app = typer.Typer(
     help="Look at the alerts outbox, test channels, retry and deliver alerts.",
@@ -67,6 +66,9 @@ def _sessions(*, writing: bool = True) -> Any:
 
 def _known_secrets() -> frozenset[str]:
     """Secrets of the configured channels; errors are stored redacted, this is a second net."""
+    from flows.channels import build_router
+    from flows.settings import get_settings
+
     settings = get_settings()
     try:
         return build_router(load_rules(settings.resolved_alert_rules_path), settings).secrets
@@ -77,6 +79,9 @@ def _known_secrets() -> frozenset[str]:
 def _preflight() -> None:
     """The rules file and the database, checked before a flow starts: a bad one is then one
     line (``ConfigError``, or the database's failure), not a flow-run traceback first."""
+    from flows import context
+    from flows.settings import get_settings
+
     load_rules(get_settings().resolved_alert_rules_path)
     context.ensure_schema()
 
@@ -93,6 +98,8 @@ def list_alerts(
     limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
 ) -> None:
     """List alerts, newest first, with status, attempts, next attempt and last error."""
+    from db import outbox
+
     try:
         secrets = _known_secrets()
         with _sessions(writing=False).begin() as session:
@@ -169,6 +176,9 @@ def test_channel(
     ] = None,
 ) -> None:
     """Send a test message to a channel (or every channel) and report success or the error."""
+    from flows.channels import build_router
+    from flows.settings import get_settings
+
     try:
         settings = get_settings()
         rules = load_rules(settings.resolved_alert_rules_path)
@@ -185,6 +195,8 @@ def test_channel(
 
 
 def _test_one(channel: Any, router: Router) -> int:
+    from flows.channels import Delivery
+
     key = f"test:{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     try:
         channel.send(Delivery(_test_message(), "info", key, "test"))
@@ -204,6 +216,8 @@ def retry(
     alert_id: Annotated[int, typer.Argument(help="The alert's id (see `vigie alerts list`).")],
 ) -> None:
     """Make a failed alert due now, with a fresh set of attempts (sent channels are skipped)."""
+    from db import outbox
+
     try:
         with _sessions().begin() as session:
             alert = outbox.get_alert(session, alert_id)
@@ -220,6 +234,7 @@ def retry(
 @alerts_app.command("deliver")
 def deliver() -> None:
     """Run one delivery pass now (the deliver-alerts flow) and print what it did."""
+    from flows import context
     from flows.alerts import deliver_alerts
 
     try:
@@ -256,6 +271,8 @@ def digest(
 
     Exits with 1 when this hour's digest is not delivered (pending or failed), and says why.
     """
+    from db import outbox
+    from flows import context
     from flows.digest import daily_digest, describe
 
     try:
@@ -282,6 +299,7 @@ def automations_apply(
 ) -> None:
     """Create or update Vigie's automations on the Prefect server (matched by name)."""
     from flows.automations import apply
+    from flows.settings import get_settings
 
     settings = get_settings()
     try:

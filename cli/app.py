@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 # Before Prefect is imported: its temporary server logs "database is locked" tracebacks when
 # analytics are on, and at INFO every task prints several lines that bury Vigie's own output.
@@ -26,21 +26,20 @@ if "PREFECT_API_URL" not in os.environ:
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from cli.output import Format, fail, format_option, out, print_json, shown_time
-from db import clusters, repo
-from db.engine import failure_reason
-from flows import context
-from flows.settings import get_settings
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
 from parsers.messages import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal
+
+# The database (SQLAlchemy), the settings (pydantic) and the flows (Prefect) load inside the
+# commands that use them: `vigie --help` needs none of them, and a reading command no flow.
+if TYPE_CHECKING:
+    from db.repo import ArticleRow
 
 
 @contextmanager
@@ -51,15 +50,30 @@ def _clear_errors() -> Iterator[None]:
         yield
     except VigieError as exc:
         fail(exc)
-    except SQLAlchemyError as exc:
-        reason = failure_reason(exc)
+    except Exception as exc:
+        reason = _database_failure(exc)
         if reason is None:
             raise
         fail(f"database {_database_shown()}: {reason}")
 
 
+def _database_failure(exc: Exception) -> str | None:
+    """What the database's failure means for a person, or None for any other error."""
+    if "sqlalchemy" not in sys.modules:
+        return None  # no database was opened: SQLAlchemy loads with the first command using one
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from db.engine import failure_reason
+
+    return failure_reason(exc) if isinstance(exc, SQLAlchemyError) else None
+
+
 def _database_shown() -> str:
     """The database's URL, password hidden."""
+    from sqlalchemy.engine import make_url
+
+    from flows.settings import get_settings
+
     try:
         return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
     except Exception:  # the URL is what failed: say which setting, not the URL
@@ -119,6 +133,8 @@ def _now() -> datetime:
 
 
 def _run_flow(flow_fn: Callable[[], Any]) -> Any:
+    from flows import context
+
     with _clear_errors():
         # Settings, database and taxonomy are checked before Prefect starts, so that a bad
         # one is a single line here rather than a flow-run traceback first.
@@ -129,6 +145,9 @@ def _run_flow(flow_fn: Callable[[], Any]) -> Any:
 
 def _preflight() -> None:
     """Settings, database, taxonomy and alert rules, each checked (raises ConfigError)."""
+    from flows import context
+    from flows.settings import get_settings
+
     context.ensure_schema()
     context.tagger()
     load_rules(get_settings().resolved_alert_rules_path)
@@ -144,6 +163,10 @@ def init(
     ] = True,
 ) -> None:
     """Create or upgrade the database schema (and add the curated feeds)."""
+    from db import repo
+    from flows import context
+    from flows.settings import get_settings
+
     with _clear_errors():
         context.ensure_schema()
         settings = get_settings()
@@ -234,6 +257,9 @@ def monitor(
 @feeds_app.command("list")
 def feeds_list(format: FormatOption = Format.table) -> None:
     """Show every feed with its health, last error and next check."""
+    from db import repo
+    from flows import context
+
     with _clear_errors(), context.sessions().begin() as session:
         feeds = repo.list_feeds(session)
         rows = [
@@ -277,6 +303,9 @@ def feeds_add(
     ] = None,
 ) -> None:
     """Add a feed to poll."""
+    from db import repo
+    from flows import context
+
     if refusal := feed_url_refusal(url):
         fail(f"{refusal}: {url}")
     spec = repo.FeedSpec(url, name or url, language.value if language else None, interval)
@@ -290,6 +319,9 @@ def feeds_remove(
     feed: Annotated[str, typer.Argument(help="The feed's id or URL.")],
 ) -> None:
     """Stop polling a feed (its articles stay)."""
+    from db import repo
+    from flows import context
+
     with _clear_errors(), context.sessions().begin() as session:
         removed = repo.remove_feed(session, feed)
     if not removed:
@@ -307,6 +339,9 @@ def articles(
     limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
+    from db import repo
+    from flows import context
+
     with _clear_errors(), context.sessions().begin() as session:
         rows = repo.list_articles(session, relevant_only=relevant, limit=limit)
     if format is Format.json:
@@ -327,7 +362,7 @@ def articles(
     out.print(table)
 
 
-def _article_json(row: repo.ArticleRow) -> dict[str, Any]:
+def _article_json(row: ArticleRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "title": row.title,
@@ -352,6 +387,8 @@ def show(
 ) -> None:
     """Show an article's text with its tags and evidence snippets."""
     from cli.render import render_article, render_versions
+    from db import clusters, repo
+    from flows import context
 
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
@@ -371,6 +408,8 @@ def diff(
 ) -> None:
     """Word diff between two versions: coloured in a terminal, [-old-]{+new+} elsewhere."""
     from cli.render import render_diff
+    from db import repo
+    from flows import context
 
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)

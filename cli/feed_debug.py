@@ -18,7 +18,6 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.output import Format, fail, format_option, json_text, out
-from flows.settings import get_settings
 from parsers.exceptions import ConfigError, FetchError, ParseError
 from parsers.schedule import hints_from_headers
 
@@ -64,6 +63,7 @@ def fetch_command(
 ) -> None:
     """Fetch URL as the pipeline would, then show the exchange and the entry count."""
     from flows.fetch import FetchPolicy
+    from flows.settings import get_settings
     from parsers.feeds import parse_feed
 
     try:

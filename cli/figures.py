@@ -8,16 +8,18 @@ value is its latest statement not marked wrong (``db.figures``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from cli.output import Format, fail, format_option, out, print_json, shown_time
-from db.figures import StatementRow, list_statements, mark_wrong
 from parsers.exceptions import VigieError
 from parsers.messages import clean
+
+if TYPE_CHECKING:
+    from db.figures import StatementRow
 
 figures_app = typer.Typer(
     help="Figures tracked across articles (immigration targets), with their sources; mark a "
@@ -47,6 +49,8 @@ def list_figures(
     statement aside (the figure goes back to the latest one still standing),
     `vigie figures right ID` restores it.
     """
+    from db.figures import list_statements
+
     if ctx.invoked_subcommand is not None:
         return
     try:
@@ -82,6 +86,8 @@ def right(
 
 
 def _mark(statement_id: int, *, wrong: bool) -> None:
+    from db.figures import list_statements, mark_wrong
+
     try:
         with _sessions().begin() as session:
             found = mark_wrong(session, statement_id, datetime.now(UTC), wrong=wrong)

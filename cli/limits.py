@@ -22,9 +22,6 @@ from rich.text import Text
 
 from cli.opml import feeds_group
 from cli.output import fail, out
-from db import repo
-from flows import context
-from flows.settings import get_settings
 from parsers.exceptions import FetchError, VigieError
 
 
@@ -61,7 +58,10 @@ def limits_command(
     Each limit allows VIGIE_PER_HOST_CONCURRENCY requests at once; the fetcher uses them when
     VIGIE_HOST_LIMIT_PREFIX is set. Needs a Prefect server (PREFECT_API_URL).
     """
+    from db import repo
+    from flows import context
     from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING  # httpx: here only
+    from flows.settings import get_settings
 
     try:
         settings = get_settings()

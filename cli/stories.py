@@ -13,12 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.output import Format, err, fail, format_option, out, print_json
-from db import clusters
-from flows import context
 from parsers.exceptions import VigieError
 from parsers.text import counted
 
 if TYPE_CHECKING:  # the import pipeline (trafilatura, the tagger) loads with `vigie import`
+    from db.clusters import ClusterRow
     from flows.importer import ImportOutcome
 
 #: From this many files on, ``import`` shows a progress bar (on a terminal).
@@ -27,6 +26,7 @@ PROGRESS_MIN_FILES = 20
 
 def register(app: typer.Typer) -> None:
     """Add ``clusters`` and ``import`` to ``app``."""
+
     app.command("clusters")(clusters_command)
     app.command("import")(import_command)
 
@@ -46,6 +46,9 @@ def clusters_command(
     With --format json: a list of {id, title, size, outlets: [{outlet, first_seen_at}],
     article_ids, topics}.
     """
+    from db import clusters
+    from flows import context
+
     try:
         with context.sessions().begin() as session:
             rows = clusters.list_clusters(session, limit=limit, min_size=min_size)
@@ -64,7 +67,7 @@ def clusters_command(
     out.print(table)
 
 
-def _cluster_json(row: clusters.ClusterRow) -> dict[str, Any]:
+def _cluster_json(row: ClusterRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "title": row.title,
@@ -99,6 +102,7 @@ def import_command(
     the others are imported; the exit code is then 1. Importing the same files again
     changes nothing.
     """
+    from flows import context
     from flows.importer import collect_files
 
     files = collect_files(paths)
@@ -116,6 +120,7 @@ def import_command(
 
 
 def _import_with_progress(files: list[Path]) -> list[ImportOutcome]:
+    from flows import context
     from flows.importer import import_files
 
     options: dict[str, Any] = {

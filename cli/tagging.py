@@ -15,7 +15,6 @@ import typer
 from rich.table import Table
 
 from cli.output import Format, fail, format_option, line, out, print_json, styled
-from flows.settings import PROJECT_ROOT, get_settings
 from parsers.exceptions import ParseError, VigieError
 
 if TYPE_CHECKING:  # the tagger, trafilatura and the database load with the commands only
@@ -23,7 +22,7 @@ if TYPE_CHECKING:  # the tagger, trafilatura and the database load with the comm
     from parsers.tagging import Mention, Tagger, TagResult
 
 #: Where ``eval-tagging`` finds the gold examples by default.
-DEFAULT_GOLD_DIR = PROJECT_ROOT / "tests" / "gold"
+DEFAULT_GOLD_DIR = Path(__file__).resolve().parent.parent / "tests" / "gold"
 
 
 TaxonomyOption = Annotated[
@@ -120,6 +119,7 @@ def eval_tagging(
     Exits with code 1 when a hard negative is called relevant, or when
     micro-F1 is below --min-micro-f1.
     """
+    from flows.settings import get_settings
     from parsers.evaluation import evaluate, load_gold
 
     tagger = _tagger(taxonomy)
@@ -144,6 +144,7 @@ def eval_tagging(
 
 
 def _tagger(taxonomy: Path | None) -> Tagger:
+    from flows.settings import get_settings
     from parsers.tagging import Tagger
     from parsers.taxonomy import load_taxonomy
 
