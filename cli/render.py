@@ -15,7 +15,7 @@ from rich.text import Text
 from cli.output import shown_time
 from db.clusters import ClusterRow
 from db.models import Article, ArticleVersion, Mention
-from parsers.diffs import PARAGRAPH, plain_diff, word_diff
+from parsers.diffs import plain_diff, spaced, word_diff
 from parsers.messages import clean
 
 _STYLE_BY_KIND = {
@@ -124,9 +124,9 @@ def render_diff(
     if not colour:
         console.print(Text(plain_diff(runs)))
         return
-    text = Text()
+    text, before = Text(), ""
     for op, words in runs:
-        if text.plain and not text.plain.endswith("\n") and not words.startswith(PARAGRAPH):
-            text.append(" ")  # between words, not around a paragraph break
+        text.append(" " if spaced(before, words) else "")
         text.append(words, style=_DIFF_STYLE[op])
+        before = words
     console.print(text)

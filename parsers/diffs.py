@@ -511,17 +511,25 @@ def _paragraph_words(text: str) -> list[str]:
     return words
 
 
-def _glue(pieces: Sequence[str]) -> str:
-    """Pieces with one space between them, and none around a paragraph break."""
+def _glue(words: Sequence[str]) -> str:
     text = ""
-    for piece in pieces:
-        at_break = not text or text.endswith("\n") or piece.startswith(PARAGRAPH)
-        text += piece if at_break else " " + piece
+    for word in words:
+        text += " " + word if spaced(text, word) else word
     return text
+
+
+def spaced(before: str, after: str) -> bool:
+    """Whether a space goes between two pieces of a diff: between words, never around a
+    paragraph break."""
+    return bool(before) and not before.endswith(PARAGRAPH) and not after.startswith(PARAGRAPH)
 
 
 def plain_diff(runs: Sequence[DiffRun]) -> str:
     """Runs as text with ``[-removed-]`` and ``{+added+}`` marks (for pipes and files); the
     paragraphs stay paragraphs."""
     marks = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
-    return _glue([marks[op].format(text) for op, text in runs])
+    text, before = "", ""
+    for op, words in runs:
+        text += (" " if spaced(before, words) else "") + marks[op].format(words)
+        before = words
+    return text
