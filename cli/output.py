@@ -4,7 +4,9 @@ option, one way to fail.
 - ``Format`` lists every output format; a command offers some of them with ``format_option``
   (a new format is a new member, offered by the commands that write it);
 - ``fail`` ends a command with ``error: <message>`` on the error stream and an exit code;
-- the terminal gets text, never markup or control characters, whatever a feed put in a title,
+- ``shown_time`` shows a time in ``VIGIE_TIMEZONE``, as alerts and the digest do.
+
+The terminal gets text, never markup or control characters, whatever a feed put in a title,
 a name or an error:
 
 - both consoles read no markup: a string is printed as written (``[/x]`` in a title is
