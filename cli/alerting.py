@@ -18,7 +18,8 @@ from rich.table import Table
 from cli.output import Format, fail, format_option, line, out, print_json, shown_time
 from parsers.alert_rules import channel_names, load_rules
 from parsers.exceptions import AlertDeliveryError, VigieError
-from parsers.messages import Rendered, clean
+from parsers.inert import clean
+from parsers.messages import Rendered
 from parsers.redact import redact
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def _alert_row(alert: AlertForDelivery, secrets: frozenset[str]) -> dict[str, An
         "created_at": alert.created_at.isoformat(),
         "next_attempt_at": alert.next_attempt_at.isoformat() if alert.next_attempt_at else None,
         "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
-        "subject": " ".join(str(subject).split()),
+        "subject": clean(subject, None),
         "channels": list(alert.delivered_channels),
         "last_error": redact(alert.last_error, secrets) if alert.last_error else None,
         "note": alert.note,

@@ -6,11 +6,10 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar
 
 # Before Prefect is imported: its temporary server logs "database is locked" tracebacks when
 # analytics are on, and at INFO every task prints several lines that bury Vigie's own output.
@@ -28,10 +27,10 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from cli.output import Format, fail, format_option, out, print_json, shown_time
+from cli import search
+from cli.output import Format, clear_errors, fail, format_option, out, print_json, shown_time
 from parsers.alert_rules import load_rules
-from parsers.exceptions import VigieError
-from parsers.messages import clean
+from parsers.inert import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal
@@ -40,44 +39,7 @@ from parsers.urls import feed_url_refusal
 # commands that use them: `vigie --help` needs none of them, and a reading command no flow.
 if TYPE_CHECKING:
     from db.repo import ArticleRow
-
-
-@contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Turn Vigie's own errors and the database's failures into one red line and exit code 2,
-    never a traceback (a bug in a query keeps its traceback)."""
-    try:
-        yield
-    except VigieError as exc:
-        fail(exc)
-    except Exception as exc:
-        reason = _database_failure(exc)
-        if reason is None:
-            raise
-        fail(f"database {_database_shown()}: {reason}")
-
-
-def _database_failure(exc: Exception) -> str | None:
-    """What the database's failure means for a person, or None for any other error."""
-    if "sqlalchemy" not in sys.modules:
-        return None  # no database was opened: SQLAlchemy loads with the first command using one
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from db.engine import failure_reason
-
-    return failure_reason(exc) if isinstance(exc, SQLAlchemyError) else None
-
-
-def _database_shown() -> str:
-    """The database's URL, password hidden."""
-    from sqlalchemy.engine import make_url
-
-    from flows.settings import get_settings
-
-    try:
-        return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
-    except Exception:  # the URL is what failed: say which setting, not the URL
-        return "(VIGIE_DATABASE_URL)"
+    from flows.report import RunCounts
 
 
 class _Commands(TyperGroup):
@@ -94,7 +56,7 @@ class _Commands(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        with _clear_errors():
+        with clear_errors():
             return super().invoke(ctx)
 
 
@@ -132,10 +94,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _run_flow(flow_fn: Callable[[], Any]) -> Any:
+def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     from flows import context
 
-    with _clear_errors():
+    with clear_errors():
         # Settings, database and taxonomy are checked before Prefect starts, so that a bad
         # one is a single line here rather than a flow-run traceback first.
         _preflight()
@@ -167,7 +129,7 @@ def init(
     from flows import context
     from flows.settings import get_settings
 
-    with _clear_errors():
+    with clear_errors():
         context.ensure_schema()
         settings = get_settings()
         added = 0
@@ -201,7 +163,7 @@ def run(
     """Set up the database, store the seeds, run one monitor pass and list what is stored."""
     from flows.monitor import monitor_feeds
 
-    with _clear_errors():
+    with clear_errors():
         _preflight()  # before anything is printed: a bad setting is then the only line
     init(curated=True)
     seed()
@@ -210,7 +172,7 @@ def run(
     articles(format=Format.table, relevant=False, limit=20)
 
 
-def _print_monitor_counts(counts: dict[str, Any]) -> None:
+def _print_monitor_counts(counts: RunCounts) -> None:
     duplicates = counts["duplicates"] + counts["in_feed_duplicates"]
     out.print(
         f"Monitor: {counted(counts['feeds_polled'], 'feed')} polled, "
@@ -254,15 +216,26 @@ def monitor(
 # --- feeds -----------------------------------------------------------------------------------
 
 
+class _FeedRow(TypedDict):
+    id: int
+    name: str
+    url: str
+    language: str | None
+    health: str
+    failures: int
+    last_error: str | None
+    next_check_at: str | None
+
+
 @feeds_app.command("list")
 def feeds_list(format: FormatOption = Format.table) -> None:
     """Show every feed with its health, last error and next check."""
     from db import repo
     from flows import context
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         feeds = repo.list_feeds(session)
-        rows = [
+        rows: list[_FeedRow] = [
             {
                 "id": f.id,
                 "name": f.name,
@@ -309,7 +282,7 @@ def feeds_add(
     if refusal := feed_url_refusal(url):
         fail(f"{refusal}: {url}")
     spec = repo.FeedSpec(url, name or url, language.value if language else None, interval)
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         added = repo.add_feeds(session, [spec], _now())
     out.print("Added." if added else "Already there.")
 
@@ -322,7 +295,7 @@ def feeds_remove(
     from db import repo
     from flows import context
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         removed = repo.remove_feed(session, feed)
     if not removed:
         fail(f"no feed {feed!r}", 1)
@@ -334,20 +307,29 @@ def feeds_remove(
 
 @app.command()
 def articles(
-    format: FormatOption = Format.table,
-    relevant: Annotated[bool, typer.Option(help="Only relevant articles.")] = False,
-    limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
+    format: search.FormatOption = Format.table,
+    topic: search.TopicOption = None,
+    since: search.SinceOption = None,
+    until: search.UntilOption = None,
+    outlet: search.OutletOption = None,
+    language: search.LanguageOption = None,
+    relevant: search.RelevantOption = False,
+    limit: search.LimitOption = None,
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
     from db import repo
     from flows import context
 
-    with _clear_errors(), context.sessions().begin() as session:
-        rows = repo.list_articles(session, relevant_only=relevant, limit=limit)
-    if format is Format.json:
-        print_json([_article_json(row) for row in rows])
+    filters = search.filters_from(topic, since, until, outlet, language, relevant)
+    with clear_errors(), context.sessions().begin() as session:
+        rows = repo.list_articles(session, filters=filters, limit=limit)
+    if format in (Format.json, Format.jsonl):
+        search.write([_article_json(row) for row in rows], format, ())
         return
-    table = Table("id", "published", "source", "lang", "relevant", "topics", "v", "title")
+    if format is Format.csv:
+        search.write([search.article_record(row) for row in rows], format, search.CSV_COLUMNS)
+        return
+    table = Table("id", "published", "source", "lang", "relevant", "topics", "v", "title", "link")
     for row in rows:
         table.add_row(
             str(row.id),
@@ -358,6 +340,7 @@ def articles(
             ", ".join(row.topics),
             str(row.versions),
             row.title,
+            row.canonical_url,
         )
     out.print(table)
 
@@ -368,6 +351,7 @@ def _article_json(row: ArticleRow) -> dict[str, Any]:
         "title": row.title,
         "canonical_url": row.canonical_url,
         "source": row.source,
+        "byline": row.byline,
         "language": row.language,
         "published_at": row.published_at.isoformat() if row.published_at else None,
         "first_seen_at": row.first_seen_at.isoformat(),
@@ -390,7 +374,7 @@ def show(
     from db import clusters, repo
     from flows import context
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or article.current_version is None:
             fail(f"no article {article_id}", 1)
@@ -411,7 +395,7 @@ def diff(
     from db import repo
     from flows import context
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or not article.versions:
             fail(f"no article {article_id}", 1)
@@ -470,9 +454,11 @@ def _register_extensions() -> None:
         figures,
         limits,
         opml,
+        search,
         server,
         stories,
         tagging,
+        watch,
     )
 
     for module in (
@@ -485,6 +471,8 @@ def _register_extensions() -> None:
         figures,
         alerting,
         server,
+        search,
+        watch,
     ):
         module.register(app)
 

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from cli.output import Format, fail, format_option, out, print_json, shown_time
 from parsers.exceptions import VigieError
-from parsers.messages import clean
+from parsers.inert import clean
 
 if TYPE_CHECKING:
     from db.figures import StatementRow

@@ -16,7 +16,7 @@ from cli.output import shown_time
 from db.clusters import ClusterRow
 from db.models import Article, ArticleVersion, Mention
 from parsers.diffs import plain_diff, spaced, word_diff
-from parsers.messages import clean
+from parsers.inert import clean
 
 _STYLE_BY_KIND = {
     "topic": "bold yellow",

@@ -10,21 +10,22 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from db import repo
 from db.intents import ArticleIntent, RecheckTarget
+from db.repo import RecheckResult
 from db.versions import VersionPolicy
 from flows import context
 from flows.alerts import record_run_failure
 from flows.cpu import CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy
 from flows.pipeline import tag_specs
-from flows.report import in_prefect_run, md_escape, run_name
+from flows.quoting import quoted
+from flows.report import in_prefect_run, run_name
 from flows.settings import get_settings
 from parsers.exceptions import FetchError, ParseError
-from parsers.inert import clean
+from parsers.inert import clean, md_line
 
 #: What a re-check of one page gave: a candidate version, nothing (304), or an error.
 Checked = tuple[RecheckTarget, ArticleIntent | None, str | None]
@@ -85,19 +86,22 @@ def store_rechecks(checked: list[Checked]) -> Counter[str]:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     for target, intent, error in checked:
         try:
-            outcome = _record(target, intent, tag_ids, error, policy)
+            result = _record(target, intent, tag_ids, error, policy)
         except (DataError, IntegrityError) as exc:
-            reason = " ".join(str(exc.orig).split())[:300]
-            outcome = _record(target, None, tag_ids, f"the database refused it: {reason}", policy)
+            reason = clean(exc.orig, 300)
+            result = _record(target, None, tag_ids, f"the database refused it: {reason}", policy)
         except (SQLAlchemyError, OSError) as exc:
-            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            reason = clean(getattr(exc, "orig", None) or exc, 300)
             get_run_logger().warning(
                 "article %d not re-checked: Vigie's database failed (%s); it stays due",
                 target.id,
                 reason,
             )
-            outcome = POSTPONED
-        outcomes.update(outcome.split("+"))
+            outcomes[POSTPONED] += 1
+            continue
+        outcomes[result.outcome] += 1
+        if result.alerted:
+            outcomes["alert"] += 1
     return outcomes
 
 
@@ -107,7 +111,7 @@ def _record(
     tag_ids: dict[str, int],
     error: str | None,
     policy: VersionPolicy,
-) -> str:
+) -> RecheckResult:
     with context.sessions().begin() as session:
         now = datetime.now(UTC)
         return repo.record_recheck(
@@ -141,11 +145,11 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
             session, datetime.now(UTC), due_only=due_only, limit=limit
         )
     settings = get_settings()
-    cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    cpu = context.cpu_pool()
     deadline = asyncio.get_running_loop().time() + settings.pass_deadline_seconds
     async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
-        checked, left = await fetch_and_extract(quote(targets), fetcher, cpu, deadline)
-    outcomes = store_rechecks(quote(checked))
+        checked, left = await fetch_and_extract(quoted(targets), fetcher, cpu, deadline)
+    outcomes = store_rechecks(quoted(checked))
     if left:
         outcomes[POSTPONED] += len(left)
         get_run_logger().warning(
@@ -183,7 +187,7 @@ def _summary(counts: dict[str, int], failures: list[dict[str, Any]]) -> str:
     text = f"# Vigie re-check run\n\n| outcome | articles |\n|---|---:|\n{rows}\n"
     if not failures:
         return text
-    lines = [f"| {f['article_id']} | {md_escape(f['url'], 200)} | {md_escape(f['error'], 300)} |"
+    lines = [f"| {f['article_id']} | {md_line(f['url'], 200)} | {md_line(f['error'], 300)} |"
              for f in failures]  # fmt: skip
     table = "| article | page | reason |\n|---:|---|---|\n" + "\n".join(lines)
     return f"{text}\n## Failed re-checks\n\n{table}\n"

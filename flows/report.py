@@ -9,9 +9,9 @@ What a run publishes, in the order a reader needs it:
 * ``<kind>-top-story-1..3`` (links): the most relevant new stories, one click away;
 * ``<kind>-progress`` (progress): how far a long pass has got, while it runs.
 
-Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_escape``,
-every table cell through ``cell_escape``, and a link only leaves as ``safe_link`` (the
-artifact forms of ``parsers.inert``, where all of Vigie's escaping lives).
+Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_line``,
+every table cell through ``md_cell``, and a link only leaves as ``artifact_link`` (the
+artifact forms in ``parsers.inert``, where all of Vigie's escaping lives).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import TypedDict
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -32,11 +33,10 @@ from prefect.artifacts import (
 from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 
-from db.intents import StoreCounts
-from parsers.inert import artifact_link as safe_link
-from parsers.inert import clean
-from parsers.inert import md_cell as cell_escape
-from parsers.inert import md_line as md_escape
+from db.intents import PollOutcome, StoreCounts
+from db.watches import WatchHit
+from parsers.inert import artifact_link, clean, md_cell, md_line
+from parsers.schedule import Health
 
 #: How many of a run's new relevant stories get a link artifact of their own.
 TOP_STORIES = 3
@@ -72,12 +72,11 @@ class FeedReport:
     feed_id: int
     name: str
     url: str
-    #: fetched, not_modified, unchanged_body or failed.
-    outcome: str
+    outcome: PollOutcome
     entries: int = 0
     error: str | None = None
-    health_before: str = "healthy"
-    health_after: str = "healthy"
+    health_before: Health = "healthy"
+    health_after: Health = "healthy"
     #: New items left for the next pass by the per-feed cap.
     left: int = 0
 
@@ -98,6 +97,33 @@ class NewArticle:
     url: str
     #: The tagger's relevance score; orders the top stories (0 when the caller did not say).
     relevance: float = 0.0
+
+
+class RunCounts(TypedDict):
+    """What a monitor or seed run counted: the flow's return value, read by the CLI."""
+
+    feeds_polled: int
+    feeds_fetched: int
+    feeds_not_modified: int
+    feeds_unchanged_body: int
+    feeds_failed: int
+    feeds_postponed: int
+    items_left: int
+    in_feed_duplicates: int
+    pages_fetched: int
+    pages_left: int
+    new_articles: int
+    new_versions: int
+    unchanged: int
+    duplicates: int
+    suspect: int
+    alerts: int
+    near_duplicates: int
+    backfilled: int
+    joined_stories: int
+    flooded: int
+    watched: int
+    stage_seconds: dict[str, float]
 
 
 @dataclass
@@ -122,7 +148,7 @@ class RunSummary:
     alerts_sent: int | None = None
     alerts_failed: int | None = None
 
-    def feeds_with(self, outcome: str) -> int:
+    def feeds_with(self, outcome: PollOutcome) -> int:
         """How many feeds ended with ``outcome``."""
         return sum(1 for feed in self.feeds if feed.outcome == outcome)
 
@@ -138,24 +164,31 @@ class RunSummary:
         """The ``n`` most relevant new articles (ties keep the order they were found in)."""
         return sorted(self.new_relevant, key=lambda a: -a.relevance)[:n]
 
-    def as_counts(self) -> dict[str, object]:
-        """Flat counts for the runs table and JSON output."""
-        counts = asdict(self.counts)
-        counts.pop("new_relevant")
-        counts.pop("clustered")
-        counts["near_duplicates"] = self.counts.near_duplicates
+    def as_counts(self) -> RunCounts:
+        """Flat counts: what the flow returns, and JSON output."""
+        counts = self.counts
         return {
-            "feeds_polled": len(self.feeds) - self.feeds_with("postponed"),
-            "feeds_fetched": self.feeds_with("fetched"),
-            "feeds_not_modified": self.feeds_with("not_modified"),
-            "feeds_unchanged_body": self.feeds_with("unchanged_body"),
-            "feeds_failed": self.feeds_with("failed"),
-            "feeds_postponed": self.feeds_with("postponed"),
+            "feeds_polled": len(self.feeds) - self.feeds_with(PollOutcome.POSTPONED),
+            "feeds_fetched": self.feeds_with(PollOutcome.FETCHED),
+            "feeds_not_modified": self.feeds_with(PollOutcome.NOT_MODIFIED),
+            "feeds_unchanged_body": self.feeds_with(PollOutcome.UNCHANGED_BODY),
+            "feeds_failed": self.feeds_with(PollOutcome.FAILED),
+            "feeds_postponed": self.feeds_with(PollOutcome.POSTPONED),
             "items_left": sum(feed.left for feed in self.feeds),
             "in_feed_duplicates": self.in_feed_duplicates,
             "pages_fetched": self.pages_fetched,
             "pages_left": self.pages_left,
-            **counts,
+            "new_articles": counts.new_articles,
+            "new_versions": counts.new_versions,
+            "unchanged": counts.unchanged,
+            "duplicates": counts.duplicates,
+            "suspect": counts.suspect,
+            "alerts": counts.alerts,
+            "near_duplicates": counts.near_duplicates,
+            "backfilled": counts.backfilled,
+            "joined_stories": counts.joined_stories,
+            "flooded": counts.flooded,
+            "watched": len(counts.watched),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
 
@@ -168,7 +201,14 @@ def summary_markdown(summary: RunSummary) -> str:
     lines = [f"# Vigie {summary.kind} run", "", _when(summary), "", "| | count |", "|---|---:|"]
     lines += [f"| {label} | {value} |" for label, value in _totals(summary)]
     lines.append("")
-    for section in (_failures_section, _left_section, _new_relevant_section, _timing_section):
+    sections = (
+        _failures_section,
+        _left_section,
+        _new_relevant_section,
+        _watches_section,
+        _timing_section,
+    )
+    for section in sections:
         lines += section(summary)
     return "\n".join(lines)
 
@@ -192,6 +232,9 @@ def _totals(summary: RunSummary) -> list[tuple[str, object]]:
         ("new versions", c.new_versions),
         ("duplicates dropped", c.duplicates + summary.in_feed_duplicates),
         *_cluster_totals(c),
+        ("new articles that joined a story (named in its alert)", c.joined_stories),
+        ("backfilled without alerts (published before the feed was added)", c.backfilled),
+        ("new articles in one flood alert (more than VIGIE_ALERT_FLOOD_ITEMS)", c.flooded),
         ("extractions not trusted (consent wall, shrank, churn)", c.suspect),
         ("alerts created", c.alerts),
         ("alerts sent", _delivery_count(summary.alerts_sent)),
@@ -201,13 +244,15 @@ def _totals(summary: RunSummary) -> list[tuple[str, object]]:
 
 
 def _feed_totals(summary: RunSummary) -> list[tuple[str, object]]:
-    unchanged = summary.feeds_with("not_modified") + summary.feeds_with("unchanged_body")
+    postponed = summary.feeds_with(PollOutcome.POSTPONED)
+    unchanged = summary.feeds_with(PollOutcome.NOT_MODIFIED)
+    unchanged += summary.feeds_with(PollOutcome.UNCHANGED_BODY)
     return [
-        ("feeds polled", len(summary.feeds) - summary.feeds_with("postponed")),
-        ("feeds with new content", summary.feeds_with("fetched")),
+        ("feeds polled", len(summary.feeds) - postponed),
+        ("feeds with new content", summary.feeds_with(PollOutcome.FETCHED)),
         ("feeds unchanged (304 or same body)", unchanged),
-        ("feeds failed", summary.feeds_with("failed")),
-        ("feeds not polled (pass deadline; due next pass)", summary.feeds_with("postponed")),
+        ("feeds failed", summary.feeds_with(PollOutcome.FAILED)),
+        ("feeds not polled (pass deadline; due next pass)", postponed),
         ("new items left for the next pass (per-feed cap)", sum(f.left for f in summary.feeds)),
         ("feed health changes", len(summary.health_changes())),
         ("article pages fetched", summary.pages_fetched),
@@ -231,33 +276,33 @@ def _delivery_count(value: int | None) -> str:
 
 
 def _failures_section(summary: RunSummary) -> list[str]:
-    failed = [feed for feed in summary.feeds if feed.outcome == "failed"]
+    failed = [feed for feed in summary.feeds if feed.outcome == PollOutcome.FAILED]
     if not failed:
         return []
     lines = ["## Feeds that failed", "", "| feed | reason | health |", "|---|---|---|"]
     lines += [
-        f"| {md_escape(f.name, 80)} | {md_escape(f.error or '', 200)} | "
-        f"{md_escape(f.health_after, 40)} |"
+        f"| {md_line(f.name, 80)} | {md_line(f.error or '', 200)} | {md_line(f.health_after, 40)} |"
         for f in failed
     ]
     return [*lines, ""]
 
 
 def _left_section(summary: RunSummary) -> list[str]:
-    left = [feed for feed in summary.feeds if feed.outcome == "postponed" or feed.left]
+    postponed = PollOutcome.POSTPONED
+    left = [feed for feed in summary.feeds if feed.outcome == postponed or feed.left]
     if not left:
         return []
     lines = ["## Left for the next pass", "", "| feed | what is left |", "|---|---|"]
     lines += [
-        f"| {md_escape(f.name, 80)} | "
-        f"{md_escape(f.error or '', 200) if f.outcome == 'postponed' else _items_left(f.left)} |"
+        f"| {md_line(f.name, 80)} | "
+        f"{md_line(f.error or '', 200) if f.outcome == postponed else _items_left(f.left)} |"
         for f in left
     ]
     return [*lines, ""]
 
 
 def _items_left(count: int) -> str:
-    setting = md_escape("VIGIE_MAX_NEW_ITEMS_PER_FEED")
+    setting = md_line("VIGIE_MAX_NEW_ITEMS_PER_FEED")
     return f"{count} new items, over the per-feed cap of one pass ({setting})"
 
 
@@ -266,11 +311,33 @@ def _new_relevant_section(summary: RunSummary) -> list[str]:
         return ["No new relevant article.", ""]
     lines = ["## New relevant articles", ""]
     lines += [
-        f"- **{md_escape(a.title, 160)}** ({md_escape(a.source, 60)}; "
-        f"{md_escape(topics_text(a.topics), 200) or 'no topic'}) `vigie show {a.id}`"
+        f"- **{md_line(a.title, 160)}** ({md_line(a.source, 60)}; "
+        f"{md_line(topics_text(a.topics), 200) or 'no topic'}) `vigie show {a.id}`"
         for a in summary.new_relevant
     ]
     return [*lines, ""]
+
+
+def _watches_section(summary: RunSummary) -> list[str]:
+    """Each watch that matched in this run, with its articles linked."""
+    if not summary.counts.watched:
+        return []
+    by_watch: dict[str, list[WatchHit]] = {}
+    for hit in summary.counts.watched:
+        by_watch.setdefault(hit.watch, []).append(hit)
+    lines = ["## Watches that matched", ""]
+    for watch, hits in by_watch.items():
+        lines.append(f"- **{md_line(watch, 80)}** ({len(hits)})")
+        lines += [
+            f"  - {_linked(hit.title, hit.url)} `vigie show {hit.article_id}`" for hit in hits
+        ]
+    return [*lines, ""]
+
+
+def _linked(title: str, url: str) -> str:
+    link = artifact_link(url)
+    text = md_line(title, 160) or "(untitled)"
+    return f"[{text}]({link})" if link else text
 
 
 def _timing_section(summary: RunSummary) -> list[str]:
@@ -289,7 +356,7 @@ def _timing_section(summary: RunSummary) -> list[str]:
         "|---|---:|---:|",
     ]
     lines += [
-        f"| {md_escape(stage, 60)} | {seconds:.2f} | {_share(seconds, total)} |"
+        f"| {md_line(stage, 60)} | {seconds:.2f} | {_share(seconds, total)} |"
         for stage, seconds in summary.stage_seconds.items()
     ]
     return [*lines, f"| sum of stages | {total:.2f} | |", ""]
@@ -306,10 +373,10 @@ def new_relevant_rows(summary: RunSummary) -> list[dict[str, str]]:
     """Rows of the new-relevant table artifact."""
     return [
         {
-            "title": cell_escape(a.title, 160),
-            "outlet": cell_escape(a.source, 60),
-            "topics": cell_escape(topics_text(a.topics), 200),
-            "link": cell_escape(a.url, 300),
+            "title": md_cell(a.title, 160),
+            "outlet": md_cell(a.source, 60),
+            "topics": md_cell(topics_text(a.topics), 200),
+            "link": md_cell(a.url, 300),
         }
         for a in summary.new_relevant
     ]
@@ -319,9 +386,9 @@ def health_change_rows(summary: RunSummary) -> list[dict[str, str]]:
     """Rows of the feed-health table artifact: which feed, from what to what, and why."""
     return [
         {
-            "feed": cell_escape(f.name, 80),
-            "change": f"{cell_escape(f.health_before, 40)} → {cell_escape(f.health_after, 40)}",
-            "reason": cell_escape(f.error or "polled successfully", 200),
+            "feed": md_cell(f.name, 80),
+            "change": f"{md_cell(f.health_before, 40)} → {md_cell(f.health_after, 40)}",
+            "reason": md_cell(f.error or "polled successfully", 200),
         }
         for f in summary.health_changes()
     ]
@@ -331,16 +398,16 @@ def top_story_links(summary: RunSummary) -> list[tuple[str, str, str]]:
     """(link, link text, description) of each top story whose URL may be linked."""
     links = []
     for rank, article in enumerate(summary.top_stories(), start=1):
-        link = safe_link(article.url)
+        link = artifact_link(article.url)
         if link is None:
             continue
         description = (
-            f"Top story {rank} of this run: {md_escape(article.source, 60)}; "
-            f"{md_escape(topics_text(article.topics), 200) or 'no topic'}"
+            f"Top story {rank} of this run: {md_line(article.source, 60)}; "
+            f"{md_line(topics_text(article.topics), 200) or 'no topic'}"
         )
         if article.relevance > 0:
             description += f"; relevance {article.relevance:.2f}"
-        links.append((link, md_escape(article.title, 160), description))
+        links.append((link, md_line(article.title, 160), description))
     return links
 
 

@@ -13,18 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from parsers.alert_rules import DigestRule, payload_topics
+from parsers.alert_rules import WATCH_KIND, DigestRule, payload_topics
+from parsers.inert import clean, html_escape, md_escape, md_link, safe_link
 from parsers.messages import (
     AlertContent,
     Card,
     Rendered,
     Style,
     card_for,
-    clean,
-    html_escape,
-    md_escape,
-    md_link,
-    safe_link,
     topic_label,
     topic_list,
 )
@@ -42,7 +38,10 @@ _KIND_WORDS = {
     "feed_broken": ("feed broken", "feeds broken"),
     "feed_recovered": ("feed recovered", "feeds recovered"),
     "run_failed": ("failed run", "failed runs"),
+    WATCH_KIND: ("watch match", "watch matches"),
 }
+#: Matches listed under each watch (the count covers them all).
+WATCH_TOP = 10
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def build_digest(
 ) -> dict[str, Any]:
     """The digest payload: topics with counts and top stories, updates, counts by kind."""
     stories = _stories(in_window, rule)
-    updates = [a for a in kept_for_digest if a.kind != STORY_KIND][:MAX_UPDATES]
+    updates = [a for a in kept_for_digest if a.kind not in (STORY_KIND, WATCH_KIND)][:MAX_UPDATES]
     counts: dict[str, int] = {}
     for alert in in_window:
         counts[alert.kind] = counts.get(alert.kind, 0) + 1
@@ -80,12 +79,35 @@ def build_digest(
         "updates": [_update_payload(a) for a in updates],
         "more_updates": max(len(kept_for_digest) - len(updates), 0),
         "counts": counts,
+        "watches": watch_sections(in_window),
     }
 
 
 def is_empty(payload: Mapping[str, Any]) -> bool:
-    """True when the digest has no story and no update to tell."""
-    return not payload.get("story_count") and not payload.get("updates")
+    """True when the digest has no story, no update and no watch match to tell."""
+    return not (payload.get("story_count") or payload.get("updates") or payload.get("watches"))
+
+
+def watch_sections(alerts: Sequence[DigestInput]) -> list[dict[str, Any]]:
+    """One section per watch that matched in the window, in the order they first did:
+    its name, how many matches, and the latest ``WATCH_TOP`` with their passages."""
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for alert in alerts:
+        if alert.kind == WATCH_KIND:
+            payload = alert.payload
+            sections.setdefault(clean(payload.get("watch"), 80), []).append(
+                {
+                    "title": clean(payload.get("title"), 200),
+                    "url": payload.get("url") if isinstance(payload.get("url"), str) else None,
+                    "source": clean(payload.get("source"), 60),
+                    "published_at": payload.get("published_at") or alert.created_at.isoformat(),
+                    "passage": clean(payload.get("passage"), 240),
+                }
+            )
+    return [
+        {"watch": name, "count": len(matches), "matches": matches[-WATCH_TOP:][::-1]}
+        for name, matches in sections.items()
+    ]
 
 
 def _stories(alerts: Sequence[DigestInput], rule: DigestRule) -> list[dict[str, Any]]:
@@ -176,12 +198,62 @@ def render_digest(payload: Mapping[str, Any], style: Style) -> Rendered:
     more = int(payload.get("more_updates") or 0)
     local_day = until.astimezone(style.timezone)
     subject = f"Vigie digest · {local_day.day} {local_day:%b %Y}: {summary}"
+    watches = [
+        _watch_view(w, style) for w in payload.get("watches") or [] if isinstance(w, Mapping)
+    ]
     return Rendered(
         subject=clean(subject, 150),
-        text=_text(period, summary, topics, updates, more),
-        markdown=_markdown(period, summary, topics, updates, more),
-        html=_html(period, summary, topics, updates, more),
+        text=_text(period, summary, topics, updates, more) + _watches_text(watches),
+        markdown=_markdown(period, summary, topics, updates, more) + _watches_markdown(watches),
+        html=_with_watches_html(_html(period, summary, topics, updates, more), watches),
     )
+
+
+# --- watch sections ------------------------------------------------------------------------
+
+Watches = list[tuple[str, int, list[_Story]]]
+
+
+def _watch_view(section: Mapping[str, Any], style: Style) -> tuple[str, int, list[_Story]]:
+    matches = [
+        _story_view({**m, "evidence": m.get("passage")}, style)
+        for m in section.get("matches") or []
+        if isinstance(m, Mapping)
+    ]
+    return clean(section.get("watch"), 80), int(section.get("count") or 0), matches
+
+
+def _watches_text(watches: Watches) -> str:
+    lines: list[str] = []
+    for name, count, matches in watches:
+        lines += ["", f"WATCH: {name} ({count})"]
+        for match in matches:
+            lines.append(f"• {match.title} ({match.meta})")
+            lines += [f"  “{match.evidence}”"] if match.evidence else []
+            lines += [f"  {match.link}"] if match.link else []
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _watches_markdown(watches: Watches) -> str:
+    lines: list[str] = []
+    for name, count, matches in watches:
+        lines += ["", f"## Watch: {md_escape(name)} ({count})", ""]
+        lines += [_md_story(match) for match in matches]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _with_watches_html(html: str, watches: Watches) -> str:
+    parts: list[str] = []
+    for name, count, matches in watches:
+        heading = f"Watch: {html_escape(name)} ({count})"
+        parts.append(f'<h2 style="font-size:16px;margin:14px 0 4px">{heading}</h2>')
+        parts.append('<ul style="margin:0;padding-left:18px">')
+        parts += [_html_story(match) for match in matches]
+        parts.append("</ul>")
+    if not parts:
+        return html
+    body, _, _ = html.rpartition("</div>")  # the digest's closing tag
+    return body + "\n".join(parts) + "\n</div>"
 
 
 def summary_line(counts: Mapping[str, Any]) -> str:

@@ -40,7 +40,7 @@ from db import repo
 from db.models import Alert, Article
 from flows import context
 from flows.deployments import ANCHOR, DEPLOYMENTS, TIMEZONE
-from flows.report import cell_escape
+from parsers.inert import md_cell
 from tests.inert_markdown import (
     HOSTILE_FEED_NAME,
     HOSTILE_TITLE,
@@ -324,10 +324,10 @@ def test_the_summary_counts_match_the_database(stack: Stack, monitor_run: str) -
 
     rows = artifacts["monitor-new-relevant"]["data"]
     assert sorted(row["title"] for row in json.loads(rows)) == sorted(
-        cell_escape(title, 160) for title in relevant
+        md_cell(title, 160) for title in relevant
     )
     (change,) = json.loads(artifacts["monitor-feed-health"]["data"])
-    assert change["feed"] == cell_escape(HOSTILE_FEED_NAME)
+    assert change["feed"] == md_cell(HOSTILE_FEED_NAME)
     assert change["change"] == "healthy → degraded"
     assert "404" in change["reason"]
 

@@ -18,10 +18,10 @@ from flows.report import (
     health_change_rows,
     new_relevant_rows,
     publish_artifacts,
-    safe_link,
     summary_markdown,
     top_story_links,
 )
+from parsers.inert import artifact_link
 from tests.inert_markdown import HOSTILE_FEED_NAME, HOSTILE_TITLE, assert_inert, render
 
 STARTED = datetime(2026, 11, 21, 14, 15, tzinfo=UTC)
@@ -159,7 +159,7 @@ def test_top_stories_go_by_relevance_and_link_only_to_the_web() -> None:
     ],
 )
 def test_safe_link(url: str, expected: str | None) -> None:
-    result = safe_link(url)
+    result = artifact_link(url)
     if expected is None:
         assert result is None
     else:
