@@ -38,6 +38,8 @@ READING_COMMANDS = (
     ("alerts", "list"),
     ("clusters",),
     ("figures",),
+    ("search", "Ottawa"),
+    ("watch", "list"),
 )
 
 _ARTICLE = """---
