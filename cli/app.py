@@ -28,7 +28,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from cli import search
-from cli.output import Format, clear_errors, fail, format_option, out, print_json, shown_time
+from cli.errors import clear_errors
+from cli.output import Format, fail, format_option, out, print_json, shown_time
 from parsers.alert_rules import load_rules
 from parsers.inert import clean
 from parsers.seeds import load_feed_list

@@ -3,8 +3,8 @@ option, one way to fail.
 
 - ``Format`` lists every output format; a command offers some of them with ``format_option``
   (a new format is a new member, offered by the commands that write it);
-- ``fail`` ends a command with ``error: <message>`` on the error stream and an exit code, and
-  ``clear_errors`` turns Vigie's errors and the database's failures into such a line;
+- ``fail`` ends a command with ``error: <message>`` on the error stream and an exit code
+  (``cli.errors.clear_errors`` turns Vigie's errors and the database's failures into one);
 - ``shown_time`` shows a time in ``VIGIE_TIMEZONE``, as alerts and the digest do.
 
 The terminal gets text, never markup or control characters, whatever a feed put in a title,
@@ -25,8 +25,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -36,7 +34,6 @@ from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook,
 from rich.segment import Segment
 from rich.text import Text
 
-from parsers.exceptions import VigieError
 from parsers.inert import printable
 from parsers.times import local_time, published_time
 
@@ -153,41 +150,3 @@ def fail(message: object, code: int = 2) -> NoReturn:
     input, settings or database; 1: what was asked for does not exist or did not work)."""
     err.print(error(message))
     raise typer.Exit(code)
-
-
-@contextmanager
-def clear_errors() -> Iterator[None]:
-    """Turn Vigie's own errors and the database's failures into one ``fail`` line and exit code
-    2, never a traceback (a bug in a query keeps its traceback)."""
-    try:
-        yield
-    except VigieError as exc:
-        fail(exc)
-    except Exception as exc:
-        reason = _database_failure(exc)
-        if reason is None:
-            raise
-        fail(f"database {_database_shown()}: {reason}")
-
-
-def _database_failure(exc: Exception) -> str | None:
-    """What the database's failure means for a person, or None for any other error."""
-    if "sqlalchemy" not in sys.modules:
-        return None  # no database was opened: SQLAlchemy loads with the first command using one
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from db.engine import failure_reason
-
-    return failure_reason(exc) if isinstance(exc, SQLAlchemyError) else None
-
-
-def _database_shown() -> str:
-    """The database's URL, password hidden."""
-    from sqlalchemy.engine import make_url
-
-    from flows.settings import get_settings
-
-    try:
-        return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
-    except Exception:  # the URL is what failed: say which setting, not the URL
-        return "(VIGIE_DATABASE_URL)"

@@ -19,7 +19,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.output import Format, clear_errors, format_option, out, print_json
+from cli.errors import clear_errors
+from cli.output import Format, format_option, out, print_json
 from parsers.inert import printable
 from parsers.search_query import parse, positive_terms
 from parsers.search_text import Passage, passage

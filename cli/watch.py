@@ -16,7 +16,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.output import Format, clear_errors, format_option, out, print_json
+from cli.errors import clear_errors
+from cli.output import Format, format_option, out, print_json
 from cli.search import (
     FormatOption,
     LanguageOption,

@@ -35,6 +35,7 @@ _KIND_WORDS = {
     "article_edited": ("edit", "edits"),
     "figure_changed": ("figure change", "figure changes"),
     "cluster_growing": ("growing story", "growing stories"),
+    "feed_flood": ("feed flood", "feed floods"),
     "feed_broken": ("feed broken", "feeds broken"),
     "feed_recovered": ("feed recovered", "feeds recovered"),
     "run_failed": ("failed run", "failed runs"),
