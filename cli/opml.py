@@ -129,13 +129,13 @@ def export_command(
     ] = None,
 ) -> None:
     """Write every feed as an OPML 2.0 subscription list (to standard output by default)."""
-    from db import repo
+    from db import queries
     from flows import context
 
     with _one_line_errors():
         context.ensure_schema()  # a fresh database exports an empty list, not a traceback
         with context.sessions().begin() as session:
-            feeds = [OutlineData(f.url, f.name, f.language) for f in repo.list_feeds(session)]
+            feeds = [OutlineData(f.url, f.name, f.language) for f in queries.list_feeds(session)]
     document = export_opml(feeds, title=EXPORT_TITLE, created=datetime.now(UTC))
     if output is None:
         typer.echo(document, nl=False)
