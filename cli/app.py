@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import sys
@@ -96,6 +95,8 @@ def _now() -> datetime:
 
 
 def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    import asyncio  # here: only the commands that run a flow need its event loop
+
     from flows import context
 
     with clear_errors():

@@ -10,7 +10,6 @@ are not covered (their hosts are open-ended); each run still caps them per host.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -58,6 +57,8 @@ def limits_command(
     Each limit allows VIGIE_PER_HOST_CONCURRENCY requests at once; the fetcher uses them when
     VIGIE_HOST_LIMIT_PREFIX is set. Needs a Prefect server (PREFECT_API_URL).
     """
+    import asyncio
+
     from db import queries
     from flows import context
     from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING  # httpx: here only
