@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.output import shown_time
-from db.clusters import ClusterRow
 from db.models import Article, ArticleVersion, Mention
+from db.queries import ClusterRow
 from parsers.diffs import plain_diff, spaced, word_diff
 from parsers.inert import clean
 

@@ -28,7 +28,7 @@ matches both merges them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -40,8 +40,19 @@ from sqlalchemy.orm import Session
 
 from db.base import core_table
 from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
-from db.models import Alert, Article, ArticleVersion, Entry, Feed
+from db.models import Alert, Article, ArticleVersion
 from db.outbox import PENDING
+
+# The story listings moved to db.queries (the reading commands import no write path); the
+# names stay importable from here, and the write path keeps its helpers' former names.
+from db.queries import ClusterRow as ClusterRow
+from db.queries import OutletRow as OutletRow
+from db.queries import cluster_id_of as _cluster_id_of
+from db.queries import cluster_of as cluster_of
+from db.queries import cluster_rows as _cluster_rows
+from db.queries import list_clusters as list_clusters
+from db.queries import outlets as _outlets
+from db.queries import sightings as _sightings
 from db.upsert import add_alert, insert_ignore
 from parsers.dedup import (
     DEFAULT_THRESHOLD,
@@ -56,9 +67,7 @@ from parsers.dedup import (
     fingerprint,
     match,
     outlet_name,
-    outlet_of,
 )
-from parsers.urls import canonical_url
 
 #: Distinct outlets at which a relevant story alerts ("cluster_growing").
 DEFAULT_ALERT_OUTLETS = 3
@@ -103,37 +112,6 @@ class StoredMatch:
     cluster_id: int
     #: How close it is, and on what basis.
     match: Match
-
-
-@dataclass(frozen=True)
-class OutletRow:
-    """One outlet that ran a story."""
-
-    #: The feed's or source's name, the site where there is none (``dedup.outlet_name``).
-    outlet: str
-    #: When Vigie first stored the story from this outlet.
-    first_seen_at: datetime
-    #: What the outlet is counted by: its site, else its source (``dedup.outlet_of``).
-    site: str = ""
-
-
-@dataclass(frozen=True)
-class ClusterRow:
-    """A story as listed by the CLI and shown with an article."""
-
-    id: int
-    #: The representative article's title.
-    title: str
-    size: int
-    #: Outlets in the order they were first seen.
-    outlets: tuple[OutletRow, ...]
-    #: Members, earliest seen first.
-    article_ids: tuple[int, ...]
-    #: Union of the members' current topics, the story's primary topic first.
-    topics: tuple[str, ...]
-    representative_article_id: int | None
-    created_at: datetime
-    updated_at: datetime
 
 
 # --- assigning ---------------------------------------------------------------------------
@@ -511,11 +489,6 @@ def _same_fingerprint(stored: Row[Any], fp: Fingerprint, outlet: str) -> bool:
         fp.normalised_title,
         fp.language,
     ) and stored.outlet == outlet
-
-
-def _cluster_id_of(session: Session, article_id: int) -> int | None:
-    query = select(ClusterMember.cluster_id).where(ClusterMember.article_id == article_id)
-    return session.scalars(query).one_or_none()
 
 
 def _unchanged(session: Session, article_id: int, cluster_id: int) -> ClusterAssignment:
@@ -899,40 +872,6 @@ def recount_copies(session: Session, article_id: int, *, now: datetime) -> int |
     return cluster_id
 
 
-#: One sighting of a story: (outlet as counted, outlet as named, when first seen).
-Sighting = tuple[str, str, datetime]
-
-
-def _sightings(session: Session, ids: Sequence[int]) -> dict[int, list[Sighting]]:
-    """Each cluster's sightings: its members, and the exact copies (entries of other feeds)
-    filed under them."""
-    members = (
-        select(
-            ClusterMember.cluster_id,
-            ClusterMember.outlet,
-            Article.canonical_url,
-            Article.source,
-            Article.first_seen_at,
-        )
-        .join(Article, Article.id == ClusterMember.article_id)
-        .where(ClusterMember.cluster_id.in_(ids))
-    )
-    copies = (
-        select(ClusterMember.cluster_id, Entry.url, Feed.name, Entry.first_seen_at)
-        .join(Entry, Entry.article_id == ClusterMember.article_id)
-        .join(Feed, Feed.id == Entry.feed_id)
-        .where(ClusterMember.cluster_id.in_(ids))
-    )
-    found: dict[int, list[Sighting]] = {}
-    for cluster_id, outlet, url, source, seen in session.execute(members):
-        found.setdefault(cluster_id, []).append((outlet, outlet_name(url, source), seen))
-    for cluster_id, url, source, seen in session.execute(copies):
-        canonical = canonical_url(url)
-        sighting = (outlet_of(canonical, source), outlet_name(canonical, source), seen)
-        found.setdefault(cluster_id, []).append(sighting)
-    return found
-
-
 # --- growth alerts -------------------------------------------------------------------------
 
 
@@ -1067,94 +1006,3 @@ def coverage(session: Session, article_id: int) -> dict[str, Any]:
     """``also_covered_by`` for an alert's payload, when the article's story has other outlets."""
     found = also_covered_by(session, article_id)
     return {"also_covered_by": found} if found else {}
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-def list_clusters(
-    session: Session, *, limit: int | None = None, min_size: int = 2
-) -> list[ClusterRow]:
-    """Clusters of at least ``min_size`` articles, most recently grown first."""
-    query = (
-        select(Cluster)
-        .where(Cluster.size >= min_size)
-        .order_by(Cluster.updated_at.desc(), Cluster.id.desc())
-    )
-    if limit:
-        query = query.limit(limit)
-    return _cluster_rows(session, list(session.scalars(query)))
-
-
-def cluster_of(session: Session, article_id: int) -> ClusterRow | None:
-    """The cluster an article belongs to, or None when it has not been assigned."""
-    cluster_id = _cluster_id_of(session, article_id)
-    if cluster_id is None:
-        return None
-    return _cluster_rows(session, [session.get_one(Cluster, cluster_id)])[0]
-
-
-def _cluster_rows(session: Session, clusters: Sequence[Cluster]) -> list[ClusterRow]:
-    ids = [c.id for c in clusters]
-    members = _members_by_cluster(session, ids)
-    sightings = _sightings(session, ids)
-    topics = _topics_by_cluster(session, ids)
-    return [
-        ClusterRow(
-            id=c.id,
-            title=c.title,
-            size=c.size,
-            outlets=_outlets(sightings.get(c.id, [])),
-            article_ids=tuple(members.get(c.id, [])),
-            topics=topics.get(c.id, ()),
-            representative_article_id=c.representative_article_id,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-        )
-        for c in clusters
-    ]
-
-
-def _members_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
-    """Each cluster's article ids, earliest seen first."""
-    query = (
-        select(ClusterMember.cluster_id, ClusterMember.article_id)
-        .join(Article, Article.id == ClusterMember.article_id)
-        .where(ClusterMember.cluster_id.in_(ids))
-        .order_by(Article.first_seen_at, ClusterMember.article_id)
-    )
-    found: dict[int, list[int]] = {}
-    for cluster_id, article_id in session.execute(query):
-        found.setdefault(cluster_id, []).append(article_id)
-    return found
-
-
-def _outlets(sightings: Iterable[Sighting]) -> tuple[OutletRow, ...]:
-    """Distinct outlets, each at its first sighting and by the name it was first seen
-    under, in the order they were first seen."""
-    first: dict[str, tuple[str, datetime]] = {}
-    for site, name, seen in sorted(sightings, key=lambda sighting: sighting[2]):
-        first.setdefault(site, (name, seen))
-    return tuple(OutletRow(name, seen, site) for site, (name, seen) in first.items())
-
-
-def _topics_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-    """The members' topics, the story's primary topic first: the one most members lead
-    with, then by how many members have each."""
-    query = (
-        select(ClusterMember.cluster_id, ArticleVersion.topics)
-        .join(Article, Article.id == ClusterMember.article_id)
-        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
-        .where(ClusterMember.cluster_id.in_(ids))
-    )
-    ranks: dict[int, Counter[tuple[str, bool]]] = {}
-    for cluster_id, topics in session.execute(query):
-        for position, key in enumerate(topics.split()):
-            ranks.setdefault(cluster_id, Counter())[(key, position == 0)] += 1
-    result = {}
-    for cluster_id, counts in ranks.items():
-        keys = {key for key, _ in counts}
-        lead = {key: counts[(key, True)] for key in keys}
-        seen = {key: lead[key] + counts[(key, False)] for key in keys}
-        result[cluster_id] = tuple(sorted(keys, key=lambda k: (-lead[k], -seen[k], k)))
-    return result
