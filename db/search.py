@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -30,8 +31,8 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
 from db.models import Article, ArticleVersion
 from parsers.search_query import Node, to_fts5, to_tsquery
@@ -83,7 +84,14 @@ def _dialect(session: Session) -> str:
 #: The index as Core sees it: SQLite's FTS5 table (its rowid is the article id), or
 #: PostgreSQL's table of tsvectors.
 _FTS5 = table("article_search", column("rowid", Integer))
-_TSV = table("article_search", column("article_id", Integer), column("terms", TSVECTOR))
+
+
+@cache
+def _tsv() -> TableClause:
+    # Built on first use: the PostgreSQL dialect costs a command on SQLite its import.
+    from sqlalchemy.dialects.postgresql import TSVECTOR
+
+    return table("article_search", column("article_id", Integer), column("terms", TSVECTOR))
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,10 @@ def _match(session: Session, query: Node, *, ranking: bool = False) -> _Match:
     """The query on this database. ``ranking`` gives a second reference to the index, for
     ranking in one statement the rows that the first one found."""
     if _dialect(session) == "postgresql":
-        source = _TSV.alias("ranked") if ranking else _TSV
+        from sqlalchemy.dialects.postgresql import TSQUERY
+
+        index = _tsv()
+        source = index.alias("ranked") if ranking else index
         # Cast, not to_tsquery(): the terms are matched as the index wrote them.
         tsquery = cast(bindparam("q", to_tsquery(query)), TSQUERY)
         condition = source.c.terms.op("@@")(tsquery)
