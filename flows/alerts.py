@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 from sqlalchemy.orm import Session, sessionmaker
@@ -175,7 +174,7 @@ class _Pass:
             claimed = outbox.claim_due(
                 session, self.now, token=self.token, limit=limit, claim_timeout=timeout, ids=ids
             )
-            self.style = Style(ZoneInfo(self.settings.alert_timezone), outbox.topic_labels(session))
+            self.style = Style(self.settings.display_zone, outbox.topic_labels(session))
         started = time.monotonic()
         for alert in claimed:
             if alert.id in self.done:
@@ -408,7 +407,10 @@ def record_run_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """
     from db import repo
     from flows import context
+    from flows.report import ALL_FEEDS_FAILED
 
+    if getattr(state, "name", None) == ALL_FEEDS_FAILED:
+        return  # the feeds' own failures alert (feed_broken), not one alert per pass
     payload = run_failed_payload(flow.name, flow_run.name, str(flow_run.id), state)
     try:
         with context.sessions().begin() as session:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.utilities.annotations import quote
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -29,7 +30,16 @@ from flows.pipeline import (
     tag_specs,
     with_fallback,
 )
-from flows.report import FeedReport, RunSummary, publish_artifacts, run_name
+from flows.report import (
+    FeedReport,
+    RunSummary,
+    monitor_findings,
+    publish_artifacts,
+    rename_run,
+    run_name,
+    run_state,
+    run_title,
+)
 from flows.settings import Settings, get_settings
 from parsers.exceptions import DatabaseFailure, FetchError, ParseError, StorageError
 from parsers.inert import clean
@@ -610,7 +620,7 @@ def _server_wait(result: FetchResult | None, now: datetime) -> timedelta:
 )
 async def monitor_feeds(
     due_only: bool = True, fetch_pages: bool | None = None, batch_size: int = 50
-) -> dict[str, object]:
+) -> State:
     """One pass over the feeds.
 
     Pipeline (a feed goes to the next step as soon as it is through one, and batch k+1 is
@@ -635,6 +645,10 @@ async def monitor_feeds(
     most ``VIGIE_MAX_PAGES_PER_FEED`` pages fetched; at ``VIGIE_PASS_DEADLINE_SECONDS`` the
     pass stops polling: feeds not polled stay due, pages not fetched are left to a re-check.
     ``fetch_pages`` defaults to the ``VIGIE_FETCH_PAGES`` setting.
+
+    Returns the pass's counts (``RunSummary.as_counts``) in its final state: FAILED, named
+    "All feeds failed", when every feed polled failed; COMPLETED otherwise, its message naming
+    the feeds that failed. The run is renamed with what it found.
     """
     context.ensure_schema()
     context.freeze_startup_heap()
@@ -682,7 +696,10 @@ async def monitor_feeds(
     summary.finished_at = datetime.now(UTC)
     _log_summary(summary)
     await publish_artifacts(summary, "monitor")
-    return summary.as_counts()
+    await rename_run(run_title("monitor", summary.started_at, monitor_findings(summary)))
+    # Returned as a state: a pass in which every feed failed ends FAILED, and a pass in which
+    # some did says which in its state message; the counts are its result either way.
+    return run_state(summary, summary.as_counts())
 
 
 async def _prepare_batch(

@@ -6,6 +6,7 @@ import difflib
 import ipaddress
 import os
 import re
+from datetime import tzinfo
 from functools import lru_cache
 from pathlib import Path
 
@@ -122,6 +123,14 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("must be an IANA time zone such as America/Toronto") from exc
         return value
+
+    @property
+    def display_zone(self) -> tzinfo:
+        """The one time zone in which Vigie shows times to people: run names, artifacts,
+        alerts and the digest all ask here, so that one setting moves them together."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.alert_timezone)
 
     @property
     def resolved_alert_rules_path(self) -> Path:
