@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +28,7 @@ from flows.recheck import recheck_articles
 from flows.reprocess import reprocess
 from flows.settings import SEEDS_DIR
 from parsers.dedup import sketch
+from tests.inert_markdown import render, visible_text
 from tests.loopback import LoopbackServer, Response
 
 HERE = Path(__file__).parent
@@ -234,3 +237,37 @@ def test_an_error_in_the_page_stage_fails_only_that_feeds_pages(
     assert "article pages not read" in version.fallback_reason
     assert "RuntimeError: page reader bug" in version.fallback_reason
     assert article.next_check_at is not None  # a re-check fetches the page
+
+
+async def _run_and_artifacts(run_id: UUID) -> tuple[str, dict[str, object]]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    only_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+    async with get_client() as client:
+        run = await client.read_flow_run(run_id)
+        artifacts = await client.read_artifacts(artifact_filter=only_run)
+    return run.name, {a.key: a.data for a in artifacts if a.key}
+
+
+def test_the_recheck_summary_lists_each_edit_and_the_run_is_named_by_it(
+    site: LoopbackServer,
+) -> None:
+    asyncio.run(monitor_feeds(due_only=False))
+    site.routes["/site/quebec-target.html"] = Response(PAGE.replace("40,000", "50,000").encode())
+    site.routes["/site/demandeurs-asile.html"] = Response(b"gone", status=404)
+
+    state = asyncio.run(recheck_articles(due_only=False, return_state=True))
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    name, artifacts = asyncio.run(_run_and_artifacts(run_id))
+
+    article = _target_article()
+    summary = str(artifacts["recheck-summary"])
+    page = render(summary)
+    # The edit: its title links to the page, with its outlet, change kinds and diff excerpt.
+    assert f'<a href="{article.canonical_url}">{article.title}</a>' in page
+    assert "figures changed" in summary and f"`vigie diff {article.id}`" in summary
+    assert "40,000" in visible_text(page).split("Failed re-checks")[0]  # the diff excerpt
+    assert visible_text(page).index("Edits (1)") < visible_text(page).index("Failed re-checks")
+    assert re.fullmatch(r"recheck \d\d:\d\d:\d\d · 2 checked · 1 edit · 1 failed", name), name
