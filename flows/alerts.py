@@ -218,14 +218,25 @@ class _Pass:
         return Outcome(alert.id, alert.kind, "held" if owned else "lost", alert.attempts, note)
 
     def _hold_for_window(self, alert: AlertForDelivery, window: timedelta) -> Outcome | None:
-        """Hold an alert whose debounce window is still open; None when it may go now."""
+        """Hold an alert that a debounce window merges with others; None when it may go now.
+
+        The debounce merges, it never delays the first message: the first alert on a subject
+        goes at once (with whatever arrived with it), and only an alert after a message
+        already sent waits out its window, to carry the rest of the burst in one message.
+        An alert a person asked to retry goes at once.
+        """
+        if alert.note == outbox.RETRY_NOTE:
+            return None
         with self.sessions.begin() as session:
             leader = outbox.open_leader(session, alert, window)
             if leader is not None:
                 until = max(leader.created_at + window + _AFTER_LEADER, self.now + _AFTER_LEADER)
                 note = f"waiting to be merged into alert {leader.id}"
-            elif self.now < alert.created_at + window:
-                until, note = alert.created_at + window, "debounce window open"
+            elif self.now < alert.created_at + window and outbox.sent_within(
+                session, alert, window
+            ):
+                until = alert.created_at + window
+                note = "debounce: a message on this went out; the rest of the burst goes as one"
             else:
                 return None
             owned = outbox.hold(session, alert.id, self.token, until, note)
