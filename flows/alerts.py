@@ -355,6 +355,35 @@ class _Pass:
             _log.warning("could not emit the event of alert %s: %s", alert.id, type(exc).__name__)
 
 
+async def deliver_after_run() -> DeliveryReport | None:
+    """Deliver what is due at the end of a monitor or re-check run, so that its alerts leave
+    within a minute of it; None when that is off (``VIGIE_DELIVER_AFTER_RUN``), when no
+    channel is configured (nothing could be sent: the outbox keeps the alerts, untried), or
+    when the delivery itself failed (logged; the deliver-alerts runs take the alerts over).
+    """
+    from flows import context
+
+    settings = get_settings()
+    if not settings.deliver_after_run:
+        return None
+    rules = load_rules(settings.resolved_alert_rules_path)
+    if not settings.alert_url_list and not rules.channels:
+        return None
+    router = build_router(rules, settings)
+    try:
+        report = await asyncio.to_thread(
+            deliver_due, context.sessions(), settings=settings, rules=rules, router=router
+        )
+    except Exception as exc:  # the run did its work; the outbox keeps the alerts for later
+        reason = redact(f"{type(exc).__name__}: {exc}", router.secrets)
+        get_run_logger().warning(
+            "alerts not delivered by this run (%s); deliver-alerts will", reason
+        )
+        return None
+    _log_report(report, router.secrets)
+    return report
+
+
 # --- run summary ---------------------------------------------------------------------------
 
 

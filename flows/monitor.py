@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from db import repo
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent
 from flows import context
-from flows.alerts import record_run_failure
+from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import Cap, CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.pipeline import (
@@ -636,7 +636,8 @@ async def monitor_feeds(
               record each feed's health, one transaction a feed -- store-feeds task (a
                                                                     batch of 304s only
                                                                     records its polls)
-        publish the run summary (markdown + table artifacts)
+        deliver the alerts that are due (VIGIE_DELIVER_AFTER_RUN, when a channel is set)
+        publish the run summary (one markdown artifact), rename the run by what it found
 
     A feed that fails, in whatever stage and however, is recorded with its reason and the
     pass goes on. A batch whose feeds, on two hosts or more, all fail transiently (the
@@ -693,6 +694,9 @@ async def monitor_feeds(
         # has finished: the stages overlap instead of taking turns. An error in one stage
         # cancels the others.
         await _together(prepare_all(), store_all())
+    if delivery := await deliver_after_run():
+        summary.alerts_sent = delivery.count("sent")
+        summary.alerts_failed = delivery.count("failed") + delivery.count("retry")
     summary.finished_at = datetime.now(UTC)
     _log_summary(summary)
     await publish_artifacts(summary, "monitor")

@@ -17,7 +17,7 @@ from db import repo
 from db.intents import ArticleIntent, RecheckTarget
 from db.versions import EditView, VersionPolicy, latest_edits
 from flows import context
-from flows.alerts import record_run_failure
+from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy
 from flows.pipeline import tag_specs
@@ -143,6 +143,7 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
                                                             -- fetch-article-pages task
         decide new/changed/unchanged/suspect against the current version; store a version,
           its diff and change kinds, and one edit alert if material  -- store-rechecks task
+        deliver the alerts that are due (VIGIE_DELIVER_AFTER_RUN, when a channel is set)
         log a warning per page that failed, with its article and reason
 
     Returns the outcome counts (``checked``, ``changed``, ``failed``, …) and, under
@@ -158,6 +159,7 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
     async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
         checked, left = await fetch_and_extract(quote(targets), fetcher, cpu, deadline)
     outcomes, changed = store_rechecks(quote(checked))
+    delivery = await deliver_after_run()
     if left:
         outcomes[POSTPONED] += len(left)
         get_run_logger().warning(
@@ -167,6 +169,8 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
             settings.pass_deadline_seconds,
         )
     counts = {"checked": len(targets) - outcomes[POSTPONED], **outcomes}
+    if delivery is not None:
+        counts["alerts_sent"] = delivery.count("sent")
     failures = [
         {"article_id": target.id, "url": target.url, "error": error}
         for target, _intent, error in checked

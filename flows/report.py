@@ -166,6 +166,7 @@ class RunSummary:
             "pages_fetched": self.pages_fetched,
             "pages_left": self.pages_left,
             **counts,
+            **({"alerts_sent": self.alerts_sent} if self.alerts_sent is not None else {}),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
 

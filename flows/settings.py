@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     alert_claim_timeout_seconds: float = Field(300.0, gt=0)
     #: Alerts one delivery pass claims at most.
     alert_batch_size: int = Field(100, ge=1)
+    #: Deliver the due alerts at the end of every monitor and re-check run (when a channel
+    #: is configured), so that what a run found is sent within a minute of it, not at the
+    #: next deliver-alerts run.
+    deliver_after_run: bool = True
     #: Time zone in which messages show times (IANA name).
     alert_timezone: str = "America/Toronto"
     #: Hours of news the daily digest covers.
