@@ -31,6 +31,7 @@ from flows.pipeline import (
     with_fallback,
 )
 from flows.report import (
+    ALL_FEEDS_FAILED,
     FeedReport,
     RunSummary,
     monitor_findings,
@@ -704,6 +705,15 @@ async def monitor_feeds(
     # Returned as a state: a pass in which every feed failed ends FAILED, and a pass in which
     # some did says which in its state message; the counts are its result either way.
     return run_state(summary, summary.as_counts())
+
+
+async def run_monitor(**parameters: Any) -> dict[str, object]:
+    """Run a monitor pass (``monitor_feeds`` with these parameters) and return its counts,
+    whether it completed or every feed failed; any other failure of the run raises."""
+    state = await monitor_feeds(**parameters, return_state=True)
+    wanted = not (state.is_failed() and state.name == ALL_FEEDS_FAILED)
+    counts: dict[str, object] = await state.result(raise_on_failure=wanted)
+    return counts
 
 
 async def _prepare_batch(

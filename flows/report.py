@@ -167,6 +167,7 @@ class RunSummary:
             "pages_left": self.pages_left,
             **counts,
             **({"alerts_sent": self.alerts_sent} if self.alerts_sent is not None else {}),
+            **({"failures": line} if (line := outcome_line(self)) else {}),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
 
@@ -367,11 +368,12 @@ def outcome_line(summary: RunSummary) -> str:
     failed = [feed for feed in polled if feed.outcome == "failed"]
     if not failed:
         return ""
-    head = (
-        f"all {len(polled)} feeds failed"
-        if len(failed) == len(polled)
-        else f"{len(failed)} of {len(polled)} feeds failed"
-    )
+    if len(failed) < len(polled):
+        head = f"{len(failed)} of {len(polled)} feeds failed"
+    else:
+        head = (
+            f"all {len(polled)} feeds failed" if len(polled) > 1 else "the one feed polled failed"
+        )
     named = "; ".join(
         f"{clean(f.name, 60)}: {clean(f.error, 120)}" for f in failed[:_NAMED_FAILURES]
     )

@@ -771,7 +771,7 @@ def test_one_poisoned_feed_does_not_stop_the_others(
 ) -> None:
     import asyncio
 
-    from flows.monitor import monitor_feeds
+    from flows.monitor import run_monitor
 
     http_server.routes["/poison.json"] = Response(NUL_BUGS["NUL in JSON id"])
     good = [FeedItem("ok-1", "http://news.example/ok", "Asylum seekers", "Asylum seekers wait.")]
@@ -782,7 +782,7 @@ def test_one_poisoned_feed_does_not_stop_the_others(
     context.ensure_schema()
     add_feeds(context.sessions(), [http_server.url("/poison.json"), http_server.url("/good.rss")])
 
-    counts = asyncio.run(monitor_feeds(due_only=False))
+    counts = asyncio.run(run_monitor(due_only=False))
 
     # The NUL is stripped at parsing, so the once-poisonous feed is stored with the other.
     assert counts["new_articles"] == 2 and counts["feeds_failed"] == 0
@@ -800,7 +800,7 @@ def test_a_feed_the_database_refuses_is_recorded_and_the_others_stored(
     that feed is recorded as failed, with the reason, and the pass goes on."""
     import asyncio
 
-    from flows.monitor import monitor_feeds
+    from flows.monitor import run_monitor
 
     long_link = "http://news.example/" + "a" * 3000
     poison = [FeedItem("p-1", long_link, "Asylum seekers", "Asylum seekers wait in Quebec.")]
@@ -813,7 +813,7 @@ def test_a_feed_the_database_refuses_is_recorded_and_the_others_stored(
     context.ensure_schema()
     add_feeds(context.sessions(), [http_server.url("/poison.rss"), http_server.url("/good.rss")])
 
-    counts = asyncio.run(monitor_feeds(due_only=False))
+    counts = asyncio.run(run_monitor(due_only=False))
 
     assert counts["feeds_failed"] == 1 and counts["new_articles"] == 1
     with context.sessions().begin() as session:

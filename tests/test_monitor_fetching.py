@@ -26,7 +26,7 @@ from db import repo
 from db.models import Alert, Article, Fetch
 from flows import context
 from flows.cli import app
-from flows.monitor import monitor_feeds
+from flows.monitor import monitor_feeds, run_monitor
 from tests.loopback import LoopbackServer, Response
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def _now() -> datetime:
 
 def _monitor() -> dict[str, Any]:
     # Page fetching is another feature's business; these tests watch the feeds' requests only.
-    return asyncio.run(monitor_feeds(due_only=False, fetch_pages=False))
+    return asyncio.run(run_monitor(due_only=False, fetch_pages=False))
 
 
 def _feeds() -> dict[str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from db import repo
 from db.models import Alert, Article, ArticleVersion, Entry, Feed, Fetch
 from flows import context
-from flows.monitor import FeedStream, Polled, monitor_feeds
+from flows.monitor import FeedStream, Polled, monitor_feeds, run_monitor
 from tests.alerting import Receiver
 from tests.loopback import LoopbackServer, Response
 from tests.test_cpu_pool import FEED
@@ -51,7 +51,7 @@ def _count(model: type) -> int:
 
 
 def _monitor() -> dict[str, object]:
-    return asyncio.run(monitor_feeds(due_only=False))
+    return asyncio.run(run_monitor(due_only=False))
 
 
 def _articles_by_title() -> dict[str, repo.ArticleRow]:
@@ -279,3 +279,21 @@ async def _flow_run_name(flow_run_id: object) -> str:
 
     async with get_client() as client:
         return (await client.read_flow_run(flow_run_id)).name
+
+
+def test_vigie_monitor_exits_0_and_says_why_when_every_feed_failed(
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
+) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    context.reset()
+    http_server.routes["/gone.rss"] = Response(b"gone", status=404)
+    _add_feeds(http_server, "/gone.rss")
+
+    result = CliRunner().invoke(app, ["monitor", "--all"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 feed polled, 1 failed" in result.output
+    assert "The one feed polled failed: gone.rss: HTTP 404" in result.output

@@ -23,7 +23,7 @@ from db.cluster_models import ArticleSignature
 from db.models import Alert, Article, ArticleVersion, Mention, RawDocument
 from flows import context
 from flows.cli import app
-from flows.monitor import monitor_feeds
+from flows.monitor import monitor_feeds, run_monitor
 from flows.recheck import recheck_articles
 from flows.reprocess import reprocess
 from flows.settings import SEEDS_DIR
@@ -89,7 +89,7 @@ def site(vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer) -> Loopback
 
 
 def test_pages_are_fetched_extracted_and_archived(site: LoopbackServer) -> None:
-    counts = asyncio.run(monitor_feeds(due_only=False))
+    counts = asyncio.run(run_monitor(due_only=False))
 
     assert counts["pages_fetched"] == 2 and counts["new_articles"] == 2
     article = _target_article()
@@ -111,7 +111,7 @@ def _list() -> list[repo.ArticleRow]:
 
 
 def test_edits_make_versions_and_one_alert_noise_makes_none(site: LoopbackServer) -> None:
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
     alerts_before = _count(Alert)
 
     site.routes["/site/quebec-target.html"] = Response(PAGE.replace("40,000", "50,000").encode())
@@ -144,13 +144,13 @@ def test_edits_make_versions_and_one_alert_noise_makes_none(site: LoopbackServer
     assert [v.n for v in consent_article.versions] == [1, 2]
     assert _count(Alert) == after_figure
 
-    again = asyncio.run(monitor_feeds(due_only=False))
+    again = asyncio.run(run_monitor(due_only=False))
     assert again["new_articles"] == 0 and again["alerts"] == 0
     assert _count(ArticleVersion) == 3
 
 
 def test_diff_and_versions_commands(site: LoopbackServer) -> None:
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
     site.routes["/site/quebec-target.html"] = Response(PAGE.replace("40,000", "50,000").encode())
     _recheck()
     article_id = _target_article().id
@@ -167,7 +167,7 @@ def test_diff_and_versions_commands(site: LoopbackServer) -> None:
 def test_a_failed_recheck_names_its_article_and_reason(
     site: LoopbackServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
     article = _target_article()
     french = next(row for row in _list() if row.id != article.id)
     html = {"Content-Type": "text/html; charset=utf-8"}
@@ -190,7 +190,7 @@ def test_a_failed_recheck_names_its_article_and_reason(
 def test_reprocess_retags_without_any_request(
     site: LoopbackServer, tmp_path: Path, vigie_env: pytest.MonkeyPatch
 ) -> None:
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
     requests_before = len(site.requests)
     taxonomy = (SEEDS_DIR / "taxonomy.toml").read_text(encoding="utf-8")
     version_line = next(line for line in taxonomy.splitlines() if line.startswith("version"))
@@ -253,7 +253,7 @@ async def _run_and_artifacts(run_id: UUID) -> tuple[str, dict[str, object]]:
 def test_the_recheck_summary_lists_each_edit_and_the_run_is_named_by_it(
     site: LoopbackServer,
 ) -> None:
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
     site.routes["/site/quebec-target.html"] = Response(PAGE.replace("40,000", "50,000").encode())
     site.routes["/site/demandeurs-asile.html"] = Response(b"gone", status=404)
 
