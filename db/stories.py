@@ -8,37 +8,13 @@ what it says now, and lists a story once however many outlets carry it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.cluster_models import ClusterMember
 from db.models import Article, ArticleVersion
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """One outlet carrying a story, with its article's link."""
-
-    outlet: str
-    url: str
-
-
-@dataclass(frozen=True)
-class StoryNow:
-    """An article as it reads now, and the story it belongs to."""
-
-    article_id: int
-    title: str
-    url: str
-    source: str
-    #: The current version's topics, its primary topic first.
-    topics: tuple[str, ...]
-    #: The story (cluster) id; None for an article not filed in one.
-    story_id: int | None
-    #: Every outlet carrying the story, in the order they were first seen (this one included).
-    coverage: tuple[Coverage, ...]
+from parsers.digest import Coverage, StoryNow
 
 
 def stories_now(session: Session, article_ids: Sequence[int]) -> dict[int, StoryNow]:

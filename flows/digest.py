@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import outbox, repo
 from db.outbox import AlertForDelivery
+from db.stories import stories_now
 from flows.alerts import DeliveryReport, Emitter, deliver_due, emit_alert_event, record_run_failure
 from flows.channels import Router, build_router
 from flows.report import run_name
@@ -134,7 +135,10 @@ def _at(value: object, prefix: str = ", at") -> str:
 
 
 def _inputs(alerts: list[AlertForDelivery]) -> list[DigestInput]:
-    return [DigestInput(a.kind, a.severity, a.payload, a.created_at) for a in alerts]
+    return [
+        DigestInput(a.kind, a.severity, a.payload, a.created_at, a.article_id, a.status, a.id)
+        for a in alerts
+    ]
 
 
 def queue_digest(
@@ -153,12 +157,15 @@ def queue_digest(
     since = now - timedelta(hours=hours)
     in_window = outbox.created_between(session, since, now)
     kept = outbox.awaiting_digest(session, now)
+    # Stories as they read now (current titles), and every outlet carrying each.
+    articles = [a.article_id for a in [*in_window, *kept] if a.article_id is not None]
     payload = build_digest(
         _inputs([a for a in in_window if a.kind != DIGEST_KIND]),
         _inputs(kept),
         since=since,
         until=now,
         rule=rules.digest,
+        current=stories_now(session, articles),
     )
     wanted = rules.digest.send_when_empty if send_when_empty is None else send_when_empty
     if is_empty(payload) and not wanted:
