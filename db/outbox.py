@@ -368,9 +368,10 @@ def retry(session: Session, alert_id: int, now: datetime) -> bool:
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def topic_labels(session: Session) -> dict[str, str]:
-    """Topic key -> English label, from the taxonomy stored in ``tags``."""
-    query = select(Tag.key, Tag.label_en).where(Tag.kind == "topic")
+def topic_labels(session: Session, language: str = "en") -> dict[str, str]:
+    """Topic key -> label in ``language`` ("en" or "fr"), from the taxonomy in ``tags``."""
+    label = Tag.label_fr if language == "fr" else Tag.label_en
+    query = select(Tag.key, label).where(Tag.kind == "topic")
     return dict(session.execute(query).tuples().all())
 
 

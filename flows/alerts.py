@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,7 +36,15 @@ from db.outbox import AlertForDelivery
 from flows.channels import Channel, Delivery, Router, build_router
 from flows.report import md_escape, run_name
 from flows.settings import Settings, get_settings
-from parsers.alert_rules import DIGEST_KIND, AlertRules, Routing, load_rules, retry_delay, route
+from parsers.alert_rules import (
+    DIGEST_KIND,
+    AlertRules,
+    Routing,
+    digest_language,
+    load_rules,
+    retry_delay,
+    route,
+)
 from parsers.digest import render_digest
 from parsers.exceptions import AlertDeliveryError
 from parsers.messages import AlertContent, Rendered, Style, merge, render_alert
@@ -166,6 +174,8 @@ class _Pass:
     broken: dict[str, str] = field(default_factory=dict)
     done: set[int] = field(default_factory=set)
     style: Style = field(default_factory=Style)
+    #: The style of French digests: French topic labels.
+    french: Style = field(default_factory=Style)
 
     def deliver(self, limit: int, ids: Sequence[int] | None) -> DeliveryReport:
         report = DeliveryReport(started_at=self.now)
@@ -175,6 +185,7 @@ class _Pass:
                 session, self.now, token=self.token, limit=limit, claim_timeout=timeout, ids=ids
             )
             self.style = Style(self.settings.display_zone, outbox.topic_labels(session))
+            self.french = replace(self.style, topic_labels=outbox.topic_labels(session, "fr"))
         started = time.monotonic()
         for alert in claimed:
             if alert.id in self.done:
@@ -267,16 +278,22 @@ class _Pass:
     ) -> tuple[list[str], list[str]]:
         delivered = list(alert.delivered_channels)
         errors: list[str] = []
-        try:
-            message = self._message(alert, followers, routing.severity)
-        except (KeyError, TypeError, ValueError) as exc:
-            # A payload the renderer cannot read is this alert's problem, not the pass's: it
-            # fails like a refused send, so it cannot block the outbox.
-            return delivered, [f"cannot render the message: {type(exc).__name__}: {exc}"]
+        messages: dict[str, Rendered] = {}
         for channel in self.router.channels(routing.channels):
             if channel.name in delivered:
                 continue
-            error = self._send_one(channel, alert, message, routing.severity)
+            # A digest is written in each channel's language; other alerts are one message.
+            language = (
+                digest_language(self.rules, channel.name) if alert.kind == DIGEST_KIND else ""
+            )
+            try:
+                if language not in messages:
+                    messages[language] = self._message(alert, followers, routing.severity, language)
+            except (KeyError, TypeError, ValueError) as exc:
+                # A payload the renderer cannot read is this alert's problem, not the pass's:
+                # it fails like a refused send, so it cannot block the outbox.
+                return delivered, [f"cannot render the message: {type(exc).__name__}: {exc}"]
+            error = self._send_one(channel, alert, messages[language], routing.severity)
             if error:
                 errors.append(error)
                 continue
@@ -300,10 +317,15 @@ class _Pass:
         return ""
 
     def _message(
-        self, alert: AlertForDelivery, followers: Sequence[AlertForDelivery], severity: str
+        self,
+        alert: AlertForDelivery,
+        followers: Sequence[AlertForDelivery],
+        severity: str,
+        language: str = "",
     ) -> Rendered:
         if alert.kind == DIGEST_KIND:
-            return render_digest(alert.payload, self.style)
+            style = self.french if language == "fr" else self.style
+            return render_digest(alert.payload, style, language or "en")
         payloads = [alert.payload, *(f.payload for f in followers)]
         content = AlertContent(
             kind=alert.kind,
