@@ -23,7 +23,6 @@ from parsers.messages import (
     card_for,
     clean,
     diff_lines,
-    figure_line,
     format_published,
     html_escape,
     md_escape,
@@ -109,6 +108,11 @@ def build_digest(
     counts: dict[str, int] = {}
     for alert in in_window:
         counts[alert.kind] = counts.get(alert.kind, 0) + 1
+    # Edits and figure changes are counted as listed: a burst of edits is one edit.
+    for kind in (EDIT_KIND, FIGURE_KIND):
+        counts.pop(kind, None)
+        if listed := sum(1 for change in changes if change["kind"] == kind):
+            counts[kind] = listed
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),
@@ -280,6 +284,10 @@ class Words:
     changed: str
     more: str
     nothing_new: str
+    #: Before a colon: "" in English, a space in French ("Regroupement familial : …").
+    colon: str
+    was: str
+    now: str
     kinds: Mapping[str, tuple[str, str]]
     labels: Mapping[str, str]
     change_kinds: Mapping[str, str]
@@ -301,6 +309,9 @@ ENGLISH = Words(
     changed="changed",
     more="and {n} more",
     nothing_new="nothing new",
+    colon="",
+    was="was",
+    now="now",
     kinds={
         "new_relevant_article": ("new relevant story", "new relevant stories"),
         "article_edited": ("edit", "edits"),
@@ -329,6 +340,9 @@ FRENCH = Words(
     changed="modifié",
     more="et {n} autres",
     nothing_new="rien de nouveau",
+    colon=" ",
+    was="avant",
+    now="maintenant",
     kinds={
         "new_relevant_article": ("nouvelle histoire pertinente", "nouvelles histoires pertinentes"),
         "article_edited": ("modification", "modifications"),
@@ -421,9 +435,8 @@ def render_digest(payload: Mapping[str, Any], style: Style, language: str = "en"
     )
     local_day = until.astimezone(zone)
     day = f"{local_day.day} {words.months[local_day.month - 1]} {local_day.year}"
-    colon = " :" if words is FRENCH else ":"
     return Rendered(
-        subject=clean(f"{words.subject} · {day}{colon} {view.summary}", 150),
+        subject=clean(f"{words.subject} · {day}{words.colon}: {view.summary}", 150),
         text=_text(view),
         markdown=_markdown(view),
         html=_html(view),
@@ -487,12 +500,12 @@ def _change_view(change: Mapping[str, Any], style: Style, words: Words) -> _Chan
     ]
     meta = [clean(change.get("source"), 60)]
     if kinds and change.get("kind") == EDIT_KIND:
-        meta.append(f"{words.changed}: {', '.join(kinds)}")
+        meta.append(f"{words.changed}{words.colon}: {', '.join(kinds)}")
     if change.get("sent_at_once"):
         meta.append(words.sent_at_once)
     figure = change.get("figure")
     if isinstance(figure, Mapping) and figure:
-        lines: tuple[str, ...] = (figure_line(figure, style),)
+        lines: tuple[str, ...] = (_figure_text(figure, style, words),)
         if sentence := clean(change.get("sentence"), 280):
             lines += (f"« {sentence} »" if words is FRENCH else f"“{sentence}”",)
     else:
@@ -503,6 +516,17 @@ def _change_view(change: Mapping[str, Any], style: Style, words: Words) -> _Chan
         meta=" · ".join(part for part in meta if part),
         lines=lines,
     )
+
+
+def _figure_text(figure: Mapping[str, Any], style: Style, words: Words) -> str:
+    """``Topic: old (was: source) → new (now: source)``, in the digest's language."""
+    old, new = clean(figure.get("old"), 60) or "?", clean(figure.get("new"), 60) or "?"
+    if old_source := clean(figure.get("old_source"), 140):
+        old += f" ({words.was}{words.colon}: {old_source})"
+    if new_source := clean(figure.get("new_source"), 140):
+        new += f" ({words.now}{words.colon}: {new_source})"
+    topic = topic_label(str(figure.get("topic") or ""), style) if figure.get("topic") else ""
+    return f"{topic}{words.colon}: {old} → {new}" if topic else f"{old} → {new}"
 
 
 def _update_card(update: Mapping[str, Any], style: Style, words: Words) -> Card:

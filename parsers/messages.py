@@ -150,7 +150,7 @@ def _figure_card(content: AlertContent, style: Style) -> Card:
     if not isinstance(changes, list):
         changes = [payload]
     lines = tuple(
-        figure_line(change, style) for change in changes[:5] if isinstance(change, Mapping)
+        _figure_line(change, style) for change in changes[:5] if isinstance(change, Mapping)
     )
     return Card(
         label=LABELS["figure_changed"],
@@ -162,8 +162,7 @@ def _figure_card(content: AlertContent, style: Style) -> Card:
     )
 
 
-def figure_line(change: Mapping[str, Any], style: Style) -> str:
-    """``Topic: old (was: source) → new (now: source)``."""
+def _figure_line(change: Mapping[str, Any], style: Style) -> str:
     topic = topic_label(str(change.get("topic") or ""), style)
     old, new = clean(change.get("old"), 60) or "?", clean(change.get("new"), 60) or "?"
     # Where each value was stated, so an analyst can check both.
