@@ -227,7 +227,11 @@ def retry(
         raise _fail(f"no alert {alert_id}", 1)
     if not changed:
         raise _fail(f"alert {alert_id} is {alert.status}; only failed or pending alerts retry", 1)
-    out.print(f"Alert {alert_id} will be sent by the next delivery (`vigie alerts deliver`).")
+    from flows.alerts import describe_retry
+
+    settings = get_settings()
+    rules = load_rules(settings.resolved_alert_rules_path)
+    out.print(describe_retry(alert, rules, settings))
 
 
 @alerts_app.command("deliver")

@@ -350,6 +350,26 @@ def test_rules_skip_keep_for_digest_and_override_severity(box: Outbox, receiver:
     assert events.statuses() == {"skipped": 2, "digest": 1, "sent": 1}
 
 
+def test_retry_says_what_the_next_delivery_will_do(box: Outbox) -> None:
+    from flows.alerts import describe_retry
+    from tests.alerting import rules, settings
+
+    article = box.article()
+    edited = box.get(box.add("article_edited", {"title": "v1"}, article_id=article))
+    growing = box.get(box.add("cluster_growing", {"title": "x"}))
+    low = box.get(box.add("new_relevant_article", article_payload(relevance=0.1)))
+    configured = settings(alert_urls="json://127.0.0.1:9/hook")
+    text = "[kinds.article_edited]\ndebounce_minutes = 10\n[kinds.new_relevant_article]\n"
+    parsed = rules(text + 'min_relevance = 0.5\n[kinds.cluster_growing]\nmode = "digest"\n')
+
+    sends = describe_retry(edited, parsed, configured)
+    assert sends.startswith(f"Alert {edited.id} is due again: the next delivery sends it at once")
+    assert "`vigie alerts deliver`" in sends
+    assert "daily digest" in describe_retry(growing, parsed, configured)
+    assert "the rules skip it" in describe_retry(low, parsed, configured)
+    assert "has no URL (VIGIE_ALERT_URLS)" in describe_retry(edited, parsed, settings())
+
+
 # --- CLI ---------------------------------------------------------------------------------------
 
 
@@ -384,6 +404,7 @@ def test_cli_list_retry_and_test(
 
     retried = cli.invoke(app, ["alerts", "retry", str(row["id"])])
     assert retried.exit_code == 0, retried.output
+    assert f"Alert {row['id']} is due again" in retried.output
     with context.sessions().begin() as session:
         alert = session.scalars(select(Alert)).one()
         assert (alert.status, alert.attempts) == ("pending", 0)
