@@ -1,1 +1,1 @@
-"""Orchestration: Prefect flows and tasks, HTTP, notifications, artifacts and the CLI."""
+"""Orchestration: Prefect flows and tasks, HTTP, notifications and artifacts."""

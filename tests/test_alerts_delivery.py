@@ -12,9 +12,9 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cli import alerting
 from db import outbox
 from db.models import Alert
-from flows import cli_alerts
 from flows.alerts import DeliveryReport, deliver_due, delivery_markdown
 from flows.channels import build_router
 from tests.alerting import (  # noqa: F401  (fixtures)
@@ -380,7 +380,7 @@ def cli(vigie_env: pytest.MonkeyPatch) -> CliRunner:
 
 def _app() -> typer.Typer:
     app = typer.Typer()
-    cli_alerts.register(app)
+    alerting.register(app)
     return app
 
 

@@ -9,7 +9,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 from flows.settings import get_settings
 
 runner = CliRunner()

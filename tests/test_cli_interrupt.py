@@ -104,7 +104,7 @@ except Exception:
 IMPORTING_WITH_VIGIES_HANDLER = """
 import os, signal, sys, threading
 sys.path.insert(0, sys.argv[1])
-from flows.entry import _on_ctrl_c
+from cli.entry import _on_ctrl_c
 signal.signal(signal.SIGINT, _on_ctrl_c)
 print("importing", flush=True)
 threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()

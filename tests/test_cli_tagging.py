@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 
 PAGES = Path(__file__).resolve().parent / "pages"
 runner = CliRunner()

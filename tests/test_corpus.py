@@ -20,7 +20,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from flows.cli_feed_debug import register
+from cli.feed_debug import register
 from parsers.exceptions import ParseError
 from parsers.feeds import FeedData, parse_feed
 from parsers.urls import canonical_url

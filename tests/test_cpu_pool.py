@@ -151,7 +151,7 @@ _VIGIE = entry_points(group="console_scripts")["vigie"]
     [
         # the installed `vigie` script, once it runs a command (`vigie monitor`, and the runs
         # `vigie serve` starts): its entry point, and the command line it then loads
-        f"from {_VIGIE.module} import {_VIGIE.attr}\nimport flows.cli",
+        f"from {_VIGIE.module} import {_VIGIE.attr}\nimport cli.app",
         # what a Prefect worker's flow-run process runs (`python -m prefect.engine`)
         "import prefect.engine",
     ],

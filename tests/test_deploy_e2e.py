@@ -178,7 +178,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = _environment(work, f"{base_url}/api")
     with (work / "server.log").open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "flows.cli", "server", "--port", str(port)],
+            [sys.executable, "-m", "cli.app", "server", "--port", str(port)],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -459,7 +459,7 @@ def _check_schedule(spec: Any, schedules: list[dict[str, Any]]) -> None:
 
 
 def test_vigie_serve_registers_every_schedule_then_stops_on_sigterm(stack: Stack) -> None:
-    serve = stack.start("flows.cli", "serve", log="serve.log", cwd=stack.work)
+    serve = stack.start("cli.app", "serve", log="serve.log", cwd=stack.work)
     try:
         deployments = _wait_until(lambda: _served(stack), "serve registration", 90, serve)
     finally:

@@ -315,7 +315,7 @@ def test_k8s_kustomization_builds() -> None:
 
 
 def _app() -> Any:
-    from flows.cli import app
+    from cli.app import app
 
     return app
 
@@ -323,10 +323,10 @@ def _app() -> Any:
 def test_vigie_server_execs_prefect_server_with_analytics_off(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flows import cli_deploy
+    from cli import server
 
     started: list[tuple[list[str], dict[str, str]]] = []
-    monkeypatch.setattr(cli_deploy, "_exec", lambda argv, env: started.append((argv, env)))
+    monkeypatch.setattr(server, "_exec", lambda argv, env: started.append((argv, env)))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     monkeypatch.setenv("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
@@ -366,7 +366,7 @@ def test_vigie_serve_needs_a_server(monkeypatch: pytest.MonkeyPatch) -> None:
 # serve cleanly. (With a bare KeyboardInterrupt, Python 3.11 exits with -2 all the same.)
 STOPPED_DURING_EXEC = """
 import os, signal, sys, threading
-from flows.cli_deploy import _interrupt
+from cli.server import _interrupt
 signal.signal(signal.SIGTERM, _interrupt)
 threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
 try:
@@ -389,7 +389,7 @@ def test_sigterm_while_serve_starts_up_exits_cleanly() -> None:
 
 
 def test_schedules_read_well() -> None:
-    from flows.cli_deploy import schedule_text
+    from cli.server import schedule_text
 
     assert [schedule_text(spec) for spec in DEPLOYMENTS] == [
         "every 15 min",

@@ -11,9 +11,9 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from cli import alerting
 from db import outbox
 from db.outbox import AlertForDelivery
-from flows import cli_alerts
 from flows.channels import build_router
 from flows.digest import describe, send_digest
 from parsers.alert_rules import DigestRule
@@ -233,7 +233,7 @@ def _digest_twice() -> tuple[Result, Result, Outbox]:
     box = Outbox(context.get_settings().resolved_database_url)
     box.add("new_relevant_article", article_payload(), at=datetime.now(UTC))
     app = typer.Typer()
-    cli_alerts.register(app)
+    alerting.register(app)
     return CliRunner().invoke(app, ["digest"]), CliRunner().invoke(app, ["digest"]), box
 
 

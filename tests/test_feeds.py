@@ -15,10 +15,10 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cli.feed_debug import register
 from db import repo
 from db.models import Feed
 from flows import context
-from flows.cli_feed_debug import register
 from flows.monitor import run_monitor
 from flows.settings import get_settings
 from parsers.exceptions import ParseError

@@ -31,8 +31,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from cli.feed_debug import register
 from flows import fetch as fetch_module
-from flows.cli_feed_debug import register
 from flows.fetch import Fetcher, FetchPolicy, FetchResult, ip_refusal_reason, system_resolver
 from flows.settings import Settings, get_settings
 from parsers.exceptions import FetchError

@@ -617,7 +617,7 @@ LITERAL = "[click](javascript:alert(1))"
 
 
 def test_vigie_articles_prints_titles_as_text(hostile_article: int) -> None:
-    from flows.cli import app
+    from cli.app import app
 
     result = CliRunner().invoke(app, ["articles"])
     assert result.exit_code == 0, result.output
@@ -625,7 +625,7 @@ def test_vigie_articles_prints_titles_as_text(hostile_article: int) -> None:
 
 
 def test_vigie_show_prints_text_as_text(hostile_article: int) -> None:
-    from flows.cli import app
+    from cli.app import app
 
     result = CliRunner().invoke(app, ["show", str(hostile_article)])
     assert result.exit_code == 0, result.output

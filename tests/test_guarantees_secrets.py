@@ -49,7 +49,7 @@ def _serve_site(server: LoopbackServer) -> list[str]:
 
 def _invoke(args: list[str]) -> str:
     """A CLI command's output, and its exception with the traceback, as one text."""
-    from flows.cli import app
+    from cli.app import app
 
     result: Result = CliRunner().invoke(app, args)
     seen = [result.output]

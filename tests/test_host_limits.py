@@ -21,9 +21,9 @@ import pytest
 from prefect import get_client
 from typer.testing import CliRunner
 
+from cli.app import app
 from db import repo
 from flows import context
-from flows.cli import app
 from flows.fetch import Fetcher, FetchPolicy, FetchResult, host_limit_name
 from flows.monitor import run_monitor
 from parsers.exceptions import FetchError

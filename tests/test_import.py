@@ -17,12 +17,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from cli import stories
 from db import clusters
 from db.base import Base
 from db.cluster_models import Cluster, ClusterMember, LshBand
 from db.engine import make_sessions
 from db.models import Alert, Article, ArticleVersion
-from flows import cli_clusters
 from flows.importer import collect_files, import_files, intent_from_document
 from parsers.documents import IMPORT_URL_PREFIX, parse_document
 from parsers.exceptions import ParseError
@@ -215,7 +215,7 @@ def test_import_in_chunks_reports_progress(
 
 def _app() -> typer.Typer:
     app = typer.Typer()
-    cli_clusters.register(app)
+    stories.register(app)
     return app
 
 

@@ -10,13 +10,13 @@ import pytest
 from rich.console import Console
 from sqlalchemy import select
 
+from cli.render import render_article
 from db import repo
 from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent
 from db.migrate import upgrade
 from db.models import Article
 from flows.pipeline import tag_specs
-from flows.show import render_article
 from parsers.exceptions import ConfigError
 from parsers.relevance import AnchorClue, TopicClue, judge
 from parsers.tagging import Tagger, TagResult

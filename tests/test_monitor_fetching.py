@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from cli.app import app
 from db import repo
 from db.models import Alert, Article, Fetch
 from flows import context
-from flows.cli import app
 from flows.monitor import monitor_feeds, run_monitor
 from tests.loopback import LoopbackServer, Response
 

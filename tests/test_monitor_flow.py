@@ -286,7 +286,7 @@ def test_vigie_monitor_exits_0_and_says_why_when_every_feed_failed(
 ) -> None:
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from cli.app import app
 
     context.reset()
     http_server.routes["/gone.rss"] = Response(b"gone", status=404)

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 from parsers import opml
 from parsers.exceptions import ParseError
 from parsers.opml import OpmlData, OutlineData, export_opml, parse_opml

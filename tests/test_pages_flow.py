@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from cli.app import app
 from db import repo
 from db.cluster_models import ArticleSignature
 from db.models import Alert, Article, ArticleVersion, Mention, RawDocument
 from flows import context
-from flows.cli import app
 from flows.monitor import monitor_feeds, run_monitor
 from flows.recheck import recheck_articles
 from flows.reprocess import reprocess

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from flows import cli_alerts
+from cli import alerting
 from flows.alerts import deliver_due, delivery_markdown
 from flows.channels import BlockChannel, Delivery, build_router
 from parsers.exceptions import AlertDeliveryError
@@ -140,7 +140,7 @@ def test_no_token_leaks_from_a_failing_then_working_delivery(
     vigie_env.setenv("VIGIE_ALERT_URLS", config.alert_urls)
     vigie_env.setenv("VIGIE_DATABASE_URL", str(box.engine.url.render_as_string(False)))
     app = typer.Typer()
-    cli_alerts.register(app)
+    alerting.register(app)
     listed = CliRunner().invoke(app, ["alerts", "list", "--format", "json"])
     receiver.status = 403
     tested = CliRunner().invoke(app, ["alerts", "test"])

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cli.app import app
 from db.models import Alert, Article
 from flows import context
-from flows.cli import app
 from flows.settings import SEEDS_DIR
 from parsers.seeds import load_seeds
 

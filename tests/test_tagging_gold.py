@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from flows.cli_tagging import register
+from cli.tagging import register
 from parsers.evaluation import EvalReport, GoldExample, evaluate, load_gold
 from parsers.exceptions import ConfigError
 from parsers.tagging import Tagger

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from cli.app import app
 from db import repo
 from db.engine import make_engine, make_sessions
 from db.figures import list_statements, mark_wrong
@@ -20,7 +21,6 @@ from db.intents import ArticleIntent
 from db.migrate import upgrade
 from db.models import Alert, FigureStatement, TrackedFigure
 from flows import context
-from flows.cli import app
 from flows.pipeline import tag_specs
 from flows.settings import SEEDS_DIR
 from parsers.tagging import Tagger

@@ -30,11 +30,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
+from cli.terminal import err, error, out, print_json, to_minute
 from db import clusters, repo
 from db.engine import failure_reason
 from flows import context
 from flows.settings import get_settings
-from flows.terminal import err, error, out, print_json, to_minute
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
 from parsers.messages import clean
@@ -364,7 +364,7 @@ def show(
     ] = False,
 ) -> None:
     """Show an article's text with its tags and evidence snippets."""
-    from flows.show import render_article, render_versions
+    from cli.render import render_article, render_versions
 
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
@@ -384,7 +384,7 @@ def diff(
     new: Annotated[int | None, typer.Argument(help="Newer version (default: current).")] = None,
 ) -> None:
     """Word diff between two versions: coloured in a terminal, [-old-]{+new+} elsewhere."""
-    from flows.show import render_diff
+    from cli.render import render_diff
 
     with _clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
@@ -440,28 +440,28 @@ def reprocess() -> None:
 
 def _register_extensions() -> None:
     """Commands that live beside the features they belong to."""
-    from flows import (
-        cli_alerts,
-        cli_articles,
-        cli_clusters,
-        cli_deploy,
-        cli_feed_debug,
-        cli_figures,
-        cli_limits,
-        cli_opml,
-        cli_tagging,
+    from cli import (
+        alerting,
+        extract,
+        feed_debug,
+        figures,
+        limits,
+        opml,
+        server,
+        stories,
+        tagging,
     )
 
     for module in (
-        cli_feed_debug,
-        cli_opml,
-        cli_limits,
-        cli_tagging,
-        cli_articles,
-        cli_clusters,
-        cli_figures,
-        cli_alerts,
-        cli_deploy,
+        feed_debug,
+        opml,
+        limits,
+        tagging,
+        extract,
+        stories,
+        figures,
+        alerting,
+        server,
     ):
         module.register(app)
 
@@ -469,5 +469,5 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m flows.cli`, as the tests run it
+if __name__ == "__main__":  # pragma: no cover - `python -m cli.app`, as the tests run it
     app(prog_name="vigie")

@@ -20,9 +20,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from cli.interrupt import Interrupted
+from cli.terminal import err, error, line, out
 from flows.deployments import DEPLOYMENTS, TIMEZONE, DeploymentSpec
-from flows.entry import Interrupted
-from flows.terminal import err, error, line, out
 
 DEFAULT_PORT = 4200
 #: How long stopping ``serve`` waits for the server to pause the schedules.

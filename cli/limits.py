@@ -20,12 +20,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cli.opml import feeds_group
+from cli.terminal import err, out
 from db import repo
 from flows import context
-from flows.cli_opml import feeds_group
 from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING, host_limit_name
 from flows.settings import get_settings
-from flows.terminal import err, out
 from parsers.exceptions import FetchError, VigieError
 
 

@@ -18,9 +18,9 @@ import typer
 from rich.text import Text
 from sqlalchemy.orm import Session
 
+from cli.terminal import err, out
 from db import repo
 from flows import context
-from flows.terminal import err, out
 from parsers.exceptions import ParseError, VigieError
 from parsers.opml import OpmlData, OutlineData, export_opml, parse_opml
 
@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
 
 def feeds_group(app: typer.Typer) -> typer.Typer:
-    """The ``feeds`` sub-app that ``flows.cli`` registered."""
+    """The ``feeds`` sub-app that ``cli.app`` registered."""
     for group in app.registered_groups:
         if group.name == "feeds" and group.typer_instance is not None:
             return group.typer_instance

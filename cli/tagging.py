@@ -16,9 +16,9 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.table import Table
 
+from cli.terminal import err, error, line, out, styled
 from flows.importer import collect_files, read_document
 from flows.settings import PROJECT_ROOT, get_settings
-from flows.terminal import err, error, line, out, styled
 from parsers.evaluation import EvalReport, evaluate, load_gold
 from parsers.exceptions import ParseError, VigieError
 from parsers.tagging import Mention, Tagger, TagResult

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from flows.cli_articles import register
+from cli.extract import register
 
 PAGES = Path(__file__).resolve().parent / "pages"
 ROXHAM = PAGES / "en_roxham_road.html"

@@ -13,10 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
+from cli.terminal import err, out, print_json
 from db import clusters
 from flows import context
 from flows.importer import ImportOutcome, collect_files, import_files
-from flows.terminal import err, out, print_json
 from parsers.exceptions import VigieError
 from parsers.text import counted
 

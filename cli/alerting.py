@@ -15,12 +15,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from cli.terminal import err, error, line, out, print_json, to_minute
 from db import outbox
 from db.outbox import AlertForDelivery
 from flows import context
 from flows.channels import Delivery, Router, build_router
 from flows.settings import get_settings
-from flows.terminal import err, error, line, out, print_json, to_minute
 from parsers.alert_rules import channel_names, load_rules
 from parsers.exceptions import AlertDeliveryError, VigieError
 from parsers.messages import Rendered, clean

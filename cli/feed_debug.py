@@ -18,9 +18,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cli.terminal import json_text, out
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.settings import get_settings
-from flows.terminal import json_text, out
 from parsers.exceptions import ConfigError, FetchError, ParseError
 from parsers.feeds import FeedData, parse_feed
 from parsers.schedule import hints_from_headers

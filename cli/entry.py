@@ -7,20 +7,7 @@ import signal
 import sys
 from types import FrameType
 
-#: The exit code shells report for a command stopped by Ctrl-C (128 + SIGINT).
-INTERRUPTED = 130
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C, or a SIGTERM that ``vigie serve`` treats like one.
-
-    A subclass, not ``KeyboardInterrupt`` itself: when a bare ``KeyboardInterrupt`` passes
-    through code that ``exec()`` runs from a string (as dataclasses and named tuples build
-    their methods while modules are imported), CPython 3.11 remembers it and, even once it is
-    caught, ends the process with SIGINT at exit: exit code -2 after a clean stop (seen in a CI
-    run of ``vigie serve``). It only remembers that exact class.
-    """
-
+from cli.interrupt import INTERRUPTED, Interrupted
 
 _interrupted = False
 
@@ -29,7 +16,7 @@ def main() -> None:
     """Run the command line; after Ctrl-C, exit with 130 whatever the interruption became."""
     signal.signal(signal.SIGINT, _on_ctrl_c)
     try:
-        from flows.cli import app  # Prefect, SQLAlchemy and the rest: seconds on a cold start
+        from cli.app import app  # Prefect, SQLAlchemy and the rest: seconds on a cold start
 
         app(prog_name="vigie")
     except BaseException:

@@ -16,8 +16,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cli.terminal import err, out
 from db.figures import StatementRow, list_statements, mark_wrong
-from flows.terminal import err, out
 from parsers.exceptions import VigieError
 from parsers.messages import clean
 

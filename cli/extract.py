@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.terminal import json_text, out
+from cli.terminal import json_text, out
 from parsers.articles import ArticleData, extract_article
 from parsers.exceptions import ParseError
 

@@ -1,7 +1,7 @@
 """``vigie show``: an article's text with its evidence highlighted.
 
 Everything from a feed is printed as ``Text``, never as markup, so that these renderers are
-safe on any console; ``flows.terminal``'s also replace control characters.
+safe on any console; ``cli.terminal``'s also replace control characters.
 """
 
 from __future__ import annotations
