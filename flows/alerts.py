@@ -377,33 +377,6 @@ class _Pass:
             _log.warning("could not emit the event of alert %s: %s", alert.id, type(exc).__name__)
 
 
-def describe_retry(alert: AlertForDelivery, rules: AlertRules, settings: Settings) -> str:
-    """What will happen to ``alert`` now that it is due again, as the next pass will do it."""
-    routing = route(rules, alert.kind, alert.severity, alert.payload)
-    head = f"Alert {alert.id} is due again"
-    if routing.action == "skip":
-        return f"{head}, but the rules skip it ({routing.reason}): no delivery will send it."
-    if routing.action == "digest":
-        return f"{head}; the rules keep its kind for the daily digest, which will list it."
-    names = [n for n in routing.channels if n not in alert.delivered_channels]
-    if "default" in names and not settings.alert_url_list:
-        return (
-            f"{head}, but its channel 'default' has no URL (VIGIE_ALERT_URLS): the next "
-            "delivery will fail it again. Set the URL, then run `vigie alerts deliver`."
-        )
-    done = (
-        f" ({', '.join(alert.delivered_channels)} already has it)"
-        if alert.delivered_channels
-        else ""
-    )
-    # A retried alert skips its debounce window (see _Pass._hold_for_window).
-    return (
-        f"{head}: the next delivery sends it at once to {', '.join(names) or 'its channels'}"
-        f"{done}. Run `vigie alerts deliver` to send it now; otherwise the deliver-alerts "
-        "deployment or the next monitor run will."
-    )
-
-
 async def deliver_after_run() -> DeliveryReport | None:
     """Deliver what is due at the end of a monitor or re-check run, so that its alerts leave
     within a minute of it; None when that is off (``VIGIE_DELIVER_AFTER_RUN``), when no

@@ -351,7 +351,7 @@ def test_rules_skip_keep_for_digest_and_override_severity(box: Outbox, receiver:
 
 
 def test_retry_says_what_the_next_delivery_will_do(box: Outbox) -> None:
-    from flows.alerts import describe_retry
+    from cli.alerting import describe_retry
     from tests.alerting import rules, settings
 
     article = box.article()
