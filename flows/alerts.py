@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import outbox
 from db.outbox import AlertForDelivery
 from flows.channels import Channel, Delivery, Router, build_router
-from flows.report import md_escape, run_name
+from flows.report import md_escape, rename_run, run_name, run_title
 from flows.settings import Settings, get_settings
 from parsers.alert_rules import (
     DIGEST_KIND,
@@ -526,7 +526,13 @@ async def deliver_alerts(limit: int | None = None) -> dict[str, int]:
     )
     _log_report(report, router.secrets)
     await _publish(report, router.secrets)
-    return report.as_counts()
+    counts = report.as_counts()
+    found = [f"{counts['sent']} sent"]
+    found += [
+        f"{counts[k]} {w}" for k, w in (("retry", "retrying"), ("failed", "failed")) if counts[k]
+    ]
+    await rename_run(run_title("deliver", report.started_at, found))
+    return counts
 
 
 def _log_report(report: DeliveryReport, secrets: frozenset[str]) -> None:

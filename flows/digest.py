@@ -21,7 +21,7 @@ from db.outbox import AlertForDelivery
 from db.stories import stories_now
 from flows.alerts import DeliveryReport, Emitter, deliver_due, emit_alert_event, record_run_failure
 from flows.channels import Router, build_router
-from flows.report import run_name
+from flows.report import rename_run, run_name, run_title
 from flows.settings import Settings, get_settings
 from parsers.alert_rules import DIGEST_KIND, AlertRules, load_rules
 from parsers.digest import DigestInput, build_digest, is_empty, render_digest
@@ -242,11 +242,13 @@ async def daily_digest(
     from flows import context
 
     context.ensure_schema()
+    started_at = datetime.now(UTC)
     result = await asyncio.to_thread(
-        send_digest, context.sessions(), hours=hours, send_when_empty=send_when_empty
+        send_digest, context.sessions(), started_at, hours=hours, send_when_empty=send_when_empty
     )
     await acreate_markdown_artifact(result.markdown, key="daily-digest", description="Daily digest")
     outcome = result.as_dict()
+    await rename_run(run_title("digest", started_at, [str(outcome["status"])]))
     undelivered = result.alert_id is not None and not result.delivered
     level = logging.WARNING if undelivered else logging.INFO
     get_run_logger().log(level, "digest: %s", describe(outcome))
