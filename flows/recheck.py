@@ -24,7 +24,7 @@ from flows.pipeline import tag_specs
 from flows.report import (
     cell_escape,
     in_prefect_run,
-    linked_cell,
+    linked,
     md_escape,
     rename_run,
     run_name,
@@ -230,7 +230,7 @@ def _edits_section(edits: list[EditView]) -> list[str]:
     for edit in edits:
         kinds = ", ".join(kind.replace("_", " ") for kind in edit.change_kinds) or "changed"
         lines += [
-            f"### {linked_cell(edit.title, edit.url)}",
+            f"### {linked(edit.title, edit.url)}",
             "",
             f"{md_escape(edit.source, 60)} · version {edit.version} · {md_escape(kinds, 200)} · "
             f"`vigie diff {edit.article_id}`",

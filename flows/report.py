@@ -304,25 +304,21 @@ def _items_left(count: int) -> str:
 def _new_relevant_section(summary: RunSummary) -> list[str]:
     if not summary.new_relevant:
         return ["No new relevant article.", ""]
-    # The title is the link: a separate link column is the first a narrow window hides.
-    lines = [
-        f"## New relevant articles ({len(summary.new_relevant)})",
-        "",
-        "| story | outlet | topics | in Vigie |",
-        "|---|---|---|---|",
-    ]
+    # A list, not a table: each title is its link and the line wraps, so no link column can
+    # be cut off by a narrow window (Prefect's UI scrolls wide tables sideways).
+    lines = [f"## New relevant articles ({len(summary.new_relevant)})", ""]
     lines += [
-        f"| {linked_cell(a.title, a.url)} | {cell_escape(a.source, 60)} | "
-        f"{cell_escape(topics_text(a.topics), 200) or 'no topic'} | `vigie show {a.id}` |"
+        f"- {linked(a.title, a.url)} · {md_escape(a.source, 60)} · "
+        f"{md_escape(topics_text(a.topics), 200) or 'no topic'} · `vigie show {a.id}`"
         for a in sorted(summary.new_relevant, key=lambda a: -a.relevance)
     ]
     return [*lines, ""]
 
 
-def linked_cell(title: str, url: str | None) -> str:
-    """A table cell holding the title as a link to ``url`` (plain text when it may not be
-    linked), inert as markdown and HTML."""
-    text = cell_escape(title or "(untitled)", 160)
+def linked(title: str, url: str | None) -> str:
+    """The title as a markdown link to ``url`` (plain text when it may not be linked),
+    inert as markdown and HTML."""
+    text = md_escape(title or "(untitled)", 160)
     link = safe_link(url) if url else None
     return f"[{text}]({link})" if link else text
 

@@ -125,12 +125,12 @@ def test_feed_text_is_inert_in_the_summary() -> None:
     assert_inert(markdown, HOSTILE_TITLE, HOSTILE_FEED_NAME, "HTTP 404 | <b>gone</b>")
 
 
-def test_table_cells_are_inert_as_markdown_and_html() -> None:
+def test_titles_and_cells_are_inert_as_markdown_and_html() -> None:
     # Prefect's UI renders the summary as markdown: a title may not add a cell or a link.
     markdown = summary_markdown(_summary(new_relevant=[_article(1, title=HOSTILE_TITLE)]))
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; \\[x\\]" in markdown
+    assert "\\<script\\>alert(1)\\</script\\> \\[x\\]" in markdown
     assert_inert(markdown, HOSTILE_TITLE, HOSTILE_FEED_NAME, "HTTP 404 | <b>gone</b>")
-    assert "| Asylum seekers and refugees |" in markdown  # the label, not the key
+    assert " · Asylum seekers and refugees · " in markdown  # the label, not the key
     assert "healthy → degraded" in markdown
 
 
@@ -285,6 +285,6 @@ def test_topics_read_as_labels_with_the_primary_topic_first() -> None:
     primary_first = ("jurisdiction", "asylum_refugees", "visas")
     summary = _summary(new_relevant=[_article(1, topics=primary_first)])
     assert (
-        "| Federal-provincial powers over immigration; also Asylum seekers and refugees, "
-        "Visas and travel authorisations |"
+        " · Federal-provincial powers over immigration; also Asylum seekers and refugees, "
+        "Visas and travel authorisations · "
     ) in summary_markdown(summary)
