@@ -24,8 +24,8 @@ from flows.pipeline import tag_specs
 from flows.report import (
     cell_escape,
     in_prefect_run,
-    linked,
     md_escape,
+    open_link,
     rename_run,
     run_name,
     run_title,
@@ -230,10 +230,10 @@ def _edits_section(edits: list[EditView]) -> list[str]:
     for edit in edits:
         kinds = ", ".join(kind.replace("_", " ") for kind in edit.change_kinds) or "changed"
         lines += [
-            f"### {linked(edit.title, edit.url)}",
+            f"### {md_escape(edit.title or '(untitled)', 200)}",
             "",
             f"{md_escape(edit.source, 60)} · version {edit.version} · {md_escape(kinds, 200)} · "
-            f"`vigie diff {edit.article_id}`",
+            f"{open_link(edit.url)}`vigie diff {edit.article_id}`",
             "",
         ]
         if edit.excerpt:

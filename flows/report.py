@@ -304,23 +304,23 @@ def _items_left(count: int) -> str:
 def _new_relevant_section(summary: RunSummary) -> list[str]:
     if not summary.new_relevant:
         return ["No new relevant article.", ""]
-    # A list, not a table: each title is its link and the line wraps, so no link column can
-    # be cut off by a narrow window (Prefect's UI scrolls wide tables sideways).
+    # A list, not a table: the lines wrap, so no link column can be cut off by a narrow
+    # window (Prefect's UI scrolls a wide table sideways). The link's text is a fixed word:
+    # Prefect's UI shows a link text's escapes as written, but renders them in bold text.
     lines = [f"## New relevant articles ({len(summary.new_relevant)})", ""]
     lines += [
-        f"- {linked(a.title, a.url)} · {md_escape(a.source, 60)} · "
-        f"{md_escape(topics_text(a.topics), 200) or 'no topic'} · `vigie show {a.id}`"
+        f"- **{md_escape(a.title or '(untitled)', 160)}** · {md_escape(a.source, 60)} · "
+        f"{md_escape(topics_text(a.topics), 200) or 'no topic'} · {open_link(a.url)}"
+        f"`vigie show {a.id}`"
         for a in sorted(summary.new_relevant, key=lambda a: -a.relevance)
     ]
     return [*lines, ""]
 
 
-def linked(title: str, url: str | None) -> str:
-    """The title as a markdown link to ``url`` (plain text when it may not be linked),
-    inert as markdown and HTML."""
-    text = md_escape(title or "(untitled)", 160)
+def open_link(url: str | None) -> str:
+    """``[open](url) · `` for a URL that may be linked, else nothing."""
     link = safe_link(url) if url else None
-    return f"[{text}]({link})" if link else text
+    return f"[open]({link}) · " if link else ""
 
 
 def _timing_section(summary: RunSummary) -> list[str]:

@@ -316,13 +316,10 @@ def test_the_worker_completes_the_run_with_a_name_that_says_what_it_found(
     assert run["parameters"] == {"due_only": False, "fetch_pages": False, "batch_size": 1}
 
 
-def _links(markdown: str) -> list[tuple[str, str]]:
-    """(href, visible text) of each link the rendered markdown holds."""
-    page = render(markdown)
-    return [
-        (href, visible_text(text))
-        for href, text in re.findall(r'<a href="([^"]*)">(.*?)</a>', page)
-    ]
+def _stories(markdown: str) -> list[tuple[str, list[str]]]:
+    """(title, links) of each story the rendered summary lists."""
+    items = re.findall(r"<li><strong>(.*?)</strong>(.*?)</li>", render(markdown))
+    return [(visible_text(title), re.findall(r'href="([^"]*)"', rest)) for title, rest in items]
 
 
 def test_one_summary_holds_the_counts_the_stories_and_the_failures(
@@ -340,10 +337,10 @@ def test_one_summary_holds_the_counts_the_stories_and_the_failures(
     assert int(totals["alerts created"]) == _count(Alert) > 0
     assert (totals["feeds polled"], totals["feeds failed"]) == ("2", "1")
     assert totals["feed health changes"] == "1"
-    # Each relevant story's title is its link; sections come in the order a reader needs.
-    links = _links(summary)
-    assert sorted(text for _, text in links) == sorted(relevant)
-    assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+/a/[12]", href) for href, _ in links)
+    # Each relevant story with its link; sections come in the order a reader needs.
+    stories = _stories(summary)
+    assert sorted(title for title, _ in stories) == sorted(relevant)
+    assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+/a/[12]", href) for _, (href,) in stories)
     order = [summary.index(f"## {name}") for name in ("New relevant", "Feeds that failed",
                                                       "Feed health changes", "Counts")]  # fmt: skip
     assert order == sorted(order)
@@ -421,9 +418,13 @@ def test_the_ui_shows_the_run_and_its_summary(stack: Stack, monitor_run: str) ->
     # The summary page renders the markdown: its table of totals and the titles.
     assert f"new articles {totals['new articles']}" in summary_page
     assert f"feeds failed {totals['feeds failed']}" in summary_page
+    (SCREENSHOTS / "ui-run-summary.txt").write_text(summary_page)  # what a reader sees
     assert PLAIN_TITLE in summary_page and HOSTILE_TITLE in summary_page
-    # At 1,280 px the stories' links are there: each title is one, in the first column.
-    assert f">{PLAIN_TITLE}</a>" in html.unescape(summary_dom)
+    # At 1,280 px each story's line, link included, wraps within the page: no table to
+    # scroll sideways. Titles show as written, the hostile one's escapes not shown.
+    dom = html.unescape(summary_dom)
+    assert f"<strong>{PLAIN_TITLE}</strong>" in dom and ">open</a>" in dom
+    assert "\\<script" not in summary_page and "\\*\\*bold" not in summary_page
     assert (SCREENSHOTS / "ui-flow-run.png").stat().st_size > 10_000
     if os.environ.get("VIGIE_TEST_UPDATE_SCREENSHOT") == "1":
         README_SCREENSHOT.parent.mkdir(exist_ok=True)

@@ -265,8 +265,9 @@ def test_the_recheck_summary_lists_each_edit_and_the_run_is_named_by_it(
     article = _target_article()
     summary = str(artifacts["recheck-summary"])
     page = render(summary)
-    # The edit: its title links to the page, with its outlet, change kinds and diff excerpt.
-    assert f'<a href="{article.canonical_url}">{article.title}</a>' in page
+    # The edit: its title, a link to the page, its outlet, change kinds and diff excerpt.
+    assert f"<h3>{article.title}</h3>" in page
+    assert f'<a href="{article.canonical_url}">open</a>' in page
     assert "figures changed" in summary and f"`vigie diff {article.id}`" in summary
     assert "40,000" in visible_text(page).split("Failed re-checks")[0]  # the diff excerpt
     assert visible_text(page).index("Edits (1)") < visible_text(page).index("Failed re-checks")
