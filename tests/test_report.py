@@ -248,7 +248,8 @@ def test_artifacts_read_back_through_the_api_are_inert_and_complete() -> None:
     # One summary (and the progress bar): no cards of one link each.
     assert set(artifacts) == {"test-summary", "test-progress"}
     assert_inert(str(artifacts["test-summary"]), HOSTILE_TITLE, HOSTILE_FEED_NAME)
-    assert "[Story 2](https://news.example/2)" in str(artifacts["test-summary"])
+    assert "- **Story 2** · Outlet · " in str(artifacts["test-summary"])
+    assert "[open](https://news.example/2)" in str(artifacts["test-summary"])
     assert artifacts["test-progress"] == 100.0
 
 
