@@ -20,11 +20,13 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/vigie run
 
-## lint: ruff (lint + format check) and mypy (strict on parsers/ and db/)
+## lint: ruff (lint + format check), mypy (strict on parsers/, db/, flows/ and cli/) and the
+## import contracts in pyproject.toml (layers cli -> flows -> db -> parsers, no import circles)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy parsers db
+	$(BIN)/mypy parsers db flows cli
+	$(BIN)/lint-imports
 
 ## test: lint, then the whole test suite (PostgreSQL tests need VIGIE_TEST_POSTGRES_URL or a local server)
 test: lint
@@ -40,10 +42,11 @@ $(BIN)/.bench-installed: $(BIN)/.installed pyproject.toml
 bench-quick: $(BIN)/.bench-installed
 	$(BIN)/python bench/run.py --quick
 
-## bench: 200 feeds x 50 items vs reader, then 1k vs 100k stored articles
+## bench: 200 feeds x 50 items vs reader, 1k vs 100k stored articles, then story clusters
 bench: $(BIN)/.bench-installed
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/bench_clusters.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -19,9 +19,14 @@ not grow with the corpus.
 Quality. Each query is a planted variant of a stored story: the outlet's furniture added,
 one sentence rewritten, 2 % or 6 % of words changed, the story cut to its first half, or
 another story on the same topic. Truth is the exact Jaccard of the shingle sets against the
-threshold (what ``is_near_duplicate`` estimates); precision and recall are of the pairs
+threshold (what the Jaccard rule estimates); precision and recall are of the pairs
 ``find_matches`` returns. The same numbers are also given against the intended labels
-(furniture, rewritten sentence and 2 % edits are copies; the rest are not).
+(furniture, rewritten sentence, 2 % edits and a cut ending are copies; the rest are not).
+
+Wire copies. The hand-written cases of ``bench/wire_copies.py`` (a new lede, a cut ending,
+an inserted paragraph, a photo caption, a translated headline; and, to stay apart, the same
+event by another reporter and templated weather, game and market reports) are stored with
+the corpus, and each variant is looked up: precision and recall of the planted copies.
 
 ``--diverse`` scrambles each template story's words: stories then share no stock sentences,
 as different real articles mostly do not, so the growth in candidates that the templates
@@ -53,7 +58,14 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.corpus import Story, Writer  # noqa: E402
 from bench.corpus_text import TOPICS  # noqa: E402
-from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand  # noqa: E402
+from bench.wire_copies import CASES, Case  # noqa: E402
+from db.cluster_models import (  # noqa: E402
+    ArticlePassage,
+    ArticleSignature,
+    Cluster,
+    ClusterMember,
+    LshBand,
+)
 from db.clusters import find_matches  # noqa: E402
 from db.engine import make_engine, make_sessions  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
@@ -200,7 +212,7 @@ def plant_queries(corpus: Sequence[Doc], count: int, rng: random.Random) -> list
         ("one_sentence", True, lambda d: with_rewritten_sentence(d, rng, writers[d.language])),
         ("word_edits_2pct", True, lambda d: with_word_edits(d, rng, 0.02, vocabulary)),
         ("word_edits_6pct", False, lambda d: with_word_edits(d, rng, 0.06, vocabulary)),
-        ("first_half", False, first_half),
+        ("first_half", True, first_half),  # a cut ending: the passage rule finds it
         ("same_topic", False, other_story),
     ]  # fmt: skip
     queries = []
@@ -228,6 +240,13 @@ def bulk_store(session: Session, corpus: Sequence[Doc], start: int, stop: int) -
             for key in dedup.band_keys(corpus[i].fp)
         ]
         session.execute(insert(LshBand), bands)
+        passages = [
+            {"article_id": i + 1, "hash": p.hash, "shape": p.shape}
+            for i in ids
+            for p in corpus[i].fp.passages
+        ]
+        if passages:
+            session.execute(insert(ArticlePassage), passages)
         session.execute(insert(Cluster), [_cluster_row(i, corpus[i]) for i in ids])
         session.execute(insert(ClusterMember), [_member_row(i) for i in ids])
 
@@ -373,6 +392,39 @@ def score(
     ], by_kind  # fmt: skip
 
 
+def wire_docs(cases: Sequence[Case]) -> tuple[list[Doc], list[int], list[Doc]]:
+    """The distinct originals, each case's index among them, and each case's variant
+    (English; the variants two hours after the originals)."""
+    distinct = list(dict.fromkeys(case.original for case in cases))
+    originals = [make_doc(_wire_story(t.title, t.paragraphs), "en", T0) for t in distinct]
+    later = T0 + timedelta(hours=2)
+    variants = [make_doc(_wire_story(case.variant.title, case.variant.paragraphs), "en", later)
+                for case in cases]  # fmt: skip
+    return originals, [distinct.index(case.original) for case in cases], variants
+
+
+def _wire_story(title: str, paragraphs: Sequence[str]) -> Story:
+    return Story(title, tuple(paragraphs), "")
+
+
+def score_wire_copies(
+    session: Session, cases: Sequence[Case], variants: Sequence[Doc], original_ids: Sequence[int]
+) -> tuple[Quality, dict[str, bool]]:
+    """Precision and recall of the planted copies; whether each case came out right."""
+    planted = found = right = 0
+    verdicts = {}
+    for case, variant, original in zip(cases, variants, original_ids, strict=True):
+        matched = {m.article_id for m in find_matches(session, variant.fp)}
+        hit = original in matched
+        planted += case.copy
+        found += len(matched)
+        right += hit and case.copy
+        verdicts[case.kind] = hit == case.copy and matched <= {original}
+    quality = Quality("planted wire copies", _ratio(right, found), _ratio(right, planted),
+                      planted, found)  # fmt: skip
+    return quality, verdicts
+
+
 def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 1.0
 
@@ -417,9 +469,23 @@ def main(argv: Sequence[str] | None = None) -> None:
                 timings.append(time_queries(session, queries, stop))
         with sessions.begin() as session:
             qualities, by_kind = score(session, corpus, queries, dedup.DEFAULT_THRESHOLD)
+        originals, index, variants = wire_docs(CASES)
+        with sessions.begin() as session:
+            bulk_store(session, [*corpus, *originals], args.large, args.large + len(originals))
+        ids = [args.large + 1 + n for n in index]  # bulk_store numbers articles from 1
+        with sessions.begin() as session:
+            wire, verdicts = score_wire_copies(session, CASES, variants, ids)
         engine.dispose()
     corpus_kind = "diverse" if args.diverse else "template"
     _report(f"{engine.dialect.name}, {corpus_kind} corpus", timings, qualities, by_kind)
+    print(
+        f"\nplanted wire copies ({len(CASES)} hand-written cases among {args.large} stories): "
+        f"precision {wire.precision:.3f}, recall {wire.recall:.3f} "
+        f"({wire.true_pairs} copies planted, {wire.found_pairs} found)"
+    )
+    for case in CASES:
+        expected = "copy" if case.copy else "apart"
+        print(f"    {case.kind:<20} {expected:<6} {'ok' if verdicts[case.kind] else 'WRONG'}")
 
 
 def _report(

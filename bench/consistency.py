@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from parsers.evidence import sentence_at
 from parsers.tagging import Tagger
 from parsers.urls import canonical_url
 
@@ -60,8 +61,8 @@ _QUERIES: dict[str, str] = {
                v.topics, v.tag_note, v.taxonomy_version
         FROM article_versions v JOIN articles a ON a.id = v.article_id""",
     "mentions": """
-        SELECT a.canonical_url, v.n, t.key, m.field, m.start, m."end", m.matched, m.sentence,
-               m.value, m.unit, m.topic, m.scope, m.taxonomy_version
+        SELECT a.canonical_url, v.n, t.key, m.field, m.start, m."end", m.sentence_start,
+               m.sentence_end, m.matched, m.sentence, m.value, m.unit, m.topic, m.scope
         FROM mentions m JOIN article_versions v ON v.id = m.version_id
         JOIN articles a ON a.id = v.article_id JOIN tags t ON t.id = m.tag_id""",
     "alerts": """
@@ -365,10 +366,21 @@ def _evidence_complete(connection: Connection, tagger: Tagger) -> list[str]:
     for row in connection.execute(
         text(
             'SELECT m.version_id, t.key, m.field, m.start, m."end", m.matched, m.sentence, '
-            "m.value, m.unit, m.topic, m.scope FROM mentions m JOIN tags t ON t.id = m.tag_id"
+            "m.value, m.unit, m.topic, m.scope, m.sentence_start, m.sentence_end, v.title, "
+            "v.text FROM mentions m JOIN tags t ON t.id = m.tag_id "
+            "JOIN article_versions v ON v.id = m.version_id"
         )
     ):
-        stored.setdefault(row[0], Counter())[_mention_row(row[1:])] += 1
+        # The words and the sentence as the application reads them: from the offsets into
+        # the version's own title or text, unless stored as text.
+        key, field, start, end, matched, sentence = row[1:7]
+        source = row.title if field == "title" else row.text
+        if matched is None:
+            matched = source[start:end]
+        if sentence is None:
+            sentence = sentence_at(source, row.sentence_start or 0, row.sentence_end or 0)
+        values = (key, field, start, end, matched, sentence, *row[7:11])
+        stored.setdefault(row[0], Counter())[_mention_row(values)] += 1
     problems = []
     versions = connection.execute(
         text(

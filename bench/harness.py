@@ -121,11 +121,15 @@ class DescendantSampler:
     def __init__(self, interval: float = 0.1) -> None:
         self.interval = interval
         self._cpu: dict[int, float] = {}
+        self._base: dict[int, float] = {}
         self._peak_pss = 0.0  # highest sum of the descendants' PSS at one sample, MB
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> DescendantSampler:
+        # Processes that outlive a pass (kept workers) count only what they spend in this one.
+        self._sample()
+        self._base = dict(self._cpu)
         self._thread.start()
         return self
 
@@ -135,7 +139,7 @@ class DescendantSampler:
 
     @property
     def cpu_seconds(self) -> float:
-        return sum(self._cpu.values())
+        return sum(cpu - self._base.get(pid, 0.0) for pid, cpu in self._cpu.items())
 
     @property
     def peak_pss_mb(self) -> float:

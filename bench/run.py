@@ -8,8 +8,10 @@ Order of a run (each measured step in its own child process, on a fresh SQLite d
     serve it on loopback (bench.serve: ETag / Last-Modified, 304s)
     reader: update_feeds() first pass, then again with nothing changed
     start `prefect server` once (its start-up is reported, not counted in items/s)
-    Vigie: monitor_feeds feed-only first pass, an empty flow (Prefect's fixed cost), re-run
+    Vigie: monitor_feeds feed-only first pass, an empty flow (Prefect's fixed cost), re-run,
+        then a warm pass of every item on a fresh database (the process's workers kept)
     the floor (bench/floor.py): fetch, parse, tag, one row per item; plain, then as a flow
+    20 feeds moved to one host: a feed-only pass without, then with per-host Prefect limits
     Vigie: full pipeline with article pages, if monitor_feeds has a fetch_pages parameter
     score Vigie's database against the manifest (exact duplicates, relevance)
     print a table; write bench/results/latest.json (and a timestamped copy, not committed)
@@ -56,8 +58,12 @@ from bench.harness import (
 from bench.score import score_dedup, score_near_clusters, score_relevance
 
 # The goals of the benchmark issue; bench/README.md explains each.
-TARGET_FEED_RATIO = 2.0
+# Parity with reader at every size (issue 26; feedparser bounds any pipeline near 2x).
+TARGET_FEED_RATIO = 1.0
 TARGET_FULL_ITEMS_PER_S = 300.0
+TARGET_FULL_ITEMS_PER_S_QUICK = 150.0
+#: A nothing-changed re-run may take reader's time plus this.
+TARGET_RERUN_MARGIN_S = 0.1
 TARGET_SCALE_RATIO = 1.2
 TARGET_PEAK_RSS_MB = 400.0
 TARGET_RSS_ITEMS = 10_000
@@ -145,6 +151,26 @@ def measure_floor(tmp: Path, corpus: Path, server: PrefectServer, opts: Options)
     return run_worker(args, _vigie_env(workdir, server, tmp / "prefect-client"), cwd=workdir)
 
 
+ONE_HOST_FEEDS = 20
+#: Bytes per stored article of the quick corpus before mentions pointed into their text.
+TODAY_BYTES_PER_ARTICLE = 6_039
+TARGET_HOST_LIMIT_RATIO = 1.5
+
+
+def measure_one_host(tmp: Path, corpus: Path, server: PrefectServer) -> dict[str, Any]:
+    """The same feed-only pass over 20 feeds on one host, without then with the per-host
+    Prefect limits (``VIGIE_HOST_LIMIT_PREFIX``), each on a fresh database."""
+    out: dict[str, Any] = {"feeds": ONE_HOST_FEEDS}
+    for key, prefix in (("unlimited", ""), ("limited", "bench-host-")):
+        workdir = tmp / f"onehost-{key}"
+        workdir.mkdir()
+        args = ["onehost", "--corpus", str(corpus), "--feeds-limit", str(ONE_HOST_FEEDS)]
+        args += ["--limit-prefix", prefix]
+        out[key] = run_worker(args, _vigie_env(workdir, server, tmp / "prefect-client"), workdir)
+    out["ratio"] = out["limited"]["seconds"] / out["unlimited"]["seconds"]
+    return out
+
+
 def measure_reader(tmp: Path, corpus: Path, opts: Options) -> dict[str, Any]:
     workdir = tmp / "reader"
     workdir.mkdir()
@@ -176,11 +202,28 @@ def _entries_query(connection: sqlite3.Connection) -> str:
 
 def _rows_written(connection: sqlite3.Connection) -> int:
     """Rows of articles and what is derived from them: every table but the set-up ones
-    (feeds, tags) and those that log polls and runs, which the re-run adds to."""
+    (feeds, tags) and the poll log, which the re-run adds to."""
     query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    aside = {"alembic_version", "feeds", "tags", "fetches", "runs"}
+    aside = {"alembic_version", "feeds", "tags", "fetches"}
     tables = [name for (name,) in connection.execute(query) if name not in aside]
     return sum(connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables)
+
+
+def _bytes_per_article(db: Path, articles: int) -> float | None:
+    """The database file, vacuumed (a copy, so that free pages do not count), per article."""
+    if not articles:
+        return None
+    copy = db.with_name(db.name + ".vacuumed")
+    source, target = sqlite3.connect(f"file:{db}?mode=ro", uri=True), sqlite3.connect(copy)
+    try:
+        source.backup(target)  # with what the write-ahead log holds
+        target.execute("VACUUM")
+    finally:
+        source.close()
+        target.close()
+    size = copy.stat().st_size
+    copy.unlink()
+    return size / articles
 
 
 def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -189,11 +232,13 @@ def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         rows = connection.execute(_entries_query(connection)).fetchall()
         articles = connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         rows_written = _rows_written(connection)
+
     dedup = score_dedup(manifest, [(url, guid, art) for url, guid, art, _, _ in rows])
     return {
         "entries": len(rows),
         "articles": articles,
         "rows_written": rows_written,
+        "bytes_per_article": _bytes_per_article(db, articles),
         "dedup": dedup.as_dict(),
         "near_duplicates": score_near_clusters(manifest, [(u, g, a, c) for u, g, a, c, _ in rows]),
         "relevance": score_relevance(manifest, [(u, g, r) for u, g, _, _, r in rows]),
@@ -237,6 +282,8 @@ def run(opts: Options) -> dict[str, Any]:
                 vigie["load_average_before"] = load
                 print("the floor: plain, then as a Prefect flow ...")
                 floor = measure_floor(tmp, tmp / "corpus", server, opts)
+                print(f"per-host limits: {ONE_HOST_FEEDS} feeds on one host, without and with ...")
+                vigie["one_host"] = measure_one_host(tmp, tmp / "corpus", server)
                 full = None
                 if vigie["has_fetch_pages"]:
                     print("Vigie: full pipeline ...")
@@ -313,6 +360,12 @@ def assemble(
         "floor_flow_items_per_s": floor_flow_ips,
         "ratio_floor_flow_vs_reader": floor_flow_ips / reader_ips,
         "vigie_rows_per_item": scores["rows_written"] / items,
+        "host_limit_ratio": vigie["one_host"]["ratio"],
+        "bytes_per_article": scores["bytes_per_article"],
+        "warm_items_per_s": items / vigie["warm"]["seconds"],
+        "ratio_warm_vs_reader": items / vigie["warm"]["seconds"] / reader_ips,
+        "vigie_feed_only_cpu_ms_per_item": 1000 * vigie_cpu / items,
+        "reader_cpu_ms_per_item": 1000 * reader["first_cpu_seconds"] / items,
         "rerun_parses": rerun["feeds_fetched"],
         "rerun_seconds": vigie["rerun_seconds"],
         "reader_rerun_seconds": reader["rerun_seconds"],
@@ -386,7 +439,10 @@ def _targets(
     vigie: dict[str, Any],
     reader: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
-    rerun_budget = reader["rerun_seconds"] + vigie["noop_flow_seconds"]
+    rerun_budget = reader["rerun_seconds"] + TARGET_RERUN_MARGIN_S
+    full_goal = (
+        TARGET_FULL_ITEMS_PER_S_QUICK if items < TARGET_RSS_ITEMS else TARGET_FULL_ITEMS_PER_S
+    )
     rerun_ok = (
         vigie["rerun_counts"]["feeds_fetched"] == 0 and vigie["rerun_seconds"] <= rerun_budget
     )
@@ -398,13 +454,18 @@ def _targets(
         },
         "full_items_per_s": {
             "value": full_ips,
-            "goal": f">= {TARGET_FULL_ITEMS_PER_S:.0f} items/s on 2 cores",
-            "met": None if full_ips is None else full_ips >= TARGET_FULL_ITEMS_PER_S,
+            "goal": f">= {full_goal:.0f} items/s on 2 cores",
+            "met": None if full_ips is None else full_ips >= full_goal,
         },
         "rerun": {
             "value": vigie["rerun_seconds"],
-            "goal": f"0 parses, <= {rerun_budget:.2f} s (reader + empty flow)",
+            "goal": f"0 parses, <= {rerun_budget:.2f} s (reader + {TARGET_RERUN_MARGIN_S} s)",
             "met": rerun_ok,
+        },
+        "host_limits": {
+            "value": vigie["one_host"]["ratio"],
+            "goal": f"<= {TARGET_HOST_LIMIT_RATIO}x the pass without them",
+            "met": vigie["one_host"]["ratio"] <= TARGET_HOST_LIMIT_RATIO,
         },
         "peak_rss_mb": {
             "value": rss,
@@ -472,6 +533,36 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             "",
         ),
         (
+            "  CPU ms per item",
+            _fmt(r["vigie_feed_only_cpu_ms_per_item"], 2),
+            _fmt(r["reader_cpu_ms_per_item"], 2),
+            _fmt(r["vigie_feed_only_cpu_ms_per_item"] / r["reader_cpu_ms_per_item"], 2, "x"),
+            "",
+        ),
+        (
+            "  bytes stored per article (pages in use)",
+            _fmt(r["bytes_per_article"], 0),
+            "",
+            "",
+            f"{TODAY_BYTES_PER_ARTICLE:,} before the compact evidence (-30%: "
+            f"{0.7 * TODAY_BYTES_PER_ARTICLE:,.0f})",
+        ),
+        (
+            "warm second pass (same process, new items)",
+            _fmt(r["warm_items_per_s"], 0, " items/s"),
+            _fmt(r["reader_items_per_s"], 0, " items/s"),
+            _fmt(r["ratio_warm_vs_reader"], 2, "x"),
+            f">= 2x: {_verdict(r['ratio_warm_vs_reader'] >= 2)}",
+        ),
+        (
+            "  wall s; CPU s (run + workers)",
+            f"{_fmt(v['warm']['seconds'], 2, ' s')}; "
+            f"{_fmt(v['warm']['cpu_seconds'] + v['warm']['workers_cpu_seconds'], 2, ' s')}",
+            "",
+            "",
+            f"stages: {v['warm']['stage_seconds']}",
+        ),
+        (
             "the floor: fetch, parse, tag, 1 row/item",
             _fmt(r["floor_items_per_s"], 0, " items/s"),
             "",
@@ -517,6 +608,22 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         (
             "  Prefect empty-flow overhead",
             _fmt(r["prefect_flow_overhead_seconds"], 2, " s"),
+            "",
+            "",
+            "",
+        ),
+        (
+            f"{v['one_host']['feeds']} feeds on one host: limits on / off",
+            f"{_fmt(v['one_host']['limited']['seconds'], 2, ' s')} / "
+            f"{_fmt(v['one_host']['unlimited']['seconds'], 2, ' s')}",
+            "",
+            _fmt(r["host_limit_ratio"], 2, "x"),
+            f"{t['host_limits']['goal']}: {_verdict(t['host_limits']['met'])}",
+        ),
+        (
+            "  their fetch stage: limits on / off",
+            f"{_fmt(v['one_host']['limited']['fetch_seconds'], 2, ' s')} / "
+            f"{_fmt(v['one_host']['unlimited']['fetch_seconds'], 2, ' s')}",
             "",
             "",
             "",

@@ -213,9 +213,8 @@ def _mention_row(a: dict[str, Any], k: int, tag_ids: Sequence[int]) -> dict[str,
         "field": "text",
         "start": 10 * k,
         "end": 10 * k + 8,
-        "matched": "asylum",
-        "sentence": a["text"][:120],
-        "taxonomy_version": "2025.1",
+        "sentence_start": 0,
+        "sentence_end": 120,
     }
 
 

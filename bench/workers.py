@@ -70,6 +70,13 @@ def run_vigie(
     if out["has_fetch_pages"]:
         kwargs["fetch_pages"] = mode == "full"
 
+    if rerun:
+        # Run as a long-lived process does (``vigie serve``): the worker processes the first
+        # pass starts serve the warm pass too; the first pass is then spared only their stop.
+        import os
+
+        os.environ["VIGIE_KEEP_WORKERS"] = "1"
+        context.reset()
     setup = time.perf_counter()
     context.ensure_schema()
     feeds = _feeds(corpus)[:feeds_limit]
@@ -92,8 +99,35 @@ def run_vigie(
         out["noop_flow_seconds"] = _noop_flow_seconds()
         wall, cpu, counts = _timed(lambda: asyncio.run(run_monitor(**kwargs)))
         out.update(rerun_seconds=wall, rerun_cpu_seconds=cpu, rerun_counts=counts)
+        out["warm"] = _warm_pass(specs, kwargs)
     out["peak_rss_mb"] = own_peak_rss_mb()
     return out
+
+
+def _warm_pass(specs: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A first pass over every item again, on a fresh database, in this process that has
+    run passes already: what a long-lived ``vigie serve`` pays for a pass of new items,
+    its worker processes and tagger kept from the runs before."""
+    import os
+
+    from db import repo
+    from flows import context
+    from flows.monitor import monitor_feeds
+
+    os.environ["VIGIE_DATABASE_URL"] = "sqlite:///" + str(Path.cwd() / "warm.db")
+    context.forget_database()
+    context.ensure_schema()
+    with context.sessions().begin() as session:
+        repo.add_feeds(session, specs, datetime.now(UTC))
+    with DescendantSampler() as workers:
+        wall, cpu, counts = _timed(lambda: asyncio.run(monitor_feeds(**kwargs)))
+    return {
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "workers_cpu_seconds": workers.cpu_seconds,
+        "stage_seconds": counts.get("stage_seconds"),
+        "new_articles": counts.get("new_articles"),
+    }
 
 
 def _noop_flow_seconds() -> float:
@@ -107,6 +141,51 @@ def _noop_flow_seconds() -> float:
     bench_noop = flow(name="bench-noop")(noop)
     asyncio.run(bench_noop())  # the first one also loads what later runs reuse
     return min(_timed(lambda: asyncio.run(bench_noop()))[0] for _ in range(3))
+
+
+def run_one_host(corpus: Path, feeds: int, limit_prefix: str) -> dict[str, Any]:
+    """A feed-only pass over ``feeds`` of the corpus's feeds all moved to one host (the
+    server answers any of its addresses alike), with the per-host Prefect limit on when
+    ``limit_prefix`` is given: what politeness across workers costs one host's batch."""
+    import os
+    from urllib.parse import urlsplit, urlunsplit
+
+    if limit_prefix:
+        os.environ["VIGIE_HOST_LIMIT_PREFIX"] = limit_prefix
+    from db import repo
+    from flows import context
+    from flows.fetch import host_limit_name
+    from flows.monitor import monitor_feeds
+    from flows.settings import get_settings
+
+    chosen = _feeds(corpus)[:feeds]
+    netloc = urlsplit(chosen[0]["url"]).netloc
+    urls = [urlunsplit(urlsplit(f["url"])._replace(netloc=netloc)) for f in chosen]
+    context.ensure_schema()
+    with context.sessions().begin() as session:
+        repo.add_feeds(session, [repo.FeedSpec(u, u, None) for u in urls], datetime.now(UTC))
+    if limit_prefix:
+        from prefect import get_client
+
+        async def create_limit() -> None:
+            async with get_client() as client:
+                name = host_limit_name(limit_prefix, urls[0])
+                await client.upsert_global_concurrency_limit_by_name(
+                    name, get_settings().per_host_concurrency
+                )
+
+        asyncio.run(create_limit())
+    wall, cpu, counts = _timed(
+        lambda: asyncio.run(monitor_feeds(due_only=False, fetch_pages=False))
+    )
+    fetch = counts.get("stage_seconds", {}).get("fetch feeds")
+    return {
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "fetch_seconds": fetch,
+        "feeds": len(urls),
+        "feeds_failed": counts.get("feeds_failed"),
+    }
 
 
 # --- reader ----------------------------------------------------------------------------------
@@ -143,7 +222,7 @@ def run_reader(corpus: Path, db: Path, workers: int, rerun: bool) -> dict[str, A
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="One measured benchmark run.")
-    parser.add_argument("peer", choices=("vigie", "reader", "floor"))
+    parser.add_argument("peer", choices=("vigie", "reader", "floor", "onehost"))
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--result", type=Path, required=True)
     parser.add_argument("--mode", choices=("feed", "full"), default="feed")
@@ -153,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-rerun", action="store_true")
     parser.add_argument("--feeds-limit", type=int, help="Vigie: only the first N feeds")
     parser.add_argument("--server-pid", type=int, help="the Prefect server's process")
+    parser.add_argument("--limit-prefix", default="", help="onehost: per-host limits on")
     args = parser.parse_args(argv)
     if args.peer == "vigie":
         out = run_vigie(
@@ -163,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.feeds_limit,
             args.server_pid,
         )
+    elif args.peer == "onehost":
+        out = run_one_host(args.corpus, args.feeds_limit or 20, args.limit_prefix)
     elif args.peer == "floor":
         from bench.floor import run_floor  # here: the other peers' runs need none of it
 

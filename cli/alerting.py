@@ -23,7 +23,8 @@ from flows.channels import Delivery, Router, build_router
 from flows.settings import Settings, get_settings
 from parsers.alert_rules import AlertRules, channel_names, load_rules, route
 from parsers.exceptions import AlertDeliveryError, VigieError
-from parsers.messages import Rendered, clean
+from parsers.inert import clean
+from parsers.messages import Rendered
 from parsers.redact import redact
 
 alerts_app = typer.Typer(
@@ -132,7 +133,7 @@ def _alert_row(alert: AlertForDelivery, secrets: frozenset[str]) -> dict[str, An
         "created_at": alert.created_at.isoformat(),
         "next_attempt_at": alert.next_attempt_at.isoformat() if alert.next_attempt_at else None,
         "sent_at": alert.sent_at.isoformat() if alert.sent_at else None,
-        "subject": " ".join(str(subject).split()),
+        "subject": clean(subject, None),
         "channels": list(alert.delivered_channels),
         "last_error": redact(alert.last_error, secrets) if alert.last_error else None,
         "note": alert.note,

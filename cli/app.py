@@ -6,11 +6,11 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar
 
 # Before Prefect is imported: its temporary server logs "database is locked" tracebacks when
 # analytics are on, and at INFO every task prints several lines that bury Vigie's own output.
@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
+from cli import search
 from cli.terminal import err, error, out, print_json, to_minute
 from db import clusters, repo
 from db.engine import failure_reason
@@ -37,10 +38,13 @@ from flows import context
 from flows.settings import get_settings
 from parsers.alert_rules import load_rules
 from parsers.exceptions import VigieError
-from parsers.messages import clean
+from parsers.inert import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal
+
+if TYPE_CHECKING:
+    from flows.report import RunCounts  # Prefect is imported only when a flow runs
 
 
 @contextmanager
@@ -128,7 +132,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _run_flow(flow_fn: Callable[[], Any]) -> Any:
+def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     with _clear_errors():
         # Settings, database and taxonomy are checked before Prefect starts, so that a bad
         # one is a single line here rather than a flow-run traceback first.
@@ -194,10 +198,10 @@ def run(
     seed()
     counts = _run_flow(lambda: run_monitor(due_only=not all_feeds))
     _print_monitor_counts(counts)
-    articles(format=Format.table, relevant=False, limit=20)
+    articles(format=search.ExportFormat.table, relevant=False, limit=20)
 
 
-def _print_monitor_counts(counts: dict[str, Any]) -> None:
+def _print_monitor_counts(counts: RunCounts) -> None:
     duplicates = counts["duplicates"] + counts["in_feed_duplicates"]
     out.print(
         f"Monitor: {counted(counts['feeds_polled'], 'feed')} polled, "
@@ -242,12 +246,23 @@ def monitor(
 # --- feeds -----------------------------------------------------------------------------------
 
 
+class _FeedRow(TypedDict):
+    id: int
+    name: str
+    url: str
+    language: str | None
+    health: str
+    failures: int
+    last_error: str | None
+    next_check_at: str | None
+
+
 @feeds_app.command("list")
 def feeds_list(format: FormatOption = Format.table) -> None:
     """Show every feed with its health, last error and next check."""
     with _clear_errors(), context.sessions().begin() as session:
         feeds = repo.list_feeds(session)
-        rows = [
+        rows: list[_FeedRow] = [
             {
                 "id": f.id,
                 "name": f.name,
@@ -315,17 +330,26 @@ def feeds_remove(
 
 @app.command()
 def articles(
-    format: FormatOption = Format.table,
-    relevant: Annotated[bool, typer.Option(help="Only relevant articles.")] = False,
-    limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
+    format: search.FormatOption = search.ExportFormat.table,
+    topic: search.TopicOption = None,
+    since: search.SinceOption = None,
+    until: search.UntilOption = None,
+    outlet: search.OutletOption = None,
+    language: search.LanguageOption = None,
+    relevant: search.RelevantOption = False,
+    limit: search.LimitOption = None,
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
+    filters = search.filters_from(topic, since, until, outlet, language, relevant)
     with _clear_errors(), context.sessions().begin() as session:
-        rows = repo.list_articles(session, relevant_only=relevant, limit=limit)
-    if format is Format.json:
-        print_json([_article_json(row) for row in rows])
+        rows = repo.list_articles(session, filters=filters, limit=limit)
+    if format in (search.ExportFormat.json, search.ExportFormat.jsonl):
+        search.write([_article_json(row) for row in rows], format, ())
         return
-    table = Table("id", "published", "source", "lang", "relevant", "topics", "v", "title")
+    if format is search.ExportFormat.csv:
+        search.write([search.article_record(row) for row in rows], format, search.CSV_COLUMNS)
+        return
+    table = Table("id", "published", "source", "lang", "relevant", "topics", "v", "title", "link")
     for row in rows:
         table.add_row(
             str(row.id),
@@ -336,6 +360,7 @@ def articles(
             ", ".join(row.topics),
             str(row.versions),
             row.title,
+            row.canonical_url,
         )
     out.print(table)
 
@@ -346,6 +371,7 @@ def _article_json(row: repo.ArticleRow) -> dict[str, Any]:
         "title": row.title,
         "canonical_url": row.canonical_url,
         "source": row.source,
+        "byline": row.byline,
         "language": row.language,
         "published_at": row.published_at.isoformat() if row.published_at else None,
         "first_seen_at": row.first_seen_at.isoformat(),
@@ -447,9 +473,11 @@ def _register_extensions() -> None:
         figures,
         limits,
         opml,
+        search,
         server,
         stories,
         tagging,
+        watch,
     )
 
     for module in (
@@ -462,6 +490,8 @@ def _register_extensions() -> None:
         figures,
         alerting,
         server,
+        search,
+        watch,
     ):
         module.register(app)
 

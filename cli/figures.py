@@ -19,7 +19,7 @@ from rich.text import Text
 from cli.terminal import err, out
 from db.figures import StatementRow, list_statements, mark_wrong
 from parsers.exceptions import VigieError
-from parsers.messages import clean
+from parsers.inert import clean
 
 figures_app = typer.Typer(
     help="Figures tracked across articles (immigration targets), with their sources; mark a "

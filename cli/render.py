@@ -15,7 +15,7 @@ from rich.text import Text
 from db.clusters import ClusterRow
 from db.models import Article, ArticleVersion, Mention
 from parsers.diffs import plain_diff, word_diff
-from parsers.messages import clean
+from parsers.inert import clean
 
 _STYLE_BY_KIND = {
     "topic": "bold yellow",

@@ -56,7 +56,8 @@ def clusters_command(
 ) -> None:
     """List stories that several articles tell, with their outlets, most recently grown first.
 
-    With --format json: a list of {id, title, size, outlets: [{outlet, first_seen_at}],
+    Outlets are named as their feed or source is, with the site where there is no name.
+    With --format json: a list of {id, title, size, outlets: [{outlet, site, first_seen_at}],
     article_ids, topics}.
     """
     try:
@@ -83,7 +84,8 @@ def _cluster_json(row: clusters.ClusterRow) -> dict[str, Any]:
         "title": row.title,
         "size": row.size,
         "outlets": [
-            {"outlet": o.outlet, "first_seen_at": o.first_seen_at.isoformat()} for o in row.outlets
+            {"outlet": o.outlet, "site": o.site, "first_seen_at": o.first_seen_at.isoformat()}
+            for o in row.outlets
         ],
         "article_ids": list(row.article_ids),
         "topics": list(row.topics),

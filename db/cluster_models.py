@@ -106,3 +106,20 @@ class ClusterMember(Base):
     joined_at: Mapped[utc]
     #: Best similarity to the member it matched when it joined; NULL for a cluster's founder.
     similarity: Mapped[float | None] = mapped_column(Float)
+
+
+class ArticlePassage(Base):
+    """One passage of an article (``parsers.dedup.passages``); migration 0009 creates them.
+
+    Articles sharing passages are candidate copies, whatever their Jaccard similarity.
+    """
+
+    __tablename__ = "article_passages"
+    __table_args__ = (Index("ix_article_passages_hash", "hash"),)
+
+    article_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: The passage's hash with its digits masked.
+    shape: Mapped[int] = mapped_column(BigInteger)

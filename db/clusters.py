@@ -7,10 +7,13 @@ Each function takes a Session and never commits: the caller owns the unit of wor
     fp = fingerprint(title, text)                      # parsers.dedup
     already a member and the same fingerprint -> nothing to do
     store fp and its LSH keys, replacing the article's previous ones
-    candidates = articles sharing a key                # one indexed (band, hash) probe per key
-    matches = candidates that verify                   # same language, length ratio,
-                                                       # estimated Jaccard >= threshold,
-                                                       # or the short-text title rule
+    store its passages (paragraph hashes), replacing the previous ones
+    candidates = articles sharing a key or passages    # one indexed probe per key or passage
+    matches = candidates that verify                   # same language, and: the passage rule
+                                                       # (containment of paragraphs), or
+                                                       # length ratio and estimated Jaccard
+                                                       # >= threshold, or the short-text
+                                                       # title rule
     no cluster among them -> found a new one; one -> join it; several -> merge them
     recompute representative, size and outlet count
 
@@ -36,19 +39,23 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.base import core_table
-from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
-from db.models import Article, ArticleVersion, Entry, Feed
+from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
+from db.models import Alert, Article, ArticleVersion, Entry, Feed
+from db.outbox import PENDING
 from db.upsert import add_alert, insert_ignore
 from parsers.dedup import (
     DEFAULT_THRESHOLD,
     DEFAULT_TITLE_WINDOW,
+    MIN_SHARED_PASSAGES,
     BandKey,
     Fingerprint,
     Match,
+    Passage,
     TextSketch,
     band_keys,
     fingerprint,
     match,
+    outlet_name,
     outlet_of,
 )
 from parsers.urls import canonical_url
@@ -102,10 +109,12 @@ class StoredMatch:
 class OutletRow:
     """One outlet that ran a story."""
 
-    #: Site or source name (``parsers.dedup.outlet_of``).
+    #: The feed's or source's name, the site where there is none (``dedup.outlet_name``).
     outlet: str
     #: When Vigie first stored the story from this outlet.
     first_seen_at: datetime
+    #: What the outlet is counted by: its site, else its source (``dedup.outlet_of``).
+    site: str = ""
 
 
 @dataclass(frozen=True)
@@ -248,10 +257,10 @@ def assign_fresh(
     """``assign`` for a batch of articles created in this transaction, in the same order.
 
     Most new articles are stories that no other article tells. One that shares no LSH key
-    with another article of the batch and matches no stored one founds its own cluster, and
-    all of those are written together: five statements for the batch instead of six per
-    article. The rest go through ``assign`` one by one, in order, so that copies within the
-    batch find each other (an article sharing a key with another is never written early).
+    or passage with another article of the batch and matches no stored one founds its own
+    cluster, and all of those are written together: six statements for the batch instead of
+    seven per article. The rest go through ``assign`` one by one, in order, so that copies
+    within the batch find each other (an article sharing a key with another is never written early).
     """
     keyed: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     for article in articles:
@@ -264,11 +273,11 @@ def assign_fresh(
             sketched=article.sketch,
         )
         keyed.append((article, fp, band_keys(fp)))
-    holders = Counter(key for _, _, keys in keyed for key in set(keys))
+    holders = Counter(key for _, fp, keys in keyed for key in _batch_keys(fp, keys))
     alone: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     others: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     for article, fp, keys in keyed:
-        shared = any(holders[key] > 1 for key in keys)
+        shared = any(holders[key] > 1 for key in _batch_keys(fp, keys))
         if shared or _matches(session, fp, keys, article.article_id, threshold, window):
             others.append((article, fp, keys))
         else:
@@ -291,6 +300,14 @@ def assign_fresh(
             fresh=True,
         )
     return [done[article.article_id] for article in articles]
+
+
+def _batch_keys(fp: Fingerprint, keys: Sequence[BandKey]) -> set[BandKey | int]:
+    """What two articles of a batch may share that makes them candidate copies (passages
+    only count where there are enough of them to match by)."""
+    if len(fp.passages) < MIN_SHARED_PASSAGES:
+        return set(keys)
+    return {*keys, *(p.hash for p in fp.passages)}
 
 
 def assign_text(
@@ -339,6 +356,7 @@ def _found_singletons(
     ]
     if bands:
         session.execute(_plain_insert(LshBand), bands)
+    _insert_passages(session, [(article.article_id, fp) for article, fp, _ in alone])
     cluster_rows = [
         {
             "representative_article_id": article.article_id,
@@ -537,10 +555,38 @@ def _save_fingerprint(
         )
         # The old keys go: a text that shrank below the short-text limit keeps only its title.
         session.execute(delete(LshBand).where(LshBand.article_id == article_id))
+        # The old passages go too; a concurrent run refiling it writes the same ones.
+        session.execute(delete(ArticlePassage).where(ArticlePassage.article_id == article_id))
     session.execute(signature, values)
     rows = [{"article_id": article_id, "band": k.band, "hash": k.hash} for k in keys]
     if rows:
         session.execute(bands, rows)
+    _insert_passages(session, [(article_id, fp)], ignore=not fresh)
+
+
+def _insert_passages(
+    session: Session, prints: Sequence[tuple[int, Fingerprint]], *, ignore: bool = False
+) -> None:
+    rows = [
+        {"article_id": article_id, "hash": p.hash, "shape": p.shape}
+        for article_id, fp in prints
+        for p in fp.passages
+    ]
+    if not rows:
+        return
+    if ignore:  # a concurrent run refiling the same article may have written them already
+        dialect = session.get_bind().dialect.name
+        session.execute(_passages_ignoring(dialect), rows)
+        return
+    session.execute(_plain_insert(ArticlePassage), rows)
+
+
+@cache
+def _passages_ignoring(dialect: str) -> Any:
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+        core_table(ArticlePassage)
+    )
+    return statement.on_conflict_do_nothing(index_elements=["article_id", "hash"])
 
 
 @cache
@@ -587,13 +633,17 @@ def _matches(
     threshold: float,
     window: timedelta,
 ) -> list[StoredMatch]:
-    candidates = candidate_ids(session, keys, exclude=exclude)
+    sharing = passage_candidate_ids(session, fp.passages, exclude=exclude)
+    candidates = list(dict.fromkeys([*candidate_ids(session, keys, exclude=exclude), *sharing]))
     if not candidates:
         return []
     rows = session.execute(_signatures_statement(), {"ids": candidates, "language": fp.language})
+    # Only articles sharing enough passages can match by passages: only theirs are read.
+    stored_passages = _passages_of(session, sharing) if sharing else {}
     found = []
     for row in rows:
-        verdict = match(fp, _fingerprint_of(row), threshold=threshold, window=window)
+        stored = _fingerprint_of(row, stored_passages.get(row.article_id, ()))
+        verdict = match(fp, stored, threshold=threshold, window=window)
         if verdict is not None:
             found.append(StoredMatch(row.article_id, row.cluster_id, verdict))
     return found
@@ -611,6 +661,38 @@ def candidate_ids(
         return []
     statement = _probe_statement(len(keys), exclude is not None)
     return list(session.scalars(statement, _probe_params(keys, exclude)))
+
+
+def passage_candidate_ids(
+    session: Session, passages: Sequence[Passage], *, exclude: int | None = None
+) -> list[int]:
+    """Articles sharing at least ``MIN_SHARED_PASSAGES`` passages, the most first.
+
+    One probe of the passages' hash index per passage, like ``candidate_ids``.
+    """
+    if len(passages) < MIN_SHARED_PASSAGES:
+        return []
+    query = (
+        select(ArticlePassage.article_id)
+        .where(ArticlePassage.hash.in_([p.hash for p in passages]))
+        .group_by(ArticlePassage.article_id)
+        .having(func.count() >= MIN_SHARED_PASSAGES)
+        .order_by(func.count().desc(), ArticlePassage.article_id)
+        .limit(MAX_CANDIDATES)
+    )
+    if exclude is not None:
+        query = query.where(ArticlePassage.article_id != exclude)
+    return list(session.scalars(query))
+
+
+def _passages_of(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passage, ...]]:
+    query = select(ArticlePassage.article_id, ArticlePassage.hash, ArticlePassage.shape).where(
+        ArticlePassage.article_id.in_(ids)
+    )
+    found: dict[int, list[Passage]] = {}
+    for article_id, hash_, shape in session.execute(query):
+        found.setdefault(article_id, []).append(Passage(hash_, shape))
+    return {article_id: tuple(passages) for article_id, passages in found.items()}
 
 
 def candidate_query(keys: Sequence[BandKey], *, exclude: int | None = None) -> Select[tuple[int]]:
@@ -667,13 +749,14 @@ def _signatures_statement() -> Select[Any]:
     )
 
 
-def _fingerprint_of(row: Row[Any]) -> Fingerprint:
+def _fingerprint_of(row: Row[Any], passages: tuple[Passage, ...] = ()) -> Fingerprint:
     return Fingerprint(
         signature=row.minhash,
         words=row.words,
         normalised_title=row.normalised_title,
         language=row.language,
         seen_at=row.published_at or row.first_seen_at,
+        passages=passages,
     )
 
 
@@ -816,11 +899,21 @@ def recount_copies(session: Session, article_id: int, *, now: datetime) -> int |
     return cluster_id
 
 
-def _sightings(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str, datetime]]]:
-    """Each cluster's (outlet, first seen) sightings: its members, and the exact copies
-    (entries of other feeds) filed under them."""
+#: One sighting of a story: (outlet as counted, outlet as named, when first seen).
+Sighting = tuple[str, str, datetime]
+
+
+def _sightings(session: Session, ids: Sequence[int]) -> dict[int, list[Sighting]]:
+    """Each cluster's sightings: its members, and the exact copies (entries of other feeds)
+    filed under them."""
     members = (
-        select(ClusterMember.cluster_id, ClusterMember.outlet, Article.first_seen_at)
+        select(
+            ClusterMember.cluster_id,
+            ClusterMember.outlet,
+            Article.canonical_url,
+            Article.source,
+            Article.first_seen_at,
+        )
         .join(Article, Article.id == ClusterMember.article_id)
         .where(ClusterMember.cluster_id.in_(ids))
     )
@@ -830,11 +923,13 @@ def _sightings(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str
         .join(Feed, Feed.id == Entry.feed_id)
         .where(ClusterMember.cluster_id.in_(ids))
     )
-    found: dict[int, list[tuple[str, datetime]]] = {}
-    for cluster_id, outlet, seen in session.execute(members):
-        found.setdefault(cluster_id, []).append((outlet, seen))
+    found: dict[int, list[Sighting]] = {}
+    for cluster_id, outlet, url, source, seen in session.execute(members):
+        found.setdefault(cluster_id, []).append((outlet, outlet_name(url, source), seen))
     for cluster_id, url, source, seen in session.execute(copies):
-        found.setdefault(cluster_id, []).append((outlet_of(canonical_url(url), source), seen))
+        canonical = canonical_url(url)
+        sighting = (outlet_of(canonical, source), outlet_name(canonical, source), seen)
+        found.setdefault(cluster_id, []).append(sighting)
     return found
 
 
@@ -904,6 +999,76 @@ def _is_relevant(session: Session, cluster_id: int) -> bool:
     return session.scalars(query).first() is not None
 
 
+# --- one alert per story ------------------------------------------------------------------
+
+#: The alert a story raises when its first article comes in.
+STORY_ALERT_KIND = "new_relevant_article"
+
+
+def story_began(session: Session, cluster_id: int, article_id: int) -> datetime | None:
+    """When the story's first article other than ``article_id`` was seen; None if none."""
+    query = select(func.min(Article.first_seen_at)).join(
+        ClusterMember, ClusterMember.article_id == Article.id
+    )
+    query = query.where(ClusterMember.cluster_id == cluster_id, Article.id != article_id)
+    return session.scalar(query)
+
+
+def add_coverage(session: Session, cluster_id: int, coverage: dict[str, Any]) -> bool:
+    """Name another outlet's article (``outlet``, ``url``, ``article_id``) in the story's
+    alert while it waits to be sent; True when it did.
+
+    A story whose alert went out already says so in its next message instead
+    (``also_covered_by``), and the digest lists each story once with its outlets.
+    """
+    members = select(ClusterMember.article_id).where(ClusterMember.cluster_id == cluster_id)
+    query = (
+        select(Alert)
+        .where(Alert.kind == STORY_ALERT_KIND, Alert.article_id.in_(members))
+        .order_by(Alert.id)
+        .limit(1)
+        .with_for_update()
+    )
+    alert = session.scalars(query).first()
+    if alert is None or alert.status != PENDING:
+        return False
+    listed = list(alert.payload.get("also_covered_by") or [])
+    if any(entry.get("url") == coverage["url"] for entry in listed):
+        return False
+    alert.payload = {**alert.payload, "also_covered_by": [*listed, coverage]}
+    session.flush()
+    return True
+
+
+def also_covered_by(session: Session, article_id: int, *, limit: int = 6) -> list[dict[str, Any]]:
+    """The other outlets' articles of an article's story (``outlet``, ``url``,
+    ``article_id``), earliest first: what a message about the story names besides it."""
+    cluster = select(ClusterMember.cluster_id).where(ClusterMember.article_id == article_id)
+    query = (
+        select(Article.id, Article.canonical_url, Article.source, ClusterMember.outlet)
+        .join(ClusterMember, ClusterMember.article_id == Article.id)
+        .where(ClusterMember.cluster_id.in_(cluster.scalar_subquery()), Article.id != article_id)
+        .order_by(Article.first_seen_at, Article.id)
+    )
+    own = session.scalar(select(ClusterMember.outlet).where(ClusterMember.article_id == article_id))
+    found, seen = [], {own}
+    for row in session.execute(query):
+        if row.outlet in seen:
+            continue
+        seen.add(row.outlet)
+        name = outlet_name(row.canonical_url, row.source)
+        found.append({"article_id": row.id, "outlet": name, "url": row.canonical_url})
+        if len(found) == limit:
+            break
+    return found
+
+
+def coverage(session: Session, article_id: int) -> dict[str, Any]:
+    """``also_covered_by`` for an alert's payload, when the article's story has other outlets."""
+    found = also_covered_by(session, article_id)
+    return {"also_covered_by": found} if found else {}
+
+
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -964,12 +1129,13 @@ def _members_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, list[
     return found
 
 
-def _outlets(sightings: Iterable[tuple[str, datetime]]) -> tuple[OutletRow, ...]:
-    """Distinct outlets, each at its first sighting, in the order they were first seen."""
-    first_seen: dict[str, datetime] = {}
-    for outlet, seen in sorted(sightings, key=lambda sighting: sighting[1]):
-        first_seen.setdefault(outlet, seen)
-    return tuple(OutletRow(outlet, seen) for outlet, seen in first_seen.items())
+def _outlets(sightings: Iterable[Sighting]) -> tuple[OutletRow, ...]:
+    """Distinct outlets, each at its first sighting and by the name it was first seen
+    under, in the order they were first seen."""
+    first: dict[str, tuple[str, datetime]] = {}
+    for site, name, seen in sorted(sightings, key=lambda sighting: sighting[2]):
+        first.setdefault(site, (name, seen))
+    return tuple(OutletRow(name, seen, site) for site, (name, seen) in first.items())
 
 
 def _topics_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.exceptions import ConfigError
+from parsers.inert import clean
 
 # Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -47,7 +48,7 @@ def make_engine(url: str) -> Engine:
             return _sqlite_engine(url, parsed.database)
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        reason = " ".join(str(exc).split())  # SQLAlchemy's message spans several lines
+        reason = clean(exc, None)  # SQLAlchemy's message spans several lines
         raise ConfigError(f"VIGIE_DATABASE_URL is not a usable database URL: {reason}") from exc
 
 
@@ -116,7 +117,7 @@ def failure_reason(exc: SQLAlchemyError) -> str | None:
     if isinstance(exc, ProgrammingError) and exc.statement is not None:
         return None  # a query the database could not run: Vigie's bug, not its state
     message = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
-    reason = " ".join(message.split()) or type(exc).__name__
+    reason = clean(message, None) or type(exc).__name__
     lowered = reason.lower()
     advice = next((advice for found, advice in _ADVICE if found in lowered), None)
     return f"{reason}; {advice}" if advice else reason

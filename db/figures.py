@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.clusters import coverage
 from db.intents import ArticleIntent
 from db.models import Article, FigureStatement, TrackedFigure
 from db.upsert import add_alert, insert_ignore
+from parsers.inert import clean
 from parsers.tagging import Mention as FoundMention
 from parsers.tracking import tracked_key
 
@@ -164,7 +166,8 @@ def _alert_changed(
             "new_source": source_label(article),
             "sentence": statement.sentence,
             "tracked": tracked.key,
-        },
+        }
+        | coverage(session, article.id),
         now=statement.stated_at,
         severity="warning",
         article_id=article.id,
@@ -177,7 +180,7 @@ def source_label(article: Article | None) -> str:
     whichever run wrote it."""
     if article is None:
         return "an article no longer stored"
-    title = " ".join(article.title.split())
+    title = clean(article.title, None)
     label = f"{article.source}, “{title}”"
     return f"{label}, {article.published_at:%Y-%m-%d}" if article.published_at else label
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from parsers.dedup import TextSketch
+from parsers.schedule import Event, Health
 from parsers.tagging import TagResult
 
 if TYPE_CHECKING:
     from db.clusters import ClusterAssignment
+    from db.watches import WatchHit
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class ArticleIntent:
     page_last_modified: str | None = None
     #: True when a page was (or should be) fetched for this article, so it is re-checked.
     watch_page: bool = False
+    #: Who wrote it, as the feed item or the page names them.
+    byline: str | None = None
     #: Near-duplicate sketch of ``text``, made by the worker that read it (relevant only).
     sketch: TextSketch | None = None
 
@@ -83,12 +88,16 @@ class FeedForUpdate:
     last_modified: str | None
     body_hash: str | None
     interval_minutes: int | None
-    health: str
+    health: Health
     consecutive_failures: int
     failure_weight: float
     #: Entries the last poll that found any saw in the document; a feed longer than the
     #: per-pass cap on new items is read against the guids it already brought.
     entries_last_seen: int = 0
+    #: When the feed was added: items published before it are a backfill, never alerted.
+    created_at: datetime | None = None
+    #: Whether a poll of the feed ever succeeded: its first pass backfills undated items too.
+    polled_before: bool = True
 
 
 @dataclass
@@ -106,6 +115,14 @@ class StoreCounts:
     alerts: int = 0
     #: (id, canonical URL) of the relevant articles this batch created.
     new_relevant: list[tuple[int, str]] = field(default_factory=list)
+    #: New relevant articles older than their feed's addition: stored, not alerted.
+    backfilled: int = 0
+    #: New relevant articles that joined a recent story: named in its alert instead.
+    joined_stories: int = 0
+    #: New relevant articles whose alerts became one flood alert of their feed.
+    flooded: int = 0
+    #: The watch alerts this batch wrote.
+    watched: list[WatchHit] = field(default_factory=list)
 
     @property
     def near_duplicates(self) -> int:
@@ -122,6 +139,25 @@ class StoreCounts:
         self.clustered.extend(other.clustered)
         self.alerts += other.alerts
         self.new_relevant.extend(other.new_relevant)
+        self.backfilled += other.backfilled
+        self.joined_stories += other.joined_stories
+        self.flooded += other.flooded
+        self.watched.extend(other.watched)
+
+
+class PollOutcome(StrEnum):
+    """What polling a feed came to."""
+
+    #: A new body, parsed.
+    FETCHED = "fetched"
+    #: 304 Not Modified.
+    NOT_MODIFIED = "not_modified"
+    #: A 200 whose body hashes as the stored one: the server ignores validators; no parse.
+    UNCHANGED_BODY = "unchanged_body"
+    #: A fetch, parse or storage error, recorded on the feed.
+    FAILED = "failed"
+    #: Not polled: the pass reached its deadline; the next pass polls it (never recorded).
+    POSTPONED = "postponed"
 
 
 @dataclass(frozen=True)
@@ -134,8 +170,8 @@ class PollIntent:
     finished_at: datetime
     #: HTTP status, when a response arrived.
     status: int | None
-    #: fetched, not_modified, unchanged_body or failed.
-    outcome: str
+    #: Never ``POSTPONED``: a postponed poll is not recorded.
+    outcome: PollOutcome
     bytes: int
     elapsed_ms: int
     entries: int
@@ -146,11 +182,11 @@ class PollIntent:
     last_modified: str | None
     body_hash: str | None
     next_check_at: datetime
-    health: str
+    health: Health
     consecutive_failures: int
     failure_weight: float
     #: "broken" or "recovered" when this poll changed the feed's standing, else None.
-    event: str | None
+    event: Event | None
     #: True when the document was not read to its end (items left for the next pass): the
     #: stored validators and body hash are cleared, so that the next fetch brings it all again.
     forget_validators: bool = False

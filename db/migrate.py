@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from parsers.exceptions import StorageError
+from parsers.inert import clean
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -27,7 +28,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     try:
         command.upgrade(alembic_config(engine), revision)
     except OperationalError as exc:
-        reason = " ".join(str(exc.orig).split())  # psycopg adds a second, indented line
+        reason = clean(exc.orig, None)  # psycopg adds a second, indented line
         raise StorageError(
             f"cannot migrate the database at {engine.url.render_as_string(hide_password=True)}: "
             f"{reason}"

@@ -1,9 +1,8 @@
 """Vigie's tables, grouped as: sources (feeds, fetches), content (articles, entries, versions),
-tagging (tags, mentions), and operations (alerts, runs)."""
+tagging (tags, mentions), and operations (alerts)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -20,7 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import Base, BigId, UTCDateTime, intpk, str_url, utc, utc_or_none
+from db.base import Base, BigId, intpk, str_url, utc, utc_or_none
+from parsers.evidence import sentence_at
+from parsers.schedule import Health
 
 # --- sources -------------------------------------------------------------------------------
 
@@ -43,7 +44,7 @@ class Feed(Base):
     #: SHA-256 of the last body parsed, to skip parsing when a server ignores validators.
     body_hash: Mapped[str | None] = mapped_column(String(64))
     next_check_at: Mapped[utc_or_none]
-    health: Mapped[str] = mapped_column(String(16), default="healthy")
+    health: Mapped[Health] = mapped_column(String(16), default="healthy")
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     failure_weight: Mapped[float] = mapped_column(Float, default=0.0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -90,6 +91,8 @@ class Article(Base):
     #: Human name of where it came from: the feed's name, "seed", or the site's host.
     source: Mapped[str]
     site: Mapped[str]
+    #: Who wrote it, as the feed or the page says (the latest version's, when it says).
+    byline: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     published_at: Mapped[utc_or_none]
     first_seen_at: Mapped[utc]
@@ -168,7 +171,9 @@ class ArticleVersion(Base):
     taxonomy_version: Mapped[str] = mapped_column(String(64))
 
     article: Mapped[Article] = relationship(back_populates="versions", foreign_keys=[article_id])
-    mentions: Mapped[list[Mention]] = relationship(order_by="Mention.start")
+    mentions: Mapped[list[Mention]] = relationship(
+        order_by="Mention.start", back_populates="version"
+    )
 
 
 class RawDocument(Base):
@@ -263,31 +268,57 @@ class Tag(Base):
 
 
 class Mention(Base):
-    """Evidence for a tag: where in which version, with the sentence around it."""
+    """Evidence for a tag: where in which version, and the sentence around it.
+
+    The matched words and the sentence are read from the version's own title or text:
+    ``start``/``end`` and ``sentence_start``/``sentence_end`` index it. Their text is stored
+    (``stored_matched``, ``stored_sentence``) only when the offsets cannot give it back.
+    """
 
     __tablename__ = "mentions"
     __table_args__ = (UniqueConstraint("version_id", "tag_id", "field", "start"),)
 
     id: Mapped[intpk]
+    # No index of its own: the unique constraint's index starts with it.
     version_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("article_versions.id", ondelete="CASCADE"), index=True
+        BigId, ForeignKey("article_versions.id", ondelete="CASCADE")
     )
     tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"))
     #: "title" or "text": which string of the version ``start``/``end`` index.
     field: Mapped[str] = mapped_column(String(8))
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
-    matched: Mapped[str] = mapped_column(Text)
-    sentence: Mapped[str] = mapped_column(Text)
+    #: The sentence as a span of the same string (``parsers.evidence``).
+    sentence_start: Mapped[int | None] = mapped_column(Integer)
+    sentence_end: Mapped[int | None] = mapped_column(Integer)
+    stored_matched: Mapped[str | None] = mapped_column("matched", Text)
+    stored_sentence: Mapped[str | None] = mapped_column("sentence", Text)
     #: For figures: the number, its unit, and the topic it argues.
     value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(32))
     topic: Mapped[str | None] = mapped_column(String(64))
     #: For figures: what the number counts over, e.g. ``per_year``.
     scope: Mapped[str | None] = mapped_column(String(32))
-    taxonomy_version: Mapped[str] = mapped_column(String(64))
 
     tag: Mapped[Tag] = relationship()
+    version: Mapped[ArticleVersion] = relationship(back_populates="mentions")
+
+    @property
+    def matched(self) -> str:
+        """The words that matched, exactly as in the version."""
+        if self.stored_matched is not None:
+            return self.stored_matched
+        return self._field_text()[self.start : self.end]
+
+    @property
+    def sentence(self) -> str:
+        """The sentence around the match, whitespace collapsed."""
+        if self.stored_sentence is not None or self.sentence_start is None:
+            return self.stored_sentence or ""
+        return sentence_at(self._field_text(), self.sentence_start, self.sentence_end or 0)
+
+    def _field_text(self) -> str:
+        return self.version.title if self.field == "title" else self.version.text
 
 
 # --- operations ----------------------------------------------------------------------------
@@ -340,16 +371,3 @@ class Alert(Base):
     digest_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("alerts.id", ondelete="SET NULL")
     )
-
-
-class Run(Base):
-    """One flow run, with what it counted, for `vigie` commands and artifacts."""
-
-    __tablename__ = "runs"
-
-    id: Mapped[intpk]
-    flow_run_id: Mapped[str | None] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(32))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    finished_at: Mapped[utc_or_none]
-    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -11,16 +11,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from db.base import core_table
-from db.intents import ArticleIntent, FeedForUpdate, PollIntent, RecheckTarget, TagSpec
+from db.intents import (
+    ArticleIntent,
+    FeedForUpdate,
+    PollIntent,
+    PollOutcome,
+    RecheckTarget,
+    TagSpec,
+)
 from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
+from db.search import ArticleFilters, filtered, index_articles
 from db.store import DEFAULT_POLICY, refile
 from db.store import known_sources as known_sources
 from db.store import store_articles as store_articles
@@ -32,6 +40,7 @@ from db.versions import (
     next_check_after,
     tag_values,
 )
+from parsers.diffs import Outcome
 from parsers.tagging import TagResult
 from parsers.text import content_hash
 
@@ -131,6 +140,8 @@ def _feed_for_update(feed: Feed, entries_last_seen: int = 0) -> FeedForUpdate:
         consecutive_failures=feed.consecutive_failures,
         failure_weight=feed.failure_weight,
         entries_last_seen=entries_last_seen,
+        created_at=feed.created_at,
+        polled_before=feed.last_success_at is not None,
     )
 
 
@@ -175,7 +186,7 @@ def _fetch_row(poll: PollIntent) -> dict[str, Any]:
         "status": poll.status,
         "bytes": poll.bytes,
         "elapsed_ms": poll.elapsed_ms,
-        "not_modified": poll.outcome == "not_modified",
+        "not_modified": poll.outcome == PollOutcome.NOT_MODIFIED,
         "entries_found": poll.entries,
         "error": poll.error,
     }
@@ -312,34 +323,52 @@ class ArticleRow:
     relevant: bool
     relevance: float
     versions: int
+    byline: str | None = None
+    #: The current version's text, for search snippets (only when asked for).
+    text: str | None = None
 
 
 def list_articles(
-    session: Session, *, relevant_only: bool = False, limit: int | None = None
+    session: Session,
+    *,
+    relevant_only: bool = False,
+    limit: int | None = None,
+    filters: ArticleFilters | None = None,
 ) -> list[ArticleRow]:
     """Articles, newest first, with their current topics and version count."""
     query = _article_rows_query()
     if relevant_only:
         query = query.where(ArticleVersion.relevant.is_(True))
+    if filters is not None:
+        query = filtered(query, filters)
     if limit:
         query = query.limit(limit)
-    rows = session.execute(query).all()
-    return [
-        ArticleRow(
-            id=row.id,
-            title=row.title,
-            canonical_url=row.canonical_url,
-            source=row.source,
-            language=row.language,
-            published_at=row.published_at,
-            first_seen_at=row.first_seen_at,
-            topics=tuple(row.topics.split()),
-            relevant=row.relevant,
-            relevance=row.relevance,
-            versions=row.versions,
-        )
-        for row in rows
-    ]
+    return [_article_row(row) for row in session.execute(query).all()]
+
+
+def articles_by_id(session: Session, ids: Sequence[int]) -> list[ArticleRow]:
+    """The articles ``ids`` names, in that order, with their current text."""
+    query = _article_rows_query().add_columns(ArticleVersion.text).where(Article.id.in_(ids))
+    found = {row.id: _article_row(row, with_text=True) for row in session.execute(query).all()}
+    return [found[i] for i in ids if i in found]
+
+
+def _article_row(row: Any, *, with_text: bool = False) -> ArticleRow:
+    return ArticleRow(
+        id=row.id,
+        title=row.title,
+        canonical_url=row.canonical_url,
+        source=row.source,
+        language=row.language,
+        published_at=row.published_at,
+        first_seen_at=row.first_seen_at,
+        topics=tuple(row.topics.split()),
+        relevant=row.relevant,
+        relevance=row.relevance,
+        versions=row.versions,
+        byline=row.byline,
+        text=row.text if with_text else None,
+    )
 
 
 def _article_rows_query() -> Select[Any]:
@@ -359,6 +388,7 @@ def _article_rows_query() -> Select[Any]:
             Article.language,
             Article.published_at,
             Article.first_seen_at,
+            Article.byline,
             ArticleVersion.id.label("version_id"),
             ArticleVersion.relevant,
             ArticleVersion.relevance,
@@ -400,6 +430,19 @@ def articles_to_recheck(
     ]
 
 
+#: What a re-check came to: a version decision, a 304 (``not_modified``) or ``failed``.
+RecheckOutcome = Outcome | Literal["not_modified", "failed"]
+
+
+@dataclass(frozen=True)
+class RecheckResult:
+    """What ``record_recheck`` did."""
+
+    outcome: RecheckOutcome
+    #: True when the re-check wrote an alert (an edit, or the article joining a story).
+    alerted: bool
+
+
 def record_recheck(
     session: Session,
     target: RecheckTarget,
@@ -409,13 +452,10 @@ def record_recheck(
     *,
     error: str | None = None,
     policy: VersionPolicy = DEFAULT_POLICY,
-) -> str:
-    """Apply a re-check's extraction (None: 304 or failed fetch) and schedule the next one.
-
-    Returns the outcome: new/changed/unchanged/suspect, not_modified, or failed.
-    """
+) -> RecheckResult:
+    """Apply a re-check's extraction (None: 304 or failed fetch) and schedule the next one."""
     article = session.get_one(Article, target.id)
-    outcome = "failed" if error else "not_modified"
+    outcome: RecheckOutcome = "failed" if error else "not_modified"
     alerts = 0
     if intent is not None:
         result = apply_candidate(session, target.id, intent, tag_ids, now, policy)
@@ -427,7 +467,7 @@ def record_recheck(
     article.last_checked_at = now
     article.next_check_at = next_check_after(article, now, policy)
     session.add(Fetch(article_id=target.id, url=target.url, started_at=now, error=error))
-    return f"{outcome}+alert" if alerts else outcome
+    return RecheckResult(outcome, alerted=alerts > 0)
 
 
 def current_version_ids(session: Session) -> list[int]:
@@ -456,6 +496,8 @@ def replace_evidence(
     if (title, text) != (version.title, version.text):
         version.title, version.text = title, text
         version.content_hash = content_hash(title, text)
+        if version.article.current_version_id == version.id:
+            index_articles(session, [(version.article_id, title, text)])
     for name, value in tag_values(tags).items():
         setattr(version, name, value)
-    add_mentions(session, version.id, tags.mentions, tags.taxonomy_version, tag_ids)
+    add_mentions(session, version, tags.mentions, tag_ids)

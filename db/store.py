@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -23,6 +23,8 @@ from db.base import Base
 from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
+from db.search import index_articles
+from db.upsert import add_alert
 from db.versions import (
     VersionPolicy,
     add_evidence,
@@ -30,7 +32,8 @@ from db.versions import (
     next_check_after,
     tag_values,
 )
-from parsers.dedup import outlet_of, sketch_for
+from db.watches import NewText, alert_watches
+from parsers.dedup import outlet_name, outlet_of, sketch_for
 
 #: Default versioning policy (material kinds, churn cap, re-check schedule).
 DEFAULT_POLICY = VersionPolicy()
@@ -40,14 +43,53 @@ DEFAULT_POLICY = VersionPolicy()
 MIN_WORDS_FOR_HASH_DEDUP = 25
 
 
+#: How long after a story's first article another outlet's copy is the same story's news:
+#: within it, the copy raises no "new article" alert of its own.
+DEFAULT_STORY_WINDOW = timedelta(hours=48)
+FLOOD_KIND = "feed_flood"
+
+
+@dataclass(frozen=True)
+class FeedAlerting:
+    """How one feed's new articles alert in one pass (the monitor's). Without it, every new
+    relevant article alerts, unless it joins a story."""
+
+    feed_id: int
+    #: The feed's name and URL, which a flood alert names and links.
+    name: str
+    url: str
+    #: Items published before this (the feed's addition) are a backfill: stored, tagged and
+    #: clustered, never alerted.
+    backfill_before: datetime | None
+    #: The feed's first pass: undated items are a backfill too.
+    first_pass: bool
+    #: More new-article alerts than this in one pass become one ``feed_flood`` alert.
+    flood_items: int
+
+    def backfill(self, intent: ArticleIntent) -> bool:
+        """Whether an item is older than the feed's addition, so alerts nobody."""
+        published = intent.published_at
+        if published is None:
+            return self.first_pass
+        return self.backfill_before is not None and published < self.backfill_before
+
+
 def store_articles(
     session: Session,
     intents: Sequence[ArticleIntent],
     tag_ids: Mapping[str, int],
     now: datetime,
     policy: VersionPolicy = DEFAULT_POLICY,
+    *,
+    feed: FeedAlerting | None = None,
+    story_window: timedelta = DEFAULT_STORY_WINDOW,
 ) -> StoreCounts:
-    """Store a batch: new articles, new versions, entry links, evidence and outbox alerts."""
+    """Store a batch: new articles, new versions, entry links, evidence and outbox alerts.
+
+    A new relevant article alerts once, unless it joins a story first seen within
+    ``story_window`` (the story's alert names it instead), is a backfill of ``feed``, or is
+    one of more than ``feed.flood_items`` (one flood alert for them all).
+    """
     counts = StoreCounts()
     known = _KnownArticles.load(session, intents)
     fresh: list[ArticleIntent] = []
@@ -61,7 +103,8 @@ def store_articles(
             known.remember(intent)
         else:
             _store_known(session, intent, *found, tag_ids, now, policy, counts)
-    ids = _insert_fresh(session, fresh, tag_ids, now, policy, counts)
+    alerting = _Alerting(feed, story_window)
+    ids = _insert_fresh(session, fresh, tag_ids, now, policy, counts, alerting)
     for copy, original in duplicates:
         counts.duplicates += 1
         _link_entries(session, [(copy, ids[original.canonical_url])], now)
@@ -191,6 +234,7 @@ def _store_known(
     counts.unchanged += result.outcome == "unchanged"
     counts.suspect += result.outcome == "suspect"
     counts.alerts += result.alerts
+    counts.watched += result.watched
 
 
 def _current_origin(session: Session, article_id: int) -> str | None:
@@ -211,6 +255,7 @@ def _insert_fresh(
     now: datetime,
     policy: VersionPolicy,
     counts: StoreCounts,
+    alerting: _Alerting,
 ) -> dict[str, int]:
     """Insert new articles with their first version, evidence, entries and alerts; URL -> id."""
     if not fresh:
@@ -233,13 +278,34 @@ def _insert_fresh(
         for i, vid in versions
         if stated_figures(i)  # most figures are not tracked ones: no need to load the article
     )
+    watched = alert_watches(session, policy.watches, _new_texts(versions, ids), now)
+    counts.watched += watched
+    counts.alerts += len(watched)
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]
     counts.new_relevant += [(article_id, i.canonical_url) for article_id, i in relevant]
-    counts.alerts += _alert_new_relevant(session, relevant, now)
     new_texts = [_article_text(article_id, intent) for article_id, intent in relevant]
-    for assignment in clusters.assign_fresh(session, new_texts, now=now):
+    stories = clusters.assign_fresh(session, new_texts, now=now)
+    for assignment in stories:
         _count_assignment(session, assignment, now, counts)
+    counts.alerts += _alert_new_relevant(session, relevant, stories, now, alerting, counts)
     return ids
+
+
+def _new_texts(versions: list[tuple[ArticleIntent, int]], ids: Mapping[str, int]) -> list[NewText]:
+    return [
+        NewText(
+            article_id=ids[intent.canonical_url],
+            n=1,
+            upgrade=False,
+            title=intent.title,
+            text=intent.text,
+            url=intent.canonical_url,
+            source=intent.source,
+            published_at=intent.published_at,
+            topics=intent.tags.topics,
+        )
+        for intent, _ in versions
+    ]
 
 
 def _cluster(
@@ -296,6 +362,7 @@ def _article_row(intent: ArticleIntent, now: datetime) -> dict[str, Any]:
         "title": intent.title,
         "source": intent.source,
         "site": intent.site,
+        "byline": intent.byline,
         "language": intent.language,
         "published_at": intent.published_at,
         "first_seen_at": now,
@@ -374,6 +441,7 @@ def _insert_versions(
         for article_id, intent in by_article.items()
     ]
     returned = _insert_returning(session, ArticleVersion, rows, ["article_id", "n"], "article_id")
+    index_articles(session, [(a, by_article[a].title, by_article[a].text) for a, _ in returned])
     return [(by_article[article_id], version_id) for article_id, version_id in returned]
 
 
@@ -406,7 +474,82 @@ def next_check_after_new(now: datetime, policy: VersionPolicy) -> datetime | Non
     return next_check_after(probe, now, policy)
 
 
+@dataclass(frozen=True)
+class _Alerting:
+    feed: FeedAlerting | None
+    story_window: timedelta
+
+
 def _alert_new_relevant(
+    session: Session,
+    relevant: list[tuple[int, ArticleIntent]],
+    stories: Sequence[clusters.ClusterAssignment],
+    now: datetime,
+    alerting: _Alerting,
+    counts: StoreCounts,
+) -> int:
+    """The new-article alerts of a batch's new relevant articles (``stories``: their
+    clusters, in the same order); how many alerts were written.
+
+    A backfill item alerts nobody; an article joining a recent story is added to that
+    story's alert; past ``flood_items`` the feed's alerts become one flood alert.
+    """
+    feed, alerted = alerting.feed, []
+    for (article_id, intent), story in zip(relevant, stories, strict=True):
+        if feed is not None and feed.backfill(intent):
+            counts.backfilled += 1
+        elif _joins_recent_story(session, story, now, alerting.story_window):
+            counts.joined_stories += 1
+            clusters.add_coverage(session, story.cluster_id, _coverage(article_id, intent))
+        else:
+            alerted.append((article_id, intent))
+    if feed is not None and len(alerted) > feed.flood_items:
+        counts.flooded += len(alerted)
+        return _alert_flood(session, feed, alerted, now)
+    return _insert_new_relevant(session, alerted, now)
+
+
+def _joins_recent_story(
+    session: Session, story: clusters.ClusterAssignment, now: datetime, window: timedelta
+) -> bool:
+    if story.outcome not in ("joined", "merged"):
+        return False
+    began = clusters.story_began(session, story.cluster_id, story.article_id)
+    return began is not None and now - began <= window
+
+
+def _coverage(article_id: int, intent: ArticleIntent) -> dict[str, Any]:
+    return {
+        "article_id": article_id,
+        "outlet": outlet_name(intent.canonical_url, intent.source),
+        "url": intent.canonical_url,
+    }
+
+
+def _alert_flood(
+    session: Session, feed: FeedAlerting, alerted: list[tuple[int, ArticleIntent]], now: datetime
+) -> int:
+    """One alert for a pass that brought more relevant items than a reader can take."""
+    first = min(article_id for article_id, _ in alerted)
+    payload = {
+        "feed": feed.name,
+        "url": feed.url,
+        "count": len(alerted),
+        "titles": [intent.title for _, intent in alerted[:5]],
+        "list": f'vigie articles --relevant --outlet "{feed.name}"',
+    }
+    return add_alert(
+        session,
+        kind=FLOOD_KIND,
+        dedup_key=f"{FLOOD_KIND}:feed:{feed.feed_id}:from:{first}",
+        payload=payload,
+        now=now,
+        severity="warning",
+        feed_id=feed.feed_id,
+    )
+
+
+def _insert_new_relevant(
     session: Session, relevant: list[tuple[int, ArticleIntent]], now: datetime
 ) -> int:
     """One ``new_relevant_article`` outbox row per article (its key makes re-runs harmless)."""
@@ -435,7 +578,7 @@ def _new_relevant_payload(intent: ArticleIntent) -> dict[str, Any]:
     return {
         "title": intent.title,
         "url": intent.canonical_url,
-        "source": intent.source,
+        "source": outlet_name(intent.canonical_url, intent.source),
         "published_at": intent.published_at.isoformat() if intent.published_at else None,
         "topics": list(intent.tags.topics),
         "relevance": intent.tags.score,

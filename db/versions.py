@@ -12,21 +12,27 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db.base import core_table
+from db.clusters import coverage
 from db.figures import source_label, track_figures
 from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
+from db.search import index_articles
 from db.upsert import add_alert, insert_ignore
+from db.watches import NewText, WatchHit, alert_watches
+from parsers.alert_rules import Watch
 from parsers.diffs import (
     MATERIAL_KINDS,
     Candidate,
     ChurnGuard,
     Decision,
+    Outcome,
     RecheckSchedule,
     StoredVersion,
     decide,
     is_material,
     recheck_due_after,
 )
+from parsers.evidence import sentence_span
 from parsers.tagging import FigureChange, TagResult, figure_changes
 from parsers.tagging import Mention as FoundMention
 
@@ -41,18 +47,22 @@ class VersionPolicy:
     churn: ChurnGuard = field(default_factory=ChurnGuard)
     #: When article pages are fetched again to catch edits.
     recheck: RecheckSchedule = field(default_factory=RecheckSchedule)
+    #: Saved searches that new articles and versions are matched against.
+    watches: tuple[Watch, ...] = ()
 
 
 @dataclass(frozen=True)
 class VersionResult:
     """What ``apply_candidate`` did."""
 
-    #: new, changed, unchanged or suspect (see ``parsers.diffs.decide``).
-    outcome: str
+    #: See ``parsers.diffs.decide``.
+    outcome: Outcome
     #: The stored version, for new and changed.
     version_id: int | None
-    #: Alerts written (0 or 1).
+    #: Alerts written.
     alerts: int
+    #: The watch alerts among them.
+    watched: tuple[WatchHit, ...] = ()
 
 
 def apply_candidate(
@@ -86,9 +96,28 @@ def apply_candidate(
         return VersionResult("unchanged", None, 0)
     article.page_hash = intent.page_hash or article.page_hash
     alerts = track_figures(session, article, version_id, intent, now)
-    if current is not None and not _is_upgrade(current, intent):
+    upgrade = current is not None and _is_upgrade(current, intent)
+    new = new_text(article, intent, current.n + 1 if current else 1, upgrade=upgrade)
+    watched = tuple(alert_watches(session, policy.watches, [new], now))
+    alerts += len(watched)
+    if current is not None and not upgrade:
         alerts += _alert_edit(session, article, current, version_id, intent, decision, policy, now)
-    return VersionResult("new" if current is None else "changed", version_id, alerts)
+    return VersionResult("new" if current is None else "changed", version_id, alerts, watched)
+
+
+def new_text(article: Article, intent: ArticleIntent, n: int, *, upgrade: bool) -> NewText:
+    """A version just stored, for the watches."""
+    return NewText(
+        article_id=article.id,
+        n=n,
+        upgrade=upgrade,
+        title=intent.title,
+        text=intent.text,
+        url=article.canonical_url,
+        source=article.source,
+        published_at=article.published_at,
+        topics=intent.tags.topics,
+    )
 
 
 def _page_as_last_read(article: Article, intent: ArticleIntent) -> bool:
@@ -178,6 +207,8 @@ def _insert_version(
     add_evidence(session, [(intent, version_id)], tag_ids, now)
     article.current_version_id = version_id
     article.title = intent.title or article.title
+    article.byline = intent.byline or article.byline
+    index_articles(session, [(article.id, intent.title, intent.text)])
     article.suspect_reason = None
     return version_id
 
@@ -202,7 +233,7 @@ def add_evidence(
         row
         for intent, version_id in versions
         for row in _mention_rows(
-            version_id, intent.tags.mentions, intent.tags.taxonomy_version, tag_ids
+            version_id, intent.tags.mentions, (intent.title, intent.text), tag_ids
         )
     ]
     if mentions:
@@ -224,13 +255,12 @@ def add_evidence(
 
 def add_mentions(
     session: Session,
-    version_id: int,
+    version: ArticleVersion,
     mentions: tuple[FoundMention, ...],
-    taxonomy_version: str,
     tag_ids: Mapping[str, int],
 ) -> None:
     """Store a version's evidence (reprocessing replaces a version's mentions)."""
-    rows = _mention_rows(version_id, mentions, taxonomy_version, tag_ids)
+    rows = _mention_rows(version.id, mentions, (version.title, version.text), tag_ids)
     if rows:
         session.execute(insert(core_table(Mention)), rows)
 
@@ -238,26 +268,34 @@ def add_mentions(
 def _mention_rows(
     version_id: int,
     mentions: Sequence[FoundMention],
-    taxonomy_version: str,
+    texts: tuple[str, str],
     tag_ids: Mapping[str, int],
 ) -> list[dict[str, Any]]:
-    return [
-        {
-            "version_id": version_id,
-            "tag_id": tag_ids[mention.concept],
-            "field": mention.field,
-            "start": mention.start,
-            "end": mention.end,
-            "matched": mention.text,
-            "sentence": mention.sentence,
-            "value": mention.value,
-            "unit": mention.unit,
-            "topic": mention.topic,
-            "scope": mention.scope,
-            "taxonomy_version": taxonomy_version,
-        }
-        for mention in mentions
-    ]
+    """Rows for ``mentions`` of the version whose (title, text) are ``texts``: offsets into
+    them, and the matched words and sentence as text only where offsets cannot say them."""
+    rows = []
+    for mention in mentions:
+        source = texts[0] if mention.field == "title" else texts[1]
+        span = sentence_span(source, mention.start, mention.end, mention.sentence)
+        matched = source[mention.start : mention.end]
+        rows.append(
+            {
+                "version_id": version_id,
+                "tag_id": tag_ids[mention.concept],
+                "field": mention.field,
+                "start": mention.start,
+                "end": mention.end,
+                "sentence_start": span[0] if span else None,
+                "sentence_end": span[1] if span else None,
+                "matched": None if matched == mention.text else mention.text,
+                "sentence": None if span else mention.sentence,
+                "value": mention.value,
+                "unit": mention.unit,
+                "topic": mention.topic,
+                "scope": mention.scope,
+            }
+        )
+    return rows
 
 
 def next_check_after(article: Article, now: datetime, policy: VersionPolicy) -> datetime | None:
@@ -315,7 +353,8 @@ def _alert_edit(
         kind=kind,
         dedup_key=f"{kind}:article:{article.id}:v{n}",
         payload=_edit_payload(article, intent, decision, tracked, n)
-        | _sources(article, previous, tracked),
+        | _sources(article, previous, tracked)
+        | coverage(session, article.id),
         now=now,
         severity="warning" if tracked else "info",
         article_id=article.id,

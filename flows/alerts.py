@@ -33,8 +33,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import outbox
 from db.outbox import AlertForDelivery
+from db.upsert import add_alert
 from flows.channels import Channel, Delivery, Router, build_router
-from flows.report import md_escape, rename_run, run_name, run_title
+from flows.report import rename_run, run_name, run_title
 from flows.settings import Settings, get_settings
 from parsers.alert_rules import (
     DIGEST_KIND,
@@ -47,6 +48,7 @@ from parsers.alert_rules import (
 )
 from parsers.digest import render_digest
 from parsers.exceptions import AlertDeliveryError
+from parsers.inert import clean, md_line
 from parsers.messages import AlertContent, Rendered, Style, merge, render_alert
 from parsers.redact import redact, secrets_in_url
 
@@ -116,7 +118,7 @@ def event_resource(alert: AlertForDelivery, status: str) -> dict[str, str]:
     name = alert.payload.get("title") or alert.payload.get("feed") or alert.kind
     return {
         "prefect.resource.id": resource_id,
-        "prefect.resource.name": " ".join(str(name).split())[:200],
+        "prefect.resource.name": clean(name, 200),
         "vigie.alert.id": str(alert.id),
         "vigie.alert.status": status,
         "vigie.alert.severity": alert.severity,
@@ -442,7 +444,7 @@ def _failure_lines(report: DeliveryReport, secrets: frozenset[str]) -> list[str]
         "|---|---|---:|---|",
     ]
     lines += [
-        f"| {o.alert_id} | {o.kind} | {o.attempts} | {md_escape(redact(o.detail, secrets), 300)} |"
+        f"| {o.alert_id} | {o.kind} | {o.attempts} | {md_line(redact(o.detail, secrets), 300)} |"
         for o in failures
     ]
     return [*lines, "", "Retry one with `vigie alerts retry ID` once the channel is fixed.", ""]
@@ -467,7 +469,6 @@ def record_run_failure(flow: Any, flow_run: Any, state: Any) -> None:
     Attach it to Vigie's flows; the next delivery pass sends it. The automations in
     ``deploy/automations.yaml`` cover the case where the database itself is the problem.
     """
-    from db import repo
     from flows import context
     from flows.report import ALL_FEEDS_FAILED
 
@@ -476,7 +477,7 @@ def record_run_failure(flow: Any, flow_run: Any, state: Any) -> None:
     payload = run_failed_payload(flow.name, flow_run.name, str(flow_run.id), state)
     try:
         with context.sessions().begin() as session:
-            repo.add_alert(
+            add_alert(
                 session,
                 kind="run_failed",
                 dedup_key=f"run_failed:{flow_run.id}",

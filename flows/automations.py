@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from parsers.exceptions import ConfigError
+from parsers.inert import clean
 from parsers.redact import redact
 
 
@@ -35,7 +36,7 @@ def load_specs(path: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise ConfigError(f"cannot read {path.name}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path.name} is not valid YAML: {' '.join(str(exc).split())}") from exc
+        raise ConfigError(f"{path.name} is not valid YAML: {clean(exc, None)}") from exc
     specs = data.get("automations") if isinstance(data, dict) else None
     if not isinstance(specs, list) or not all(isinstance(s, dict) and s.get("name") for s in specs):
         raise ConfigError(f"{path.name}: expected an `automations:` list of named automations")

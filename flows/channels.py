@@ -32,7 +32,7 @@ import httpx
 from flows.settings import Settings
 from parsers.alert_rules import DEFAULT_CHANNEL, AlertRules, ChannelSpec
 from parsers.exceptions import AlertDeliveryError
-from parsers.inert import defuse_mentions
+from parsers.inert import clean, defuse_mentions
 from parsers.messages import Markup, Rendered
 from parsers.redact import RedactingFilter, redact, redact_url, secrets_in_url
 
@@ -177,7 +177,7 @@ class _ThreadHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread == self.thread:
-            self.lines.append(" ".join(record.getMessage().split())[:300])
+            self.lines.append(clean(record.getMessage(), 300))
 
 
 @contextmanager

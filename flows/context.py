@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +18,12 @@ from db.engine import make_engine, make_sessions
 from db.migrate import upgrade
 from db.versions import VersionPolicy
 from flows.settings import get_settings
+from parsers.alert_rules import Watch, load_rules
 from parsers.tagging import Tagger
 from parsers.taxonomy import Taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from flows.cpu import CpuPool
 
 
 @lru_cache(maxsize=4)
@@ -83,18 +88,68 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def forget_database() -> None:
+    """Read the settings again, keeping the tagger and worker processes: a long-lived
+    process that moves to another database (the benchmark's warm pass)."""
+    get_settings.cache_clear()
+
+
+#: Worker pools kept across runs (``keep_workers``), by worker count and taxonomy.
+_kept_pools: dict[tuple[int, Path], CpuPool] = {}
+
+
+def cpu_pool() -> CpuPool:
+    """The worker processes for a run: this process's kept ones with ``keep_workers``, else
+    a pool of the run's own, stopped when the run ends."""
+    from flows.cpu import CpuPool  # here: it imports the parsers of every document kind
+
+    settings = get_settings()
+    key = (settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    if not settings.keep_workers:
+        return CpuPool(*key)
+    if key not in _kept_pools:
+        _kept_pools[key] = CpuPool(*key, keep=True)
+    return _kept_pools[key]
+
+
+def stop_kept_workers() -> None:
+    """Stop the kept worker processes, if any (the next run starts new ones)."""
+    while _kept_pools:
+        _kept_pools.popitem()[1].close()
+
+
 def reset() -> None:
     """Forget every cached resource (tests switch databases and settings)."""
+    stop_kept_workers()
     get_settings.cache_clear()
-    for cached in (engine_for, _sessions_for, _migrated, taxonomy_at, _tagger_for):
+    for cached in (engine_for, _sessions_for, _migrated, taxonomy_at, _tagger_for, _watches_at):
         cached.cache_clear()
 
 
 def version_policy() -> VersionPolicy:
-    """Versioning policy from the settings (which change kinds are worth an alert)."""
-    kinds = get_settings().material_change_kinds
-    chosen = frozenset(k.strip() for k in kinds.split(",") if k.strip())
-    return VersionPolicy(material=chosen) if chosen else VersionPolicy()
+    """Versioning policy from the settings (which change kinds are worth an alert) and the
+    rules file's watches, which a rules file that cannot be read stops with its one line."""
+    settings = get_settings()
+    chosen = frozenset(k.strip() for k in settings.material_change_kinds.split(",") if k.strip())
+    if chosen:
+        return VersionPolicy(material=chosen, watches=watches())
+    return VersionPolicy(watches=watches())
+
+
+def watches() -> tuple[Watch, ...]:
+    """The rules file's watches, read again when the file changes (``vigie watch add``
+    while a served flow runs); none when there is no rules file."""
+    path = get_settings().resolved_alert_rules_path
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return ()
+    return _watches_at(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _watches_at(path: Path, stamp: int) -> tuple[Watch, ...]:
+    return tuple(load_rules(path).watches.values())
 
 
 def start_temporary_prefect_server() -> None:

@@ -30,7 +30,7 @@ import types
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,6 +46,7 @@ from flows.pipeline import (
 from parsers.articles import extract_article
 from parsers.exceptions import ParseError
 from parsers.feeds import parse_feed, read_feed
+from parsers.inert import clean
 from parsers.tagging import Tagger
 from parsers.taxonomy import load_taxonomy
 
@@ -138,7 +139,7 @@ def page_intents(pages: list[PageToRead], tagger: Tagger) -> list[ArticleIntent 
 
 def unreadable(exc: Exception) -> ParseError:
     """A ``ParseError`` for what a parsing library raised on a document it choked on."""
-    reason = " ".join(str(exc).split())[:300] or "no message"
+    reason = clean(exc, 300) or "no message"
     return ParseError(f"could not read this document ({type(exc).__name__}: {reason})")
 
 
@@ -155,12 +156,16 @@ class CpuPool:
     processes, or, with no workers, in a thread of this process with the caller's tagger.
 
     One per run: ``async with CpuPool(workers, taxonomy) as cpu:``. The workers start on
-    first use and stop when the run ends, so no process outlives the run that needed it.
+    first use and stop when the run ends, so no process outlives the run that needed it;
+    unless ``keep``: then they stay for the process's next runs (``context.cpu_pool``), which
+    saves each run the workers' start (a fork server, then in each worker the tagger and the
+    language model), and stop with ``close`` or when the process ends.
     """
 
-    def __init__(self, workers: int, taxonomy: Path) -> None:
+    def __init__(self, workers: int, taxonomy: Path, *, keep: bool = False) -> None:
         self.workers = workers
         self.taxonomy = taxonomy
+        self.keep = keep
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -168,7 +173,26 @@ class CpuPool:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
-        await asyncio.to_thread(self.close)
+        if not self.keep:
+            await asyncio.to_thread(self.close)
+
+    async def start(self) -> None:
+        """Start the workers now (the fork server, then in each worker the tagger and the
+        language model: about a second), so that they are ready when the first document
+        comes, instead of starting then. Errors are left to the jobs that follow."""
+        if self.workers <= 0 or multiprocessing.current_process().daemon:
+            return
+        # In a thread: starting the fork server blocks for as long as it imports, and the
+        # run's event loop is meanwhile fetching.
+        with suppress(Exception):
+            await asyncio.to_thread(self._start_workers)
+
+    def _start_workers(self) -> None:
+        pool = self._executor()
+        with _main_module_hidden():
+            ready = [pool.submit(_ready) for _ in range(self.workers)]
+        for future in ready:
+            future.result()
 
     async def parse(
         self,
@@ -327,6 +351,10 @@ def _exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _ready() -> None:
+    """A job that only waits for its worker to be up (``CpuPool.start``)."""
 
 
 def _with_worker_tagger(function: Callable[..., T], *args: Any) -> T:

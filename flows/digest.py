@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from prefect import flow, get_run_logger
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import outbox, repo
+from db import outbox
 from db.outbox import AlertForDelivery
 from db.stories import stories_now
+from db.upsert import add_alert
 from flows.alerts import DeliveryReport, Emitter, deliver_due, emit_alert_event, record_run_failure
 from flows.channels import Router, build_router
 from flows.report import rename_run, run_name, run_title
@@ -171,7 +172,7 @@ def queue_digest(
     if is_empty(payload) and not wanted:
         return None, False, payload
     key = f"digest:{now.astimezone(UTC):%Y-%m-%dT%H}Z"
-    written = repo.add_alert(session, kind=DIGEST_KIND, dedup_key=key, payload=payload, now=now)
+    written = add_alert(session, kind=DIGEST_KIND, dedup_key=key, payload=payload, now=now)
     digest_id = outbox.id_for_key(session, key)
     if digest_id is not None and written:
         outbox.attach_to_digest(session, [a.id for a in kept], digest_id)

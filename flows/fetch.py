@@ -5,7 +5,8 @@ One ``Fetcher`` per run owns one HTTP client. Each ``fetch`` does, per hop::
     check the scheme (http/https only)
     resolve the host; refuse private, loopback, link-local... addresses (SSRF guard)
     wait for a per-host slot (politeness), and for a feed, when ``host_limit_prefix`` is set,
-        for a slot of its host's Prefect global concurrency limit (politeness across workers)
+        for a slot of its host's Prefect global concurrency limit (politeness across workers),
+        which the fetcher holds until it has no more requests for that host
     GET the address that was checked (pinned, so DNS cannot change under us), with a
         descriptive User-Agent and the caller's ETag / Last-Modified
     redirect?  -> next hop, at most ``max_redirects`` times, every hop checked again
@@ -33,7 +34,7 @@ import time
 import zlib
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -48,6 +49,7 @@ import httpx
 
 from flows.settings import Settings
 from parsers.exceptions import FetchError
+from parsers.inert import clean
 from parsers.schedule import parse_retry_after
 from parsers.urls import fetch_url_refusal
 from parsers.validators import usable_etag, usable_last_modified
@@ -343,6 +345,10 @@ class Fetcher:
         #: One client per host name, least recently used first, and requests using each.
         self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
         self._in_use: Counter[str] = Counter()
+        #: Slots of Prefect limits this fetcher holds, free ones (not serving a request) by
+        #: limit name, and the fetches under way for each limit.
+        self._held: dict[str, list[_HeldSlot]] = {}
+        self._shared_users: Counter[str] = Counter()
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -356,7 +362,10 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connections; the fetcher cannot be used afterwards."""
+        """Give back held slots and close the connections; the fetcher cannot be used
+        afterwards."""
+        for name in list(self._held):
+            await self._give_back(name)
         clients, self._clients = list(self._clients.values()), OrderedDict()
         for client in clients:
             await client.aclose()
@@ -426,6 +435,25 @@ class Fetcher:
         # limits` knows the feeds' own hosts, but not every CDN a feed redirects to, nor the
         # open-ended hosts of article pages; a missing limit would fail those every time.
         shared_limit = self._shared_limit_name(url) if kind == "feed" else None
+        if shared_limit is None:
+            return await self._follow(url, headers, kind, None, started)
+        self._shared_users[shared_limit] += 1
+        try:
+            return await self._follow(url, headers, kind, shared_limit, started)
+        finally:
+            self._shared_users[shared_limit] -= 1
+            if not self._shared_users[shared_limit]:
+                await self._give_back(shared_limit)
+
+    async def _follow(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        kind: Kind,
+        shared_limit: str | None,
+        started: float,
+    ) -> FetchResult:
+        """Fetch ``url``, following redirects, each hop checked again."""
         current = url
         for _ in range(self.policy.max_redirects + 1):
             with _unexpected_errors(current):
@@ -488,45 +516,25 @@ class Fetcher:
     async def _shared_slot(self, name: str | None, host: str) -> AsyncIterator[None]:
         """Hold a slot of the Prefect global concurrency limit ``name`` (none when None).
 
-        ``strict``: a missing limit is an error, not the warning Prefect would log before
-        letting every worker hit the host at once.
+        A slot this fetcher already holds for ``name`` and no request is using serves the
+        request; else one more is taken from the server. Slots are given back when the
+        fetcher has no request left for the limit (``fetch``), not after each request: one
+        acquisition per slot and batch instead of one per request, and no 2 s poll (Prefect's
+        Retry-After) each time a request finds the slot it just gave back not yet freed.
         """
         if name is None:
             yield
             return
-        # Imported here: Prefect takes over a second to import, and only this path needs it.
-        from prefect.concurrency.asyncio import (
-            AcquireConcurrencySlotTimeoutError,
-            ConcurrencySlotAcquisitionError,
-            concurrency,
-        )
-
-        wait = self.policy.total_timeout
-        acquired = False
+        free = self._held.setdefault(name, [])
+        slot = free.pop() if free else await _HeldSlot.take(name, host, self.policy)
         try:
-            async with concurrency(
-                name,
-                timeout_seconds=wait,
-                lease_duration=max(_MIN_LEASE_SECONDS, 2 * self.policy.total_timeout),
-                strict=True,
-                # The request is bounded by total_timeout; a failed lease renewal only
-                # means the slot may be handed out again early, not worth killing the run.
-                raise_on_lease_renewal_failure=False,
-            ):
-                acquired = True
-                yield
-        except AcquireConcurrencySlotTimeoutError as exc:
-            if acquired:
-                raise
-            msg = (
-                f"waited {wait:g} s for a slot of Prefect concurrency limit {name!r} "
-                f"(other workers are fetching from {host}; will retry)"
-            )
-            raise FetchError(msg, transient=True) from exc
-        except ConcurrencySlotAcquisitionError as exc:
-            if acquired:
-                raise
-            raise _shared_limit_error(name, exc) from exc
+            yield
+        finally:
+            self._held.setdefault(name, []).append(slot)
+
+    async def _give_back(self, name: str) -> None:
+        for slot in self._held.pop(name, []):
+            await slot.give_back()
 
     async def _vetted_addresses(self, url: httpx.URL) -> list[str]:
         """The addresses to connect to, each one public or allowed; else ``FetchError``."""
@@ -594,6 +602,78 @@ class Fetcher:
             raise _status_error(status, response.reason_phrase, host, headers)
         content = await _read_body(response, self.policy.max_bytes(kind), kind, host)
         return _Hop(status, headers, content)
+
+
+class _HeldSlot:
+    """One slot of a Prefect global concurrency limit, held by a task of its own.
+
+    Prefect's ``concurrency`` context must be left by the task that entered it, while a held
+    slot serves several requests, each in its own task; the holding task enters it, renews
+    the lease meanwhile, and leaves when told to.
+    """
+
+    def __init__(self, name: str, policy: FetchPolicy) -> None:
+        self._name = name
+        self._policy = policy
+        self._acquired: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._done = asyncio.Event()
+        self._task = asyncio.create_task(self._hold(), name=f"hold {name}")
+
+    @classmethod
+    async def take(cls, name: str, host: str, policy: FetchPolicy) -> _HeldSlot:
+        """A slot of ``name``, once the server grants it; ``FetchError`` if it does not."""
+        # Imported here: Prefect takes over a second to import, and only this path needs it.
+        from prefect.concurrency.asyncio import (
+            AcquireConcurrencySlotTimeoutError,
+            ConcurrencySlotAcquisitionError,
+        )
+
+        slot = cls(name, policy)
+        try:
+            await asyncio.shield(slot._acquired)
+        except AcquireConcurrencySlotTimeoutError as exc:
+            msg = (
+                f"waited {policy.total_timeout:g} s for a slot of Prefect concurrency limit "
+                f"{name!r} (other workers are fetching from {host}; will retry)"
+            )
+            raise FetchError(msg, transient=True) from exc
+        except ConcurrencySlotAcquisitionError as exc:
+            raise _shared_limit_error(name, exc) from exc
+        except asyncio.CancelledError:
+            slot._task.cancel()  # Prefect gives back a lease granted to a cancelled waiter
+            raise
+        return slot
+
+    async def _hold(self) -> None:
+        from prefect.concurrency.asyncio import concurrency
+
+        try:
+            async with concurrency(
+                self._name,
+                timeout_seconds=self._policy.total_timeout,
+                lease_duration=max(_MIN_LEASE_SECONDS, 2 * self._policy.total_timeout),
+                # A missing limit is an error, not the warning Prefect would log before
+                # letting every worker hit the host at once.
+                strict=True,
+                # A failed lease renewal only means the slot may be handed out again early,
+                # not worth killing the run.
+                raise_on_lease_renewal_failure=False,
+            ):
+                self._acquired.set_result(None)
+                await self._done.wait()
+        except BaseException as exc:
+            if self._acquired.done():
+                raise
+            if isinstance(exc, asyncio.CancelledError):
+                self._acquired.cancel()
+            else:
+                self._acquired.set_exception(exc)
+
+    async def give_back(self) -> None:
+        """Release the slot; a failure to say so only leaves it to its lease's expiry."""
+        self._done.set()
+        with suppress(Exception):
+            await self._task
 
 
 # --- Small helpers ----------------------------------------------------------------------
@@ -804,7 +884,7 @@ def _unexpected_errors(url: str) -> Iterator[None]:
     except FetchError:
         raise
     except Exception as exc:
-        reason = " ".join(str(exc).split())[:300] or "no message"
+        reason = clean(exc, 300) or "no message"
         raise FetchError(f"could not fetch {url[:300]}: {type(exc).__name__}: {reason}") from exc
 
 

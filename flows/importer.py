@@ -31,7 +31,7 @@ from parsers.documents import ImportedDocument, parse_document
 from parsers.exceptions import ParseError
 from parsers.language import detect_language
 from parsers.tagging import Tagger
-from parsers.urls import host_of
+from parsers.urls import host_of, site_of
 
 #: Files stored per transaction: a failure late in a big import keeps the earlier chunks.
 CHUNK_FILES = 50
@@ -80,6 +80,10 @@ def read_document(path: Path) -> ImportedDocument:
     return parse_document(str(path), content)
 
 
+def _site(url: str) -> str:
+    return site_of(url) if url.startswith(("http://", "https://")) else ""
+
+
 def intent_from_document(document: ImportedDocument, tagger: Tagger) -> ArticleIntent:
     """A parsed file, tagged, ready to store like any article."""
     url = document.canonical_url
@@ -91,7 +95,8 @@ def intent_from_document(document: ImportedDocument, tagger: Tagger) -> ArticleI
         content_hash=document.content_hash,
         language=detect_language(f"{document.title}\n{document.text}", document.language),
         published_at=document.published_at,
-        source=document.source or Path(document.name).name,
+        # Undeclared, the source is the site the file came from, else the file's name.
+        source=document.source or _site(url) or Path(document.name).name,
         site=host_of(url) or "import",
         origin="import",
         tags=tagger.tag(document.title, document.text),

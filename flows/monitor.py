@@ -9,17 +9,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
-from prefect.utilities.annotations import quote
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db import repo
-from db.intents import ArticleIntent, FeedForUpdate, PollIntent
+from db.intents import ArticleIntent, FeedForUpdate, PollIntent, PollOutcome
+from db.store import FeedAlerting
 from flows import context
 from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import Cap, CpuPool, unreadable
@@ -30,9 +30,11 @@ from flows.pipeline import (
     tag_specs,
     with_fallback,
 )
+from flows.quoting import quoted
 from flows.report import (
     ALL_FEEDS_FAILED,
     FeedReport,
+    RunCounts,
     RunSummary,
     monitor_findings,
     publish_artifacts,
@@ -60,10 +62,6 @@ T = TypeVar("T")
 _JITTER_RNG = random.Random()
 
 
-#: The outcome of a feed the pass had no time for: not recorded, so it stays due.
-POSTPONED = "postponed"
-
-
 @dataclass
 class Polled:
     """A feed, what fetching it gave, and what parsing it made of it."""
@@ -73,8 +71,7 @@ class Polled:
     result: FetchResult | None
     #: Why the feed yielded nothing this time: fetch, parse or storage error.
     error: FetchError | ParseError | StorageError | None
-    #: fetched, not_modified, unchanged_body, failed or postponed (``POSTPONED``).
-    outcome: str = "failed"
+    outcome: PollOutcome = PollOutcome.FAILED
     entries: int = 0
     intents: list[ArticleIntent] = field(default_factory=list)
     dropped: int = 0
@@ -122,7 +119,7 @@ async def fetch_feeds(
 ) -> list[Polled]:
     """Conditional GET of a batch of feeds, concurrently (politeness is the fetcher's job).
 
-    Callers pass big arguments through ``quote()``: Prefect otherwise walks every object in
+    Callers pass big arguments through ``quoted()``: Prefect otherwise walks every object in
     them looking for futures, which cost a quarter of a pass in the profile.
 
     One task per batch, not per feed: a task run costs ~10 ms, more than a 304. A feed's
@@ -142,7 +139,7 @@ async def _poll(
         async with asyncio.timeout_at(limits.deadline):
             return await _poll_with_retries(feed, fetcher, retry_delays, started)
     except TimeoutError:
-        return Polled(feed, started, None, None, outcome=POSTPONED)
+        return Polled(feed, started, None, None, outcome=PollOutcome.POSTPONED)
 
 
 async def _poll_with_retries(
@@ -174,9 +171,10 @@ def needing_parse(polled: list[Polled]) -> list[Polled]:
         if result is None:
             continue
         if result.not_modified:
-            item.outcome = "not_modified"
+            item.outcome = PollOutcome.NOT_MODIFIED
         elif result.body_hash and result.body_hash == feed.body_hash:
-            item.outcome = "unchanged_body"  # the server ignores validators; skip the parse
+            # The server ignores validators: the same body again, no parse.
+            item.outcome = PollOutcome.UNCHANGED_BODY
         else:
             wanted.append(item)
     return wanted
@@ -209,7 +207,7 @@ async def _parse_one(
     except Exception as exc:  # one feed a library chokes on fails alone, with the reason
         item.error = unreadable(exc)
     else:
-        item.outcome, item.entries = "fetched", document.entries
+        item.outcome, item.entries = PollOutcome.FETCHED, document.entries
         item.intents, item.dropped, item.left = document.intents, document.dropped, document.left
     # The body is read; until the feed is stored, only its size is still needed (up to 10 MB).
     item.result = replace(result, content=b"", size=result.size)
@@ -398,7 +396,7 @@ async def _store_batch(ready: FeedStream, summary: RunSummary) -> None:
     idle: list[Polled] = []
     async for item in feeds:
         if item.intents:
-            store = store_feeds(quote(feeds), quote(item), quote(idle), quote(summary))
+            store = store_feeds(quoted(feeds), quoted(item), quoted(idle), quoted(summary))
             await _timed(summary, "store", store)
             return
         idle.append(item)
@@ -440,9 +438,9 @@ def _record_polls(idle: list[Polled], summary: RunSummary) -> None:
     Postponed feeds are only reported: left as they are, they stay due. When the database
     fails, the feeds are reported with the reason and left as they are too.
     """
-    postponed = [item for item in idle if item.outcome == POSTPONED]
+    postponed = [item for item in idle if item.outcome == PollOutcome.POSTPONED]
     summary.feeds += [_postponed_report(item) for item in postponed]
-    idle = [item for item in idle if item.outcome != POSTPONED]
+    idle = [item for item in idle if item.outcome != PollOutcome.POSTPONED]
     if not idle:
         return
     now = datetime.now(UTC)
@@ -494,7 +492,7 @@ def _ours(exc: Exception) -> bool:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(getattr(exc, "orig", None) or exc).split())[:300] or type(exc).__name__
+    return clean(getattr(exc, "orig", None) or exc, 300) or type(exc).__name__
 
 
 def _refused(exc: Exception) -> StorageError:
@@ -517,13 +515,35 @@ def _store_one(
 ) -> FeedReport:
     now = datetime.now(UTC)
     if item.intents:
-        counts = repo.store_articles(session, item.intents, tag_ids, now, context.version_policy())
+        settings = get_settings()
+        counts = repo.store_articles(
+            session,
+            item.intents,
+            tag_ids,
+            now,
+            context.version_policy(),
+            feed=_feed_alerting(item.feed, settings),
+            story_window=timedelta(hours=settings.story_window_hours),
+        )
         summary.counts.add(counts)
         summary.in_feed_duplicates += item.dropped
         summary.new_relevant += new_relevant_articles(counts, item.intents)
     poll = _poll_intent(item, now)
     summary.counts.alerts += repo.record_poll(session, poll)
     return _report(item, poll)
+
+
+def _feed_alerting(feed: FeedForUpdate, settings: Settings) -> FeedAlerting:
+    """How the feed's new articles alert this pass: its backfill and its flood limit."""
+    quiet = not settings.alert_on_backfill
+    return FeedAlerting(
+        feed_id=feed.id,
+        name=feed.name,
+        url=feed.url,
+        backfill_before=feed.created_at if quiet else None,
+        first_pass=quiet and not feed.polled_before,
+        flood_items=settings.alert_flood_items,
+    )
 
 
 def _report(item: Polled, poll: PollIntent) -> FeedReport:
@@ -543,13 +563,13 @@ def _report(item: Polled, poll: PollIntent) -> FeedReport:
 def _postponed_report(item: Polled) -> FeedReport:
     feed = item.feed
     reason = f"not polled: {_deadline_reason()}; it stays due for the next pass"
-    return FeedReport(feed.id, feed.name, feed.url, POSTPONED, error=reason,
+    return FeedReport(feed.id, feed.name, feed.url, PollOutcome.POSTPONED, error=reason,
                       health_before=feed.health, health_after=feed.health)  # fmt: skip
 
 
 def _unrecorded_report(item: Polled, failure: DatabaseFailure) -> FeedReport:
     feed = item.feed
-    return FeedReport(feed.id, feed.name, feed.url, "failed", item.entries, str(failure),
+    return FeedReport(feed.id, feed.name, feed.url, PollOutcome.FAILED, item.entries, str(failure),
                       health_before=feed.health, health_after=feed.health)  # fmt: skip
 
 
@@ -591,7 +611,7 @@ def _poll_intent(item: Polled, now: datetime) -> PollIntent:
         started_at=item.started_at,
         finished_at=now,
         status=result.status if result else (fetch_error.status if fetch_error else None),
-        outcome="failed" if error else item.outcome,
+        outcome=PollOutcome.FAILED if error else item.outcome,
         bytes=result.size if result else 0,
         elapsed_ms=result.elapsed_ms if result else 0,
         entries=item.entries,
@@ -653,6 +673,7 @@ async def monitor_feeds(
     the feeds that failed. The run is renamed with what it found.
     """
     context.ensure_schema()
+    context.version_policy()  # a rules file with a bad watch stops the pass before it polls
     context.freeze_startup_heap()
     summary = RunSummary(kind="monitor", started_at=datetime.now(UTC))
     with context.sessions().begin() as session:
@@ -662,7 +683,7 @@ async def monitor_feeds(
 
     progress = ProgressReporter("monitor-progress", unit="feeds")
     await progress.start(len(feeds))
-    cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    cpu = context.cpu_pool()
     pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
     limits = Limits.from_settings(settings)
     batches = [feeds[start : start + batch_size] for start in range(0, len(feeds), batch_size)]
@@ -675,7 +696,9 @@ async def monitor_feeds(
                 await stored[index - 2].wait()
             if limits.passed():  # these feeds stay due: the next pass polls them first
                 for feed in batch:
-                    ready.put(Polled(feed, datetime.now(UTC), None, None, outcome=POSTPONED))
+                    ready.put(
+                        Polled(feed, datetime.now(UTC), None, None, outcome=PollOutcome.POSTPONED)
+                    )
                 continue
             await _prepare_batch(
                 batch, fetcher, cpu, settings, summary, pages_wanted, ready, limits
@@ -694,7 +717,10 @@ async def monitor_feeds(
         # database in a thread of this process), each stage working on what the stage before
         # has finished: the stages overlap instead of taking turns. An error in one stage
         # cancels the others.
-        await _together(prepare_all(), store_all())
+        # A feed never read before will be parsed: the workers start while it is fetched.
+        # A pass of known feeds may be all 304s and need no worker at all.
+        unread = any(feed.body_hash is None and feed.etag is None for feed in feeds)
+        await _together(prepare_all(), store_all(), *([cpu.start()] if unread else []))
     if delivery := await deliver_after_run():
         summary.alerts_sent = delivery.count("sent")
         summary.alerts_failed = delivery.count("failed") + delivery.count("retry")
@@ -707,13 +733,13 @@ async def monitor_feeds(
     return run_state(summary, summary.as_counts())
 
 
-async def run_monitor(**parameters: Any) -> dict[str, object]:
+async def run_monitor(**parameters: Any) -> RunCounts:
     """Run a monitor pass (``monitor_feeds`` with these parameters) and return its counts,
     whether it completed or every feed failed; any other failure of the run raises."""
     state = await monitor_feeds(**parameters, return_state=True)
     wanted = not (state.is_failed() and state.name == ALL_FEEDS_FAILED)
-    counts: dict[str, object] = await state.result(raise_on_failure=wanted)
-    return counts
+    # Prefect types a result as "whatever the flow returned"; this flow returns RunCounts.
+    return cast(RunCounts, await state.aresult(raise_on_failure=wanted))
 
 
 async def _prepare_batch(
@@ -737,15 +763,15 @@ async def _prepare_batch(
     if not changed:
         return
     if not pages_wanted:
-        parse = parse_feeds(quote(changed), cpu, ready.put, limits)
+        parse = parse_feeds(quoted(changed), cpu, ready.put, limits)
         await _timed(summary, "parse+tag", parse)
         return
     parsed = FeedStream([item.feed for item in changed], in_order=False)
     pages = fetch_pages_task(
-        quote(parsed), fetcher, cpu, settings.page_min_words, quote(ready), limits
+        quoted(parsed), fetcher, cpu, settings.page_min_words, quoted(ready), limits
     )
     _, counts = await _together(
-        _timed(summary, "parse+tag", parse_feeds(quote(changed), cpu, parsed.put, limits)),
+        _timed(summary, "parse+tag", parse_feeds(quoted(changed), cpu, parsed.put, limits)),
         _timed(summary, "fetch pages+extract", pages),
     )
     summary.pages_fetched += counts.fetched
@@ -755,7 +781,7 @@ async def _prepare_batch(
 async def _fetch_batch(
     feeds: list[FeedForUpdate], fetcher: Fetcher, settings: Settings, limits: Limits
 ) -> list[Polled]:
-    polled = await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays, limits)
+    polled = await fetch_feeds(quoted(feeds), fetcher, settings.fetch_retry_delays, limits)
     hosts = _hosts_if_all_failed_transiently(polled)
     # Feeds on two hosts or more all failing at once point at our network, not at them: the
     # batch is fetched once more after a pause long enough for a blip to pass (15 per-feed
@@ -774,7 +800,7 @@ async def _fetch_batch(
         pause,
     )
     await asyncio.sleep(pause)
-    return await fetch_feeds(quote(feeds), fetcher, settings.fetch_retry_delays, limits)
+    return await fetch_feeds(quoted(feeds), fetcher, settings.fetch_retry_delays, limits)
 
 
 def _hosts_if_all_failed_transiently(polled: list[Polled]) -> set[str]:
@@ -823,13 +849,13 @@ def _log_summary(summary: RunSummary) -> None:
     logger.info(
         "monitor: %d feeds (%d failed), %d new articles, %d new versions, %d alerts",
         len(summary.feeds),
-        summary.feeds_with("failed"),
+        summary.feeds_with(PollOutcome.FAILED),
         summary.counts.new_articles,
         summary.counts.new_versions,
         summary.counts.alerts,
     )
     for feed in summary.feeds:
-        if feed.outcome == "failed":
+        if feed.outcome == PollOutcome.FAILED:
             logger.warning("feed %r failed: %s", feed.name, clean(feed.error))
         elif feed.left:
             logger.warning(
@@ -839,7 +865,18 @@ def _log_summary(summary: RunSummary) -> None:
                 feed.left,
                 get_settings().max_new_items_per_feed,
             )
-    if postponed := summary.feeds_with(POSTPONED):
+    if backfilled := summary.counts.backfilled:
+        logger.info(
+            "%d backfilled without alerts (published before their feed was added)", backfilled
+        )
+    if flooded := summary.counts.flooded:
+        logger.warning(
+            "%d new relevant articles in flood alerts (more than %d from one feed in one pass, "
+            "VIGIE_ALERT_FLOOD_ITEMS)",
+            flooded,
+            get_settings().alert_flood_items,
+        )
+    if postponed := summary.feeds_with(PollOutcome.POSTPONED):
         logger.warning("%d feeds not polled: %s; they stay due", postponed, _deadline_reason())
     if summary.pages_left:
         logger.warning(

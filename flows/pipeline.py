@@ -106,6 +106,7 @@ def intent_from_entry(
         site=host_of(entry.url),
         origin="feed",
         tags=tagger.tag(entry.title, entry.text),
+        byline=entry.author,
         feed_id=feed.id,
         guid=entry.guid,
     )
@@ -187,6 +188,7 @@ def with_page(
         content_hash=page.content_hash if title == page.title else content_hash(title, page.text),
         language=detect_language(f"{title}\n{page.text}", page.language or intent.language),
         published_at=intent.published_at or page.published_at,
+        byline=page.author or intent.byline,
         page_hash=page.content_hash,
         origin="page",
         tags=tagger.tag(title, page.text),
@@ -230,6 +232,7 @@ def intent_from_page(
         content_hash=page.content_hash,
         language=detect_language(f"{title}\n{page.text}", page.language or target.language),
         published_at=target.published_at or page.published_at,
+        byline=page.author,
         page_hash=None if page.suspect_reason else page.content_hash,
         source=target.source,
         site=host_of(target.url),

@@ -10,29 +10,22 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from db import repo
 from db.intents import ArticleIntent, RecheckTarget
+from db.repo import RecheckResult
 from db.versions import EditView, VersionPolicy, latest_edits
 from flows import context
 from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy
 from flows.pipeline import tag_specs
-from flows.report import (
-    cell_escape,
-    in_prefect_run,
-    md_escape,
-    open_link,
-    rename_run,
-    run_name,
-    run_title,
-)
+from flows.quoting import quoted
+from flows.report import in_prefect_run, open_link, rename_run, run_name, run_title
 from flows.settings import get_settings
 from parsers.exceptions import FetchError, ParseError
-from parsers.inert import clean
+from parsers.inert import clean, md_cell, md_line
 from parsers.text import counted
 
 #: What a re-check of one page gave: a candidate version, nothing (304), or an error.
@@ -96,20 +89,23 @@ def store_rechecks(checked: list[Checked]) -> tuple[Counter[str], list[int]]:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     for target, intent, error in checked:
         try:
-            outcome = _record(target, intent, tag_ids, error, policy)
+            result = _record(target, intent, tag_ids, error, policy)
         except (DataError, IntegrityError) as exc:
-            reason = " ".join(str(exc.orig).split())[:300]
-            outcome = _record(target, None, tag_ids, f"the database refused it: {reason}", policy)
+            reason = clean(exc.orig, 300)
+            result = _record(target, None, tag_ids, f"the database refused it: {reason}", policy)
         except (SQLAlchemyError, OSError) as exc:
-            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            reason = clean(getattr(exc, "orig", None) or exc, 300)
             get_run_logger().warning(
                 "article %d not re-checked: Vigie's database failed (%s); it stays due",
                 target.id,
                 reason,
             )
-            outcome = POSTPONED
-        outcomes.update(outcome.split("+"))
-        if outcome.startswith("changed"):
+            outcomes[POSTPONED] += 1
+            continue
+        outcomes[result.outcome] += 1
+        if result.alerted:
+            outcomes["alert"] += 1
+        if result.outcome == "changed":
             changed.append(target.id)
     return outcomes, changed
 
@@ -120,7 +116,7 @@ def _record(
     tag_ids: dict[str, int],
     error: str | None,
     policy: VersionPolicy,
-) -> str:
+) -> RecheckResult:
     with context.sessions().begin() as session:
         now = datetime.now(UTC)
         return repo.record_recheck(
@@ -154,11 +150,11 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
     with context.sessions().begin() as session:
         targets = repo.articles_to_recheck(session, started_at, due_only=due_only, limit=limit)
     settings = get_settings()
-    cpu = CpuPool(settings.resolved_cpu_workers, settings.resolved_taxonomy_path)
+    cpu = context.cpu_pool()
     deadline = asyncio.get_running_loop().time() + settings.pass_deadline_seconds
     async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
-        checked, left = await fetch_and_extract(quote(targets), fetcher, cpu, deadline)
-    outcomes, changed = store_rechecks(quote(checked))
+        checked, left = await fetch_and_extract(quoted(targets), fetcher, cpu, deadline)
+    outcomes, changed = store_rechecks(quoted(checked))
     delivery = await deliver_after_run()
     if left:
         outcomes[POSTPONED] += len(left)
@@ -214,7 +210,7 @@ def _summary(counts: dict[str, int], edits: list[EditView], failures: list[dict[
     if failures:
         lines += ["## Failed re-checks", "", "| article | page | reason |", "|---:|---|---|"]
         lines += [
-            f"| {f['article_id']} | {cell_escape(f['url'], 200)} | {cell_escape(f['error'], 300)} |"
+            f"| {f['article_id']} | {md_cell(f['url'], 200)} | {md_cell(f['error'], 300)} |"
             for f in failures
         ]
         lines.append("")
@@ -230,12 +226,12 @@ def _edits_section(edits: list[EditView]) -> list[str]:
     for edit in edits:
         kinds = ", ".join(kind.replace("_", " ") for kind in edit.change_kinds) or "changed"
         lines += [
-            f"### {md_escape(edit.title or '(untitled)', 200)}",
+            f"### {md_line(edit.title or '(untitled)', 200)}",
             "",
-            f"{md_escape(edit.source, 60)} · version {edit.version} · {md_escape(kinds, 200)} · "
+            f"{md_line(edit.source, 60)} · version {edit.version} · {md_line(kinds, 200)} · "
             f"{open_link(edit.url)}`vigie diff {edit.article_id}`",
             "",
         ]
         if edit.excerpt:
-            lines += [f"> {md_escape(edit.excerpt, 600)}", ""]
+            lines += [f"> {md_line(edit.excerpt, 600)}", ""]
     return lines

@@ -11,9 +11,9 @@ The run also says what happened where the runs list shows it: its final name
 (``monitor 06:32:10 · 3 new · 1 relevant``) and its state (FAILED as "All feeds failed" when
 every feed failed; a message naming the failed feeds when some did).
 
-Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_escape``,
-every table cell through ``cell_escape``, and a link only leaves as ``safe_link`` (the
-artifact forms of ``parsers.inert``, where all of Vigie's escaping lives).
+Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_line``,
+every table cell through ``md_cell``, and a link only leaves as ``artifact_link`` (the
+artifact forms in ``parsers.inert``, where all of Vigie's escaping lives).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, tzinfo
+from typing import NotRequired, TypedDict
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -34,11 +35,10 @@ from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed
 
-from db.intents import StoreCounts
-from parsers.inert import artifact_link as safe_link
-from parsers.inert import clean
-from parsers.inert import md_cell as cell_escape
-from parsers.inert import md_line as md_escape
+from db.intents import PollOutcome, StoreCounts
+from db.watches import WatchHit
+from parsers.inert import artifact_link, clean, md_cell, md_line
+from parsers.schedule import Health
 from parsers.text import counted
 
 #: How many of a run's new relevant stories its log names.
@@ -82,12 +82,11 @@ class FeedReport:
     feed_id: int
     name: str
     url: str
-    #: fetched, not_modified, unchanged_body or failed.
-    outcome: str
+    outcome: PollOutcome
     entries: int = 0
     error: str | None = None
-    health_before: str = "healthy"
-    health_after: str = "healthy"
+    health_before: Health = "healthy"
+    health_after: Health = "healthy"
     #: New items left for the next pass by the per-feed cap.
     left: int = 0
 
@@ -108,6 +107,37 @@ class NewArticle:
     url: str
     #: The tagger's relevance score; orders the top stories (0 when the caller did not say).
     relevance: float = 0.0
+
+
+class RunCounts(TypedDict):
+    """What a monitor or seed run counted: the flow's return value, read by the CLI."""
+
+    feeds_polled: int
+    feeds_fetched: int
+    feeds_not_modified: int
+    feeds_unchanged_body: int
+    feeds_failed: int
+    feeds_postponed: int
+    items_left: int
+    in_feed_duplicates: int
+    pages_fetched: int
+    pages_left: int
+    new_articles: int
+    new_versions: int
+    unchanged: int
+    duplicates: int
+    suspect: int
+    alerts: int
+    near_duplicates: int
+    backfilled: int
+    joined_stories: int
+    flooded: int
+    watched: int
+    stage_seconds: dict[str, float]
+    #: Alerts the run delivered as it ended (absent when it delivered none: no channel).
+    alerts_sent: NotRequired[int]
+    #: Which feeds failed and why, in one line (absent when none did).
+    failures: NotRequired[str]
 
 
 @dataclass
@@ -132,7 +162,7 @@ class RunSummary:
     alerts_sent: int | None = None
     alerts_failed: int | None = None
 
-    def feeds_with(self, outcome: str) -> int:
+    def feeds_with(self, outcome: PollOutcome) -> int:
         """How many feeds ended with ``outcome``."""
         return sum(1 for feed in self.feeds if feed.outcome == outcome)
 
@@ -148,28 +178,38 @@ class RunSummary:
         """The ``n`` most relevant new articles (ties keep the order they were found in)."""
         return sorted(self.new_relevant, key=lambda a: -a.relevance)[:n]
 
-    def as_counts(self) -> dict[str, object]:
-        """Flat counts for the runs table and JSON output."""
-        counts = asdict(self.counts)
-        counts.pop("new_relevant")
-        counts.pop("clustered")
-        counts["near_duplicates"] = self.counts.near_duplicates
-        return {
-            "feeds_polled": len(self.feeds) - self.feeds_with("postponed"),
-            "feeds_fetched": self.feeds_with("fetched"),
-            "feeds_not_modified": self.feeds_with("not_modified"),
-            "feeds_unchanged_body": self.feeds_with("unchanged_body"),
-            "feeds_failed": self.feeds_with("failed"),
-            "feeds_postponed": self.feeds_with("postponed"),
+    def as_counts(self) -> RunCounts:
+        """Flat counts: what the flow returns, and JSON output."""
+        counts = self.counts
+        result: RunCounts = {
+            "feeds_polled": len(self.feeds) - self.feeds_with(PollOutcome.POSTPONED),
+            "feeds_fetched": self.feeds_with(PollOutcome.FETCHED),
+            "feeds_not_modified": self.feeds_with(PollOutcome.NOT_MODIFIED),
+            "feeds_unchanged_body": self.feeds_with(PollOutcome.UNCHANGED_BODY),
+            "feeds_failed": self.feeds_with(PollOutcome.FAILED),
+            "feeds_postponed": self.feeds_with(PollOutcome.POSTPONED),
             "items_left": sum(feed.left for feed in self.feeds),
             "in_feed_duplicates": self.in_feed_duplicates,
             "pages_fetched": self.pages_fetched,
             "pages_left": self.pages_left,
-            **counts,
-            **({"alerts_sent": self.alerts_sent} if self.alerts_sent is not None else {}),
-            **({"failures": line} if (line := outcome_line(self)) else {}),
+            "new_articles": counts.new_articles,
+            "new_versions": counts.new_versions,
+            "unchanged": counts.unchanged,
+            "duplicates": counts.duplicates,
+            "suspect": counts.suspect,
+            "alerts": counts.alerts,
+            "near_duplicates": counts.near_duplicates,
+            "backfilled": counts.backfilled,
+            "joined_stories": counts.joined_stories,
+            "flooded": counts.flooded,
+            "watched": len(counts.watched),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
+        if self.alerts_sent is not None:
+            result["alerts_sent"] = self.alerts_sent
+        if line := outcome_line(self):
+            result["failures"] = line
+        return result
 
 
 # --- the markdown summary --------------------------------------------------------------------
@@ -180,12 +220,13 @@ def summary_markdown(summary: RunSummary) -> str:
     wrong, what was left, then the counts and the time per stage."""
     lines = [f"# Vigie {summary.kind} run", "", _when(summary), ""]
     if outcome := outcome_line(summary):
-        lines += [f"**{md_escape(outcome, 600)}**", ""]
+        lines += [f"**{md_line(outcome, 600)}**", ""]
     for section in (
         _new_relevant_section,
         _failures_section,
         _health_section,
         _left_section,
+        _watches_section,
         _totals_section,
         _timing_section,
     ):
@@ -218,6 +259,9 @@ def _totals(summary: RunSummary) -> list[tuple[str, object]]:
         ("new versions", c.new_versions),
         ("duplicates dropped", c.duplicates + summary.in_feed_duplicates),
         *_cluster_totals(c),
+        ("new articles that joined a story (named in its alert)", c.joined_stories),
+        ("backfilled without alerts (published before the feed was added)", c.backfilled),
+        ("new articles in one flood alert (more than VIGIE_ALERT_FLOOD_ITEMS)", c.flooded),
         ("extractions not trusted (consent wall, shrank, churn)", c.suspect),
         ("alerts created", c.alerts),
         ("alerts sent", _delivery_count(summary.alerts_sent)),
@@ -227,13 +271,15 @@ def _totals(summary: RunSummary) -> list[tuple[str, object]]:
 
 
 def _feed_totals(summary: RunSummary) -> list[tuple[str, object]]:
-    unchanged = summary.feeds_with("not_modified") + summary.feeds_with("unchanged_body")
+    postponed = summary.feeds_with(PollOutcome.POSTPONED)
+    unchanged = summary.feeds_with(PollOutcome.NOT_MODIFIED)
+    unchanged += summary.feeds_with(PollOutcome.UNCHANGED_BODY)
     return [
-        ("feeds polled", len(summary.feeds) - summary.feeds_with("postponed")),
-        ("feeds with new content", summary.feeds_with("fetched")),
+        ("feeds polled", len(summary.feeds) - postponed),
+        ("feeds with new content", summary.feeds_with(PollOutcome.FETCHED)),
         ("feeds unchanged (304 or same body)", unchanged),
-        ("feeds failed", summary.feeds_with("failed")),
-        ("feeds not polled (pass deadline; due next pass)", summary.feeds_with("postponed")),
+        ("feeds failed", summary.feeds_with(PollOutcome.FAILED)),
+        ("feeds not polled (pass deadline; due next pass)", postponed),
         ("new items left for the next pass (per-feed cap)", sum(f.left for f in summary.feeds)),
         ("feed health changes", len(summary.health_changes())),
         ("article pages fetched", summary.pages_fetched),
@@ -257,13 +303,12 @@ def _delivery_count(value: int | None) -> str:
 
 
 def _failures_section(summary: RunSummary) -> list[str]:
-    failed = [feed for feed in summary.feeds if feed.outcome == "failed"]
+    failed = [feed for feed in summary.feeds if feed.outcome == PollOutcome.FAILED]
     if not failed:
         return []
     lines = ["## Feeds that failed", "", "| feed | reason | health |", "|---|---|---|"]
     lines += [
-        f"| {cell_escape(f.name, 80)} | {cell_escape(f.error or '', 200)} | "
-        f"{cell_escape(f.health_after, 40)} |"
+        f"| {md_cell(f.name, 80)} | {md_cell(f.error or '', 200)} | {md_cell(f.health_after, 40)} |"
         for f in failed
     ]
     return [*lines, ""]
@@ -275,29 +320,30 @@ def _health_section(summary: RunSummary) -> list[str]:
         return []
     lines = ["## Feed health changes", "", "| feed | change | reason |", "|---|---|---|"]
     lines += [
-        f"| {cell_escape(f.name, 80)} | {cell_escape(f.health_before, 40)} → "
-        f"{cell_escape(f.health_after, 40)} | "
-        f"{cell_escape(f.error or 'polled successfully', 200)} |"
+        f"| {md_cell(f.name, 80)} | {md_cell(f.health_before, 40)} → "
+        f"{md_cell(f.health_after, 40)} | "
+        f"{md_cell(f.error or 'polled successfully', 200)} |"
         for f in changes
     ]
     return [*lines, ""]
 
 
 def _left_section(summary: RunSummary) -> list[str]:
-    left = [feed for feed in summary.feeds if feed.outcome == "postponed" or feed.left]
+    postponed = PollOutcome.POSTPONED
+    left = [feed for feed in summary.feeds if feed.outcome == postponed or feed.left]
     if not left:
         return []
     lines = ["## Left for the next pass", "", "| feed | what is left |", "|---|---|"]
     lines += [
-        f"| {cell_escape(f.name, 80)} | "
-        f"{cell_escape(f.error or '', 200) if f.outcome == 'postponed' else _items_left(f.left)} |"
+        f"| {md_cell(f.name, 80)} | "
+        f"{md_cell(f.error or '', 200) if f.outcome == 'postponed' else _items_left(f.left)} |"
         for f in left
     ]
     return [*lines, ""]
 
 
 def _items_left(count: int) -> str:
-    setting = md_escape("VIGIE_MAX_NEW_ITEMS_PER_FEED")
+    setting = md_line("VIGIE_MAX_NEW_ITEMS_PER_FEED")
     return f"{count} new items, over the per-feed cap of one pass ({setting})"
 
 
@@ -309,8 +355,8 @@ def _new_relevant_section(summary: RunSummary) -> list[str]:
     # Prefect's UI shows a link text's escapes as written, but renders them in bold text.
     lines = [f"## New relevant articles ({len(summary.new_relevant)})", ""]
     lines += [
-        f"- **{md_escape(a.title or '(untitled)', 160)}** · {md_escape(a.source, 60)} · "
-        f"{md_escape(topics_text(a.topics), 200) or 'no topic'} · {open_link(a.url)}"
+        f"- **{md_line(a.title or '(untitled)', 160)}** · {md_line(a.source, 60)} · "
+        f"{md_line(topics_text(a.topics), 200) or 'no topic'} · {open_link(a.url)}"
         f"`vigie show {a.id}`"
         for a in sorted(summary.new_relevant, key=lambda a: -a.relevance)
     ]
@@ -319,8 +365,30 @@ def _new_relevant_section(summary: RunSummary) -> list[str]:
 
 def open_link(url: str | None) -> str:
     """``[open](url) · `` for a URL that may be linked, else nothing."""
-    link = safe_link(url) if url else None
+    link = artifact_link(url) if url else None
     return f"[open]({link}) · " if link else ""
+
+
+def _watches_section(summary: RunSummary) -> list[str]:
+    """Each watch that matched in this run, with its articles linked."""
+    if not summary.counts.watched:
+        return []
+    by_watch: dict[str, list[WatchHit]] = {}
+    for hit in summary.counts.watched:
+        by_watch.setdefault(hit.watch, []).append(hit)
+    lines = ["## Watches that matched", ""]
+    for watch, hits in by_watch.items():
+        lines.append(f"- **{md_line(watch, 80)}** ({len(hits)})")
+        lines += [
+            f"  - {_linked(hit.title, hit.url)} `vigie show {hit.article_id}`" for hit in hits
+        ]
+    return [*lines, ""]
+
+
+def _linked(title: str, url: str) -> str:
+    link = artifact_link(url)
+    text = md_line(title, 160) or "(untitled)"
+    return f"[{text}]({link})" if link else text
 
 
 def _timing_section(summary: RunSummary) -> list[str]:
@@ -339,7 +407,7 @@ def _timing_section(summary: RunSummary) -> list[str]:
         "|---|---:|---:|",
     ]
     lines += [
-        f"| {md_escape(stage, 60)} | {seconds:.2f} | {_share(seconds, total)} |"
+        f"| {md_line(stage, 60)} | {seconds:.2f} | {_share(seconds, total)} |"
         for stage, seconds in summary.stage_seconds.items()
     ]
     return [*lines, f"| sum of stages | {total:.2f} | |", ""]
@@ -360,8 +428,8 @@ _NAMED_FAILURES = 3
 
 def outcome_line(summary: RunSummary) -> str:
     """What went wrong with the feeds, in one line ("" when nothing did): the state message."""
-    polled = [feed for feed in summary.feeds if feed.outcome != "postponed"]
-    failed = [feed for feed in polled if feed.outcome == "failed"]
+    polled = [feed for feed in summary.feeds if feed.outcome != PollOutcome.POSTPONED]
+    failed = [feed for feed in polled if feed.outcome == PollOutcome.FAILED]
     if not failed:
         return ""
     if len(failed) < len(polled):
@@ -378,12 +446,12 @@ def outcome_line(summary: RunSummary) -> str:
     return f"{head[0].upper()}{head[1:]}: {named}{rest}"
 
 
-def run_state(summary: RunSummary, result: dict[str, object]) -> State:
+def run_state(summary: RunSummary, result: RunCounts) -> State:
     """The pass's final state, carrying ``result``: FAILED (named ``ALL_FEEDS_FAILED``) when
     every feed polled failed; otherwise COMPLETED, saying in its message which feeds failed."""
     message = outcome_line(summary) or None
-    polled = len(summary.feeds) - summary.feeds_with("postponed")
-    if polled and summary.feeds_with("failed") == polled:
+    polled = len(summary.feeds) - summary.feeds_with(PollOutcome.POSTPONED)
+    if polled and summary.feeds_with(PollOutcome.FAILED) == polled:
         return Failed(name=ALL_FEEDS_FAILED, message=message, data=result)
     return Completed(message=message, data=result)
 
@@ -400,8 +468,8 @@ def monitor_findings(summary: RunSummary) -> list[str]:
     found = [f"{summary.counts.new_articles} new", f"{len(summary.new_relevant)} relevant"]
     if summary.counts.new_versions:
         found.append(counted(summary.counts.new_versions, "edit"))
-    polled = len(summary.feeds) - summary.feeds_with("postponed")
-    if failed := summary.feeds_with("failed"):
+    polled = len(summary.feeds) - summary.feeds_with(PollOutcome.POSTPONED)
+    if failed := summary.feeds_with(PollOutcome.FAILED):
         found.append(f"{failed} of {polled} feeds failed")
     return found
 

@@ -10,7 +10,7 @@ from db import repo
 from flows import context
 from flows.alerts import record_run_failure
 from flows.pipeline import intents_from_seeds, new_relevant_articles, tag_specs
-from flows.report import RunSummary, publish_artifacts, run_name
+from flows.report import RunCounts, RunSummary, publish_artifacts, run_name
 from flows.settings import get_settings
 from parsers.seeds import load_seeds
 
@@ -22,7 +22,8 @@ def store_seeds() -> RunSummary:
     intents = intents_from_seeds(load_seeds(get_settings().seeds_dir), tagger)
     with context.sessions().begin() as session:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
-        summary.counts = repo.store_articles(session, intents, tag_ids, summary.started_at)
+        policy = context.version_policy()  # the rules file's watches included
+        summary.counts = repo.store_articles(session, intents, tag_ids, summary.started_at, policy)
     summary.new_relevant = new_relevant_articles(summary.counts, intents)
     summary.finished_at = datetime.now(UTC)
     return summary
@@ -34,7 +35,7 @@ def store_seeds() -> RunSummary:
     on_failure=[record_run_failure],
     on_crashed=[record_run_failure],
 )
-async def ingest_seeds() -> dict[str, object]:
+async def ingest_seeds() -> RunCounts:
     """Store the seed articles.
 
     Pipeline:

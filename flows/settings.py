@@ -79,6 +79,15 @@ class Settings(BaseSettings):
     #: Seconds a monitor or re-check pass may take: what is unfinished then waits for the
     #: next pass (feeds not polled stay due, pages not fetched are left to a re-check).
     pass_deadline_seconds: float = Field(600.0, gt=0)
+    #: Hours after a story's first article during which another outlet's copy of it raises
+    #: no "new article" alert of its own: the story's alert names it ("also covered by").
+    story_window_hours: float = Field(48.0, ge=0)
+    #: Alert on a feed's backfill too: items published before the feed was added (and, on
+    #: its first pass, undated ones). Off: they are stored, tagged and clustered silently.
+    alert_on_backfill: bool = False
+    #: More relevant new items than this from one feed in one pass become one ``feed_flood``
+    #: alert naming the feed and the count, instead of one alert each.
+    alert_flood_items: int = Field(20, ge=1)
     #: Change kinds that make an "edited" alert (comma-separated); empty means every kind
     #: but ``body_rewritten``, whose material parts are reported as their own kinds.
     material_change_kinds: str = ""
@@ -87,6 +96,10 @@ class Settings(BaseSettings):
     #: Worker processes that parse feeds and extract pages beside the flow (``flows.cpu``);
     #: 0 keeps that work in the flow's process. Unset: one per core, none on a single core.
     cpu_workers: int | None = Field(None, ge=0)
+    #: Keep those worker processes (each with its tagger and language model) from one run to
+    #: the next of the same process, instead of starting them for each run: for a process that
+    #: runs many passes. Off, no worker outlives the run that started it.
+    keep_workers: bool = False
 
     #: Apprise URLs of the "default" alert route, comma-separated (mailtos://, json://, ntfys://).
     #: Secret: they often carry tokens or passwords, so they are left out of the settings' repr.

@@ -22,6 +22,11 @@ A rules file is TOML::
     send_when_empty = false
     language = "en"                # the digest's language where a channel names none
 
+    [watches."Roxham"]             # a saved search: new articles and versions it matches
+    query = 'Roxham NEAR/10 fermeture OR "chemin Roxham"'
+    channels = ["analysts"]        # optional, [defaults] otherwise
+    mode = "immediate"             # optional: immediate or digest
+
 Everything here is pure: parsing raises ``ConfigError`` with one line naming the key to fix,
 and ``route`` decides what to do with an alert from its kind, severity and payload.
 """
@@ -36,6 +41,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from parsers.exceptions import ConfigError
+from parsers.search_query import QueryError
+from parsers.search_query import parse as parse_query
 
 #: Alert kinds Vigie writes; a rules file may configure exactly these.
 KINDS = (
@@ -49,6 +56,8 @@ KINDS = (
 )
 #: The kind of the outbox row that carries a daily digest; routed by the ``[digest]`` table.
 DIGEST_KIND = "digest"
+#: The kind of a watch's alert; routed by the watch's own channels and mode.
+WATCH_KIND = "watch_match"
 #: The route made of the ``VIGIE_ALERT_URLS`` setting.
 DEFAULT_CHANNEL = "default"
 SEVERITIES = ("info", "warning", "critical")
@@ -66,7 +75,10 @@ _DIGEST_KEYS = frozenset(
 )
 #: Languages the digest is written in.
 LANGUAGES = ("en", "fr")
-_TOP_KEYS = frozenset({"defaults", "channels", "kinds", "digest"})
+_WATCH_KEYS = frozenset({"query", "channels", "mode"})
+_TOP_KEYS = frozenset({"defaults", "channels", "kinds", "digest", "watches"})
+#: Longest watch name: it is shown in alerts and digest headings.
+MAX_WATCH_NAME = 80
 
 
 @dataclass(frozen=True)
@@ -119,12 +131,25 @@ class DigestRule:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """A saved search: every new article or version it matches is an alert naming it."""
+
+    name: str
+    #: In the search syntax of ``parsers.search_query``.
+    query: str
+    channels: tuple[str, ...] = (DEFAULT_CHANNEL,)
+    mode: Mode = "immediate"
+
+
+@dataclass(frozen=True)
 class AlertRules:
     """A parsed rules file."""
 
     kinds: Mapping[str, KindRule]
     channels: Mapping[str, ChannelSpec]
     digest: DigestRule
+    #: Saved searches by name, in the file's order.
+    watches: Mapping[str, Watch] = field(default_factory=dict)
     #: The rule for kinds the file does not know (kinds added after it was written).
     fallback: KindRule = field(default_factory=lambda: KindRule(kind="*"))
 
@@ -198,7 +223,33 @@ def _rules(data: Mapping[str, Any]) -> AlertRules:
         for kind in KINDS
     }
     digest = _digest_rule(_table(data, "digest"), names)
-    return AlertRules(kinds=kinds, channels=channels, digest=digest, fallback=defaults)
+    watches = _watches(_table(data, "watches"), defaults, names)
+    return AlertRules(
+        kinds=kinds, channels=channels, digest=digest, watches=watches, fallback=defaults
+    )
+
+
+def _watches(table: Mapping[str, Any], defaults: KindRule, names: set[str]) -> dict[str, Watch]:
+    return {name: _watch(name, spec, defaults, names) for name, spec in table.items()}
+
+
+def _watch(name: str, spec: Any, defaults: KindRule, names: set[str]) -> Watch:
+    where = f"watches.{name}"
+    if not name.strip() or len(name) > MAX_WATCH_NAME or not name.isprintable():
+        raise _Invalid(where, f"a watch's name is 1 to {MAX_WATCH_NAME} printable characters")
+    if not isinstance(spec, Mapping):
+        raise _Invalid(where, 'must be a table such as { query = "Roxham" }')
+    _known_keys(spec, _WATCH_KEYS, where)
+    query = _string(spec.get("query"), f"{where}.query")
+    try:
+        parse_query(query)
+    except QueryError as exc:
+        raise _Invalid(f"{where}.query", str(exc)) from None
+    mode = spec.get("mode", defaults.mode)
+    if mode not in ("immediate", "digest"):
+        raise _Invalid(f"{where}.mode", "must be immediate or digest")
+    channels = _channel_names(spec.get("channels", defaults.channels), names, f"{where}.channels")
+    return Watch(name=name, query=query, channels=channels, mode=mode)
 
 
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -351,6 +402,8 @@ def route(rules: AlertRules, kind: str, severity: str, payload: Mapping[str, Any
     """Send now, keep for the digest, or skip (with the reason): one alert, one decision."""
     if kind == DIGEST_KIND:
         return Routing("send", severity, rules.digest.channels)
+    if kind == WATCH_KIND:
+        return _route_watch(rules, severity, payload)
     rule = rules.rule(kind)
     severity = rule.severity or severity
     reason = _skip_reason(rule, payload)
@@ -359,6 +412,14 @@ def route(rules: AlertRules, kind: str, severity: str, payload: Mapping[str, Any
     if rule.mode == "digest":
         return Routing("digest", severity, rule.channels)
     return Routing("send", severity, rule.channels, rule.debounce)
+
+
+def _route_watch(rules: AlertRules, severity: str, payload: Mapping[str, Any]) -> Routing:
+    watch = rules.watches.get(str(payload.get("watch")))
+    if watch is None:
+        return Routing("skip", severity, reason="its watch is no longer in the rules")
+    action: Action = "digest" if watch.mode == "digest" else "send"
+    return Routing(action, severity, watch.channels)
 
 
 def _skip_reason(rule: KindRule, payload: Mapping[str, Any]) -> str:

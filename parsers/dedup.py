@@ -23,6 +23,17 @@ How two texts are compared
   candidate: the verdict is the estimated Jaccard against the threshold.
 * **Length ratio.** Jaccard can never exceed ``min(|A|, |B|) / max(|A|, |B|)``, so texts
   whose lengths differ more than the threshold allows are rejected before any comparison.
+* **Passages.** Editors rework wire copy by whole paragraphs: a new lede, a cut ending, an
+  inserted paragraph, a photo caption, another headline. Each paragraph of at least
+  ``PASSAGE_MIN_WORDS`` words is a passage, kept as a 64-bit hash of its normalised words
+  (``passages``), with a second hash of its *shape*: its words without the names and figures
+  (capitalised words, words with a digit).
+  Two texts also match when they share at least ``MIN_SHARED_PASSAGES`` passages making up
+  ``PASSAGE_THRESHOLD`` of the smaller one's (containment, not Jaccard: a copy cut to its
+  first half shares all of its passages), unless a passage of one has the shape of a
+  passage of the other with other names or figures. That is what templated texts look like
+  (weather, scores, markets: the same sentences around other places, teams and numbers),
+  and what two stories with different figures are.
 * **Short texts.** Below ``SHORT_TEXT_WORDS`` words (feed summaries, briefs) shingles say
   little. Such a text matches another article when their normalised titles are equal
   (after the outlet's own suffix, "... - CTV News", is cut) and they appeared within
@@ -68,6 +79,12 @@ SHORT_TEXT_WORDS = 50
 MIN_TITLE_WORDS = 4
 #: How far apart two short items with the same title may appear and still be one story.
 DEFAULT_TITLE_WINDOW = timedelta(hours=48)
+#: Paragraphs with fewer words are not passages: captions, credits and bylines vary by outlet.
+PASSAGE_MIN_WORDS = 8
+#: Passages two texts must share, at the least, to match by passages.
+MIN_SHARED_PASSAGES = 3
+#: Share of the smaller text's passages the two must share to match by passages.
+PASSAGE_THRESHOLD = 0.6
 #: Stands for an unknown language, so that texts of unknown language only meet each other.
 UNKNOWN_LANGUAGE = "und"
 
@@ -75,6 +92,9 @@ _SIGNATURE = struct.Struct(f"<{NUM_PERM}I")
 _PARAGRAPH = re.compile(r"\n\s*")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—]\s+")
 _KEY_PERSON = b"vigie-lsh"
+_PASSAGE_PERSON = b"vigie-passage"
+_DIGIT = re.compile(r"\d")
+_OPENING = "«“\"'(¿¡—–-"
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,17 @@ class BandKey:
     band: int
     #: Signed 64-bit BLAKE2b hash of the language, the band number and the band's content.
     hash: int
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One paragraph as the passage rule compares it."""
+
+    #: Signed 64-bit hash of the paragraph's normalised words.
+    hash: int
+    #: The same without names and figures: equal shapes and unequal hashes are one template
+    #: filled with other names or figures.
+    shape: int
 
 
 @dataclass(frozen=True)
@@ -103,6 +134,8 @@ class TextSketch:
     #: sketch was made has another hash (unless only its spacing changed), so it is
     #: sketched again instead of filed by the old text's sketch (``sketch_for``).
     content_hash: str
+    #: The text's passages (``passages``).
+    passages: tuple[Passage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +152,8 @@ class Fingerprint:
     language: str
     #: When the story appeared (published, else first seen), for the short-text window.
     seen_at: datetime
+    #: The text's passages (``passages``); empty for texts sketched before they were kept.
+    passages: tuple[Passage, ...] = ()
 
     @property
     def short(self) -> bool:
@@ -130,10 +165,11 @@ class Fingerprint:
 class Match:
     """Why two articles are one story."""
 
-    #: Estimated Jaccard of the texts, or 1.0 for equal titles (short-text rule).
+    #: Estimated Jaccard of the texts, the share of the smaller text's passages shared
+    #: (passage rule), or 1.0 for equal titles (short-text rule).
     similarity: float
-    #: "text" (shingles) or "title" (short-text rule).
-    basis: Literal["text", "title"]
+    #: "text" (shingles), "passages" or "title" (short-text rule).
+    basis: Literal["text", "passages", "title"]
 
 
 # --- fingerprints ------------------------------------------------------------------------
@@ -157,16 +193,19 @@ def fingerprint(
         normalised_title=normalised_title(title, outlet),
         language=language_key(language),
         seen_at=seen_at,
+        passages=known.passages,
     )
 
 
 def sketch(text: str, content_hash: str = "") -> TextSketch:
     """The sketch of a text; ``content_hash`` is that of the article it is made for."""
-    paragraphs = normalised_paragraphs(text)
+    raw = _PARAGRAPH.split(text)
+    paragraphs = [normalise_for_hash(p) for p in raw]
     return TextSketch(
         signature=signature(shingles(paragraphs)),
         words=sum(len(p.split()) for p in paragraphs),
         content_hash=content_hash,
+        passages=passages(raw, paragraphs),
     )
 
 
@@ -190,6 +229,46 @@ def shingles(paragraphs: Sequence[str]) -> set[bytes]:
         last_start = max(len(words) - SHINGLE_WORDS, 0)
         found.update(" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(last_start + 1))
     return found
+
+
+def passages(
+    paragraphs: Sequence[str], normalised: Sequence[str] | None = None
+) -> tuple[Passage, ...]:
+    """The passages of a text's paragraphs (as written): each distinct one long enough.
+
+    ``normalised``: the same paragraphs normalised (``normalise_for_hash``), when they were.
+    """
+    found: dict[int, Passage] = {}
+    if normalised is None:
+        normalised = [normalise_for_hash(p) for p in paragraphs]
+    for paragraph, words in zip(paragraphs, normalised, strict=True):
+        if words.count(" ") + 1 >= PASSAGE_MIN_WORDS:
+            exact = _passage_hash(words)
+            shape = " ".join(_without_names_or_figures(paragraph)).lower()
+            found.setdefault(exact, Passage(exact, _passage_hash(shape)))
+    return tuple(found.values())
+
+
+def _without_names_or_figures(paragraph: str) -> list[str]:
+    """The words of a paragraph but names and figures: capitalised, or holding a digit.
+
+    Words as written, punctuation and all: a shape is only ever compared with shapes.
+    """
+    return [
+        word
+        for word in paragraph.split()
+        if not (word.lstrip(_OPENING)[:1].isupper() or _DIGIT.search(word))
+    ]
+
+
+def text_passages(text: str) -> tuple[Passage, ...]:
+    """The passages of a text (``passages``)."""
+    return passages(_PARAGRAPH.split(text))
+
+
+def _passage_hash(paragraph: str) -> int:
+    digest = hashlib.blake2b(paragraph.encode(), digest_size=8, person=_PASSAGE_PERSON)
+    return int.from_bytes(digest.digest(), "big", signed=True)  # a BIGINT column holds it
 
 
 def signature(shingle_set: set[bytes]) -> bytes:
@@ -230,6 +309,17 @@ def outlet_of(canonical_url: str, source: str) -> str:
         if site:
             return site
     return source
+
+
+def outlet_name(canonical_url: str, source: str | None) -> str:
+    """How people see an outlet: the feed's or source's name, the site where there is none.
+
+    ``outlet_of`` is what outlets are counted by; this is what they are called.
+    """
+    name = " ".join((source or "").split())
+    if name and name != "seed":  # seeds are named "seed", which says nothing of the outlet
+        return name
+    return outlet_of(canonical_url, name) or canonical_url
 
 
 # --- LSH keys ----------------------------------------------------------------------------
@@ -297,16 +387,39 @@ def match(
         return None
     if not (a.short or b.short):
         # Signatures of another size were made with other parameters: not comparable.
-        if len(a.signature) != len(b.signature):
-            return None
-        if not length_ratio_ok(a.words, b.words, threshold):
-            return None
-        similarity = estimated_jaccard(a.signature, b.signature)
-        return Match(similarity, "text") if similarity >= threshold else None
+        comparable = len(a.signature) == len(b.signature)
+        if comparable and length_ratio_ok(a.words, b.words, threshold):
+            similarity = estimated_jaccard(a.signature, b.signature)
+            if similarity >= threshold:
+                return Match(similarity, "text")
+        return passage_match(a.passages, b.passages)
+    by_passages = passage_match(a.passages, b.passages)
+    if by_passages is not None:
+        return by_passages
     same_title = title_key(a) is not None and a.normalised_title == b.normalised_title
     if same_title and abs(a.seen_at - b.seen_at) <= window:
         return Match(1.0, "title")
     return None
+
+
+def passage_match(a: Sequence[Passage], b: Sequence[Passage]) -> Match | None:
+    """The passage rule (see the module docstring): a match, or None."""
+    smaller = min(len(a), len(b))
+    if smaller < MIN_SHARED_PASSAGES:
+        return None
+    shared = {p.hash for p in a} & {p.hash for p in b}
+    overlap = len(shared) / smaller
+    if len(shared) < MIN_SHARED_PASSAGES or overlap < PASSAGE_THRESHOLD:
+        return None
+    if other_figures(a, b, shared):
+        return None
+    return Match(overlap, "passages")
+
+
+def other_figures(a: Sequence[Passage], b: Sequence[Passage], shared: set[int]) -> bool:
+    """Whether a passage of ``a`` has the shape of one of ``b`` with other names or figures."""
+    shapes = {p.shape for p in a if p.hash not in shared}
+    return any(p.shape in shapes for p in b if p.hash not in shared)
 
 
 def is_near_duplicate(

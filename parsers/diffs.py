@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
 from typing import Literal
 
+from parsers.inert import shorten
 from parsers.text import content_hash, fold, normalise_for_hash
 
 Outcome = Literal["new", "changed", "unchanged", "suspect"]
@@ -312,9 +313,9 @@ def _hunk(old: Sequence[_Token], new: Sequence[_Token], i1: int, i2: int, j1: in
     after = _words(old[i2 : i2 + context])
     parts = [before] if before else []
     if i2 > i1:
-        parts.append(f"[-{_clip(_words(old[i1:i2]))}-]")
+        parts.append(f"[-{shorten(_words(old[i1:i2]), 120)}-]")
     if j2 > j1:
-        parts.append(f"{{+{_clip(_words(new[j1:j2]))}+}}")
+        parts.append(f"{{+{shorten(_words(new[j1:j2]), 120)}+}}")
     if after:
         parts.append(after)
     return " ".join(parts)
@@ -322,10 +323,6 @@ def _hunk(old: Sequence[_Token], new: Sequence[_Token], i1: int, i2: int, j1: in
 
 def _words(tokens: Sequence[_Token]) -> str:
     return " ".join(t.text for t in tokens)
-
-
-def _clip(text: str, limit: int = 120) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- quotes and notices ---------------------------------------------------------------------

@@ -14,20 +14,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
-from parsers.alert_rules import DigestRule, payload_topics
+from parsers.alert_rules import WATCH_KIND, DigestRule, payload_topics
+from parsers.inert import clean, html_escape, md_escape, md_link, safe_link
 from parsers.messages import (
     AlertContent,
     Card,
     Rendered,
     Style,
     card_for,
-    clean,
     diff_lines,
     format_published,
-    html_escape,
-    md_escape,
-    md_link,
-    safe_link,
     topic_label,
     topic_list,
 )
@@ -68,6 +64,10 @@ class StoryNow:
     coverage: tuple[Coverage, ...] = ()
 
 
+#: Matches listed under each watch (the count covers them all).
+WATCH_TOP = 10
+
+
 @dataclass(frozen=True)
 class DigestInput:
     """An alert as the digest sees it."""
@@ -103,7 +103,8 @@ def build_digest(
     now = current or {}
     stories = _stories(in_window, rule, now)
     changes = _changes([*in_window, *kept_for_digest], now)
-    others = [a for a in kept_for_digest if a.kind not in (STORY_KIND, EDIT_KIND, FIGURE_KIND)]
+    changed = (STORY_KIND, EDIT_KIND, FIGURE_KIND, WATCH_KIND)
+    others = [a for a in kept_for_digest if a.kind not in changed]
     updates = others[:MAX_UPDATES]
     counts: dict[str, int] = {}
     for alert in in_window:
@@ -123,12 +124,36 @@ def build_digest(
         "updates": [_update_payload(a) for a in updates],
         "more_updates": max(len(others) - len(updates), 0),
         "counts": counts,
+        "watches": watch_sections(in_window),
     }
 
 
 def is_empty(payload: Mapping[str, Any]) -> bool:
-    """True when the digest has no story, change or update to tell."""
-    return not any(payload.get(part) for part in ("story_count", "figures", "edits", "updates"))
+    """True when the digest has no story, change, update or watch match to tell."""
+    parts = ("story_count", "figures", "edits", "updates", "watches")
+    return not any(payload.get(part) for part in parts)
+
+
+def watch_sections(alerts: Sequence[DigestInput]) -> list[dict[str, Any]]:
+    """One section per watch that matched in the window, in the order they first did:
+    its name, how many matches, and the latest ``WATCH_TOP`` with their passages."""
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for alert in alerts:
+        if alert.kind == WATCH_KIND:
+            payload = alert.payload
+            sections.setdefault(clean(payload.get("watch"), 80), []).append(
+                {
+                    "title": clean(payload.get("title"), 200),
+                    "url": payload.get("url") if isinstance(payload.get("url"), str) else None,
+                    "source": clean(payload.get("source"), 60),
+                    "published_at": payload.get("published_at") or alert.created_at.isoformat(),
+                    "passage": clean(payload.get("passage"), 240),
+                }
+            )
+    return [
+        {"watch": name, "count": len(matches), "matches": matches[-WATCH_TOP:][::-1]}
+        for name, matches in sections.items()
+    ]
 
 
 def _stories(
@@ -284,6 +309,7 @@ class Words:
     changed: str
     more: str
     nothing_new: str
+    watch: str
     #: Before a colon: "" in English, a space in French ("Regroupement familial : …").
     colon: str
     was: str
@@ -309,6 +335,7 @@ ENGLISH = Words(
     changed="changed",
     more="and {n} more",
     nothing_new="nothing new",
+    watch="Watch",
     colon="",
     was="was",
     now="now",
@@ -320,6 +347,7 @@ ENGLISH = Words(
         "feed_broken": ("feed broken", "feeds broken"),
         "feed_recovered": ("feed recovered", "feeds recovered"),
         "run_failed": ("failed run", "failed runs"),
+        WATCH_KIND: ("watch match", "watch matches"),
     },
     labels={},
     change_kinds={},
@@ -340,6 +368,7 @@ FRENCH = Words(
     changed="modifié",
     more="et {n} autres",
     nothing_new="rien de nouveau",
+    watch="Veille",
     colon=" ",
     was="avant",
     now="maintenant",
@@ -351,6 +380,7 @@ FRENCH = Words(
         "feed_broken": ("flux en panne", "flux en panne"),
         "feed_recovered": ("flux rétabli", "flux rétablis"),
         "run_failed": ("exécution échouée", "exécutions échouées"),
+        WATCH_KIND: ("résultat de veille", "résultats de veille"),
     },
     labels={
         "new_relevant_article": "Nouvel article",
@@ -433,14 +463,64 @@ def render_digest(payload: Mapping[str, Any], style: Style, language: str = "en"
         updates=[_update_card(u, style, words) for u in _mappings(payload.get("updates"))],
         more=int(payload.get("more_updates") or 0),
     )
+    watches = [_watch_view(w, style, words) for w in _mappings(payload.get("watches"))]
     local_day = until.astimezone(zone)
     day = f"{local_day.day} {words.months[local_day.month - 1]} {local_day.year}"
     return Rendered(
         subject=clean(f"{words.subject} · {day}{words.colon}: {view.summary}", 150),
-        text=_text(view),
-        markdown=_markdown(view),
-        html=_html(view),
+        text=_text(view) + _watches_text(watches, words),
+        markdown=_markdown(view) + _watches_markdown(watches, words),
+        html=_with_watches_html(_html(view), watches, words),
     )
+
+
+# --- watch sections ------------------------------------------------------------------------
+
+Watches = list[tuple[str, int, list[_Story]]]
+
+
+def _watch_view(
+    section: Mapping[str, Any], style: Style, words: Words
+) -> tuple[str, int, list[_Story]]:
+    matches = [
+        _story_view({**m, "evidence": m.get("passage")}, style, words)
+        for m in section.get("matches") or []
+        if isinstance(m, Mapping)
+    ]
+    return clean(section.get("watch"), 80), int(section.get("count") or 0), matches
+
+
+def _watches_text(watches: Watches, words: Words) -> str:
+    lines: list[str] = []
+    for name, count, matches in watches:
+        lines += ["", f"{words.watch.upper()}{words.colon}: {name} ({count})"]
+        for match in matches:
+            lines.append(f"• {match.title} ({match.meta})")
+            lines += [f"  “{match.evidence}”"] if match.evidence else []
+            lines += [f"  {match.link}"] if match.link else []
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _watches_markdown(watches: Watches, words: Words) -> str:
+    lines: list[str] = []
+    for name, count, matches in watches:
+        lines += ["", f"## {md_escape(words.watch)}{words.colon}: {md_escape(name)} ({count})", ""]
+        lines += [_md_story(match, words) for match in matches]
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _with_watches_html(html: str, watches: Watches, words: Words) -> str:
+    parts: list[str] = []
+    for name, count, matches in watches:
+        heading = f"{html_escape(words.watch)}{words.colon}: {html_escape(name)} ({count})"
+        parts.append(f'<h2 style="font-size:16px;margin:14px 0 4px">{heading}</h2>')
+        parts.append('<ul style="margin:0;padding-left:18px">')
+        parts += [_html_story(match, words) for match in matches]
+        parts.append("</ul>")
+    if not parts:
+        return html
+    body, _, _ = html.rpartition("</div>")  # the digest's closing tag
+    return body + "\n".join(parts) + "\n</div>"
 
 
 def summary_line(counts: Mapping[str, Any], words: Words = ENGLISH) -> str:

@@ -3,7 +3,8 @@
 Feed-supplied text (titles, summaries, outlet names, URLs) is untrusted. Before it reaches a
 reader it goes through here:
 
-- ``clean``: one line of plain text, no control characters or bidi overrides;
+- ``clean``: one line of plain text, no control characters or bidi overrides (error
+  reasons, log lines and names are flattened with it too); ``shorten`` cuts text with "…";
 - ``md_escape`` / ``html_escape``: no markup of its own in markdown or HTML;
 - ``safe_link``: only absolute http(s) links, percent-encoded so that they cannot end the
   markup around them nor carry a chat mention;
@@ -60,10 +61,16 @@ _ARTIFACT_URL_SAFE = ":/?#@!$&*+,;=%~-._"
 _LINK_SAFE = ":/?#[]$&'()*+,;=%-._~"
 
 
-def clean(text: object, limit: int = 300) -> str:
-    """One line of plain text: no control characters, whitespace collapsed, cut at ``limit``."""
+def clean(text: object, limit: int | None = 300) -> str:
+    """One line of plain text: no control characters, whitespace collapsed, cut at ``limit``
+    (None: not cut)."""
     flat = " ".join(_INVISIBLE.sub(" ", str(text or "")).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return flat if limit is None else shorten(flat, limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its start and "…" in that many."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def printable(text: object) -> str:
@@ -128,14 +135,9 @@ def safe_link(url: object) -> str | None:
 # --- Prefect artifacts ------------------------------------------------------------------------
 
 
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def md_line(text: str, limit: int = 300) -> str:
     """Text made inert in markdown and HTML: no links, images, tags or tables from a feed."""
-    return _MD_INLINE.sub(r"\\\1", _one_line(text, limit).replace("&", "&amp;"))
+    return _MD_INLINE.sub(r"\\\1", clean(text, limit).replace("&", "&amp;"))
 
 
 def md_cell(text: str, limit: int = 300) -> str:
@@ -145,7 +147,7 @@ def md_cell(text: str, limit: int = 300) -> str:
     into a link), so cells get markdown escapes as well; ``<`` and ``>`` become entities, so
     that no reader of the API finds a raw tag either.
     """
-    return _MD_INLINE.sub(r"\\\1", html.escape(_one_line(text, limit), quote=False))
+    return _MD_INLINE.sub(r"\\\1", html.escape(clean(text, limit), quote=False))
 
 
 def artifact_link(url: str) -> str | None:

@@ -16,11 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, tzinfo
 from typing import Any, Literal
 
-from parsers.inert import clean as clean
-from parsers.inert import html_escape as html_escape
-from parsers.inert import md_escape as md_escape
-from parsers.inert import md_link as md_link
-from parsers.inert import safe_link as safe_link
+from parsers.inert import clean, html_escape, md_escape, md_link, safe_link
 
 Markup = Literal["text", "markdown", "html"]
 
@@ -34,9 +30,11 @@ LABELS = {
     "article_edited": "Article edited",
     "figure_changed": "Figure changed",
     "cluster_growing": "Story spreading",
+    "feed_flood": "Many new articles",
     "feed_broken": "Feed broken",
     "feed_recovered": "Feed recovered",
     "run_failed": "Run failed",
+    "watch_match": "Watch",
 }
 
 
@@ -67,6 +65,8 @@ class Card:
     changes: tuple[str, ...] = ()
     #: The article or feed; only http(s) URLs are kept.
     link: str | None = None
+    #: Other outlets that ran the story: (outlet, checked http(s) link or None).
+    also: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,18 @@ def _article_meta(payload: Mapping[str, Any], style: Style, when: datetime) -> t
     return tuple(part for part in meta if part)
 
 
+def _also_covered(payload: Mapping[str, Any], limit: int = 6) -> tuple[tuple[str, str | None], ...]:
+    """The story's other outlets, as ``also_covered_by`` lists them (outlet and link)."""
+    entries = payload.get("also_covered_by")
+    if not isinstance(entries, list):
+        return ()
+    found = []
+    for entry in entries[:limit]:
+        if isinstance(entry, Mapping) and (outlet := clean(entry.get("outlet"), 60)):
+            found.append((outlet, safe_link(entry.get("url"))))
+    return tuple(found)
+
+
 def _new_article_card(content: AlertContent, style: Style) -> Card:
     payload = content.payload
     return Card(
@@ -119,6 +131,24 @@ def _new_article_card(content: AlertContent, style: Style) -> Card:
         headline=clean(payload.get("title"), 200) or "(untitled)",
         meta=_article_meta(payload, style, content.created_at),
         quote=clean(payload.get("evidence"), 280),
+        link=safe_link(payload.get("url")),
+        also=_also_covered(payload),
+    )
+
+
+def _flood_card(content: AlertContent, style: Style) -> Card:
+    payload = content.payload
+    count = payload.get("count")
+    feed = clean(payload.get("feed"), 120) or clean(payload.get("url"), 120)
+    titles = payload.get("titles")
+    shown = tuple(clean(t, 120) for t in titles[:5]) if isinstance(titles, list) else ()
+    listing = clean(payload.get("list"), 200)
+    return Card(
+        label=LABELS["feed_flood"],
+        headline=f"{feed}: {count} new relevant articles" if isinstance(count, int) else feed,
+        meta=(format_time(content.created_at, style.timezone),),
+        quote=f"One alert for them all; list them with: {listing}" if listing else "",
+        changes=shown,
         link=safe_link(payload.get("url")),
     )
 
@@ -141,6 +171,7 @@ def _edited_card(content: AlertContent, style: Style) -> Card:
         meta=tuple(meta),
         changes=moved + diff_lines(payload.get("diff_excerpt")),
         link=safe_link(payload.get("url")),
+        also=_also_covered(payload),
     )
 
 
@@ -159,6 +190,7 @@ def _figure_card(content: AlertContent, style: Style) -> Card:
         quote=clean(payload.get("sentence"), 280),
         changes=lines,
         link=safe_link(payload.get("url")),
+        also=_also_covered(payload),
     )
 
 
@@ -231,14 +263,32 @@ def _generic_card(content: AlertContent, style: Style) -> Card:
     )
 
 
+def _watch_card(content: AlertContent, style: Style) -> Card:
+    """A watch's match: the watch's name in the label, the matching passage quoted."""
+    payload = content.payload
+    version = payload.get("version")
+    meta = list(_article_meta(payload, style, content.created_at))
+    if isinstance(version, int) and version > 1:
+        meta.append(f"version {version}")
+    return Card(
+        label=f"{LABELS['watch_match']}: {clean(payload.get('watch'), 80)}",
+        headline=clean(payload.get("title"), 200) or "(untitled)",
+        meta=tuple(meta),
+        quote=clean(payload.get("passage"), 280),
+        link=safe_link(payload.get("url")),
+    )
+
+
 _CARDS: dict[str, Callable[[AlertContent, Style], Card]] = {
     "new_relevant_article": _new_article_card,
     "article_edited": _edited_card,
     "figure_changed": _figure_card,
     "cluster_growing": _cluster_card,
+    "feed_flood": _flood_card,
     "feed_broken": _feed_card,
     "feed_recovered": _feed_card,
     "run_failed": _run_failed_card,
+    "watch_match": _watch_card,
 }
 
 
@@ -341,6 +391,9 @@ def card_text(card: Card) -> str:
     lines += list(card.changes)
     if card.link:
         lines.append(card.link)
+    if card.also:
+        covered = ", ".join(f"{outlet} {link}" if link else outlet for outlet, link in card.also)
+        lines.append(f"Also covered by: {covered}")
     return "\n".join(lines)
 
 
@@ -354,6 +407,12 @@ def card_markdown(card: Card) -> str:
     lines += [f"- {md_escape(change)}" for change in card.changes]
     if card.link:
         lines.append(f"[Open]({md_link(card.link)})")
+    if card.also:
+        covered = ", ".join(
+            f"[{md_escape(outlet)}]({md_link(link)})" if link else md_escape(outlet)
+            for outlet, link in card.also
+        )
+        lines.append(f"Also covered by: {covered}")
     return "\n\n".join(lines) if card.quote else "\n".join(lines)
 
 
@@ -381,6 +440,14 @@ def card_html(card: Card) -> str:
         # link's target would otherwise be lost there.
         link = html_escape(card.link)
         parts.append(f'<p style="margin:2px 0;font-size:12px"><a href="{link}">{link}</a></p>')
+    if card.also:
+        covered = ", ".join(
+            f'<a href="{html_escape(link)}">{html_escape(outlet)}</a> ({html_escape(link)})'
+            if link
+            else html_escape(outlet)
+            for outlet, link in card.also
+        )
+        parts.append(f'<p style="margin:2px 0;font-size:13px">Also covered by: {covered}</p>')
     return "\n".join(parts)
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from lxml import etree
 
 from parsers.exceptions import ParseError
+from parsers.inert import shorten
 from parsers.language import primary_subtag
 from parsers.urls import feed_url_refusal
 
@@ -175,7 +176,7 @@ def _collect(
         title = _title(element, raw_url)
         reason = feed_url_refusal(raw_url) or ("listed twice" if raw_url in urls else None)
         if reason:
-            skipped.append(SkippedOutline(_shorten(_one_line(raw_url), 200), title, reason))
+            skipped.append(SkippedOutline(shorten(_one_line(raw_url), 200), title, reason))
             continue
         urls.add(raw_url)
         language = primary_subtag(attributes.get("language"))
@@ -195,10 +196,10 @@ def _attribute(element: Any, name: str) -> str:
 def _title(element: Any, fallback: str) -> str:
     attributes = _attributes(element)
     for name in ("text", "title"):
-        title = _shorten(_one_line(attributes.get(name, "")), MAX_TITLE_CHARS)
+        title = shorten(_one_line(attributes.get(name, "")), MAX_TITLE_CHARS)
         if title:
             return title
-    return _shorten(_one_line(fallback), MAX_TITLE_CHARS)
+    return shorten(_one_line(fallback), MAX_TITLE_CHARS)
 
 
 def _child(element: Any, name: str) -> Any:
@@ -215,10 +216,6 @@ def _text_of(element: Any) -> str:
 
 def _one_line(text: str) -> str:
     return _SPACE.sub(" ", _NOT_XML_CHAR.sub("", text)).strip()
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- export -------------------------------------------------------------------------------

@@ -122,6 +122,9 @@ def vigie_env(
     monkeypatch.setenv("VIGIE_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("VIGIE_FETCH_ALLOW_HOSTS", "127.0.0.1")
     monkeypatch.setenv("VIGIE_FETCH_RETRY_DELAY", "0.05")
+    # The test feeds carry fixed dates, older than the feeds each test adds: they would all
+    # be a backfill. The tests of the backfill turn this off again.
+    monkeypatch.setenv("VIGIE_ALERT_ON_BACKFILL", "true")
     context.reset()
     yield monkeypatch
     context.reset()

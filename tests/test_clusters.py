@@ -18,12 +18,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.wire_copies import CASES, NEW_LEDE, WIRE, Case
 from db import clusters, repo
 from db.base import Base
-from db.cluster_models import ArticleSignature, Cluster, ClusterMember, LshBand
+from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
 from db.clusters import ClusterAssignment
 from db.engine import make_engine, make_sessions
-from db.intents import ArticleIntent
+from db.intents import ArticleIntent, StoreCounts
 from db.migrate import alembic_config, upgrade
 from db.models import Alert, Article
 from flows.pipeline import tag_specs
@@ -50,7 +51,13 @@ from tests.test_dedup import (
 )
 
 NOON = datetime(2025, 11, 4, 17, 0, tzinfo=UTC)
-CLUSTER_TABLES = ("article_signatures", "lsh_bands", "clusters", "cluster_members")
+CLUSTER_TABLES = (
+    "article_signatures",
+    "article_passages",
+    "lsh_bands",
+    "clusters",
+    "cluster_members",
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,15 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 Store = Callable[[Sequence[Story]], list[ClusterAssignment]]
 
 
+#: Feed names of the outlets: what people see, while sites are what outlets are counted by.
+OUTLET_NAMES = {
+    "www.ctvnews.ca": "CTV News",
+    "globalnews.ca": "Global News",
+    "nationalpost.com": "National Post",
+}
+NAMED = ["CTV News", "Global News", "National Post"]
+
+
 def _intent(story: Story, tagger: Tagger) -> ArticleIntent:
     return ArticleIntent(
         canonical_url=story.url,
@@ -129,7 +145,7 @@ def _intent(story: Story, tagger: Tagger) -> ArticleIntent:
         content_hash=content_hash(story.title, story.text),
         language=story.language,
         published_at=story.published_at,
-        source=host_of(story.url),
+        source=OUTLET_NAMES.get(host_of(story.url), host_of(story.url)),
         site=host_of(story.url),
         origin="feed",
         tags=tagger.tag(story.title, story.text),
@@ -265,6 +281,27 @@ def test_upgrade_re_signs_stored_articles_so_new_copies_still_find_them(
     engine.dispose()
 
 
+def test_upgrade_to_0009_gives_stored_articles_their_passages(
+    database_url: str, tagger: Tagger
+) -> None:
+    """An article filed before revision 0009 gets its passages, so a copy under a new lede
+    arriving after the upgrade finds it."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    sessions = make_sessions(engine)
+    with sessions.begin() as session:
+        [first] = _store_and_assign(session, [ORIGINAL], tagger, NOON)
+    command.downgrade(alembic_config(engine), "0008")  # today's code writes today's schema
+    upgrade(engine)
+
+    with sessions.begin() as session:
+        stored = session.execute(select(ArticlePassage.hash, ArticlePassage.shape)).all()
+        assert sorted(stored) == sorted((p.hash, p.shape) for p in dedup.text_passages(WIRE.body))
+        [copy] = _store_and_assign(session, [RELEDE], tagger, NOON + timedelta(hours=1))
+    assert (copy.outcome, copy.cluster_id) == ("joined", first.cluster_id)
+    engine.dispose()
+
+
 def test_candidate_lookup_probes_the_band_index(engine: Engine) -> None:
     keys = [dedup.BandKey(band, 12345 + band) for band in range(3)]
     query = clusters.candidate_query(keys, exclude=7)
@@ -293,7 +330,8 @@ def test_one_wire_story_on_three_outlets_is_one_cluster(
     assert post.similarity is not None and post.similarity >= dedup.DEFAULT_THRESHOLD
     with sessions.begin() as session:
         [row] = clusters.list_clusters(session)
-    assert [o.outlet for o in row.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert [o.outlet for o in row.outlets] == NAMED
+    assert [o.site for o in row.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
     assert row.title == CTV_TITLE  # the earliest copy represents the story
     assert row.size == 3 and len(row.article_ids) == 3
 
@@ -485,7 +523,7 @@ def test_growth_alert_fires_once_at_three_outlets(
     store([NATIONAL_POST])
     [alert] = _growth_alerts(sessions)
     assert alert.dedup_key == f"cluster_growing:cluster:{ctv.cluster_id}:outlets:3"
-    assert alert.payload["outlets"] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert alert.payload["outlets"] == NAMED
     assert alert.payload["size"] == 3 and alert.payload["title"] == CTV_TITLE
     assert "immigration_levels" in alert.payload["topics"]
     store([EDITED, CTV, NATIONAL_POST])  # a fourth outlet, and re-runs
@@ -536,16 +574,19 @@ def test_exact_copies_on_other_outlets_count_as_outlets(
     # entries, and the story still counts three outlets (and alerts once).
     hosts = ("www.ctvnews.ca", "globalnews.ca", "nationalpost.com")
     with sessions.begin() as session:
-        repo.add_feeds(session, [repo.FeedSpec(f"https://{h}/rss", h) for h in hosts], NOON)
+        specs = [repo.FeedSpec(f"https://{h}/rss", OUTLET_NAMES[h]) for h in hosts]
+        repo.add_feeds(session, specs, NOON)
         feeds = repo.feeds_to_poll(session, NOON, due_only=False)
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
     copies = [
         replace(
-            _intent(_copy(CTV, f"https://{feed.name}/levels-plan", CTV_TEXT, n), tagger),
+            _intent(_copy(CTV, f"https://{host}/levels-plan", CTV_TEXT, n), tagger),
             feed_id=feed.id,
             guid=f"guid-{n}",
         )
-        for n, feed in enumerate(sorted(feeds, key=lambda f: hosts.index(f.name)))
+        for n, (host, feed) in enumerate(
+            (host, next(f for f in feeds if f.url == f"https://{host}/rss")) for host in hosts
+        )
     ]
     batches = [copies] if runs == "one_batch" else [[copy] for copy in copies]
     for _ in range(2):  # and a re-run
@@ -555,10 +596,10 @@ def test_exact_copies_on_other_outlets_count_as_outlets(
 
     with sessions.begin() as session:
         [story] = clusters.list_clusters(session, min_size=1)
-    assert [o.outlet for o in story.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert [o.outlet for o in story.outlets] == NAMED
     assert story.size == 1 and _count(sessions, Article) == 1
     [alert] = _growth_alerts(sessions)
-    assert alert.payload["outlets"] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    assert alert.payload["outlets"] == NAMED
 
 
 def test_growth_alert_waits_for_a_relevant_story(
@@ -604,7 +645,7 @@ def test_list_clusters_shows_stories_with_their_outlets_and_topics(
     assert len(listed) == 1 and len(everything) == 3 and len(limited) == 2
     [story] = listed
     assert story.size == 2
-    assert [o.outlet for o in story.outlets] == ["ctvnews.ca", "globalnews.ca"]
+    assert [o.outlet for o in story.outlets] == NAMED[:2]
     assert all(o.first_seen_at.tzinfo is not None for o in story.outlets)
     assert "immigration_levels" in story.topics
 
@@ -612,3 +653,106 @@ def test_list_clusters_shows_stories_with_their_outlets_and_topics(
 def test_cluster_of_an_unassigned_article_is_none(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         assert clusters.cluster_of(session, 12345) is None
+
+
+# --- wire copies as editors rework them ------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.kind for case in CASES])
+def test_reworked_wire_copies_join_the_story_and_lookalikes_stay_apart(
+    sessions: sessionmaker[Session], tagger: Tagger, case: Case
+) -> None:
+    original = Story(
+        "https://www.capitalledger.ca/news/1", case.original.title, case.original.body, NOON
+    )
+    variant = Story(
+        "https://www.harbourgazette.ca/local/2",
+        case.variant.title,
+        case.variant.body,
+        NOON + timedelta(hours=2),
+    )
+    with sessions.begin() as session:
+        [first] = _store_and_assign(session, [original], tagger, NOON)
+    with sessions.begin() as session:  # another run, as the copy comes from another feed
+        [second] = _store_and_assign(session, [variant], tagger, NOON + timedelta(hours=2))
+    assert (second.cluster_id == first.cluster_id) is case.copy
+    assert second.outcome == ("joined" if case.copy else "created")
+    with sessions.begin() as session:
+        passages = session.scalars(
+            select(func.count())
+            .select_from(ArticlePassage)
+            .where(ArticlePassage.article_id == second.article_id)
+        ).one()
+    assert passages == len(dedup.text_passages(case.variant.body))
+
+
+# --- one alert per story -----------------------------------------------------------------------
+
+ORIGINAL = Story("https://www.ctvnews.ca/caregivers-1", WIRE.title, WIRE.body, NOON)
+RELEDE = Story("https://globalnews.ca/caregivers-2", NEW_LEDE.title, NEW_LEDE.body, NOON)
+
+
+def _store_in_run(
+    sessions: sessionmaker[Session], tagger: Tagger, story: Story, now: datetime, **kw: object
+) -> StoreCounts:
+    with sessions.begin() as session:
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+        return repo.store_articles(session, [_intent(story, tagger)], tag_ids, now, **kw)  # type: ignore[arg-type]
+
+
+def _new_article_alerts(sessions: sessionmaker[Session]) -> list[Alert]:
+    with sessions.begin() as session:
+        query = select(Alert).where(Alert.kind == "new_relevant_article").order_by(Alert.id)
+        alerts = list(session.scalars(query))
+        session.expunge_all()
+        return alerts
+
+
+def test_a_copy_joining_a_recent_story_is_named_in_the_story_alert(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    _store_in_run(sessions, tagger, ORIGINAL, NOON)
+    counts = _store_in_run(sessions, tagger, RELEDE, NOON + timedelta(hours=2))
+    assert counts.joined_stories == 1 and counts.alerts == 0
+    [alert] = _new_article_alerts(sessions)
+    assert alert.payload["source"] == "CTV News"
+    [named] = alert.payload["also_covered_by"]
+    assert (named["outlet"], named["url"]) == ("Global News", RELEDE.url)
+    # A re-run of the copy's feed names it no second time.
+    _store_in_run(sessions, tagger, RELEDE, NOON + timedelta(hours=3))
+    [alert] = _new_article_alerts(sessions)
+    assert len(alert.payload["also_covered_by"]) == 1
+
+
+def test_a_copy_after_the_story_window_alerts_on_its_own(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    _store_in_run(sessions, tagger, ORIGINAL, NOON)
+    late = NOON + timedelta(hours=7)
+    counts = _store_in_run(sessions, tagger, RELEDE, late, story_window=timedelta(hours=6))
+    assert counts.joined_stories == 0 and counts.clustered[0].outcome == "joined"
+    assert [a.payload["source"] for a in _new_article_alerts(sessions)] == [
+        "CTV News",
+        "Global News",
+    ]
+
+
+def test_after_the_story_alert_went_out_the_next_message_names_the_other_outlets(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    _store_in_run(sessions, tagger, ORIGINAL, NOON)
+    with sessions.begin() as session:
+        session.execute(update(Alert).values(status="sent"))
+    counts = _store_in_run(sessions, tagger, RELEDE, NOON + timedelta(hours=1))
+    assert counts.joined_stories == 1 and counts.alerts == 0
+    [alert] = _new_article_alerts(sessions)
+    assert "also_covered_by" not in alert.payload  # sent: it is not rewritten
+    # The original is edited: its alert, an edit still alerting per article, names the copy.
+    edited_text = WIRE.body.replace("300 additional officers", "450 additional officers")
+    edited = replace(ORIGINAL, text=edited_text)
+    assert _store_in_run(sessions, tagger, edited, NOON + timedelta(hours=2)).alerts == 1
+    with sessions.begin() as session:
+        [edit] = session.scalars(select(Alert).where(Alert.kind != "new_relevant_article"))
+        assert edit.kind in ("article_edited", "figure_changed")
+        [named] = edit.payload["also_covered_by"]
+        assert (named["outlet"], named["url"]) == ("Global News", RELEDE.url)

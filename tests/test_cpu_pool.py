@@ -190,6 +190,50 @@ def test_documents_in_flight_when_a_worker_dies_are_tried_again(tagger: Tagger) 
     assert asyncio.run(scenario()) > 0
 
 
+def test_workers_started_ahead_are_the_ones_that_parse(tagger: Tagger) -> None:
+    news = (FEEDS / "news.rss").read_bytes()
+
+    async def scenario() -> tuple[set[int], set[int], int]:
+        async with CpuPool(2, TAXONOMY) as pool:
+            await pool.start()
+            assert pool._pool is not None
+            started = set(pool._pool._processes)
+            parsed = await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+            return started, set(pool._pool._processes), len(parsed.intents)
+
+    started, after, intents = asyncio.run(scenario())
+    assert len(started) == 2 and after == started and intents > 0
+
+
+def test_kept_workers_serve_the_next_runs_and_stop_when_told(
+    vigie_env: pytest.MonkeyPatch, tagger: Tagger
+) -> None:
+    """With VIGIE_KEEP_WORKERS, a run leaves its workers to the next run of the process;
+    without, each run stops its own."""
+    from flows import context
+
+    news = (FEEDS / "news.rss").read_bytes()
+    vigie_env.setenv("VIGIE_CPU_WORKERS", "1")
+
+    async def one_run() -> tuple[CpuPool, set[int]]:
+        async with context.cpu_pool() as pool:
+            parsed = await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+            assert parsed.intents and pool._pool is not None
+            return pool, set(pool._pool._processes)
+
+    own, _ = asyncio.run(one_run())
+    assert own._pool is None  # stopped with its run
+    vigie_env.setenv("VIGIE_KEEP_WORKERS", "true")
+    context.reset()
+    first, first_workers = asyncio.run(one_run())
+    second, second_workers = asyncio.run(one_run())
+
+    assert second is first and second_workers == first_workers
+    assert all(_running(pid) for pid in first_workers)
+    context.reset()  # also what tests and settings changes do: stops kept workers
+    assert first._pool is None and not any(_running(pid) for pid in first_workers)
+
+
 def test_a_document_that_kills_its_worker_twice_fails_with_a_reason(tagger: Tagger) -> None:
     async def scenario() -> tuple[str, int]:
         async with CpuPool(1, TAXONOMY) as pool:

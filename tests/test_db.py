@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, MetaData, Table, func, insert, inspect, select, update
+from sqlalchemy import Connection, MetaData, Table, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from db import repo
@@ -27,7 +27,7 @@ from parsers.text import content_hash
 NOW = datetime(2026, 11, 21, 14, 15, tzinfo=UTC)
 TABLES = {
     "feeds", "fetches", "articles", "entries", "article_versions", "raw_documents",
-    "tags", "mentions", "alerts", "runs", "alembic_version",
+    "tags", "mentions", "alerts", "alembic_version",
 }  # fmt: skip
 
 
@@ -95,6 +95,20 @@ def test_migrations_create_every_table(database_url: str) -> None:
     upgrade(engine)
     upgrade(engine)  # a second upgrade is a no-op
     assert set(inspect(engine).get_table_names()) >= TABLES
+    engine.dispose()
+
+
+def test_the_unwritten_runs_table_is_dropped_and_a_downgrade_brings_it_back(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine, "0008")
+    assert "runs" in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert "runs" not in inspect(engine).get_table_names()
+    command.downgrade(alembic_config(engine), "0008")
+    with engine.begin() as connection:
+        _insert(connection, "runs", kind="monitor", started_at=NOW, counts={})
     engine.dispose()
 
 
@@ -290,6 +304,49 @@ def test_upgrade_to_0008_keeps_topics_and_makes_tracked_figures_statements(
         diffs = compare_metadata(context, Base.metadata)
     mine = ("article_versions", "figure_statements")
     assert [d for d in diffs if any(name in repr(d) for name in mine)] == []
+    engine.dispose()
+
+
+def test_upgrade_to_0012_keeps_evidence_as_offsets_and_loses_no_sentence(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine, "0008")  # mentions repeated their words and sentence as text
+    body = "Quebec wants   powers.\nAsylum seekers wait  in Montreal. Ottawa said no."
+    with engine.begin() as connection:
+        version = _old_article(connection, ("asylum_refugees",), (body,))
+        tag = _insert(connection, "tags", key="montreal", kind="place", label_en="M", label_fr="M")
+        start = body.index("Montreal")
+        _insert(
+            connection, "mentions", version_id=version, tag_id=tag, field="text", start=start,
+            end=start + 8, matched="Montreal", sentence="Asylum seekers wait in Montreal.",
+            taxonomy_version="old",
+        )  # fmt: skip
+    upgrade(engine)
+
+    with make_sessions(engine).begin() as session:
+        stored = session.get_one(ArticleVersion, version)
+        by_field = {(m.start, m.end): m for m in stored.mentions}
+        old = by_field[(0, 6)]  # _old_article's "sentence" is not the text's sentence there
+        near = by_field[(start, start + 8)]
+        assert (old.matched, old.sentence) == ("asylum", body)
+        assert (old.stored_matched, old.stored_sentence) == ("asylum", body)
+        assert (near.matched, near.sentence) == ("Montreal", "Asylum seekers wait in Montreal.")
+        assert (near.stored_matched, near.stored_sentence) == (None, None)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diffs = compare_metadata(context, Base.metadata)
+    assert [d for d in diffs if "mentions" in repr(d)] == []
+
+    command.downgrade(alembic_config(engine), "0008")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT start, matched, sentence, taxonomy_version FROM mentions ORDER BY start")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        (0, "asylum", body, "old"),
+        (start, "Montreal", "Asylum seekers wait in Montreal.", "old"),
+    ]
     engine.dispose()
 
 

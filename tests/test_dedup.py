@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.wire_copies import CASES, NEW_LEDE, WIRE, Case
 from parsers import dedup
 from parsers.dedup import Fingerprint, fingerprint
 
@@ -147,8 +148,9 @@ Les conservateurs estiment que les cibles demeurent trop élevées compte tenu d
 logements, tandis que le Bloc québécois réclame une répartition plus équitable des demandeurs
 d'asile entre les provinces."""
 
-#: Two versions of the wire story that each add a paragraph of their own: too different from
-#: each other to be one story by the threshold, but each close to the bare wire copy.
+#: Two versions of the wire story that each keep a different part of it and add a paragraph
+#: of their own: they share two paragraphs, too few to be one story, but each keeps most of
+#: the bare wire copy.
 QUEBEC_REACTION = (
     "In Quebec City, Premier's office officials said the province would keep pressing for "
     "full control over temporary immigration programs, including the temporary foreign "
@@ -163,8 +165,8 @@ BUSINESS_REACTION = (
     "are already in the country and have job offers from small employers in rural regions. "
     "Universities, for their part, said fewer study permits would cost them more revenue."
 )
-WIRE_WITH_QUEBEC = WIRE_EN + "\n\n" + QUEBEC_REACTION
-WIRE_WITH_BUSINESS = WIRE_EN + "\n\n" + BUSINESS_REACTION
+WIRE_WITH_QUEBEC = "\n\n".join((*WIRE_PARAGRAPHS[:5], QUEBEC_REACTION))
+WIRE_WITH_BUSINESS = "\n\n".join((*WIRE_PARAGRAPHS[3:], BUSINESS_REACTION))
 
 
 def _print(
@@ -291,6 +293,12 @@ def bare_wire_and_each_extended_version() -> tuple[Fingerprint, Fingerprint]:
     return _print(CTV_TITLE, WIRE_EN), _print(CTV_TITLE, WIRE_WITH_QUEBEC)
 
 
+def truncated_copy() -> tuple[Fingerprint, Fingerprint]:
+    """A copy cut to its first half: every one of its paragraphs is the wire's."""
+    first_half = "\n\n".join(WIRE_PARAGRAPHS[:4])
+    return _print(CTV_TITLE, WIRE_EN), _print(CTV_TITLE, first_half)
+
+
 def short_items_with_one_title_a_day_apart() -> tuple[Fingerprint, Fingerprint]:
     brief = "Ottawa tabled its immigration levels plan on Tuesday. More to come."
     return (
@@ -317,6 +325,7 @@ def short_item_and_full_story_with_one_title() -> tuple[Fingerprint, Fingerprint
         same_wire_story_ctv_and_national_post,
         edited_copy,
         bare_wire_and_each_extended_version,
+        truncated_copy,
         short_items_with_one_title_a_day_apart,
         short_item_and_full_story_with_one_title,
     ],
@@ -347,11 +356,6 @@ def two_extended_versions() -> tuple[Fingerprint, Fingerprint]:
     return _print(CTV_TITLE, WIRE_WITH_QUEBEC), _print(CTV_TITLE, WIRE_WITH_BUSINESS)
 
 
-def truncated_copy() -> tuple[Fingerprint, Fingerprint]:
-    first_half = "\n\n".join(WIRE_PARAGRAPHS[:4])
-    return _print(CTV_TITLE, WIRE_EN), _print(CTV_TITLE, first_half)
-
-
 def short_items_with_one_title_three_days_apart() -> tuple[Fingerprint, Fingerprint]:
     brief = "Ottawa tabled its immigration levels plan on Tuesday."
     return _print(CTV_TITLE, brief), _print(CTV_TITLE, brief, at=NOW + timedelta(days=3))
@@ -374,7 +378,6 @@ def long_stories_with_one_generic_title() -> tuple[Fingerprint, Fingerprint]:
         french_translation_even_if_mislabelled,
         same_text_in_another_language_label,
         two_extended_versions,
-        truncated_copy,
         short_items_with_one_title_three_days_apart,
         short_items_with_different_titles,
         long_stories_with_one_generic_title,
@@ -399,6 +402,36 @@ def test_match_says_why() -> None:
     assert found is not None and found.basis == "text" and 0.8 <= found.similarity <= 1.0
     a, b = short_items_with_one_title_a_day_apart()
     assert dedup.match(a, b) == dedup.Match(1.0, "title")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.kind for case in CASES])
+def test_reworked_wire_copies_match_and_lookalikes_do_not(case: Case) -> None:
+    original = _print(case.original.title, case.original.body)
+    variant = _print(case.variant.title, case.variant.body, at=NOW + timedelta(hours=2))
+    assert dedup.is_near_duplicate(original, variant) is case.copy
+    assert dedup.is_near_duplicate(variant, original) is case.copy
+
+
+def test_a_new_lede_is_found_by_passages_where_jaccard_falls_short() -> None:
+    original = _print(WIRE.title, WIRE.body)
+    relede = _print(NEW_LEDE.title, NEW_LEDE.body)
+    assert dedup.estimated_jaccard(original.signature, relede.signature) < 0.8
+    assert dedup.match(original, relede) == dedup.Match(6 / 7, "passages")
+
+
+def test_passages_skip_short_lines_and_repeats() -> None:
+    text = "Photo: staff\n\n" + WIRE.paragraphs[0] + "\n\n" + WIRE.paragraphs[0].upper()
+    [passage] = dedup.text_passages(text)  # the caption is short, the repeat differs in case only
+    assert passage == dedup.text_passages(WIRE.paragraphs[0])[0]
+
+
+def test_a_template_filled_with_other_names_and_figures_has_the_same_shapes() -> None:
+    a = dedup.text_passages(
+        "Expect sun in Trois-Rivières today, with a high of 14 degrees and wind."
+    )
+    b = dedup.text_passages("Expect sun in Sherbrooke today, with a high of 9 degrees and wind.")
+    assert a[0].hash != b[0].hash and a[0].shape == b[0].shape
+    assert dedup.other_figures(a, b, shared=set())
 
 
 # --- titles and outlets --------------------------------------------------------------------

@@ -41,8 +41,6 @@ from flows.report import (
     FeedReport,
     NewArticle,
     RunSummary,
-    cell_escape,
-    md_escape,
     summary_markdown,
 )
 from flows.settings import SEEDS_DIR, get_settings
@@ -50,6 +48,7 @@ from parsers.alert_rules import load_rules, parse_rules
 from parsers.articles import extract_article
 from parsers.exceptions import FetchError, VigieError
 from parsers.feeds import parse_feed
+from parsers.inert import md_cell, md_line
 from parsers.messages import LABELS, AlertContent, Style, render_alert
 from parsers.opml import parse_opml
 from parsers.tagging import Tagger
@@ -571,11 +570,11 @@ def test_run_artifacts_show_feed_text_as_text() -> None:
 @QUICK
 @given(text=hostile_text)
 def test_escaped_text_is_one_inert_line(text: str) -> None:
-    escaped = md_escape(text)
+    escaped = md_line(text)
     assert "\n" not in escaped
     for special in "<>[]`*_|":
         assert special not in escaped.replace(f"\\{special}", "")
-    assert "<" not in cell_escape(text) and "\n" not in cell_escape(text)
+    assert "<" not in md_cell(text) and "\n" not in md_cell(text)
 
 
 PAYLOAD_KEYS = ("title", "source", "evidence", "feed", "url", "diff_excerpt", "old", "new",

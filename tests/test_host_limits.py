@@ -159,6 +159,38 @@ def test_the_limit_holds_across_fetchers(http_server: LoopbackServer, prefix: st
     assert peak == 2  # without the shared limit, the local cap of 2 is all there is
 
 
+def test_a_limit_of_two_keeps_two_requests_in_flight_and_frees_its_slots_after(
+    http_server: LoopbackServer, prefix: str
+) -> None:
+    """The fetcher holds its slots for the host's whole batch: a limit of N gives N requests
+    in flight, not one at a time while released slots come back, and none stays taken."""
+    in_flight, peak, lock = 0, 0, threading.Lock()
+
+    def slow(handler: BaseHTTPRequestHandler) -> Response:
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+        time.sleep(0.05)
+        with lock:
+            in_flight -= 1
+        return Response(RSS)
+
+    urls = []
+    for i in range(12):
+        http_server.routes[f"/slow{i}"] = slow
+        urls.append(http_server.url(f"/slow{i}"))
+    name = f"{prefix}127-0-0-1"
+    asyncio.run(_create_limit(name, 2))
+    policy = replace(POLICY, host_limit_prefix=prefix)
+
+    results = asyncio.run(_fetch_all(policy, *urls))
+
+    assert [r.status for r in results] == [200] * 12
+    assert peak == 2
+    assert asyncio.run(_limit(name)).active_slots == 0
+
+
 def test_a_missing_limit_is_a_clear_hard_error_and_nothing_is_sent(
     http_server: LoopbackServer, prefix: str
 ) -> None:

@@ -165,7 +165,9 @@ def test_import_folder_reports_bad_files_and_imports_the_rest(
         urls = dict(session.execute(select(Article.source, Article.canonical_url)).tuples().all())
         alerts = session.scalars(select(Alert.dedup_key).where(Alert.kind == "cluster_growing"))
         assert list(alerts) == [f"cluster_growing:cluster:{story.id}:outlets:3"]
-    assert [o.outlet for o in story.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
+    # Named as declared, else by site; counted by site.
+    assert [o.outlet for o in story.outlets] == ["CTV News", "Global News", "nationalpost.com"]
+    assert [o.site for o in story.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
     assert urls["CTV News"] == "https://www.ctvnews.ca/politics/levels-plan-1.7100001"
     assert urls["la-presse-canadienne.txt"].startswith(IMPORT_URL_PREFIX)
 
@@ -239,8 +241,8 @@ def test_import_and_clusters_commands(vigie_env: pytest.MonkeyPatch, tmp_path: P
     [story] = json.loads(listed.stdout)
     assert story["size"] == 3 and story["title"] == CTV_TITLE
     assert [o["outlet"] for o in story["outlets"]] == [
-        "ctvnews.ca",
-        "globalnews.ca",
+        "CTV News",
+        "Global News",
         "nationalpost.com",
     ]
     assert "immigration_levels" in story["topics"] and len(story["article_ids"]) == 3

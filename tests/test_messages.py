@@ -10,16 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parsers.messages import (
-    AlertContent,
-    Style,
-    clean,
-    html_escape,
-    md_escape,
-    merge,
-    render_alert,
-    safe_link,
-)
+from parsers.inert import clean, html_escape, md_escape, safe_link
+from parsers.messages import AlertContent, Style, merge, render_alert
 
 NOW = datetime(2026, 11, 21, 14, 15, tzinfo=UTC)
 STYLE = Style(ZoneInfo("America/Toronto"), {"asylum_refugees": "Asylum and refugees"})

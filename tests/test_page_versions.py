@@ -97,7 +97,7 @@ class Newsroom:
                                    article.page_etag, article.page_last_modified)  # fmt: skip
             extracted = extract_article(PAGE_URL, page_bytes, HTML)
             intent = intent_from_page(target, extracted, page_bytes, HTML, self.tagger)
-            return repo.record_recheck(session, target, intent, self.tag_ids, self.now)
+            return repo.record_recheck(session, target, intent, self.tag_ids, self.now).outcome
 
     def versions(self) -> list[tuple[int, str, str]]:
         """(n, origin, text) of every version, in order."""

@@ -205,7 +205,9 @@ def test_reprocess_retags_without_any_request(
     assert counts["versions"] == 2 and counts.get("unchanged", 0) == 0
     with context.sessions().begin() as session:
         versions = {v.taxonomy_version for v in session.scalars(select(ArticleVersion))}
-        mention_versions = set(session.scalars(select(Mention.taxonomy_version)))
+        mention_versions = set(
+            session.scalars(select(ArticleVersion.taxonomy_version).join(Mention.version))
+        )
     assert versions == {"test-bump"} and mention_versions == {"test-bump"}
     again = CliRunner().invoke(app, ["reprocess"])  # nothing left to change
     assert again.exit_code == 0, again.output

@@ -21,9 +21,9 @@ from flows.report import (
     publish_artifacts,
     run_state,
     run_title,
-    safe_link,
     summary_markdown,
 )
+from parsers.inert import artifact_link
 from tests.inert_markdown import (
     HOSTILE_FEED_NAME,
     HOSTILE_TITLE,
@@ -203,7 +203,7 @@ def test_run_names_say_when_to_the_second_and_what_was_found() -> None:
     ],
 )
 def test_safe_link(url: str, expected: str | None) -> None:
-    result = safe_link(url)
+    result = artifact_link(url)
     if expected is None:
         assert result is None
     else:

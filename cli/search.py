@@ -1,0 +1,230 @@
+"""``vigie search``, and what it shares with ``vigie articles``: filters and exports.
+
+Filters: ``--topic``, ``--since``/``--until``, ``--outlet``, ``--language``, ``--relevant``.
+Formats: a table, ``json``, ``jsonl`` (one object a line) and ``csv`` (UTF-8 with a BOM so
+that Excel reads accents, every cell quoted, and a cell that Excel would run as a formula
+prefixed with an apostrophe).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cli.terminal import out, print_json
+from db import repo
+from db.search import ArticleFilters, search_ids
+from flows import context
+from parsers.inert import printable
+from parsers.search_query import parse, positive_terms
+from parsers.search_text import Passage, passage
+
+
+class ExportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+FormatOption = Annotated[
+    ExportFormat,
+    typer.Option("--format", "-f", help="table, json, jsonl (one object a line) or csv (Excel)."),
+]
+TopicOption = Annotated[
+    str | None, typer.Option(help="Only articles about this topic key (see `vigie tagging`).")
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(help="Published (else first seen) on or after: 2026-12-01, an ISO time or 7d."),
+]
+UntilOption = Annotated[
+    str | None, typer.Option(help="Published (else first seen) before: 2026-12-08 or 7d.")
+]
+OutletOption = Annotated[
+    str | None, typer.Option(help="Only outlets whose name or host contains this (any case).")
+]
+LanguageOption = Annotated[str | None, typer.Option(help="Only this language: en, fr, ...")]
+RelevantOption = Annotated[bool, typer.Option(help="Only relevant articles.")]
+LimitOption = Annotated[int | None, typer.Option(help="At most this many.", min=1)]
+
+#: Columns of a csv export, in order; a search adds its snippet.
+CSV_COLUMNS = ("link", "outlet", "date", "title", "byline", "topics", "relevance")
+#: Cells Excel would read as a formula (CSV injection) when they start with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def filters_from(
+    topic: str | None,
+    since: str | None,
+    until: str | None,
+    outlet: str | None,
+    language: str | None,
+    relevant: bool,
+    now: datetime | None = None,
+) -> ArticleFilters:
+    """The shared filter options as ``ArticleFilters``; a date that cannot be read is a
+    ``typer.BadParameter`` naming the option and what to write."""
+    now = now or datetime.now(UTC)
+    return ArticleFilters(
+        topic=topic or None,
+        since=_moment(since, "--since", now),
+        until=_moment(until, "--until", now),
+        outlet=outlet or None,
+        language=language or None,
+        relevant=relevant,
+    )
+
+
+def _moment(value: str | None, option: str, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    text = value.strip()
+    if text[:-1].isdigit() and text[-1:] in ("d", "h"):
+        amount = int(text[:-1])
+        return now - (timedelta(days=amount) if text[-1] == "d" else timedelta(hours=amount))
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date: write 2026-12-01, 2026-12-01T09:30 or 7d (days ago)",
+            param_hint=option,
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+def search_command(
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='Words (all of them), "a phrase", OR, NOT, NEAR/n and ( ): '
+            "'Roxham NEAR/10 fermeture', '\"demandeur d'asile\" NOT Ontario'."
+        ),
+    ],
+    format: FormatOption = ExportFormat.table,
+    topic: TopicOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    outlet: OutletOption = None,
+    language: LanguageOption = None,
+    relevant: RelevantOption = False,
+    limit: LimitOption = 20,
+) -> None:
+    """Search stored articles: best matches first, with highlighted snippets."""
+    from cli.app import _clear_errors
+
+    with _clear_errors():
+        node = parse(query)
+        filters = filters_from(topic, since, until, outlet, language, relevant)
+        with context.sessions().begin() as session:
+            rows = repo.articles_by_id(session, search_ids(session, node, filters, limit))
+    wanted = positive_terms(node)
+    hits = [(row, _snippet(row, wanted)) for row in rows]
+    if format is ExportFormat.table:
+        out.print(_search_table(hits) if hits else "No stored article matches.")
+        return
+    records = [article_record(row) | {"snippet": snip.text} for row, snip in hits]
+    write(records, format, columns=(*CSV_COLUMNS, "snippet"))
+
+
+def _snippet(row: repo.ArticleRow, wanted: frozenset[str]) -> Passage:
+    found = passage(row.text or "", wanted)
+    return found if found.highlights else passage(row.title, wanted)
+
+
+def _search_table(hits: Sequence[tuple[repo.ArticleRow, Passage]]) -> Table:
+    table = Table("id", "article", show_lines=True)
+    for row, snip in hits:
+        cell = Text(printable(row.title), style="bold")
+        when = (row.published_at or row.first_seen_at).strftime("%Y-%m-%d")
+        details = " · ".join(p for p in (row.source, when, ", ".join(row.topics)) if p)
+        cell.append("\n" + printable(details), style="dim")
+        cell.append("\n")
+        cell.append_text(highlighted(snip))
+        cell.append("\n" + printable(row.canonical_url), style="blue")
+        table.add_row(str(row.id), cell)
+    return table
+
+
+def highlighted(snip: Passage) -> Text:
+    """A snippet with its matched words in bold yellow (as text: feed text is no markup)."""
+    text = Text(printable(snip.text))
+    for start, end in snip.highlights:
+        text.stylize("bold yellow", start, end)
+    return text
+
+
+# --- exports ------------------------------------------------------------------------------
+
+
+def article_record(row: repo.ArticleRow) -> dict[str, Any]:
+    """An article as exported: the csv columns' data, under the names JSON readers expect."""
+    return {
+        "article_id": row.id,
+        "title": row.title,
+        "canonical_url": row.canonical_url,
+        "outlet": row.source,
+        "published_at": (row.published_at or row.first_seen_at).isoformat(),
+        "byline": row.byline,
+        "language": row.language,
+        "topics": list(row.topics),
+        "relevant": row.relevant,
+        "relevance": round(row.relevance, 3),
+    }
+
+
+def write(records: Sequence[dict[str, Any]], format: ExportFormat, columns: Sequence[str]) -> None:
+    """Write records to standard output as json, jsonl or csv."""
+    if format is ExportFormat.json:
+        print_json(list(records))
+    elif format is ExportFormat.jsonl:
+        for record in records:
+            print_json(record, indent=None)
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(csv_bytes(records, columns))
+        sys.stdout.buffer.flush()
+
+
+def csv_bytes(records: Sequence[dict[str, Any]], columns: Sequence[str]) -> bytes:
+    """Records as a csv file Excel opens as it is: BOM, CRLF, every cell quoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(columns)
+    for record in records:
+        writer.writerow([_cell(column, record) for column in columns])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+_CELLS: dict[str, Callable[[dict[str, Any]], object]] = {
+    "link": lambda r: r["canonical_url"],
+    "date": lambda r: r["published_at"],
+    "topics": lambda r: " ".join(r["topics"]),
+}
+
+
+def _cell(column: str, record: dict[str, Any]) -> str:
+    value = _CELLS[column](record) if column in _CELLS else record.get(column)
+    text = printable("" if value is None else value).replace("\r\n", "\n")
+    if column != "relevance" and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``search`` command to ``app``."""
+    app.command("search")(search_command)

@@ -1,0 +1,49 @@
+"""Evidence stored as offsets: a mention's sentence as a span of the text it comes from.
+
+The tagger gives each mention the sentence around it, whitespace collapsed
+(``" ".join(text[lo:hi].split())``). Stored as that text, sentences were a third of the
+database (the same sentence once per mention in it); stored as ``(lo, hi)`` into the
+version's own title or text, they cost two integers. ``sentence_span`` finds the span, and
+says None when none gives the sentence back exactly, so that the caller keeps the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\S+")
+#: Candidate starts tried before giving up (the same first word, further and further back).
+_MAX_TRIES = 64
+
+
+def sentence_at(text: str, lo: int, hi: int) -> str:
+    """The sentence ``[lo, hi)`` of ``text`` as the tagger gives it: whitespace collapsed."""
+    return " ".join(text[lo:hi].split())
+
+
+def sentence_span(text: str, start: int, end: int, sentence: str) -> tuple[int, int] | None:
+    """A span ``(lo, hi)`` of ``text`` holding ``[start, end)`` whose collapsed text is
+    ``sentence``; None when there is none (the sentence is then stored as text)."""
+    words = sentence.split(" ")
+    if not sentence or "" in words or not 0 <= start <= end <= len(text):
+        return None
+    first = words[0]
+    lo = text.rfind(first, 0, start + len(first))
+    for _ in range(_MAX_TRIES):
+        if lo < 0:
+            return None
+        hi = _end_of_words(text, lo, len(words))
+        if hi is not None and hi >= end and sentence_at(text, lo, hi) == sentence:
+            return lo, hi
+        lo = text.rfind(first, 0, lo + len(first) - 1)
+    return None
+
+
+def _end_of_words(text: str, lo: int, count: int) -> int | None:
+    """Where the ``count``-th whitespace-separated word from ``lo`` ends; None past the end."""
+    hi = None
+    for found, word in enumerate(_WORD.finditer(text, lo), 1):
+        hi = word.end()
+        if found == count:
+            return hi
+    return None
