@@ -6,8 +6,7 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar
@@ -26,18 +25,15 @@ if "PREFECT_API_URL" not in os.environ:
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from cli import search
+from cli.errors import clear_errors
 from cli.terminal import err, error, out, print_json, to_minute
 from db import clusters, repo
-from db.engine import failure_reason
 from flows import context
 from flows.settings import get_settings
 from parsers.alert_rules import load_rules
-from parsers.exceptions import VigieError
 from parsers.inert import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
@@ -45,31 +41,6 @@ from parsers.urls import feed_url_refusal
 
 if TYPE_CHECKING:
     from flows.report import RunCounts  # Prefect is imported only when a flow runs
-
-
-@contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Turn Vigie's own errors and the database's failures into one red line and exit code 2,
-    never a traceback (a bug in a query keeps its traceback)."""
-    try:
-        yield
-    except VigieError as exc:
-        err.print(error(exc))
-        raise typer.Exit(2) from exc
-    except SQLAlchemyError as exc:
-        reason = failure_reason(exc)
-        if reason is None:
-            raise
-        err.print(error(f"database {_database_shown()}: {reason}"))
-        raise typer.Exit(2) from exc
-
-
-def _database_shown() -> str:
-    """The database's URL, password hidden."""
-    try:
-        return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
-    except Exception:  # the URL is what failed: say which setting, not the URL
-        return "(VIGIE_DATABASE_URL)"
 
 
 class _Commands(TyperGroup):
@@ -87,7 +58,7 @@ class _Commands(TyperGroup):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        with _clear_errors():
+        with clear_errors():
             return super().invoke(ctx)
 
 
@@ -133,7 +104,7 @@ def _now() -> datetime:
 
 
 def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    with _clear_errors():
+    with clear_errors():
         # Settings, database and taxonomy are checked before Prefect starts, so that a bad
         # one is a single line here rather than a flow-run traceback first.
         _preflight()
@@ -158,7 +129,7 @@ def init(
     ] = True,
 ) -> None:
     """Create or upgrade the database schema (and add the curated feeds)."""
-    with _clear_errors():
+    with clear_errors():
         context.ensure_schema()
         settings = get_settings()
         added = 0
@@ -192,7 +163,7 @@ def run(
     """Set up the database, store the seeds, run one monitor pass and list what is stored."""
     from flows.monitor import run_monitor
 
-    with _clear_errors():
+    with clear_errors():
         _preflight()  # before anything is printed: a bad setting is then the only line
     init(curated=True)
     seed()
@@ -260,7 +231,7 @@ class _FeedRow(TypedDict):
 @feeds_app.command("list")
 def feeds_list(format: FormatOption = Format.table) -> None:
     """Show every feed with its health, last error and next check."""
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         feeds = repo.list_feeds(session)
         rows: list[_FeedRow] = [
             {
@@ -307,7 +278,7 @@ def feeds_add(
         err.print(error(f"{refusal}: {url}"))
         raise typer.Exit(2)
     spec = repo.FeedSpec(url, name or url, language.value if language else None, interval)
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         added = repo.add_feeds(session, [spec], _now())
     out.print("Added." if added else "Already there.")
 
@@ -317,7 +288,7 @@ def feeds_remove(
     feed: Annotated[str, typer.Argument(help="The feed's id or URL.")],
 ) -> None:
     """Stop polling a feed (its articles stay)."""
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         removed = repo.remove_feed(session, feed)
     if not removed:
         err.print(error(f"no feed {feed!r}"))
@@ -341,7 +312,7 @@ def articles(
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
     filters = search.filters_from(topic, since, until, outlet, language, relevant)
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         rows = repo.list_articles(session, filters=filters, limit=limit)
     if format in (search.ExportFormat.json, search.ExportFormat.jsonl):
         search.write([_article_json(row) for row in rows], format, ())
@@ -392,7 +363,7 @@ def show(
     """Show an article's text with its tags and evidence snippets."""
     from cli.render import render_article, render_versions
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or article.current_version is None:
             err.print(error(f"no article {article_id}"))
@@ -412,7 +383,7 @@ def diff(
     """Word diff between two versions: coloured in a terminal, [-old-]{+new+} elsewhere."""
     from cli.render import render_diff
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or not article.versions:
             err.print(error(f"no article {article_id}"))

@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cli.errors import clear_errors
 from cli.terminal import out, print_json
 from db import repo
 from db.search import ArticleFilters, search_ids
@@ -125,9 +126,7 @@ def search_command(
     limit: LimitOption = 20,
 ) -> None:
     """Search stored articles: best matches first, with highlighted snippets."""
-    from cli.app import _clear_errors
-
-    with _clear_errors():
+    with clear_errors():
         node = parse(query)
         filters = filters_from(topic, since, until, outlet, language, relevant)
         with context.sessions().begin() as session:

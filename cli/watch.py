@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cli.errors import clear_errors
 from cli.search import (
     ExportFormat,
     FormatOption,
@@ -57,9 +58,7 @@ def watch_list(
     ] = ExportFormat.table,
 ) -> None:
     """The watches in the rules file, with their query, channels and mode."""
-    from cli.app import _clear_errors
-
-    with _clear_errors():
+    with clear_errors():
         watches = list(_rules().watches.values())
     if format is not ExportFormat.table:
         print_json([{"name": w.name, "query": w.query, "channels": list(w.channels),
@@ -88,12 +87,10 @@ def watch_add(
     ] = None,
 ) -> None:
     """Add a watch to the rules file (or replace the one of that name), keeping its comments."""
-    from cli.app import _clear_errors
-
     if mode not in (None, "immediate", "digest"):
         raise typer.BadParameter("must be immediate or digest", param_hint="--mode")
     chosen: Mode | None = "digest" if mode == "digest" else "immediate" if mode else None
-    with _clear_errors():
+    with clear_errors():
         replaced = name in _rules().watches
         _edit(lambda text, source: add_watch(text, name, query, channels=channel, mode=chosen,
                                              source=source))  # fmt: skip
@@ -105,9 +102,7 @@ def watch_add(
 @watch_app.command("remove")
 def watch_remove(name: Annotated[str, typer.Argument(help="The watch's name.")]) -> None:
     """Remove a watch from the rules file (its past alerts stay)."""
-    from cli.app import _clear_errors
-
-    with _clear_errors():
+    with clear_errors():
         _edit(lambda text, source: remove_watch(text, name, source=source))
     out.print(f"Removed watch {printable(name)!r}.")
 
@@ -125,9 +120,7 @@ def watch_test(
     limit: LimitOption = 20,
 ) -> None:
     """The stored articles a watch (or a query) would have matched, best first."""
-    from cli.app import _clear_errors
-
-    with _clear_errors():
+    with clear_errors():
         watch = _rules().watches.get(query)
     search_command(watch.query if watch else query, format, topic, since, until, outlet,
                    language, relevant, limit)  # fmt: skip

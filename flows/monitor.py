@@ -26,7 +26,6 @@ from flows.cpu import Cap, CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.pipeline import (
     needs_page,
-    new_relevant_articles,
     tag_specs,
     with_fallback,
 )
@@ -37,6 +36,7 @@ from flows.report import (
     RunCounts,
     RunSummary,
     monitor_findings,
+    new_relevant_articles,
     publish_artifacts,
     rename_run,
     run_name,
