@@ -176,6 +176,9 @@ class Lab:
             "VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.1",
             "VIGIE_FETCH_PAGES": "true",
             "VIGIE_FETCH_RETRY_DELAY": "0.05",
+            # The trial site's stories are older than its feeds: without this, a backfill
+            # that alerts nobody, and no new-article alert to lose or duplicate.
+            "VIGIE_ALERT_ON_BACKFILL": "true",
             "VIGIE_ALERT_URLS": self.site.hook_url(hook),
             "VIGIE_ALERT_RULES_PATH": str(self.rules),
             "VIGIE_ALERT_CLAIM_TIMEOUT_SECONDS": str(CLAIM_TIMEOUT_S),

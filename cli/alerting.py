@@ -10,22 +10,21 @@ import asyncio
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cli.terminal import err, error, line, out, print_json, to_minute
-from db import outbox
-from db.outbox import AlertForDelivery
-from flows import context
-from flows.channels import Delivery, Router, build_router
-from flows.settings import get_settings
+from cli.output import Format, fail, format_option, line, out, print_json, shown_time
 from parsers.alert_rules import channel_names, load_rules
 from parsers.exceptions import AlertDeliveryError, VigieError
 from parsers.inert import clean
 from parsers.messages import Rendered
 from parsers.redact import redact
+
+if TYPE_CHECKING:
+    from db.outbox import AlertForDelivery
+    from flows.channels import Router
 
 alerts_app = typer.Typer(
     help="Look at the alerts outbox, test channels, retry and deliver alerts.",
@@ -51,13 +50,6 @@ class Status(StrEnum):
     digest = "digest"
 
 
-class Format(StrEnum):
-    """Output format of ``alerts list``."""
-
-    table = "table"
-    json = "json"
-
-
 def register(app: typer.Typer) -> None:
     """Add ``alerts``, ``digest`` and ``automations`` to ``app``."""
     app.add_typer(alerts_app, name="alerts")
@@ -65,20 +57,19 @@ def register(app: typer.Typer) -> None:
     app.command("digest")(digest)
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(error(message))
-    return typer.Exit(code)
-
-
-def _sessions() -> Any:
+def _sessions(*, writing: bool = True) -> Any:
     from flows import context
 
-    context.ensure_schema()
+    if writing:  # a listing only reads: no Alembic (0.1 s); no tables says `vigie init`
+        context.ensure_schema()
     return context.sessions()
 
 
 def _known_secrets() -> frozenset[str]:
     """Secrets of the configured channels; errors are stored redacted, this is a second net."""
+    from flows.channels import build_router
+    from flows.settings import get_settings
+
     settings = get_settings()
     try:
         return build_router(load_rules(settings.resolved_alert_rules_path), settings).secrets
@@ -89,6 +80,9 @@ def _known_secrets() -> frozenset[str]:
 def _preflight() -> None:
     """The rules file and the database, checked before a flow starts: a bad one is then one
     line (``ConfigError``, or the database's failure), not a flow-run traceback first."""
+    from flows import context
+    from flows.settings import get_settings
+
     load_rules(get_settings().resolved_alert_rules_path)
     context.ensure_schema()
 
@@ -101,18 +95,20 @@ def list_alerts(
     status: Annotated[
         Status | None, typer.Option("--status", "-s", help="Only alerts in this status.")
     ] = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table,
+    format: Annotated[Format, format_option()] = Format.table,
     limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
 ) -> None:
     """List alerts, newest first, with status, attempts, next attempt and last error."""
+    from db import outbox
+
     try:
         secrets = _known_secrets()
-        with _sessions().begin() as session:
+        with _sessions(writing=False).begin() as session:
             alerts = outbox.list_alerts(
                 session, status=status.value if status else None, limit=limit
             )
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     rows = [_alert_row(alert, secrets) for alert in alerts]
     if format is Format.json:
         for row, alert in zip(rows, alerts, strict=True):
@@ -144,17 +140,15 @@ def _alert_row(alert: AlertForDelivery, secrets: frozenset[str]) -> dict[str, An
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
-    table = Table(
-        "id", "created (UTC)", "kind", "status", "tries", "next try", "subject", "last error"
-    )
+    table = Table("id", "created", "kind", "status", "tries", "next try", "subject", "last error")
     for row in rows:
         table.add_row(
             str(row["id"]),
-            to_minute(row["created_at"]),
+            shown_time(row["created_at"]),
             row["kind"],
             row["status"],
             str(row["attempts"]),
-            to_minute(row["next_attempt_at"]),
+            shown_time(row["next_attempt_at"]),
             clean(row["subject"], 50),
             clean(row["last_error"] or row["note"], 70),
         )
@@ -165,7 +159,7 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def _test_message() -> Rendered:
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    now = shown_time(datetime.now(UTC))
     text = f"Vigie test message, sent {now}. If you can read this, this channel works."
     return Rendered(
         subject="Vigie test message",
@@ -183,15 +177,18 @@ def test_channel(
     ] = None,
 ) -> None:
     """Send a test message to a channel (or every channel) and report success or the error."""
+    from flows.channels import build_router
+    from flows.settings import get_settings
+
     try:
         settings = get_settings()
         rules = load_rules(settings.resolved_alert_rules_path)
         router = build_router(rules, settings)
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     known = list(channel_names(rules))
     if channel and channel not in known:
-        raise _fail(f"no channel named {channel!r} (defined: {', '.join(known)})")
+        fail(f"no channel named {channel!r} (defined: {', '.join(known)})")
     names = [channel] if channel else known
     failures = sum(_test_one(target, router) for target in router.channels(names))
     if failures:
@@ -199,6 +196,8 @@ def test_channel(
 
 
 def _test_one(channel: Any, router: Router) -> int:
+    from flows.channels import Delivery
+
     key = f"test:{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     try:
         channel.send(Delivery(_test_message(), "info", key, "test"))
@@ -218,22 +217,25 @@ def retry(
     alert_id: Annotated[int, typer.Argument(help="The alert's id (see `vigie alerts list`).")],
 ) -> None:
     """Make a failed alert due now, with a fresh set of attempts (sent channels are skipped)."""
+    from db import outbox
+
     try:
         with _sessions().begin() as session:
             alert = outbox.get_alert(session, alert_id)
             changed = alert is not None and outbox.retry(session, alert_id, datetime.now(UTC))
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if alert is None:
-        raise _fail(f"no alert {alert_id}", 1)
+        fail(f"no alert {alert_id}", 1)
     if not changed:
-        raise _fail(f"alert {alert_id} is {alert.status}; only failed or pending alerts retry", 1)
+        fail(f"alert {alert_id} is {alert.status}; only failed or pending alerts retry", 1)
     out.print(f"Alert {alert_id} will be sent by the next delivery (`vigie alerts deliver`).")
 
 
 @alerts_app.command("deliver")
 def deliver() -> None:
     """Run one delivery pass now (the deliver-alerts flow) and print what it did."""
+    from flows import context
     from flows.alerts import deliver_alerts
 
     try:
@@ -241,7 +243,7 @@ def deliver() -> None:
         context.start_temporary_prefect_server()
         counts = asyncio.run(deliver_alerts())
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     out.print(
         f"Alerts: {counts['sent']} sent, {counts['retry']} will be retried, "
         f"{counts['failed']} failed for good, {counts['held']} held (debounce), "
@@ -270,6 +272,8 @@ def digest(
 
     Exits with 1 when this hour's digest is not delivered (pending or failed), and says why.
     """
+    from db import outbox
+    from flows import context
     from flows.digest import daily_digest, describe
 
     try:
@@ -277,7 +281,7 @@ def digest(
         context.start_temporary_prefect_server()
         result = asyncio.run(daily_digest(hours=hours, send_when_empty=send_when_empty))
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if result.get("last_error"):  # stored redacted; this is a second net, as in `alerts list`
         result = {**result, "last_error": redact(str(result["last_error"]), _known_secrets())}
     out.print(describe(result))
@@ -296,11 +300,12 @@ def automations_apply(
 ) -> None:
     """Create or update Vigie's automations on the Prefect server (matched by name)."""
     from flows.automations import apply
+    from flows.settings import get_settings
 
     settings = get_settings()
     try:
         applied = apply(file or settings.resolved_automations_path, settings.notification_block)
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     for item in applied:
         out.print(f"{item.action:9} {item.name} ({item.id})")

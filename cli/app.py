@@ -28,19 +28,19 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from cli import search
-from cli.errors import clear_errors as _clear_errors
-from cli.terminal import err, error, out, print_json, to_minute
-from db import clusters, repo
-from flows import context
-from flows.settings import get_settings
+from cli.errors import clear_errors
+from cli.output import Format, fail, format_option, out, print_json, shown_time
 from parsers.alert_rules import load_rules
 from parsers.inert import clean
 from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal
 
+# The database (SQLAlchemy), the settings (pydantic) and the flows (Prefect) load inside the
+# commands that use them: `vigie --help` needs none of them, and a reading command no flow.
 if TYPE_CHECKING:
-    from flows.report import RunCounts  # Prefect is imported only when a flow runs
+    from db.repo import ArticleRow
+    from flows.report import RunCounts
 
 
 class _Commands(TyperGroup):
@@ -52,13 +52,12 @@ class _Commands(TyperGroup):
         for position, arg in enumerate(args, start=1):
             if _SURROGATE.search(arg):  # how Python keeps the bytes it could not decode
                 raw = arg.encode("utf-8", "surrogateescape")
-                err.print(error(f"argument {position} is not valid UTF-8 ({raw!r}); Vigie "
-                                "reads its arguments as UTF-8"))  # fmt: skip
-                raise typer.Exit(2)
+                fail(f"argument {position} is not valid UTF-8 ({raw!r}); Vigie reads its "
+                     "arguments as UTF-8")  # fmt: skip
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        with _clear_errors():
+        with clear_errors():
             return super().invoke(ctx)
 
 
@@ -82,14 +81,7 @@ app.add_typer(feeds_app, name="feeds")
 T = TypeVar("T")
 
 
-class Format(StrEnum):
-    """Output format of listing commands."""
-
-    table = "table"
-    json = "json"
-
-
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table or json.")]
+FormatOption = Annotated[Format, format_option()]
 
 
 class FeedLanguage(StrEnum):
@@ -104,7 +96,9 @@ def _now() -> datetime:
 
 
 def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    with _clear_errors():
+    from flows import context
+
+    with clear_errors():
         # Settings, database and taxonomy are checked before Prefect starts, so that a bad
         # one is a single line here rather than a flow-run traceback first.
         _preflight()
@@ -114,6 +108,9 @@ def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def _preflight() -> None:
     """Settings, database, taxonomy and alert rules, each checked (raises ConfigError)."""
+    from flows import context
+    from flows.settings import get_settings
+
     context.ensure_schema()
     context.tagger()
     load_rules(get_settings().resolved_alert_rules_path)
@@ -129,7 +126,11 @@ def init(
     ] = True,
 ) -> None:
     """Create or upgrade the database schema (and add the curated feeds)."""
-    with _clear_errors():
+    from db import repo
+    from flows import context
+    from flows.settings import get_settings
+
+    with clear_errors():
         context.ensure_schema()
         settings = get_settings()
         added = 0
@@ -163,13 +164,13 @@ def run(
     """Set up the database, store the seeds, run one monitor pass and list what is stored."""
     from flows.monitor import monitor_feeds
 
-    with _clear_errors():
+    with clear_errors():
         _preflight()  # before anything is printed: a bad setting is then the only line
     init(curated=True)
     seed()
     counts = _run_flow(lambda: monitor_feeds(due_only=not all_feeds))
     _print_monitor_counts(counts)
-    articles(format=search.ExportFormat.table, relevant=False, limit=20)
+    articles(format=Format.table, relevant=False, limit=20)
 
 
 def _print_monitor_counts(counts: RunCounts) -> None:
@@ -230,7 +231,10 @@ class _FeedRow(TypedDict):
 @feeds_app.command("list")
 def feeds_list(format: FormatOption = Format.table) -> None:
     """Show every feed with its health, last error and next check."""
-    with _clear_errors(), context.sessions().begin() as session:
+    from db import repo
+    from flows import context
+
+    with clear_errors(), context.sessions().begin() as session:
         feeds = repo.list_feeds(session)
         rows: list[_FeedRow] = [
             {
@@ -248,7 +252,7 @@ def feeds_list(format: FormatOption = Format.table) -> None:
     if format is Format.json:
         print_json(rows)
         return
-    table = Table("id", "name", "lang", "health", "last error", "next check (UTC)")
+    table = Table("id", "name", "lang", "health", "last error", "next check")
     for row in rows:
         table.add_row(
             str(row["id"]),
@@ -256,7 +260,7 @@ def feeds_list(format: FormatOption = Format.table) -> None:
             row["language"] or "",
             row["health"],
             clean(row["last_error"], 300),
-            to_minute(row["next_check_at"]) or "now",
+            shown_time(row["next_check_at"]) or "now",
         )
     out.print(table)
 
@@ -273,11 +277,13 @@ def feeds_add(
     ] = None,
 ) -> None:
     """Add a feed to poll."""
+    from db import repo
+    from flows import context
+
     if refusal := feed_url_refusal(url):
-        err.print(error(f"{refusal}: {url}"))
-        raise typer.Exit(2)
+        fail(f"{refusal}: {url}")
     spec = repo.FeedSpec(url, name or url, language.value if language else None, interval)
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         added = repo.add_feeds(session, [spec], _now())
     out.print("Added." if added else "Already there.")
 
@@ -287,11 +293,13 @@ def feeds_remove(
     feed: Annotated[str, typer.Argument(help="The feed's id or URL.")],
 ) -> None:
     """Stop polling a feed (its articles stay)."""
-    with _clear_errors(), context.sessions().begin() as session:
+    from db import repo
+    from flows import context
+
+    with clear_errors(), context.sessions().begin() as session:
         removed = repo.remove_feed(session, feed)
     if not removed:
-        err.print(error(f"no feed {feed!r}"))
-        raise typer.Exit(1)
+        fail(f"no feed {feed!r}", 1)
     out.print("Removed.")
 
 
@@ -300,7 +308,7 @@ def feeds_remove(
 
 @app.command()
 def articles(
-    format: search.FormatOption = search.ExportFormat.table,
+    format: search.FormatOption = Format.table,
     topic: search.TopicOption = None,
     since: search.SinceOption = None,
     until: search.UntilOption = None,
@@ -310,20 +318,23 @@ def articles(
     limit: search.LimitOption = None,
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
+    from db import repo
+    from flows import context
+
     filters = search.filters_from(topic, since, until, outlet, language, relevant)
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         rows = repo.list_articles(session, filters=filters, limit=limit)
-    if format in (search.ExportFormat.json, search.ExportFormat.jsonl):
+    if format in (Format.json, Format.jsonl):
         search.write([_article_json(row) for row in rows], format, ())
         return
-    if format is search.ExportFormat.csv:
+    if format is Format.csv:
         search.write([search.article_record(row) for row in rows], format, search.CSV_COLUMNS)
         return
     table = Table("id", "published", "source", "lang", "relevant", "topics", "v", "title", "link")
     for row in rows:
         table.add_row(
             str(row.id),
-            row.published_at.strftime("%Y-%m-%d") if row.published_at else "",
+            shown_time(row.published_at, published=True),
             row.source[:24],
             row.language or "",
             "yes" if row.relevant else "",
@@ -335,7 +346,7 @@ def articles(
     out.print(table)
 
 
-def _article_json(row: repo.ArticleRow) -> dict[str, Any]:
+def _article_json(row: ArticleRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "title": row.title,
@@ -361,12 +372,13 @@ def show(
 ) -> None:
     """Show an article's text with its tags and evidence snippets."""
     from cli.render import render_article, render_versions
+    from db import clusters, repo
+    from flows import context
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or article.current_version is None:
-            err.print(error(f"no article {article_id}"))
-            raise typer.Exit(1)
+            fail(f"no article {article_id}", 1)
         if versions:
             render_versions(out, article)
         else:
@@ -381,19 +393,19 @@ def diff(
 ) -> None:
     """Word diff between two versions: coloured in a terminal, [-old-]{+new+} elsewhere."""
     from cli.render import render_diff
+    from db import repo
+    from flows import context
 
-    with _clear_errors(), context.sessions().begin() as session:
+    with clear_errors(), context.sessions().begin() as session:
         article = repo.get_article(session, article_id)
         if article is None or not article.versions:
-            err.print(error(f"no article {article_id}"))
-            raise typer.Exit(1)
+            fail(f"no article {article_id}", 1)
         numbers = [v.n for v in article.versions]
         new_n = new or numbers[-1]
         old_n = old or (numbers[-2] if len(numbers) > 1 else numbers[-1])
         by_n = {v.n: v for v in article.versions}
         if old_n not in by_n or new_n not in by_n:
-            err.print(error(f"article {article_id} has versions {numbers}"))
-            raise typer.Exit(1)
+            fail(f"article {article_id} has versions {numbers}", 1)
         render_diff(out, by_n[old_n], by_n[new_n], colour=sys.stdout.isatty())
 
 

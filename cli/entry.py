@@ -16,7 +16,7 @@ def main() -> None:
     """Run the command line; after Ctrl-C, exit with 130 whatever the interruption became."""
     signal.signal(signal.SIGINT, _on_ctrl_c)
     try:
-        from cli.app import app  # Prefect, SQLAlchemy and the rest: seconds on a cold start
+        from cli.app import app  # Typer and Rich; each command loads what it uses when it runs
 
         app(prog_name="vigie")
     except BaseException:

@@ -6,24 +6,18 @@ function the pipeline uses, so what it prints is what the pipeline would store.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.terminal import json_text, out
-from parsers.articles import ArticleData, extract_article
+from cli.output import Format, format_option, json_text, out
 from parsers.exceptions import ParseError
 
-
-class OutputFormat(StrEnum):
-    """How ``extract`` prints its results."""
-
-    json = "json"
-    table = "table"
+if TYPE_CHECKING:  # trafilatura loads with the command, not with `vigie --help`
+    from parsers.articles import ArticleData
 
 
 def register(app: typer.Typer) -> None:
@@ -41,9 +35,8 @@ def extract_command(
         ),
     ] = None,
     output: Annotated[
-        OutputFormat,
-        typer.Option("--format", help="json: one object per file and line; table: a summary."),
-    ] = OutputFormat.json,
+        Format, format_option(help="json: one object per file and line; table: a summary.")
+    ] = Format.json,
 ) -> None:
     """Extract title, text, dates, language and canonical URL from saved article pages.
 
@@ -54,7 +47,7 @@ def extract_command(
     "ok": false, "error": ...}. The exit code is 1 when any file failed.
     """
     results = [_extract_file(path, url) for path in files]
-    if output is OutputFormat.table:
+    if output is Format.table:
         out.print(_table(results))
     else:
         for result in results:
@@ -64,6 +57,8 @@ def extract_command(
 
 
 def _extract_file(path: Path, url: str | None) -> dict[str, Any]:
+    from parsers.articles import extract_article
+
     try:
         content = path.read_bytes()
         # A file URI names the page when no URL is given; it is never taken for the site.

@@ -10,20 +10,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.terminal import json_text, out
-from flows.fetch import Fetcher, FetchPolicy, FetchResult
-from flows.settings import get_settings
+from cli.output import Format, fail, format_option, json_text, out
 from parsers.exceptions import ConfigError, FetchError, ParseError
-from parsers.feeds import FeedData, parse_feed
 from parsers.schedule import hints_from_headers
+
+if TYPE_CHECKING:  # httpx and feedparser load with the commands that use them
+    from flows.fetch import FetchPolicy, FetchResult
+    from parsers.feeds import FeedData
 
 #: Response headers worth showing when debugging a feed's caching and politeness.
 HEADERS_OF_INTEREST = (
@@ -46,13 +46,6 @@ feed_app = typer.Typer(
 )
 
 
-class OutputFormat(StrEnum):
-    """How ``feed parse`` prints its results."""
-
-    json = "json"
-    table = "table"
-
-
 def register(app: typer.Typer) -> None:
     """Add the ``feed`` command group to ``app``."""
     app.add_typer(feed_app, name="feed")
@@ -69,17 +62,19 @@ def fetch_command(
     ] = None,
 ) -> None:
     """Fetch URL as the pipeline would, then show the exchange and the entry count."""
+    from flows.fetch import FetchPolicy
+    from flows.settings import get_settings
+    from parsers.feeds import parse_feed
+
     try:
         policy = FetchPolicy.from_settings(get_settings())
     except ConfigError as exc:
-        out.print(Text(str(exc), style="red"))
-        raise typer.Exit(2) from None
+        fail(exc)
     try:
         sent, result = asyncio.run(_fetch(policy, url, etag, last_modified))
     except FetchError as exc:
         kind = "fetch failed (transient)" if exc.transient else "fetch failed"
-        out.print(Text(f"{kind}: {exc}", style="red"))
-        raise typer.Exit(1) from None
+        fail(f"{kind}: {exc}", 1)
     out.print(_exchange_table(sent, result))
     if result.not_modified:
         out.print("not modified: the stored copy is current, nothing to parse")
@@ -87,8 +82,7 @@ def fetch_command(
     try:
         feed = parse_feed(result.final_url, result.content, result.headers)
     except ParseError as exc:
-        out.print(Text(f"parse failed: {exc}", style="red"))
-        raise typer.Exit(1) from None
+        fail(f"parse failed: {exc}", 1)
     out.print(Text(f"entries: {len(feed.entries)} in {feed.title or '(untitled feed)'}"))
     if feed.warning:
         out.print(Text(f"warning: {feed.warning}", style="yellow"))
@@ -98,9 +92,8 @@ def fetch_command(
 def parse_command(
     files: Annotated[list[Path], typer.Argument(help="Saved feed files (RSS, Atom, JSON).")],
     output_format: Annotated[
-        OutputFormat,
-        typer.Option("--format", help="table for people; json for one object per file per line."),
-    ] = OutputFormat.table,
+        Format, format_option(help="table for people; json for one object per file per line.")
+    ] = Format.table,
     url: Annotated[
         str | None,
         typer.Option(help="URL the files came from, to resolve relative links against."),
@@ -111,7 +104,7 @@ def parse_command(
     for path in files:
         record = parse_file(path, url=url)
         failed = failed or not record["ok"]
-        if output_format is OutputFormat.json:
+        if output_format is Format.json:
             typer.echo(json_text(record, default=_json_default))
         else:
             _print_record(record)
@@ -121,6 +114,8 @@ def parse_command(
 
 def parse_file(path: Path, *, url: str | None = None) -> dict[str, Any]:
     """Parse one file into the JSON-ready record ``feed parse --format json`` prints."""
+    from parsers.feeds import parse_feed
+
     try:
         content = path.read_bytes()
     except OSError as exc:
@@ -170,6 +165,8 @@ def _print_record(record: dict[str, Any]) -> None:
 async def _fetch(
     policy: FetchPolicy, url: str, etag: str | None, last_modified: str | None
 ) -> tuple[dict[str, str], FetchResult]:
+    from flows.fetch import Fetcher
+
     async with Fetcher(policy) as fetcher:
         sent = fetcher.request_headers(etag=etag, last_modified=last_modified)
         return sent, await fetcher.fetch(url, etag=etag, last_modified=last_modified)

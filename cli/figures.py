@@ -7,19 +7,19 @@ value is its latest statement not marked wrong (``db.figures``).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.terminal import err, out
-from db.figures import StatementRow, list_statements, mark_wrong
+from cli.output import Format, fail, format_option, out, print_json, shown_time
 from parsers.exceptions import VigieError
 from parsers.inert import clean
+
+if TYPE_CHECKING:
+    from db.figures import StatementRow
 
 figures_app = typer.Typer(
     help="Figures tracked across articles (immigration targets), with their sources; mark a "
@@ -27,13 +27,6 @@ figures_app = typer.Typer(
     invoke_without_command=True,
     rich_markup_mode="markdown",
 )
-
-
-class Format(StrEnum):
-    """Output format of ``figures``."""
-
-    table = "table"
-    json = "json"
 
 
 def register(app: typer.Typer) -> None:
@@ -48,9 +41,7 @@ def list_figures(
         bool,
         typer.Option("--all", help="Every statement of each figure, older and wrong ones too."),
     ] = False,
-    output: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = (
-        Format.table
-    ),
+    output: Annotated[Format, format_option()] = Format.table,
 ) -> None:
     """List tracked figures: each current value with the article and sentence that state it.
 
@@ -58,15 +49,17 @@ def list_figures(
     statement aside (the figure goes back to the latest one still standing),
     `vigie figures right ID` restores it.
     """
+    from db.figures import list_statements
+
     if ctx.invoked_subcommand is not None:
         return
     try:
-        with _sessions().begin() as session:
+        with _sessions(writing=False).begin() as session:
             rows = list_statements(session, everything=everything)
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if output is Format.json:
-        typer.echo(json.dumps([_row_json(row) for row in rows], ensure_ascii=False, indent=2))
+        print_json([_row_json(row) for row in rows])
         return
     if not rows:
         out.print("No tracked figure yet: none of the stored articles states a target.")
@@ -93,29 +86,27 @@ def right(
 
 
 def _mark(statement_id: int, *, wrong: bool) -> None:
+    from db.figures import list_statements, mark_wrong
+
     try:
         with _sessions().begin() as session:
             found = mark_wrong(session, statement_id, datetime.now(UTC), wrong=wrong)
             rows = list_statements(session)
     except VigieError as exc:
-        raise _fail(str(exc)) from None
+        fail(str(exc))
     if not found:
-        raise _fail(f"no figure statement {statement_id}; `vigie figures --all` lists them", 1)
+        fail(f"no figure statement {statement_id}; `vigie figures --all` lists them", 1)
     verb = "marked wrong, and ignored" if wrong else "counts again"
     out.print(Text(f"Statement {statement_id} {verb}. Tracked figures now:"))
     out.print(_table(rows) if rows else Text("none."))
 
 
-def _sessions() -> Any:
+def _sessions(*, writing: bool = True) -> Any:
     from flows import context
 
-    context.ensure_schema()
+    if writing:  # a listing only reads: no Alembic (0.1 s); no tables says `vigie init`
+        context.ensure_schema()
     return context.sessions()
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(Text.assemble(("error: ", "red"), message))
-    return typer.Exit(code)
 
 
 def figure_name(key: str) -> str:
@@ -152,7 +143,7 @@ def _table(rows: list[StatementRow]) -> Table:
             str(row.id),
             Text(figure_name(row.key)),
             Text(f"{row.value:,.0f}{state}"),
-            f"{row.stated_at:%Y-%m-%d}",
+            shown_time(row.stated_at, published=True),
             Text(f"{clean(row.source, 40)} · {clean(row.title, 80)} (article {row.article_id})"),
             Text(clean(row.sentence, 200)),
         )

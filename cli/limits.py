@@ -21,11 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.opml import feeds_group
-from cli.terminal import err, out
-from db import repo
-from flows import context
-from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING, host_limit_name
-from flows.settings import get_settings
+from cli.output import fail, out
 from parsers.exceptions import FetchError, VigieError
 
 
@@ -62,6 +58,11 @@ def limits_command(
     Each limit allows VIGIE_PER_HOST_CONCURRENCY requests at once; the fetcher uses them when
     VIGIE_HOST_LIMIT_PREFIX is set. Needs a Prefect server (PREFECT_API_URL).
     """
+    from db import repo
+    from flows import context
+    from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING  # httpx: here only
+    from flows.settings import get_settings
+
     try:
         settings = get_settings()
         _require_prefect_server()
@@ -71,8 +72,7 @@ def limits_command(
         wanted = feeds_per_limit(prefix, urls)
         changes = asyncio.run(_apply(wanted, settings.per_host_concurrency, slot_decay))
     except VigieError as exc:
-        err.print(Text.assemble(("error: ", "red"), str(exc)))
-        raise typer.Exit(2) from None
+        fail(exc)
     _print_changes(changes, settings.per_host_concurrency)
     if not settings.host_limit_prefix:
         out.print(Text(f"The fetcher uses these limits once {HOST_LIMIT_SETTING}={prefix} is set."))
@@ -80,6 +80,8 @@ def limits_command(
 
 def feeds_per_limit(prefix: str, urls: Iterable[str]) -> dict[str, int]:
     """Limit name -> how many of ``urls`` it covers (URLs that are not http(s) are left out)."""
+    from flows.fetch import host_limit_name
+
     names: Counter[str] = Counter()
     for url in urls:
         try:

@@ -12,17 +12,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
-from sqlalchemy.orm import Session
 
-from cli.terminal import err, out
-from db import repo
-from flows import context
+from cli.output import err, fail, out
 from parsers.exceptions import ParseError, VigieError
 from parsers.opml import OpmlData, OutlineData, export_opml, parse_opml
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 EXPORT_TITLE = "Vigie feeds"
 
@@ -64,12 +64,7 @@ def _one_line_errors() -> Iterator[None]:
     try:
         yield
     except VigieError as exc:
-        _error(str(exc))
-
-
-def _error(message: str) -> NoReturn:
-    err.print(Text.assemble(("error: ", "red"), message))
-    raise typer.Exit(2)
+        fail(str(exc))
 
 
 def import_command(
@@ -80,6 +75,8 @@ def import_command(
     Nested folders are read too. Outlines whose URL is not http or https (file:, feed:,
     javascript:...), or that repeat a URL, are skipped and listed with the reason.
     """
+    from flows import context
+
     document = _read_opml(file)
     with _one_line_errors():
         context.ensure_schema()
@@ -93,14 +90,16 @@ def _read_opml(file: Path) -> OpmlData:
     try:
         content = file.read_bytes()
     except OSError as exc:
-        _error(f"cannot read {file}: {exc.strerror or exc}")
+        fail(f"cannot read {file}: {exc.strerror or exc}")
     try:
         return parse_opml(content)
     except ParseError as exc:
-        _error(f"{file}: {exc}")
+        fail(f"{file}: {exc}")
 
 
 def _add_all(session: Session, feeds: Sequence[OutlineData], now: datetime) -> list[ImportLine]:
+    from db import repo
+
     lines = []
     for feed in feeds:
         spec = repo.FeedSpec(feed.url, feed.title, feed.language)
@@ -130,6 +129,9 @@ def export_command(
     ] = None,
 ) -> None:
     """Write every feed as an OPML 2.0 subscription list (to standard output by default)."""
+    from db import repo
+    from flows import context
+
     with _one_line_errors():
         context.ensure_schema()  # a fresh database exports an empty list, not a traceback
         with context.sessions().begin() as session:
@@ -141,5 +143,5 @@ def export_command(
     try:
         output.write_bytes(document)
     except OSError as exc:
-        _error(f"cannot write {output}: {exc.strerror or exc}")
+        fail(f"cannot write {output}: {exc.strerror or exc}")
     err.print(Text(f"Exported {len(feeds)} feeds to {output}."))

@@ -1,7 +1,7 @@
 """``vigie show``: an article's text with its evidence highlighted.
 
 Everything from a feed is printed as ``Text``, never as markup, so that these renderers are
-safe on any console; ``cli.terminal``'s also replace control characters.
+safe on any console; ``cli.output``'s also replace control characters.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cli.output import shown_time
 from db.clusters import ClusterRow
 from db.models import Article, ArticleVersion, Mention
-from parsers.diffs import plain_diff, word_diff
+from parsers.diffs import plain_diff, spaced, word_diff
 from parsers.inert import clean
 
 _STYLE_BY_KIND = {
@@ -32,13 +33,13 @@ def render_article(console: Console, article: Article, cluster: ClusterRow | Non
     version = article.current_version
     assert version is not None
     console.print(Text(version.title or article.title, style="bold"))
-    published = f" · {article.published_at:%Y-%m-%d}" if article.published_at else ""
+    published = (
+        f" · {shown_time(article.published_at, published=True)}" if article.published_at else ""
+    )
     console.print(Text(f"{article.source} · {article.canonical_url}{published}"))
     console.print(Text(_standing(version, len(article.versions))))
     if cluster is not None and cluster.size > 1:
-        outlets = ", ".join(
-            f"{o.outlet} ({o.first_seen_at:%Y-%m-%d %H:%M})" for o in cluster.outlets
-        )
+        outlets = ", ".join(f"{o.outlet} ({shown_time(o.first_seen_at)})" for o in cluster.outlets)
         others = ", ".join(str(i) for i in cluster.article_ids if i != article.id)
         console.print(
             Text(f"Story {cluster.id}: {cluster.size} articles from {outlets}; see also {others}"),
@@ -98,7 +99,7 @@ def render_versions(console: Console, article: Article) -> None:
     for version in article.versions:
         table.add_row(
             str(version.n),
-            f"{version.fetched_at:%Y-%m-%d %H:%M}",
+            shown_time(version.fetched_at),
             version.origin + (" (fallback)" if version.fallback_reason else ""),
             "yes" if version.relevant else "",
             version.change_kinds,
@@ -123,7 +124,9 @@ def render_diff(
     if not colour:
         console.print(Text(plain_diff(runs)))
         return
-    text = Text()
+    text, before = Text(), ""
     for op, words in runs:
-        text.append(words + " ", style=_DIFF_STYLE[op])
+        text.append(" " if spaced(before, words) else "")
+        text.append(words, style=_DIFF_STYLE[op])
+        before = words
     console.print(text)

@@ -13,33 +13,31 @@ import io
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from cli.errors import clear_errors
-from cli.terminal import out, print_json
-from db import repo
-from db.search import ArticleFilters, search_ids
-from flows import context
+from cli.output import Format, format_option, out, print_json
 from parsers.inert import printable
 from parsers.search_query import parse, positive_terms
 from parsers.search_text import Passage, passage
 
-
-class ExportFormat(StrEnum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-
+if TYPE_CHECKING:
+    from db import repo
+    from db.search import ArticleFilters
 
 FormatOption = Annotated[
-    ExportFormat,
-    typer.Option("--format", "-f", help="table, json, jsonl (one object a line) or csv (Excel)."),
+    Format,
+    format_option(
+        Format.table,
+        Format.json,
+        Format.jsonl,
+        Format.csv,
+        help="table, json, jsonl (one object a line) or csv (Excel).",
+    ),
 ]
 TopicOption = Annotated[
     str | None, typer.Option(help="Only articles about this topic key (see `vigie tagging`).")
@@ -75,6 +73,8 @@ def filters_from(
 ) -> ArticleFilters:
     """The shared filter options as ``ArticleFilters``; a date that cannot be read is a
     ``typer.BadParameter`` naming the option and what to write."""
+    from db.search import ArticleFilters
+
     now = now or datetime.now(UTC)
     return ArticleFilters(
         topic=topic or None,
@@ -116,7 +116,7 @@ def search_command(
             "'Roxham NEAR/10 fermeture', '\"demandeur d'asile\" NOT Ontario'."
         ),
     ],
-    format: FormatOption = ExportFormat.table,
+    format: FormatOption = Format.table,
     topic: TopicOption = None,
     since: SinceOption = None,
     until: UntilOption = None,
@@ -126,6 +126,10 @@ def search_command(
     limit: LimitOption = 20,
 ) -> None:
     """Search stored articles: best matches first, with highlighted snippets."""
+    from db import repo
+    from db.search import search_ids
+    from flows import context
+
     with clear_errors():
         node = parse(query)
         filters = filters_from(topic, since, until, outlet, language, relevant)
@@ -133,7 +137,7 @@ def search_command(
             rows = repo.articles_by_id(session, search_ids(session, node, filters, limit))
     wanted = positive_terms(node)
     hits = [(row, _snippet(row, wanted)) for row in rows]
-    if format is ExportFormat.table:
+    if format is Format.table:
         out.print(_search_table(hits) if hits else "No stored article matches.")
         return
     records = [article_record(row) | {"snippet": snip.text} for row, snip in hits]
@@ -186,11 +190,11 @@ def article_record(row: repo.ArticleRow) -> dict[str, Any]:
     }
 
 
-def write(records: Sequence[dict[str, Any]], format: ExportFormat, columns: Sequence[str]) -> None:
+def write(records: Sequence[dict[str, Any]], format: Format, columns: Sequence[str]) -> None:
     """Write records to standard output as json, jsonl or csv."""
-    if format is ExportFormat.json:
+    if format is Format.json:
         print_json(list(records))
-    elif format is ExportFormat.jsonl:
+    elif format is Format.jsonl:
         for record in records:
             print_json(record, indent=None)
     else:

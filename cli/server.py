@@ -16,13 +16,15 @@ import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from cli.interrupt import Interrupted
-from cli.terminal import err, error, line, out
-from flows.deployments import DEPLOYMENTS, TIMEZONE, DeploymentSpec
+from cli.output import err, fail, line, out
+
+if TYPE_CHECKING:  # Prefect comes with the deployments: only `serve` loads them
+    from flows.deployments import DeploymentSpec
 
 DEFAULT_PORT = 4200
 #: How long stopping ``serve`` waits for the server to pause the schedules.
@@ -111,17 +113,17 @@ def serve_command(
     import prefect
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
-    from flows.deployments import runner_deployments
+    from flows.deployments import DEPLOYMENTS, runner_deployments
 
     api_url = PREFECT_API_URL.value()
     if not api_url:
-        _fail(
+        fail(
             "no Prefect server configured. Start one with `vigie server` in another terminal, "
             f"then export PREFECT_API_URL=http://127.0.0.1:{DEFAULT_PORT}/api"
         )
     problem = asyncio.run(_health_problem())
     if problem is not None:
-        _fail(f"the Prefect server at {api_url} does not answer: {problem}")
+        fail(f"the Prefect server at {api_url} does not answer: {problem}")
     deployments = runner_deployments()
     _print_serving(PREFECT_UI_URL.value() or api_url, DEPLOYMENTS)
     # Until Prefect's runner installs its own handler, SIGTERM stops serve like Ctrl-C would,
@@ -190,6 +192,8 @@ async def _health_problem() -> str | None:
 
 
 def _print_serving(ui_url: str, specs: Sequence[DeploymentSpec]) -> None:
+    from flows.deployments import TIMEZONE
+
     out.print(f"Serving {len(specs)} deployments; times are in {TIMEZONE}:")
     for spec in specs:
         out.print(f"  {spec.flow_name}/{spec.name}: {schedule_text(spec)}")
@@ -208,8 +212,3 @@ def schedule_text(spec: DeploymentSpec) -> str:
         minutes, seconds = divmod(spec.interval_seconds, 60)
         return f"every {minutes} min" if not seconds else f"every {spec.interval_seconds} s"
     return "by hand only"
-
-
-def _fail(message: str) -> NoReturn:
-    err.print(error(message))
-    raise typer.Exit(2)

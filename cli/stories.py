@@ -4,51 +4,38 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
-from cli.terminal import err, out, print_json
-from db import clusters
-from flows import context
-from flows.importer import ImportOutcome, collect_files, import_files
+from cli.output import Format, err, fail, format_option, out, print_json
 from parsers.exceptions import VigieError
 from parsers.text import counted
+
+if TYPE_CHECKING:  # the import pipeline (trafilatura, the tagger) loads with `vigie import`
+    from db.clusters import ClusterRow
+    from flows.importer import ImportOutcome
 
 #: From this many files on, ``import`` shows a progress bar (on a terminal).
 PROGRESS_MIN_FILES = 20
 
 
-class ListFormat(StrEnum):
-    """How listing commands print."""
-
-    table = "table"
-    json = "json"
-
-
 def register(app: typer.Typer) -> None:
     """Add ``clusters`` and ``import`` to ``app``."""
+
     app.command("clusters")(clusters_command)
     app.command("import")(import_command)
-
-
-def _fail(exc: VigieError) -> typer.Exit:
-    err.print(Text.assemble(("error: ", "red"), str(exc)))
-    return typer.Exit(2)
 
 
 # --- clusters ------------------------------------------------------------------------------
 
 
 def clusters_command(
-    output: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = ListFormat.table,
+    output: Annotated[Format, format_option()] = Format.table,
     limit: Annotated[int | None, typer.Option(help="At most this many.", min=1)] = None,
     min_size: Annotated[
         int, typer.Option(help="Only stories with at least this many articles.", min=1)
@@ -60,12 +47,15 @@ def clusters_command(
     With --format json: a list of {id, title, size, outlets: [{outlet, site, first_seen_at}],
     article_ids, topics}.
     """
+    from db import clusters
+    from flows import context
+
     try:
         with context.sessions().begin() as session:
             rows = clusters.list_clusters(session, limit=limit, min_size=min_size)
     except VigieError as exc:
-        raise _fail(exc) from exc
-    if output is ListFormat.json:
+        fail(exc)
+    if output is Format.json:
         print_json([_cluster_json(row) for row in rows])
         return
     table = Table("id", "size", "outlets", "topics", "title")
@@ -78,7 +68,7 @@ def clusters_command(
     out.print(table)
 
 
-def _cluster_json(row: clusters.ClusterRow) -> dict[str, Any]:
+def _cluster_json(row: ClusterRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "title": row.title,
@@ -103,8 +93,8 @@ def import_command(
         ),
     ],
     output: Annotated[
-        ListFormat, typer.Option("--format", "-f", help="table: a summary; json: one per file.")
-    ] = ListFormat.table,
+        Format, format_option(help="table: a summary; json: one per file.")
+    ] = Format.table,
 ) -> None:
     """Import local article files: stored, tagged and clustered like fetched articles.
 
@@ -114,13 +104,16 @@ def import_command(
     the others are imported; the exit code is then 1. Importing the same files again
     changes nothing.
     """
+    from flows import context
+    from flows.importer import collect_files
+
     files = collect_files(paths)
     try:
         context.ensure_schema()
         outcomes = _import_with_progress(files)
     except VigieError as exc:
-        raise _fail(exc) from exc
-    if output is ListFormat.json:
+        fail(exc)
+    if output is Format.json:
         print_json([_outcome_json(o) for o in outcomes])
     else:
         _print_summary(outcomes)
@@ -129,6 +122,9 @@ def import_command(
 
 
 def _import_with_progress(files: list[Path]) -> list[ImportOutcome]:
+    from flows import context
+    from flows.importer import import_files
+
     options: dict[str, Any] = {
         "sessions": context.sessions(),
         "tagger": context.tagger(),

@@ -7,32 +7,22 @@ traceback, and makes the exit code 1 once every file is done.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from cli.terminal import err, error, line, out, styled
-from flows.importer import collect_files, read_document
-from flows.settings import PROJECT_ROOT, get_settings
-from parsers.evaluation import EvalReport, evaluate, load_gold
+from cli.output import Format, fail, format_option, line, out, print_json, styled
 from parsers.exceptions import ParseError, VigieError
-from parsers.tagging import Mention, Tagger, TagResult
-from parsers.taxonomy import load_taxonomy
+
+if TYPE_CHECKING:  # the tagger, trafilatura and the database load with the commands only
+    from parsers.evaluation import EvalReport
+    from parsers.tagging import Mention, Tagger, TagResult
 
 #: Where ``eval-tagging`` finds the gold examples by default.
-DEFAULT_GOLD_DIR = PROJECT_ROOT / "tests" / "gold"
-
-
-class Format(StrEnum):
-    """Output format of ``tag``."""
-
-    json = "json"
-    table = "table"
+DEFAULT_GOLD_DIR = Path(__file__).resolve().parent.parent / "tests" / "gold"
 
 
 TaxonomyOption = Annotated[
@@ -61,7 +51,7 @@ def tag_files(
         ),
     ],
     output_format: Annotated[
-        Format, typer.Option("--format", "-f", help="json (one object per line) or table.")
+        Format, format_option(help="json (one object per line) or table.")
     ] = Format.json,
     taxonomy: TaxonomyOption = None,
 ) -> None:
@@ -82,11 +72,13 @@ def tag_files(
     A file that cannot be read prints {"file": ..., "ok": false,
     "error": ...}; the command then exits with code 1 after the others.
     """
+    from flows.importer import collect_files
+
     tagger = _tagger(taxonomy)
     rows = [_tag_one(tagger, path) for path in collect_files(files)]
     if output_format is Format.json:
         for row in rows:
-            typer.echo(json.dumps(row, ensure_ascii=False))
+            print_json(row, indent=None)
     else:
         out.print(_results_table(rows))
     if any(not row["ok"] for row in rows):
@@ -127,11 +119,14 @@ def eval_tagging(
     Exits with code 1 when a hard negative is called relevant, or when
     micro-F1 is below --min-micro-f1.
     """
+    from flows.settings import get_settings
+    from parsers.evaluation import evaluate, load_gold
+
     tagger = _tagger(taxonomy)
     try:
         examples = load_gold(gold, get_settings().seeds_dir, split)
     except VigieError as exc:
-        _fail(exc)
+        fail(exc)
     report = evaluate(tagger, examples)
     out.print(_topic_table(report))
     out.print(_summary_line(report, split))
@@ -149,19 +144,20 @@ def eval_tagging(
 
 
 def _tagger(taxonomy: Path | None) -> Tagger:
+    from flows.settings import get_settings
+    from parsers.tagging import Tagger
+    from parsers.taxonomy import load_taxonomy
+
     try:
         path = taxonomy or get_settings().resolved_taxonomy_path
         return Tagger(load_taxonomy(path))
     except VigieError as exc:
-        _fail(exc)
-
-
-def _fail(exc: VigieError) -> NoReturn:
-    err.print(error(exc))
-    raise typer.Exit(2) from exc
+        fail(exc)
 
 
 def _tag_one(tagger: Tagger, path: Path) -> dict[str, Any]:
+    from flows.importer import read_document
+
     try:
         document = read_document(path)
     except ParseError as exc:

@@ -17,8 +17,8 @@ import typer
 from rich.table import Table
 
 from cli.errors import clear_errors
+from cli.output import Format, format_option, out, print_json
 from cli.search import (
-    ExportFormat,
     FormatOption,
     LanguageOption,
     LimitOption,
@@ -29,8 +29,6 @@ from cli.search import (
     UntilOption,
     search_command,
 )
-from cli.terminal import out, print_json
-from flows.settings import get_settings
 from parsers.alert_rules import AlertRules, Mode, load_rules, parse_rules
 from parsers.exceptions import ConfigError
 from parsers.inert import printable
@@ -43,6 +41,8 @@ watch_app = typer.Typer(
 
 
 def _rules_path() -> Path:
+    from flows.settings import get_settings
+
     return get_settings().resolved_alert_rules_path
 
 
@@ -53,14 +53,12 @@ def _rules() -> AlertRules:
 
 @watch_app.command("list")
 def watch_list(
-    format: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="table or json.")
-    ] = ExportFormat.table,
+    format: Annotated[Format, format_option()] = Format.table,
 ) -> None:
     """The watches in the rules file, with their query, channels and mode."""
     with clear_errors():
         watches = list(_rules().watches.values())
-    if format is not ExportFormat.table:
+    if format is not Format.table:
         print_json([{"name": w.name, "query": w.query, "channels": list(w.channels),
                      "mode": w.mode} for w in watches])  # fmt: skip
         return
@@ -110,7 +108,7 @@ def watch_remove(name: Annotated[str, typer.Argument(help="The watch's name.")])
 @watch_app.command("test")
 def watch_test(
     query: Annotated[str, typer.Argument(help="A search, or the name of a watch.")],
-    format: FormatOption = ExportFormat.table,
+    format: FormatOption = Format.table,
     topic: TopicOption = None,
     since: SinceOption = None,
     until: UntilOption = None,

@@ -494,19 +494,22 @@ def _alert_new_relevant(
     A backfill item alerts nobody; an article joining a recent story is added to that
     story's alert; past ``flood_items`` the feed's alerts become one flood alert.
     """
-    feed, alerted = alerting.feed, []
+    feed, alerted, joining = alerting.feed, [], []
     for (article_id, intent), story in zip(relevant, stories, strict=True):
         if feed is not None and feed.backfill(intent):
             counts.backfilled += 1
         elif _joins_recent_story(session, story, now, alerting.story_window):
             counts.joined_stories += 1
-            clusters.add_coverage(session, story.cluster_id, _coverage(article_id, intent))
+            joining.append((story.cluster_id, _coverage(article_id, intent)))
         else:
             alerted.append((article_id, intent))
     if feed is not None and len(alerted) > feed.flood_items:
         counts.flooded += len(alerted)
         return _alert_flood(session, feed, alerted, now)
-    return _insert_new_relevant(session, alerted, now)
+    written = _insert_new_relevant(session, alerted, now)
+    for cluster_id, coverage in joining:  # after the alerts: a story may begin in this batch
+        clusters.add_coverage(session, cluster_id, coverage)
+    return written
 
 
 def _joins_recent_story(

@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 from sqlalchemy.orm import Session, sessionmaker
@@ -177,7 +176,7 @@ class _Pass:
             claimed = outbox.claim_due(
                 session, self.now, token=self.token, limit=limit, claim_timeout=timeout, ids=ids
             )
-            self.style = Style(ZoneInfo(self.settings.alert_timezone), outbox.topic_labels(session))
+            self.style = Style(self.settings.zone, outbox.topic_labels(session))
         started = time.monotonic()
         for alert in claimed:
             if alert.id in self.done:

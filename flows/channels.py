@@ -26,9 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
-import apprise
-import httpx
-
 from flows.settings import Settings
 from parsers.alert_rules import DEFAULT_CHANNEL, AlertRules, ChannelSpec
 from parsers.exceptions import AlertDeliveryError
@@ -151,6 +148,8 @@ class AppriseChannel:
         return redact_url(self.url)
 
     def send(self, delivery: Delivery) -> None:
+        import apprise  # here: `alerts list` builds the router for its secrets, sends nothing
+
         client = apprise.Apprise()
         if not client.add(with_idempotency_key(self.url, delivery.idempotency_key)):
             raise _fail(self, "not a URL Apprise can send to (check its scheme and parts)")
@@ -304,6 +303,8 @@ class WebhookChannel:
             "idempotency_key": delivery.idempotency_key,
         }
         headers = {"Idempotency-Key": delivery.idempotency_key, "User-Agent": self.user_agent}
+        import httpx
+
         try:
             response = httpx.post(self.url, json=body, headers=headers, timeout=WEBHOOK_TIMEOUT_S)
         except httpx.HTTPError as exc:

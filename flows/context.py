@@ -15,15 +15,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import make_engine, make_sessions
-from db.migrate import upgrade
-from db.versions import VersionPolicy
 from flows.settings import get_settings
 from parsers.alert_rules import Watch, load_rules
-from parsers.tagging import Tagger
-from parsers.taxonomy import Taxonomy, load_taxonomy
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loaded by the functions that use them: the CLI's reading commands need none
+    from db.versions import VersionPolicy
     from flows.cpu import CpuPool
+    from parsers.tagging import Tagger
+    from parsers.taxonomy import Taxonomy
 
 
 @lru_cache(maxsize=4)
@@ -49,6 +48,8 @@ def sessions() -> sessionmaker[Session]:
 
 @lru_cache(maxsize=4)
 def _migrated(url: str) -> bool:
+    from db.migrate import upgrade  # Alembic (and Mako) cost a reading command 0.1 s
+
     upgrade(engine_for(url))
     return True
 
@@ -61,11 +62,15 @@ def ensure_schema() -> None:
 @lru_cache(maxsize=4)
 def taxonomy_at(path: Path) -> Taxonomy:
     """The taxonomy in a file, parsed once."""
+    from parsers.taxonomy import load_taxonomy
+
     return load_taxonomy(path)
 
 
 @lru_cache(maxsize=4)
 def _tagger_for(path: Path) -> Tagger:
+    from parsers.tagging import Tagger
+
     return Tagger(taxonomy_at(path))
 
 
@@ -129,6 +134,8 @@ def reset() -> None:
 def version_policy() -> VersionPolicy:
     """Versioning policy from the settings (which change kinds are worth an alert) and the
     rules file's watches, which a rules file that cannot be read stops with its one line."""
+    from db.versions import VersionPolicy
+
     settings = get_settings()
     chosen = frozenset(k.strip() for k in settings.material_change_kinds.split(",") if k.strip())
     if chosen:

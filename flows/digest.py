@@ -12,7 +12,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 from sqlalchemy.orm import Session, sessionmaker
@@ -196,7 +195,7 @@ def send_digest(
             rules=rules,
             send_when_empty=send_when_empty,
         )
-        style = Style(ZoneInfo(settings.alert_timezone), outbox.topic_labels(session))
+        style = Style(settings.zone, outbox.topic_labels(session))
     markdown = render_digest(payload, style).markdown
     if digest_id is None:
         return DigestResult(None, False, True, markdown)

@@ -25,12 +25,18 @@ from flows.cpu import Cap, CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.pipeline import (
     needs_page,
-    new_relevant_articles,
     tag_specs,
     with_fallback,
 )
 from flows.quoting import quoted
-from flows.report import FeedReport, RunCounts, RunSummary, publish_artifacts, run_name
+from flows.report import (
+    FeedReport,
+    RunCounts,
+    RunSummary,
+    new_relevant_articles,
+    publish_artifacts,
+    run_name,
+)
 from flows.settings import Settings, get_settings
 from parsers.exceptions import DatabaseFailure, FetchError, ParseError, StorageError
 from parsers.inert import clean

@@ -10,9 +10,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Collection, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget, StoreCounts, TagSpec
+from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget, TagSpec
 from parsers.articles import ArticleData
 from parsers.dedup import sketch, sketch_for
 from parsers.feeds import EntryData, FeedData
@@ -23,9 +22,6 @@ from parsers.taxonomy import Taxonomy
 from parsers.text import content_hash
 from parsers.urls import host_of
 from parsers.validators import usable_etag, usable_last_modified
-
-if TYPE_CHECKING:
-    from flows.report import NewArticle
 
 # Tag row for numbers found in text: figures are mentions too, but of no taxonomy concept.
 FIGURE_TAG = TagSpec(key="figure", kind="figure", label_en="Figure", label_fr="Chiffre")
@@ -129,26 +125,6 @@ def intents_from_seeds(seeds: Iterable[SeedDocument], tagger: Tagger) -> list[Ar
             tags=tagger.tag(seed.title, seed.text),
         )
         for seed in seeds
-    ]
-
-
-def new_relevant_articles(
-    counts: StoreCounts, intents: Iterable[ArticleIntent]
-) -> list[NewArticle]:
-    """The relevant articles a store created, described for the run summary."""
-    from flows.report import NewArticle  # Prefect's import is only for the flow's process
-
-    by_url = {intent.canonical_url: intent for intent in intents}
-    return [
-        NewArticle(
-            article_id,
-            by_url[url].title,
-            by_url[url].source,
-            by_url[url].tags.topics,
-            url,
-            by_url[url].tags.score,
-        )
-        for article_id, url in counts.new_relevant
     ]
 
 

@@ -17,7 +17,7 @@ artifact forms in ``parsers.inert``, where all of Vigie's escaping lives).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TypedDict
@@ -33,7 +33,7 @@ from prefect.artifacts import (
 from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 
-from db.intents import PollOutcome, StoreCounts
+from db.intents import ArticleIntent, PollOutcome, StoreCounts
 from db.watches import WatchHit
 from parsers.inert import artifact_link, clean, md_cell, md_line
 from parsers.schedule import Health
@@ -97,6 +97,24 @@ class NewArticle:
     url: str
     #: The tagger's relevance score; orders the top stories (0 when the caller did not say).
     relevance: float = 0.0
+
+
+def new_relevant_articles(
+    counts: StoreCounts, intents: Iterable[ArticleIntent]
+) -> list[NewArticle]:
+    """The relevant articles a store created, described for the run summary."""
+    by_url = {intent.canonical_url: intent for intent in intents}
+    return [
+        NewArticle(
+            article_id,
+            by_url[url].title,
+            by_url[url].source,
+            by_url[url].tags.topics,
+            url,
+            by_url[url].tags.score,
+        )
+        for article_id, url in counts.new_relevant
+    ]
 
 
 class RunCounts(TypedDict):

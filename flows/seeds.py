@@ -9,8 +9,8 @@ from prefect import flow, get_run_logger
 from db import repo
 from flows import context
 from flows.alerts import record_run_failure
-from flows.pipeline import intents_from_seeds, new_relevant_articles, tag_specs
-from flows.report import RunCounts, RunSummary, publish_artifacts, run_name
+from flows.pipeline import intents_from_seeds, tag_specs
+from flows.report import RunCounts, RunSummary, new_relevant_articles, publish_artifacts, run_name
 from flows.settings import get_settings
 from parsers.seeds import load_seeds
 

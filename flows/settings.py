@@ -8,6 +8,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator
@@ -17,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from db.engine import with_installed_driver
 from parsers.diffs import CHANGE_KINDS
 from parsers.exceptions import ConfigError
+from parsers.times import DEFAULT_TIMEZONE, time_zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PROJECT_ROOT / "seeds"
@@ -116,8 +118,8 @@ class Settings(BaseSettings):
     alert_claim_timeout_seconds: float = Field(300.0, gt=0)
     #: Alerts one delivery pass claims at most.
     alert_batch_size: int = Field(100, ge=1)
-    #: Time zone in which messages show times (IANA name).
-    alert_timezone: str = "America/Toronto"
+    #: Time zone of every time shown to people: the CLI's tables, alerts, the digest (IANA name).
+    timezone: str = DEFAULT_TIMEZONE
     #: Hours of news the daily digest covers.
     digest_hours: int = Field(24, ge=1, le=336)
     #: Name of the saved Prefect notification block that automations notify through.
@@ -125,16 +127,19 @@ class Settings(BaseSettings):
     #: The automations file; empty means ``deploy/automations.yaml``.
     automations_path: Path | None = None
 
-    @field_validator("alert_timezone")
+    @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError("must be an IANA time zone such as America/Toronto") from exc
+            time_zone(value)
+        except ConfigError as exc:
+            raise ValueError(f"must be an IANA time zone such as {DEFAULT_TIMEZONE}") from exc
         return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone in which people read times."""
+        return time_zone(self.timezone)
 
     @property
     def resolved_alert_rules_path(self) -> Path:

@@ -48,6 +48,7 @@ KINDS = (
     "article_edited",
     "figure_changed",
     "cluster_growing",
+    "feed_flood",
     "feed_broken",
     "feed_recovered",
     "run_failed",

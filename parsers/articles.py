@@ -1,7 +1,7 @@
 """Article pages: HTML bytes in, a frozen ``ArticleData`` out.
 
 trafilatura finds the main text, with the options that scored best on real news pages
-(``bench/eval_extract.py``; the README's Performance section). The metadata publishers declare for
+(``bench/eval_extract.py``; ``docs/design.md`` has the scores). The metadata publishers declare for
 search engines (JSON-LD, Open Graph tags, ``<link rel=canonical>``, ``<html lang>``) is read
 from the same lxml tree that trafilatura is then given: one parse per page. The JSON-LD
 ``articleBody`` replaces trafilatura's text when trafilatura kept only a fragment of it.

@@ -52,7 +52,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-import numpy as np
 from rensa import RMinHash
 
 from parsers.text import normalise_for_hash
@@ -364,6 +363,8 @@ def estimated_jaccard(sig_a: bytes, sig_b: bytes) -> float:
     """Estimated Jaccard similarity of the shingle sets behind two signatures."""
     if len(sig_a) != len(sig_b) or not sig_a:
         raise ValueError("signatures of different lengths cannot be compared")
+    import numpy as np  # here, not at the top: listing articles never compares signatures
+
     a = np.frombuffer(sig_a, dtype="<u4")
     b = np.frombuffer(sig_b, dtype="<u4")
     return float(np.count_nonzero(a == b)) / a.size

@@ -475,22 +475,58 @@ DiffRun = tuple[Literal["equal", "delete", "insert"], str]
 
 
 def word_diff(old: str, new: str) -> list[DiffRun]:
-    """The whole word-level difference between two texts, as runs a terminal can colour."""
-    old_words, new_words = old.split(), new.split()
+    """The whole word-level difference between two texts, as runs a terminal can colour.
+
+    A paragraph break is a word of its own (``PARAGRAPH``): it survives in the runs, so the
+    diff reads in the article's paragraphs, and a paragraph split or merged is a change.
+    """
+    old_words, new_words = _paragraph_words(old), _paragraph_words(new)
     matcher = SequenceMatcher(None, old_words, new_words, autojunk=False)
     runs: list[DiffRun] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            runs.append(("equal", " ".join(old_words[i1:i2])))
+            runs.append(("equal", _glue(old_words[i1:i2])))
             continue
         if i2 > i1:
-            runs.append(("delete", " ".join(old_words[i1:i2])))
+            runs.append(("delete", _glue(old_words[i1:i2])))
         if j2 > j1:
-            runs.append(("insert", " ".join(new_words[j1:j2])))
+            runs.append(("insert", _glue(new_words[j1:j2])))
     return runs
 
 
+#: How a paragraph break reads in a diff (the way stored texts separate paragraphs).
+PARAGRAPH = "\n\n"
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def _paragraph_words(text: str) -> list[str]:
+    words: list[str] = []
+    for paragraph in _PARAGRAPH_BREAK.split(text):
+        if paragraph.split():
+            words.extend([PARAGRAPH] if words else [])
+            words.extend(paragraph.split())
+    return words
+
+
+def _glue(words: Sequence[str]) -> str:
+    text = ""
+    for word in words:
+        text += " " + word if spaced(text, word) else word
+    return text
+
+
+def spaced(before: str, after: str) -> bool:
+    """Whether a space goes between two pieces of a diff: between words, never around a
+    paragraph break."""
+    return bool(before) and not before.endswith(PARAGRAPH) and not after.startswith(PARAGRAPH)
+
+
 def plain_diff(runs: Sequence[DiffRun]) -> str:
-    """Runs as text with ``[-removed-]`` and ``{+added+}`` marks (for pipes and files)."""
+    """Runs as text with ``[-removed-]`` and ``{+added+}`` marks (for pipes and files); the
+    paragraphs stay paragraphs."""
     marks = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
-    return " ".join(marks[op].format(text) for op, text in runs)
+    text, before = "", ""
+    for op, words in runs:
+        text += (" " if spaced(before, words) else "") + marks[op].format(words)
+        before = words
+    return text

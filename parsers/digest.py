@@ -21,11 +21,10 @@ from parsers.messages import (
     Rendered,
     Style,
     card_for,
-    format_published,
-    format_time,
     topic_label,
     topic_list,
 )
+from parsers.times import local_time, published_time
 
 STORY_KIND = "new_relevant_article"
 #: Topic under which stories without a topic are listed.
@@ -36,6 +35,7 @@ _KIND_WORDS = {
     "article_edited": ("edit", "edits"),
     "figure_changed": ("figure change", "figure changes"),
     "cluster_growing": ("growing story", "growing stories"),
+    "feed_flood": ("feed flood", "feed floods"),
     "feed_broken": ("feed broken", "feeds broken"),
     "feed_recovered": ("feed recovered", "feeds recovered"),
     "run_failed": ("failed run", "failed runs"),
@@ -192,7 +192,7 @@ class _Story:
 def render_digest(payload: Mapping[str, Any], style: Style) -> Rendered:
     """The digest in text, markdown and HTML."""
     since, until = _time(payload.get("since")), _time(payload.get("until"))
-    period = f"{format_time(since, style.timezone)} to {format_time(until, style.timezone)}"
+    period = f"{local_time(since, style.timezone)} to {local_time(until, style.timezone)}"
     summary = summary_line(payload.get("counts") or {})
     topics = [_topic(t, style) for t in payload.get("topics") or [] if isinstance(t, Mapping)]
     updates = [_update_card(u, style) for u in payload.get("updates") or []]
@@ -280,7 +280,7 @@ def _topic(topic: Mapping[str, Any], style: Style) -> tuple[str, int, list[_Stor
 
 def _story_view(story: Mapping[str, Any], style: Style) -> _Story:
     published = story.get("published_at")
-    when = format_published(_time(published), style.timezone) if published else ""
+    when = published_time(_time(published), style.timezone) if published else ""
     topics = story.get("topics")
     others = topic_list(topics[1:], style, 3) if isinstance(topics, list) else ""
     also = f"also {others}" if others else ""

@@ -6,8 +6,6 @@ import re
 from functools import cache
 from typing import Any
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
 #: Languages the identifier may answer. Vigie reads English and French; the others are the
 #: ones most often met in Canadian immigration coverage, listed so that a Spanish or Arabic
 #: page is not forced into "en" or "fr".
@@ -59,7 +57,10 @@ def load_model() -> None:
 
 @cache
 def _identifier() -> Any:
-    # Loading the model takes about a second, so it happens once, on first use.
+    # Loading the model takes about a second, so it happens once, on first use; even the
+    # import (numpy) waits for it, since reading an OPML file only needs ``primary_subtag``.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(CANDIDATE_LANGUAGES))
     # set_languages keeps the model of every language (28 MB), to restore it on request;

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 
 from parsers.inert import clean, html_escape, md_escape, md_link, safe_link
+from parsers.times import local_time, published_time
 
 Markup = Literal["text", "markdown", "html"]
 
@@ -104,7 +105,7 @@ def card_for(content: AlertContent, style: Style) -> Card:
 def _article_meta(payload: Mapping[str, Any], style: Style, when: datetime) -> tuple[str, ...]:
     published = _parse_time(payload.get("published_at"))
     zone = style.timezone
-    shown = format_published(published, zone) if published else format_time(when, zone)
+    shown = published_time(published, zone) if published else local_time(when, zone)
     meta = [clean(payload.get("source"), 60), shown]
     topics = topics_line(payload.get("topics"), style)
     if topics:
@@ -146,7 +147,7 @@ def _flood_card(content: AlertContent, style: Style) -> Card:
     return Card(
         label=LABELS["feed_flood"],
         headline=f"{feed}: {count} new relevant articles" if isinstance(count, int) else feed,
-        meta=(format_time(content.created_at, style.timezone),),
+        meta=(local_time(content.created_at, style.timezone),),
         quote=f"One alert for them all; list them with: {listing}" if listing else "",
         changes=shown,
         link=safe_link(payload.get("url")),
@@ -229,7 +230,7 @@ def _feed_card(content: AlertContent, style: Style) -> Card:
         meta.append(f"{failures} failures in a row")
     next_check = _parse_time(payload.get("next_check_at"))
     if next_check is not None:
-        meta.append("next check " + format_time(next_check, style.timezone))
+        meta.append("next check " + local_time(next_check, style.timezone))
     return Card(
         label=LABELS[content.kind],
         headline=clean(payload.get("feed"), 120) or clean(payload.get("url"), 120),
@@ -246,7 +247,7 @@ def _run_failed_card(content: AlertContent, style: Style) -> Card:
     return Card(
         label=LABELS["run_failed"],
         headline=f"{flow_name} run {run} {clean(payload.get('state'), 20) or 'failed'}".strip(),
-        meta=(format_time(content.created_at, style.timezone),),
+        meta=(local_time(content.created_at, style.timezone),),
         quote=clean(payload.get("message"), 280),
         link=safe_link(payload.get("url")),
     )
@@ -258,7 +259,7 @@ def _generic_card(content: AlertContent, style: Style) -> Card:
     return Card(
         label=clean(content.kind.replace("_", " ").capitalize(), 40),
         headline=headline,
-        meta=(format_time(content.created_at, style.timezone),),
+        meta=(local_time(content.created_at, style.timezone),),
         link=safe_link(payload.get("url")),
     )
 
@@ -322,27 +323,6 @@ def _parse_time(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def format_time(moment: datetime, zone: tzinfo) -> str:
-    """``21 Nov 2026 09:15 EST``: short, unambiguous, in the analyst's time zone."""
-    local = moment.astimezone(zone)
-    return f"{local.day} {local:%b %Y %H:%M} {local.tzname() or ''}".strip()
-
-
-def format_published(moment: datetime, zone: tzinfo) -> str:
-    """A publication time: ``14 Jun 2024`` when it has no time of day, else ``format_time``.
-
-    Seeds, many pages (``datePublished: "2024-06-14"``), feeds and imported files give a date
-    only. It is stored as midnight UTC in a plain timestamp column with nothing to tell it
-    from a real time, so exactly 00:00:00 UTC is taken as a date without a time: converted to
-    the analyst's zone it would read as the evening before, at an hour nobody wrote. The rare
-    real timestamp at exactly midnight UTC is shown as its (UTC) date, which is still true.
-    """
-    utc = moment.astimezone(UTC)
-    if utc.time() == time(0):
-        return f"{utc.day} {utc:%b %Y}"
-    return format_time(moment, zone)
 
 
 def topic_label(key: str, style: Style) -> str:

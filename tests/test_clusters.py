@@ -756,3 +756,15 @@ def test_after_the_story_alert_went_out_the_next_message_names_the_other_outlets
         assert edit.kind in ("article_edited", "figure_changed")
         [named] = edit.payload["also_covered_by"]
         assert (named["outlet"], named["url"]) == ("Global News", RELEDE.url)
+
+
+def test_a_story_and_its_copy_in_one_batch_make_one_alert_naming_the_copy(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    with sessions.begin() as session:
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+        intents = [_intent(ORIGINAL, tagger), _intent(RELEDE, tagger)]
+        counts = repo.store_articles(session, intents, tag_ids, NOON)
+    assert counts.joined_stories == 1 and counts.alerts == 1
+    [alert] = _new_article_alerts(sessions)
+    assert [n["outlet"] for n in alert.payload["also_covered_by"]] == ["Global News"]

@@ -24,7 +24,9 @@ from parsers.diffs import (
     decide,
     is_material,
     parse_number,
+    plain_diff,
     recheck_due_after,
+    word_diff,
 )
 from parsers.text import content_hash
 
@@ -462,3 +464,16 @@ def test_recheck_schedule_is_configurable_and_validated() -> None:
         )
     with pytest.raises(ValueError):
         RecheckSchedule((RecheckTier(timedelta(hours=1), timedelta(0)),))
+
+
+def test_word_diff_keeps_paragraph_breaks_and_sees_a_split_paragraph() -> None:
+    old = "One two three.\n\nFour five."
+    split = "One two\n\nthree.\n\nFour five."
+
+    assert plain_diff(word_diff(old, old)) == old
+    assert word_diff(old, split) == [
+        ("equal", "One two"),
+        ("insert", "\n\n"),
+        ("equal", "three.\n\nFour five."),
+    ]
+    assert plain_diff(word_diff(old, split)) == "One two{+\n\n+}three.\n\nFour five."

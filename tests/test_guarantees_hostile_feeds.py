@@ -225,7 +225,7 @@ def test_feed_fetch_reports_an_unusable_redirect_in_one_line(feeds: LoopbackServ
     result = vigie("feed", "fetch", feeds.url("/bad.rss"))
 
     assert result.exit_code == 1
-    assert result.output.strip().startswith("fetch failed: HTTP 301 redirect from")
+    assert result.output.strip().startswith("error: fetch failed: HTTP 301 redirect from")
     assert len(result.output.strip().splitlines()) == 1
 
 

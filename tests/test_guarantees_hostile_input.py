@@ -234,7 +234,7 @@ env_text = st.text(
 @given(
     values=st.dictionaries(
         st.sampled_from([f"VIGIE_{n.upper()}" for n in ("data_dir", "database_url",
-                        "connect_timeout", "max_feed_bytes", "fetch_retries", "alert_timezone",
+                        "connect_timeout", "max_feed_bytes", "fetch_retries", "timezone",
                         "host_limit_prefix", "fetch_pages", "colour", "databse_url")]),
         st.one_of(env_text, st.sampled_from(["-1", "0", "nan", "inf", "1e309", "true", "yes",
                                              "Mars/Olympus", "../../etc", "postgresql://"])),

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from rich.table import Table
 
-from cli.terminal import _console
+from cli.output import _console
 from flows.channels import Delivery
 from flows.report import (
     FeedReport,

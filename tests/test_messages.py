@@ -229,3 +229,35 @@ def test_escaped_text_never_opens_markup(text: str) -> None:
     assert "<" not in markdown and "](" not in markdown and "`" not in markdown.replace("\\`", "")
     html = html_escape(clean(text))
     assert "<" not in html and '"' not in html and "\n" not in clean(text)
+
+
+def test_a_story_alert_names_the_other_outlets_that_ran_it() -> None:
+    covered = [
+        {"article_id": 7, "outlet": "Harbour Gazette", "url": "https://gazette.example/limbo"},
+        {"article_id": 9, "outlet": HOSTILE, "url": "javascript:alert(1)"},
+    ]
+    rendered = _render("new_relevant_article", _article(also_covered_by=covered))
+    assert rendered.text.splitlines()[-1].startswith(
+        "Also covered by: Harbour Gazette https://gazette.example/limbo, Claims"
+    )
+    assert "[Harbour Gazette](<https://gazette.example/limbo>)" in rendered.markdown
+    assert '<a href="https://gazette.example/limbo">Harbour Gazette</a>' in rendered.html
+    # Feed text stays inert: no script, and no link but to http(s).
+    assert "](javascript" not in rendered.markdown and "<script>" not in rendered.markdown
+    assert 'href="javascript' not in rendered.html and "<script>" not in rendered.html
+
+
+def test_a_flood_is_one_message_naming_the_feed_the_count_and_the_list() -> None:
+    payload = {
+        "feed": "The Capital Ledger",
+        "url": "https://ledger.example/rss",
+        "count": 240,
+        "titles": ["First story", "Second story"],
+        "list": 'vigie articles --relevant --source "The Capital Ledger"',
+    }
+    rendered = _render("feed_flood", payload, severity="warning")
+    assert rendered.subject.endswith(
+        "Many new articles: The Capital Ledger: 240 new relevant articles"
+    )
+    assert 'vigie articles --relevant --source "The Capital Ledger"' in rendered.text
+    assert "First story" in rendered.text and "https://ledger.example/rss" in rendered.text

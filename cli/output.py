@@ -1,4 +1,11 @@
-"""Where the command line writes: one standard output and one error stream for every command.
+"""How every command writes: one standard output and one error stream, one ``--format``
+option, one way to fail.
+
+- ``Format`` lists every output format; a command offers some of them with ``format_option``
+  (a new format is a new member, offered by the commands that write it);
+- ``fail`` ends a command with ``error: <message>`` on the error stream and an exit code
+  (``cli.errors.clear_errors`` turns Vigie's errors and the database's failures into one);
+- ``shown_time`` shows a time in ``VIGIE_TIMEZONE``, as alerts and the digest do.
 
 The terminal gets text, never markup or control characters, whatever a feed put in a title,
 a name or an error:
@@ -18,13 +25,17 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NoReturn
 
+import typer
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
 from rich.segment import Segment
 from rich.text import Text
 
 from parsers.inert import printable
+from parsers.times import local_time, published_time
 
 # What json.dumps(ensure_ascii=False) leaves raw that a terminal would act on.
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -96,6 +107,46 @@ def json_text(data: Any, *, indent: int | None = None, default: Any = None) -> s
     return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
 
 
-def to_minute(iso_time: str | None) -> str:
-    """``2026-12-05 19:19`` for an ISO time (tables show times to the minute, in UTC)."""
-    return iso_time[:16].replace("T", " ") if iso_time else ""
+def shown_time(moment: datetime | str | None, *, published: bool = False) -> str:
+    """A stored time (or its ISO text) as people read it, in ``VIGIE_TIMEZONE``:
+    ``21 Nov 2026 09:15 EST``, as alerts and the digest show it; a ``published`` time with no
+    time of day is its date alone (``14 Jun 2024``). JSON output keeps ISO times in UTC."""
+    if not moment:
+        return ""
+    from flows.settings import get_settings  # loaded by then: every command reads a setting
+
+    when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    zone = get_settings().zone
+    return published_time(when, zone) if published else local_time(when, zone)
+
+
+class Format(StrEnum):
+    """Every output format of the command line; each command offers some (``format_option``)."""
+
+    table = "table"
+    json = "json"
+    #: One JSON object a line (``articles``, ``search``).
+    jsonl = "jsonl"
+    #: UTF-8 with a BOM, for spreadsheets (``articles``, ``search``).
+    csv = "csv"
+
+
+def format_option(*offered: Format, help: str | None = None) -> Any:
+    """``--format``/``-f`` for a command that writes the ``offered`` formats (default: table
+    and json); any other member of ``Format`` is refused with one line and exit code 2."""
+    offered = offered or (Format.table, Format.json)
+    names = " or ".join(offered)
+
+    def check(value: Format | None) -> Format | None:
+        if value is not None and value not in offered:
+            raise typer.BadParameter(f"{value} is not offered here; use {names}.")
+        return value
+
+    return typer.Option("--format", "-f", help=help or f"{names}.", callback=check)
+
+
+def fail(message: object, code: int = 2) -> NoReturn:
+    """End the command: ``error: <message>`` on the error stream, then exit ``code`` (2: bad
+    input, settings or database; 1: what was asked for does not exist or did not work)."""
+    err.print(error(message))
+    raise typer.Exit(code)
