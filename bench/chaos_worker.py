@@ -111,9 +111,9 @@ def _write(path: str, data: dict[str, Any]) -> None:
 
 def _run_step(step: str, job: Job) -> Any:
     if step == "monitor":
-        from flows.monitor import monitor_feeds
+        from flows.monitor import run_monitor
 
-        return asyncio.run(monitor_feeds(due_only=False))
+        return asyncio.run(run_monitor(due_only=False))
     if step == "recheck":
         from flows.recheck import recheck_articles
 

@@ -137,10 +137,10 @@ def child() -> None:
     import asyncio
 
     from bench.harness import DescendantSampler, own_peak_rss_mb
-    from flows.monitor import monitor_feeds
+    from flows.monitor import run_monitor
 
     with DescendantSampler() as workers:
-        counts = asyncio.run(monitor_feeds(due_only=False))
+        counts = asyncio.run(run_monitor(due_only=False))
     own = own_peak_rss_mb()
     keys = ("new_articles", "alerts", "feeds_failed", "items_left", "pages_left")
     print(json.dumps({

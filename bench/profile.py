@@ -106,7 +106,7 @@ def profile_flow(
     from pyinstrument.renderers import ConsoleRenderer, HTMLRenderer
     from pyinstrument.session import Session
 
-    from flows.monitor import monitor_feeds
+    from flows.monitor import monitor_feeds, run_monitor
 
     kwargs: dict[str, Any] = {"due_only": False}
     if "fetch_pages" in inspect.signature(monitor_feeds.fn).parameters:
@@ -114,14 +114,14 @@ def profile_flow(
     elif pages:
         raise SystemExit("monitor_feeds has no fetch_pages parameter: no page stage to profile")
     if rerun:
-        asyncio.run(monitor_feeds(**kwargs))
+        asyncio.run(run_monitor(**kwargs))
     # Sampling the plain stack (async_mode="disabled") charges time spent waiting for
     # sockets to the event loop's select(), which is what it is.
     profiler = Profiler(interval=0.001, async_mode="disabled")
     started = time.perf_counter()
     with _profiling_store_threads() as store_sessions:
         profiler.start()
-        counts = asyncio.run(monitor_feeds(**kwargs))
+        counts = asyncio.run(run_monitor(**kwargs))
         profiler.stop()
     wall = time.perf_counter() - started
     session = profiler.last_session

@@ -399,6 +399,7 @@ def assemble(
         "reader_seconds": reader["first_seconds"],
         "full_seconds": full["first_seconds"] if full_items else None,
         "full_items": full_items or None,
+        "feeds_unaccounted": unaccounted_feeds(vigie, full),
         "targets": _targets(items, vigie_ips / reader_ips, full_ips, vigie_rss, vigie, reader),
         "corpus": {
             "feeds": opts.feeds,
@@ -674,6 +675,19 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     ]
 
 
+def unaccounted_feeds(vigie: dict[str, Any], full: dict[str, Any] | None) -> dict[str, list[str]]:
+    """Each measured pass's feeds that ended with no entries and no recorded reason
+    (``bench.accounting``): empty lists, or Vigie lost a feed silently."""
+    passes = {"feed_only": vigie, "full": full or {}}
+    one_host = vigie.get("one_host", {})
+    passes.update({f"one_host_{key}": one_host.get(key) for key in ("unlimited", "limited")})
+    return {
+        name: run["feed_account"]["unaccounted"]
+        for name, run in passes.items()
+        if isinstance(run, dict) and "feed_account" in run
+    }
+
+
 def print_table(r: dict[str, Any]) -> None:
     corpus = r["corpus"]
     title = (
@@ -697,6 +711,8 @@ def print_table(r: dict[str, Any]) -> None:
         # Wide enough for the table when the output is a file or a pipe (CI logs).
         Console(width=max(Console().width, 150)).print(table)
     print(f"Vigie stage seconds (first pass): {stages}")
+    lost = {name: len(urls) for name, urls in r.get("feeds_unaccounted", {}).items()}
+    print(f"feeds with no entries and no recorded reason, by pass: {lost}")
     loads = [r["reader"].get("load_average_before"), r["vigie"].get("load_average_before")]
     busy = any(load is not None and load > r["machine"]["cores"] for load in loads)
     note = " (above the core count: other work competed, wall times are inflated)" if busy else ""

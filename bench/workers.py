@@ -59,7 +59,7 @@ def run_vigie(
     started = time.perf_counter()
     from db import repo
     from flows import context
-    from flows.monitor import monitor_feeds
+    from flows.monitor import monitor_feeds, run_monitor
 
     out: dict[str, Any] = {"import_seconds": time.perf_counter() - started}
     parameters = inspect.signature(monitor_feeds.fn).parameters
@@ -89,15 +89,16 @@ def run_vigie(
     # Parsing and extraction run in worker processes (flows.cpu): their CPU and memory count.
     server_cpu = tree_cpu_seconds(server_pid) if server_pid else None
     with DescendantSampler() as workers:
-        wall, cpu, counts = _timed(lambda: asyncio.run(monitor_feeds(**kwargs)))
+        wall, cpu, counts = _timed(lambda: asyncio.run(run_monitor(**kwargs)))
     server_after = tree_cpu_seconds(server_pid) if server_pid else None
     out.update(available=True, first_seconds=wall, first_cpu_seconds=cpu, first_counts=counts)
+    out["feed_account"] = _account(counts)
     if server_cpu is not None and server_after is not None:
         out["prefect_server_cpu_seconds"] = server_after - server_cpu
     out.update(workers_cpu_seconds=workers.cpu_seconds, workers_peak_pss_mb=workers.peak_pss_mb)
     if rerun:
         out["noop_flow_seconds"] = _noop_flow_seconds()
-        wall, cpu, counts = _timed(lambda: asyncio.run(monitor_feeds(**kwargs)))
+        wall, cpu, counts = _timed(lambda: asyncio.run(run_monitor(**kwargs)))
         out.update(rerun_seconds=wall, rerun_cpu_seconds=cpu, rerun_counts=counts)
         out["warm"] = _warm_pass(specs, kwargs)
     out["peak_rss_mb"] = own_peak_rss_mb()
@@ -185,7 +186,16 @@ def run_one_host(corpus: Path, feeds: int, limit_prefix: str) -> dict[str, Any]:
         "fetch_seconds": fetch,
         "feeds": len(urls),
         "feeds_failed": counts.get("feeds_failed"),
+        "feed_account": _account(counts),
     }
+
+
+def _account(counts: dict[str, Any]) -> dict[str, Any]:
+    """Where each feed of the pass just run ended (``bench.accounting``)."""
+    from bench.accounting import account_feeds
+    from flows.settings import get_settings
+
+    return account_feeds(get_settings().resolved_database_url, counts).as_dict()
 
 
 # --- reader ----------------------------------------------------------------------------------

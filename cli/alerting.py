@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from cli.output import Format, fail, format_option, line, out, print_json, shown_time
-from parsers.alert_rules import channel_names, load_rules
+from parsers.alert_rules import AlertRules, channel_names, load_rules, route
 from parsers.exceptions import AlertDeliveryError, VigieError
 from parsers.inert import clean
 from parsers.messages import Rendered
@@ -24,6 +24,7 @@ from parsers.redact import redact
 if TYPE_CHECKING:
     from db.outbox import AlertForDelivery
     from flows.channels import Router
+    from flows.settings import Settings
 
 alerts_app = typer.Typer(
     help="Look at the alerts outbox, test channels, retry and deliver alerts.",
@@ -228,7 +229,38 @@ def retry(
         fail(f"no alert {alert_id}", 1)
     if not changed:
         fail(f"alert {alert_id} is {alert.status}; only failed or pending alerts retry", 1)
-    out.print(f"Alert {alert_id} will be sent by the next delivery (`vigie alerts deliver`).")
+    from flows.settings import get_settings
+
+    settings = get_settings()
+    rules = load_rules(settings.resolved_alert_rules_path)
+    out.print(describe_retry(alert, rules, settings))
+
+
+def describe_retry(alert: AlertForDelivery, rules: AlertRules, settings: Settings) -> str:
+    """What will happen to ``alert`` now that it is due again, as the next pass will do it."""
+    routing = route(rules, alert.kind, alert.severity, alert.payload)
+    head = f"Alert {alert.id} is due again"
+    if routing.action == "skip":
+        return f"{head}, but the rules skip it ({routing.reason}): no delivery will send it."
+    if routing.action == "digest":
+        return f"{head}; the rules keep its kind for the daily digest, which will list it."
+    names = [n for n in routing.channels if n not in alert.delivered_channels]
+    if "default" in names and not settings.alert_url_list:
+        return (
+            f"{head}, but its channel 'default' has no URL (VIGIE_ALERT_URLS): the next "
+            "delivery will fail it again. Set the URL, then run `vigie alerts deliver`."
+        )
+    done = (
+        f" ({', '.join(alert.delivered_channels)} already has it)"
+        if alert.delivered_channels
+        else ""
+    )
+    # A retried alert skips its debounce window (flows.alerts, _Pass._hold_for_window).
+    return (
+        f"{head}: the next delivery sends it at once to {', '.join(names) or 'its channels'}"
+        f"{done}. Run `vigie alerts deliver` to send it now; otherwise the deliver-alerts "
+        "deployment or the next monitor run will."
+    )
 
 
 @alerts_app.command("deliver")

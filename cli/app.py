@@ -163,13 +163,13 @@ def run(
     ] = False,
 ) -> None:
     """Set up the database, store the seeds, run one monitor pass and list what is stored."""
-    from flows.monitor import monitor_feeds
+    from flows.monitor import run_monitor
 
     with clear_errors():
         _preflight()  # before anything is printed: a bad setting is then the only line
     init(curated=True)
     seed()
-    counts = _run_flow(lambda: monitor_feeds(due_only=not all_feeds))
+    counts = _run_flow(lambda: run_monitor(due_only=not all_feeds))
     _print_monitor_counts(counts)
     articles(format=Format.table, relevant=False, limit=20)
 
@@ -185,7 +185,8 @@ def _print_monitor_counts(counts: RunCounts) -> None:
         f"{counted(duplicates, 'duplicate')} dropped, {counted(counts['alerts'], 'alert')} written."
     )
     if counts["feeds_failed"]:
-        out.print("See `vigie feeds list` for each failure's reason.")
+        # The run's own state message: which feeds failed and why (feed text, made printable).
+        out.print(f"{clean(counts.get('failures'), 600)}.")
     if counts.get("feeds_postponed"):
         out.print(
             f"{counted(counts['feeds_postponed'], 'feed')} not polled: the pass reached its "
@@ -210,9 +211,9 @@ def monitor(
     ] = False,
 ) -> None:
     """Run one monitor pass over the feeds that are due."""
-    from flows.monitor import monitor_feeds
+    from flows.monitor import run_monitor
 
-    _print_monitor_counts(_run_flow(lambda: monitor_feeds(due_only=not all_feeds)))
+    _print_monitor_counts(_run_flow(lambda: run_monitor(due_only=not all_feeds)))
 
 
 # --- feeds -----------------------------------------------------------------------------------

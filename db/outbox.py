@@ -35,6 +35,8 @@ SKIPPED = "skipped"
 MERGED = "merged"
 DIGEST = "digest"
 STATUSES = (PENDING, SENDING, SENT, FAILED, SKIPPED, MERGED, DIGEST)
+#: The note of an alert a person asked to retry: the next pass sends it without a debounce.
+RETRY_NOTE = "retry requested"
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,18 @@ def open_leader(
     return _from_row(row) if row is not None else None
 
 
+def sent_within(session: Session, alert: AlertForDelivery, window: timedelta) -> bool:
+    """True when a message on the same subject went out for an alert written in the window
+    before ``alert``: ``alert`` is then the second of a burst, and waits to merge the rest."""
+    query = select(Alert.id).where(
+        _same_subject(alert),
+        Alert.created_at <= alert.created_at,
+        Alert.created_at >= alert.created_at - window,
+        Alert.status.in_((SENT, MERGED)),
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
 def merge_followers(
     session: Session, leader: AlertForDelivery, window: timedelta, token: str
 ) -> list[AlertForDelivery]:
@@ -348,15 +362,16 @@ def retry(session: Session, alert_id: int, now: datetime) -> bool:
     statement = (
         update(Alert)
         .where(Alert.id == alert_id, Alert.status.in_((FAILED, PENDING)))
-        .values(status=PENDING, next_attempt_at=now, attempts=0, note="retry requested")
+        .values(status=PENDING, next_attempt_at=now, attempts=0, note=RETRY_NOTE)
         .execution_options(synchronize_session=False)
     )
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
-def topic_labels(session: Session) -> dict[str, str]:
-    """Topic key -> English label, from the taxonomy stored in ``tags``."""
-    query = select(Tag.key, Tag.label_en).where(Tag.kind == "topic")
+def topic_labels(session: Session, language: str = "en") -> dict[str, str]:
+    """Topic key -> label in ``language`` ("en" or "fr"), from the taxonomy in ``tags``."""
+    label = Tag.label_fr if language == "fr" else Tag.label_en
+    query = select(Tag.key, label).where(Tag.kind == "topic")
     return dict(session.execute(query).tuples().all())
 
 

@@ -106,8 +106,8 @@ class _Match:
 
 
 def _match(session: Session, query: Node, *, ranking: bool = False) -> _Match:
-    """The query on this database. ``ranking`` gives a second reference to the index, for
-    ranking in one statement the rows that the first one found."""
+    """The query on this database. ``ranking`` (PostgreSQL) gives a second reference to the
+    index, for ranking in one statement the rows that the first one found."""
     if _dialect(session) == "postgresql":
         from sqlalchemy.dialects.postgresql import TSQUERY
 
@@ -118,7 +118,6 @@ def _match(session: Session, query: Node, *, ranking: bool = False) -> _Match:
         condition = source.c.terms.op("@@")(tsquery)
         rank = -func.ts_rank_cd(source.c.terms, tsquery)
         return _Match(source, source.c.article_id, condition, rank)
-    # FTS5 ranks only the rows of its own MATCH: the second reference matches again.
     fts: ColumnElement[Any] = literal_column("article_search")
     condition = fts.op("MATCH")(bindparam("q", to_fts5(query)))
     return _Match(_FTS5, _FTS5.c.rowid, condition, func.bm25(fts))
@@ -166,7 +165,13 @@ def search_ids(
     at 100,000 articles, ranking all; ``bench/bench_search.py``).
     """
     match = _match(session, query)
-    pool = select(match.article_id.label("id")).select_from(match.source).where(match.condition)
+    postgres = _dialect(session) == "postgresql"
+    # FTS5 ranks a row only where it matched it; PostgreSQL ranks apart from matching, so
+    # that only the candidates pay for reading their tsvector.
+    columns = [match.article_id.label("id")] if postgres else [
+        match.article_id.label("id"), match.rank.label("rank")
+    ]  # fmt: skip
+    pool = select(*columns).select_from(match.source).where(match.condition)
     if conditions := _conditions(filters):
         pool = pool.join(Article, Article.id == match.article_id)
         pool = pool.join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
@@ -175,15 +180,14 @@ def search_ids(
         pool = pool.order_by(match.article_id.desc()).limit(CANDIDATES)
     found = pool.subquery("found")
     when = func.coalesce(Article.published_at, Article.first_seen_at)
-    # Ranked apart from matching, so that only the candidates pay for it.
-    ranked = _match(session, query, ranking=True)
-    statement = (
-        select(found.c.id)
-        .join(Article, Article.id == found.c.id)
-        .join(ranked.source, ranked.article_id == found.c.id)
-        .where(ranked.condition)
-        .order_by(ranked.rank, when.desc(), found.c.id.desc())
-    )
+    statement = select(found.c.id).join(Article, Article.id == found.c.id)
+    if postgres:
+        ranked = _match(session, query, ranking=True)
+        statement = statement.join(ranked.source, ranked.article_id == found.c.id)
+        rank = ranked.rank
+    else:
+        rank = found.c.rank
+    statement = statement.order_by(rank, when.desc(), found.c.id.desc())
     if limit:
         statement = statement.limit(limit)
     return list(session.scalars(statement))

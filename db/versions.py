@@ -401,3 +401,51 @@ def _edit_payload(
             "sentence": first.sentence,
         }
     return payload
+
+
+# --- what a re-check changed ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditView:
+    """An article's latest edit as a run summary lists it."""
+
+    article_id: int
+    title: str
+    url: str
+    source: str
+    #: The number of the version the edit made.
+    version: int
+    change_kinds: tuple[str, ...]
+    #: ``…context [-removed-]{+added+} context…`` (empty when no diff was kept).
+    excerpt: str
+
+
+def latest_edits(session: Session, article_ids: Sequence[int]) -> list[EditView]:
+    """Each article's current version as an edit, in the order of ``article_ids``."""
+    if not article_ids:
+        return []
+    query = (
+        select(Article, ArticleVersion)
+        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
+        .where(Article.id.in_(list(article_ids)))
+    )
+    found = {article.id: (article, version) for article, version in session.execute(query).tuples()}
+    edits = []
+    for article_id in article_ids:
+        if article_id not in found:
+            continue
+        article, version = found[article_id]
+        diff = version.diff or {}
+        edits.append(
+            EditView(
+                article_id=article.id,
+                title=version.title or article.title,
+                url=article.canonical_url,
+                source=article.source,
+                version=version.n,
+                change_kinds=tuple(version.change_kinds.split()),
+                excerpt=str(diff.get("excerpt") or ""),
+            )
+        )
+    return edits

@@ -24,7 +24,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,9 +35,17 @@ from db import outbox
 from db.outbox import AlertForDelivery
 from db.upsert import add_alert
 from flows.channels import Channel, Delivery, Router, build_router
-from flows.report import run_name
+from flows.report import rename_run, run_name, run_title
 from flows.settings import Settings, get_settings
-from parsers.alert_rules import DIGEST_KIND, AlertRules, Routing, load_rules, retry_delay, route
+from parsers.alert_rules import (
+    DIGEST_KIND,
+    AlertRules,
+    Routing,
+    digest_language,
+    load_rules,
+    retry_delay,
+    route,
+)
 from parsers.digest import render_digest
 from parsers.exceptions import AlertDeliveryError
 from parsers.inert import clean, md_line
@@ -168,6 +176,8 @@ class _Pass:
     broken: dict[str, str] = field(default_factory=dict)
     done: set[int] = field(default_factory=set)
     style: Style = field(default_factory=Style)
+    #: The style of French digests: French topic labels.
+    french: Style = field(default_factory=Style)
 
     def deliver(self, limit: int, ids: Sequence[int] | None) -> DeliveryReport:
         report = DeliveryReport(started_at=self.now)
@@ -177,6 +187,7 @@ class _Pass:
                 session, self.now, token=self.token, limit=limit, claim_timeout=timeout, ids=ids
             )
             self.style = Style(self.settings.zone, outbox.topic_labels(session))
+            self.french = replace(self.style, topic_labels=outbox.topic_labels(session, "fr"))
         started = time.monotonic()
         for alert in claimed:
             if alert.id in self.done:
@@ -220,14 +231,25 @@ class _Pass:
         return Outcome(alert.id, alert.kind, "held" if owned else "lost", alert.attempts, note)
 
     def _hold_for_window(self, alert: AlertForDelivery, window: timedelta) -> Outcome | None:
-        """Hold an alert whose debounce window is still open; None when it may go now."""
+        """Hold an alert that a debounce window merges with others; None when it may go now.
+
+        The debounce merges, it never delays the first message: the first alert on a subject
+        goes at once (with whatever arrived with it), and only an alert after a message
+        already sent waits out its window, to carry the rest of the burst in one message.
+        An alert a person asked to retry goes at once.
+        """
+        if alert.note == outbox.RETRY_NOTE:
+            return None
         with self.sessions.begin() as session:
             leader = outbox.open_leader(session, alert, window)
             if leader is not None:
                 until = max(leader.created_at + window + _AFTER_LEADER, self.now + _AFTER_LEADER)
                 note = f"waiting to be merged into alert {leader.id}"
-            elif self.now < alert.created_at + window:
-                until, note = alert.created_at + window, "debounce window open"
+            elif self.now < alert.created_at + window and outbox.sent_within(
+                session, alert, window
+            ):
+                until = alert.created_at + window
+                note = "debounce: a message on this went out; the rest of the burst goes as one"
             else:
                 return None
             owned = outbox.hold(session, alert.id, self.token, until, note)
@@ -258,16 +280,22 @@ class _Pass:
     ) -> tuple[list[str], list[str]]:
         delivered = list(alert.delivered_channels)
         errors: list[str] = []
-        try:
-            message = self._message(alert, followers, routing.severity)
-        except (KeyError, TypeError, ValueError) as exc:
-            # A payload the renderer cannot read is this alert's problem, not the pass's: it
-            # fails like a refused send, so it cannot block the outbox.
-            return delivered, [f"cannot render the message: {type(exc).__name__}: {exc}"]
+        messages: dict[str, Rendered] = {}
         for channel in self.router.channels(routing.channels):
             if channel.name in delivered:
                 continue
-            error = self._send_one(channel, alert, message, routing.severity)
+            # A digest is written in each channel's language; other alerts are one message.
+            language = (
+                digest_language(self.rules, channel.name) if alert.kind == DIGEST_KIND else ""
+            )
+            try:
+                if language not in messages:
+                    messages[language] = self._message(alert, followers, routing.severity, language)
+            except (KeyError, TypeError, ValueError) as exc:
+                # A payload the renderer cannot read is this alert's problem, not the pass's:
+                # it fails like a refused send, so it cannot block the outbox.
+                return delivered, [f"cannot render the message: {type(exc).__name__}: {exc}"]
+            error = self._send_one(channel, alert, messages[language], routing.severity)
             if error:
                 errors.append(error)
                 continue
@@ -291,10 +319,15 @@ class _Pass:
         return ""
 
     def _message(
-        self, alert: AlertForDelivery, followers: Sequence[AlertForDelivery], severity: str
+        self,
+        alert: AlertForDelivery,
+        followers: Sequence[AlertForDelivery],
+        severity: str,
+        language: str = "",
     ) -> Rendered:
         if alert.kind == DIGEST_KIND:
-            return render_digest(alert.payload, self.style)
+            style = self.french if language == "fr" else self.style
+            return render_digest(alert.payload, style, language or "en")
         payloads = [alert.payload, *(f.payload for f in followers)]
         content = AlertContent(
             kind=alert.kind,
@@ -344,6 +377,35 @@ class _Pass:
             self.emit(alert, status)
         except Exception as exc:  # an event is a copy; losing one must not undo a delivery
             _log.warning("could not emit the event of alert %s: %s", alert.id, type(exc).__name__)
+
+
+async def deliver_after_run() -> DeliveryReport | None:
+    """Deliver what is due at the end of a monitor or re-check run, so that its alerts leave
+    within a minute of it; None when that is off (``VIGIE_DELIVER_AFTER_RUN``), when no
+    channel is configured (nothing could be sent: the outbox keeps the alerts, untried), or
+    when the delivery itself failed (logged; the deliver-alerts runs take the alerts over).
+    """
+    from flows import context
+
+    settings = get_settings()
+    if not settings.deliver_after_run:
+        return None
+    rules = load_rules(settings.resolved_alert_rules_path)
+    if not settings.alert_url_list and not rules.channels:
+        return None
+    router = build_router(rules, settings)
+    try:
+        report = await asyncio.to_thread(
+            deliver_due, context.sessions(), settings=settings, rules=rules, router=router
+        )
+    except Exception as exc:  # the run did its work; the outbox keeps the alerts for later
+        reason = redact(f"{type(exc).__name__}: {exc}", router.secrets)
+        get_run_logger().warning(
+            "alerts not delivered by this run (%s); deliver-alerts will", reason
+        )
+        return None
+    _log_report(report, router.secrets)
+    return report
 
 
 # --- run summary ---------------------------------------------------------------------------
@@ -408,7 +470,10 @@ def record_run_failure(flow: Any, flow_run: Any, state: Any) -> None:
     ``deploy/automations.yaml`` cover the case where the database itself is the problem.
     """
     from flows import context
+    from flows.report import ALL_FEEDS_FAILED
 
+    if getattr(state, "name", None) == ALL_FEEDS_FAILED:
+        return  # the feeds' own failures alert (feed_broken), not one alert per pass
     payload = run_failed_payload(flow.name, flow_run.name, str(flow_run.id), state)
     try:
         with context.sessions().begin() as session:
@@ -462,7 +527,13 @@ async def deliver_alerts(limit: int | None = None) -> dict[str, int]:
     )
     _log_report(report, router.secrets)
     await _publish(report, router.secrets)
-    return report.as_counts()
+    counts = report.as_counts()
+    found = [f"{counts['sent']} sent"]
+    found += [
+        f"{counts[k]} {w}" for k, w in (("retry", "retrying"), ("failed", "failed")) if counts[k]
+    ]
+    await rename_run(run_title("deliver", report.started_at, found))
+    return counts
 
 
 def _log_report(report: DeliveryReport, secrets: frozenset[str]) -> None:

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db import outbox
 from db.outbox import AlertForDelivery
+from db.stories import stories_now
 from db.upsert import add_alert
 from flows.alerts import DeliveryReport, Emitter, deliver_due, emit_alert_event, record_run_failure
 from flows.channels import Router, build_router
-from flows.report import run_name
+from flows.report import rename_run, run_name, run_title
 from flows.settings import Settings, get_settings
 from parsers.alert_rules import DIGEST_KIND, AlertRules, load_rules
 from parsers.digest import DigestInput, build_digest, is_empty, render_digest
@@ -135,7 +136,10 @@ def _at(value: object, prefix: str = ", at") -> str:
 
 
 def _inputs(alerts: list[AlertForDelivery]) -> list[DigestInput]:
-    return [DigestInput(a.kind, a.severity, a.payload, a.created_at) for a in alerts]
+    return [
+        DigestInput(a.kind, a.severity, a.payload, a.created_at, a.article_id, a.status, a.id)
+        for a in alerts
+    ]
 
 
 def queue_digest(
@@ -154,12 +158,15 @@ def queue_digest(
     since = now - timedelta(hours=hours)
     in_window = outbox.created_between(session, since, now)
     kept = outbox.awaiting_digest(session, now)
+    # Stories as they read now (current titles), and every outlet carrying each.
+    articles = [a.article_id for a in [*in_window, *kept] if a.article_id is not None]
     payload = build_digest(
         _inputs([a for a in in_window if a.kind != DIGEST_KIND]),
         _inputs(kept),
         since=since,
         until=now,
         rule=rules.digest,
+        current=stories_now(session, articles),
     )
     wanted = rules.digest.send_when_empty if send_when_empty is None else send_when_empty
     if is_empty(payload) and not wanted:
@@ -236,11 +243,13 @@ async def daily_digest(
     from flows import context
 
     context.ensure_schema()
+    started_at = datetime.now(UTC)
     result = await asyncio.to_thread(
-        send_digest, context.sessions(), hours=hours, send_when_empty=send_when_empty
+        send_digest, context.sessions(), started_at, hours=hours, send_when_empty=send_when_empty
     )
     await acreate_markdown_artifact(result.markdown, key="daily-digest", description="Daily digest")
     outcome = result.as_dict()
+    await rename_run(run_title("digest", started_at, [str(outcome["status"])]))
     undelivered = result.alert_id is not None and not result.delivered
     level = logging.WARNING if undelivered else logging.INFO
     get_run_logger().log(level, "digest: %s", describe(outcome))

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from db import repo
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent, PollOutcome
 from db.store import FeedAlerting
 from flows import context
-from flows.alerts import record_run_failure
+from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import Cap, CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.pipeline import (
@@ -30,12 +31,17 @@ from flows.pipeline import (
 )
 from flows.quoting import quoted
 from flows.report import (
+    ALL_FEEDS_FAILED,
     FeedReport,
     RunCounts,
     RunSummary,
+    monitor_findings,
     new_relevant_articles,
     publish_artifacts,
+    rename_run,
     run_name,
+    run_state,
+    run_title,
 )
 from flows.settings import Settings, get_settings
 from parsers.exceptions import DatabaseFailure, FetchError, ParseError, StorageError
@@ -635,7 +641,7 @@ def _server_wait(result: FetchResult | None, now: datetime) -> timedelta:
 )
 async def monitor_feeds(
     due_only: bool = True, fetch_pages: bool | None = None, batch_size: int = 50
-) -> RunCounts:
+) -> State:
     """One pass over the feeds.
 
     Pipeline (a feed goes to the next step as soon as it is through one, and batch k+1 is
@@ -651,7 +657,8 @@ async def monitor_feeds(
               record each feed's health, one transaction a feed -- store-feeds task (a
                                                                     batch of 304s only
                                                                     records its polls)
-        publish the run summary (markdown + table artifacts)
+        deliver the alerts that are due (VIGIE_DELIVER_AFTER_RUN, when a channel is set)
+        publish the run summary (one markdown artifact), rename the run by what it found
 
     A feed that fails, in whatever stage and however, is recorded with its reason and the
     pass goes on. A batch whose feeds, on two hosts or more, all fail transiently (the
@@ -660,6 +667,10 @@ async def monitor_feeds(
     most ``VIGIE_MAX_PAGES_PER_FEED`` pages fetched; at ``VIGIE_PASS_DEADLINE_SECONDS`` the
     pass stops polling: feeds not polled stay due, pages not fetched are left to a re-check.
     ``fetch_pages`` defaults to the ``VIGIE_FETCH_PAGES`` setting.
+
+    Returns the pass's counts (``RunSummary.as_counts``) in its final state: FAILED, named
+    "All feeds failed", when every feed polled failed; COMPLETED otherwise, its message naming
+    the feeds that failed. The run is renamed with what it found.
     """
     context.ensure_schema()
     context.version_policy()  # a rules file with a bad watch stops the pass before it polls
@@ -710,10 +721,25 @@ async def monitor_feeds(
         # A pass of known feeds may be all 304s and need no worker at all.
         unread = any(feed.body_hash is None and feed.etag is None for feed in feeds)
         await _together(prepare_all(), store_all(), *([cpu.start()] if unread else []))
+    if delivery := await deliver_after_run():
+        summary.alerts_sent = delivery.count("sent")
+        summary.alerts_failed = delivery.count("failed") + delivery.count("retry")
     summary.finished_at = datetime.now(UTC)
     _log_summary(summary)
     await publish_artifacts(summary, "monitor")
-    return summary.as_counts()
+    await rename_run(run_title("monitor", summary.started_at, monitor_findings(summary)))
+    # Returned as a state: a pass in which every feed failed ends FAILED, and a pass in which
+    # some did says which in its state message; the counts are its result either way.
+    return run_state(summary, summary.as_counts())
+
+
+async def run_monitor(**parameters: Any) -> RunCounts:
+    """Run a monitor pass (``monitor_feeds`` with these parameters) and return its counts,
+    whether it completed or every feed failed; any other failure of the run raises."""
+    state = await monitor_feeds(**parameters, return_state=True)
+    wanted = not (state.is_failed() and state.name == ALL_FEEDS_FAILED)
+    # Prefect types a result as "whatever the flow returned"; this flow returns RunCounts.
+    return cast(RunCounts, await state.aresult(raise_on_failure=wanted))
 
 
 async def _prepare_batch(

@@ -15,17 +15,18 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from db import repo
 from db.intents import ArticleIntent, RecheckTarget
 from db.repo import RecheckResult
-from db.versions import VersionPolicy
+from db.versions import EditView, VersionPolicy, latest_edits
 from flows import context
-from flows.alerts import record_run_failure
+from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import CpuPool, unreadable
 from flows.fetch import Fetcher, FetchPolicy
 from flows.pipeline import tag_specs
 from flows.quoting import quoted
-from flows.report import in_prefect_run, run_name
+from flows.report import in_prefect_run, open_link, rename_run, run_name, run_title
 from flows.settings import get_settings
 from parsers.exceptions import FetchError, ParseError
-from parsers.inert import clean, md_line
+from parsers.inert import clean, md_cell, md_line
+from parsers.text import counted
 
 #: What a re-check of one page gave: a candidate version, nothing (304), or an error.
 Checked = tuple[RecheckTarget, ArticleIntent | None, str | None]
@@ -73,14 +74,16 @@ async def _check(
 
 
 @task(name="store-rechecks", cache_policy=NO_CACHE)
-def store_rechecks(checked: list[Checked]) -> Counter[str]:
-    """Version what changed, one transaction per article; count the outcomes.
+def store_rechecks(checked: list[Checked]) -> tuple[Counter[str], list[int]]:
+    """Version what changed, one transaction per article; count the outcomes, and list the
+    articles that got a new version.
 
     A page whose version the database refuses is recorded as a failed re-check with the
     reason; when the database itself fails, the article is left as it was (still due).
     """
     tagger = context.tagger()
     outcomes: Counter[str] = Counter()
+    changed: list[int] = []
     policy = context.version_policy()
     with context.sessions().begin() as session:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
@@ -102,7 +105,9 @@ def store_rechecks(checked: list[Checked]) -> Counter[str]:
         outcomes[result.outcome] += 1
         if result.alerted:
             outcomes["alert"] += 1
-    return outcomes
+        if result.outcome == "changed":
+            changed.append(target.id)
+    return outcomes, changed
 
 
 def _record(
@@ -134,22 +139,23 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
                                                             -- fetch-article-pages task
         decide new/changed/unchanged/suspect against the current version; store a version,
           its diff and change kinds, and one edit alert if material  -- store-rechecks task
+        deliver the alerts that are due (VIGIE_DELIVER_AFTER_RUN, when a channel is set)
         log a warning per page that failed, with its article and reason
 
     Returns the outcome counts (``checked``, ``changed``, ``failed``, …) and, under
     ``failures``, each failed page as ``{"article_id", "url", "error"}``.
     """
     context.ensure_schema()
+    started_at = datetime.now(UTC)
     with context.sessions().begin() as session:
-        targets = repo.articles_to_recheck(
-            session, datetime.now(UTC), due_only=due_only, limit=limit
-        )
+        targets = repo.articles_to_recheck(session, started_at, due_only=due_only, limit=limit)
     settings = get_settings()
     cpu = context.cpu_pool()
     deadline = asyncio.get_running_loop().time() + settings.pass_deadline_seconds
     async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
         checked, left = await fetch_and_extract(quoted(targets), fetcher, cpu, deadline)
-    outcomes = store_rechecks(quoted(checked))
+    outcomes, changed = store_rechecks(quoted(checked))
+    delivery = await deliver_after_run()
     if left:
         outcomes[POSTPONED] += len(left)
         get_run_logger().warning(
@@ -159,6 +165,8 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
             settings.pass_deadline_seconds,
         )
     counts = {"checked": len(targets) - outcomes[POSTPONED], **outcomes}
+    if delivery is not None:
+        counts["alerts_sent"] = delivery.count("sent")
     failures = [
         {"article_id": target.id, "url": target.url, "error": error}
         for target, _intent, error in checked
@@ -166,8 +174,20 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
     ]
     _log_summary(counts, failures)
     if in_prefect_run():
-        await acreate_markdown_artifact(_summary(counts, failures), key="recheck-summary")
+        with context.sessions().begin() as session:
+            edits = latest_edits(session, changed)
+        await acreate_markdown_artifact(
+            _summary(counts, edits, failures), key="recheck-summary", description="Run summary"
+        )
+        await rename_run(run_title("recheck", started_at, _findings(counts)))
     return {**counts, "failures": failures}
+
+
+def _findings(counts: dict[str, int]) -> list[str]:
+    found = [f"{counts['checked']} checked", counted(counts.get("changed", 0), "edit")]
+    if counts.get("failed"):
+        found.append(f"{counts['failed']} failed")
+    return found
 
 
 def _log_summary(counts: dict[str, int], failures: list[dict[str, Any]]) -> None:
@@ -182,12 +202,36 @@ def _log_summary(counts: dict[str, int], failures: list[dict[str, Any]]) -> None
         )
 
 
-def _summary(counts: dict[str, int], failures: list[dict[str, Any]]) -> str:
-    rows = "\n".join(f"| {name} | {count} |" for name, count in sorted(counts.items()))
-    text = f"# Vigie re-check run\n\n| outcome | articles |\n|---|---:|\n{rows}\n"
-    if not failures:
-        return text
-    lines = [f"| {f['article_id']} | {md_line(f['url'], 200)} | {md_line(f['error'], 300)} |"
-             for f in failures]  # fmt: skip
-    table = "| article | page | reason |\n|---:|---|---|\n" + "\n".join(lines)
-    return f"{text}\n## Failed re-checks\n\n{table}\n"
+def _summary(counts: dict[str, int], edits: list[EditView], failures: list[dict[str, Any]]) -> str:
+    """The re-check's one summary: each edit (title as link, outlet, change kinds, diff
+    excerpt), then the failed pages with their reasons, then the counts."""
+    lines = ["# Vigie re-check run", ""]
+    lines += _edits_section(edits)
+    if failures:
+        lines += ["## Failed re-checks", "", "| article | page | reason |", "|---:|---|---|"]
+        lines += [
+            f"| {f['article_id']} | {md_cell(f['url'], 200)} | {md_cell(f['error'], 300)} |"
+            for f in failures
+        ]
+        lines.append("")
+    lines += ["## Counts", "", "| outcome | articles |", "|---|---:|"]
+    lines += [f"| {name} | {count} |" for name, count in sorted(counts.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _edits_section(edits: list[EditView]) -> list[str]:
+    if not edits:
+        return ["No page was edited since it was last read.", ""]
+    lines = [f"## Edits ({len(edits)})", ""]
+    for edit in edits:
+        kinds = ", ".join(kind.replace("_", " ") for kind in edit.change_kinds) or "changed"
+        lines += [
+            f"### {md_line(edit.title or '(untitled)', 200)}",
+            "",
+            f"{md_line(edit.source, 60)} · version {edit.version} · {md_line(kinds, 200)} · "
+            f"{open_link(edit.url)}`vigie diff {edit.article_id}`",
+            "",
+        ]
+        if edit.excerpt:
+            lines += [f"> {md_line(edit.excerpt, 600)}", ""]
+    return lines

@@ -1,13 +1,15 @@
 """Run summaries: counted during a run, shown as Prefect artifacts and in the CLI.
 
-What a run publishes, in the order a reader needs it:
+What a run publishes:
 
-* ``<kind>-summary`` (markdown): totals, failures with reasons, new relevant stories, time
-  per stage;
-* ``<kind>-new-relevant`` (table): the new relevant articles, with outlet, topics and link;
-* ``<kind>-feed-health`` (table): feeds whose health changed, with the reason;
-* ``<kind>-top-story-1..3`` (links): the most relevant new stories, one click away;
+* ``<kind>-summary`` (markdown), its one summary, in the order a reader needs it: what went
+  wrong in a line, the new relevant stories (each title a link, topics as labels), feeds
+  that failed, health changes, what was left for the next pass, counts, time per stage;
 * ``<kind>-progress`` (progress): how far a long pass has got, while it runs.
+
+The run also says what happened where the runs list shows it: its final name
+(``monitor 06:32:10 · 3 new · 1 relevant``) and its state (FAILED as "All feeds failed" when
+every feed failed; a message naming the failed feeds when some did).
 
 Feed-supplied text is untrusted: everything that reaches markdown goes through ``md_line``,
 every table cell through ``md_cell``, and a link only leaves as ``artifact_link`` (the
@@ -19,29 +21,37 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from typing import TypedDict
+from datetime import UTC, datetime, tzinfo
+from typing import NotRequired, TypedDict
 from uuid import UUID
 
 from prefect.artifacts import (
-    acreate_link_artifact,
     acreate_markdown_artifact,
     acreate_progress_artifact,
-    acreate_table_artifact,
     aupdate_progress_artifact,
 )
+from prefect.client.schemas.objects import State
 from prefect.context import get_run_context
 from prefect.logging import get_run_logger
+from prefect.states import Completed, Failed
 
 from db.intents import ArticleIntent, PollOutcome, StoreCounts
 from db.watches import WatchHit
 from parsers.inert import artifact_link, clean, md_cell, md_line
 from parsers.schedule import Health
+from parsers.text import counted
 
-#: How many of a run's new relevant stories get a link artifact of their own.
+#: How many of a run's new relevant stories its log names.
 TOP_STORIES = 3
 # Run kinds that poll feeds; the others (seeds) have no feed lines to show.
 _FEED_KINDS = frozenset({"monitor"})
+
+
+def display_zone() -> tzinfo:
+    """The time zone of every time a run shows (its name, its summary)."""
+    from flows.settings import get_settings
+
+    return get_settings().zone
 
 
 def topics_text(topics: Sequence[str]) -> str:
@@ -142,6 +152,10 @@ class RunCounts(TypedDict):
     flooded: int
     watched: int
     stage_seconds: dict[str, float]
+    #: Alerts the run delivered as it ended (absent when it delivered none: no channel).
+    alerts_sent: NotRequired[int]
+    #: Which feeds failed and why, in one line (absent when none did).
+    failures: NotRequired[str]
 
 
 @dataclass
@@ -185,7 +199,7 @@ class RunSummary:
     def as_counts(self) -> RunCounts:
         """Flat counts: what the flow returns, and JSON output."""
         counts = self.counts
-        return {
+        result: RunCounts = {
             "feeds_polled": len(self.feeds) - self.feeds_with(PollOutcome.POSTPONED),
             "feeds_fetched": self.feeds_with(PollOutcome.FETCHED),
             "feeds_not_modified": self.feeds_with(PollOutcome.NOT_MODIFIED),
@@ -209,34 +223,47 @@ class RunSummary:
             "watched": len(counts.watched),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
+        if self.alerts_sent is not None:
+            result["alerts_sent"] = self.alerts_sent
+        if line := outcome_line(self):
+            result["failures"] = line
+        return result
 
 
 # --- the markdown summary --------------------------------------------------------------------
 
 
 def summary_markdown(summary: RunSummary) -> str:
-    """A summary a person reads first: totals, failures with reasons, new relevant stories."""
-    lines = [f"# Vigie {summary.kind} run", "", _when(summary), "", "| | count |", "|---|---:|"]
-    lines += [f"| {label} | {value} |" for label, value in _totals(summary)]
-    lines.append("")
-    sections = (
-        _failures_section,
-        _left_section,
+    """The run's one summary, in the order a reader needs it: what the run found, what went
+    wrong, what was left, then the counts and the time per stage."""
+    lines = [f"# Vigie {summary.kind} run", "", _when(summary), ""]
+    if outcome := outcome_line(summary):
+        lines += [f"**{md_line(outcome, 600)}**", ""]
+    for section in (
         _new_relevant_section,
+        _failures_section,
+        _health_section,
+        _left_section,
         _watches_section,
+        _totals_section,
         _timing_section,
-    )
-    for section in sections:
+    ):
         lines += section(summary)
     return "\n".join(lines)
 
 
 def _when(summary: RunSummary) -> str:
-    started = f"Started {summary.started_at:%Y-%m-%d %H:%M:%S} UTC"
+    started = f"Started {summary.started_at.astimezone(display_zone()):%Y-%m-%d %H:%M:%S %Z}"
     if summary.finished_at is None:
         return started + "."
     took = (summary.finished_at - summary.started_at).total_seconds()
     return f"{started}, took {took:.1f} s."
+
+
+def _totals_section(summary: RunSummary) -> list[str]:
+    lines = ["## Counts", "", "| | count |", "|---|---:|"]
+    lines += [f"| {label} | {value} |" for label, value in _totals(summary)]
+    return [*lines, ""]
 
 
 def _totals(summary: RunSummary) -> list[tuple[str, object]]:
@@ -289,7 +316,7 @@ def _cluster_totals(counts: StoreCounts) -> list[tuple[str, object]]:
 
 
 def _delivery_count(value: int | None) -> str:
-    # Monitor and seed runs only queue alerts; saying "0 sent" would read as a failure.
+    # Runs that did not deliver only queue alerts; saying "0 sent" would read as a failure.
     return str(value) if value is not None else "— (by deliver-alerts)"
 
 
@@ -299,8 +326,22 @@ def _failures_section(summary: RunSummary) -> list[str]:
         return []
     lines = ["## Feeds that failed", "", "| feed | reason | health |", "|---|---|---|"]
     lines += [
-        f"| {md_line(f.name, 80)} | {md_line(f.error or '', 200)} | {md_line(f.health_after, 40)} |"
+        f"| {md_cell(f.name, 80)} | {md_cell(f.error or '', 200)} | {md_cell(f.health_after, 40)} |"
         for f in failed
+    ]
+    return [*lines, ""]
+
+
+def _health_section(summary: RunSummary) -> list[str]:
+    changes = summary.health_changes()
+    if not changes:
+        return []
+    lines = ["## Feed health changes", "", "| feed | change | reason |", "|---|---|---|"]
+    lines += [
+        f"| {md_cell(f.name, 80)} | {md_cell(f.health_before, 40)} → "
+        f"{md_cell(f.health_after, 40)} | "
+        f"{md_cell(f.error or 'polled successfully', 200)} |"
+        for f in changes
     ]
     return [*lines, ""]
 
@@ -312,8 +353,8 @@ def _left_section(summary: RunSummary) -> list[str]:
         return []
     lines = ["## Left for the next pass", "", "| feed | what is left |", "|---|---|"]
     lines += [
-        f"| {md_line(f.name, 80)} | "
-        f"{md_line(f.error or '', 200) if f.outcome == postponed else _items_left(f.left)} |"
+        f"| {md_cell(f.name, 80)} | "
+        f"{md_cell(f.error or '', 200) if f.outcome == 'postponed' else _items_left(f.left)} |"
         for f in left
     ]
     return [*lines, ""]
@@ -327,13 +368,23 @@ def _items_left(count: int) -> str:
 def _new_relevant_section(summary: RunSummary) -> list[str]:
     if not summary.new_relevant:
         return ["No new relevant article.", ""]
-    lines = ["## New relevant articles", ""]
+    # A list, not a table: the lines wrap, so no link column can be cut off by a narrow
+    # window (Prefect's UI scrolls a wide table sideways). The link's text is a fixed word:
+    # Prefect's UI shows a link text's escapes as written, but renders them in bold text.
+    lines = [f"## New relevant articles ({len(summary.new_relevant)})", ""]
     lines += [
-        f"- **{md_line(a.title, 160)}** ({md_line(a.source, 60)}; "
-        f"{md_line(topics_text(a.topics), 200) or 'no topic'}) `vigie show {a.id}`"
-        for a in summary.new_relevant
+        f"- **{md_line(a.title or '(untitled)', 160)}** · {md_line(a.source, 60)} · "
+        f"{md_line(topics_text(a.topics), 200) or 'no topic'} · {open_link(a.url)}"
+        f"`vigie show {a.id}`"
+        for a in sorted(summary.new_relevant, key=lambda a: -a.relevance)
     ]
     return [*lines, ""]
+
+
+def open_link(url: str | None) -> str:
+    """``[open](url) · `` for a URL that may be linked, else nothing."""
+    link = artifact_link(url) if url else None
+    return f"[open]({link}) · " if link else ""
 
 
 def _watches_section(summary: RunSummary) -> list[str]:
@@ -384,83 +435,98 @@ def _share(part: float, total: float) -> str:
     return f"{100 * part / total:.0f} %" if total > 0 else "–"
 
 
-# --- the other artifacts ---------------------------------------------------------------------
+# --- what the run says about itself: state, name ---------------------------------------------
+
+#: The state of a pass in which every feed polled failed: a FAILED state of its own name, so
+#: that the runs list and the dashboard count it as not OK and say why at a glance.
+ALL_FEEDS_FAILED = "All feeds failed"
+#: Failed feeds named in a state message; the summary artifact lists every one.
+_NAMED_FAILURES = 3
 
 
-def new_relevant_rows(summary: RunSummary) -> list[dict[str, str]]:
-    """Rows of the new-relevant table artifact."""
-    return [
-        {
-            "title": md_cell(a.title, 160),
-            "outlet": md_cell(a.source, 60),
-            "topics": md_cell(topics_text(a.topics), 200),
-            "link": md_cell(a.url, 300),
-        }
-        for a in summary.new_relevant
-    ]
-
-
-def health_change_rows(summary: RunSummary) -> list[dict[str, str]]:
-    """Rows of the feed-health table artifact: which feed, from what to what, and why."""
-    return [
-        {
-            "feed": md_cell(f.name, 80),
-            "change": f"{md_cell(f.health_before, 40)} → {md_cell(f.health_after, 40)}",
-            "reason": md_cell(f.error or "polled successfully", 200),
-        }
-        for f in summary.health_changes()
-    ]
-
-
-def top_story_links(summary: RunSummary) -> list[tuple[str, str, str]]:
-    """(link, link text, description) of each top story whose URL may be linked."""
-    links = []
-    for rank, article in enumerate(summary.top_stories(), start=1):
-        link = artifact_link(article.url)
-        if link is None:
-            continue
-        description = (
-            f"Top story {rank} of this run: {md_line(article.source, 60)}; "
-            f"{md_line(topics_text(article.topics), 200) or 'no topic'}"
+def outcome_line(summary: RunSummary) -> str:
+    """What went wrong with the feeds, in one line ("" when nothing did): the state message."""
+    polled = [feed for feed in summary.feeds if feed.outcome != PollOutcome.POSTPONED]
+    failed = [feed for feed in polled if feed.outcome == PollOutcome.FAILED]
+    if not failed:
+        return ""
+    if len(failed) < len(polled):
+        head = f"{len(failed)} of {len(polled)} feeds failed"
+    else:
+        head = (
+            f"all {len(polled)} feeds failed" if len(polled) > 1 else "the one feed polled failed"
         )
-        if article.relevance > 0:
-            description += f"; relevance {article.relevance:.2f}"
-        links.append((link, md_line(article.title, 160), description))
-    return links
+    named = "; ".join(
+        f"{clean(f.name, 60)}: {clean(f.error, 120)}" for f in failed[:_NAMED_FAILURES]
+    )
+    more = len(failed) - _NAMED_FAILURES
+    rest = f"; and {more} more (see the run summary or `vigie feeds list`)" if more > 0 else ""
+    return f"{head[0].upper()}{head[1:]}: {named}{rest}"
+
+
+def run_state(summary: RunSummary, result: RunCounts) -> State:
+    """The pass's final state, carrying ``result``: FAILED (named ``ALL_FEEDS_FAILED``) when
+    every feed polled failed; otherwise COMPLETED, saying in its message which feeds failed."""
+    message = outcome_line(summary) or None
+    polled = len(summary.feeds) - summary.feeds_with(PollOutcome.POSTPONED)
+    if polled and summary.feeds_with(PollOutcome.FAILED) == polled:
+        return Failed(name=ALL_FEEDS_FAILED, message=message, data=result)
+    return Completed(message=message, data=result)
+
+
+def run_title(kind: str, started_at: datetime, found: Sequence[str] = ()) -> str:
+    """A run's name: kind, start time to the second, then what it found
+    (``monitor 06:32:10 · 3 new · 1 relevant``)."""
+    local = started_at.astimezone(display_zone())
+    return " · ".join([f"{kind} {local:%H:%M:%S}", *found])
+
+
+def monitor_findings(summary: RunSummary) -> list[str]:
+    """What a monitor pass found, for its name."""
+    found = [f"{summary.counts.new_articles} new", f"{len(summary.new_relevant)} relevant"]
+    if summary.counts.new_versions:
+        found.append(counted(summary.counts.new_versions, "edit"))
+    polled = len(summary.feeds) - summary.feeds_with(PollOutcome.POSTPONED)
+    if failed := summary.feeds_with(PollOutcome.FAILED):
+        found.append(f"{failed} of {polled} feeds failed")
+    return found
 
 
 def run_name(prefix: str) -> Callable[[], str]:
-    """A flow-run namer giving readable names such as ``monitor-2026-11-21T14:15``."""
+    """A flow-run namer: ``monitor 14:15:02 · running`` until the run renames itself with
+    what it found (``rename_run``)."""
 
     def name() -> str:
-        return f"{prefix}-{datetime.now(UTC):%Y-%m-%dT%H:%M}"
+        return run_title(prefix, datetime.now(UTC), ["running"])
 
     return name
 
 
+async def rename_run(name: str) -> None:
+    """Give the current flow run its final name; outside a run, or if the API refuses,
+    nothing changes (a name is not worth failing a run for)."""
+    if not in_prefect_run():
+        return
+    from prefect.client.orchestration import get_client
+
+    context = get_run_context()
+    flow_run = getattr(context, "flow_run", None)
+    if flow_run is None:
+        return
+    try:
+        async with get_client() as client:
+            await client.update_flow_run(flow_run.id, name=name)
+    except Exception as exc:  # the API is down or refuses: the run keeps its first name
+        get_run_logger().warning("could not rename the run to %r: %s", name, clean(exc))
+
+
 async def publish_artifacts(summary: RunSummary, key_prefix: str) -> None:
-    """Attach the summary, its tables and the top stories' links to the current Prefect run."""
+    """Attach the summary to the current Prefect run, and name its top stories in the log."""
     if not in_prefect_run():
         return
     await acreate_markdown_artifact(
         summary_markdown(summary), key=f"{key_prefix}-summary", description="Run summary"
     )
-    if summary.new_relevant:
-        await acreate_table_artifact(
-            new_relevant_rows(summary),
-            key=f"{key_prefix}-new-relevant",
-            description="New relevant articles",
-        )
-    if summary.health_changes():
-        await acreate_table_artifact(
-            health_change_rows(summary),
-            key=f"{key_prefix}-feed-health",
-            description="Feeds whose health changed in this run",
-        )
-    for rank, (link, text, description) in enumerate(top_story_links(summary), start=1):
-        await acreate_link_artifact(
-            link, link_text=text, key=f"{key_prefix}-top-story-{rank}", description=description
-        )
     _log_top_stories(summary)
 
 

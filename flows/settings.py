@@ -120,6 +120,10 @@ class Settings(BaseSettings):
     alert_batch_size: int = Field(100, ge=1)
     #: Time zone of every time shown to people: the CLI's tables, alerts, the digest (IANA name).
     timezone: str = DEFAULT_TIMEZONE
+    #: Deliver the due alerts at the end of every monitor and re-check run (when a channel
+    #: is configured), so that what a run found is sent within a minute of it, not at the
+    #: next deliver-alerts run.
+    deliver_after_run: bool = True
     #: Hours of news the daily digest covers.
     digest_hours: int = Field(24, ge=1, le=336)
     #: Name of the saved Prefect notification block that automations notify through.

@@ -9,6 +9,7 @@ A rules file is TOML::
     [channels.analysts]            # exactly one of url, url_env, block, webhook
     url_env = "VIGIE_ANALYSTS_URL" # an Apprise URL read from this variable at send time
     format = "html"                # optional: text, markdown or html
+    language = "fr"                # optional: the digest's language here (en or fr)
 
     [kinds.article_edited]
     min_relevance = 1.0
@@ -19,6 +20,7 @@ A rules file is TOML::
     channels = ["analysts"]
     top_per_topic = 5
     send_when_empty = false
+    language = "en"                # the digest's language where a channel names none
 
     [watches."Roxham"]             # a saved search: new articles and versions it matches
     query = 'Roxham NEAR/10 fermeture OR "chemin Roxham"'
@@ -70,8 +72,10 @@ _RULE_KEYS = frozenset(
     {"enabled", "min_relevance", "topics", "severity", "channels", "mode", "debounce_minutes"}
 )
 _DIGEST_KEYS = frozenset(
-    {"channels", "top_per_topic", "send_when_empty", "min_relevance", "topics"}
+    {"channels", "top_per_topic", "send_when_empty", "min_relevance", "topics", "language"}
 )
+#: Languages the digest is written in.
+LANGUAGES = ("en", "fr")
 _WATCH_KEYS = frozenset({"query", "channels", "mode"})
 _TOP_KEYS = frozenset({"defaults", "channels", "kinds", "digest", "watches"})
 #: Longest watch name: it is shown in alerts and digest headings.
@@ -90,6 +94,8 @@ class ChannelSpec:
     target: str
     #: Markup the channel renders; None means chosen from the URL's scheme or block type.
     format: str | None = None
+    #: The digest's language on this channel; None means the digest's own (``[digest]``).
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,8 @@ class DigestRule:
     send_when_empty: bool = False
     min_relevance: float = 0.0
     topics: frozenset[str] = frozenset()
+    #: The digest's language where a channel names none ("en" or "fr").
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -273,7 +281,7 @@ def _channels(table: Mapping[str, Any]) -> dict[str, ChannelSpec]:
 
 
 def _channel(name: str, spec: Mapping[str, Any], where: str) -> ChannelSpec:
-    _known_keys(spec, frozenset({*_CHANNEL_SOURCES, "format"}), where)
+    _known_keys(spec, frozenset({*_CHANNEL_SOURCES, "format", "language"}), where)
     sources = [key for key in _CHANNEL_SOURCES if key in spec]
     if len(sources) != 1:
         raise _Invalid(where, f"needs exactly one of {', '.join(_CHANNEL_SOURCES)}")
@@ -285,7 +293,8 @@ def _channel(name: str, spec: Mapping[str, Any], where: str) -> ChannelSpec:
     markup = spec.get("format")
     if markup is not None and markup not in FORMATS:
         raise _Invalid(f"{where}.format", f"must be one of {', '.join(FORMATS)}")
-    return ChannelSpec(name=name, source=sources[0], target=target, format=markup)
+    language = _language(spec.get("language"), f"{where}.language")
+    return ChannelSpec(name, sources[0], target, markup, language)
 
 
 def _kind_rule(
@@ -324,7 +333,22 @@ def _digest_rule(table: Mapping[str, Any], names: set[str]) -> DigestRule:
         send_when_empty=_bool(table.get("send_when_empty", False), "digest.send_when_empty"),
         min_relevance=_number(table.get("min_relevance", 0.0), "digest.min_relevance"),
         topics=_topics(table.get("topics", ()), "digest.topics"),
+        language=_language(table.get("language"), "digest.language") or "en",
     )
+
+
+def _language(value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if value not in LANGUAGES:
+        raise _Invalid(where, f"must be one of {', '.join(LANGUAGES)}")
+    return str(value)
+
+
+def digest_language(rules: AlertRules, channel: str) -> str:
+    """The digest's language on ``channel`` (``default[2]`` is the ``default`` route's)."""
+    spec = rules.channels.get(channel.split("[", 1)[0])
+    return (spec.language if spec else None) or rules.digest.language
 
 
 def _string(value: Any, where: str) -> str:

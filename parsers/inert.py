@@ -32,8 +32,14 @@ from parsers.urls import host_refusal
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Markdown punctuation that could turn feed text into links, autolinks, images, emphasis, code,
 # tables or (at a line start) headings and lists; <, > and & become entities instead.
-# Backslash-escaping any ASCII punctuation is valid CommonMark, so escaping generously is safe.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
+# These are the characters every common renderer (CommonMark, Python-Markdown, which Apprise
+# uses for email) reads back without the backslash. ":" "|" and "~", which Python-Markdown
+# would show as "\:", become character references where they could act (a scheme's "://",
+# a table cell, strikethrough) and stay as they are elsewhere: "Regroupement familial : Québec"
+# reads as written.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
+_MD_REFERENCES = {":": "&#58;", "|": "&#124;", "~": "&#126;"}
+_MD_ACTIVE = re.compile(r":(?=//)|[|~]")
 #: Put between a mention's sigil and its name, it leaves the text as it reads but no longer
 #: a mention; Discord's own libraries escape mentions this way (``@\u200beveryone``).
 ZERO_WIDTH_SPACE = "\u200b"
@@ -86,7 +92,8 @@ def defuse_mentions(text: str) -> str:
 def md_escape(text: str) -> str:
     """Text made inert in markdown (and in the HTML that markdown lets through)."""
     entities = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", entities)
+    escaped = _MD_SPECIAL.sub(r"\\\1", entities)
+    return _MD_ACTIVE.sub(lambda match: _MD_REFERENCES[match.group()], escaped)
 
 
 def md_link(url: str) -> str:

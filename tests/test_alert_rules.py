@@ -10,6 +10,7 @@ import pytest
 from parsers.alert_rules import (
     KINDS,
     ChannelSpec,
+    digest_language,
     load_rules,
     parse_rules,
     retry_delay,
@@ -129,3 +130,21 @@ def test_retry_delay_doubles_up_to_the_cap() -> None:
     delays = [retry_delay(n, 60, 3600).total_seconds() for n in range(1, 9)]
     assert delays == [60, 120, 240, 480, 960, 1920, 3600, 3600]
     assert retry_delay(10_000, 60, 3600) == timedelta(hours=1)
+
+
+def test_the_digest_language_per_channel() -> None:
+    rules = parse_rules(
+        '[channels.equipe]\nwebhook = "https://hooks.example/v"\nlanguage = "fr"\n'
+        '[channels.board]\nwebhook = "https://hooks.example/b"\n'
+        '[digest]\nchannels = ["default", "equipe", "board"]\nlanguage = "en"\n'
+    )
+    assert digest_language(rules, "equipe") == "fr"
+    assert digest_language(rules, "board") == "en"  # the digest's own
+    assert digest_language(rules, "default[2]") == "en"
+    french = parse_rules('[digest]\nlanguage = "fr"\n')
+    assert digest_language(french, "default") == "fr"
+    for text, key in (('[digest]\nlanguage = "de"\n', "digest.language"),
+                      ('[channels.x]\nwebhook = "https://h.example"\nlanguage = 1\n',
+                       "channels.x.language")):  # fmt: skip
+        with pytest.raises(ConfigError, match=key):
+            parse_rules(text)

@@ -241,34 +241,60 @@ def test_two_runs_at_once_send_each_alert_once(box: Outbox, receiver: Receiver) 
 # --- rules -------------------------------------------------------------------------------------
 
 
-def test_burst_of_edits_is_merged_into_one_alert(box: Outbox, receiver: Receiver) -> None:
+def test_burst_of_edits_first_goes_at_once_the_rest_as_one(box: Outbox, receiver: Receiver) -> None:
+    """The debounce merges, it never delays: the first edit goes at once, the edits after
+    it within the window go together once the window closes."""
     article = box.article()
-    ids = [
-        box.add("article_edited", {"title": f"Title v{n}", "url": "https://news.example/e",
-                                   "source": "CBC", "change_kinds": [kind],
-                                   "diff_excerpt": f"- {n}0 claims\n+ {n}5 claims"},
-                at=NOW + timedelta(minutes=2 * n), article_id=article)
-        for n, kind in enumerate(["title", "body", "body", "figures", "title"])
-    ]  # fmt: skip
-    later = box.add("article_edited", {"title": "Title v9", "change_kinds": ["body"]},
-                    at=NOW + timedelta(minutes=15), article_id=article)  # fmt: skip
+
+    def edit(n: int, kind: str) -> int:
+        return box.add("article_edited", {"title": f"Title v{n}", "url": "https://news.example/e",
+                                          "source": "CBC", "change_kinds": [kind],
+                                          "diff_excerpt": f"- {n}0 claims\n+ {n}5 claims"},
+                       at=NOW + timedelta(minutes=2 * n), article_id=article)  # fmt: skip
+
     url, text = receiver.apprise_url(), "[kinds.article_edited]\ndebounce_minutes = 10\n"
+    first = edit(0, "title")
+    report, _ = _deliver(box, NOW + timedelta(seconds=30), urls=url, rules_text=text)
+    assert report.count("sent") == 1 and box.get(first).status == "sent"
+    assert "Title v0" in json.loads(receiver.accepted[0].body)["message"]
 
+    ids = [edit(n, kind) for n, kind in enumerate(["body", "body", "figures", "title"], start=1)]
     held, _ = _deliver(box, NOW + timedelta(minutes=9), urls=url, rules_text=text)
-    assert held.count("held") == 5 and receiver.accepted == []
-    at = NOW + timedelta(minutes=10, seconds=2)
-    report, events = _deliver(box, at, urls=url, rules_text=text)
+    assert held.count("held") == 4 and len(receiver.accepted) == 1
+    assert "a message on this went out" in (box.get(ids[0]).note or "")
+    report, events = _deliver(
+        box, NOW + timedelta(minutes=12, seconds=2), urls=url, rules_text=text
+    )
 
-    assert report.count("sent") == 1 and report.count("merged") == 4
-    (hit,) = receiver.accepted
-    message = json.loads(hit.body)["message"]
-    assert "Article edited (5 times): Title v4" in message
-    assert "changed: title, body, figures" in message and "+ 45 claims" in message
-    assert [box.get(i).merged_into_id for i in ids[1:]] == [ids[0]] * 4
-    assert events.statuses() == {"sent": 1, "merged": 4}
-    assert box.get(later).status == "pending"  # a new window: its own alert later
-    _deliver(box, NOW + timedelta(minutes=26), urls=url, rules_text=text)
-    assert box.get(later).status == "sent" and len(receiver.accepted) == 2
+    assert report.count("sent") == 1 and report.count("merged") == 3
+    message = json.loads(receiver.accepted[1].body)["message"]
+    assert "Article edited (4 times): Title v4" in message
+    assert "changed: body, figures, title" in message and "+ 45 claims" in message
+    assert [box.get(i).merged_into_id for i in ids[1:]] == [ids[0]] * 3
+    assert events.statuses() == {"sent": 1, "merged": 3}
+
+    # Edits after a quiet window: the first of the new burst goes at once again.
+    quiet = box.add("article_edited", {"title": "Title v9", "change_kinds": ["body"]},
+                    at=NOW + timedelta(minutes=30), article_id=article)  # fmt: skip
+    _deliver(box, NOW + timedelta(minutes=30, seconds=5), urls=url, rules_text=text)
+    assert box.get(quiet).status == "sent" and len(receiver.accepted) == 3
+
+
+def test_a_retried_alert_goes_at_once_despite_its_debounce(box: Outbox, receiver: Receiver) -> None:
+    article = box.article()
+    url, text = receiver.apprise_url(), "[kinds.article_edited]\ndebounce_minutes = 10\n"
+    box.add("article_edited", {"title": "v0", "change_kinds": ["body"]}, at=NOW,
+            article_id=article)  # fmt: skip
+    _deliver(box, NOW + timedelta(seconds=10), urls=url, rules_text=text)
+    second = box.add("article_edited", {"title": "v1", "change_kinds": ["body"]},
+                     at=NOW + timedelta(minutes=1), article_id=article)  # fmt: skip
+    held, _ = _deliver(box, NOW + timedelta(minutes=2), urls=url, rules_text=text)
+    assert held.count("held") == 1
+
+    with box.sessions.begin() as session:
+        assert outbox.retry(session, second, NOW + timedelta(minutes=3))
+    report, _ = _deliver(box, NOW + timedelta(minutes=3), urls=url, rules_text=text)
+    assert report.count("sent") == 1 and len(receiver.accepted) == 2
 
 
 def test_merged_burst_survives_a_failed_send(box: Outbox, receiver: Receiver) -> None:
@@ -324,6 +350,26 @@ def test_rules_skip_keep_for_digest_and_override_severity(box: Outbox, receiver:
     assert events.statuses() == {"skipped": 2, "digest": 1, "sent": 1}
 
 
+def test_retry_says_what_the_next_delivery_will_do(box: Outbox) -> None:
+    from cli.alerting import describe_retry
+    from tests.alerting import rules, settings
+
+    article = box.article()
+    edited = box.get(box.add("article_edited", {"title": "v1"}, article_id=article))
+    growing = box.get(box.add("cluster_growing", {"title": "x"}))
+    low = box.get(box.add("new_relevant_article", article_payload(relevance=0.1)))
+    configured = settings(alert_urls="json://127.0.0.1:9/hook")
+    text = "[kinds.article_edited]\ndebounce_minutes = 10\n[kinds.new_relevant_article]\n"
+    parsed = rules(text + 'min_relevance = 0.5\n[kinds.cluster_growing]\nmode = "digest"\n')
+
+    sends = describe_retry(edited, parsed, configured)
+    assert sends.startswith(f"Alert {edited.id} is due again: the next delivery sends it at once")
+    assert "`vigie alerts deliver`" in sends
+    assert "daily digest" in describe_retry(growing, parsed, configured)
+    assert "the rules skip it" in describe_retry(low, parsed, configured)
+    assert "has no URL (VIGIE_ALERT_URLS)" in describe_retry(edited, parsed, settings())
+
+
 # --- CLI ---------------------------------------------------------------------------------------
 
 
@@ -358,6 +404,7 @@ def test_cli_list_retry_and_test(
 
     retried = cli.invoke(app, ["alerts", "retry", str(row["id"])])
     assert retried.exit_code == 0, retried.output
+    assert f"Alert {row['id']} is due again" in retried.output
     with context.sessions().begin() as session:
         alert = session.scalars(select(Alert)).one()
         assert (alert.status, alert.attempts) == ("pending", 0)

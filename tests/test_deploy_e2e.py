@@ -40,7 +40,6 @@ from db import repo
 from db.models import Alert, Article
 from flows import context
 from flows.deployments import ANCHOR, DEPLOYMENTS, TIMEZONE
-from parsers.inert import md_cell
 from tests.inert_markdown import (
     HOSTILE_FEED_NAME,
     HOSTILE_TITLE,
@@ -301,55 +300,57 @@ def test_the_deployment_keeps_the_code_directory_for_the_worker(
     assert step == {"directory": "{{ $FLOW_CODE_DIR }}"}
 
 
-def test_the_worker_completes_the_run_with_a_readable_name_and_tags(
+def test_the_worker_completes_the_run_with_a_name_that_says_what_it_found(
     stack: Stack, monitor_run: str
 ) -> None:
     run = _flow_run(stack, monitor_run)
     assert run["state_type"] == "COMPLETED", (stack.work / "worker.log").read_text()
-    assert run["name"].startswith("monitor-20")
+    # Renamed when it ended; its state message names the feed that failed.
+    assert re.fullmatch(
+        r"monitor \d\d:\d\d:\d\d · 3 new · 2 relevant · 1 of 2 feeds failed", run["name"]
+    )
+    assert run["state"]["message"].startswith("1 of 2 feeds failed: ")
+    assert "HTTP 404" in run["state"]["message"]
     assert set(run["tags"]) >= set(MONITOR.tags)
     assert run["parameters"] == {"due_only": False, "fetch_pages": False, "batch_size": 1}
 
 
-def test_the_summary_counts_match_the_database(stack: Stack, monitor_run: str) -> None:
+def _stories(markdown: str) -> list[tuple[str, list[str]]]:
+    """(title, links) of each story the rendered summary lists."""
+    items = re.findall(r"<li><strong>(.*?)</strong>(.*?)</li>", render(markdown))
+    return [(visible_text(title), re.findall(r'href="([^"]*)"', rest)) for title, rest in items]
+
+
+def test_one_summary_holds_the_counts_the_stories_and_the_failures(
+    stack: Stack, monitor_run: str
+) -> None:
     artifacts = _artifacts(stack, monitor_run)
-    totals = _totals(artifacts["monitor-summary"]["data"])
+    assert set(artifacts) == {"monitor-summary", "monitor-progress"}
+    assert artifacts["monitor-progress"]["data"] == 100.0
+    summary = artifacts["monitor-summary"]["data"]
+    totals = _totals(summary)
     relevant = _relevant_titles()
 
     assert int(totals["new articles"]) == _count(Article) == 3
     assert int(totals["new relevant articles"]) == len(relevant) == 2
-    assert int(totals["alerts created"]) == _count(Alert) > 0
+    # A feed's first pass is a backfill: its stories are stored without alerts.
+    assert int(totals["alerts created"]) == _count(Alert)
     assert (totals["feeds polled"], totals["feeds failed"]) == ("2", "1")
     assert totals["feed health changes"] == "1"
-
-    rows = artifacts["monitor-new-relevant"]["data"]
-    assert sorted(row["title"] for row in json.loads(rows)) == sorted(
-        md_cell(title, 160) for title in relevant
-    )
-    (change,) = json.loads(artifacts["monitor-feed-health"]["data"])
-    assert change["feed"] == md_cell(HOSTILE_FEED_NAME)
-    assert change["change"] == "healthy → degraded"
-    assert "404" in change["reason"]
-
-
-def test_the_top_stories_are_links_and_progress_reached_100(stack: Stack, monitor_run: str) -> None:
-    artifacts = _artifacts(stack, monitor_run)
-    links = [artifacts[f"monitor-top-story-{n}"]["data"] for n in (1, 2)]
-    assert "monitor-top-story-3" not in artifacts  # only two relevant stories
-    assert all(re.fullmatch(r"\[.+\]\(http://127\.0\.0\.1:\d+/a/[12]\)", link) for link in links)
-    assert artifacts["monitor-progress"]["data"] == 100.0
+    # Each relevant story with its link; sections come in the order a reader needs.
+    stories = _stories(summary)
+    assert sorted(title for title, _ in stories) == sorted(relevant)
+    assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+/a/[12]", href) for _, (href,) in stories)
+    order = [summary.index(f"## {name}") for name in ("New relevant", "Feeds that failed",
+                                                      "Feed health changes", "Counts")]  # fmt: skip
+    assert order == sorted(order)
+    assert "healthy → degraded" in visible_text(render(summary))
+    assert "Asylum seekers and refugees" in visible_text(render(summary))  # labels, not keys
 
 
 def test_feed_text_is_inert_in_the_artifacts(stack: Stack, monitor_run: str) -> None:
-    artifacts = _artifacts(stack, monitor_run)
-    assert_inert(artifacts["monitor-summary"]["data"], HOSTILE_TITLE, HOSTILE_FEED_NAME)
-    for n in (1, 2):
-        assert_inert(artifacts[f"monitor-top-story-{n}"]["data"])
-    # The UI renders table cells as markdown too.
-    titles = [row["title"] for row in json.loads(artifacts["monitor-new-relevant"]["data"])]
-    for title in titles:
-        assert_inert(title)
-    assert HOSTILE_TITLE in [visible_text(render(title)) for title in titles]
+    summary = _artifacts(stack, monitor_run)["monitor-summary"]["data"]
+    assert_inert(summary, HOSTILE_TITLE, HOSTILE_FEED_NAME)
 
 
 # --- the UI, in headless Chromium ------------------------------------------------------------
@@ -366,13 +367,14 @@ def _chromium_args(browser: str, profile: str, height: int) -> list[str]:
     return [
         browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}", f"--window-size=1400,{height}",
+        "--disable-sync", f"--user-data-dir={profile}", f"--window-size=1280,{height}",
         "--virtual-time-budget=15000",
     ]  # fmt: skip
 
 
-def _page(browser: str, url: str, screenshot: Path, height: int = 1000) -> str:
-    """The page's visible text once its scripts have run, and a screenshot ``height`` high."""
+def _page(browser: str, url: str, screenshot: Path, height: int = 1000) -> tuple[str, str]:
+    """The page's visible text and DOM once its scripts have run, and a screenshot
+    ``height`` high."""
     with tempfile.TemporaryDirectory() as dom_profile, tempfile.TemporaryDirectory() as shot:
         # Two browsers at once (the page is rendered twice, but in the time of one).
         dom = subprocess.Popen(
@@ -387,7 +389,8 @@ def _page(browser: str, url: str, screenshot: Path, height: int = 1000) -> str:
             check=True,
         )
         out, _ = dom.communicate(timeout=90)
-    return visible_text(out.decode("utf-8", "replace"))
+    page = out.decode("utf-8", "replace")
+    return visible_text(page), page
 
 
 def test_the_ui_shows_the_run_and_its_summary(stack: Stack, monitor_run: str) -> None:
@@ -397,10 +400,10 @@ def test_the_ui_shows_the_run_and_its_summary(stack: Stack, monitor_run: str) ->
     totals = _totals(summary["data"])
     run_name = _flow_run(stack, monitor_run)["name"]
 
-    run_page = _page(
+    run_page, _ = _page(
         browser, f"{stack.base_url}/runs/flow-run/{monitor_run}", SCREENSHOTS / "ui-flow-run.png"
     )
-    summary_page = _page(
+    summary_page, summary_dom = _page(
         browser,
         f"{stack.base_url}/artifacts/artifact/{summary['id']}",
         SCREENSHOTS / "ui-run-summary.png",
@@ -409,12 +412,21 @@ def test_the_ui_shows_the_run_and_its_summary(stack: Stack, monitor_run: str) ->
 
     # The run page opens on its logs: state, name, the flow's count line and top stories.
     assert run_name in run_page and "Completed" in run_page
+    assert "1 of 2 feeds failed" in run_page
     assert f"{totals['new articles']} new articles" in run_page
     assert PLAIN_TITLE in run_page
     # The summary page renders the markdown: its table of totals and the titles.
     assert f"new articles {totals['new articles']}" in summary_page
     assert f"feeds failed {totals['feeds failed']}" in summary_page
+    (SCREENSHOTS / "ui-run-summary.txt").write_text(summary_page)  # what a reader sees
+    (SCREENSHOTS / "ui-run-summary.html").write_text(summary_dom)
     assert PLAIN_TITLE in summary_page and HOSTILE_TITLE in summary_page
+    # At 1,280 px each story's line, link included, wraps within the page: no table to
+    # scroll sideways. Titles show as written, the hostile one's escapes not shown.
+    assert f"{PLAIN_TITLE} · Loopback news · " in summary_page
+    opens = re.findall(r'<a [^>]*href="(http://127\.0\.0\.1:\d+/a/\d)"[^>]*>open</a>', summary_dom)
+    assert len(opens) == 2
+    assert "\\<script" not in summary_page and "\\*\\*bold" not in summary_page
     assert (SCREENSHOTS / "ui-flow-run.png").stat().st_size > 10_000
     if os.environ.get("VIGIE_TEST_UPDATE_SCREENSHOT") == "1":
         README_SCREENSHOT.parent.mkdir(exist_ok=True)

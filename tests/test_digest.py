@@ -17,7 +17,15 @@ from db.outbox import AlertForDelivery
 from flows.channels import build_router
 from flows.digest import describe, send_digest
 from parsers.alert_rules import DigestRule
-from parsers.digest import DigestInput, build_digest, is_empty, render_digest, summary_line
+from parsers.digest import (
+    Coverage,
+    DigestInput,
+    StoryNow,
+    build_digest,
+    is_empty,
+    render_digest,
+    summary_line,
+)
 from parsers.messages import Style
 from tests.alerting import (  # noqa: F401  (fixtures)
     NOW,
@@ -47,9 +55,9 @@ def _story(title: str, topics: list[str], relevance: float, hours_ago: float = 1
     return DigestInput("new_relevant_article", "info", payload, at)
 
 
-def _digest(stories: list[DigestInput], kept: list[DigestInput] = (), **rule: object):  # type: ignore[assignment]
+def _digest(stories: list[DigestInput], kept: list[DigestInput] = (), current=None, **rule: object):  # type: ignore[assignment,no-untyped-def]
     return build_digest(stories, list(kept), since=NOW - timedelta(hours=24), until=NOW,
-                        rule=DigestRule(**rule))  # type: ignore[arg-type]  # fmt: skip
+                        rule=DigestRule(**rule), current=current)  # type: ignore[arg-type]  # fmt: skip
 
 
 def test_topics_are_counted_and_their_best_stories_listed() -> None:
@@ -266,3 +274,154 @@ def test_digest_command_without_a_channel_says_it_is_pending(
 def _all_alerts(box: Outbox) -> list[AlertForDelivery]:
     with box.sessions.begin() as session:
         return outbox.list_alerts(session)
+
+
+# --- stories once, changes, current titles, languages ------------------------------------------
+
+FR_STYLE = Style(ZoneInfo("America/Toronto"), {"family_reunification": "Regroupement familial"})
+
+
+def _now(article_id: int, title: str, outlet: str, story: int | None, *coverage: str) -> StoryNow:
+    covered = tuple(Coverage(o, f"https://{o.lower()}.example/{story}") for o in coverage)
+    return StoryNow(article_id, title, f"https://{outlet.lower()}.example/{story}", outlet,
+                    ("jurisdiction", "asylum_refugees"), story, covered)  # fmt: skip
+
+
+def _alert(kind: str, article_id: int, minutes: int, status: str = "", **payload: object):  # type: ignore[no-untyped-def]
+    base = article_payload(str(payload.pop("title", "Title when alerted")), **payload)
+    return DigestInput(kind, "info", base, NOW - timedelta(minutes=minutes), article_id, status,
+                       id=article_id * 100 + minutes)  # fmt: skip
+
+
+def test_a_story_is_listed_once_under_its_primary_topic_with_its_other_outlets() -> None:
+    current = {
+        1: _now(1, "Ottawa and Quebec settle the asylum bill", "Herald", 7, "Herald", "Courier"),
+        2: _now(2, "Copy of the same story", "Courier", 7, "Herald", "Courier"),
+        3: _now(3, "A story of its own", "Gazette", None),
+    }
+    alerts = [_alert("new_relevant_article", n, 10 * n) for n in (1, 2, 3)]
+
+    payload = _digest(alerts, current=current)
+
+    # Two stories, not three entries, and not one per topic they touch.
+    assert [(t["topic"], t["count"]) for t in payload["topics"]] == [("jurisdiction", 2)]
+    first = payload["topics"][0]["stories"][0]
+    assert first["title"] == "Ottawa and Quebec settle the asylum bill"  # current, not alerted
+    assert first["also"] == [{"outlet": "Courier", "url": "https://courier.example/7"}]
+    text = render_digest(payload, STYLE).text
+    assert text.count("Ottawa and Quebec settle") == 1 and "Copy of the same story" not in text
+    assert "also covered by Courier https://courier.example/7" in text
+    assert "Title when alerted" not in text
+
+
+def test_figure_changes_and_edits_are_listed_including_those_already_sent() -> None:
+    current = {4: _now(4, "Quebec raises its target (updated)", "Herald", 9)}
+    figure = _alert("figure_changed", 4, 30, "sent", topic="immigration_levels", old="40,000",
+                    new="50,000", new_source="Herald, version 2",
+                    sentence="Quebec will admit 50,000 immigrants.")  # fmt: skip
+    burst = [
+        _alert("article_edited", 4, 50, "sent", change_kinds=["headline_changed"],
+               diff_excerpt="[-Quebec keeps-]{+Quebec raises+} its target"),
+        _alert("article_edited", 4, 20, "merged", change_kinds=["quote_added"],
+               diff_excerpt="{+“We must act,” she said.+}"),
+    ]  # fmt: skip
+
+    payload = _digest([figure, *burst], current=current)
+    text = render_digest(payload, STYLE).text
+
+    assert len(payload["figures"]) == 1 and len(payload["edits"]) == 1  # a burst is one entry
+    assert text.splitlines()[1] == "1 edit, 1 figure change."  # as many as listed
+    figures = text.split("FIGURE CHANGES")[1].split("EDITS")[0]
+    assert "Quebec raises its target (updated)" in figures and "already sent at once" in figures
+    assert "40,000 → 50,000 (now: Herald, version 2)" in figures
+    assert "https://herald.example/9" in figures
+    edits = text.split("EDITS")[1]
+    assert "changed: quote added" in edits and "We must act" in edits
+
+
+def test_escaping_never_shows_in_a_french_title() -> None:
+    import markdown as python_markdown
+
+    from tests.inert_markdown import render, visible_text
+
+    title = "Regroupement familial : Québec ouvre la porte | Le Devoir ~ 2026"
+    payload = _digest([_story(title, ["family_reunification"], 2.0)])
+    message = render_digest(payload, FR_STYLE, "fr")
+
+    assert title in message.text and "\\" not in message.text
+    # Email (Apprise's Python-Markdown) and CommonMark readers show the title as written.
+    assert title in visible_text(python_markdown.markdown(message.markdown))
+    assert title in visible_text(render(message.markdown))
+    assert title in visible_text(message.html)
+
+
+def test_a_french_digest_speaks_french() -> None:
+    figure = _alert("figure_changed", 4, 30, "sent", topics=["family_reunification"],
+                    topic="family_reunification", old="10 000", new="12 000")  # fmt: skip
+    stories = [_story("Regroupement familial : un plafond", ["family_reunification"], 2.0)]
+
+    message = render_digest(_digest([*stories, figure]), FR_STYLE, "fr")
+
+    assert message.subject == (
+        "Résumé Vigie · 21 nov. 2026 : 1 nouvelle histoire pertinente, 1 chiffre modifié"
+    )
+    assert "REGROUPEMENT FAMILIAL (1)" in message.text and "CHIFFRES MODIFIÉS" in message.text
+    assert "Regroupement familial : 10 000 → 12 000" in message.text
+    assert "déjà envoyé sur le coup" in message.text and "## Chiffres modifiés" in message.markdown
+
+
+def test_each_channel_gets_the_digest_in_its_language(
+    box: Outbox, http_server: LoopbackServer
+) -> None:
+    receiver = Receiver(http_server)
+    box.add("new_relevant_article", article_payload("Regroupement familial : un plafond"),
+            at=NOW - timedelta(hours=1))  # fmt: skip
+    text = f"""
+    [channels.equipe]
+    webhook = "{receiver.url}"
+    language = "fr"
+    [digest]
+    channels = ["default", "equipe"]
+    """
+    with smtp_server() as mailbox:
+        result = _send(box, mailbox.url(), rules_text=text)
+
+    assert result.status == "sent"
+    assert mailbox.messages[0]["Subject"].startswith("Vigie digest · 21 Nov 2026: ")
+    (hit,) = receiver.accepted
+    body = json.loads(hit.body)
+    assert body["subject"].startswith("Résumé Vigie · 21 nov. 2026 : ")
+    assert "Regroupement familial : un plafond" in body["text"]
+
+
+def test_the_digest_reads_stories_as_they_are_now(box: Outbox) -> None:
+    from db.cluster_models import Cluster, ClusterMember
+    from db.models import Article, ArticleVersion
+    from db.stories import stories_now
+
+    ids = [box.article(f"Alerted title {n}") for n in (1, 2)]
+    with box.sessions.begin() as session:
+        cluster = Cluster(size=2, outlet_count=2, created_at=NOW, updated_at=NOW, title="x")
+        session.add(cluster)
+        session.flush()
+        for n, (article_id, outlet) in enumerate(zip(ids, ("Herald", "Courier"), strict=True)):
+            article = session.get_one(Article, article_id)
+            article.source, article.first_seen_at = outlet, NOW + timedelta(minutes=n)
+            version = ArticleVersion(article_id=article_id, n=2, content_hash=f"{n}" * 64,
+                                     title=f"Edited title {n}", text="t", origin="page",
+                                     fetched_at=NOW, change_kinds="headline_changed",
+                                     topics="jurisdiction asylum_refugees",
+                                     taxonomy_version="t")  # fmt: skip
+            session.add(version)
+            session.flush()
+            article.current_version_id = version.id
+            session.add(ClusterMember(cluster_id=cluster.id, article_id=article_id,
+                                      outlet=outlet, joined_at=NOW))  # fmt: skip
+    with box.sessions.begin() as session:
+        found = stories_now(session, [*ids, 999])
+
+    assert sorted(found) == ids  # an unknown article is left out
+    first = found[ids[0]]
+    assert (first.title, first.topics) == ("Edited title 0", ("jurisdiction", "asylum_refugees"))
+    assert [c.outlet for c in first.coverage] == ["Herald", "Courier"]
+    assert found[ids[1]].story_id == first.story_id

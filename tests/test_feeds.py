@@ -19,7 +19,7 @@ from cli.feed_debug import register
 from db import repo
 from db.models import Feed
 from flows import context
-from flows.monitor import monitor_feeds
+from flows.monitor import run_monitor
 from flows.settings import get_settings
 from parsers.exceptions import ParseError
 from parsers.feeds import parse_feed
@@ -160,7 +160,7 @@ def test_monitor_records_an_html_page_as_such_on_the_feed(
         spec = repo.FeedSpec(http_server.url("/a1.html"), "a1", None)
         repo.add_feeds(session, [spec], datetime.now(UTC))
 
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
 
     with context.sessions().begin() as session:
         feed = session.scalars(select(Feed)).one()

@@ -40,7 +40,7 @@ from sqlalchemy import create_engine, event, select, text, update
 from db import repo
 from db.models import Alert, Article, Feed
 from flows import context
-from flows.monitor import monitor_feeds
+from flows.monitor import monitor_feeds, run_monitor
 from tests.guarantees import T0, FeedItem, add_feeds, rss
 from tests.loopback import LoopbackServer, Response
 
@@ -525,10 +525,10 @@ def test_a_full_disk_does_not_count_against_the_feed(feeds: LoopbackServer) -> N
     def room_again(conn: Any) -> None:
         conn.connection.dbapi_connection.execute("PRAGMA max_page_count = 1073741823")
 
-    counts = asyncio.run(monitor_feeds(due_only=False))
+    counts = asyncio.run(run_monitor(due_only=False))
 
     _assert_not_blamed(counts, "database or disk is full")
-    again = asyncio.run(monitor_feeds(due_only=True))  # due at once, stored this time
+    again = asyncio.run(run_monitor(due_only=True))  # due at once, stored this time
     assert again["feeds_failed"] == 0 and "MARKED asylum seekers" in titles()
 
 
@@ -550,12 +550,12 @@ def test_a_killed_database_backend_does_not_count_against_the_feed(
 
     _when_storing_the_marked_item(context.engine(), kill)
     try:
-        counts = asyncio.run(monitor_feeds(due_only=False))
+        counts = asyncio.run(run_monitor(due_only=False))
     finally:
         admin.dispose()
 
     _assert_not_blamed(counts, "terminat")
-    again = asyncio.run(monitor_feeds(due_only=True))
+    again = asyncio.run(run_monitor(due_only=True))
     assert again["feeds_failed"] == 0 and "MARKED asylum seekers" in titles()
 
 

@@ -25,7 +25,7 @@ from cli.app import app
 from db import repo
 from flows import context
 from flows.fetch import Fetcher, FetchPolicy, FetchResult, host_limit_name
-from flows.monitor import monitor_feeds
+from flows.monitor import run_monitor
 from parsers.exceptions import FetchError
 from tests.loopback import LoopbackServer, Response
 from tests.test_fetch import POLICY as FETCH_POLICY
@@ -247,7 +247,7 @@ def test_the_monitor_flow_records_a_missing_limit_on_the_feed(
     context.reset()
     _add_feeds(http_server.url("/feed.rss"))
 
-    counts = asyncio.run(monitor_feeds(due_only=False, fetch_pages=False))
+    counts = asyncio.run(run_monitor(due_only=False, fetch_pages=False))
 
     assert counts["feeds_failed"] == 1
     [feed] = json.loads(runner.invoke(app, ["feeds", "list", "--format", "json"]).stdout)
@@ -255,5 +255,5 @@ def test_the_monitor_flow_records_a_missing_limit_on_the_feed(
     assert http_server.requests == []  # and no retry storm: a missing limit is not transient
 
     assert runner.invoke(app, ["feeds", "limits"]).exit_code == 0
-    counts = asyncio.run(monitor_feeds(due_only=False, fetch_pages=False))
+    counts = asyncio.run(run_monitor(due_only=False, fetch_pages=False))
     assert counts["feeds_fetched"] == 1 and len(http_server.requests_to("/feed.rss")) == 1

@@ -23,10 +23,7 @@ from flows.report import (
     FeedReport,
     NewArticle,
     RunSummary,
-    health_change_rows,
-    new_relevant_rows,
     summary_markdown,
-    top_story_links,
 )
 from parsers.digest import render_digest
 from parsers.inert import clean
@@ -85,17 +82,6 @@ def _summary(text: str) -> RunSummary:
                                     health_after="broken"))  # fmt: skip
     summary.new_relevant.append(NewArticle(7, text, text, (text,), "https://a.example/", 0.9))
     return summary
-
-
-def _artifact_cells(text: str) -> str:
-    summary = _summary(text)
-    rows = [*new_relevant_rows(summary), *health_change_rows(summary)]
-    return "\n".join(cell for row in rows for cell in row.values())
-
-
-def _top_story(text: str) -> str:
-    ((link, link_text, description),) = top_story_links(_summary(text))
-    return f"[{link_text}]({link}) {description}"
 
 
 def _terminal(text: str) -> tuple[str, str]:
@@ -159,8 +145,6 @@ OUTPUTS: dict[str, tuple[Callable[[str], Any], Callable[[Any], None]]] = {
     "digest markdown": (lambda t: _digest(t).markdown, _markdown),
     "digest HTML e-mail": (lambda t: _digest(t).html, _html),
     "run artifact markdown": (lambda t: summary_markdown(_summary(t)), _markdown),
-    "run artifact table cells": (_artifact_cells, _markdown),
-    "top story link artifact": (_top_story, _markdown),
     "terminal": (_terminal, _terminal_medium),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,8 @@ from sqlalchemy import func, select
 from db import repo
 from db.models import Alert, Article, ArticleVersion, Entry, Feed, Fetch
 from flows import context
-from flows.monitor import FeedStream, Polled, monitor_feeds
+from flows.monitor import FeedStream, Polled, monitor_feeds, run_monitor
+from tests.alerting import Receiver
 from tests.loopback import LoopbackServer, Response
 from tests.test_cpu_pool import FEED
 
@@ -49,7 +51,7 @@ def _count(model: type) -> int:
 
 
 def _monitor() -> dict[str, object]:
-    return asyncio.run(monitor_feeds(due_only=False))
+    return asyncio.run(run_monitor(due_only=False))
 
 
 def _articles_by_title() -> dict[str, repo.ArticleRow]:
@@ -222,3 +224,76 @@ def test_a_stream_yields_each_feed_once_in_batch_order_or_as_ready(in_order: boo
     # The store takes a batch in its order, so that which copy of a story becomes the
     # article never depends on which feed was ready first; the page stage takes what comes.
     assert asyncio.run(scenario()) == ([3, 1, 2] if in_order else [2, 1, 3])
+
+
+def test_the_alerts_a_pass_finds_are_delivered_at_its_end(
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
+) -> None:
+    receiver = Receiver(http_server)
+    vigie_env.setenv("VIGIE_ALERT_URLS", receiver.apprise_url())
+    context.reset()
+    _serve_news(http_server)
+    _add_feeds(http_server, "/news.rss", "/nouvelles.atom")
+
+    counts = _monitor()
+
+    with context.sessions().begin() as session:
+        alerts = session.scalars(select(Alert).where(Alert.kind == "new_relevant_article")).all()
+        statuses = {alert.dedup_key: alert.status for alert in alerts}
+    assert len(statuses) == 2 and set(statuses.values()) == {"sent"}
+    assert set(receiver.keys()) == set(statuses)  # no deliver-alerts run was needed
+    assert counts["alerts_sent"] == 2
+
+
+def test_a_pass_in_which_every_feed_failed_ends_failed_and_says_why(
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
+) -> None:
+    context.reset()
+    http_server.routes["/gone.rss"] = Response(b"gone", status=404)
+    http_server.routes["/gone-too.rss"] = Response(b"gone", status=410)
+    _add_feeds(http_server, "/gone.rss", "/gone-too.rss")
+
+    state = asyncio.run(monitor_feeds(due_only=False, return_state=True))
+
+    assert state.is_failed() and state.name == "All feeds failed"
+    assert state.message is not None and state.message.startswith("All 2 feeds failed: ")
+    assert "HTTP 404" in state.message and "HTTP 410" in state.message
+    counts = state.result(raise_on_failure=False)
+    assert counts["feeds_failed"] == 2  # the counts are still the run's result
+    name = asyncio.run(_flow_run_name(state.state_details.flow_run_id))
+    assert re.fullmatch(r"monitor \d\d:\d\d:\d\d · 0 new · 0 relevant · 2 of 2 feeds failed", name)
+    with context.sessions().begin() as session:  # the feeds alert, not one alert per pass
+        assert session.scalar(select(func.count()).where(Alert.kind == "run_failed")) == 0
+
+    # One feed back: the pass completes, and its message names the one still failing.
+    http_server.routes["/gone-too.rss"] = Response(
+        (FEEDS / "news.rss").read_bytes(), headers={"Content-Type": "application/rss+xml"}
+    )
+    state = asyncio.run(monitor_feeds(due_only=False, return_state=True))
+    assert state.is_completed() and state.message is not None
+    assert state.message.startswith("1 of 2 feeds failed: ") and "HTTP 404" in state.message
+
+
+async def _flow_run_name(flow_run_id: object) -> str:
+    from prefect import get_client
+
+    async with get_client() as client:
+        return (await client.read_flow_run(flow_run_id)).name
+
+
+def test_vigie_monitor_exits_0_and_says_why_when_every_feed_failed(
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli.app import app
+
+    context.reset()
+    http_server.routes["/gone.rss"] = Response(b"gone", status=404)
+    _add_feeds(http_server, "/gone.rss")
+
+    result = CliRunner().invoke(app, ["monitor", "--all"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 feed polled, 1 failed" in result.output
+    assert "The one feed polled failed: gone.rss: HTTP 404" in result.output

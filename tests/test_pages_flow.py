@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import pytest
 from sqlalchemy import func, select
@@ -21,11 +23,12 @@ from db import repo
 from db.cluster_models import ArticleSignature
 from db.models import Alert, Article, ArticleVersion, Mention, RawDocument
 from flows import context
-from flows.monitor import monitor_feeds
+from flows.monitor import monitor_feeds, run_monitor
 from flows.recheck import recheck_articles
 from flows.reprocess import reprocess
 from flows.settings import SEEDS_DIR
 from parsers.dedup import sketch
+from tests.inert_markdown import render, visible_text
 from tests.loopback import LoopbackServer, Response
 
 HERE = Path(__file__).parent
@@ -86,7 +89,7 @@ def site(vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer) -> Loopback
 
 
 def test_pages_are_fetched_extracted_and_archived(site: LoopbackServer) -> None:
-    counts = asyncio.run(monitor_feeds(due_only=False))
+    counts = asyncio.run(run_monitor(due_only=False))
 
     assert counts["pages_fetched"] == 2 and counts["new_articles"] == 2
     article = _target_article()
@@ -108,7 +111,7 @@ def _list() -> list[repo.ArticleRow]:
 
 
 def test_edits_make_versions_and_one_alert_noise_makes_none(site: LoopbackServer) -> None:
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
     alerts_before = _count(Alert)
 
     site.routes["/site/quebec-target.html"] = Response(PAGE.replace("40,000", "50,000").encode())
@@ -141,13 +144,13 @@ def test_edits_make_versions_and_one_alert_noise_makes_none(site: LoopbackServer
     assert [v.n for v in consent_article.versions] == [1, 2]
     assert _count(Alert) == after_figure
 
-    again = asyncio.run(monitor_feeds(due_only=False))
+    again = asyncio.run(run_monitor(due_only=False))
     assert again["new_articles"] == 0 and again["alerts"] == 0
     assert _count(ArticleVersion) == 3
 
 
 def test_diff_and_versions_commands(site: LoopbackServer) -> None:
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
     site.routes["/site/quebec-target.html"] = Response(PAGE.replace("40,000", "50,000").encode())
     _recheck()
     article_id = _target_article().id
@@ -164,7 +167,7 @@ def test_diff_and_versions_commands(site: LoopbackServer) -> None:
 def test_a_failed_recheck_names_its_article_and_reason(
     site: LoopbackServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
     article = _target_article()
     french = next(row for row in _list() if row.id != article.id)
     html = {"Content-Type": "text/html; charset=utf-8"}
@@ -187,7 +190,7 @@ def test_a_failed_recheck_names_its_article_and_reason(
 def test_reprocess_retags_without_any_request(
     site: LoopbackServer, tmp_path: Path, vigie_env: pytest.MonkeyPatch
 ) -> None:
-    asyncio.run(monitor_feeds(due_only=False))
+    asyncio.run(run_monitor(due_only=False))
     requests_before = len(site.requests)
     taxonomy = (SEEDS_DIR / "taxonomy.toml").read_text(encoding="utf-8")
     version_line = next(line for line in taxonomy.splitlines() if line.startswith("version"))
@@ -236,3 +239,38 @@ def test_an_error_in_the_page_stage_fails_only_that_feeds_pages(
     assert "article pages not read" in version.fallback_reason
     assert "RuntimeError: page reader bug" in version.fallback_reason
     assert article.next_check_at is not None  # a re-check fetches the page
+
+
+async def _run_and_artifacts(run_id: UUID) -> tuple[str, dict[str, object]]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    only_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+    async with get_client() as client:
+        run = await client.read_flow_run(run_id)
+        artifacts = await client.read_artifacts(artifact_filter=only_run)
+    return run.name, {a.key: a.data for a in artifacts if a.key}
+
+
+def test_the_recheck_summary_lists_each_edit_and_the_run_is_named_by_it(
+    site: LoopbackServer,
+) -> None:
+    asyncio.run(run_monitor(due_only=False))
+    site.routes["/site/quebec-target.html"] = Response(PAGE.replace("40,000", "50,000").encode())
+    site.routes["/site/demandeurs-asile.html"] = Response(b"gone", status=404)
+
+    state = asyncio.run(recheck_articles(due_only=False, return_state=True))
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    name, artifacts = asyncio.run(_run_and_artifacts(run_id))
+
+    article = _target_article()
+    summary = str(artifacts["recheck-summary"])
+    page = render(summary)
+    # The edit: its title, a link to the page, its outlet, change kinds and diff excerpt.
+    assert f"<h3>{article.title}</h3>" in page
+    assert f'<a href="{article.canonical_url}">open</a>' in page
+    assert "figures changed" in summary and f"`vigie diff {article.id}`" in summary
+    assert "40,000" in visible_text(page).split("Failed re-checks")[0]  # the diff excerpt
+    assert visible_text(page).index("Edits (1)") < visible_text(page).index("Failed re-checks")
+    assert re.fullmatch(r"recheck \d\d:\d\d:\d\d · 2 checked · 1 edit · 1 failed", name), name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -11,18 +12,25 @@ import pytest
 
 from db.intents import StoreCounts
 from flows.report import (
+    ALL_FEEDS_FAILED,
     FeedReport,
     NewArticle,
     ProgressReporter,
     RunSummary,
-    health_change_rows,
-    new_relevant_rows,
+    monitor_findings,
     publish_artifacts,
+    run_state,
+    run_title,
     summary_markdown,
-    top_story_links,
 )
 from parsers.inert import artifact_link
-from tests.inert_markdown import HOSTILE_FEED_NAME, HOSTILE_TITLE, assert_inert, render
+from tests.inert_markdown import (
+    HOSTILE_FEED_NAME,
+    HOSTILE_TITLE,
+    assert_inert,
+    render,
+    visible_text,
+)
 
 STARTED = datetime(2026, 11, 21, 14, 15, tzinfo=UTC)
 
@@ -117,33 +125,69 @@ def test_feed_text_is_inert_in_the_summary() -> None:
     assert_inert(markdown, HOSTILE_TITLE, HOSTILE_FEED_NAME, "HTTP 404 | <b>gone</b>")
 
 
-def test_table_cells_are_inert_as_markdown_and_html() -> None:
-    # Prefect's UI renders every table cell as markdown, so cells are escaped for both.
-    (row,) = new_relevant_rows(_summary(new_relevant=[_article(1, title=HOSTILE_TITLE)]))
-    assert row["title"].startswith("&lt;script&gt;alert(1)&lt;/script&gt; \\[x\\]")
-    assert_inert(row["title"], HOSTILE_TITLE)
-    assert row["topics"] == "Asylum seekers and refugees"  # the label, not the key
-    (change,) = health_change_rows(_summary())
-    assert change["change"] == "healthy → degraded"
-    assert_inert(change["feed"], HOSTILE_FEED_NAME)
-    assert_inert(change["reason"], "HTTP 404 | <b>gone</b>")
+def test_titles_and_cells_are_inert_as_markdown_and_html() -> None:
+    # Prefect's UI renders the summary as markdown: a title may not add a cell or a link.
+    markdown = summary_markdown(_summary(new_relevant=[_article(1, title=HOSTILE_TITLE)]))
+    assert "\\<script\\>alert(1)\\</script\\> \\[x\\]" in markdown
+    assert_inert(markdown, HOSTILE_TITLE, HOSTILE_FEED_NAME, "HTTP 404 | <b>gone</b>")
+    assert " · Asylum seekers and refugees · " in markdown  # the label, not the key
+    assert "healthy → degraded" in markdown
 
 
-def test_top_stories_go_by_relevance_and_link_only_to_the_web() -> None:
+def _section_order(markdown: str) -> list[str]:
+    return [line[3:].split(" (")[0] for line in markdown.splitlines() if line.startswith("## ")]
+
+
+def test_one_summary_leads_with_what_the_run_found_then_what_went_wrong() -> None:
     summary = _summary()
-    summary.new_relevant += [
-        _article(3, 0.7, url="javascript:alert(1)"),
-        _article(4, 0.6, url="https://news.example/a (b)"),
-        _article(5, 0.1),
+    summary.new_relevant += [_article(3, 0.7, url="javascript:alert(1)")]
+    markdown = summary_markdown(summary)
+    assert _section_order(markdown) == [
+        "New relevant articles",
+        "Feeds that failed",
+        "Feed health changes",
+        "Counts",
+        "Time per stage",
     ]
-    links = top_story_links(summary)
-    # The three most relevant are 2, 3 and 4; 3 cannot be linked, so only two links remain.
-    assert [link for link, _, _ in links] == [
-        "https://news.example/2",
-        "https://news.example/a%20%28b%29",
+    page = render(markdown)
+    # Each story has its link on its line, most relevant first; what may not be linked has
+    # none. The titles are bold text, whose escapes Prefect's UI reads (not a link's text).
+    items = re.findall(r"<li><strong>(.*?)</strong>(.*?)</li>", page)
+    assert [title for title, _ in items][:2] == ["Story 2", "Story 3"]
+    links = [re.findall(r'<a href="([^"]*)">open</a>', rest) for _, rest in items]
+    assert links == [["https://news.example/2"], [], ["https://news.example/1"]]
+    assert "Story 3" in visible_text(page)
+    # The failure is said first, with its reason.
+    assert "**1 of 3 feeds failed:" in markdown
+
+
+def test_a_pass_in_which_every_feed_failed_ends_failed_with_the_reasons() -> None:
+    failed = [
+        FeedReport(n, f"Outlet {n}", f"https://{n}.example/rss", "failed", error=f"no {n}")
+        for n in range(1, 6)
     ]
-    page = render("\n\n".join(f"[{text}]({link})" for link, text, _ in links))
-    assert page.count("<a href=") == 2 and "javascript" not in page
+    state = run_state(_summary(feeds=failed), {"feeds_failed": 5})
+    assert state.is_failed() and state.name == ALL_FEEDS_FAILED
+    assert state.message == (
+        "All 5 feeds failed: Outlet 1: no 1; Outlet 2: no 2; Outlet 3: no 3; and 2 more "
+        "(see the run summary or `vigie feeds list`)"
+    )
+    partial = run_state(_summary(), {})
+    assert partial.is_completed() and partial.message is not None
+    assert partial.message.startswith("1 of 3 feeds failed: Gone | feed: HTTP 404")
+    fine = run_state(_summary(feeds=[FeedReport(1, "A", "https://a.example/", "fetched")]), {})
+    assert fine.is_completed() and not fine.message
+    # A pass the deadline cut before any poll has nothing failed: not a failed run.
+    postponed = [FeedReport(1, "A", "https://a.example/", "postponed")]
+    assert run_state(_summary(feeds=postponed), {}).is_completed()
+
+
+def test_run_names_say_when_to_the_second_and_what_was_found() -> None:
+    name = run_title("monitor", STARTED, monitor_findings(_summary()))
+    # 14:15 UTC is 09:15 in Toronto (the default display time zone).
+    assert name == "monitor 09:15:00 · 4 new · 2 relevant · 1 edit · 1 of 3 feeds failed"
+    later = run_title("monitor", STARTED + timedelta(seconds=1), ["0 new", "0 relevant"])
+    assert later == "monitor 09:15:01 · 0 new · 0 relevant"
 
 
 @pytest.mark.parametrize(
@@ -201,18 +245,11 @@ def test_artifacts_read_back_through_the_api_are_inert_and_complete() -> None:
 
     artifacts = asyncio.run(read_back(asyncio.run(publish())))
 
-    assert set(artifacts) == {
-        "test-summary",
-        "test-new-relevant",
-        "test-feed-health",
-        "test-top-story-1",
-        "test-top-story-2",
-        "test-progress",
-    }
+    # One summary (and the progress bar): no cards of one link each.
+    assert set(artifacts) == {"test-summary", "test-progress"}
     assert_inert(str(artifacts["test-summary"]), HOSTILE_TITLE, HOSTILE_FEED_NAME)
-    # Relevance 0.9 first; the hostile title's link text is escaped like the summary.
-    assert str(artifacts["test-top-story-1"]) == "[Story 2](https://news.example/2)"
-    assert_inert(str(artifacts["test-top-story-2"]), HOSTILE_TITLE)
+    assert "- **Story 2** · Outlet · " in str(artifacts["test-summary"])
+    assert "[open](https://news.example/2)" in str(artifacts["test-summary"])
     assert artifacts["test-progress"] == 100.0
 
 
@@ -251,9 +288,7 @@ def test_progress_sends_at_most_one_update_per_interval_then_the_last() -> None:
 def test_topics_read_as_labels_with_the_primary_topic_first() -> None:
     primary_first = ("jurisdiction", "asylum_refugees", "visas")
     summary = _summary(new_relevant=[_article(1, topics=primary_first)])
-    (row,) = new_relevant_rows(summary)
-    assert row["topics"] == (
-        "Federal-provincial powers over immigration; also Asylum seekers and refugees, "
-        "Visas and travel authorisations"
-    )
-    assert "Federal-provincial powers over immigration; also" in summary_markdown(summary)
+    assert (
+        " · Federal-provincial powers over immigration; also Asylum seekers and refugees, "
+        "Visas and travel authorisations · "
+    ) in summary_markdown(summary)
