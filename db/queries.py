@@ -1,7 +1,8 @@
 """What the reading commands read: feeds, articles, tracked figures and stories.
 
-Kept apart from ``db.repo`` so that a listing imports no write path (the store, versions,
-figures, clustering and the tagger cost a reading command about a quarter of a second of start-up).
+Kept apart from ``db.repo``, ``db.figures`` and ``db.clusters`` so that a listing imports no
+write path (store, versions, upserts, clustering, the tagger), which cost each reading command
+0.06-0.18 CPU-s of start-up (``docs/cli.md``). Those modules re-export what moved here.
 """
 
 from __future__ import annotations
