@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.terminal import json_text, out
-from flows.fetch import Fetcher, FetchPolicy, FetchResult
+from fetching.fetcher import Fetcher, FetchPolicy, FetchResult
 from flows.settings import get_settings
 from parsers.exceptions import ConfigError, FetchError, ParseError
 from parsers.feeds import FeedData, parse_feed

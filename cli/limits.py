@@ -23,8 +23,8 @@ from rich.text import Text
 from cli.opml import feeds_group
 from cli.terminal import err, out
 from db import repo
+from fetching.fetcher import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING, host_limit_name
 from flows import context
-from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING, host_limit_name
 from flows.settings import get_settings
 from parsers.exceptions import FetchError, VigieError
 

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from db import repo
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent, PollOutcome
 from db.store import FeedAlerting
+from fetching.fetcher import Fetcher, FetchPolicy, FetchResult
 from flows import context
 from flows.alerts import record_run_failure
 from flows.cpu import Cap, CpuPool, unreadable
-from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.pipeline import (
     needs_page,
     tag_specs,
