@@ -30,22 +30,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
 from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.base import core_table
 from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
 from db.models import Alert, Article, ArticleVersion, Entry, Feed
 from db.outbox import PENDING
-from db.upsert import add_alert, insert_ignore
+from db.upsert import add_alert, dialect_insert, dialect_name, insert_ignore
 from parsers.dedup import (
-    DEFAULT_THRESHOLD,
-    DEFAULT_TITLE_WINDOW,
     MIN_SHARED_PASSAGES,
     BandKey,
     Fingerprint,
@@ -149,8 +146,6 @@ def assign(
     language: str | None,
     published_at: datetime | None,
     now: datetime,
-    threshold: float = DEFAULT_THRESHOLD,
-    window: timedelta = DEFAULT_TITLE_WINDOW,
     fresh: bool = False,
     sketched: TextSketch | None = None,
 ) -> ClusterAssignment:
@@ -188,8 +183,6 @@ def assign(
         first_seen=first_seen,
         current=current,
         now=now,
-        threshold=threshold,
-        window=window,
         fresh=fresh,
     )
 
@@ -206,13 +199,11 @@ def _file(
     first_seen: datetime,
     current: int | None,
     now: datetime,
-    threshold: float,
-    window: timedelta,
     fresh: bool,
 ) -> ClusterAssignment:
     """Store a fingerprint and its keys, then found, join or merge the article's cluster."""
     _save_fingerprint(session, article_id, fp, keys, outlet, published_at, first_seen, fresh)
-    matches = _matches(session, fp, keys, article_id, threshold, window)
+    matches = _matches(session, fp, keys, article_id)
     if not matches and current is None:
         return _found_singleton(session, article_id, title, outlet, now, fresh)
     placed = _place(session, matches, current, now)
@@ -251,8 +242,6 @@ def assign_fresh(
     articles: Sequence[ArticleText],
     *,
     now: datetime,
-    threshold: float = DEFAULT_THRESHOLD,
-    window: timedelta = DEFAULT_TITLE_WINDOW,
 ) -> list[ClusterAssignment]:
     """``assign`` for a batch of articles created in this transaction, in the same order.
 
@@ -278,7 +267,7 @@ def assign_fresh(
     others: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     for article, fp, keys in keyed:
         shared = any(holders[key] > 1 for key in _batch_keys(fp, keys))
-        if shared or _matches(session, fp, keys, article.article_id, threshold, window):
+        if shared or _matches(session, fp, keys, article.article_id):
             others.append((article, fp, keys))
         else:
             alone.append((article, fp, keys))
@@ -295,8 +284,6 @@ def assign_fresh(
             first_seen=now,
             current=None,
             now=now,
-            threshold=threshold,
-            window=window,
             fresh=True,
         )
     return [done[article.article_id] for article in articles]
@@ -315,8 +302,6 @@ def assign_text(
     article: ArticleText,
     *,
     now: datetime,
-    threshold: float = DEFAULT_THRESHOLD,
-    window: timedelta = DEFAULT_TITLE_WINDOW,
 ) -> ClusterAssignment:
     """``assign`` for an ``ArticleText``."""
     return assign(
@@ -328,8 +313,6 @@ def assign_text(
         language=article.language,
         published_at=article.published_at,
         now=now,
-        threshold=threshold,
-        window=window,
         sketched=article.sketch,
     )
 
@@ -548,7 +531,7 @@ def _save_fingerprint(
         # ON CONFLICT statement is compiled anew on every call, a plain INSERT only once.
         signature, bands = _plain_insert(ArticleSignature), _plain_insert(LshBand)
     else:
-        dialect = session.get_bind().dialect.name
+        dialect = dialect_name(session)
         signature, bands = (
             _upsert_statement(dialect, "signature"),
             _upsert_statement(dialect, "bands"),
@@ -575,17 +558,14 @@ def _insert_passages(
     if not rows:
         return
     if ignore:  # a concurrent run refiling the same article may have written them already
-        dialect = session.get_bind().dialect.name
-        session.execute(_passages_ignoring(dialect), rows)
+        session.execute(_passages_ignoring(dialect_name(session)), rows)
         return
     session.execute(_plain_insert(ArticlePassage), rows)
 
 
 @cache
 def _passages_ignoring(dialect: str) -> Any:
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-        core_table(ArticlePassage)
-    )
+    statement = dialect_insert(dialect, ArticlePassage)
     return statement.on_conflict_do_nothing(index_elements=["article_id", "hash"])
 
 
@@ -604,8 +584,7 @@ def _upsert_statement(dialect: str, table: Literal["signature", "bands"]) -> Any
     key = ["article_id"] if table == "signature" else ["article_id", "band"]
     # first_seen_at is the first sighting: a refiled article keeps it.
     kept = {*key, "first_seen_at"}
-    # The Core table, not the ORM class: the ORM's bulk-insert bookkeeping cost more.
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(core_table(model))
+    statement = dialect_insert(dialect, model)
     changing = {c.name: statement.excluded[c.name] for c in model.__table__.c if c.name not in kept}
     return statement.on_conflict_do_update(index_elements=key, set_=changing)
 
@@ -618,11 +597,9 @@ def find_matches(
     fp: Fingerprint,
     *,
     exclude: int | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
-    window: timedelta = DEFAULT_TITLE_WINDOW,
 ) -> list[StoredMatch]:
     """Stored, clustered articles that are copies of ``fp`` (``exclude``: the article itself)."""
-    return _matches(session, fp, band_keys(fp), exclude, threshold, window)
+    return _matches(session, fp, band_keys(fp), exclude)
 
 
 def _matches(
@@ -630,8 +607,6 @@ def _matches(
     fp: Fingerprint,
     keys: Sequence[BandKey],
     exclude: int | None,
-    threshold: float,
-    window: timedelta,
 ) -> list[StoredMatch]:
     sharing = passage_candidate_ids(session, fp.passages, exclude=exclude)
     candidates = list(dict.fromkeys([*candidate_ids(session, keys, exclude=exclude), *sharing]))
@@ -643,7 +618,7 @@ def _matches(
     found = []
     for row in rows:
         stored = _fingerprint_of(row, stored_passages.get(row.article_id, ()))
-        verdict = match(fp, stored, threshold=threshold, window=window)
+        verdict = match(fp, stored)
         if verdict is not None:
             found.append(StoredMatch(row.article_id, row.cluster_id, verdict))
     return found
@@ -950,7 +925,6 @@ def cluster_growth_alert(
     cluster_id: int,
     *,
     now: datetime,
-    threshold: int = DEFAULT_ALERT_OUTLETS,
 ) -> int:
     """Write the "cluster_growing" alert for a cluster if it is due; 1 if written, else 0.
 
@@ -961,6 +935,7 @@ def cluster_growth_alert(
     cluster = session.get(Cluster, cluster_id, with_for_update=True, populate_existing=True)
     if cluster is None:
         return 0
+    threshold = DEFAULT_ALERT_OUTLETS
     # The counts are checked first: the relevance query is only worth it at a crossing.
     crossing = growth_alert_due(
         outlets=cluster.outlet_count,

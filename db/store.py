@@ -15,22 +15,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import clusters
-from db.base import Base
+from db.base import Base, core_table
 from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
 from db.search import index_articles
-from db.upsert import add_alert
+from db.upsert import add_alert, alert_row, dialect_insert, dialect_name
 from db.versions import (
     VersionPolicy,
     add_evidence,
     apply_candidate,
     next_check_after,
-    tag_values,
+    version_row,
 )
 from db.watches import NewText, alert_watches
 from parsers.dedup import outlet_name, outlet_of, sketch_for
@@ -381,15 +380,11 @@ def _insert_returning(
     key: str,
 ) -> list[tuple[Any, int]]:
     """Multi-row INSERT … ON CONFLICT DO NOTHING RETURNING (key, id): only rows it inserted."""
-    table = model.__table__
-    statement = _dialect_insert(session, model).on_conflict_do_nothing(index_elements=conflict)
+    table = core_table(model)
+    statement = dialect_insert(dialect_name(session), model)
+    statement = statement.on_conflict_do_nothing(index_elements=conflict)
     statement = statement.returning(table.c[key], table.c.id)
     return [(k, i) for k, i in session.execute(statement, rows)]
-
-
-def _dialect_insert(session: Session, model: type[Base]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def _ids_by_url(session: Session, urls: set[str]) -> dict[str, int]:
@@ -414,7 +409,7 @@ def _link_entries(
         if intent.feed_id is not None and intent.guid is not None
     ]
     if rows:
-        statement = _dialect_insert(session, Entry).on_conflict_do_nothing()
+        statement = dialect_insert(dialect_name(session), Entry).on_conflict_do_nothing()
         session.execute(statement, rows)
 
 
@@ -426,18 +421,7 @@ def _insert_versions(
         return []
     by_article = {ids[i.canonical_url]: i for i in created}
     rows = [
-        {
-            "article_id": article_id,
-            "n": 1,
-            "content_hash": intent.content_hash,
-            "title": intent.title,
-            "text": intent.text,
-            "origin": intent.origin,
-            "fallback_reason": intent.fallback_reason,
-            "fetched_at": now,
-            "change_kinds": "new",
-            **tag_values(intent.tags),
-        }
+        version_row(article_id, 1, intent, intent.content_hash, "new", now)
         for article_id, intent in by_article.items()
     ]
     returned = _insert_returning(session, ArticleVersion, rows, ["article_id", "n"], "article_id")
@@ -557,18 +541,13 @@ def _insert_new_relevant(
 ) -> int:
     """One ``new_relevant_article`` outbox row per article (its key makes re-runs harmless)."""
     rows = [
-        {
-            "dedup_key": f"new_relevant_article:article:{article_id}",
-            "kind": "new_relevant_article",
-            "severity": "info",
-            "article_id": article_id,
-            "feed_id": None,
-            "payload": _new_relevant_payload(intent),
-            "status": "pending",
-            "attempts": 0,
-            "created_at": now,
-            "next_attempt_at": now,
-        }
+        alert_row(
+            kind="new_relevant_article",
+            dedup_key=f"new_relevant_article:article:{article_id}",
+            payload=_new_relevant_payload(intent),
+            now=now,
+            article_id=article_id,
+        )
         for article_id, intent in relevant
     ]
     if not rows:

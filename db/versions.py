@@ -151,6 +151,29 @@ def topics_of(session: Session, version_id: int) -> tuple[str, ...]:
     return tuple((topics or "").split())
 
 
+def version_row(
+    article_id: int,
+    n: int,
+    intent: ArticleIntent,
+    content_hash: str,
+    change_kinds: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of an article's version ``n``, read from ``intent`` (without a diff)."""
+    return {
+        "article_id": article_id,
+        "n": n,
+        "content_hash": content_hash,
+        "title": intent.title,
+        "text": intent.text,
+        "origin": intent.origin,
+        "fallback_reason": intent.fallback_reason,
+        "fetched_at": now,
+        "change_kinds": change_kinds,
+        **tag_values(intent.tags),
+    }
+
+
 def tag_values(tags: TagResult) -> dict[str, Any]:
     """The columns of a version that its tagging decides."""
     return {
@@ -188,19 +211,8 @@ def _insert_version(
     # same current version collide on (article_id, n), however their texts compare.
     n = 1 if current is None else current.n + 1
     kinds = " ".join(decision.change_kinds) or ("new" if n == 1 else "changed")
-    values: dict[str, Any] = {
-        "article_id": article.id,
-        "n": n,
-        "content_hash": decision.content_hash,
-        "title": intent.title,
-        "text": intent.text,
-        "origin": intent.origin,
-        "fallback_reason": intent.fallback_reason,
-        "fetched_at": now,
-        "change_kinds": kinds,
-        "diff": _diff_json(decision),
-        **tag_values(intent.tags),
-    }
+    values = version_row(article.id, n, intent, decision.content_hash, kinds, now)
+    values["diff"] = _diff_json(decision)
     version_id = insert_ignore(session, ArticleVersion, values, None)
     if version_id is None:
         return None
