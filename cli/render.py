@@ -51,7 +51,7 @@ def render_article(console: Console, article: Article, cluster: ClusterRow | Non
 
 
 def _standing(version: ArticleVersion, count: int) -> str:
-    topics = version.topics.split()
+    topics = version.topic_keys
     passing = sorted({m.tag.key for m in version.mentions if m.tag.kind == "topic"} - set(topics))
     relevant = "relevant" if version.relevant else "not relevant"
     lines = [

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from db.base import core_table
 from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
-from db.models import Alert, Article, ArticleVersion, Entry, Feed
+from db.models import Alert, Article, ArticleVersion, Entry, Feed, topic_keys
 from db.outbox import PENDING
 from db.upsert import add_alert, dialect_insert, dialect_name, insert_ignore
 from parsers.dedup import (
@@ -1124,7 +1124,7 @@ def _topics_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, tuple[
     )
     ranks: dict[int, Counter[tuple[str, bool]]] = {}
     for cluster_id, topics in session.execute(query):
-        for position, key in enumerate(topics.split()):
+        for position, key in enumerate(topic_keys(topics)):
             ranks.setdefault(cluster_id, Counter())[(key, position == 0)] += 1
     result = {}
     for cluster_id, counts in ranks.items():

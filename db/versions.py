@@ -76,7 +76,7 @@ def apply_candidate(
     """Compare ``intent`` with the article's current version and store what it warrants."""
     article = session.get_one(Article, article_id)
     current = article.current_version
-    decision = decide(_candidate(intent), _stored(session, current))
+    decision = decide(_candidate(intent), _stored(current))
     if decision.outcome == "changed" and _page_as_last_read(article, intent):
         # The text differs from the current version, which the feed gave, but not from what
         # the page said last time: feed and page disagree, the publisher changed nothing.
@@ -137,18 +137,10 @@ def _candidate(intent: ArticleIntent) -> Candidate:
     return Candidate(intent.title, intent.text, intent.tags.topics, intent.suspect_reason)
 
 
-def _stored(session: Session, version: ArticleVersion | None) -> StoredVersion | None:
+def _stored(version: ArticleVersion | None) -> StoredVersion | None:
     if version is None:
         return None
-    return StoredVersion(
-        version.title, version.text, version.content_hash, topics_of(session, version.id)
-    )
-
-
-def topics_of(session: Session, version_id: int) -> tuple[str, ...]:
-    """What a version is about: its topic keys, primary first."""
-    topics = session.scalar(select(ArticleVersion.topics).where(ArticleVersion.id == version_id))
-    return tuple((topics or "").split())
+    return StoredVersion(version.title, version.text, version.content_hash, version.topic_keys)
 
 
 def version_row(
