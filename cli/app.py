@@ -30,7 +30,7 @@ from typer.core import TyperGroup
 from cli import search
 from cli.errors import clear_errors
 from cli.terminal import err, error, out, print_json, to_minute
-from db import clusters, repo
+from db import repo, story_queries
 from flows import context
 from flows.settings import get_settings
 from parsers.alert_rules import load_rules
@@ -370,7 +370,7 @@ def show(
         if versions:
             render_versions(out, article)
         else:
-            render_article(out, article, clusters.cluster_of(session, article_id))
+            render_article(out, article, story_queries.cluster_of(session, article_id))
 
 
 @app.command()

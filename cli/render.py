@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from db.clusters import ClusterRow
 from db.models import Article, ArticleVersion, Mention
+from db.story_queries import ClusterRow
 from parsers.diffs import plain_diff, word_diff
 from parsers.inert import clean
 

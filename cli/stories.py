@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.terminal import err, out, print_json
-from db import clusters
+from db import story_queries
 from flows import context
 from flows.importer import ImportOutcome, collect_files, import_files
 from parsers.exceptions import VigieError
@@ -62,7 +62,7 @@ def clusters_command(
     """
     try:
         with context.sessions().begin() as session:
-            rows = clusters.list_clusters(session, limit=limit, min_size=min_size)
+            rows = story_queries.list_clusters(session, limit=limit, min_size=min_size)
     except VigieError as exc:
         raise _fail(exc) from exc
     if output is ListFormat.json:
@@ -78,7 +78,7 @@ def clusters_command(
     out.print(table)
 
 
-def _cluster_json(row: clusters.ClusterRow) -> dict[str, Any]:
+def _cluster_json(row: story_queries.ClusterRow) -> dict[str, Any]:
     return {
         "id": row.id,
         "title": row.title,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from db import clusters
+from db import story_filing, story_queries
 from db.base import Base, core_table
 from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
@@ -282,7 +282,7 @@ def _insert_fresh(batch: _Batch, fresh: list[ArticleIntent]) -> dict[str, int]:
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]
     counts.new_relevant += [(article_id, i.canonical_url) for article_id, i in relevant]
     new_texts = [_article_text(article_id, intent) for article_id, intent in relevant]
-    stories = clusters.assign_fresh(session, new_texts, now=now)
+    stories = story_filing.assign_fresh(session, new_texts, now=now)
     for assignment in stories:
         _count_assignment(batch, assignment)
     counts.alerts += _alert_new_relevant(batch, relevant, stories)
@@ -312,7 +312,7 @@ def _cluster(batch: _Batch, article_id: int, intent: ArticleIntent) -> None:
     Only relevant articles are clustered: stories are what analysts follow, and the
     fingerprint plus lookup is not worth paying for sports scores.
     """
-    assignment = clusters.assign_text(
+    assignment = story_filing.assign_text(
         batch.session, _article_text(article_id, intent), now=batch.now
     )
     _count_assignment(batch, assignment)
@@ -326,8 +326,8 @@ def refile(session: Session, article_id: int, intent: ArticleIntent, now: dateti
     return batch.counts.alerts
 
 
-def _article_text(article_id: int, intent: ArticleIntent) -> clusters.ArticleText:
-    return clusters.ArticleText(
+def _article_text(article_id: int, intent: ArticleIntent) -> story_filing.ArticleText:
+    return story_filing.ArticleText(
         article_id=article_id,
         title=intent.title,
         text=intent.text,
@@ -338,20 +338,20 @@ def _article_text(article_id: int, intent: ArticleIntent) -> clusters.ArticleTex
     )
 
 
-def _count_assignment(batch: _Batch, assignment: clusters.ClusterAssignment) -> None:
+def _count_assignment(batch: _Batch, assignment: story_filing.ClusterAssignment) -> None:
     """Count an assignment; alert when the story has reached N outlets."""
     batch.counts.clustered.append(assignment)
-    if assignment.outlets_after >= clusters.DEFAULT_ALERT_OUTLETS:  # else nothing can be due
-        batch.counts.alerts += clusters.cluster_growth_alert(
+    if assignment.outlets_after >= story_filing.DEFAULT_ALERT_OUTLETS:  # else nothing can be due
+        batch.counts.alerts += story_filing.cluster_growth_alert(
             batch.session, assignment.cluster_id, now=batch.now
         )
 
 
 def _recount_copies(batch: _Batch, article_id: int) -> None:
     """An exact copy from another outlet is one more outlet for the article's story."""
-    cluster_id = clusters.recount_copies(batch.session, article_id, now=batch.now)
+    cluster_id = story_filing.recount_copies(batch.session, article_id, now=batch.now)
     if cluster_id is not None:
-        batch.counts.alerts += clusters.cluster_growth_alert(
+        batch.counts.alerts += story_filing.cluster_growth_alert(
             batch.session, cluster_id, now=batch.now
         )
 
@@ -462,7 +462,7 @@ def next_check_after_new(now: datetime, policy: VersionPolicy) -> datetime | Non
 def _alert_new_relevant(
     batch: _Batch,
     relevant: list[tuple[int, ArticleIntent]],
-    stories: Sequence[clusters.ClusterAssignment],
+    stories: Sequence[story_filing.ClusterAssignment],
 ) -> int:
     """The new-article alerts of a batch's new relevant articles (``stories``: their
     clusters, in the same order); how many alerts were written.
@@ -485,16 +485,16 @@ def _alert_new_relevant(
         return _alert_flood(session, feed, alerted, now)
     written = _insert_new_relevant(session, alerted, now)
     for cluster_id, coverage in joining:  # after the alerts: a story may begin in this batch
-        clusters.add_coverage(session, cluster_id, coverage)
+        story_filing.add_coverage(session, cluster_id, coverage)
     return written
 
 
 def _joins_recent_story(
-    session: Session, story: clusters.ClusterAssignment, now: datetime, window: timedelta
+    session: Session, story: story_filing.ClusterAssignment, now: datetime, window: timedelta
 ) -> bool:
     if story.outcome not in ("joined", "merged"):
         return False
-    began = clusters.story_began(session, story.cluster_id, story.article_id)
+    began = story_queries.story_began(session, story.cluster_id, story.article_id)
     return began is not None and now - began <= window
 
 

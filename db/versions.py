@@ -12,11 +12,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db.base import core_table
-from db.clusters import coverage
 from db.figures import source_label, track_figures
 from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
 from db.search import index_articles
+from db.story_queries import coverage
 from db.upsert import add_alert, insert_ignore
 from db.watches import NewText, WatchHit, alert_watches
 from parsers.alert_rules import Watch
