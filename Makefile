@@ -20,8 +20,9 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/vigie run
 
-## lint: ruff (lint + format check), mypy (strict on parsers/, db/, fetching/, flows/ and cli/) and the
-## import contracts in pyproject.toml (layers cli -> flows -> fetching, db -> parsers, no import circles)
+## lint: ruff (lint + format check), mypy (strict on parsers/, db/, fetching/, flows/, cli/) and
+## the import contracts in pyproject.toml (layers cli -> flows -> fetching | db -> parsers, no
+## import circles)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
