@@ -373,7 +373,7 @@ def show(
 ) -> None:
     """Show an article's text with its tags and evidence snippets."""
     from cli.render import render_article, render_versions
-    from db import clusters, repo
+    from db import repo, story_queries
     from flows import context
 
     with clear_errors(), context.sessions().begin() as session:
@@ -383,7 +383,7 @@ def show(
         if versions:
             render_versions(out, article)
         else:
-            render_article(out, article, clusters.cluster_of(session, article_id))
+            render_article(out, article, story_queries.cluster_of(session, article_id))
 
 
 @app.command()

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.clusters import coverage
 from db.intents import ArticleIntent
 from db.models import Article, FigureStatement, TrackedFigure
+from db.story_queries import coverage
 from db.upsert import add_alert, insert_ignore
 from parsers.inert import clean
 from parsers.tagging import Mention as FoundMention

@@ -25,7 +25,17 @@ from db.intents import (
     RecheckTarget,
     TagSpec,
 )
-from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
+from db.models import (
+    Article,
+    ArticleVersion,
+    Entry,
+    Feed,
+    Fetch,
+    Mention,
+    RawDocument,
+    Tag,
+    topic_keys,
+)
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
 from db.search import ArticleFilters, filtered, index_articles
@@ -362,7 +372,7 @@ def _article_row(row: Any, *, with_text: bool = False) -> ArticleRow:
         language=row.language,
         published_at=row.published_at,
         first_seen_at=row.first_seen_at,
-        topics=tuple(row.topics.split()),
+        topics=topic_keys(row.topics),
         relevant=row.relevant,
         relevance=row.relevance,
         versions=row.versions,
