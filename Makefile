@@ -20,12 +20,13 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/vigie run
 
-## lint: ruff (lint + format check), mypy (strict on parsers/, db/, flows/ and cli/) and the
-## import contracts in pyproject.toml (layers cli -> flows -> db -> parsers, no import circles)
+## lint: ruff (lint + format check), mypy (strict on parsers/, db/, fetching/, flows/, cli/) and
+## the import contracts in pyproject.toml (layers cli -> flows -> fetching | db -> parsers, no
+## import circles)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy parsers db flows cli
+	$(BIN)/mypy parsers db fetching flows cli
 	$(BIN)/lint-imports
 
 ## test: lint, then the whole test suite (PostgreSQL tests need VIGIE_TEST_POSTGRES_URL or a local server)

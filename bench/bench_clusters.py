@@ -11,7 +11,7 @@ They are fingerprinted, then bulk-inserted (Core ``executemany``) as articles, s
 LSH keys and singleton clusters, without going through ``assign``.
 
 Cost. With ``--small`` stories stored, each query article is looked up and verified
-(``db.clusters.find_matches``: the indexed (band, hash) probes, then the signature checks),
+(``db.story_queries.find_matches``: the indexed (band, hash) probes, then the signature checks),
 timed one by one; then the corpus grows to ``--large`` and the same queries run again. The
 ratio of the per-article medians is the number that matters: near 1 means the lookup does
 not grow with the corpus.
@@ -66,10 +66,10 @@ from db.cluster_models import (  # noqa: E402
     ClusterMember,
     LshBand,
 )
-from db.clusters import find_matches  # noqa: E402
 from db.engine import make_engine, make_sessions  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Article  # noqa: E402
+from db.story_queries import find_matches  # noqa: E402
 from parsers import dedup  # noqa: E402
 
 T0 = datetime(2025, 11, 1, tzinfo=UTC)
@@ -323,7 +323,7 @@ class Timing:
 
 
 def time_queries(session: Session, queries: Sequence[Query], stored: int) -> Timing:
-    from db.clusters import candidate_ids
+    from db.story_queries import candidate_ids
 
     durations, probes, candidates = [], [], []
     for query in queries:

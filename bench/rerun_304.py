@@ -107,7 +107,7 @@ def measure(feeds: int, host_count: int, items: int) -> dict[str, Any]:
 def bare_fetch_seconds(db: Path) -> float:
     """Wall time of the feeds' conditional GETs through a bare ``Fetcher``, validators as
     stored by the flow: what the second pass would cost without tasks and storage."""
-    from flows.fetch import Fetcher, FetchPolicy
+    from fetching.fetcher import Fetcher, FetchPolicy
 
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
         feeds = connection.execute("SELECT url, etag, last_modified FROM feeds").fetchall()

@@ -154,8 +154,8 @@ def run_one_host(corpus: Path, feeds: int, limit_prefix: str) -> dict[str, Any]:
     if limit_prefix:
         os.environ["VIGIE_HOST_LIMIT_PREFIX"] = limit_prefix
     from db import repo
+    from fetching.fetcher import host_limit_name
     from flows import context
-    from flows.fetch import host_limit_name
     from flows.monitor import monitor_feeds
     from flows.settings import get_settings
 

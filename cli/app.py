@@ -374,7 +374,7 @@ def show(
 ) -> None:
     """Show an article's text with its tags and evidence snippets."""
     from cli.render import render_article, render_versions
-    from db import queries
+    from db import queries, story_queries
     from flows import context
 
     with clear_errors(), context.sessions().begin() as session:
@@ -384,7 +384,7 @@ def show(
         if versions:
             render_versions(out, article)
         else:
-            render_article(out, article, queries.cluster_of(session, article_id))
+            render_article(out, article, story_queries.cluster_of(session, article_id))
 
 
 @app.command()

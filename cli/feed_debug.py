@@ -21,7 +21,7 @@ from parsers.exceptions import ConfigError, FetchError, ParseError
 from parsers.schedule import hints_from_headers
 
 if TYPE_CHECKING:  # httpx and feedparser load with the commands that use them
-    from flows.fetch import FetchPolicy, FetchResult
+    from fetching.fetcher import FetchPolicy, FetchResult
     from parsers.feeds import FeedData
 
 #: Response headers worth showing when debugging a feed's caching and politeness.
@@ -63,7 +63,7 @@ def fetch_command(
     """Fetch URL as the pipeline would, then show the exchange and the entry count."""
     import asyncio  # here: reading commands need no event loop
 
-    from flows.fetch import FetchPolicy
+    from fetching.fetcher import FetchPolicy
     from flows.settings import get_settings
     from parsers.feeds import parse_feed
 
@@ -166,7 +166,7 @@ def _print_record(record: dict[str, Any]) -> None:
 async def _fetch(
     policy: FetchPolicy, url: str, etag: str | None, last_modified: str | None
 ) -> tuple[dict[str, str], FetchResult]:
-    from flows.fetch import Fetcher
+    from fetching.fetcher import Fetcher
 
     async with Fetcher(policy) as fetcher:
         sent = fetcher.request_headers(etag=etag, last_modified=last_modified)

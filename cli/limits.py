@@ -60,8 +60,8 @@ def limits_command(
     import asyncio
 
     from db import queries
+    from fetching.fetcher import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING  # httpx: here only
     from flows import context
-    from flows.fetch import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING  # httpx: here only
     from flows.settings import get_settings
 
     try:
@@ -81,7 +81,7 @@ def limits_command(
 
 def feeds_per_limit(prefix: str, urls: Iterable[str]) -> dict[str, int]:
     """Limit name -> how many of ``urls`` it covers (URLs that are not http(s) are left out)."""
-    from flows.fetch import host_limit_name
+    from fetching.fetcher import host_limit_name
 
     names: Counter[str] = Counter()
     for url in urls:

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from cli.output import shown_time
 from db.models import Article, ArticleVersion, Mention
-from db.queries import ClusterRow
+from db.story_queries import ClusterRow
 from parsers.diffs import plain_diff, spaced, word_diff
 from parsers.inert import clean
 
@@ -52,7 +52,7 @@ def render_article(console: Console, article: Article, cluster: ClusterRow | Non
 
 
 def _standing(version: ArticleVersion, count: int) -> str:
-    topics = version.topics.split()
+    topics = version.topic_keys
     passing = sorted({m.tag.key for m in version.mentions if m.tag.kind == "topic"} - set(topics))
     relevant = "relevant" if version.relevant else "not relevant"
     lines = [

@@ -17,7 +17,7 @@ from parsers.exceptions import VigieError
 from parsers.text import counted
 
 if TYPE_CHECKING:  # the import pipeline (trafilatura, the tagger) loads with `vigie import`
-    from db.queries import ClusterRow
+    from db.story_queries import ClusterRow
     from flows.importer import ImportOutcome
 
 #: From this many files on, ``import`` shows a progress bar (on a terminal).
@@ -47,12 +47,12 @@ def clusters_command(
     With --format json: a list of {id, title, size, outlets: [{outlet, site, first_seen_at}],
     article_ids, topics}.
     """
-    from db import queries
+    from db import story_queries
     from flows import context
 
     try:
         with context.sessions().begin() as session:
-            rows = queries.list_clusters(session, limit=limit, min_size=min_size)
+            rows = story_queries.list_clusters(session, limit=limit, min_size=min_size)
     except VigieError as exc:
         fail(exc)
     if output is Format.json:

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.clusters import coverage
 from db.intents import ArticleIntent
 from db.models import Article, FigureStatement, TrackedFigure
 
 # `vigie figures` reads through db.queries, which imports no write path.
 from db.queries import StatementRow as StatementRow
 from db.queries import list_statements as list_statements
+from db.story_queries import coverage
 from db.upsert import add_alert, insert_ignore
 from parsers.inert import clean
 from parsers.tagging import Mention as FoundMention

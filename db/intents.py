@@ -13,7 +13,7 @@ from parsers.schedule import Event, Health
 from parsers.tagging import TagResult
 
 if TYPE_CHECKING:
-    from db.clusters import ClusterAssignment
+    from db.story_filing import ClusterAssignment
     from db.watches import WatchHit
 
 

@@ -175,6 +175,11 @@ class ArticleVersion(Base):
         order_by="Mention.start", back_populates="version"
     )
 
+    @property
+    def topic_keys(self) -> tuple[str, ...]:
+        """What the version is about: its topic keys, primary first."""
+        return topic_keys(self.topics)
+
 
 class RawDocument(Base):
     """Compressed bytes behind a version, so it can be re-extracted without refetching."""
@@ -371,3 +376,8 @@ class Alert(Base):
     digest_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("alerts.id", ondelete="SET NULL")
     )
+
+
+def topic_keys(topics: str | None) -> tuple[str, ...]:
+    """The topic keys a version's ``topics`` column holds, primary first."""
+    return tuple((topics or "").split())

@@ -25,7 +25,16 @@ from db.intents import (
     RecheckTarget,
     TagSpec,
 )
-from db.models import Article, ArticleVersion, Entry, Feed, Fetch, Mention, RawDocument, Tag
+from db.models import (
+    Article,
+    ArticleVersion,
+    Entry,
+    Feed,
+    Fetch,
+    Mention,
+    RawDocument,
+    Tag,
+)
 
 # What the reading commands use lives in db.queries, which imports no write path.
 from db.queries import ArticleRow as ArticleRow

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
+from db.base import dialect_name
 from db.models import Article, ArticleVersion
 from parsers.search_query import Node, to_fts5, to_tsquery
 from parsers.search_text import index_text
@@ -62,7 +63,7 @@ def index_articles(session: Session, rows: Iterable[tuple[int, str, str]]) -> No
     values = [{"id": a, "terms": index_text(title, body)} for a, title, body in rows]
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
-        if _dialect(session) == "postgresql":
+        if dialect_name(session) == "postgresql":
             session.execute(_PG_UPSERT, chunk)
         else:
             session.execute(_SQLITE_DELETE, chunk)
@@ -75,10 +76,6 @@ _PG_UPSERT = text(
 )
 _SQLITE_DELETE = text("DELETE FROM article_search WHERE rowid = :id")
 _SQLITE_INSERT = text("INSERT INTO article_search (rowid, terms) VALUES (:id, :terms)")
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
 
 
 #: The index as Core sees it: SQLite's FTS5 table (its rowid is the article id), or
@@ -108,7 +105,7 @@ class _Match:
 def _match(session: Session, query: Node, *, ranking: bool = False) -> _Match:
     """The query on this database. ``ranking`` (PostgreSQL) gives a second reference to the
     index, for ranking in one statement the rows that the first one found."""
-    if _dialect(session) == "postgresql":
+    if dialect_name(session) == "postgresql":
         from sqlalchemy.dialects.postgresql import TSQUERY
 
         index = _tsv()
@@ -165,7 +162,7 @@ def search_ids(
     at 100,000 articles, ranking all; ``bench/bench_search.py``).
     """
     match = _match(session, query)
-    postgres = _dialect(session) == "postgresql"
+    postgres = dialect_name(session) == "postgresql"
     # FTS5 ranks a row only where it matched it; PostgreSQL ranks apart from matching, so
     # that only the candidates pay for reading their tsvector.
     columns = [match.article_id.label("id")] if postgres else [

@@ -15,22 +15,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db import clusters
-from db.base import Base
+from db import story_filing, story_queries
+from db.base import Base, core_table
 from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
 from db.search import index_articles
-from db.upsert import add_alert
+from db.upsert import add_alert, alert_row, dialect_insert, dialect_name
 from db.versions import (
     VersionPolicy,
     add_evidence,
     apply_candidate,
     next_check_after,
-    tag_values,
+    version_row,
 )
 from db.watches import NewText, alert_watches
 from parsers.dedup import outlet_name, outlet_of, sketch_for
@@ -74,6 +73,20 @@ class FeedAlerting:
         return self.backfill_before is not None and published < self.backfill_before
 
 
+@dataclass
+class _Batch:
+    """What every write of one batch shares, and the counts it adds up."""
+
+    session: Session
+    tag_ids: Mapping[str, int]
+    now: datetime
+    policy: VersionPolicy
+    counts: StoreCounts = field(default_factory=StoreCounts)
+    #: How the feed's new articles alert (None: every new relevant article alerts).
+    feed: FeedAlerting | None = None
+    story_window: timedelta = DEFAULT_STORY_WINDOW
+
+
 def store_articles(
     session: Session,
     intents: Sequence[ArticleIntent],
@@ -90,7 +103,8 @@ def store_articles(
     ``story_window`` (the story's alert names it instead), is a backfill of ``feed``, or is
     one of more than ``feed.flood_items`` (one flood alert for them all).
     """
-    counts = StoreCounts()
+    batch = _Batch(session, tag_ids, now, policy, feed=feed, story_window=story_window)
+    counts = batch.counts
     known = _KnownArticles.load(session, intents)
     fresh: list[ArticleIntent] = []
     duplicates: list[tuple[ArticleIntent, ArticleIntent]] = []  # (copy, fresh original)
@@ -102,14 +116,13 @@ def store_articles(
             fresh.append(intent)
             known.remember(intent)
         else:
-            _store_known(session, intent, *found, tag_ids, now, policy, counts)
-    alerting = _Alerting(feed, story_window)
-    ids = _insert_fresh(session, fresh, tag_ids, now, policy, counts, alerting)
+            _store_known(batch, intent, *found)
+    ids = _insert_fresh(batch, fresh)
     for copy, original in duplicates:
         counts.duplicates += 1
         _link_entries(session, [(copy, ids[original.canonical_url])], now)
     for article_id in {ids[original.canonical_url] for _, original in duplicates}:
-        _recount_copies(session, article_id, now, counts)
+        _recount_copies(batch, article_id)
     return counts
 
 
@@ -204,16 +217,8 @@ def known_sources(session: Session, intents: Sequence[ArticleIntent]) -> set[obj
 # --- articles already stored -------------------------------------------------------------
 
 
-def _store_known(
-    session: Session,
-    intent: ArticleIntent,
-    article_id: int,
-    relation: str,
-    tag_ids: Mapping[str, int],
-    now: datetime,
-    policy: VersionPolicy,
-    counts: StoreCounts,
-) -> None:
+def _store_known(batch: _Batch, intent: ArticleIntent, article_id: int, relation: str) -> None:
+    session, counts = batch.session, batch.counts
     if relation == "linked":
         counts.unchanged += 1  # a copy linked on an earlier run: its text is not the article's
         return
@@ -221,15 +226,15 @@ def _store_known(
         # Another feed's copy of a story we have: linked, but its (often shorter) summary is
         # not a new version of the article.
         counts.duplicates += 1
-        _link_entries(session, [(intent, article_id)], now)
-        _recount_copies(session, article_id, now, counts)
+        _link_entries(session, [(intent, article_id)], batch.now)
+        _recount_copies(batch, article_id)
         return
     if intent.origin == "feed" and _current_origin(session, article_id) == "page":
         counts.unchanged += 1  # the page is the article's text; re-checks watch it, not the feed
         return
-    result = apply_candidate(session, article_id, intent, tag_ids, now, policy)
+    result = apply_candidate(session, article_id, intent, batch.tag_ids, batch.now, batch.policy)
     if result.outcome == "changed" and intent.tags.relevant:
-        _cluster(session, article_id, intent, now, counts)
+        _cluster(batch, article_id, intent)
     counts.new_versions += result.outcome == "changed"
     counts.unchanged += result.outcome == "unchanged"
     counts.suspect += result.outcome == "suspect"
@@ -248,18 +253,11 @@ def _current_origin(session: Session, article_id: int) -> str | None:
 # --- new articles, in bulk ----------------------------------------------------------------
 
 
-def _insert_fresh(
-    session: Session,
-    fresh: list[ArticleIntent],
-    tag_ids: Mapping[str, int],
-    now: datetime,
-    policy: VersionPolicy,
-    counts: StoreCounts,
-    alerting: _Alerting,
-) -> dict[str, int]:
+def _insert_fresh(batch: _Batch, fresh: list[ArticleIntent]) -> dict[str, int]:
     """Insert new articles with their first version, evidence, entries and alerts; URL -> id."""
     if not fresh:
         return {}
+    session, now, policy, counts = batch.session, batch.now, batch.policy, batch.counts
     rows = [_article_row(intent, now) for intent in fresh]
     inserted = dict(_insert_returning(session, Article, rows, ["canonical_url"], "canonical_url"))
     ids = inserted | _ids_by_url(session, {i.canonical_url for i in fresh} - set(inserted))
@@ -270,7 +268,7 @@ def _insert_fresh(
     suspect = [i for i in created if i.suspect_reason]
     counts.suspect += len(suspect)  # kept with no version until a re-check succeeds
     versions = _insert_versions(session, [i for i in created if not i.suspect_reason], ids, now)
-    add_evidence(session, versions, tag_ids, now)
+    add_evidence(session, versions, batch.tag_ids, now)
     _point_articles(session, created, ids, versions, now, policy)
     counts.new_articles += len(created)
     counts.alerts += sum(
@@ -284,10 +282,10 @@ def _insert_fresh(
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]
     counts.new_relevant += [(article_id, i.canonical_url) for article_id, i in relevant]
     new_texts = [_article_text(article_id, intent) for article_id, intent in relevant]
-    stories = clusters.assign_fresh(session, new_texts, now=now)
+    stories = story_filing.assign_fresh(session, new_texts, now=now)
     for assignment in stories:
-        _count_assignment(session, assignment, now, counts)
-    counts.alerts += _alert_new_relevant(session, relevant, stories, now, alerting, counts)
+        _count_assignment(batch, assignment)
+    counts.alerts += _alert_new_relevant(batch, relevant, stories)
     return ids
 
 
@@ -308,28 +306,28 @@ def _new_texts(versions: list[tuple[ArticleIntent, int]], ids: Mapping[str, int]
     ]
 
 
-def _cluster(
-    session: Session, article_id: int, intent: ArticleIntent, now: datetime, counts: StoreCounts
-) -> None:
+def _cluster(batch: _Batch, article_id: int, intent: ArticleIntent) -> None:
     """File a relevant article's new text in its story cluster (``_count_assignment``).
 
     Only relevant articles are clustered: stories are what analysts follow, and the
     fingerprint plus lookup is not worth paying for sports scores.
     """
-    assignment = clusters.assign_text(session, _article_text(article_id, intent), now=now)
-    _count_assignment(session, assignment, now, counts)
+    assignment = story_filing.assign_text(
+        batch.session, _article_text(article_id, intent), now=batch.now
+    )
+    _count_assignment(batch, assignment)
 
 
 def refile(session: Session, article_id: int, intent: ArticleIntent, now: datetime) -> int:
     """File the new text of a relevant article that a re-check found edited, as a monitor
     pass files a changed feed item; how many growth alerts that wrote."""
-    counts = StoreCounts()
-    _cluster(session, article_id, intent, now, counts)
-    return counts.alerts
+    batch = _Batch(session, {}, now, DEFAULT_POLICY)
+    _cluster(batch, article_id, intent)
+    return batch.counts.alerts
 
 
-def _article_text(article_id: int, intent: ArticleIntent) -> clusters.ArticleText:
-    return clusters.ArticleText(
+def _article_text(article_id: int, intent: ArticleIntent) -> story_filing.ArticleText:
+    return story_filing.ArticleText(
         article_id=article_id,
         title=intent.title,
         text=intent.text,
@@ -340,20 +338,22 @@ def _article_text(article_id: int, intent: ArticleIntent) -> clusters.ArticleTex
     )
 
 
-def _count_assignment(
-    session: Session, assignment: clusters.ClusterAssignment, now: datetime, counts: StoreCounts
-) -> None:
+def _count_assignment(batch: _Batch, assignment: story_filing.ClusterAssignment) -> None:
     """Count an assignment; alert when the story has reached N outlets."""
-    counts.clustered.append(assignment)
-    if assignment.outlets_after >= clusters.DEFAULT_ALERT_OUTLETS:  # else nothing can be due
-        counts.alerts += clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
+    batch.counts.clustered.append(assignment)
+    if assignment.outlets_after >= story_filing.DEFAULT_ALERT_OUTLETS:  # else nothing can be due
+        batch.counts.alerts += story_filing.cluster_growth_alert(
+            batch.session, assignment.cluster_id, now=batch.now
+        )
 
 
-def _recount_copies(session: Session, article_id: int, now: datetime, counts: StoreCounts) -> None:
+def _recount_copies(batch: _Batch, article_id: int) -> None:
     """An exact copy from another outlet is one more outlet for the article's story."""
-    cluster_id = clusters.recount_copies(session, article_id, now=now)
+    cluster_id = story_filing.recount_copies(batch.session, article_id, now=batch.now)
     if cluster_id is not None:
-        counts.alerts += clusters.cluster_growth_alert(session, cluster_id, now=now)
+        batch.counts.alerts += story_filing.cluster_growth_alert(
+            batch.session, cluster_id, now=batch.now
+        )
 
 
 def _article_row(intent: ArticleIntent, now: datetime) -> dict[str, Any]:
@@ -381,15 +381,11 @@ def _insert_returning(
     key: str,
 ) -> list[tuple[Any, int]]:
     """Multi-row INSERT … ON CONFLICT DO NOTHING RETURNING (key, id): only rows it inserted."""
-    table = model.__table__
-    statement = _dialect_insert(session, model).on_conflict_do_nothing(index_elements=conflict)
+    table = core_table(model)
+    statement = dialect_insert(dialect_name(session), model)
+    statement = statement.on_conflict_do_nothing(index_elements=conflict)
     statement = statement.returning(table.c[key], table.c.id)
     return [(k, i) for k, i in session.execute(statement, rows)]
-
-
-def _dialect_insert(session: Session, model: type[Base]) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def _ids_by_url(session: Session, urls: set[str]) -> dict[str, int]:
@@ -414,7 +410,7 @@ def _link_entries(
         if intent.feed_id is not None and intent.guid is not None
     ]
     if rows:
-        statement = _dialect_insert(session, Entry).on_conflict_do_nothing()
+        statement = dialect_insert(dialect_name(session), Entry).on_conflict_do_nothing()
         session.execute(statement, rows)
 
 
@@ -426,18 +422,7 @@ def _insert_versions(
         return []
     by_article = {ids[i.canonical_url]: i for i in created}
     rows = [
-        {
-            "article_id": article_id,
-            "n": 1,
-            "content_hash": intent.content_hash,
-            "title": intent.title,
-            "text": intent.text,
-            "origin": intent.origin,
-            "fallback_reason": intent.fallback_reason,
-            "fetched_at": now,
-            "change_kinds": "new",
-            **tag_values(intent.tags),
-        }
+        version_row(article_id, 1, intent, intent.content_hash, "new", now)
         for article_id, intent in by_article.items()
     ]
     returned = _insert_returning(session, ArticleVersion, rows, ["article_id", "n"], "article_id")
@@ -474,19 +459,10 @@ def next_check_after_new(now: datetime, policy: VersionPolicy) -> datetime | Non
     return next_check_after(probe, now, policy)
 
 
-@dataclass(frozen=True)
-class _Alerting:
-    feed: FeedAlerting | None
-    story_window: timedelta
-
-
 def _alert_new_relevant(
-    session: Session,
+    batch: _Batch,
     relevant: list[tuple[int, ArticleIntent]],
-    stories: Sequence[clusters.ClusterAssignment],
-    now: datetime,
-    alerting: _Alerting,
-    counts: StoreCounts,
+    stories: Sequence[story_filing.ClusterAssignment],
 ) -> int:
     """The new-article alerts of a batch's new relevant articles (``stories``: their
     clusters, in the same order); how many alerts were written.
@@ -494,11 +470,12 @@ def _alert_new_relevant(
     A backfill item alerts nobody; an article joining a recent story is added to that
     story's alert; past ``flood_items`` the feed's alerts become one flood alert.
     """
-    feed, alerted, joining = alerting.feed, [], []
+    session, now, counts = batch.session, batch.now, batch.counts
+    feed, alerted, joining = batch.feed, [], []
     for (article_id, intent), story in zip(relevant, stories, strict=True):
         if feed is not None and feed.backfill(intent):
             counts.backfilled += 1
-        elif _joins_recent_story(session, story, now, alerting.story_window):
+        elif _joins_recent_story(session, story, now, batch.story_window):
             counts.joined_stories += 1
             joining.append((story.cluster_id, _coverage(article_id, intent)))
         else:
@@ -508,16 +485,16 @@ def _alert_new_relevant(
         return _alert_flood(session, feed, alerted, now)
     written = _insert_new_relevant(session, alerted, now)
     for cluster_id, coverage in joining:  # after the alerts: a story may begin in this batch
-        clusters.add_coverage(session, cluster_id, coverage)
+        story_filing.add_coverage(session, cluster_id, coverage)
     return written
 
 
 def _joins_recent_story(
-    session: Session, story: clusters.ClusterAssignment, now: datetime, window: timedelta
+    session: Session, story: story_filing.ClusterAssignment, now: datetime, window: timedelta
 ) -> bool:
     if story.outcome not in ("joined", "merged"):
         return False
-    began = clusters.story_began(session, story.cluster_id, story.article_id)
+    began = story_queries.story_began(session, story.cluster_id, story.article_id)
     return began is not None and now - began <= window
 
 
@@ -557,18 +534,13 @@ def _insert_new_relevant(
 ) -> int:
     """One ``new_relevant_article`` outbox row per article (its key makes re-runs harmless)."""
     rows = [
-        {
-            "dedup_key": f"new_relevant_article:article:{article_id}",
-            "kind": "new_relevant_article",
-            "severity": "info",
-            "article_id": article_id,
-            "feed_id": None,
-            "payload": _new_relevant_payload(intent),
-            "status": "pending",
-            "attempts": 0,
-            "created_at": now,
-            "next_attempt_at": now,
-        }
+        alert_row(
+            kind="new_relevant_article",
+            dedup_key=f"new_relevant_article:article:{article_id}",
+            payload=_new_relevant_payload(intent),
+            now=now,
+            article_id=article_id,
+        )
         for article_id, intent in relevant
     ]
     if not rows:

@@ -15,7 +15,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.base import Base, core_table
+from db.base import dialect_name as dialect_name  # here for the write path; in base for reads
 from db.models import Alert
+
+
+def dialect_insert(dialect: str, model: type[Base]) -> Any:
+    """An INSERT on ``model``'s Core table that can say ON CONFLICT in ``dialect``.
+
+    The one place the dialect is chosen: PostgreSQL's insert, else SQLite's (the two
+    databases Vigie runs on). The Core table, not the ORM class: the ORM's bulk-insert
+    bookkeeping cost more than running the statement (measured on the cluster path).
+    """
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(core_table(model))
 
 
 def insert_ignore(
@@ -28,8 +39,9 @@ def insert_ignore(
 
     ``conflict`` names the unique columns that decide; None means any unique constraint.
     """
-    dialect = session.get_bind().dialect.name
-    statement = _insert_ignore_statement(dialect, model, tuple(conflict) if conflict else None)
+    statement = _insert_ignore_statement(
+        dialect_name(session), model, tuple(conflict) if conflict else None
+    )
     return session.execute(statement, dict(values)).scalar_one_or_none()
 
 
@@ -37,14 +49,11 @@ def insert_ignore(
 def _insert_ignore_statement(
     dialect: str, model: type[Base], conflict: tuple[str, ...] | None
 ) -> Any:
-    # Built once, values bound per call, on the Core table: building the statement and the
-    # ORM's bulk-insert bookkeeping cost more than running it (measured on the cluster path).
-    table = core_table(model)
-    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = dialect_insert(table).on_conflict_do_nothing(
+    # Built once, values bound per call: building the statement cost more than running it.
+    statement = dialect_insert(dialect, model).on_conflict_do_nothing(
         index_elements=list(conflict) if conflict else None
     )
-    return statement.returning(table.c.id)
+    return statement.returning(core_table(model).c.id)
 
 
 def add_alert(
@@ -59,7 +68,30 @@ def add_alert(
     feed_id: int | None = None,
 ) -> int:
     """Write an alert to the outbox unless its key exists; 1 if written, else 0."""
-    values = {
+    values = alert_row(
+        kind=kind,
+        dedup_key=dedup_key,
+        payload=payload,
+        now=now,
+        severity=severity,
+        article_id=article_id,
+        feed_id=feed_id,
+    )
+    return int(insert_ignore(session, Alert, values, ["dedup_key"]) is not None)
+
+
+def alert_row(
+    *,
+    kind: str,
+    dedup_key: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    severity: str = "info",
+    article_id: int | None = None,
+    feed_id: int | None = None,
+) -> dict[str, Any]:
+    """An outbox row, pending and due now."""
+    return {
         "dedup_key": dedup_key,
         "kind": kind,
         "severity": severity,
@@ -71,4 +103,3 @@ def add_alert(
         "created_at": now,
         "next_attempt_at": now,
     }
-    return int(insert_ignore(session, Alert, values, ["dedup_key"]) is not None)

@@ -12,11 +12,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db.base import core_table
-from db.clusters import coverage
 from db.figures import source_label, track_figures
 from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
 from db.search import index_articles
+from db.story_queries import coverage
 from db.upsert import add_alert, insert_ignore
 from db.watches import NewText, WatchHit, alert_watches
 from parsers.alert_rules import Watch
@@ -76,7 +76,7 @@ def apply_candidate(
     """Compare ``intent`` with the article's current version and store what it warrants."""
     article = session.get_one(Article, article_id)
     current = article.current_version
-    decision = decide(_candidate(intent), _stored(session, current))
+    decision = decide(_candidate(intent), _stored(current))
     if decision.outcome == "changed" and _page_as_last_read(article, intent):
         # The text differs from the current version, which the feed gave, but not from what
         # the page said last time: feed and page disagree, the publisher changed nothing.
@@ -137,18 +137,33 @@ def _candidate(intent: ArticleIntent) -> Candidate:
     return Candidate(intent.title, intent.text, intent.tags.topics, intent.suspect_reason)
 
 
-def _stored(session: Session, version: ArticleVersion | None) -> StoredVersion | None:
+def _stored(version: ArticleVersion | None) -> StoredVersion | None:
     if version is None:
         return None
-    return StoredVersion(
-        version.title, version.text, version.content_hash, topics_of(session, version.id)
-    )
+    return StoredVersion(version.title, version.text, version.content_hash, version.topic_keys)
 
 
-def topics_of(session: Session, version_id: int) -> tuple[str, ...]:
-    """What a version is about: its topic keys, primary first."""
-    topics = session.scalar(select(ArticleVersion.topics).where(ArticleVersion.id == version_id))
-    return tuple((topics or "").split())
+def version_row(
+    article_id: int,
+    n: int,
+    intent: ArticleIntent,
+    content_hash: str,
+    change_kinds: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of an article's version ``n``, read from ``intent`` (without a diff)."""
+    return {
+        "article_id": article_id,
+        "n": n,
+        "content_hash": content_hash,
+        "title": intent.title,
+        "text": intent.text,
+        "origin": intent.origin,
+        "fallback_reason": intent.fallback_reason,
+        "fetched_at": now,
+        "change_kinds": change_kinds,
+        **tag_values(intent.tags),
+    }
 
 
 def tag_values(tags: TagResult) -> dict[str, Any]:
@@ -188,19 +203,8 @@ def _insert_version(
     # same current version collide on (article_id, n), however their texts compare.
     n = 1 if current is None else current.n + 1
     kinds = " ".join(decision.change_kinds) or ("new" if n == 1 else "changed")
-    values: dict[str, Any] = {
-        "article_id": article.id,
-        "n": n,
-        "content_hash": decision.content_hash,
-        "title": intent.title,
-        "text": intent.text,
-        "origin": intent.origin,
-        "fallback_reason": intent.fallback_reason,
-        "fetched_at": now,
-        "change_kinds": kinds,
-        "diff": _diff_json(decision),
-        **tag_values(intent.tags),
-    }
+    values = version_row(article.id, n, intent, decision.content_hash, kinds, now)
+    values["diff"] = _diff_json(decision)
     version_id = insert_ignore(session, ArticleVersion, values, None)
     if version_id is None:
         return None

@@ -6,7 +6,7 @@ Pipeline:
         each file: read, parse (parsers.documents), tag -> ArticleIntent, origin "import"
             (a file that cannot be read or parsed is reported with its reason; the rest go on)
         one transaction: store (repo.store_articles), file the article in its story cluster
-            (db.clusters.assign), write the cluster's growth alert if it is due
+            (db.story_filing.assign), write the cluster's growth alert if it is due
 
 Re-importing the same files changes nothing: an article's identity is its canonical URL, or
 for a file without one a URN made from its content.
@@ -23,7 +23,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import clusters, repo
+from db import repo, story_queries
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Article, ArticleVersion
 from flows.pipeline import tag_specs
@@ -151,7 +151,7 @@ def _store(
     if article_id is None:  # stored under another URL already: that article is this one
         return ImportOutcome(path, status, _article_with_text(session, intent.content_hash))
     # The store path files relevant articles in their story; others have none.
-    story = clusters.cluster_of(session, article_id)
+    story = story_queries.cluster_of(session, article_id)
     return ImportOutcome(path, status, article_id, story.id if story else None)
 
 

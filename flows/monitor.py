@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from db import repo
 from db.intents import ArticleIntent, FeedForUpdate, PollIntent, PollOutcome
 from db.store import FeedAlerting
+from fetching.fetcher import Fetcher, FetchPolicy, FetchResult
 from flows import context
 from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import Cap, CpuPool, unreadable
-from flows.fetch import Fetcher, FetchPolicy, FetchResult
 from flows.pipeline import (
     needs_page,
     tag_specs,

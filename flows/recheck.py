@@ -16,10 +16,10 @@ from db import repo
 from db.intents import ArticleIntent, RecheckTarget
 from db.repo import RecheckResult
 from db.versions import EditView, VersionPolicy, latest_edits
+from fetching.fetcher import Fetcher, FetchPolicy
 from flows import context
 from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import CpuPool, unreadable
-from flows.fetch import Fetcher, FetchPolicy
 from flows.pipeline import tag_specs
 from flows.quoting import quoted
 from flows.report import in_prefect_run, open_link, rename_run, run_name, run_title

@@ -70,7 +70,7 @@ def test_automations_notify_on_alert_events_and_failed_runs(
     assert state.is_failed()
     wait_until(lambda: len(receiver.accepted) >= 2, DELIVERY_DEADLINE_S, "the failure notice")
     failure = json.loads(receiver.accepted[1].body)
-    assert failure["subject"].startswith("Vigie: deliver-alerts run deliver-")
+    assert failure["subject"].startswith("Vigie: deliver-alerts run deliver ")
     assert failure["subject"].endswith("is Failed")
     assert "unknown kind" in failure["body"]
     _assert_failure_recorded_in_outbox()

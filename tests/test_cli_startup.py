@@ -38,7 +38,7 @@ WRITE_PATH = (
     "db.store",
     "db.upsert",
     "db.versions",
-    "db.clusters",
+    "db.story_filing",
     "db.figures",
     "parsers.tagging",
     "numpy",

@@ -1,7 +1,7 @@
 """Story clusters on a real SQLite file and a real PostgreSQL: assign, merge, alert, list.
 
 Articles go through the real store path (``repo.store_articles`` with the real tagger), then
-``clusters.assign``, the way the monitor flow files them.
+``story_filing.assign``, the way the monitor flow files them.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.wire_copies import CASES, NEW_LEDE, WIRE, Case
-from db import clusters, repo
+from db import repo, story_filing, story_queries
 from db.base import Base
 from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
-from db.clusters import ClusterAssignment
 from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent, StoreCounts
 from db.migrate import alembic_config, upgrade
 from db.models import Alert, Article
+from db.story_filing import ClusterAssignment
 from flows.pipeline import tag_specs
 from parsers import dedup
 from parsers.tagging import Tagger
@@ -168,7 +168,7 @@ def _store_and_assign(
 
 def _assign(session: Session, story: Story, now: datetime) -> ClusterAssignment:
     article_id = session.scalars(select(Article.id).where(Article.canonical_url == story.url)).one()
-    assignment = clusters.assign(
+    assignment = story_filing.assign(
         session,
         article_id,
         text=story.text,
@@ -178,7 +178,7 @@ def _assign(session: Session, story: Story, now: datetime) -> ClusterAssignment:
         published_at=story.published_at,
         now=now,
     )
-    clusters.cluster_growth_alert(session, assignment.cluster_id, now=now)
+    story_filing.cluster_growth_alert(session, assignment.cluster_id, now=now)
     return assignment
 
 
@@ -237,7 +237,7 @@ def _count(sessions: sessionmaker[Session], model: type[Base]) -> int:
 
 def _growth_alerts(sessions: sessionmaker[Session]) -> list[Alert]:
     with sessions.begin() as session:
-        query = select(Alert).where(Alert.kind == clusters.ALERT_KIND).order_by(Alert.id)
+        query = select(Alert).where(Alert.kind == story_filing.ALERT_KIND).order_by(Alert.id)
         return list(session.scalars(query))
 
 
@@ -304,7 +304,7 @@ def test_upgrade_to_0009_gives_stored_articles_their_passages(
 
 def test_candidate_lookup_probes_the_band_index(engine: Engine) -> None:
     keys = [dedup.BandKey(band, 12345 + band) for band in range(3)]
-    query = clusters.candidate_query(keys, exclude=7)
+    query = story_queries.candidate_query(keys, exclude=7)
     with engine.connect() as connection:
         compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
         if engine.dialect.name == "sqlite":
@@ -329,7 +329,7 @@ def test_one_wire_story_on_three_outlets_is_one_cluster(
     assert (post.outlets_before, post.outlets_after, post.size) == (2, 3, 3)
     assert post.similarity is not None and post.similarity >= dedup.DEFAULT_THRESHOLD
     with sessions.begin() as session:
-        [row] = clusters.list_clusters(session)
+        [row] = story_queries.list_clusters(session)
     assert [o.outlet for o in row.outlets] == NAMED
     assert [o.site for o in row.outlets] == ["ctvnews.ca", "globalnews.ca", "nationalpost.com"]
     assert row.title == CTV_TITLE  # the earliest copy represents the story
@@ -396,7 +396,7 @@ def test_a_changed_article_is_refiled_by_the_sketch_made_for_its_new_text(
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
         counts = repo.store_articles(session, [disguised], tag_ids, NOON + timedelta(hours=2))
         assert counts.new_versions == 1
-        members = [clusters.cluster_of(session, a.article_id) for a in (ctv, own)]
+        members = [story_queries.cluster_of(session, a.article_id) for a in (ctv, own)]
     assert [a.article_id for a in counts.clustered] == [own.article_id]
     assert members[0] is not None and members[0] == members[1]
 
@@ -412,7 +412,7 @@ def test_article_bridging_two_clusters_merges_them(
     assert (bare.outlets_before, bare.outlets_after, bare.size) == (1, 3, 3)
     with sessions.begin() as session:
         assert session.get(Cluster, business.cluster_id) is None
-        row = clusters.cluster_of(session, business.article_id)
+        row = story_queries.cluster_of(session, business.article_id)
         assert row is not None and row.id == quebec.cluster_id
         assert set(row.article_ids) == {quebec.article_id, business.article_id, bare.article_id}
         # Earliest published wins: the bare wire copy went out first.
@@ -429,7 +429,7 @@ def test_representative_ties_go_to_the_longest_text(
     _, second = store([short, longer])
     assert second.outcome == "joined"
     with sessions.begin() as session:
-        row = clusters.cluster_of(session, second.article_id)
+        row = story_queries.cluster_of(session, second.article_id)
     assert row is not None and row.representative_article_id == second.article_id
 
 
@@ -443,7 +443,7 @@ def test_reassigning_the_same_text_changes_nothing(
         intents = [_intent(story, tagger) for story in (CTV, GLOBAL)]
         stored_again = repo.store_articles(session, intents, tag_ids, NOON + timedelta(days=1))
         again = [
-            clusters.assign(
+            story_filing.assign(
                 session,
                 assignment.article_id,
                 text=story.text,
@@ -467,7 +467,7 @@ def test_new_version_that_no_longer_matches_keeps_its_cluster(
 ) -> None:
     with sessions.begin() as session:
         ctv, global_ = _store_and_assign(session, [CTV, GLOBAL], tagger, NOON)
-        rewritten = clusters.assign(
+        rewritten = story_filing.assign(
             session,
             global_.article_id,
             text=OWN_STORY_TEXT,
@@ -595,7 +595,7 @@ def test_exact_copies_on_other_outlets_count_as_outlets(
                 repo.store_articles(session, batch, tag_ids, NOON + timedelta(hours=1))
 
     with sessions.begin() as session:
-        [story] = clusters.list_clusters(session, min_size=1)
+        [story] = story_queries.list_clusters(session, min_size=1)
     assert [o.outlet for o in story.outlets] == NAMED
     assert story.size == 1 and _count(sessions, Article) == 1
     [alert] = _growth_alerts(sessions)
@@ -625,7 +625,7 @@ def test_growth_alert_waits_for_a_relevant_story(
     [(3, 0, True, True), (2, 0, True, False), (3, 0, False, False), (5, 3, True, False)],
 )
 def test_growth_alert_decider(outlets: int, alerted: int, relevant: bool, due: bool) -> None:
-    decided = clusters.growth_alert_due(
+    decided = story_filing.growth_alert_due(
         outlets=outlets, alerted_outlets=alerted, relevant=relevant, threshold=3
     )
     assert decided is due
@@ -639,9 +639,9 @@ def test_list_clusters_shows_stories_with_their_outlets_and_topics(
 ) -> None:
     store([CTV, GLOBAL, OWN_STORY, FRENCH])
     with sessions.begin() as session:
-        listed = clusters.list_clusters(session)
-        everything = clusters.list_clusters(session, min_size=1)
-        limited = clusters.list_clusters(session, min_size=1, limit=2)
+        listed = story_queries.list_clusters(session)
+        everything = story_queries.list_clusters(session, min_size=1)
+        limited = story_queries.list_clusters(session, min_size=1, limit=2)
     assert len(listed) == 1 and len(everything) == 3 and len(limited) == 2
     [story] = listed
     assert story.size == 2
@@ -652,7 +652,7 @@ def test_list_clusters_shows_stories_with_their_outlets_and_topics(
 
 def test_cluster_of_an_unassigned_article_is_none(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
-        assert clusters.cluster_of(session, 12345) is None
+        assert story_queries.cluster_of(session, 12345) is None
 
 
 # --- wire copies as editors rework them ------------------------------------------------------

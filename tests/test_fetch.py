@@ -32,8 +32,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli.feed_debug import register
-from flows import fetch as fetch_module
-from flows.fetch import Fetcher, FetchPolicy, FetchResult, ip_refusal_reason, system_resolver
+from fetching import fetcher as fetch_module
+from fetching.fetcher import Fetcher, FetchPolicy, FetchResult, ip_refusal_reason, system_resolver
 from flows.settings import Settings, get_settings
 from parsers.exceptions import FetchError
 from tests.loopback import LoopbackServer, Response, serving

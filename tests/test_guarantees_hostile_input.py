@@ -35,8 +35,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from db import repo
+from fetching.fetcher import Fetcher, FetchPolicy
 from flows import context
-from flows.fetch import Fetcher, FetchPolicy
 from flows.report import (
     FeedReport,
     NewArticle,

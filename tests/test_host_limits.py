@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from db import repo
+from fetching.fetcher import Fetcher, FetchPolicy, FetchResult, host_limit_name
 from flows import context
-from flows.fetch import Fetcher, FetchPolicy, FetchResult, host_limit_name
 from flows.monitor import run_monitor
 from parsers.exceptions import FetchError
 from tests.loopback import LoopbackServer, Response

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from cli import stories
-from db import clusters
+from db import story_queries
 from db.base import Base
 from db.cluster_models import Cluster, ClusterMember, LshBand
 from db.engine import make_sessions
@@ -161,7 +161,7 @@ def test_import_folder_reports_bad_files_and_imports_the_rest(
     assert outcomes["cbc-quebec-angle.json"].cluster_id not in wire
     assert outcomes["la-presse-canadienne.txt"].cluster_id not in wire
     with sessions.begin() as session:
-        [story] = clusters.list_clusters(session)
+        [story] = story_queries.list_clusters(session)
         urls = dict(session.execute(select(Article.source, Article.canonical_url)).tuples().all())
         alerts = session.scalars(select(Alert.dedup_key).where(Alert.kind == "cluster_growing"))
         assert list(alerts) == [f"cluster_growing:cluster:{story.id}:outlets:3"]

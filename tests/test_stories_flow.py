@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from bench.corpus import Writer
 from bench.wire_copies import NEW_LEDE, WIRE, Text
 from cli.app import app
-from db import clusters, repo
+from db import repo, story_queries
 from db.models import Alert
 from flows import context
 from flows.monitor import monitor_feeds
@@ -104,7 +104,7 @@ def test_a_wire_copy_with_a_new_lede_is_one_story_with_one_alert(
 
     assert summary["new_articles"] == 2 and summary["joined_stories"] == 1
     with context.sessions().begin() as session:
-        [story] = clusters.list_clusters(session)
+        [story] = story_queries.list_clusters(session)
     assert [o.outlet for o in story.outlets] == [LEDGER, GAZETTE]
     assert story.size == 2
     [alert] = _alerts("new_relevant_article")
@@ -144,7 +144,7 @@ def test_a_first_pass_backfills_older_items_without_alerts(
     assert alert.payload["url"] == "http://ledger.example/new"
     with context.sessions().begin() as session:  # stored, tagged and clustered all the same
         assert len(repo.list_articles(session, relevant_only=True)) == 3
-        assert len(clusters.list_clusters(session, min_size=1)) == 3
+        assert len(story_queries.list_clusters(session, min_size=1)) == 3
 
 
 def test_more_relevant_items_than_the_flood_limit_make_one_alert(

@@ -33,7 +33,7 @@ import ssl
 import time
 import zlib
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,26 +41,27 @@ from functools import lru_cache
 from http import HTTPStatus
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
-from typing import Literal
+from typing import Protocol
 from urllib.parse import urljoin
 
 import certifi
 import httpx
 
-from flows.settings import Settings
+from fetching.decoding import ACCEPT_ENCODING, Kind, read_body
+from fetching.guard import (
+    AllowList,
+    Resolver,
+    checked_url,
+    ip_or_none,
+    ip_refusal_reason,
+    refusal_message,
+    system_resolver,
+)
 from parsers.exceptions import FetchError
 from parsers.inert import clean
 from parsers.schedule import parse_retry_after
-from parsers.urls import fetch_url_refusal
 from parsers.validators import usable_etag, usable_last_modified
 
-#: Resolves ``(host, port)`` to IP address strings; the default asks the system (getaddrinfo).
-Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
-Kind = Literal["feed", "page"]
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-ALLOW_SETTING = "VIGIE_FETCH_ALLOW_HOSTS"
-_SCHEMES = ("http", "https")
 _TRANSIENT_STATUSES = frozenset({408, 425, 429})  # plus every 5xx
 _STATUS_ADVICE = {
     401: "the site wants a login",
@@ -73,14 +74,6 @@ _ACCEPT: dict[Kind, str] = {
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5",
     "page": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
 }
-# Only the codings decoded below, in bounded steps; httpx's own decoders inflate a whole
-# network chunk at once, and 64 KiB of gzip can hold 64 MB of zeros.
-_ACCEPT_ENCODING = "gzip, deflate"
-_DECODE_STEP = 64 * 1024
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
-_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 HOST_LIMIT_SETTING = "VIGIE_HOST_LIMIT_PREFIX"
 #: Hosts whose client (and its idle connections) a fetcher keeps while they are not in use.
 IDLE_CLIENTS = 32
@@ -90,6 +83,31 @@ DEFAULT_HOST_LIMIT_PREFIX = "vigie-host-"
 # guards only when a worker dies holding it; then the slot comes back when the lease expires.
 _MIN_LEASE_SECONDS = 60.0
 _NOT_NAME_CHAR = re.compile(r"[^a-z0-9-]")
+
+
+class FetchSettings(Protocol):
+    """The settings a ``FetchPolicy`` is read from (``flows.settings.Settings`` has them)."""
+
+    @property
+    def user_agent(self) -> str: ...
+    @property
+    def connect_timeout(self) -> float: ...
+    @property
+    def read_timeout(self) -> float: ...
+    @property
+    def total_timeout(self) -> float: ...
+    @property
+    def max_feed_bytes(self) -> int: ...
+    @property
+    def max_page_bytes(self) -> int: ...
+    @property
+    def max_redirects(self) -> int: ...
+    @property
+    def per_host_concurrency(self) -> int: ...
+    @property
+    def fetch_allow_list(self) -> tuple[str, ...]: ...
+    @property
+    def host_limit_prefix(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -119,7 +137,7 @@ class FetchPolicy:
     host_limit_prefix: str = ""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> FetchPolicy:
+    def from_settings(cls, settings: FetchSettings) -> FetchPolicy:
         """The policy the settings describe."""
         return cls(
             user_agent=settings.user_agent,
@@ -178,142 +196,6 @@ class _Hop:
     location: str | None = None
 
 
-# --- SSRF guard -------------------------------------------------------------------------
-
-
-def ip_refusal_reason(ip: IPAddress) -> str | None:
-    """Why fetching from ``ip`` is refused by default, or None for a public address.
-
-    IPv6 forms that carry an IPv4 address (mapped ``::ffff:a.b.c.d``, 6to4, NAT64,
-    IPv4-compatible) are judged by the IPv4 address inside, since that is where they lead.
-    """
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip in _NAT64_LOCAL:
-            return "a local-use NAT64 address"
-        inner = _embedded_ipv4(ip)
-        if inner is not None:
-            reason = _address_reason(inner)
-            return f"{reason} (IPv4 {inner} inside an IPv6 address)" if reason else None
-    return _address_reason(ip)
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):  # not :: or ::1
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def _address_reason(ip: IPAddress) -> str | None:
-    # Most specific first, so the message names the reason a person would recognise.
-    checks: tuple[tuple[bool, str], ...] = (
-        (ip.is_unspecified, "an unspecified address"),
-        (ip.is_loopback, "a loopback address"),
-        (ip.is_link_local, "a link-local address (where cloud metadata services listen)"),
-        (ip in _CGNAT, "a carrier-grade NAT address (100.64.0.0/10)"),
-        (ip.is_multicast, "a multicast address"),
-        (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local, "a site-local address"),
-        (ip.is_private, "a private address"),
-        (ip.is_reserved, "a reserved address"),
-        (not ip.is_global, "not a globally routable address"),
-    )
-    return next((reason for refused, reason in checks if refused), None)
-
-
-@dataclass(frozen=True)
-class _AllowList:
-    """``FetchPolicy.allow`` split into host names and networks."""
-
-    names: frozenset[str]
-    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-
-    @classmethod
-    def parse(cls, entries: Sequence[str]) -> _AllowList:
-        names: set[str] = set()
-        networks = []
-        for entry in entries:
-            try:
-                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
-            except ValueError:
-                names.add(entry.lower().rstrip("."))
-        return cls(frozenset(names), tuple(networks))
-
-    def allows_name(self, host: str) -> bool:
-        return host.lower().rstrip(".") in self.names
-
-    def allows_ip(self, ip: IPAddress) -> bool:
-        candidates = [ip]
-        if isinstance(ip, ipaddress.IPv6Address) and (inner := _embedded_ipv4(ip)):
-            candidates.append(inner)
-        return any(c in net for c in candidates for net in self.networks)
-
-
-async def system_resolver(host: str, port: int) -> list[str]:
-    """The addresses the system resolver gives for ``host``, without duplicates."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-# --- Bounded decompression --------------------------------------------------------------
-
-
-class _Inflater:
-    """Decodes gzip or deflate in steps of at most ``_DECODE_STEP`` bytes of output."""
-
-    def __init__(self, coding: str) -> None:
-        # MAX_WBITS | 32 accepts both gzip and zlib headers; raw deflate is tried on failure
-        # because some servers send it as "deflate".
-        self._raw_fallback = coding == "deflate"
-        self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
-        self._started = False
-
-    def decode(self, data: bytes) -> Iterator[bytes]:
-        while data and not self._z.eof:
-            out = self._inflate(data)
-            if out:
-                yield out
-            data = self._z.unconsumed_tail
-
-    def flush(self) -> bytes:
-        return self._z.flush()
-
-    def _inflate(self, data: bytes) -> bytes:
-        try:
-            out = self._z.decompress(data, _DECODE_STEP)
-        except zlib.error:
-            if not self._raw_fallback or self._started:
-                raise
-            self._raw_fallback = False
-            self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-            out = self._z.decompress(data, _DECODE_STEP)
-        self._started = True
-        return out
-
-
-class _Identity:
-    def decode(self, data: bytes) -> Iterator[bytes]:
-        yield data
-
-    def flush(self) -> bytes:
-        return b""
-
-
-def _decoder(content_encoding: str | None, host: str) -> _Inflater | _Identity:
-    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
-    codings = [c for c in codings if c and c != "identity"]
-    if not codings:
-        return _Identity()
-    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
-        return _Inflater(codings[0])
-    raise FetchError(
-        f"unsupported Content-Encoding {content_encoding!r} from {host} "
-        f"(Vigie asks for {_ACCEPT_ENCODING} only)"
-    )
-
-
 # --- The fetcher ------------------------------------------------------------------------
 
 
@@ -339,7 +221,7 @@ class Fetcher:
         """
         self.policy = policy
         self._resolve = resolver or system_resolver
-        self._allow = _AllowList.parse(policy.allow)
+        self._allow = AllowList.parse(policy.allow)
         self._verify = verify or _tls_context()
         self._slots: dict[str, asyncio.Semaphore] = {}
         #: One client per host name, least recently used first, and requests using each.
@@ -410,7 +292,7 @@ class Fetcher:
         headers = {
             "User-Agent": self.policy.user_agent,
             "Accept": _ACCEPT[kind],
-            "Accept-Encoding": _ACCEPT_ENCODING,
+            "Accept-Encoding": ACCEPT_ENCODING,
         }
         # An unsendable validator (stored by an earlier version, say) is left out: the fetch
         # is then unconditional instead of failing.
@@ -471,7 +353,7 @@ class Fetcher:
     async def _hop(
         self, url: str, headers: Mapping[str, str], kind: Kind, shared_limit: str | None
     ) -> _Hop:
-        target = _checked_url(url)
+        target = checked_url(url)
         host = target.host
         addresses = await self._vetted_addresses(target)
         # The local slot first: it bounds how many of this run's requests queue at the
@@ -539,7 +421,7 @@ class Fetcher:
     async def _vetted_addresses(self, url: httpx.URL) -> list[str]:
         """The addresses to connect to, each one public or allowed; else ``FetchError``."""
         host = url.raw_host.decode("ascii")
-        literal = _ip_or_none(host)
+        literal = ip_or_none(host)
         addresses = [host] if literal else await self._resolved(host, url.port or _port(url))
         if self._allow.allows_name(host):
             return addresses
@@ -547,7 +429,7 @@ class Fetcher:
             ip = ipaddress.ip_address(address)
             reason = ip_refusal_reason(ip)
             if reason and not self._allow.allows_ip(ip):
-                raise FetchError(_refusal_message(host, address, reason, literal is not None))
+                raise FetchError(refusal_message(host, address, reason, literal is not None))
         return addresses
 
     async def _resolved(self, host: str, port: int) -> list[str]:
@@ -555,7 +437,7 @@ class Fetcher:
             # Resolving is part of connecting, and a stuck resolver must not hang the run.
             async with asyncio.timeout(self.policy.connect_timeout):
                 answer = await self._resolve(host, port)
-            addresses = [a for a in answer if _ip_or_none(a)]
+            addresses = [a for a in answer if ip_or_none(a)]
         except TimeoutError as exc:
             msg = f"timed out after {self.policy.connect_timeout:g} s resolving {host}"
             raise FetchError(msg, transient=True) from exc
@@ -600,7 +482,7 @@ class Fetcher:
             return _Hop(status, headers, b"", _location(url, status, headers, host))
         if status >= 400:
             raise _status_error(status, response.reason_phrase, host, headers)
-        content = await _read_body(response, self.policy.max_bytes(kind), kind, host)
+        content = await read_body(response, self.policy.max_bytes(kind), kind, host)
         return _Hop(status, headers, content)
 
 
@@ -685,7 +567,7 @@ def host_limit_name(prefix: str, url: str) -> str:
     Lower-case letters, digits and dashes only (dots, colons and the rest become dashes);
     the port is left out, since politeness is owed to the host, whatever the port.
     """
-    host = _checked_url(url).raw_host.decode("ascii")
+    host = checked_url(url).raw_host.decode("ascii")
     return prefix + _NOT_NAME_CHAR.sub("-", host.lower()).strip("-")
 
 
@@ -702,24 +584,6 @@ def _shared_limit_error(name: str, exc: Exception) -> FetchError:
     )
 
 
-def _checked_url(url: str) -> httpx.URL:
-    scheme = url.partition(":")[0].lower() if ":" in url else ""
-    if scheme.isalpha() and scheme not in _SCHEMES:
-        raise FetchError(f"scheme {scheme!r} is not allowed (only http and https): {url}")
-    if refusal := fetch_url_refusal(url):
-        raise FetchError(f"invalid URL {url[:300]!r}: {refusal}")
-    try:
-        target = httpx.URL(url)
-        target.host  # noqa: B018  # decodes IDNA labels, which may raise
-    except (httpx.InvalidURL, ValueError, TypeError) as exc:
-        raise FetchError(f"invalid URL {url!r}: {exc}") from exc
-    if target.scheme not in _SCHEMES:
-        raise FetchError(f"scheme {target.scheme!r} is not allowed (only http and https): {url}")
-    if not target.host:
-        raise FetchError(f"invalid URL {url!r}: no host")
-    return target
-
-
 async def _refuse_unusable_redirect(response: httpx.Response) -> None:
     """Refuse a redirect to a URL Vigie would not request, before httpx reads it.
 
@@ -734,7 +598,7 @@ async def _refuse_unusable_redirect(response: httpx.Response) -> None:
     # The request went to the vetted address; relative locations are read against the name.
     base = str(response.request.url.copy_with(netloc=host.encode("ascii")))
     try:
-        _checked_url(urljoin(base, location))
+        checked_url(urljoin(base, location))
     except (FetchError, ValueError) as exc:
         status = response.status_code
         raise FetchError(f"HTTP {status} redirect from {host} refused: {exc}") from None
@@ -742,19 +606,6 @@ async def _refuse_unusable_redirect(response: httpx.Response) -> None:
 
 def _port(url: httpx.URL) -> int:
     return 443 if url.scheme == "https" else 80
-
-
-def _ip_or_none(text: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def _refusal_message(host: str, address: str, reason: str, literal: bool) -> str:
-    where = address if literal else f"{host} resolves to {address}, which"
-    hint = address if literal else f"{host} (or {address})"
-    return f"refused: {where} is {reason}; add {hint} to {ALLOW_SETTING} to allow it"
 
 
 def _location(url: str, status: int, headers: Mapping[str, str], host: str) -> str:
@@ -786,56 +637,6 @@ def _standard_phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "(non-standard status)"
-
-
-async def _read_body(response: httpx.Response, limit: int, kind: Kind, host: str) -> bytes:
-    """The decompressed body, refused as soon as it passes ``limit`` bytes."""
-    declared = _declared_length(response.headers.get("content-length"))
-    if declared is not None and declared > limit:
-        raise FetchError(
-            f"response from {host} declares {_human_bytes(declared)}, "
-            f"over the {_human_bytes(limit)} {kind} limit"
-        )
-    encoding = response.headers.get("content-encoding")
-    decoder = _decoder(encoding, host)
-    coding = encoding if isinstance(decoder, _Inflater) else None
-    chunks: list[bytes] = []
-    size = 0
-    async for raw in response.aiter_raw():
-        for piece in decoder.decode(raw):
-            size += len(piece)
-            _check_size(size, limit, kind, host, coding)
-            chunks.append(piece)
-    chunks.append(decoder.flush())
-    _check_size(size + len(chunks[-1]), limit, kind, host, coding)
-    return b"".join(chunks)
-
-
-def _check_size(size: int, limit: int, kind: Kind, host: str, coding: str | None) -> None:
-    if size <= limit:
-        return
-    if coding:
-        raise FetchError(
-            f"decompressed body exceeded the {_human_bytes(limit)} {kind} limit "
-            f"({coding} from {host}; a compression bomb, or a very large document)"
-        )
-    raise FetchError(f"response exceeded the {_human_bytes(limit)} {kind} limit ({host})")
-
-
-def _declared_length(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.split(",")[0].strip())
-    except ValueError:
-        return None  # unparsable: the streaming limit still applies
-
-
-def _human_bytes(n: int) -> str:
-    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n} bytes"
 
 
 @contextmanager

@@ -1,6 +1,7 @@
-"""Story clusters in the database: fingerprint an article, find its copies, keep the clusters.
+"""Story clusters in the database, written: fingerprint an article, file it with its copies.
 
-Each function takes a Session and never commits: the caller owns the unit of work.
+Each function takes a Session and never commits: the caller owns the unit of work. Finding
+copies and reading stories back is ``db.story_queries``.
 
 ``assign`` in pseudocode::
 
@@ -14,14 +15,14 @@ Each function takes a Session and never commits: the caller owns the unit of wor
                                                        # length ratio and estimated Jaccard
                                                        # >= threshold, or the short-text
                                                        # title rule
-    no cluster among them -> found a new one; one -> join it; several -> merge them
+    no cluster among them -> create a new one; one -> join it; several -> merge them
     recompute representative, size and outlet count
 
 Clusters are a union-find kept in the tables: they grow and merge, never split. A merge
 keeps the oldest cluster's id (alerts and links that name it stay valid) and re-points the
 members of the others. The clusters an assignment touches are locked in id order
 (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway). Two runs that
-fingerprint two copies at the same moment may each found a cluster: the next copy that
+fingerprint two copies at the same moment may each create a cluster: the next copy that
 matches both merges them.
 """
 
@@ -30,50 +31,37 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, and_, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.base import core_table
 from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
 from db.models import Alert, Article, ArticleVersion
 from db.outbox import PENDING
-
-# The story listings moved to db.queries (the reading commands import no write path); the
-# names stay importable from here, and the write path keeps its helpers' former names.
-from db.queries import ClusterRow as ClusterRow
-from db.queries import OutletRow as OutletRow
-from db.queries import cluster_id_of as _cluster_id_of
-from db.queries import cluster_of as cluster_of
-from db.queries import cluster_rows as _cluster_rows
-from db.queries import list_clusters as list_clusters
-from db.queries import outlets as _outlets
-from db.queries import sightings as _sightings
-from db.upsert import add_alert, insert_ignore
+from db.story_queries import (
+    StoredMatch,
+    cluster_id_of,
+    cluster_rows,
+    distinct_outlets,
+    stored_matches,
+    story_sightings,
+)
+from db.upsert import add_alert, dialect_insert, dialect_name, insert_ignore
 from parsers.dedup import (
-    DEFAULT_THRESHOLD,
-    DEFAULT_TITLE_WINDOW,
     MIN_SHARED_PASSAGES,
     BandKey,
     Fingerprint,
-    Match,
-    Passage,
     TextSketch,
     band_keys,
     fingerprint,
-    match,
-    outlet_name,
 )
 
 #: Distinct outlets at which a relevant story alerts ("cluster_growing").
 DEFAULT_ALERT_OUTLETS = 3
-#: Most candidates verified per article, those sharing the most keys first: a bucket that
-#: many texts share (a newsletter template, say) cannot make one lookup expensive.
-MAX_CANDIDATES = 50
 ALERT_KIND = "cluster_growing"
 
 Outcome = Literal["created", "joined", "merged", "unchanged"]
@@ -102,18 +90,6 @@ class ClusterAssignment:
     similarity: float | None
 
 
-@dataclass(frozen=True)
-class StoredMatch:
-    """A stored article that is a copy of the one being assigned."""
-
-    #: The stored article.
-    article_id: int
-    #: Its cluster.
-    cluster_id: int
-    #: How close it is, and on what basis.
-    match: Match
-
-
 # --- assigning ---------------------------------------------------------------------------
 
 
@@ -127,8 +103,6 @@ def assign(
     language: str | None,
     published_at: datetime | None,
     now: datetime,
-    threshold: float = DEFAULT_THRESHOLD,
-    window: timedelta = DEFAULT_TITLE_WINDOW,
     fresh: bool = False,
     sketched: TextSketch | None = None,
 ) -> ClusterAssignment:
@@ -152,48 +126,44 @@ def assign(
         seen_at=published_at or first_seen,
         sketched=sketched,
     )
-    current = None if fresh else _cluster_id_of(session, article_id)
+    current = None if fresh else cluster_id_of(session, article_id)
     if current is not None and stored is not None and _same_fingerprint(stored, fp, outlet):
         return _unchanged(session, article_id, current)
-    return _file(
-        session,
-        article_id,
-        fp,
-        band_keys(fp),
-        title=title,
-        outlet=outlet,
-        published_at=published_at,
-        first_seen=first_seen,
-        current=current,
-        now=now,
-        threshold=threshold,
-        window=window,
-        fresh=fresh,
+    filing = _Filing(
+        article_id, fp, band_keys(fp), title, outlet, published_at, first_seen, current, fresh
     )
+    return _classify(session, filing, now)
 
 
-def _file(
-    session: Session,
-    article_id: int,
-    fp: Fingerprint,
-    keys: Sequence[BandKey],
-    *,
-    title: str,
-    outlet: str,
-    published_at: datetime | None,
-    first_seen: datetime,
-    current: int | None,
-    now: datetime,
-    threshold: float,
-    window: timedelta,
-    fresh: bool,
-) -> ClusterAssignment:
-    """Store a fingerprint and its keys, then found, join or merge the article's cluster."""
-    _save_fingerprint(session, article_id, fp, keys, outlet, published_at, first_seen, fresh)
-    matches = _matches(session, fp, keys, article_id, threshold, window)
-    if not matches and current is None:
-        return _found_singleton(session, article_id, title, outlet, now, fresh)
-    placed = _place(session, matches, current, now)
+@dataclass(frozen=True)
+class _Filing:
+    """One article on its way into a cluster: what ``_classify`` reads of it."""
+
+    article_id: int
+    fp: Fingerprint
+    keys: Sequence[BandKey]
+    title: str
+    #: What the article counts for (``parsers.dedup.outlet_of``).
+    outlet: str
+    published_at: datetime | None
+    #: Its first sighting (kept when it is refiled).
+    first_seen: datetime
+    #: Its cluster before, if it had one.
+    current: int | None
+    #: Created in this transaction: no fingerprint, no cluster yet.
+    fresh: bool
+
+
+def _classify(session: Session, filing: _Filing, now: datetime) -> ClusterAssignment:
+    """Store a fingerprint and its keys, then create, join or merge the article's cluster."""
+    article_id, fp, keys, outlet = filing.article_id, filing.fp, filing.keys, filing.outlet
+    _save_fingerprint(
+        session, article_id, fp, keys, outlet, filing.published_at, filing.first_seen, filing.fresh
+    )
+    matches = stored_matches(session, fp, keys, article_id)
+    if not matches and filing.current is None:
+        return _create_singleton(session, article_id, filing.title, outlet, now, filing.fresh)
+    placed = _place(session, matches, filing.current, now)
     similarity = max((m.match.similarity for m in matches), default=None)
     _put_member(session, placed.cluster.id, article_id, outlet, now, similarity)
     _refresh(session, placed.cluster, now)
@@ -229,8 +199,6 @@ def assign_fresh(
     articles: Sequence[ArticleText],
     *,
     now: datetime,
-    threshold: float = DEFAULT_THRESHOLD,
-    window: timedelta = DEFAULT_TITLE_WINDOW,
 ) -> list[ClusterAssignment]:
     """``assign`` for a batch of articles created in this transaction, in the same order.
 
@@ -256,27 +224,24 @@ def assign_fresh(
     others: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
     for article, fp, keys in keyed:
         shared = any(holders[key] > 1 for key in _batch_keys(fp, keys))
-        if shared or _matches(session, fp, keys, article.article_id, threshold, window):
+        if shared or stored_matches(session, fp, keys, article.article_id):
             others.append((article, fp, keys))
         else:
             alone.append((article, fp, keys))
-    done = {a.article_id: a for a in _found_singletons(session, alone, now)}
+    done = {a.article_id: a for a in _create_singletons(session, alone, now)}
     for article, fp, keys in others:  # one by one, in order, with the fingerprint made above
-        done[article.article_id] = _file(
-            session,
+        filing = _Filing(
             article.article_id,
             fp,
             keys,
-            title=article.title,
-            outlet=article.outlet,
-            published_at=article.published_at,
+            article.title,
+            article.outlet,
+            article.published_at,
             first_seen=now,
             current=None,
-            now=now,
-            threshold=threshold,
-            window=window,
             fresh=True,
         )
+        done[article.article_id] = _classify(session, filing, now)
     return [done[article.article_id] for article in articles]
 
 
@@ -293,8 +258,6 @@ def assign_text(
     article: ArticleText,
     *,
     now: datetime,
-    threshold: float = DEFAULT_THRESHOLD,
-    window: timedelta = DEFAULT_TITLE_WINDOW,
 ) -> ClusterAssignment:
     """``assign`` for an ``ArticleText``."""
     return assign(
@@ -306,13 +269,11 @@ def assign_text(
         language=article.language,
         published_at=article.published_at,
         now=now,
-        threshold=threshold,
-        window=window,
         sketched=article.sketch,
     )
 
 
-def _found_singletons(
+def _create_singletons(
     session: Session,
     alone: Sequence[tuple[ArticleText, Fingerprint, Sequence[BandKey]]],
     now: datetime,
@@ -386,7 +347,7 @@ def _signature_row(
     }
 
 
-def _found_singleton(
+def _create_singleton(
     session: Session, article_id: int, title: str, outlet: str, now: datetime, fresh: bool
 ) -> ClusterAssignment:
     """A story no stored article matches: its own cluster, written without reading anything.
@@ -521,7 +482,7 @@ def _save_fingerprint(
         # ON CONFLICT statement is compiled anew on every call, a plain INSERT only once.
         signature, bands = _plain_insert(ArticleSignature), _plain_insert(LshBand)
     else:
-        dialect = session.get_bind().dialect.name
+        dialect = dialect_name(session)
         signature, bands = (
             _upsert_statement(dialect, "signature"),
             _upsert_statement(dialect, "bands"),
@@ -548,17 +509,14 @@ def _insert_passages(
     if not rows:
         return
     if ignore:  # a concurrent run refiling the same article may have written them already
-        dialect = session.get_bind().dialect.name
-        session.execute(_passages_ignoring(dialect), rows)
+        session.execute(_passages_ignoring(dialect_name(session)), rows)
         return
     session.execute(_plain_insert(ArticlePassage), rows)
 
 
 @cache
 def _passages_ignoring(dialect: str) -> Any:
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-        core_table(ArticlePassage)
-    )
+    statement = dialect_insert(dialect, ArticlePassage)
     return statement.on_conflict_do_nothing(index_elements=["article_id", "hash"])
 
 
@@ -577,160 +535,9 @@ def _upsert_statement(dialect: str, table: Literal["signature", "bands"]) -> Any
     key = ["article_id"] if table == "signature" else ["article_id", "band"]
     # first_seen_at is the first sighting: a refiled article keeps it.
     kept = {*key, "first_seen_at"}
-    # The Core table, not the ORM class: the ORM's bulk-insert bookkeeping cost more.
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(core_table(model))
+    statement = dialect_insert(dialect, model)
     changing = {c.name: statement.excluded[c.name] for c in model.__table__.c if c.name not in kept}
     return statement.on_conflict_do_update(index_elements=key, set_=changing)
-
-
-# --- finding copies ----------------------------------------------------------------------
-
-
-def find_matches(
-    session: Session,
-    fp: Fingerprint,
-    *,
-    exclude: int | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
-    window: timedelta = DEFAULT_TITLE_WINDOW,
-) -> list[StoredMatch]:
-    """Stored, clustered articles that are copies of ``fp`` (``exclude``: the article itself)."""
-    return _matches(session, fp, band_keys(fp), exclude, threshold, window)
-
-
-def _matches(
-    session: Session,
-    fp: Fingerprint,
-    keys: Sequence[BandKey],
-    exclude: int | None,
-    threshold: float,
-    window: timedelta,
-) -> list[StoredMatch]:
-    sharing = passage_candidate_ids(session, fp.passages, exclude=exclude)
-    candidates = list(dict.fromkeys([*candidate_ids(session, keys, exclude=exclude), *sharing]))
-    if not candidates:
-        return []
-    rows = session.execute(_signatures_statement(), {"ids": candidates, "language": fp.language})
-    # Only articles sharing enough passages can match by passages: only theirs are read.
-    stored_passages = _passages_of(session, sharing) if sharing else {}
-    found = []
-    for row in rows:
-        stored = _fingerprint_of(row, stored_passages.get(row.article_id, ()))
-        verdict = match(fp, stored, threshold=threshold, window=window)
-        if verdict is not None:
-            found.append(StoredMatch(row.article_id, row.cluster_id, verdict))
-    return found
-
-
-def candidate_ids(
-    session: Session, keys: Sequence[BandKey], *, exclude: int | None = None
-) -> list[int]:
-    """Articles sharing at least one key, those sharing the most first (``MAX_CANDIDATES``).
-
-    Each key is one equality probe of the (band, hash) index: the cost follows the number of
-    keys and of articles that share them, not the size of the corpus.
-    """
-    if not keys:
-        return []
-    statement = _probe_statement(len(keys), exclude is not None)
-    return list(session.scalars(statement, _probe_params(keys, exclude)))
-
-
-def passage_candidate_ids(
-    session: Session, passages: Sequence[Passage], *, exclude: int | None = None
-) -> list[int]:
-    """Articles sharing at least ``MIN_SHARED_PASSAGES`` passages, the most first.
-
-    One probe of the passages' hash index per passage, like ``candidate_ids``.
-    """
-    if len(passages) < MIN_SHARED_PASSAGES:
-        return []
-    query = (
-        select(ArticlePassage.article_id)
-        .where(ArticlePassage.hash.in_([p.hash for p in passages]))
-        .group_by(ArticlePassage.article_id)
-        .having(func.count() >= MIN_SHARED_PASSAGES)
-        .order_by(func.count().desc(), ArticlePassage.article_id)
-        .limit(MAX_CANDIDATES)
-    )
-    if exclude is not None:
-        query = query.where(ArticlePassage.article_id != exclude)
-    return list(session.scalars(query))
-
-
-def _passages_of(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passage, ...]]:
-    query = select(ArticlePassage.article_id, ArticlePassage.hash, ArticlePassage.shape).where(
-        ArticlePassage.article_id.in_(ids)
-    )
-    found: dict[int, list[Passage]] = {}
-    for article_id, hash_, shape in session.execute(query):
-        found.setdefault(article_id, []).append(Passage(hash_, shape))
-    return {article_id: tuple(passages) for article_id, passages in found.items()}
-
-
-def candidate_query(keys: Sequence[BandKey], *, exclude: int | None = None) -> Select[tuple[int]]:
-    """The lookup behind ``candidate_ids`` with its values bound, to read its query plan."""
-    return _probe_statement(len(keys), exclude is not None).params(_probe_params(keys, exclude))
-
-
-@cache
-def _probe_statement(key_count: int, excluding: bool) -> Select[tuple[int]]:
-    # Built once per key count with bound parameters: building 66 comparisons per lookup
-    # cost more than running the query. An OR of (band, hash) pairs, not a row-value IN,
-    # because SQLite plans the IN as a scan of the whole table.
-    probes = or_(
-        *(
-            and_(LshBand.band == bindparam(f"band_{n}"), LshBand.hash == bindparam(f"hash_{n}"))
-            for n in range(key_count)
-        )
-    )
-    query = (
-        select(LshBand.article_id)
-        .where(probes)
-        .group_by(LshBand.article_id)
-        .order_by(func.count().desc(), LshBand.article_id)
-        .limit(MAX_CANDIDATES)
-    )
-    return query.where(LshBand.article_id != bindparam("exclude")) if excluding else query
-
-
-def _probe_params(keys: Sequence[BandKey], exclude: int | None) -> dict[str, int]:
-    params = {"exclude": exclude} if exclude is not None else {}
-    for n, key in enumerate(keys):
-        params[f"band_{n}"] = key.band
-        params[f"hash_{n}"] = key.hash
-    return params
-
-
-@cache
-def _signatures_statement() -> Select[Any]:
-    """Stored fingerprints and clusters of the candidates (``ids``) in one ``language``."""
-    return (
-        select(
-            ArticleSignature.article_id,
-            ArticleSignature.minhash,
-            ArticleSignature.words,
-            ArticleSignature.normalised_title,
-            ArticleSignature.language,
-            ArticleSignature.published_at,
-            ArticleSignature.first_seen_at,
-            ClusterMember.cluster_id,
-        )
-        .join(ClusterMember, ClusterMember.article_id == ArticleSignature.article_id)
-        .where(ArticleSignature.article_id.in_(bindparam("ids", expanding=True)))
-        .where(ArticleSignature.language == bindparam("language"))
-    )
-
-
-def _fingerprint_of(row: Row[Any], passages: tuple[Passage, ...] = ()) -> Fingerprint:
-    return Fingerprint(
-        signature=row.minhash,
-        words=row.words,
-        normalised_title=row.normalised_title,
-        language=row.language,
-        seen_at=row.published_at or row.first_seen_at,
-        passages=passages,
-    )
 
 
 # --- cluster bookkeeping -------------------------------------------------------------------
@@ -850,7 +657,9 @@ def _refresh(session: Session, cluster: Cluster, now: datetime) -> None:
         return
     first = min(rows, key=lambda r: (r.published_at or r.first_seen_at, -r.words, r.article_id))
     cluster.size = len(rows)
-    cluster.outlet_count = len(_outlets(_sightings(session, [cluster.id]).get(cluster.id, [])))
+    cluster.outlet_count = len(
+        distinct_outlets(story_sightings(session, [cluster.id]).get(cluster.id, []))
+    )
     cluster.representative_article_id = first.article_id
     cluster.title = first.title
     cluster.updated_at = now
@@ -864,7 +673,7 @@ def recount_copies(session: Session, article_id: int, *, now: datetime) -> int |
     its own, yet it is one more outlet for the story. The cluster's id, or None when the
     article is in no cluster.
     """
-    cluster_id = _cluster_id_of(session, article_id)
+    cluster_id = cluster_id_of(session, article_id)
     if cluster_id is None:
         return None
     for cluster in _lock(session, [cluster_id]):
@@ -889,7 +698,6 @@ def cluster_growth_alert(
     cluster_id: int,
     *,
     now: datetime,
-    threshold: int = DEFAULT_ALERT_OUTLETS,
 ) -> int:
     """Write the "cluster_growing" alert for a cluster if it is due; 1 if written, else 0.
 
@@ -900,6 +708,7 @@ def cluster_growth_alert(
     cluster = session.get(Cluster, cluster_id, with_for_update=True, populate_existing=True)
     if cluster is None:
         return 0
+    threshold = DEFAULT_ALERT_OUTLETS
     # The counts are checked first: the relevance query is only worth it at a crossing.
     crossing = growth_alert_due(
         outlets=cluster.outlet_count,
@@ -909,7 +718,7 @@ def cluster_growth_alert(
     )
     if not crossing or not _is_relevant(session, cluster_id):
         return 0
-    row = _cluster_rows(session, [cluster])[0]
+    row = cluster_rows(session, [cluster])[0]
     payload = {
         "title": row.title,
         "outlets": [o.outlet for o in row.outlets],
@@ -944,15 +753,6 @@ def _is_relevant(session: Session, cluster_id: int) -> bool:
 STORY_ALERT_KIND = "new_relevant_article"
 
 
-def story_began(session: Session, cluster_id: int, article_id: int) -> datetime | None:
-    """When the story's first article other than ``article_id`` was seen; None if none."""
-    query = select(func.min(Article.first_seen_at)).join(
-        ClusterMember, ClusterMember.article_id == Article.id
-    )
-    query = query.where(ClusterMember.cluster_id == cluster_id, Article.id != article_id)
-    return session.scalar(query)
-
-
 def add_coverage(session: Session, cluster_id: int, coverage: dict[str, Any]) -> bool:
     """Name another outlet's article (``outlet``, ``url``, ``article_id``) in the story's
     alert while it waits to be sent; True when it did.
@@ -977,32 +777,3 @@ def add_coverage(session: Session, cluster_id: int, coverage: dict[str, Any]) ->
     alert.payload = {**alert.payload, "also_covered_by": [*listed, coverage]}
     session.flush()
     return True
-
-
-def also_covered_by(session: Session, article_id: int, *, limit: int = 6) -> list[dict[str, Any]]:
-    """The other outlets' articles of an article's story (``outlet``, ``url``,
-    ``article_id``), earliest first: what a message about the story names besides it."""
-    cluster = select(ClusterMember.cluster_id).where(ClusterMember.article_id == article_id)
-    query = (
-        select(Article.id, Article.canonical_url, Article.source, ClusterMember.outlet)
-        .join(ClusterMember, ClusterMember.article_id == Article.id)
-        .where(ClusterMember.cluster_id.in_(cluster.scalar_subquery()), Article.id != article_id)
-        .order_by(Article.first_seen_at, Article.id)
-    )
-    own = session.scalar(select(ClusterMember.outlet).where(ClusterMember.article_id == article_id))
-    found, seen = [], {own}
-    for row in session.execute(query):
-        if row.outlet in seen:
-            continue
-        seen.add(row.outlet)
-        name = outlet_name(row.canonical_url, row.source)
-        found.append({"article_id": row.id, "outlet": name, "url": row.canonical_url})
-        if len(found) == limit:
-            break
-    return found
-
-
-def coverage(session: Session, article_id: int) -> dict[str, Any]:
-    """``also_covered_by`` for an alert's payload, when the article's story has other outlets."""
-    found = also_covered_by(session, article_id)
-    return {"also_covered_by": found} if found else {}
