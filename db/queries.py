@@ -2,7 +2,7 @@
 
 Kept apart from ``db.repo`` and ``db.figures`` so that a listing imports no
 write path (store, versions, upserts, the tagger), which cost each reading command
-0.06-0.18 CPU-s of start-up (``docs/cli.md``). Those modules re-export what moved here.
+0.15-0.27 CPU-s of start-up (``docs/cli.md``). Those modules re-export what moved here.
 """
 
 from __future__ import annotations
