@@ -555,7 +555,10 @@ class _HeldSlot:
         """Release the slot; a failure to say so only leaves it to its lease's expiry."""
         self._done.set()
         with suppress(Exception):
-            await self._task
+            # Shielded: a pass cancelled by its deadline while giving slots back would
+            # otherwise cancel the release itself, and the slot would stay taken until its
+            # lease expired (a minute or more), holding up every other worker on that host.
+            await asyncio.shield(self._task)
 
 
 # --- Small helpers ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import uuid
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -23,7 +24,7 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from db import repo
-from fetching.fetcher import Fetcher, FetchPolicy, FetchResult, host_limit_name
+from fetching.fetcher import Fetcher, FetchPolicy, FetchResult, _HeldSlot, host_limit_name
 from flows import context
 from flows.monitor import run_monitor
 from parsers.exceptions import FetchError
@@ -126,6 +127,26 @@ def test_a_fetch_under_an_existing_limit_works_and_gives_its_slot_back(
 
     assert (result.status, result.content) == (200, RSS)
     assert asyncio.run(_limit(f"{prefix}127-0-0-1")).active_slots == 0
+
+
+def test_a_slot_given_back_as_the_pass_is_cancelled_is_still_released(prefix: str) -> None:
+    name = f"{prefix}127-0-0-1"
+    asyncio.run(_create_limit(name, 1))
+
+    async def cancelled_while_giving_back() -> None:
+        slot = await _HeldSlot.take(name, "127.0.0.1", POLICY)
+        giving_back = asyncio.create_task(slot.give_back())
+        await asyncio.sleep(0.01)  # the release request is under way
+        giving_back.cancel()  # the pass's deadline
+        with suppress(asyncio.CancelledError):
+            await giving_back
+        for _ in range(200):  # the release goes on in its own task
+            if (await _limit(name)).active_slots == 0:
+                return
+            await asyncio.sleep(0.05)
+
+    asyncio.run(cancelled_while_giving_back())
+    assert asyncio.run(_limit(name)).active_slots == 0
 
 
 def test_the_limit_holds_across_fetchers(http_server: LoopbackServer, prefix: str) -> None:
