@@ -6,7 +6,6 @@ through ``redact`` with every configured channel's secrets.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -267,6 +266,8 @@ def describe_retry(alert: AlertForDelivery, rules: AlertRules, settings: Setting
 @alerts_app.command("deliver")
 def deliver() -> None:
     """Run one delivery pass now (the deliver-alerts flow) and print what it did."""
+    import asyncio
+
     from flows import context
     from flows.alerts import deliver_alerts
 
@@ -304,6 +305,8 @@ def digest(
 
     Exits with 1 when this hour's digest is not delivered (pending or failed), and says why.
     """
+    import asyncio
+
     from db import outbox
     from flows import context
     from flows.digest import daily_digest, describe

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import sys
@@ -39,7 +38,7 @@ from parsers.urls import feed_url_refusal
 # The database (SQLAlchemy), the settings (pydantic) and the flows (Prefect) load inside the
 # commands that use them: `vigie --help` needs none of them, and a reading command no flow.
 if TYPE_CHECKING:
-    from db.repo import ArticleRow
+    from db.queries import ArticleRow
     from flows.report import RunCounts
 
 
@@ -96,6 +95,8 @@ def _now() -> datetime:
 
 
 def _run_flow(flow_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    import asyncio  # here: only the commands that run a flow need its event loop
+
     from flows import context
 
     with clear_errors():
@@ -232,11 +233,11 @@ class _FeedRow(TypedDict):
 @feeds_app.command("list")
 def feeds_list(format: FormatOption = Format.table) -> None:
     """Show every feed with its health, last error and next check."""
-    from db import repo
+    from db import queries
     from flows import context
 
     with clear_errors(), context.sessions().begin() as session:
-        feeds = repo.list_feeds(session)
+        feeds = queries.list_feeds(session)
         rows: list[_FeedRow] = [
             {
                 "id": f.id,
@@ -319,12 +320,12 @@ def articles(
     limit: search.LimitOption = None,
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
-    from db import repo
+    from db import queries
     from flows import context
 
     filters = search.filters_from(topic, since, until, outlet, language, relevant)
     with clear_errors(), context.sessions().begin() as session:
-        rows = repo.list_articles(session, filters=filters, limit=limit)
+        rows = queries.list_articles(session, filters=filters, limit=limit)
     if format in (Format.json, Format.jsonl):
         search.write([_article_json(row) for row in rows], format, ())
         return
@@ -373,11 +374,11 @@ def show(
 ) -> None:
     """Show an article's text with its tags and evidence snippets."""
     from cli.render import render_article, render_versions
-    from db import repo, story_queries
+    from db import queries, story_queries
     from flows import context
 
     with clear_errors(), context.sessions().begin() as session:
-        article = repo.get_article(session, article_id)
+        article = queries.get_article(session, article_id)
         if article is None or article.current_version is None:
             fail(f"no article {article_id}", 1)
         if versions:
@@ -394,11 +395,11 @@ def diff(
 ) -> None:
     """Word diff between two versions: coloured in a terminal, [-old-]{+new+} elsewhere."""
     from cli.render import render_diff
-    from db import repo
+    from db import queries
     from flows import context
 
     with clear_errors(), context.sessions().begin() as session:
-        article = repo.get_article(session, article_id)
+        article = queries.get_article(session, article_id)
         if article is None or not article.versions:
             fail(f"no article {article_id}", 1)
         numbers = [v.n for v in article.versions]

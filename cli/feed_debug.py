@@ -7,7 +7,6 @@ report failures as one readable line, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,6 +61,8 @@ def fetch_command(
     ] = None,
 ) -> None:
     """Fetch URL as the pipeline would, then show the exchange and the entry count."""
+    import asyncio  # here: reading commands need no event loop
+
     from fetching.fetcher import FetchPolicy
     from flows.settings import get_settings
     from parsers.feeds import parse_feed

@@ -19,7 +19,7 @@ from parsers.exceptions import VigieError
 from parsers.inert import clean
 
 if TYPE_CHECKING:
-    from db.figures import StatementRow
+    from db.queries import StatementRow
 
 figures_app = typer.Typer(
     help="Figures tracked across articles (immigration targets), with their sources; mark a "
@@ -49,7 +49,7 @@ def list_figures(
     statement aside (the figure goes back to the latest one still standing),
     `vigie figures right ID` restores it.
     """
-    from db.figures import list_statements
+    from db.queries import list_statements
 
     if ctx.invoked_subcommand is not None:
         return

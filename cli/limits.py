@@ -10,7 +10,6 @@ are not covered (their hosts are open-ended); each run still caps them per host.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -58,7 +57,9 @@ def limits_command(
     Each limit allows VIGIE_PER_HOST_CONCURRENCY requests at once; the fetcher uses them when
     VIGIE_HOST_LIMIT_PREFIX is set. Needs a Prefect server (PREFECT_API_URL).
     """
-    from db import repo
+    import asyncio
+
+    from db import queries
     from fetching.fetcher import DEFAULT_HOST_LIMIT_PREFIX, HOST_LIMIT_SETTING  # httpx: here only
     from flows import context
     from flows.settings import get_settings
@@ -68,7 +69,7 @@ def limits_command(
         _require_prefect_server()
         prefix = settings.host_limit_prefix or DEFAULT_HOST_LIMIT_PREFIX
         with context.sessions().begin() as session:
-            urls = [feed.url for feed in repo.list_feeds(session)]
+            urls = [feed.url for feed in queries.list_feeds(session)]
         wanted = feeds_per_limit(prefix, urls)
         changes = asyncio.run(_apply(wanted, settings.per_host_concurrency, slot_decay))
     except VigieError as exc:

@@ -19,10 +19,11 @@ from rich.text import Text
 
 from cli.output import err, fail, out
 from parsers.exceptions import ParseError, VigieError
-from parsers.opml import OpmlData, OutlineData, export_opml, parse_opml
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from parsers.opml import OpmlData, OutlineData
 
 EXPORT_TITLE = "Vigie feeds"
 
@@ -87,6 +88,8 @@ def import_command(
 
 
 def _read_opml(file: Path) -> OpmlData:
+    from parsers.opml import parse_opml  # here: only `feeds import` parses OPML
+
     try:
         content = file.read_bytes()
     except OSError as exc:
@@ -129,13 +132,14 @@ def export_command(
     ] = None,
 ) -> None:
     """Write every feed as an OPML 2.0 subscription list (to standard output by default)."""
-    from db import repo
+    from db import queries
     from flows import context
+    from parsers.opml import OutlineData, export_opml
 
     with _one_line_errors():
         context.ensure_schema()  # a fresh database exports an empty list, not a traceback
         with context.sessions().begin() as session:
-            feeds = [OutlineData(f.url, f.name, f.language) for f in repo.list_feeds(session)]
+            feeds = [OutlineData(f.url, f.name, f.language) for f in queries.list_feeds(session)]
     document = export_opml(feeds, title=EXPORT_TITLE, created=datetime.now(UTC))
     if output is None:
         typer.echo(document, nl=False)

@@ -26,7 +26,7 @@ from parsers.search_query import parse, positive_terms
 from parsers.search_text import Passage, passage
 
 if TYPE_CHECKING:
-    from db import repo
+    from db import queries
     from db.search import ArticleFilters
 
 FormatOption = Annotated[
@@ -126,7 +126,7 @@ def search_command(
     limit: LimitOption = 20,
 ) -> None:
     """Search stored articles: best matches first, with highlighted snippets."""
-    from db import repo
+    from db import queries
     from db.search import search_ids
     from flows import context
 
@@ -134,7 +134,7 @@ def search_command(
         node = parse(query)
         filters = filters_from(topic, since, until, outlet, language, relevant)
         with context.sessions().begin() as session:
-            rows = repo.articles_by_id(session, search_ids(session, node, filters, limit))
+            rows = queries.articles_by_id(session, search_ids(session, node, filters, limit))
     wanted = positive_terms(node)
     hits = [(row, _snippet(row, wanted)) for row in rows]
     if format is Format.table:
@@ -144,12 +144,12 @@ def search_command(
     write(records, format, columns=(*CSV_COLUMNS, "snippet"))
 
 
-def _snippet(row: repo.ArticleRow, wanted: frozenset[str]) -> Passage:
+def _snippet(row: queries.ArticleRow, wanted: frozenset[str]) -> Passage:
     found = passage(row.text or "", wanted)
     return found if found.highlights else passage(row.title, wanted)
 
 
-def _search_table(hits: Sequence[tuple[repo.ArticleRow, Passage]]) -> Table:
+def _search_table(hits: Sequence[tuple[queries.ArticleRow, Passage]]) -> Table:
     table = Table("id", "article", show_lines=True)
     for row, snip in hits:
         cell = Text(printable(row.title), style="bold")
@@ -174,7 +174,7 @@ def highlighted(snip: Passage) -> Text:
 # --- exports ------------------------------------------------------------------------------
 
 
-def article_record(row: repo.ArticleRow) -> dict[str, Any]:
+def article_record(row: queries.ArticleRow) -> dict[str, Any]:
     """An article as exported: the csv columns' data, under the names JSON readers expect."""
     return {
         "article_id": row.id,

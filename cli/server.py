@@ -8,7 +8,6 @@ serving again resumes them. To run on many machines instead, see ``deploy/README
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
@@ -110,6 +109,8 @@ def serve_command(
     ] = 4,
 ) -> None:
     """Register every deployment with its schedule and run them here until stopped."""
+    import asyncio  # here, as Prefect: no other command needs an event loop
+
     import prefect
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
@@ -162,6 +163,8 @@ def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
 
 
 def _pause_schedules(specs: Sequence[DeploymentSpec]) -> None:
+    import asyncio
+
     try:
         asyncio.run(asyncio.wait_for(_pause(specs), timeout=PAUSE_TIMEOUT_SECONDS))
     except Exception as exc:  # the server may be gone already: say so, never a traceback

@@ -32,7 +32,6 @@ from cli.search import (
 from parsers.alert_rules import AlertRules, Mode, load_rules, parse_rules
 from parsers.exceptions import ConfigError
 from parsers.inert import printable
-from parsers.watch_file import add_watch, remove_watch
 
 watch_app = typer.Typer(
     help="Watches: saved searches; every new article or version one matches is an alert.",
@@ -85,6 +84,8 @@ def watch_add(
     ] = None,
 ) -> None:
     """Add a watch to the rules file (or replace the one of that name), keeping its comments."""
+    from parsers.watch_file import add_watch  # tomlkit: only the commands that edit load it
+
     if mode not in (None, "immediate", "digest"):
         raise typer.BadParameter("must be immediate or digest", param_hint="--mode")
     chosen: Mode | None = "digest" if mode == "digest" else "immediate" if mode else None
@@ -100,6 +101,8 @@ def watch_add(
 @watch_app.command("remove")
 def watch_remove(name: Annotated[str, typer.Argument(help="The watch's name.")]) -> None:
     """Remove a watch from the rules file (its past alerts stay)."""
+    from parsers.watch_file import remove_watch
+
     with clear_errors():
         _edit(lambda text, source: remove_watch(text, name, source=source))
     out.print(f"Removed watch {printable(name)!r}.")

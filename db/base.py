@@ -17,7 +17,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
 
 # Named constraints: Alembic can drop or alter them by name, and the upserts in ``repo`` name
 # the unique constraints they rely on.
@@ -71,3 +71,8 @@ def core_table(model: type[Base]) -> Table:
     """A model's Core table: plain-row statements on it skip the ORM's per-row bookkeeping
     (about 5x faster for evidence rows) and, with bound parameters, compile once."""
     return cast(Table, model.__table__)
+
+
+def dialect_name(session: Session) -> str:
+    """The session's database dialect ("postgresql" or "sqlite")."""
+    return session.get_bind().dialect.name

@@ -13,7 +13,6 @@ it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,36 +21,15 @@ from sqlalchemy.orm import Session
 
 from db.intents import ArticleIntent
 from db.models import Article, FigureStatement, TrackedFigure
+
+# `vigie figures` reads through db.queries, which imports no write path.
+from db.queries import StatementRow as StatementRow
+from db.queries import list_statements as list_statements
 from db.story_queries import coverage
 from db.upsert import add_alert, insert_ignore
 from parsers.inert import clean
 from parsers.tagging import Mention as FoundMention
 from parsers.tracking import tracked_key
-
-
-@dataclass(frozen=True)
-class StatementRow:
-    """A statement of a tracked figure, with its source, as ``vigie figures`` lists it."""
-
-    #: Statement id: what ``vigie figures wrong ID`` takes.
-    id: int
-    #: The tracked figure's ``topic|unit|scope|jurisdiction``.
-    key: str
-    value: float
-    #: The figure as written.
-    matched: str
-    #: The sentence that states it.
-    sentence: str
-    stated_at: datetime
-    #: When it was marked wrong, if it was.
-    wrong_at: datetime | None
-    #: Whether it is the figure's current value.
-    current: bool
-    article_id: int
-    #: The source: outlet, headline and address of the article.
-    source: str
-    title: str
-    url: str
 
 
 def stated_figures(intent: ArticleIntent) -> dict[str, FoundMention]:
@@ -186,39 +164,6 @@ def source_label(article: Article | None) -> str:
 
 
 # --- listing and correcting ------------------------------------------------------------------
-
-
-def list_statements(session: Session, *, everything: bool = False) -> list[StatementRow]:
-    """Statements of tracked figures, by figure, newest first; only the current value of
-    each figure unless ``everything``."""
-    current = {
-        (t.key, t.version_id) for t in session.scalars(select(TrackedFigure)) if t.version_id
-    }
-    query = (
-        select(FigureStatement)
-        .join(Article, Article.id == FigureStatement.article_id)
-        .order_by(FigureStatement.key, FigureStatement.stated_at.desc(), FigureStatement.id.desc())
-    )
-    rows = [_row(s, (s.key, s.version_id) in current) for s in session.scalars(query)]
-    return rows if everything else [row for row in rows if row.current]
-
-
-def _row(statement: FigureStatement, current: bool) -> StatementRow:
-    article = statement.article
-    return StatementRow(
-        id=statement.id,
-        key=statement.key,
-        value=statement.value,
-        matched=statement.matched,
-        sentence=statement.sentence,
-        stated_at=statement.stated_at,
-        wrong_at=statement.wrong_at,
-        current=current,
-        article_id=article.id,
-        source=article.source,
-        title=article.title,
-        url=article.canonical_url,
-    )
 
 
 def mark_wrong(session: Session, statement_id: int, now: datetime, wrong: bool = True) -> bool:

@@ -13,8 +13,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Select, Update, bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Update, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from db.base import core_table
 from db.intents import (
@@ -34,11 +34,17 @@ from db.models import (
     Mention,
     RawDocument,
     Tag,
-    topic_keys,
 )
 
+# What the reading commands use lives in db.queries, which imports no write path.
+from db.queries import ArticleRow as ArticleRow
+from db.queries import articles_by_id as articles_by_id
+from db.queries import get_article as get_article
+from db.queries import list_articles as list_articles
+from db.queries import list_feeds as list_feeds
+from db.search import index_articles
+
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
-from db.search import ArticleFilters, filtered, index_articles
 from db.store import DEFAULT_POLICY, refile
 from db.store import known_sources as known_sources
 from db.store import store_articles as store_articles
@@ -100,11 +106,6 @@ def _find_feed(session: Session, url_or_id: str) -> Feed | None:
     if url_or_id.isdigit():
         return session.get(Feed, int(url_or_id))
     return session.scalars(select(Feed).where(Feed.url == url_or_id)).one_or_none()
-
-
-def list_feeds(session: Session) -> list[Feed]:
-    """Every feed, by name."""
-    return list(session.scalars(select(Feed).order_by(Feed.name, Feed.id)))
 
 
 def feeds_to_poll(session: Session, now: datetime, *, due_only: bool = True) -> list[FeedForUpdate]:
@@ -313,106 +314,6 @@ def sync_tags(session: Session, specs: Iterable[TagSpec]) -> dict[str, int]:
 
 
 # --- articles ------------------------------------------------------------------------------
-
-
-# --- reading -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ArticleRow:
-    """An article as listed by the CLI."""
-
-    id: int
-    title: str
-    canonical_url: str
-    source: str
-    language: str | None
-    published_at: datetime | None
-    first_seen_at: datetime
-    topics: tuple[str, ...]
-    relevant: bool
-    relevance: float
-    versions: int
-    byline: str | None = None
-    #: The current version's text, for search snippets (only when asked for).
-    text: str | None = None
-
-
-def list_articles(
-    session: Session,
-    *,
-    relevant_only: bool = False,
-    limit: int | None = None,
-    filters: ArticleFilters | None = None,
-) -> list[ArticleRow]:
-    """Articles, newest first, with their current topics and version count."""
-    query = _article_rows_query()
-    if relevant_only:
-        query = query.where(ArticleVersion.relevant.is_(True))
-    if filters is not None:
-        query = filtered(query, filters)
-    if limit:
-        query = query.limit(limit)
-    return [_article_row(row) for row in session.execute(query).all()]
-
-
-def articles_by_id(session: Session, ids: Sequence[int]) -> list[ArticleRow]:
-    """The articles ``ids`` names, in that order, with their current text."""
-    query = _article_rows_query().add_columns(ArticleVersion.text).where(Article.id.in_(ids))
-    found = {row.id: _article_row(row, with_text=True) for row in session.execute(query).all()}
-    return [found[i] for i in ids if i in found]
-
-
-def _article_row(row: Any, *, with_text: bool = False) -> ArticleRow:
-    return ArticleRow(
-        id=row.id,
-        title=row.title,
-        canonical_url=row.canonical_url,
-        source=row.source,
-        language=row.language,
-        published_at=row.published_at,
-        first_seen_at=row.first_seen_at,
-        topics=topic_keys(row.topics),
-        relevant=row.relevant,
-        relevance=row.relevance,
-        versions=row.versions,
-        byline=row.byline,
-        text=row.text if with_text else None,
-    )
-
-
-def _article_rows_query() -> Select[Any]:
-    counted = aliased(ArticleVersion)
-    version_count = (
-        select(func.count(counted.id))
-        .where(counted.article_id == Article.id)
-        .correlate(Article)
-        .scalar_subquery()
-    )
-    return (
-        select(
-            Article.id,
-            Article.title,
-            Article.canonical_url,
-            Article.source,
-            Article.language,
-            Article.published_at,
-            Article.first_seen_at,
-            Article.byline,
-            ArticleVersion.id.label("version_id"),
-            ArticleVersion.relevant,
-            ArticleVersion.relevance,
-            ArticleVersion.topics,
-            version_count.label("versions"),
-        )
-        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
-        .order_by(func.coalesce(Article.published_at, Article.first_seen_at).desc(), Article.id)
-    )
-
-
-def get_article(session: Session, article_id: int) -> Article | None:
-    """One article with its versions (mentions load on access)."""
-    return session.get(Article, article_id)
 
 
 # --- re-checks and reprocessing --------------------------------------------------------------

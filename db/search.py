@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -30,11 +31,11 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
+from db.base import dialect_name
 from db.models import Article, ArticleVersion
-from db.upsert import dialect_name
 from parsers.search_query import Node, to_fts5, to_tsquery
 from parsers.search_text import index_text
 
@@ -80,7 +81,14 @@ _SQLITE_INSERT = text("INSERT INTO article_search (rowid, terms) VALUES (:id, :t
 #: The index as Core sees it: SQLite's FTS5 table (its rowid is the article id), or
 #: PostgreSQL's table of tsvectors.
 _FTS5 = table("article_search", column("rowid", Integer))
-_TSV = table("article_search", column("article_id", Integer), column("terms", TSVECTOR))
+
+
+@cache
+def _tsv() -> TableClause:
+    # Built on first use: the PostgreSQL dialect costs a command on SQLite its import.
+    from sqlalchemy.dialects.postgresql import TSVECTOR
+
+    return table("article_search", column("article_id", Integer), column("terms", TSVECTOR))
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,10 @@ def _match(session: Session, query: Node, *, ranking: bool = False) -> _Match:
     """The query on this database. ``ranking`` (PostgreSQL) gives a second reference to the
     index, for ranking in one statement the rows that the first one found."""
     if dialect_name(session) == "postgresql":
-        source = _TSV.alias("ranked") if ranking else _TSV
+        from sqlalchemy.dialects.postgresql import TSQUERY
+
+        index = _tsv()
+        source = index.alias("ranked") if ranking else index
         # Cast, not to_tsquery(): the terms are matched as the index wrote them.
         tsquery = cast(bindparam("q", to_tsquery(query)), TSQUERY)
         condition = source.c.terms.op("@@")(tsquery)

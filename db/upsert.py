@@ -15,12 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.base import Base, core_table
+from db.base import dialect_name as dialect_name  # here for the write path; in base for reads
 from db.models import Alert
-
-
-def dialect_name(session: Session) -> str:
-    """The session's database dialect ("postgresql" or "sqlite")."""
-    return session.get_bind().dialect.name
 
 
 def dialect_insert(dialect: str, model: type[Base]) -> Any:

@@ -30,6 +30,24 @@ VIGIE = Path(sys.executable).parent / "vigie"
 #: What only a command that runs a flow, fetches, sends or extracts may load.
 FLOW_MACHINERY = ("prefect", "flows.monitor", "trafilatura", "httpx", "apprise", "alembic")
 
+#: What only a command that writes may load: the store and versioning path, clustering, the
+#: tagger, NumPy and language identification, TOML and OPML editing, and the PostgreSQL
+#: dialect on a SQLite database.
+WRITE_PATH = (
+    "db.repo",
+    "db.store",
+    "db.upsert",
+    "db.versions",
+    "db.story_filing",
+    "db.figures",
+    "parsers.tagging",
+    "numpy",
+    "py3langid",
+    "tomlkit",
+    "parsers.opml",
+    "sqlalchemy.dialects.postgresql",
+)
+
 READING_COMMANDS = (
     ("articles",),
     ("show", "1"),
@@ -100,7 +118,7 @@ def test_help_loads_no_flow_no_database_and_no_settings(vigie_env: pytest.Monkey
 
     assert "cli.app" in modules  # the measurement sees Vigie's own modules
     assert _flow_machinery(modules) == []
-    assert {"sqlalchemy", "pydantic", "flows.settings"} & modules == set()
+    assert {"sqlalchemy", "pydantic", "flows.settings", "asyncio"} & modules == set()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -110,6 +128,7 @@ def test_reading_commands_load_no_flow_machinery(stored: Path, command: tuple[st
 
     assert "sqlalchemy" in modules  # they did read the database
     assert _flow_machinery(modules) == []
+    assert sorted(set(WRITE_PATH) & modules) == []
 
 
 def test_the_import_check_sees_a_heavy_library_when_a_command_loads_one(
@@ -119,6 +138,13 @@ def test_the_import_check_sees_a_heavy_library_when_a_command_loads_one(
     page.write_text("<html><body><article><p>Text.</p></article></body></html>")
 
     assert "trafilatura" in _flow_machinery(loaded_modules("extract", str(page)))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_import_check_sees_the_write_path_when_a_command_writes(stored: Path) -> None:
+    modules = loaded_modules("feeds", "add", "https://example.org/other.xml")
+
+    assert {"db.repo", "db.upsert"} <= set(WRITE_PATH) & modules
 
 
 # --- one time zone ---------------------------------------------------------------------------
