@@ -11,6 +11,7 @@ import base64
 import binascii
 import ipaddress
 import re
+from contextlib import suppress
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 import idna
@@ -138,11 +139,10 @@ def canonical_url(url: str, base: str | None = None) -> str:
     """
     url = url.strip()
     if base:
-        try:
-            # Joining can surface whitespace the input hid ("/../ x" against a bare "//").
+        # Joining can surface whitespace the input hid ("/../ x" against a bare "//"). A base
+        # no URL can be built on (a broken IPv6 literal) leaves the link on its own.
+        with suppress(ValueError):
             url = urljoin(base.strip(), url).strip()
-        except ValueError:
-            return url
     for _ in range(_MAX_UNWRAP):
         # Redirectors are recognised before canonicalisation (which would drop the "/amp/" of
         # Google's AMP viewer) and after it (which turns "m.google.com" into "google.com").

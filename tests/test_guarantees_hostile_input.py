@@ -201,6 +201,11 @@ def test_canonical_url_never_raises_and_is_idempotent(url: str, base: str | None
     assert canonical_url(once) == once
 
 
+def test_canonical_url_with_a_broken_base_canonicalises_the_link_on_its_own() -> None:
+    once = canonical_url("http://http://", base="http://[")
+    assert once == canonical_url("http://http://") and canonical_url(once) == once
+
+
 def test_canonical_url_with_a_hostless_base_is_stripped_and_idempotent() -> None:
     once = canonical_url("/../ http://", base="//")
     assert once == once.strip() and canonical_url(once) == once
