@@ -180,6 +180,7 @@ def _plain(table: str, column: str, value: Any, timeless: bool) -> Any:
         payload = _json(value)
         if timeless and isinstance(payload, dict):
             payload = {k: v for k, v in payload.items() if k not in _TIMED_PAYLOAD_KEYS}
+        payload = _without_ids(payload)
         return repr(sorted(payload.items())) if isinstance(payload, dict) else repr(payload)
     if column in ("delivered_channels",):
         return repr(_json(value))
@@ -187,6 +188,16 @@ def _plain(table: str, column: str, value: Any, timeless: bool) -> Any:
         return int(value)
     if isinstance(value, float):
         return round(value, 9)
+    return value
+
+
+def _without_ids(value: Any) -> Any:
+    """``value`` without the articles' ids it names (``also_covered_by``): ids follow the
+    order in which concurrent passes stored the articles, which their URLs beside them do not."""
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k != "article_id"}
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
     return value
 
 
