@@ -276,7 +276,9 @@ def _insert_fresh(batch: _Batch, fresh: list[ArticleIntent]) -> dict[str, int]:
         for i, vid in versions
         if stated_figures(i)  # most figures are not tracked ones: no need to load the article
     )
-    watched = alert_watches(session, policy.watches, _new_texts(versions, ids), now)
+    # A feed's backfill alerts nobody: watches included, as the new-article alerts below.
+    alerting = [(i, v) for i, v in versions if batch.feed is None or not batch.feed.backfill(i)]
+    watched = alert_watches(session, policy.watches, _new_texts(alerting, ids), now)
     counts.watched += watched
     counts.alerts += len(watched)
     relevant = [(ids[i.canonical_url], i) for i, _ in versions if i.tags.relevant]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from db import repo, story_queries
 from db.models import Alert
 from flows import context
 from flows.monitor import monitor_feeds
+from parsers.alert_rules import WATCH_KIND
 from tests.loopback import LoopbackServer, Response
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -126,8 +128,12 @@ def test_a_wire_copy_with_a_new_lede_is_one_story_with_one_alert(
 
 
 def test_a_first_pass_backfills_older_items_without_alerts(
-    env: pytest.MonkeyPatch, http_server: LoopbackServer
+    env: pytest.MonkeyPatch, http_server: LoopbackServer, tmp_path: Path
 ) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[watches.asylum]\nquery = "asylum"\n', encoding="utf-8")
+    env.setenv("VIGIE_ALERT_RULES_PATH", str(rules))  # a watch that every item matches
+    context.reset()
     added = datetime.now(UTC) - timedelta(hours=1)
     items = [
         ("http://ledger.example/old-1", _distinct(1), added - timedelta(days=3)),
@@ -142,6 +148,8 @@ def test_a_first_pass_backfills_older_items_without_alerts(
     assert summary["new_articles"] == 3 and summary["backfilled"] == 2
     [alert] = _alerts("new_relevant_article")
     assert alert.payload["url"] == "http://ledger.example/new"
+    [watched] = _alerts(WATCH_KIND)  # the watch, too, alerts on the new item only
+    assert watched.payload["url"] == "http://ledger.example/new"
     with context.sessions().begin() as session:  # stored, tagged and clustered all the same
         assert len(repo.list_articles(session, relevant_only=True)) == 3
         assert len(story_queries.list_clusters(session, min_size=1)) == 3
