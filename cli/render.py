@@ -36,7 +36,8 @@ def render_article(console: Console, article: Article, cluster: ClusterRow | Non
     published = (
         f" · {shown_time(article.published_at, published=True)}" if article.published_at else ""
     )
-    console.print(Text(f"{article.source} · {article.canonical_url}{published}"))
+    byline = f" · by {article.byline}" if article.byline else ""
+    console.print(Text(f"{article.source}{byline} · {article.canonical_url}{published}"))
     console.print(Text(_standing(version, len(article.versions))))
     if cluster is not None and cluster.size > 1:
         outlets = ", ".join(f"{o.outlet} ({shown_time(o.first_seen_at)})" for o in cluster.outlets)

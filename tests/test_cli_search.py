@@ -69,6 +69,13 @@ def test_search_gives_the_best_matches_with_what_an_analyst_needs(desk: Path) ->
     assert none.exit_code == 0 and "No stored article matches." in none.stdout
 
 
+def test_show_names_the_byline_beside_the_outlet(desk: Path) -> None:
+    [found] = _json(["search", "Roxham NEAR/10 fermeture", "--format", "json"])
+    shown = runner.invoke(app, ["show", str(found["article_id"])])
+    assert shown.exit_code == 0, shown.output
+    assert "La Gazette du Nord · by Reporter roxham · " in shown.stdout
+
+
 def test_search_filters_and_errors(desk: Path) -> None:
     query = "Roxham OR Quebec OR Canadiens"
     assert {f["outlet"] for f in _json(["search", query, "-f", "json", "--outlet", "TIMES"])} == {
