@@ -345,17 +345,23 @@ def test_a_one_megabyte_single_sentence_item_is_tagged_in_under_a_second(
 )
 def test_tagging_without_limits_grows_linearly(name: str) -> None:
     free = Tagger(load_taxonomy(TAXONOMY), cpu_budget=math.inf, max_chars=10**9)
-    small, large = (ADVERSARIAL[name](size) for size in (100_000, 400_000))
+    small, large = (ADVERSARIAL[name](size) for size in (100_000, 800_000))
     free.tag("", small)  # warm the caches
-    times = []
-    for text in (small, large):
+    times = [_least_cpu(free, text) for text in (small, large)]
+    # Eight times the text: about eight times the time (quadratic would be sixty-four), and in
+    # absolute terms far from the minutes the quadratic tagger took. The least of three runs,
+    # so that a collection or a busy neighbour during one run does not count.
+    assert times[1] < 24 * max(times[0], 0.02), times
+    assert times[1] < 8.0, times
+
+
+def _least_cpu(tagger: Tagger, text: str, runs: int = 3) -> float:
+    spent = []
+    for _ in range(runs):
         started = time.process_time()
-        free.tag("", text)
-        times.append(time.process_time() - started)
-    # Four times the text: about four times the time (quadratic would be sixteen), and in
-    # absolute terms far from the minutes the quadratic tagger took.
-    assert times[1] < 10 * max(times[0], 0.02), times
-    assert times[1] < 4.0, times
+        tagger.tag("", text)
+        spent.append(time.process_time() - started)
+    return min(spent)
 
 
 def test_the_cpu_budget_cuts_the_text_and_says_where(tagger: Tagger) -> None:
