@@ -1,78 +1,26 @@
-"""Declarative base, naming convention and shorthand column types."""
+"""Declarative base of the ORM classes, over the tables of ``db.schema``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, cast
+from typing import cast
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    TypeDecorator,
-)
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column
+from sqlalchemy import Table
+from sqlalchemy.orm import DeclarativeBase
 
-# Named constraints: Alembic can drop or alter them by name, and the upserts in ``repo`` name
-# the unique constraints they rely on.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite forgets the zone otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; Vigie stores UTC-aware datetimes only")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# BIGINT on PostgreSQL, but INTEGER on SQLite so that it stays an auto-incrementing rowid.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-intpk = Annotated[int, mapped_column(BigId, primary_key=True)]
-utc = Annotated[datetime, mapped_column(UTCDateTime())]
-utc_or_none = Annotated[datetime | None, mapped_column(UTCDateTime(), nullable=True)]
-str_url = Annotated[str, mapped_column(String(2048))]
-text = Annotated[str, mapped_column(Text())]
-json_dict = Annotated[dict[str, Any], mapped_column(JSON())]
+from db.schema import NAMING_CONVENTION as NAMING_CONVENTION
+from db.schema import BigId as BigId
+from db.schema import UTCDateTime as UTCDateTime  # the migrations name it db.base.UTCDateTime
+from db.schema import dialect_name as dialect_name
+from db.schema import metadata
 
 
 class Base(DeclarativeBase):
-    """Base of every Vigie table."""
+    """Base of every Vigie ORM class; each maps a table of ``db.schema`` (``__table__``)."""
 
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {str: String(255)}
+    metadata = metadata
 
 
 def core_table(model: type[Base]) -> Table:
     """A model's Core table: plain-row statements on it skip the ORM's per-row bookkeeping
     (about 5x faster for evidence rows) and, with bound parameters, compile once."""
     return cast(Table, model.__table__)
-
-
-def dialect_name(session: Session) -> str:
-    """The session's database dialect ("postgresql" or "sqlite")."""
-    return session.get_bind().dialect.name

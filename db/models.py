@@ -1,25 +1,21 @@
-"""Vigie's tables, grouped as: sources (feeds, fetches), content (articles, entries, versions),
-tagging (tags, mentions), and operations (alerts)."""
+"""The ORM classes of Vigie's tables, grouped as: sources (feeds, fetches), content (articles,
+entries, versions), tagging (tags, mentions), and operations (alerts).
+
+Each maps a table of ``db.schema``, where the columns, their types and constraints are
+defined (and documented); the ``Mapped`` annotations here give them their Python types, which
+``tests/test_db.py`` checks against the tables.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, relationship
 
-from db.base import Base, BigId, intpk, str_url, utc, utc_or_none
+from db import schema
+from db.base import Base
+from db.schema import topic_keys as topic_keys
 from parsers.evidence import sentence_at
 from parsers.schedule import Health
 
@@ -29,51 +25,44 @@ from parsers.schedule import Health
 class Feed(Base):
     """A feed Vigie polls, with its HTTP validators, schedule and health."""
 
-    __tablename__ = "feeds"
-    __table_args__ = (UniqueConstraint("url"),)
+    __table__ = schema.feeds
 
-    id: Mapped[intpk]
-    url: Mapped[str_url]
+    id: Mapped[int]
+    url: Mapped[str]
     name: Mapped[str]
-    language: Mapped[str | None] = mapped_column(String(8))
-    #: Minutes between polls for this feed; NULL means the global setting.
-    interval_minutes: Mapped[int | None] = mapped_column(Integer)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    etag: Mapped[str | None] = mapped_column(String(1024))
-    last_modified: Mapped[str | None] = mapped_column(String(255))
-    #: SHA-256 of the last body parsed, to skip parsing when a server ignores validators.
-    body_hash: Mapped[str | None] = mapped_column(String(64))
-    next_check_at: Mapped[utc_or_none]
-    health: Mapped[Health] = mapped_column(String(16), default="healthy")
-    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
-    failure_weight: Mapped[float] = mapped_column(Float, default=0.0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    last_status: Mapped[int | None] = mapped_column(Integer)
-    last_fetched_at: Mapped[utc_or_none]
-    last_success_at: Mapped[utc_or_none]
-    created_at: Mapped[utc]
+    language: Mapped[str | None]
+    interval_minutes: Mapped[int | None]
+    enabled: Mapped[bool]
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    body_hash: Mapped[str | None]
+    next_check_at: Mapped[datetime | None]
+    health: Mapped[Health]
+    consecutive_failures: Mapped[int]
+    failure_weight: Mapped[float]
+    last_error: Mapped[str | None]
+    last_status: Mapped[int | None]
+    last_fetched_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
 
 
 class Fetch(Base):
     """One attempt to fetch a feed or page: the log behind a feed's health."""
 
-    __tablename__ = "fetches"
-    __table_args__ = (Index("ix_fetches_feed_id_started_at", "feed_id", "started_at"),)
+    __table__ = schema.fetches
 
-    id: Mapped[intpk]
-    feed_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("feeds.id", ondelete="CASCADE"))
-    #: Set for article page fetches (feed_id is then NULL).
-    article_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("articles.id", ondelete="CASCADE"), index=True
-    )
-    url: Mapped[str_url]
-    started_at: Mapped[utc]
-    status: Mapped[int | None] = mapped_column(Integer)
-    bytes: Mapped[int] = mapped_column(Integer, default=0)
-    elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
-    not_modified: Mapped[bool] = mapped_column(Boolean, default=False)
-    entries_found: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str | None] = mapped_column(Text)
+    id: Mapped[int]
+    feed_id: Mapped[int | None]
+    article_id: Mapped[int | None]
+    url: Mapped[str]
+    started_at: Mapped[datetime]
+    status: Mapped[int | None]
+    bytes: Mapped[int]
+    elapsed_ms: Mapped[int]
+    not_modified: Mapped[bool]
+    entries_found: Mapped[int]
+    error: Mapped[str | None]
 
 
 # --- content -------------------------------------------------------------------------------
@@ -82,35 +71,25 @@ class Fetch(Base):
 class Article(Base):
     """A story at one canonical URL; its text lives in versions."""
 
-    __tablename__ = "articles"
-    __table_args__ = (UniqueConstraint("canonical_url"),)
+    __table__ = schema.articles
 
-    id: Mapped[intpk]
-    canonical_url: Mapped[str_url]
-    title: Mapped[str] = mapped_column(Text)
-    #: Human name of where it came from: the feed's name, "seed", or the site's host.
+    id: Mapped[int]
+    canonical_url: Mapped[str]
+    title: Mapped[str]
     source: Mapped[str]
     site: Mapped[str]
-    #: Who wrote it, as the feed or the page says (the latest version's, when it says).
-    byline: Mapped[str | None] = mapped_column(Text)
-    language: Mapped[str | None] = mapped_column(String(8))
-    published_at: Mapped[utc_or_none]
-    first_seen_at: Mapped[utc]
-    #: When the page is due to be re-checked for edits; NULL once it is too old to watch.
-    next_check_at: Mapped[utc_or_none]
-    last_checked_at: Mapped[utc_or_none]
-    #: Validators of the article page, for cheap re-checks.
-    page_etag: Mapped[str | None] = mapped_column(String(1024))
-    page_last_modified: Mapped[str | None] = mapped_column(String(255))
-    #: ``content_hash`` of the page (its own title and text) as last read and trusted, whether
-    #: or not it became the text: a re-check versions the page only when the page changed.
-    page_hash: Mapped[str | None] = mapped_column(String(64))
-    #: Why the last extraction was not trusted (consent wall, paywall, shrank), if it was not.
-    suspect_reason: Mapped[str | None] = mapped_column(Text)
-    current_version_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("article_versions.id", use_alter=True, ondelete="SET NULL")
-    )
-    cluster_id: Mapped[int | None] = mapped_column(BigId)
+    byline: Mapped[str | None]
+    language: Mapped[str | None]
+    published_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime]
+    next_check_at: Mapped[datetime | None]
+    last_checked_at: Mapped[datetime | None]
+    page_etag: Mapped[str | None]
+    page_last_modified: Mapped[str | None]
+    page_hash: Mapped[str | None]
+    suspect_reason: Mapped[str | None]
+    current_version_id: Mapped[int | None]
+    cluster_id: Mapped[int | None]
 
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article",
@@ -118,59 +97,48 @@ class Article(Base):
         order_by="ArticleVersion.n",
     )
     current_version: Mapped[ArticleVersion | None] = relationship(
-        foreign_keys=[current_version_id], post_update=True
+        foreign_keys=[schema.articles.c.current_version_id], post_update=True
     )
 
 
 class Entry(Base):
     """A feed item (feed, guid) and the article it points to."""
 
-    __tablename__ = "entries"
-    __table_args__ = (UniqueConstraint("feed_id", "guid"),)
+    __table__ = schema.entries
 
-    id: Mapped[intpk]
-    feed_id: Mapped[int] = mapped_column(BigId, ForeignKey("feeds.id", ondelete="CASCADE"))
-    guid: Mapped[str] = mapped_column(String(1024))
-    article_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("articles.id", ondelete="CASCADE"), index=True
-    )
-    url: Mapped[str_url]
-    first_seen_at: Mapped[utc]
+    id: Mapped[int]
+    feed_id: Mapped[int]
+    guid: Mapped[str]
+    article_id: Mapped[int]
+    url: Mapped[str]
+    first_seen_at: Mapped[datetime]
 
 
 class ArticleVersion(Base):
     """One distinct text of an article; ``n`` counts from 1."""
 
-    __tablename__ = "article_versions"
-    __table_args__ = (
-        UniqueConstraint("article_id", "n"),
-        Index("ix_article_versions_content_hash", "content_hash"),
+    __table__ = schema.article_versions
+
+    id: Mapped[int]
+    article_id: Mapped[int]
+    n: Mapped[int]
+    content_hash: Mapped[str]
+    title: Mapped[str]
+    text: Mapped[str]
+    origin: Mapped[str]
+    fallback_reason: Mapped[str | None]
+    fetched_at: Mapped[datetime]
+    change_kinds: Mapped[str]
+    diff: Mapped[dict[str, Any] | None]
+    relevance: Mapped[float]
+    relevant: Mapped[bool]
+    topics: Mapped[str]
+    tag_note: Mapped[str | None]
+    taxonomy_version: Mapped[str]
+
+    article: Mapped[Article] = relationship(
+        back_populates="versions", foreign_keys=[schema.article_versions.c.article_id]
     )
-
-    id: Mapped[intpk]
-    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
-    n: Mapped[int] = mapped_column(Integer)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
-    #: Where the text came from: seed, feed, page or import.
-    origin: Mapped[str] = mapped_column(String(16))
-    #: Why the page text could not be used when the feed summary stands in for it.
-    fallback_reason: Mapped[str | None] = mapped_column(Text)
-    fetched_at: Mapped[utc]
-    #: Space-separated change kinds relative to the previous version ("new" for n = 1).
-    change_kinds: Mapped[str] = mapped_column(String(255), default="new")
-    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    relevance: Mapped[float] = mapped_column(Float, default=0.0)
-    relevant: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: What the text is about, space-separated topic keys, primary topic first (empty when
-    #: not relevant). Topic mentions outside it are passing mentions.
-    topics: Mapped[str] = mapped_column(String(255), default="", server_default="")
-    #: Why the tagger read only part of the text (too long, or its CPU budget spent).
-    tag_note: Mapped[str | None] = mapped_column(Text)
-    taxonomy_version: Mapped[str] = mapped_column(String(64))
-
-    article: Mapped[Article] = relationship(back_populates="versions", foreign_keys=[article_id])
     mentions: Mapped[list[Mention]] = relationship(
         order_by="Mention.start", back_populates="version"
     )
@@ -184,17 +152,14 @@ class ArticleVersion(Base):
 class RawDocument(Base):
     """Compressed bytes behind a version, so it can be re-extracted without refetching."""
 
-    __tablename__ = "raw_documents"
-    __table_args__ = (UniqueConstraint("version_id"),)
+    __table__ = schema.raw_documents
 
-    id: Mapped[intpk]
-    version_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("article_versions.id", ondelete="CASCADE")
-    )
-    url: Mapped[str_url]
+    id: Mapped[int]
+    version_id: Mapped[int]
+    url: Mapped[str]
     content_type: Mapped[str | None]
-    compressed: Mapped[bytes] = mapped_column(LargeBinary)
-    fetched_at: Mapped[utc]
+    compressed: Mapped[bytes]
+    fetched_at: Mapped[datetime]
 
 
 class TrackedFigure(Base):
@@ -205,22 +170,16 @@ class TrackedFigure(Base):
     value is that of the latest ``FigureStatement`` not marked wrong, with its source.
     """
 
-    __tablename__ = "tracked_figures"
-    __table_args__ = (UniqueConstraint("key"),)
+    __table__ = schema.tracked_figures
 
-    id: Mapped[intpk]
-    #: ``topic|unit|scope|jurisdiction``.
+    id: Mapped[int]
     key: Mapped[str]
-    value: Mapped[float] = mapped_column(Float)
-    matched: Mapped[str] = mapped_column(Text)
-    sentence: Mapped[str] = mapped_column(Text)
-    article_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("articles.id", ondelete="SET NULL")
-    )
-    version_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("article_versions.id", ondelete="SET NULL")
-    )
-    updated_at: Mapped[utc]
+    value: Mapped[float]
+    matched: Mapped[str]
+    sentence: Mapped[str]
+    article_id: Mapped[int | None]
+    version_id: Mapped[int | None]
+    updated_at: Mapped[datetime]
 
 
 class FigureStatement(Base):
@@ -230,28 +189,17 @@ class FigureStatement(Base):
     marks one wrong (``vigie figures wrong ID``) sets it aside and keeps the evidence.
     """
 
-    __tablename__ = "figure_statements"
-    __table_args__ = (
-        UniqueConstraint("version_id", "key"),
-        Index("ix_figure_statements_key_stated_at", "key", "stated_at"),
-    )
+    __table__ = schema.figure_statements
 
-    id: Mapped[intpk]
-    #: The tracked figure's ``topic|unit|scope|jurisdiction``.
+    id: Mapped[int]
     key: Mapped[str]
-    value: Mapped[float] = mapped_column(Float)
-    #: The figure as written ("45 000 immigrants permanents par année").
-    matched: Mapped[str] = mapped_column(Text)
-    #: The sentence that states it.
-    sentence: Mapped[str] = mapped_column(Text)
-    article_id: Mapped[int] = mapped_column(BigId, ForeignKey("articles.id", ondelete="CASCADE"))
-    version_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("article_versions.id", ondelete="CASCADE")
-    )
-    #: When it was stated: the article's publication time, else when Vigie read it.
-    stated_at: Mapped[utc]
-    #: When an analyst marked it wrong; NULL while it counts.
-    wrong_at: Mapped[utc_or_none]
+    value: Mapped[float]
+    matched: Mapped[str]
+    sentence: Mapped[str]
+    article_id: Mapped[int]
+    version_id: Mapped[int]
+    stated_at: Mapped[datetime]
+    wrong_at: Mapped[datetime | None]
 
     article: Mapped[Article] = relationship()
 
@@ -262,12 +210,11 @@ class FigureStatement(Base):
 class Tag(Base):
     """A taxonomy concept: topic, programme, actor, organisation, place, or figure."""
 
-    __tablename__ = "tags"
-    __table_args__ = (UniqueConstraint("key"),)
+    __table__ = schema.tags
 
-    id: Mapped[intpk]
-    key: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))
+    id: Mapped[int]
+    key: Mapped[str]
+    kind: Mapped[str]
     label_en: Mapped[str]
     label_fr: Mapped[str]
 
@@ -280,30 +227,23 @@ class Mention(Base):
     (``stored_matched``, ``stored_sentence``) only when the offsets cannot give it back.
     """
 
-    __tablename__ = "mentions"
-    __table_args__ = (UniqueConstraint("version_id", "tag_id", "field", "start"),)
+    __table__ = schema.mentions
 
-    id: Mapped[intpk]
-    # No index of its own: the unique constraint's index starts with it.
-    version_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("article_versions.id", ondelete="CASCADE")
-    )
-    tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"))
-    #: "title" or "text": which string of the version ``start``/``end`` index.
-    field: Mapped[str] = mapped_column(String(8))
-    start: Mapped[int] = mapped_column(Integer)
-    end: Mapped[int] = mapped_column(Integer)
-    #: The sentence as a span of the same string (``parsers.evidence``).
-    sentence_start: Mapped[int | None] = mapped_column(Integer)
-    sentence_end: Mapped[int | None] = mapped_column(Integer)
-    stored_matched: Mapped[str | None] = mapped_column("matched", Text)
-    stored_sentence: Mapped[str | None] = mapped_column("sentence", Text)
-    #: For figures: the number, its unit, and the topic it argues.
-    value: Mapped[float | None] = mapped_column(Float)
-    unit: Mapped[str | None] = mapped_column(String(32))
-    topic: Mapped[str | None] = mapped_column(String(64))
-    #: For figures: what the number counts over, e.g. ``per_year``.
-    scope: Mapped[str | None] = mapped_column(String(32))
+    id: Mapped[int]
+    version_id: Mapped[int]
+    tag_id: Mapped[int]
+    field: Mapped[str]
+    start: Mapped[int]
+    end: Mapped[int]
+    sentence_start: Mapped[int | None]
+    sentence_end: Mapped[int | None]
+    # Named apart from their columns: ``matched`` and ``sentence`` are the properties below.
+    stored_matched: Mapped[str | None] = column_property(schema.mentions.c.matched)
+    stored_sentence: Mapped[str | None] = column_property(schema.mentions.c.sentence)
+    value: Mapped[float | None]
+    unit: Mapped[str | None]
+    topic: Mapped[str | None]
+    scope: Mapped[str | None]
 
     tag: Mapped[Tag] = relationship()
     version: Mapped[ArticleVersion] = relationship(back_populates="mentions")
@@ -338,46 +278,24 @@ class Alert(Base):
     daily digest, which ``digest_id`` names once it is queued).
     """
 
-    __tablename__ = "alerts"
-    __table_args__ = (
-        UniqueConstraint("dedup_key"),
-        Index("ix_alerts_status_next_attempt_at", "status", "next_attempt_at"),
-        Index("ix_alerts_created_at", "created_at"),
-    )
+    __table__ = schema.alerts
 
-    id: Mapped[intpk]
-    dedup_key: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(32))
-    severity: Mapped[str] = mapped_column(String(16), default="info")
-    article_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("articles.id", ondelete="SET NULL")
-    )
-    feed_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("feeds.id", ondelete="SET NULL"))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[utc]
-    next_attempt_at: Mapped[utc_or_none]
-    sent_at: Mapped[utc_or_none]
-    last_error: Mapped[str | None] = mapped_column(Text)
-    #: When a delivery run claimed it, and that run's token: a claim older than the claim
-    #: timeout belongs to a run that died, and another run may take it over.
-    claimed_at: Mapped[utc_or_none]
-    claim_token: Mapped[str | None] = mapped_column(String(36))
-    #: Channels that already accepted it, so a retry sends only to the others.
-    delivered_channels: Mapped[list[str] | None] = mapped_column(JSON)
-    #: Why it was skipped, held or merged, in words.
-    note: Mapped[str | None] = mapped_column(Text)
-    #: The alert whose message carried this one (debounce).
-    merged_into_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("alerts.id", ondelete="SET NULL")
-    )
-    #: The digest alert that lists this one.
-    digest_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("alerts.id", ondelete="SET NULL")
-    )
-
-
-def topic_keys(topics: str | None) -> tuple[str, ...]:
-    """The topic keys a version's ``topics`` column holds, primary first."""
-    return tuple((topics or "").split())
+    id: Mapped[int]
+    dedup_key: Mapped[str]
+    kind: Mapped[str]
+    severity: Mapped[str]
+    article_id: Mapped[int | None]
+    feed_id: Mapped[int | None]
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str]
+    attempts: Mapped[int]
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None]
+    claimed_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None]
+    delivered_channels: Mapped[list[str] | None]
+    note: Mapped[str | None]
+    merged_into_id: Mapped[int | None]
+    digest_id: Mapped[int | None]
