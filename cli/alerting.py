@@ -57,11 +57,12 @@ def register(app: typer.Typer) -> None:
     app.command("digest")(digest)
 
 
-def _sessions(*, writing: bool = True) -> Any:
+def _sessions() -> Any:
+    """Sessions for a command that writes, the schema upgraded first (the listings read
+    through ``context.reading``: no Alembic, no ORM; no tables says `vigie init`)."""
     from flows import context
 
-    if writing:  # a listing only reads: no Alembic (0.1 s); no tables says `vigie init`
-        context.ensure_schema()
+    context.ensure_schema()
     return context.sessions()
 
 
@@ -100,12 +101,13 @@ def list_alerts(
 ) -> None:
     """List alerts, newest first, with status, attempts, next attempt and last error."""
     from db import outbox
+    from flows import context
 
     try:
         secrets = _known_secrets()
-        with _sessions(writing=False).begin() as session:
+        with context.reading() as connection:
             alerts = outbox.list_alerts(
-                session, status=status.value if status else None, limit=limit
+                connection, status=status.value if status else None, limit=limit
             )
     except VigieError as exc:
         fail(str(exc))

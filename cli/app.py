@@ -236,8 +236,8 @@ def feeds_list(format: FormatOption = Format.table) -> None:
     from db import queries
     from flows import context
 
-    with clear_errors(), context.sessions().begin() as session:
-        feeds = queries.list_feeds(session)
+    with clear_errors(), context.reading() as connection:
+        feeds = queries.list_feeds(connection)
         rows: list[_FeedRow] = [
             {
                 "id": f.id,
@@ -324,8 +324,8 @@ def articles(
     from flows import context
 
     filters = search.filters_from(topic, since, until, outlet, language, relevant)
-    with clear_errors(), context.sessions().begin() as session:
-        rows = queries.list_articles(session, filters=filters, limit=limit)
+    with clear_errors(), context.reading() as connection:
+        rows = queries.list_articles(connection, filters=filters, limit=limit)
     if format in (Format.json, Format.jsonl):
         search.write([_article_json(row) for row in rows], format, ())
         return
@@ -377,14 +377,14 @@ def show(
     from db import queries, story_queries
     from flows import context
 
-    with clear_errors(), context.sessions().begin() as session:
-        article = queries.get_article(session, article_id)
+    with clear_errors(), context.reading() as connection:
+        article = queries.article_view(connection, article_id)
         if article is None or article.current_version is None:
             fail(f"no article {article_id}", 1)
         if versions:
             render_versions(out, article)
         else:
-            render_article(out, article, story_queries.cluster_of(session, article_id))
+            render_article(out, article, story_queries.cluster_of(connection, article_id))
 
 
 @app.command()
@@ -398,8 +398,8 @@ def diff(
     from db import queries
     from flows import context
 
-    with clear_errors(), context.sessions().begin() as session:
-        article = queries.get_article(session, article_id)
+    with clear_errors(), context.reading() as connection:
+        article = queries.article_view(connection, article_id)
         if article is None or not article.versions:
             fail(f"no article {article_id}", 1)
         numbers = [v.n for v in article.versions]

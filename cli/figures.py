@@ -50,12 +50,13 @@ def list_figures(
     `vigie figures right ID` restores it.
     """
     from db.queries import list_statements
+    from flows import context
 
     if ctx.invoked_subcommand is not None:
         return
     try:
-        with _sessions(writing=False).begin() as session:
-            rows = list_statements(session, everything=everything)
+        with context.reading() as connection:
+            rows = list_statements(connection, everything=everything)
     except VigieError as exc:
         fail(str(exc))
     if output is Format.json:
@@ -101,11 +102,12 @@ def _mark(statement_id: int, *, wrong: bool) -> None:
     out.print(_table(rows) if rows else Text("none."))
 
 
-def _sessions(*, writing: bool = True) -> Any:
+def _sessions() -> Any:
+    """Sessions for a command that writes, the schema upgraded first (the listings read
+    through ``context.reading``: no Alembic, no ORM; no tables says `vigie init`)."""
     from flows import context
 
-    if writing:  # a listing only reads: no Alembic (0.1 s); no tables says `vigie init`
-        context.ensure_schema()
+    context.ensure_schema()
     return context.sessions()
 
 

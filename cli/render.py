@@ -7,13 +7,14 @@ safe on any console; ``cli.output``'s also replace control characters.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from cli.output import shown_time
-from db.models import Article, ArticleVersion, Mention
+from db.queries import ArticleView, MentionView, VersionView
 from db.story_queries import ClusterRow
 from parsers.diffs import plain_diff, spaced, word_diff
 from parsers.inert import clean
@@ -28,7 +29,9 @@ _STYLE_BY_KIND = {
 }
 
 
-def render_article(console: Console, article: Article, cluster: ClusterRow | None = None) -> None:
+def render_article(
+    console: Console, article: ArticleView, cluster: ClusterRow | None = None
+) -> None:
     """Print header, story, highlighted text and an evidence table for the current version."""
     version = article.current_version
     assert version is not None
@@ -52,9 +55,9 @@ def render_article(console: Console, article: Article, cluster: ClusterRow | Non
     console.print(evidence_table(version.mentions))
 
 
-def _standing(version: ArticleVersion, count: int) -> str:
+def _standing(version: VersionView, count: int) -> str:
     topics = version.topic_keys
-    passing = sorted({m.tag.key for m in version.mentions if m.tag.kind == "topic"} - set(topics))
+    passing = sorted({m.key for m in version.mentions if m.kind == "topic"} - set(topics))
     relevant = "relevant" if version.relevant else "not relevant"
     lines = [
         f"{relevant} (score {version.relevance:.2f}) · topics: {', '.join(topics) or 'none'} · "
@@ -67,32 +70,32 @@ def _standing(version: ArticleVersion, count: int) -> str:
     return "\n".join(lines)
 
 
-def highlighted(text: str, mentions: list[Mention]) -> Text:
+def highlighted(text: str, mentions: list[MentionView]) -> Text:
     """``text`` with each mention styled by its kind (overlaps keep the first)."""
     rich_text = Text(text)
     taken_until = -1
     for mention in sorted(mentions, key=lambda m: (m.start, -m.end)):
         if mention.start < taken_until:
             continue
-        rich_text.stylize(_STYLE_BY_KIND.get(mention.tag.kind, "bold"), mention.start, mention.end)
+        rich_text.stylize(_STYLE_BY_KIND.get(mention.kind, "bold"), mention.start, mention.end)
         taken_until = mention.end
     return rich_text
 
 
-def evidence_table(mentions: list[Mention]) -> Table:
+def evidence_table(mentions: Sequence[MentionView]) -> Table:
     """One row per concept: kind, how often, and the first sentence that shows it."""
-    by_concept: dict[tuple[str, str], list[Mention]] = defaultdict(list)
+    by_concept: dict[tuple[str, str], list[MentionView]] = defaultdict(list)
     for mention in mentions:
         # Figures share one tag; each distinct number is its own line of evidence.
-        key = mention.matched if mention.tag.kind == "figure" else mention.tag.key
-        by_concept[(mention.tag.kind, key)].append(mention)
+        key = mention.matched if mention.kind == "figure" else mention.key
+        by_concept[(mention.kind, key)].append(mention)
     table = Table("kind", "concept", "n", "evidence", title="Evidence")
     for (kind, key), found in sorted(by_concept.items()):
         table.add_row(kind, Text(key), str(len(found)), Text(clean(found[0].sentence, 160)))
     return table
 
 
-def render_versions(console: Console, article: Article) -> None:
+def render_versions(console: Console, article: ArticleView) -> None:
     """One row per version: when, where the text came from, what changed."""
     table = Table(
         "v", "fetched", "origin", "relevant", "changes", "title", title=Text(article.title)
@@ -114,9 +117,7 @@ def render_versions(console: Console, article: Article) -> None:
 _DIFF_STYLE = {"equal": "", "delete": "red strike", "insert": "bold green"}
 
 
-def render_diff(
-    console: Console, old: ArticleVersion, new: ArticleVersion, *, colour: bool
-) -> None:
+def render_diff(console: Console, old: VersionView, new: VersionView, *, colour: bool) -> None:
     """Title line, then the word diff of the texts (coloured, or with [-/-] {+/+} marks)."""
     console.print(Text(f"v{old.n} → v{new.n}: {new.change_kinds}"))
     if old.title != new.title:

@@ -133,8 +133,9 @@ def search_command(
     with clear_errors():
         node = parse(query)
         filters = filters_from(topic, since, until, outlet, language, relevant)
-        with context.sessions().begin() as session:
-            rows = queries.articles_by_id(session, search_ids(session, node, filters, limit))
+        with context.reading() as connection:
+            found = search_ids(connection, node, filters, limit)
+            rows = queries.articles_by_id(connection, found)
     wanted = positive_terms(node)
     hits = [(row, _snippet(row, wanted)) for row in rows]
     if format is Format.table:

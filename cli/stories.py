@@ -51,8 +51,8 @@ def clusters_command(
     from flows import context
 
     try:
-        with context.sessions().begin() as session:
-            rows = story_queries.list_clusters(session, limit=limit, min_size=min_size)
+        with context.reading() as connection:
+            rows = story_queries.list_clusters(connection, limit=limit, min_size=min_size)
     except VigieError as exc:
         fail(exc)
     if output is Format.json:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -14,10 +14,12 @@ from sqlalchemy.exc import (
     ProgrammingError,
     SQLAlchemyError,
 )
-from sqlalchemy.orm import Session, sessionmaker
 
 from parsers.exceptions import ConfigError
 from parsers.inert import clean
+
+if TYPE_CHECKING:  # the ORM loads with the first session: the reading commands use none
+    from sqlalchemy.orm import Session, sessionmaker
 
 # Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -79,6 +81,8 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """The one session factory; objects stay readable after commit."""
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

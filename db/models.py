@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, column_property, relationship
 from db import schema
 from db.base import Base
 from db.schema import topic_keys as topic_keys
-from parsers.evidence import sentence_at
+from parsers.evidence import mention_sentence, mention_words
 from parsers.schedule import Health
 
 # --- sources -------------------------------------------------------------------------------
@@ -251,16 +251,16 @@ class Mention(Base):
     @property
     def matched(self) -> str:
         """The words that matched, exactly as in the version."""
-        if self.stored_matched is not None:
+        if self.stored_matched is not None:  # the version is not loaded for nothing
             return self.stored_matched
-        return self._field_text()[self.start : self.end]
+        return mention_words(self._field_text(), self.start, self.end, None)
 
     @property
     def sentence(self) -> str:
         """The sentence around the match, whitespace collapsed."""
         if self.stored_sentence is not None or self.sentence_start is None:
             return self.stored_sentence or ""
-        return sentence_at(self._field_text(), self.sentence_start, self.sentence_end or 0)
+        return mention_sentence(self._field_text(), self.sentence_start, self.sentence_end, None)
 
     def _field_text(self) -> str:
         return self.version.title if self.field == "title" else self.version.text

@@ -20,12 +20,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
-from sqlalchemy.orm import Session
 
-from db.models import Alert, Tag
+from db.schema import alerts, tags
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from db.schema import Reader
 
 PENDING = "pending"
 SENDING = "sending"
@@ -74,23 +78,23 @@ class AlertForDelivery:
 
 
 _COLUMNS = (
-    Alert.id,
-    Alert.dedup_key,
-    Alert.kind,
-    Alert.severity,
-    Alert.article_id,
-    Alert.feed_id,
-    Alert.payload,
-    Alert.status,
-    Alert.attempts,
-    Alert.created_at,
-    Alert.next_attempt_at,
-    Alert.sent_at,
-    Alert.last_error,
-    Alert.delivered_channels,
-    Alert.note,
-    Alert.merged_into_id,
-    Alert.digest_id,
+    alerts.c.id,
+    alerts.c.dedup_key,
+    alerts.c.kind,
+    alerts.c.severity,
+    alerts.c.article_id,
+    alerts.c.feed_id,
+    alerts.c.payload,
+    alerts.c.status,
+    alerts.c.attempts,
+    alerts.c.created_at,
+    alerts.c.next_attempt_at,
+    alerts.c.sent_at,
+    alerts.c.last_error,
+    alerts.c.delivered_channels,
+    alerts.c.note,
+    alerts.c.merged_into_id,
+    alerts.c.digest_id,
 )
 
 
@@ -105,9 +109,9 @@ def _from_row(row: Row[Any]) -> AlertForDelivery:
 
 
 def _claimable(now: datetime, claim_timeout: timedelta) -> ColumnElement[bool]:
-    due = or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now)
-    abandoned = and_(Alert.status == SENDING, Alert.claimed_at < now - claim_timeout)
-    return or_(and_(Alert.status == PENDING, due), abandoned)
+    due = or_(alerts.c.next_attempt_at.is_(None), alerts.c.next_attempt_at <= now)
+    abandoned = and_(alerts.c.status == SENDING, alerts.c.claimed_at < now - claim_timeout)
+    return or_(and_(alerts.c.status == PENDING, due), abandoned)
 
 
 def claim_due(
@@ -122,39 +126,33 @@ def claim_due(
     """Claim up to ``limit`` due alerts (oldest first) for the run holding ``token``."""
     condition = _claimable(now, claim_timeout)
     if ids is not None:
-        condition = and_(condition, Alert.id.in_(list(ids)))
+        condition = and_(condition, alerts.c.id.in_(list(ids)))
     # SKIP LOCKED: a concurrent run's candidates are passed over, not waited for. SQLite
     # ignores FOR UPDATE; there the UPDATE's write lock serialises claims instead.
     candidates = (
-        select(Alert.id)
+        select(alerts.c.id)
         .where(condition)
-        .order_by(Alert.id)
+        .order_by(alerts.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     statement = (
-        update(Alert)
+        update(alerts)
         # The condition again: PostgreSQL re-checks it on rows changed since the subquery ran.
-        .where(Alert.id.in_(candidates.scalar_subquery()), condition)
+        .where(alerts.c.id.in_(candidates.scalar_subquery()), condition)
         .values(status=SENDING, claim_token=token, claimed_at=now)
         .returning(*_COLUMNS)
-        .execution_options(synchronize_session=False)
     )
     claimed = [_from_row(row) for row in session.execute(statement)]
     return sorted(claimed, key=lambda alert: alert.id)
 
 
 def _owned(alert_id: int, token: str) -> ColumnElement[bool]:
-    return and_(Alert.id == alert_id, Alert.status == SENDING, Alert.claim_token == token)
+    return and_(alerts.c.id == alert_id, alerts.c.status == SENDING, alerts.c.claim_token == token)
 
 
 def _write_if_owned(session: Session, alert_id: int, token: str, **values: Any) -> bool:
-    statement = (
-        update(Alert)
-        .where(_owned(alert_id, token))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    statement = update(alerts).where(_owned(alert_id, token)).values(**values)
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
@@ -183,11 +181,10 @@ def settle(session: Session, alert_id: int, token: str, status: str, note: str) 
 def begin_attempt(session: Session, alert_id: int, token: str) -> int | None:
     """Count one more attempt before sending (a run that dies mid-send still used it up)."""
     statement = (
-        update(Alert)
+        update(alerts)
         .where(_owned(alert_id, token))
-        .values(attempts=Alert.attempts + 1)
-        .returning(Alert.attempts)
-        .execution_options(synchronize_session=False)
+        .values(attempts=alerts.c.attempts + 1)
+        .returning(alerts.c.attempts)
     )
     return session.execute(statement).scalar_one_or_none()
 
@@ -241,10 +238,10 @@ def mark_failed_attempt(
 
 def _same_subject(alert: AlertForDelivery) -> ColumnElement[bool]:
     return and_(
-        Alert.kind == alert.kind,
-        Alert.article_id.is_not_distinct_from(alert.article_id),
-        Alert.feed_id.is_not_distinct_from(alert.feed_id),
-        Alert.id != alert.id,
+        alerts.c.kind == alert.kind,
+        alerts.c.article_id.is_not_distinct_from(alert.article_id),
+        alerts.c.feed_id.is_not_distinct_from(alert.feed_id),
+        alerts.c.id != alert.id,
     )
 
 
@@ -253,18 +250,18 @@ def open_leader(
 ) -> AlertForDelivery | None:
     """The earliest undelivered alert on the same subject that ``alert`` falls in the window of."""
     earlier = or_(
-        Alert.created_at < alert.created_at,
-        and_(Alert.created_at == alert.created_at, Alert.id < alert.id),
+        alerts.c.created_at < alert.created_at,
+        and_(alerts.c.created_at == alert.created_at, alerts.c.id < alert.id),
     )
     query = (
         select(*_COLUMNS)
         .where(
             _same_subject(alert),
             earlier,
-            Alert.created_at >= alert.created_at - window,
-            Alert.status.in_((PENDING, SENDING)),
+            alerts.c.created_at >= alert.created_at - window,
+            alerts.c.status.in_((PENDING, SENDING)),
         )
-        .order_by(Alert.created_at, Alert.id)
+        .order_by(alerts.c.created_at, alerts.c.id)
         .limit(1)
     )
     row = session.execute(query).first()
@@ -274,11 +271,11 @@ def open_leader(
 def sent_within(session: Session, alert: AlertForDelivery, window: timedelta) -> bool:
     """True when a message on the same subject went out for an alert written in the window
     before ``alert``: ``alert`` is then the second of a burst, and waits to merge the rest."""
-    query = select(Alert.id).where(
+    query = select(alerts.c.id).where(
         _same_subject(alert),
-        Alert.created_at <= alert.created_at,
-        Alert.created_at >= alert.created_at - window,
-        Alert.status.in_((SENT, MERGED)),
+        alerts.c.created_at <= alert.created_at,
+        alerts.c.created_at >= alert.created_at - window,
+        alerts.c.status.in_((SENT, MERGED)),
     )
     return session.execute(query.limit(1)).first() is not None
 
@@ -292,14 +289,14 @@ def merge_followers(
     claimed at this moment stays with that run, which sends it on its own.
     """
     statement = (
-        update(Alert)
+        update(alerts)
         .where(
             _same_subject(leader),
-            Alert.created_at >= leader.created_at,
-            Alert.created_at <= leader.created_at + window,
+            alerts.c.created_at >= leader.created_at,
+            alerts.c.created_at <= leader.created_at + window,
             or_(
-                Alert.status == PENDING,
-                and_(Alert.status == SENDING, Alert.claim_token == token),
+                alerts.c.status == PENDING,
+                and_(alerts.c.status == SENDING, alerts.c.claim_token == token),
             ),
         )
         .values(
@@ -310,7 +307,6 @@ def merge_followers(
             **_UNCLAIMED,
         )
         .returning(*_COLUMNS)
-        .execution_options(synchronize_session=False)
     )
     merged = [_from_row(row) for row in session.execute(statement)]
     return sorted(merged, key=lambda alert: (alert.created_at, alert.id))
@@ -320,8 +316,8 @@ def merged_into(session: Session, leader_id: int) -> list[AlertForDelivery]:
     """The alerts merged into ``leader_id``, oldest first."""
     query = (
         select(*_COLUMNS)
-        .where(Alert.merged_into_id == leader_id)
-        .order_by(Alert.created_at, Alert.id)
+        .where(alerts.c.merged_into_id == leader_id)
+        .order_by(alerts.c.created_at, alerts.c.id)
     )
     return [_from_row(row) for row in session.execute(query)]
 
@@ -330,24 +326,24 @@ def merged_into(session: Session, leader_id: int) -> list[AlertForDelivery]:
 
 
 def list_alerts(
-    session: Session, *, status: str | None = None, limit: int = 50
+    session: Reader, *, status: str | None = None, limit: int = 50
 ) -> list[AlertForDelivery]:
     """Alerts, newest first, optionally of one status."""
-    query = select(*_COLUMNS).order_by(Alert.id.desc()).limit(limit)
+    query = select(*_COLUMNS).order_by(alerts.c.id.desc()).limit(limit)
     if status is not None:
-        query = query.where(Alert.status == status)
+        query = query.where(alerts.c.status == status)
     return [_from_row(row) for row in session.execute(query)]
 
 
 def get_alert(session: Session, alert_id: int) -> AlertForDelivery | None:
     """One alert by id."""
-    row = session.execute(select(*_COLUMNS).where(Alert.id == alert_id)).first()
+    row = session.execute(select(*_COLUMNS).where(alerts.c.id == alert_id)).first()
     return _from_row(row) if row is not None else None
 
 
 def status_counts(session: Session) -> dict[str, int]:
     """How many alerts are in each status (every status listed, zeros included)."""
-    query = select(Alert.status, func.count()).group_by(Alert.status)
+    query = select(alerts.c.status, func.count()).group_by(alerts.c.status)
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: int(n) for status, n in session.execute(query).tuples()})
     return counts
@@ -360,18 +356,17 @@ def retry(session: Session, alert_id: int, now: datetime) -> bool:
     are left alone; the return value says whether anything changed.
     """
     statement = (
-        update(Alert)
-        .where(Alert.id == alert_id, Alert.status.in_((FAILED, PENDING)))
+        update(alerts)
+        .where(alerts.c.id == alert_id, alerts.c.status.in_((FAILED, PENDING)))
         .values(status=PENDING, next_attempt_at=now, attempts=0, note=RETRY_NOTE)
-        .execution_options(synchronize_session=False)
     )
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def topic_labels(session: Session, language: str = "en") -> dict[str, str]:
     """Topic key -> label in ``language`` ("en" or "fr"), from the taxonomy in ``tags``."""
-    label = Tag.label_fr if language == "fr" else Tag.label_en
-    query = select(Tag.key, label).where(Tag.kind == "topic")
+    label = tags.c.label_fr if language == "fr" else tags.c.label_en
+    query = select(tags.c.key, label).where(tags.c.kind == "topic")
     return dict(session.execute(query).tuples().all())
 
 
@@ -382,18 +377,18 @@ def created_between(
     session: Session, since: datetime, until: datetime, kinds: Iterable[str] | None = None
 ) -> list[AlertForDelivery]:
     """Alerts written in ``[since, until)``, oldest first (merged ones included)."""
-    query = select(*_COLUMNS).where(Alert.created_at >= since, Alert.created_at < until)
+    query = select(*_COLUMNS).where(alerts.c.created_at >= since, alerts.c.created_at < until)
     if kinds is not None:
-        query = query.where(Alert.kind.in_(list(kinds)))
-    return [_from_row(row) for row in session.execute(query.order_by(Alert.id))]
+        query = query.where(alerts.c.kind.in_(list(kinds)))
+    return [_from_row(row) for row in session.execute(query.order_by(alerts.c.id))]
 
 
 def awaiting_digest(session: Session, until: datetime) -> list[AlertForDelivery]:
     """Alerts kept for the digest and not listed in one yet, however old."""
     query = (
         select(*_COLUMNS)
-        .where(Alert.status == DIGEST, Alert.digest_id.is_(None), Alert.created_at < until)
-        .order_by(Alert.id)
+        .where(alerts.c.status == DIGEST, alerts.c.digest_id.is_(None), alerts.c.created_at < until)
+        .order_by(alerts.c.id)
     )
     return [_from_row(row) for row in session.execute(query)]
 
@@ -403,14 +398,13 @@ def attach_to_digest(session: Session, alert_ids: Sequence[int], digest_id: int)
     if not alert_ids:
         return 0
     statement = (
-        update(Alert)
-        .where(Alert.id.in_(list(alert_ids)), Alert.digest_id.is_(None))
+        update(alerts)
+        .where(alerts.c.id.in_(list(alert_ids)), alerts.c.digest_id.is_(None))
         .values(digest_id=digest_id)
-        .execution_options(synchronize_session=False)
     )
     return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def id_for_key(session: Session, dedup_key: str) -> int | None:
     """The id of the alert with this dedup key."""
-    return session.scalars(select(Alert.id).where(Alert.dedup_key == dedup_key)).one_or_none()
+    return session.scalars(select(alerts.c.id).where(alerts.c.dedup_key == dedup_key)).one_or_none()

@@ -1,27 +1,40 @@
 """What the reading commands read: feeds, articles and tracked figures (stories: story_queries).
 
-Kept apart from ``db.repo`` and ``db.figures`` so that a listing imports no
-write path (store, versions, upserts, the tagger), which cost each reading command
-0.15-0.27 CPU-s of start-up (``docs/cli.md``). Those modules re-export what moved here.
+Kept apart from ``db.repo`` and ``db.figures`` so that a listing imports no write path
+(store, versions, upserts, the tagger), and written in SQLAlchemy Core over ``db.schema``
+so that it imports no ORM either: each cost the reading commands 0.1-0.27 CPU-s of start-up
+(``docs/cli.md``). Every function takes a Core connection or an ORM session (``Reader``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Row, Select, func, select
 
-from db.models import Article, ArticleVersion, Feed, FigureStatement, TrackedFigure, topic_keys
+from db.schema import (
+    article_versions,
+    articles,
+    feeds,
+    figure_statements,
+    mentions,
+    tags,
+    topic_keys,
+    tracked_figures,
+)
 from db.search import ArticleFilters, filtered
+from parsers.evidence import mention_sentence, mention_words
+
+if TYPE_CHECKING:
+    from db.schema import Reader
 
 
-def list_feeds(session: Session) -> list[Feed]:
-    """Every feed, by name."""
-    return list(session.scalars(select(Feed).order_by(Feed.name, Feed.id)))
+def list_feeds(reader: Reader) -> list[Row[Any]]:
+    """Every feed, by name: rows with the columns of ``feeds``."""
+    return list(reader.execute(select(feeds).order_by(feeds.c.name, feeds.c.id)))
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,7 @@ class ArticleRow:
 
 
 def list_articles(
-    session: Session,
+    reader: Reader,
     *,
     relevant_only: bool = False,
     limit: int | None = None,
@@ -54,18 +67,18 @@ def list_articles(
     """Articles, newest first, with their current topics and version count."""
     query = _article_rows_query()
     if relevant_only:
-        query = query.where(ArticleVersion.relevant.is_(True))
+        query = query.where(article_versions.c.relevant.is_(True))
     if filters is not None:
         query = filtered(query, filters)
     if limit:
         query = query.limit(limit)
-    return [_article_row(row) for row in session.execute(query).all()]
+    return [_article_row(row) for row in reader.execute(query).all()]
 
 
-def articles_by_id(session: Session, ids: Sequence[int]) -> list[ArticleRow]:
+def articles_by_id(reader: Reader, ids: Sequence[int]) -> list[ArticleRow]:
     """The articles ``ids`` names, in that order, with their current text."""
-    query = _article_rows_query().add_columns(ArticleVersion.text).where(Article.id.in_(ids))
-    found = {row.id: _article_row(row, with_text=True) for row in session.execute(query).all()}
+    query = _article_rows_query().add_columns(article_versions.c.text).where(articles.c.id.in_(ids))
+    found = {row.id: _article_row(row, with_text=True) for row in reader.execute(query).all()}
     return [found[i] for i in ids if i in found]
 
 
@@ -88,37 +101,162 @@ def _article_row(row: Any, *, with_text: bool = False) -> ArticleRow:
 
 
 def _article_rows_query() -> Select[Any]:
-    counted = aliased(ArticleVersion)
+    counted = article_versions.alias("counted")
     version_count = (
-        select(func.count(counted.id))
-        .where(counted.article_id == Article.id)
-        .correlate(Article)
+        select(func.count(counted.c.id))
+        .where(counted.c.article_id == articles.c.id)
+        .correlate(articles)
         .scalar_subquery()
     )
     return (
         select(
-            Article.id,
-            Article.title,
-            Article.canonical_url,
-            Article.source,
-            Article.language,
-            Article.published_at,
-            Article.first_seen_at,
-            Article.byline,
-            ArticleVersion.id.label("version_id"),
-            ArticleVersion.relevant,
-            ArticleVersion.relevance,
-            ArticleVersion.topics,
+            articles.c.id,
+            articles.c.title,
+            articles.c.canonical_url,
+            articles.c.source,
+            articles.c.language,
+            articles.c.published_at,
+            articles.c.first_seen_at,
+            articles.c.byline,
+            article_versions.c.id.label("version_id"),
+            article_versions.c.relevant,
+            article_versions.c.relevance,
+            article_versions.c.topics,
             version_count.label("versions"),
         )
-        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
-        .order_by(func.coalesce(Article.published_at, Article.first_seen_at).desc(), Article.id)
+        .join(article_versions, article_versions.c.id == articles.c.current_version_id)
+        .order_by(
+            func.coalesce(articles.c.published_at, articles.c.first_seen_at).desc(),
+            articles.c.id,
+        )
     )
 
 
-def get_article(session: Session, article_id: int) -> Article | None:
-    """One article with its versions (mentions load on access)."""
-    return session.get(Article, article_id)
+# --- one article, as `vigie show` and `vigie diff` print it ----------------------------------
+
+
+@dataclass(frozen=True)
+class MentionView:
+    """A mention as shown: its concept, where it is, and the words and sentence it has."""
+
+    field: str
+    start: int
+    end: int
+    #: The concept's kind (topic, actor, figure...) and key.
+    kind: str
+    key: str
+    matched: str
+    sentence: str
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One version of an article as shown; ``mentions`` only for the current version."""
+
+    id: int
+    n: int
+    title: str
+    text: str
+    origin: str
+    fallback_reason: str | None
+    fetched_at: datetime
+    change_kinds: str
+    relevance: float
+    relevant: bool
+    topic_keys: tuple[str, ...]
+    tag_note: str | None
+    taxonomy_version: str
+    mentions: tuple[MentionView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """An article with its versions (oldest first) and its current version's evidence."""
+
+    id: int
+    title: str
+    canonical_url: str
+    source: str
+    byline: str | None
+    published_at: datetime | None
+    suspect_reason: str | None
+    versions: tuple[VersionView, ...]
+    current_version: VersionView | None
+
+
+def article_view(reader: Reader, article_id: int) -> ArticleView | None:
+    """One article with its versions and its current version's mentions; None if unknown."""
+    article = reader.execute(select(articles).where(articles.c.id == article_id)).first()
+    if article is None:
+        return None
+    query = (
+        select(article_versions)
+        .where(article_versions.c.article_id == article_id)
+        .order_by(article_versions.c.n)
+    )
+    versions = [_version_view(row) for row in reader.execute(query)]
+    current = next((v for v in versions if v.id == article.current_version_id), None)
+    if current is not None:
+        evidence = tuple(_mentions_of(reader, current))
+        versions = [_with_mentions(v, evidence) if v is current else v for v in versions]
+        current = _with_mentions(current, evidence)
+    return ArticleView(
+        id=article.id,
+        title=article.title,
+        canonical_url=article.canonical_url,
+        source=article.source,
+        byline=article.byline,
+        published_at=article.published_at,
+        suspect_reason=article.suspect_reason,
+        versions=tuple(versions),
+        current_version=current,
+    )
+
+
+def _version_view(row: Any) -> VersionView:
+    return VersionView(
+        id=row.id,
+        n=row.n,
+        title=row.title,
+        text=row.text,
+        origin=row.origin,
+        fallback_reason=row.fallback_reason,
+        fetched_at=row.fetched_at,
+        change_kinds=row.change_kinds,
+        relevance=row.relevance,
+        relevant=row.relevant,
+        topic_keys=topic_keys(row.topics),
+        tag_note=row.tag_note,
+        taxonomy_version=row.taxonomy_version,
+    )
+
+
+def _with_mentions(version: VersionView, found: tuple[MentionView, ...]) -> VersionView:
+    return replace(version, mentions=found)
+
+
+def _mentions_of(reader: Reader, version: VersionView) -> list[MentionView]:
+    query = (
+        select(mentions, tags.c.kind, tags.c.key)
+        .join(tags, tags.c.id == mentions.c.tag_id)
+        .where(mentions.c.version_id == version.id)
+        .order_by(mentions.c.start, mentions.c.id)
+    )
+    found = []
+    for row in reader.execute(query):
+        text = version.title if row.field == "title" else version.text
+        found.append(
+            MentionView(
+                field=row.field,
+                start=row.start,
+                end=row.end,
+                kind=row.kind,
+                key=row.key,
+                matched=mention_words(text, row.start, row.end, row.matched),
+                sentence=mention_sentence(text, row.sentence_start, row.sentence_end, row.sentence),
+            )
+        )
+    return found
 
 
 # --- tracked figures -----------------------------------------------------------------------
@@ -149,34 +287,40 @@ class StatementRow:
     url: str
 
 
-def list_statements(session: Session, *, everything: bool = False) -> list[StatementRow]:
+def list_statements(reader: Reader, *, everything: bool = False) -> list[StatementRow]:
     """Statements of tracked figures, by figure, newest first; only the current value of
     each figure unless ``everything``."""
-    current = {
-        (t.key, t.version_id) for t in session.scalars(select(TrackedFigure)) if t.version_id
-    }
+    figures = select(tracked_figures.c.key, tracked_figures.c.version_id)
+    current = {(key, version_id) for key, version_id in reader.execute(figures) if version_id}
+    statements = figure_statements.c
     query = (
-        select(FigureStatement)
-        .join(Article, Article.id == FigureStatement.article_id)
-        .order_by(FigureStatement.key, FigureStatement.stated_at.desc(), FigureStatement.id.desc())
+        select(
+            figure_statements,
+            articles.c.source,
+            articles.c.title,
+            articles.c.canonical_url,
+        )
+        .join(articles, articles.c.id == statements.article_id)
+        .order_by(statements.key, statements.stated_at.desc(), statements.id.desc())
     )
-    rows = [_statement_row(s, (s.key, s.version_id) in current) for s in session.scalars(query)]
+    rows = [
+        _statement_row(row, (row.key, row.version_id) in current) for row in reader.execute(query)
+    ]
     return rows if everything else [row for row in rows if row.current]
 
 
-def _statement_row(statement: FigureStatement, current: bool) -> StatementRow:
-    article = statement.article
+def _statement_row(row: Any, current: bool) -> StatementRow:
     return StatementRow(
-        id=statement.id,
-        key=statement.key,
-        value=statement.value,
-        matched=statement.matched,
-        sentence=statement.sentence,
-        stated_at=statement.stated_at,
-        wrong_at=statement.wrong_at,
+        id=row.id,
+        key=row.key,
+        value=row.value,
+        matched=row.matched,
+        sentence=row.sentence,
+        stated_at=row.stated_at,
+        wrong_at=row.wrong_at,
         current=current,
-        article_id=article.id,
-        source=article.source,
-        title=article.title,
-        url=article.canonical_url,
+        article_id=row.article_id,
+        source=row.source,
+        title=row.title,
+        url=row.canonical_url,
     )

@@ -39,9 +39,7 @@ from db.models import (
 # What the reading commands use lives in db.queries, which imports no write path.
 from db.queries import ArticleRow as ArticleRow
 from db.queries import articles_by_id as articles_by_id
-from db.queries import get_article as get_article
 from db.queries import list_articles as list_articles
-from db.queries import list_feeds as list_feeds
 from db.search import index_articles
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
@@ -72,6 +70,18 @@ class FeedSpec:
 
 
 # --- feeds ---------------------------------------------------------------------------------
+
+
+def list_feeds(session: Session) -> list[Feed]:
+    """Every feed, by name, as ORM objects a run may change (the CLI lists rows:
+    ``db.queries.list_feeds``)."""
+    return list(session.scalars(select(Feed).order_by(Feed.name, Feed.id)))
+
+
+def get_article(session: Session, article_id: int) -> Article | None:
+    """One article with its versions (mentions load on access); ``vigie show`` reads
+    ``db.queries.article_view`` instead."""
+    return session.get(Article, article_id)
 
 
 def add_feeds(session: Session, feeds: Iterable[FeedSpec], now: datetime) -> int:

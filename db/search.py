@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -31,13 +31,16 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import TableClause
 
-from db.base import dialect_name
-from db.models import Article, ArticleVersion
+from db.schema import article_versions, articles, dialect_name
 from parsers.search_query import Node, to_fts5, to_tsquery
 from parsers.search_text import index_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from db.schema import Reader
 
 #: Articles whose index rows are written per statement.
 _CHUNK = 500
@@ -102,7 +105,7 @@ class _Match:
     rank: ColumnElement[float]
 
 
-def _match(session: Session, query: Node, *, ranking: bool = False) -> _Match:
+def _match(session: Reader, query: Node, *, ranking: bool = False) -> _Match:
     """The query on this database. ``ranking`` (PostgreSQL) gives a second reference to the
     index, for ranking in one statement the rows that the first one found."""
     if dialect_name(session) == "postgresql":
@@ -126,10 +129,10 @@ def filtered(statement: Select[Any], filters: ArticleFilters) -> Select[Any]:
 
 
 def _conditions(filters: ArticleFilters) -> list[ColumnElement[bool]]:
-    when = func.coalesce(Article.published_at, Article.first_seen_at)
+    when = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
     conditions: list[ColumnElement[bool]] = []
     if filters.topic:
-        padded = " " + ArticleVersion.topics + " "
+        padded = " " + article_versions.c.topics + " "
         conditions.append(padded.contains(f" {filters.topic} ", autoescape=True))
     if filters.since is not None:
         conditions.append(when >= filters.since)
@@ -139,20 +142,20 @@ def _conditions(filters: ArticleFilters) -> list[ColumnElement[bool]]:
         wanted = filters.outlet.lower()
         conditions.append(
             or_(
-                func.lower(Article.source).contains(wanted, autoescape=True),
-                func.lower(Article.site).contains(wanted, autoescape=True),
+                func.lower(articles.c.source).contains(wanted, autoescape=True),
+                func.lower(articles.c.site).contains(wanted, autoescape=True),
             )
         )
     if filters.language:
         # Stored in lower case; a bare column keeps the planner's statistics.
-        conditions.append(Article.language == filters.language.lower())
+        conditions.append(articles.c.language == filters.language.lower())
     if filters.relevant:
-        conditions.append(ArticleVersion.relevant.is_(True))
+        conditions.append(article_versions.c.relevant.is_(True))
     return [and_(*conditions)] if conditions else []
 
 
 def search_ids(
-    session: Session, query: Node, filters: ArticleFilters, limit: int | None
+    session: Reader, query: Node, filters: ArticleFilters, limit: int | None
 ) -> list[int]:
     """Ids of the articles matching ``query`` and ``filters``, best first (newest of equals).
 
@@ -170,14 +173,14 @@ def search_ids(
     ]  # fmt: skip
     pool = select(*columns).select_from(match.source).where(match.condition)
     if conditions := _conditions(filters):
-        pool = pool.join(Article, Article.id == match.article_id)
-        pool = pool.join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
+        pool = pool.join(articles, articles.c.id == match.article_id)
+        pool = pool.join(article_versions, article_versions.c.id == articles.c.current_version_id)
         pool = pool.where(*conditions)
     if limit:
         pool = pool.order_by(match.article_id.desc()).limit(CANDIDATES)
     found = pool.subquery("found")
-    when = func.coalesce(Article.published_at, Article.first_seen_at)
-    statement = select(found.c.id).join(Article, Article.id == found.c.id)
+    when = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
+    statement = select(found.c.id).join(articles, articles.c.id == found.c.id)
     if postgres:
         ranked = _match(session, query, ranking=True)
         statement = statement.join(ranked.source, ranked.article_id == found.c.id)
@@ -190,7 +193,7 @@ def search_ids(
     return list(session.scalars(statement))
 
 
-def matching_articles(session: Session, query: Node, article_ids: Sequence[int]) -> set[int]:
+def matching_articles(session: Reader, query: Node, article_ids: Sequence[int]) -> set[int]:
     """Which of ``article_ids`` the query matches, as their current text stands (watches)."""
     if not article_ids:
         return set()

@@ -1,7 +1,8 @@
 """Story clusters in the database, read: copies of a fingerprint, and the stories as shown.
 
-Each function takes a Session and writes nothing. ``db.story_filing`` files articles into
-clusters with these queries; the CLI, messages and alerts read stories through them.
+Each function takes a Core connection or an ORM session (``Reader``) and writes nothing.
+``db.story_filing`` files articles into clusters with these queries; the CLI, messages and
+alerts read stories through them.
 """
 
 from __future__ import annotations
@@ -11,13 +12,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session
 
-from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
-from db.models import Article, ArticleVersion, Entry, Feed, topic_keys
+from db.schema import (
+    article_passages,
+    article_signatures,
+    article_versions,
+    articles,
+    cluster_members,
+    clusters,
+    entries,
+    feeds,
+    lsh_bands,
+    topic_keys,
+)
 from parsers.dedup import (
     MIN_SHARED_PASSAGES,
     BandKey,
@@ -30,6 +40,10 @@ from parsers.dedup import (
     outlet_of,
 )
 from parsers.urls import canonical_url
+
+if TYPE_CHECKING:
+    from db.cluster_models import Cluster
+    from db.schema import Reader
 
 #: Most candidates verified per article, those sharing the most keys first: a bucket that
 #: many texts share (a newsletter template, say) cannot make one lookup expensive.
@@ -79,8 +93,8 @@ class ClusterRow:
     updated_at: datetime
 
 
-def cluster_id_of(session: Session, article_id: int) -> int | None:
-    query = select(ClusterMember.cluster_id).where(ClusterMember.article_id == article_id)
+def cluster_id_of(session: Reader, article_id: int) -> int | None:
+    query = select(cluster_members.c.cluster_id).where(cluster_members.c.article_id == article_id)
     return session.scalars(query).one_or_none()
 
 
@@ -88,7 +102,7 @@ def cluster_id_of(session: Session, article_id: int) -> int | None:
 
 
 def find_matches(
-    session: Session,
+    session: Reader,
     fp: Fingerprint,
     *,
     exclude: int | None = None,
@@ -98,7 +112,7 @@ def find_matches(
 
 
 def stored_matches(
-    session: Session,
+    session: Reader,
     fp: Fingerprint,
     keys: Sequence[BandKey],
     exclude: int | None,
@@ -120,7 +134,7 @@ def stored_matches(
 
 
 def candidate_ids(
-    session: Session, keys: Sequence[BandKey], *, exclude: int | None = None
+    session: Reader, keys: Sequence[BandKey], *, exclude: int | None = None
 ) -> list[int]:
     """Articles sharing at least one key, those sharing the most first (``MAX_CANDIDATES``).
 
@@ -134,7 +148,7 @@ def candidate_ids(
 
 
 def passage_candidate_ids(
-    session: Session, passages: Sequence[Passage], *, exclude: int | None = None
+    session: Reader, passages: Sequence[Passage], *, exclude: int | None = None
 ) -> list[int]:
     """Articles sharing at least ``MIN_SHARED_PASSAGES`` passages, the most first.
 
@@ -143,22 +157,22 @@ def passage_candidate_ids(
     if len(passages) < MIN_SHARED_PASSAGES:
         return []
     query = (
-        select(ArticlePassage.article_id)
-        .where(ArticlePassage.hash.in_([p.hash for p in passages]))
-        .group_by(ArticlePassage.article_id)
+        select(article_passages.c.article_id)
+        .where(article_passages.c.hash.in_([p.hash for p in passages]))
+        .group_by(article_passages.c.article_id)
         .having(func.count() >= MIN_SHARED_PASSAGES)
-        .order_by(func.count().desc(), ArticlePassage.article_id)
+        .order_by(func.count().desc(), article_passages.c.article_id)
         .limit(MAX_CANDIDATES)
     )
     if exclude is not None:
-        query = query.where(ArticlePassage.article_id != exclude)
+        query = query.where(article_passages.c.article_id != exclude)
     return list(session.scalars(query))
 
 
-def _passages_of(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passage, ...]]:
-    query = select(ArticlePassage.article_id, ArticlePassage.hash, ArticlePassage.shape).where(
-        ArticlePassage.article_id.in_(ids)
-    )
+def _passages_of(session: Reader, ids: Sequence[int]) -> dict[int, tuple[Passage, ...]]:
+    query = select(
+        article_passages.c.article_id, article_passages.c.hash, article_passages.c.shape
+    ).where(article_passages.c.article_id.in_(ids))
     found: dict[int, list[Passage]] = {}
     for article_id, hash_, shape in session.execute(query):
         found.setdefault(article_id, []).append(Passage(hash_, shape))
@@ -177,18 +191,21 @@ def _probe_statement(key_count: int, excluding: bool) -> Select[tuple[int]]:
     # because SQLite plans the IN as a scan of the whole table.
     probes = or_(
         *(
-            and_(LshBand.band == bindparam(f"band_{n}"), LshBand.hash == bindparam(f"hash_{n}"))
+            and_(
+                lsh_bands.c.band == bindparam(f"band_{n}"),
+                lsh_bands.c.hash == bindparam(f"hash_{n}"),
+            )
             for n in range(key_count)
         )
     )
     query = (
-        select(LshBand.article_id)
+        select(lsh_bands.c.article_id)
         .where(probes)
-        .group_by(LshBand.article_id)
-        .order_by(func.count().desc(), LshBand.article_id)
+        .group_by(lsh_bands.c.article_id)
+        .order_by(func.count().desc(), lsh_bands.c.article_id)
         .limit(MAX_CANDIDATES)
     )
-    return query.where(LshBand.article_id != bindparam("exclude")) if excluding else query
+    return query.where(lsh_bands.c.article_id != bindparam("exclude")) if excluding else query
 
 
 def _probe_params(keys: Sequence[BandKey], exclude: int | None) -> dict[str, int]:
@@ -204,18 +221,18 @@ def _signatures_statement() -> Select[Any]:
     """Stored fingerprints and clusters of the candidates (``ids``) in one ``language``."""
     return (
         select(
-            ArticleSignature.article_id,
-            ArticleSignature.minhash,
-            ArticleSignature.words,
-            ArticleSignature.normalised_title,
-            ArticleSignature.language,
-            ArticleSignature.published_at,
-            ArticleSignature.first_seen_at,
-            ClusterMember.cluster_id,
+            article_signatures.c.article_id,
+            article_signatures.c.minhash,
+            article_signatures.c.words,
+            article_signatures.c.normalised_title,
+            article_signatures.c.language,
+            article_signatures.c.published_at,
+            article_signatures.c.first_seen_at,
+            cluster_members.c.cluster_id,
         )
-        .join(ClusterMember, ClusterMember.article_id == ArticleSignature.article_id)
-        .where(ArticleSignature.article_id.in_(bindparam("ids", expanding=True)))
-        .where(ArticleSignature.language == bindparam("language"))
+        .join(cluster_members, cluster_members.c.article_id == article_signatures.c.article_id)
+        .where(article_signatures.c.article_id.in_(bindparam("ids", expanding=True)))
+        .where(article_signatures.c.language == bindparam("language"))
     )
 
 
@@ -234,25 +251,25 @@ def _fingerprint_of(row: Row[Any], passages: tuple[Passage, ...] = ()) -> Finger
 Sighting = tuple[str, str, datetime]
 
 
-def story_sightings(session: Session, ids: Sequence[int]) -> dict[int, list[Sighting]]:
+def story_sightings(session: Reader, ids: Sequence[int]) -> dict[int, list[Sighting]]:
     """Each cluster's sightings: its members, and the exact copies (entries of other feeds)
     filed under them."""
     members = (
         select(
-            ClusterMember.cluster_id,
-            ClusterMember.outlet,
-            Article.canonical_url,
-            Article.source,
-            Article.first_seen_at,
+            cluster_members.c.cluster_id,
+            cluster_members.c.outlet,
+            articles.c.canonical_url,
+            articles.c.source,
+            articles.c.first_seen_at,
         )
-        .join(Article, Article.id == ClusterMember.article_id)
-        .where(ClusterMember.cluster_id.in_(ids))
+        .join(articles, articles.c.id == cluster_members.c.article_id)
+        .where(cluster_members.c.cluster_id.in_(ids))
     )
     copies = (
-        select(ClusterMember.cluster_id, Entry.url, Feed.name, Entry.first_seen_at)
-        .join(Entry, Entry.article_id == ClusterMember.article_id)
-        .join(Feed, Feed.id == Entry.feed_id)
-        .where(ClusterMember.cluster_id.in_(ids))
+        select(cluster_members.c.cluster_id, entries.c.url, feeds.c.name, entries.c.first_seen_at)
+        .join(entries, entries.c.article_id == cluster_members.c.article_id)
+        .join(feeds, feeds.c.id == entries.c.feed_id)
+        .where(cluster_members.c.cluster_id.in_(ids))
     )
     found: dict[int, list[Sighting]] = {}
     for cluster_id, outlet, url, source, seen in session.execute(members):
@@ -264,26 +281,31 @@ def story_sightings(session: Session, ids: Sequence[int]) -> dict[int, list[Sigh
     return found
 
 
-def story_began(session: Session, cluster_id: int, article_id: int) -> datetime | None:
+def story_began(session: Reader, cluster_id: int, article_id: int) -> datetime | None:
     """When the story's first article other than ``article_id`` was seen; None if none."""
-    query = select(func.min(Article.first_seen_at)).join(
-        ClusterMember, ClusterMember.article_id == Article.id
+    query = select(func.min(articles.c.first_seen_at)).join(
+        cluster_members, cluster_members.c.article_id == articles.c.id
     )
-    query = query.where(ClusterMember.cluster_id == cluster_id, Article.id != article_id)
-    return session.scalar(query)
+    query = query.where(cluster_members.c.cluster_id == cluster_id, articles.c.id != article_id)
+    began: datetime | None = session.scalar(query)
+    return began
 
 
-def also_covered_by(session: Session, article_id: int, *, limit: int = 6) -> list[dict[str, Any]]:
+def also_covered_by(session: Reader, article_id: int, *, limit: int = 6) -> list[dict[str, Any]]:
     """The other outlets' articles of an article's story (``outlet``, ``url``,
     ``article_id``), earliest first: what a message about the story names besides it."""
-    cluster = select(ClusterMember.cluster_id).where(ClusterMember.article_id == article_id)
+    cluster = select(cluster_members.c.cluster_id).where(cluster_members.c.article_id == article_id)
     query = (
-        select(Article.id, Article.canonical_url, Article.source, ClusterMember.outlet)
-        .join(ClusterMember, ClusterMember.article_id == Article.id)
-        .where(ClusterMember.cluster_id.in_(cluster.scalar_subquery()), Article.id != article_id)
-        .order_by(Article.first_seen_at, Article.id)
+        select(articles.c.id, articles.c.canonical_url, articles.c.source, cluster_members.c.outlet)
+        .join(cluster_members, cluster_members.c.article_id == articles.c.id)
+        .where(
+            cluster_members.c.cluster_id.in_(cluster.scalar_subquery()), articles.c.id != article_id
+        )
+        .order_by(articles.c.first_seen_at, articles.c.id)
     )
-    own = session.scalar(select(ClusterMember.outlet).where(ClusterMember.article_id == article_id))
+    own = session.scalar(
+        select(cluster_members.c.outlet).where(cluster_members.c.article_id == article_id)
+    )
     found, seen = [], {own}
     for row in session.execute(query):
         if row.outlet in seen:
@@ -296,7 +318,7 @@ def also_covered_by(session: Session, article_id: int, *, limit: int = 6) -> lis
     return found
 
 
-def coverage(session: Session, article_id: int) -> dict[str, Any]:
+def coverage(session: Reader, article_id: int) -> dict[str, Any]:
     """``also_covered_by`` for an alert's payload, when the article's story has other outlets."""
     found = also_covered_by(session, article_id)
     return {"also_covered_by": found} if found else {}
@@ -306,29 +328,31 @@ def coverage(session: Session, article_id: int) -> dict[str, Any]:
 
 
 def list_clusters(
-    session: Session, *, limit: int | None = None, min_size: int = 2
+    session: Reader, *, limit: int | None = None, min_size: int = 2
 ) -> list[ClusterRow]:
     """Clusters of at least ``min_size`` articles, most recently grown first."""
     query = (
-        select(Cluster)
-        .where(Cluster.size >= min_size)
-        .order_by(Cluster.updated_at.desc(), Cluster.id.desc())
+        select(clusters)
+        .where(clusters.c.size >= min_size)
+        .order_by(clusters.c.updated_at.desc(), clusters.c.id.desc())
     )
     if limit:
         query = query.limit(limit)
-    return cluster_rows(session, list(session.scalars(query)))
+    return cluster_rows(session, list(session.execute(query)))
 
 
-def cluster_of(session: Session, article_id: int) -> ClusterRow | None:
+def cluster_of(session: Reader, article_id: int) -> ClusterRow | None:
     """The cluster an article belongs to, or None when it has not been assigned."""
     cluster_id = cluster_id_of(session, article_id)
     if cluster_id is None:
         return None
-    return cluster_rows(session, [session.get_one(Cluster, cluster_id)])[0]
+    found = session.execute(select(clusters).where(clusters.c.id == cluster_id)).one()
+    return cluster_rows(session, [found])[0]
 
 
-def cluster_rows(session: Session, clusters: Sequence[Cluster]) -> list[ClusterRow]:
-    ids = [c.id for c in clusters]
+def cluster_rows(session: Reader, found: Sequence[Cluster | Row[Any]]) -> list[ClusterRow]:
+    """Clusters (ORM objects or rows of ``clusters``) as listed, with members and outlets."""
+    ids = [c.id for c in found]
     members = _members_by_cluster(session, ids)
     sightings = story_sightings(session, ids)
     topics = _topics_by_cluster(session, ids)
@@ -344,17 +368,17 @@ def cluster_rows(session: Session, clusters: Sequence[Cluster]) -> list[ClusterR
             created_at=c.created_at,
             updated_at=c.updated_at,
         )
-        for c in clusters
+        for c in found
     ]
 
 
-def _members_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
+def _members_by_cluster(session: Reader, ids: Sequence[int]) -> dict[int, list[int]]:
     """Each cluster's article ids, earliest seen first."""
     query = (
-        select(ClusterMember.cluster_id, ClusterMember.article_id)
-        .join(Article, Article.id == ClusterMember.article_id)
-        .where(ClusterMember.cluster_id.in_(ids))
-        .order_by(Article.first_seen_at, ClusterMember.article_id)
+        select(cluster_members.c.cluster_id, cluster_members.c.article_id)
+        .join(articles, articles.c.id == cluster_members.c.article_id)
+        .where(cluster_members.c.cluster_id.in_(ids))
+        .order_by(articles.c.first_seen_at, cluster_members.c.article_id)
     )
     found: dict[int, list[int]] = {}
     for cluster_id, article_id in session.execute(query):
@@ -371,14 +395,14 @@ def distinct_outlets(sightings: Iterable[Sighting]) -> tuple[OutletRow, ...]:
     return tuple(OutletRow(name, seen, site) for site, (name, seen) in first.items())
 
 
-def _topics_by_cluster(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+def _topics_by_cluster(session: Reader, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
     """The members' topics, the story's primary topic first: the one most members lead
     with, then by how many members have each."""
     query = (
-        select(ClusterMember.cluster_id, ArticleVersion.topics)
-        .join(Article, Article.id == ClusterMember.article_id)
-        .join(ArticleVersion, ArticleVersion.id == Article.current_version_id)
-        .where(ClusterMember.cluster_id.in_(ids))
+        select(cluster_members.c.cluster_id, article_versions.c.topics)
+        .join(articles, articles.c.id == cluster_members.c.article_id)
+        .join(article_versions, article_versions.c.id == articles.c.current_version_id)
+        .where(cluster_members.c.cluster_id.in_(ids))
     )
     ranks: dict[int, Counter[tuple[str, bool]]] = {}
     for cluster_id, topics in session.execute(query):

@@ -47,3 +47,17 @@ def _end_of_words(text: str, lo: int, count: int) -> int | None:
         if found == count:
             return hi
     return None
+
+
+def mention_words(text: str, start: int, end: int, stored: str | None) -> str:
+    """The words a mention matched: ``stored`` when the offsets could not give them back,
+    else ``[start, end)`` of the ``text`` they index (the version's title or text)."""
+    return stored if stored is not None else text[start:end]
+
+
+def mention_sentence(text: str, lo: int | None, hi: int | None, stored: str | None) -> str:
+    """The sentence around a mention: ``stored`` when it was kept as text (or when there is no
+    span), else the span ``[lo, hi)`` of ``text``, whitespace collapsed."""
+    if stored is not None or lo is None:
+        return stored or ""
+    return sentence_at(text, lo, hi or 0)
