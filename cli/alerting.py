@@ -15,16 +15,15 @@ import typer
 from rich.table import Table
 
 from cli.output import Format, fail, format_option, line, out, print_json, shown_time
-from parsers.alert_rules import AlertRules, channel_names, load_rules, route
 from parsers.exceptions import AlertDeliveryError, VigieError
 from parsers.inert import clean
-from parsers.messages import Rendered
-from parsers.redact import redact
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rules, messages and redaction load with the commands that use them
     from db.outbox import AlertForDelivery
     from flows.channels import Router
     from flows.settings import Settings
+    from parsers.alert_rules import AlertRules
+    from parsers.messages import Rendered
 
 alerts_app = typer.Typer(
     help="Look at the alerts outbox, test channels, retry and deliver alerts.",
@@ -70,6 +69,7 @@ def _known_secrets() -> frozenset[str]:
     """Secrets of the configured channels; errors are stored redacted, this is a second net."""
     from flows.channels import build_router
     from flows.settings import get_settings
+    from parsers.alert_rules import load_rules
 
     settings = get_settings()
     try:
@@ -83,6 +83,7 @@ def _preflight() -> None:
     line (``ConfigError``, or the database's failure), not a flow-run traceback first."""
     from flows import context
     from flows.settings import get_settings
+    from parsers.alert_rules import load_rules
 
     load_rules(get_settings().resolved_alert_rules_path)
     context.ensure_schema()
@@ -121,6 +122,8 @@ def list_alerts(
 
 
 def _alert_row(alert: AlertForDelivery, secrets: frozenset[str]) -> dict[str, Any]:
+    from parsers.redact import redact
+
     subject = alert.payload.get("title") or alert.payload.get("feed") or ""
     return {
         "id": alert.id,
@@ -161,6 +164,8 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def _test_message() -> Rendered:
+    from parsers.messages import Rendered
+
     now = shown_time(datetime.now(UTC))
     text = f"Vigie test message, sent {now}. If you can read this, this channel works."
     return Rendered(
@@ -181,6 +186,7 @@ def test_channel(
     """Send a test message to a channel (or every channel) and report success or the error."""
     from flows.channels import build_router
     from flows.settings import get_settings
+    from parsers.alert_rules import channel_names, load_rules
 
     try:
         settings = get_settings()
@@ -199,6 +205,7 @@ def test_channel(
 
 def _test_one(channel: Any, router: Router) -> int:
     from flows.channels import Delivery
+    from parsers.redact import redact
 
     key = f"test:{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
     try:
@@ -232,6 +239,7 @@ def retry(
     if not changed:
         fail(f"alert {alert_id} is {alert.status}; only failed or pending alerts retry", 1)
     from flows.settings import get_settings
+    from parsers.alert_rules import load_rules
 
     settings = get_settings()
     rules = load_rules(settings.resolved_alert_rules_path)
@@ -240,6 +248,8 @@ def retry(
 
 def describe_retry(alert: AlertForDelivery, rules: AlertRules, settings: Settings) -> str:
     """What will happen to ``alert`` now that it is due again, as the next pass will do it."""
+    from parsers.alert_rules import route
+
     routing = route(rules, alert.kind, alert.severity, alert.payload)
     head = f"Alert {alert.id} is due again"
     if routing.action == "skip":
@@ -312,6 +322,7 @@ def digest(
     from db import outbox
     from flows import context
     from flows.digest import daily_digest, describe
+    from parsers.redact import redact
 
     try:
         _preflight()

@@ -29,9 +29,7 @@ from typer.core import TyperGroup
 from cli import search
 from cli.errors import clear_errors
 from cli.output import Format, fail, format_option, out, print_json, shown_time
-from parsers.alert_rules import load_rules
 from parsers.inert import clean
-from parsers.seeds import load_feed_list
 from parsers.text import counted
 from parsers.urls import feed_url_refusal
 
@@ -111,6 +109,7 @@ def _preflight() -> None:
     """Settings, database, taxonomy and alert rules, each checked (raises ConfigError)."""
     from flows import context
     from flows.settings import get_settings
+    from parsers.alert_rules import load_rules
 
     context.ensure_schema()
     context.tagger()
@@ -130,6 +129,7 @@ def init(
     from db import repo
     from flows import context
     from flows.settings import get_settings
+    from parsers.seeds import load_feed_list
 
     with clear_errors():
         context.ensure_schema()

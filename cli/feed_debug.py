@@ -18,7 +18,6 @@ from rich.text import Text
 
 from cli.output import Format, fail, format_option, json_text, out
 from parsers.exceptions import ConfigError, FetchError, ParseError
-from parsers.schedule import hints_from_headers
 
 if TYPE_CHECKING:  # httpx and feedparser load with the commands that use them
     from fetching.fetcher import FetchPolicy, FetchResult
@@ -174,6 +173,8 @@ async def _fetch(
 
 
 def _exchange_table(sent: dict[str, str], result: FetchResult) -> Table:
+    from parsers.schedule import hints_from_headers
+
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(overflow="fold")

@@ -22,12 +22,11 @@ from rich.text import Text
 from cli.errors import clear_errors
 from cli.output import Format, format_option, out, print_json
 from parsers.inert import printable
-from parsers.search_query import parse, positive_terms
-from parsers.search_text import Passage, passage
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the query language loads with `vigie search`, not with every command
     from db import queries
     from db.search import ArticleFilters
+    from parsers.search_text import Passage
 
 FormatOption = Annotated[
     Format,
@@ -129,6 +128,7 @@ def search_command(
     from db import queries
     from db.search import search_ids
     from flows import context
+    from parsers.search_query import parse, positive_terms
 
     with clear_errors():
         node = parse(query)
@@ -146,6 +146,8 @@ def search_command(
 
 
 def _snippet(row: queries.ArticleRow, wanted: frozenset[str]) -> Passage:
+    from parsers.search_text import passage
+
     found = passage(row.text or "", wanted)
     return found if found.highlights else passage(row.title, wanted)
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -122,6 +121,8 @@ def import_command(
 
 
 def _import_with_progress(files: list[Path]) -> list[ImportOutcome]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from flows import context
     from flows.importer import import_files
 

@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -29,9 +29,11 @@ from cli.search import (
     UntilOption,
     search_command,
 )
-from parsers.alert_rules import AlertRules, Mode, load_rules, parse_rules
 from parsers.exceptions import ConfigError
 from parsers.inert import printable
+
+if TYPE_CHECKING:  # the rules parser loads with the commands that read the rules
+    from parsers.alert_rules import AlertRules, Mode
 
 watch_app = typer.Typer(
     help="Watches: saved searches; every new article or version one matches is an alert.",
@@ -46,6 +48,8 @@ def _rules_path() -> Path:
 
 
 def _rules() -> AlertRules:
+    from parsers.alert_rules import load_rules, parse_rules
+
     path = _rules_path()
     return load_rules(path) if path.exists() else parse_rules("")
 

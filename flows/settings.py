@@ -16,7 +16,6 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from db.engine import with_installed_driver
-from parsers.diffs import CHANGE_KINDS
 from parsers.exceptions import ConfigError
 from parsers.times import DEFAULT_TIMEZONE, time_zone
 
@@ -168,7 +167,12 @@ class Settings(BaseSettings):
     @field_validator("material_change_kinds")
     @classmethod
     def _known_change_kinds(cls, value: str) -> str:
-        unknown = {k.strip() for k in value.split(",") if k.strip()} - set(CHANGE_KINDS)
+        chosen = {k.strip() for k in value.split(",") if k.strip()}
+        if not chosen:
+            return value  # the default: no need to load the word differ for its list
+        from parsers.diffs import CHANGE_KINDS
+
+        unknown = chosen - set(CHANGE_KINDS)
         if unknown:
             raise ValueError(f"unknown change kinds {sorted(unknown)}; known: {CHANGE_KINDS}")
         return value

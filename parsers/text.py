@@ -6,9 +6,6 @@ import hashlib
 import re
 import unicodedata
 
-from lxml import etree
-from lxml import html as lxml_html
-
 _SPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[^\w]+")
 # NUL and other C0 controls (except tab/newline) are dropped: PostgreSQL rejects NUL in text,
@@ -41,6 +38,11 @@ def html_to_text(html: str) -> str:
     """
     if "<" not in html and "&" not in html:
         return clean_text(html)
+    # Imported here: the other helpers (hashing, folding, counting) serve the command line,
+    # whose every start would otherwise pay lxml's import.
+    from lxml import etree
+    from lxml import html as lxml_html
+
     try:
         root = lxml_html.fragment_fromstring(_CONTROL.sub("", html), create_parent="div")
     except (etree.ParserError, ValueError):

@@ -8,14 +8,12 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from sqlalchemy import select
 
 from cli.render import render_article
-from db import repo
+from db import queries, repo
 from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent
 from db.migrate import upgrade
-from db.models import Article
 from flows.pipeline import tag_specs
 from parsers.exceptions import ConfigError
 from parsers.relevance import AnchorClue, TopicClue, judge
@@ -370,9 +368,11 @@ def test_a_version_stores_its_topics_passing_mentions_show_and_a_cut_is_noted(
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
         repo.store_articles(session, [intent], tag_ids, datetime(2026, 11, 21, tzinfo=UTC))
         [row] = repo.list_articles(session)
-        article = session.scalars(select(Article)).one()
-        console = Console(record=True, width=200)
-        render_article(console, article)
+    with engine.connect() as connection:  # as `vigie show` reads it
+        article = queries.article_view(connection, row.id)
+    assert article is not None
+    console = Console(record=True, width=200)
+    render_article(console, article)
     engine.dispose()
 
     assert row.topics == intent.tags.topics and row.topics[0] == "jurisdiction"
