@@ -16,7 +16,6 @@ from rich.text import Text
 from cli.output import shown_time
 from db.queries import ArticleView, MentionView, VersionView
 from db.story_queries import ClusterRow
-from parsers.diffs import plain_diff, spaced, word_diff
 from parsers.inert import clean
 
 _STYLE_BY_KIND = {
@@ -119,6 +118,8 @@ _DIFF_STYLE = {"equal": "", "delete": "red strike", "insert": "bold green"}
 
 def render_diff(console: Console, old: VersionView, new: VersionView, *, colour: bool) -> None:
     """Title line, then the word diff of the texts (coloured, or with [-/-] {+/+} marks)."""
+    from parsers.diffs import plain_diff, spaced, word_diff  # `vigie show` needs no differ
+
     console.print(Text(f"v{old.n} → v{new.n}: {new.change_kinds}"))
     if old.title != new.title:
         console.print(Text(f"title: {plain_diff(word_diff(old.title, new.title))}"))

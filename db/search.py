@@ -34,13 +34,12 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import TableClause
 
 from db.schema import article_versions, articles, dialect_name
-from parsers.search_query import Node, to_fts5, to_tsquery
-from parsers.search_text import index_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from db.schema import Reader
+    from parsers.search_query import Node
 
 #: Articles whose index rows are written per statement.
 _CHUNK = 500
@@ -63,6 +62,8 @@ class ArticleFilters:
 
 def index_articles(session: Session, rows: Iterable[tuple[int, str, str]]) -> None:
     """Index (article id, title, text) as each article's current text, replacing its row."""
+    from parsers.search_text import index_text  # the write path's; listings only filter
+
     values = [{"id": a, "terms": index_text(title, body)} for a, title, body in rows]
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
@@ -108,6 +109,8 @@ class _Match:
 def _match(session: Reader, query: Node, *, ranking: bool = False) -> _Match:
     """The query on this database. ``ranking`` (PostgreSQL) gives a second reference to the
     index, for ranking in one statement the rows that the first one found."""
+    from parsers.search_query import to_fts5, to_tsquery  # a search's; a listing filters without
+
     if dialect_name(session) == "postgresql":
         from sqlalchemy.dialects.postgresql import TSQUERY
 

@@ -48,6 +48,16 @@ WRITE_PATH = (
     "sqlalchemy.dialects.postgresql",
 )
 
+#: What no reading command may load: the ORM and the classes mapped with it. They read the
+#: tables of ``db.schema`` through SQLAlchemy Core; loading the ORM and mapping the classes
+#: cost each of them about 0.1 CPU-s (``docs/cli.md``).
+ORM = ("sqlalchemy.orm", "db.models", "db.cluster_models", "db.base")
+
+#: What ``--help`` and the listings need none of (each loads with the command that uses it:
+#: ``diff``, ``search``, and the alert rules for ``alerts list`` and ``watch list``): the HTML
+#: parser, the word differ, the alert rules, the search language.
+NOT_FOR_LISTINGS = ("lxml", "parsers.diffs", "parsers.alert_rules", "parsers.search_query")
+
 READING_COMMANDS = (
     ("articles",),
     ("show", "1"),
@@ -119,6 +129,7 @@ def test_help_loads_no_flow_no_database_and_no_settings(vigie_env: pytest.Monkey
     assert "cli.app" in modules  # the measurement sees Vigie's own modules
     assert _flow_machinery(modules) == []
     assert {"sqlalchemy", "pydantic", "flows.settings", "asyncio"} & modules == set()
+    assert sorted(set(NOT_FOR_LISTINGS) & modules) == []
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -129,6 +140,19 @@ def test_reading_commands_load_no_flow_machinery(stored: Path, command: tuple[st
     assert "sqlalchemy" in modules  # they did read the database
     assert _flow_machinery(modules) == []
     assert sorted(set(WRITE_PATH) & modules) == []
+    assert sorted(set(ORM) & modules) == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "command",
+    [c for c in READING_COMMANDS if c[0] not in ("diff", "search", "alerts", "watch")],
+    ids=" ".join,
+)
+def test_listings_load_neither_the_differ_nor_the_rules_nor_lxml(
+    stored: Path, command: tuple[str, ...]
+) -> None:
+    assert sorted(set(NOT_FOR_LISTINGS) & loaded_modules(*command)) == []
 
 
 def test_the_import_check_sees_a_heavy_library_when_a_command_loads_one(
@@ -145,6 +169,7 @@ def test_the_import_check_sees_the_write_path_when_a_command_writes(stored: Path
     modules = loaded_modules("feeds", "add", "https://example.org/other.xml")
 
     assert {"db.repo", "db.upsert"} <= set(WRITE_PATH) & modules
+    assert set(ORM) <= modules  # and the check sees the ORM where it is used
 
 
 # --- one time zone ---------------------------------------------------------------------------

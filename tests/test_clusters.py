@@ -437,7 +437,7 @@ def test_reassigning_the_same_text_changes_nothing(
     store: Store, sessions: sessionmaker[Session], tagger: Tagger
 ) -> None:
     first = store([CTV, GLOBAL])
-    before = {t.__tablename__: _count(sessions, t) for t in (Cluster, ClusterMember, LshBand)}
+    before = {t.__table__.name: _count(sessions, t) for t in (Cluster, ClusterMember, LshBand)}
     with sessions.begin() as session:
         tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
         intents = [_intent(story, tagger) for story in (CTV, GLOBAL)]
@@ -458,7 +458,7 @@ def test_reassigning_the_same_text_changes_nothing(
     assert stored_again.clustered == []  # unchanged articles are not refiled
     assert [a.outcome for a in again] == ["unchanged", "unchanged"]
     assert [a.cluster_id for a in again] == [a.cluster_id for a in first]
-    after = {t.__tablename__: _count(sessions, t) for t in (Cluster, ClusterMember, LshBand)}
+    after = {t.__table__.name: _count(sessions, t) for t in (Cluster, ClusterMember, LshBand)}
     assert after == before
 
 

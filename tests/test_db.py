@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, get_args, get_origin, get_type_hints
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, MetaData, Table, func, insert, inspect, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session
 
-from db import repo
+from db import (
+    cluster_models,  # noqa: F401  (maps the cluster tables on Base)
+    repo,
+)
 from db.base import Base
 from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent, PollIntent
@@ -421,3 +426,38 @@ def test_recording_many_polls_updates_each_feed_as_one_poll_would(session: Sessi
     assert logged == sorted(ids)
     not_modified = session.scalars(select(Fetch.feed_id).where(Fetch.not_modified)).all()
     assert not_modified == [ids[0]]
+
+
+# --- one schema: the Core tables, and the ORM classes that map them ---------------------------
+
+
+def _mapped_annotations(model: type[Base]) -> dict[str, Any]:
+    """The class's ``Mapped[X]`` annotations of columns, as ``{attribute: X}``."""
+    hints = get_type_hints(model, vars(sys.modules[model.__module__]))
+    return {
+        name: get_args(hint)[0]
+        for name, hint in hints.items()
+        if get_origin(hint) is Mapped and name in model.__mapper__.column_attrs
+    }
+
+
+@pytest.mark.parametrize(
+    "model", sorted(Base.__subclasses__(), key=lambda m: m.__name__), ids=lambda m: m.__name__
+)
+def test_each_class_types_exactly_the_columns_of_its_table_and_their_nullability(
+    model: type[Base],
+) -> None:
+    """The tables (``db.schema``) define the columns; a class's annotations only type them,
+    so nothing else keeps a ``Mapped[X | None]`` in step with a nullable column."""
+    columns = {prop.key: prop.columns[0] for prop in model.__mapper__.column_attrs}
+    typed = _mapped_annotations(model)
+    annotated = {
+        name for name, hint in get_type_hints(model, vars(sys.modules[model.__module__])).items()
+        if get_origin(hint) is Mapped
+    }  # fmt: skip
+    relationships = set(model.__mapper__.relationships.keys())
+
+    assert set(typed) == set(columns) and annotated - relationships == set(columns)
+    for name, column in columns.items():
+        optional = type(None) in get_args(typed[name])
+        assert optional == column.nullable, f"{model.__name__}.{name}"

@@ -677,9 +677,11 @@ def _database_cases(tmp: Path, postgres_admin_url: str) -> dict[str, dict[str, s
 
 BROKEN_DATABASE_RUNS = [
     *(("corrupt file", c) for c in ("init", "articles", "monitor", "feeds list", "alerts list",
-                                     "clusters", "alerts deliver", "digest", "recheck")),
+                                     "clusters", "alerts deliver", "digest", "recheck", "show 1",
+                                     "diff 1", "figures", "search Ottawa")),
     *(("bad URL options", c) for c in ("articles", "monitor", "alerts deliver", "digest")),
-    *(("unreachable server", c) for c in ("articles", "digest")),
+    *(("unreachable server", c) for c in ("articles", "digest", "show 1", "figures",
+                                           "search Ottawa")),
     *(("read-only directory", c) for c in ("init", "articles", "digest")),
 ]  # fmt: skip
 

@@ -125,7 +125,7 @@ def _counts(sessions: sessionmaker[Session]) -> dict[str, int]:
     )  # fmt: skip
     with sessions.begin() as session:
         return {
-            m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0
+            m.__table__.name: session.scalar(select(func.count()).select_from(m)) or 0
             for m in models
         }
 
