@@ -38,7 +38,8 @@ from bench.harness import clean_env
 BIN = Path(sys.executable).parent
 VIGIE = str(BIN / "vigie")
 
-#: The commands measured: ``--help`` and each command that only reads the database.
+#: The commands measured: ``--help`` and each command that only reads the database (or, for
+#: ``watch list``, the rules file).
 COMMANDS: tuple[tuple[str, ...], ...] = (
     ("--help",),
     ("articles",),
@@ -48,6 +49,8 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
     ("alerts", "list"),
     ("clusters",),
     ("figures",),
+    ("search", "Ottawa"),
+    ("watch", "list"),
 )
 
 _ARTICLE = """---
