@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict, TypeVar, get_type_hints
 
 # Before Prefect is imported: its temporary server logs "database is locked" tracebacks when
 # analytics are on, and at INFO every task prints several lines that bury Vigie's own output.
@@ -481,6 +481,25 @@ def _register_extensions() -> None:
 
 
 _register_extensions()
+
+
+def _resolve_annotations(typer_app: typer.Typer) -> None:
+    """Turn each command's annotations, strings under ``from __future__ import annotations``,
+    into the types they name, once. Typer builds every command to run any one of them, and
+    evaluates each string four times (two signatures, two ``get_type_hints``): 17 ms of CPU
+    per run, 10 ms with the types resolved here first (measured; ``docs/cli.md``)."""
+    callbacks = [info.callback for info in typer_app.registered_commands]
+    if typer_app.registered_callback is not None:
+        callbacks.append(typer_app.registered_callback.callback)
+    for callback in callbacks:
+        if callback is not None:
+            callback.__annotations__ = get_type_hints(callback, include_extras=True)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _resolve_annotations(group.typer_instance)
+
+
+_resolve_annotations(app)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m cli.app`, as the tests run it
