@@ -38,7 +38,7 @@ def html_to_text(html: str) -> str:
     """
     if "<" not in html and "&" not in html:
         return clean_text(html)
-    # Imported here: the other helpers (hashing, folding, counting) serve the command line,
+    # Imported here: the other functions (hashing, folding, counting) serve the command line,
     # whose every start would otherwise pay lxml's import.
     from lxml import etree
     from lxml import html as lxml_html
