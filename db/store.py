@@ -22,7 +22,7 @@ from db.base import Base, core_table
 from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
-from db.search import index_articles
+from db.search import IndexedText, index_articles
 from db.upsert import add_alert, alert_row, dialect_insert, dialect_name
 from db.versions import (
     VersionPolicy,
@@ -428,7 +428,9 @@ def _insert_versions(
         for article_id, intent in by_article.items()
     ]
     returned = _insert_returning(session, ArticleVersion, rows, ["article_id", "n"], "article_id")
-    index_articles(session, [(a, by_article[a].title, by_article[a].text) for a, _ in returned])
+    index_articles(
+        session, [IndexedText(a, by_article[a].title, by_article[a].text) for a, _ in returned]
+    )
     return [(by_article[article_id], version_id) for article_id, version_id in returned]
 
 
