@@ -405,7 +405,7 @@ def _link_entries(
             "feed_id": intent.feed_id,
             "guid": intent.guid,
             "article_id": article_id,
-            "url": intent.url,
+            "url": None if intent.url == intent.canonical_url else intent.url,
             "first_seen_at": now,
         }
         for intent, article_id in pairs

@@ -16,8 +16,15 @@ docs/performance.md ("A leaner store") has the table. On SQLite:
   their primary key (plus one number), which a rowid table stored twice, in the table and
   in the key's own index.
 
-Downgrade restores the FTS5 table with its copy of the terms (indexed again from each
-article's current version) and the rowid tables.
+On both databases:
+
+* ``entries.url`` is NULL where it is the article's canonical URL (98% of feed items):
+  ``Entry.url_of`` gives it back.
+* ``mentions.field`` is 0 for "title", 1 for "text" (``db.base.FieldCode``), in the table
+  and in its unique index.
+
+Downgrade writes the URLs and field names back, restores the FTS5 table with its copy of
+the terms (indexed again from each article's current version) and the rowid tables.
 """
 
 from __future__ import annotations
@@ -59,19 +66,49 @@ _KEYED_TABLES = (
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    _rebuild_search("content = ''")
-    for name, body, indexes in _KEYED_TABLES:
-        _recreate(name, body, indexes, without_rowid=True)
+    with op.batch_alter_table("entries") as batch_op:
+        batch_op.alter_column("url", existing_type=sa.String(2048), nullable=True)
+    op.execute(
+        "UPDATE entries SET url = NULL WHERE url = "
+        "(SELECT canonical_url FROM articles WHERE articles.id = entries.article_id)"
+    )
+    # Still text, then cast: '0' and '1' become the numbers.
+    op.execute("UPDATE mentions SET field = CASE field WHEN 'title' THEN '0' ELSE '1' END")
+    with op.batch_alter_table("mentions") as batch_op:
+        batch_op.alter_column(
+            "field",
+            existing_type=sa.String(8),
+            type_=sa.SmallInteger(),
+            existing_nullable=False,
+            postgresql_using="field::smallint",
+        )
+    if op.get_bind().dialect.name == "sqlite":
+        _rebuild_search("content = ''")
+        for name, body, indexes in _KEYED_TABLES:
+            _recreate(name, body, indexes, without_rowid=True)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for name, body, indexes in _KEYED_TABLES:
-        _recreate(name, body, indexes, without_rowid=False)
-    _rebuild_search(None)
+    if op.get_bind().dialect.name == "sqlite":
+        for name, body, indexes in _KEYED_TABLES:
+            _recreate(name, body, indexes, without_rowid=False)
+        _rebuild_search(None)
+    with op.batch_alter_table("mentions") as batch_op:
+        batch_op.alter_column(
+            "field",
+            existing_type=sa.SmallInteger(),
+            type_=sa.String(8),
+            existing_nullable=False,
+            postgresql_using="field::varchar(8)",
+        )
+    op.execute("UPDATE mentions SET field = CASE field WHEN '0' THEN 'title' ELSE 'text' END")
+    op.execute(
+        "UPDATE entries SET url = "
+        "(SELECT canonical_url FROM articles WHERE articles.id = entries.article_id) "
+        "WHERE url IS NULL"
+    )
+    with op.batch_alter_table("entries") as batch_op:
+        batch_op.alter_column("url", existing_type=sa.String(2048), nullable=False)
 
 
 def _rebuild_search(content: str | None) -> None:
