@@ -69,8 +69,10 @@ class FieldCode(TypeDecorator[str]):
         return None if value is None else _FIELD_NAMES[value]
 
 
-_FIELD_CODES = {"title": 0, "text": 1}
-_FIELD_NAMES = {code: name for name, code in _FIELD_CODES.items()}
+#: The strings a mention can index, by their stored code (the position here).
+MENTION_FIELDS = ("title", "text")
+_FIELD_CODES = {name: code for code, name in enumerate(MENTION_FIELDS)}
+_FIELD_NAMES = dict(enumerate(MENTION_FIELDS))
 
 # BIGINT on PostgreSQL, but INTEGER on SQLite so that it stays an auto-incrementing rowid.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
