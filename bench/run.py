@@ -56,6 +56,7 @@ from bench.harness import (
     tree_peak_rss_mb,
 )
 from bench.score import score_dedup, score_near_clusters, score_relevance
+from bench.store_size import measure as measure_store
 
 # The goals of the benchmark issue; bench/README.md explains each.
 # Parity with reader at every size (issue 26; feedparser bounds any pipeline near 2x).
@@ -209,23 +210,6 @@ def _rows_written(connection: sqlite3.Connection) -> int:
     return sum(connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables)
 
 
-def _bytes_per_article(db: Path, articles: int) -> float | None:
-    """The database file, vacuumed (a copy, so that free pages do not count), per article."""
-    if not articles:
-        return None
-    copy = db.with_name(db.name + ".vacuumed")
-    source, target = sqlite3.connect(f"file:{db}?mode=ro", uri=True), sqlite3.connect(copy)
-    try:
-        source.backup(target)  # with what the write-ahead log holds
-        target.execute("VACUUM")
-    finally:
-        source.close()
-        target.close()
-    size = copy.stat().st_size
-    copy.unlink()
-    return size / articles
-
-
 def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Dedup, near-duplicate clustering and relevance, read straight from Vigie's tables."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
@@ -238,7 +222,8 @@ def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         "entries": len(rows),
         "articles": articles,
         "rows_written": rows_written,
-        "bytes_per_article": _bytes_per_article(db, articles),
+        # Vacuumed, per table with its indexes (bench/store_size.py).
+        **measure_store(db).as_dict(),
         "dedup": dedup.as_dict(),
         "near_duplicates": score_near_clusters(manifest, [(u, g, a, c) for u, g, a, c, _ in rows]),
         "relevance": score_relevance(manifest, [(u, g, r) for u, g, _, _, r in rows]),
@@ -362,6 +347,8 @@ def assemble(
         "vigie_rows_per_item": scores["rows_written"] / items,
         "host_limit_ratio": vigie["one_host"]["ratio"],
         "bytes_per_article": scores["bytes_per_article"],
+        "bytes_per_article_by_table": scores["bytes_per_article_by_table"],
+        "rows_per_article_by_table": scores["rows_per_article_by_table"],
         "warm_items_per_s": items / vigie["warm"]["seconds"],
         "ratio_warm_vs_reader": items / vigie["warm"]["seconds"] / reader_ips,
         "vigie_feed_only_cpu_ms_per_item": 1000 * vigie_cpu / items,
@@ -711,6 +698,10 @@ def print_table(r: dict[str, Any]) -> None:
         # Wide enough for the table when the output is a file or a pipe (CI logs).
         Console(width=max(Console().width, 150)).print(table)
     print(f"Vigie stage seconds (first pass): {stages}")
+    by_table = r.get("bytes_per_article_by_table") or {}
+    print("bytes per article by table, indexes included: " + ", ".join(
+        f"{name} {size:,}" for name, size in by_table.items() if size >= 20
+    ))  # fmt: skip
     lost = {name: len(urls) for name, urls in r.get("feeds_unaccounted", {}).items()}
     print(f"feeds with no entries and no recorded reason, by pass: {lost}")
     loads = [r["reader"].get("load_average_before"), r["vigie"].get("load_average_before")]
