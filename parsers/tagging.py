@@ -41,7 +41,10 @@ from typing import NamedTuple
 
 from parsers.figures import Figure, read_figures
 from parsers.matching import (
+    AMBIGUOUS,
     MAX_SENTENCE,
+    SHARED,
+    SURE,
     Cues,
     Field,
     Spans,
@@ -276,8 +279,8 @@ class _Hit(NamedTuple):
     fend: int
     #: Index of the concept in the taxonomy.
     concept: int
-    #: Whether the term needs context to count.
-    ambiguous: bool
+    #: What the term needs to count: ``SURE``, ``AMBIGUOUS`` or ``SHARED``.
+    ambiguous: int
 
 
 class _Budget:
@@ -434,7 +437,7 @@ class Tagger:
                         continue
                     fstart, fend = min(start, partner[0]), field.word_end(max(end, partner[1]))
                     ostart, oend = field.original(fstart, fend)
-                    hit = _Hit(field.index, ostart, oend, fstart, fend, concept, False)
+                    hit = _Hit(field.index, ostart, oend, fstart, fend, concept, SURE)
                     hits.append(hit)
                     if rule.conditional:
                         conditional.add(hit)
@@ -459,7 +462,22 @@ class Tagger:
             # One sense per discourse: once "Asile Saint-Jean-de-Dieu" shows the word in
             # another sense, its bare repetitions ("l'asile ouvre en 1875") share it.
             kept = [h for h in kept if (h.concept, _form(fields, h)) not in other_sense]
-        return [hit for hit in kept if not hit.ambiguous or self._confirmed(hit, fields, sure)]
+        kept = [
+            hit for hit in kept if hit.ambiguous != AMBIGUOUS or self._confirmed(hit, fields, sure)
+        ]
+        return self._placed(kept, sure)
+
+    def _placed(self, hits: list[_Hit], sure: set[int]) -> list[_Hit]:
+        """Shared names ("Conservatives", "House of Commons") count only where Canada is.
+
+        Other countries have Liberals, Tories and a House of Commons too: such a name is the
+        Canadian one only in a text that another Canadian name places in Canada, or where
+        its concept is named by a term of its own ("Liberal Party of Canada").
+        """
+        if all(hit.ambiguous != SHARED for hit in hits):
+            return hits
+        in_canada = any(self._anchor[hit.concept] > 0 for hit in hits if hit.ambiguous != SHARED)
+        return [hit for hit in hits if hit.ambiguous != SHARED or in_canada or hit.concept in sure]
 
     def _confirmed(self, hit: _Hit, fields: Sequence[Field], sure: set[int]) -> bool:
         """An ambiguous hit counts in context, or (names only) once named unambiguously."""

@@ -94,6 +94,56 @@ def test_provinces_are_canadian_anchors(tagger: Tagger) -> None:
     assert result.relevant
 
 
+# Party names and offices that other countries share: no Canadian anchor on their own.
+SHARED_NAMES_ABROAD = {
+    "en": (
+        "Care worker visas fall after Conservatives' rule change",
+        "Applications for care worker visas fell by a third in a year, figures published in "
+        "Britain show. The Conservatives barred care workers from bringing their families, "
+        "and the Tories' former minister defended the cut.\nThe Liberals said the rule "
+        "should go. The House of Commons will debate the visa rules next month.",
+    ),
+    "fr": (
+        "Les libéraux veulent plafonner les étudiants étrangers",
+        "Le gouvernement libéral veut un plafond d'étudiants étrangers, a annoncé le ministre "
+        "en Australie. Les conservateurs jugent le plafonnement des étudiants étrangers trop "
+        "timide.\nLes libéraux promettent aussi de réduire l'immigration l'an prochain.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SHARED_NAMES_ABROAD))
+def test_party_names_abroad_do_not_place_a_story_in_canada(tagger: Tagger, lang: str) -> None:
+    title, text = SHARED_NAMES_ABROAD[lang]
+    result = _tag(tagger, text, title)
+    assert not result.relevant, result.why
+    assert result.geography is not None and result.geography.canadian == 0, result.why
+    assert not {"liberals", "conservatives", "canadian_institutions"} & set(result.organisations)
+    assert result.programmes == ()  # a cap on foreign students is not Canada's study permit cap
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Conservatives want fewer temporary foreign workers",
+            "The Conservatives in Ottawa say the temporary foreign worker program must shrink. "
+            "The Liberals answered in the House of Commons that employers need the workers.",
+        ),
+        (
+            "Les conservateurs veulent réduire l'immigration",
+            "Les conservateurs promettent de réduire l'immigration s'ils forment le "
+            "gouvernement. Le Parti libéral du Canada réplique que les libéraux ont déjà "
+            "baissé les seuils d'immigration.",
+        ),
+    ],
+)
+def test_party_names_count_in_a_canadian_story(tagger: Tagger, title: str, text: str) -> None:
+    result = _tag(tagger, text, title)
+    assert result.relevant, result.why
+    assert {"liberals", "conservatives"} <= set(result.organisations)
+
+
 # --- What a word means ------------------------------------------------------------------------
 
 
