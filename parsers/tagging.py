@@ -19,8 +19,13 @@ Topic evidence comes from topic terms, near rules, and programmes and places tha
 (Roxham Road is a border crossing); a topic's ``scope`` applies to all of it. Where each piece
 stands (title, lede, a listed point, the body) decides the primary topic, the secondary ones
 and the passing mentions, and the names found place the story in Canada or abroad:
-``parsers.relevance`` has the rules. Figures come from ``parsers.figures`` and never add a
-topic: a figure's topic is kept only when the text gives evidence of that topic.
+``parsers.relevance`` has the rules. Figures come from ``parsers.figures``; a sum of money is
+evidence of funding and costs where the sentence is about immigration ("$100 million to house
+asylum seekers"), and any other figure's topic is kept only when the text gives evidence of
+that topic.
+
+Names other countries share ("Liberals", "House of Commons": a taxonomy's ``shared_en`` and
+``shared_fr``) count only in a text that another Canadian name places in Canada.
 
 Bounds
 ------
@@ -92,6 +97,8 @@ DEFAULT_CPU_BUDGET = 0.5
 MAX_MENTIONS_PER_CONCEPT = 200
 #: How many automaton hits pass between two looks at the CPU clock.
 _CLOCK_EVERY = 4096
+#: Units of sums of money: such a figure is evidence of the topic it argues.
+_MONEY_UNITS = frozenset({"CAD", "USD"})
 #: Documents shorter than this are not clocked (see ``_Budget``).
 _CLOCKED_CHARS = 20_000
 
@@ -329,6 +336,7 @@ class Tagger:
         self._scope = tuple(_context(cues, c.scope) for c in concepts)
         self._topic_scope = {c.key: self._scope[i] for i, c in enumerate(concepts)}
         self._tags = tuple(_tagged_topics(c) for c in concepts)
+        self._money_topic = {c.key: i for i, c in enumerate(concepts) if c.kind == "topic"}
         self._near = tuple(
             (index, tuple(_near(cues, rule) for rule in concept.near))
             for index, concept in enumerate(concepts)
@@ -357,6 +365,7 @@ class Tagger:
         )
         hits, conditional = self._matches(fields, budget, cuts)
         numbers = _numbers(fields, budget, cuts)
+        hits.extend(self._money(numbers))
         clues, anchors, supported = self._clues(hits, fields, _with_figures(numbers), conditional)
         judgement = judge(clues, anchors, self.relevance_threshold)
         mentions = [self._mention(hit, fields[hit.field], supported) for hit in hits]
@@ -485,6 +494,24 @@ class Tagger:
             return True
         rule = self._require[hit.concept]
         return rule is not None and fields[hit.field].context_near(*rule, hit.fstart, hit.fend)
+
+    def _money(self, numbers: list[tuple[Field, list[Figure]]]) -> list[_Hit]:
+        """A sum of money is evidence of the topic its unit implies (funding and costs), in
+        a sentence within that topic's scope: "$100 million to house asylum seekers"."""
+        found = []
+        for field, figures in numbers:
+            for figure in figures:
+                concept = self._money_topic.get(figure.topic or "")
+                if concept is None or figure.unit not in _MONEY_UNITS:
+                    continue
+                fstart, fend = field.to_folded(figure.start), field.to_folded(figure.end)
+                scope = self._scope[concept]
+                if scope is not None and not field.in_scope(scope.cues, fstart):
+                    continue
+                found.append(
+                    _Hit(field.index, figure.start, figure.end, fstart, fend, concept, SURE)
+                )
+        return found
 
     # Judgement.
 

@@ -144,6 +144,79 @@ def test_party_names_count_in_a_canadian_story(tagger: Tagger, title: str, text:
     assert {"liberals", "conservatives"} <= set(result.organisations)
 
 
+# --- Names that say a topic word, and money ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dana Roy, minister of immigration, refugees, and citizenship, said Canada will "
+        "lift the visa requirement for visitors from three countries in June.",
+        "Under the Immigration and Refugee Protection Act, Ottawa may sign immigration "
+        "agreements with the provinces, and Quebec signed one on the selection of workers.",
+        "En vertu de la Loi sur l'immigration et la protection des réfugiés, Ottawa peut "
+        "conclure des ententes avec les provinces, comme le Québec l'a fait.",
+    ],
+)
+def test_a_name_that_says_refugee_is_no_evidence_of_asylum(tagger: Tagger, text: str) -> None:
+    result = _tag(tagger, text)
+    assert "asylum_refugees" not in {e.topic for e in result.evidence}, result.why
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Ottawa pledges $250 million to house asylum seekers",
+            "The federal government will add $250 million to its interim housing program for "
+            "asylum seekers, the minister said in Ottawa.",
+        ),
+        (
+            "Québec réclame 300 M$ pour l'accueil des demandeurs d'asile",
+            "Le gouvernement du Québec demande 300 millions de dollars à Ottawa pour les "
+            "demandeurs d'asile hébergés à Montréal.",
+        ),
+    ],
+)
+def test_a_sum_for_newcomers_is_evidence_of_funding(tagger: Tagger, title: str, text: str) -> None:
+    result = _tag(tagger, text, title)
+    assert result.relevant, result.why
+    assert {"asylum_refugees", "funding_costs"} <= set(result.topics), result.why
+
+
+def test_a_sum_without_newcomers_is_no_evidence_of_funding(tagger: Tagger) -> None:
+    result = _tag(
+        tagger,
+        "Quebec asks Ottawa for $2 billion more for hospitals. Ottawa says health transfers "
+        "already grew by $500 million this year.",
+        "Quebec wants $2 billion for health care",
+    )
+    assert "funding_costs" not in {e.topic for e in result.evidence}, result.why
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Québec fixe ses propres plafonds pour les étudiants étrangers",
+            "Le gouvernement limite le nombre de demandes de permis d'études des étudiants "
+            "étrangers dans les cégeps et les universités.",
+        ),
+        (
+            "Ottawa sets a cap for international students",
+            "The cap for international students will cut new study permits by a third, the "
+            "immigration minister said in Ottawa.",
+        ),
+    ],
+)
+def test_a_cap_on_students_is_temporary_residents_not_levels(
+    tagger: Tagger, title: str, text: str
+) -> None:
+    result = _tag(tagger, text, title)
+    assert result.topics and result.topics[0] == "temporary_residents", result.why
+    assert "immigration_levels" not in result.topics, result.why
+
+
 # --- What a word means ------------------------------------------------------------------------
 
 
