@@ -643,10 +643,12 @@ def _partner(
             continue  # the same words: a rule needs two
         if field.sentence_index(other_start) != sentence:
             continue
+        # Words are counted from the end of a whole word: a prefix ("parl*" in "parlent")
+        # ends inside one, and the rest of that word is not a word between the two.
         if other_start >= end:
-            gap = field.words_between(end, other_start, within)
+            gap = field.words_between(field.word_end(end), other_start, within)
         else:
-            gap = field.words_between(other_end, start, within)
+            gap = field.words_between(field.word_end(other_end), start, within)
         if gap <= within:
             return other_start, other_end
     return None

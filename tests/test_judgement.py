@@ -217,6 +217,48 @@ def test_a_cap_on_students_is_temporary_residents_not_levels(
     assert "immigration_levels" not in result.topics, result.why
 
 
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        (
+            "The RCMP intercepted 900 people between the ports of entry in July, most of them "
+            "near Lacolle, Quebec.",
+            "border_enforcement",
+        ),
+        (
+            "La GRC a intercepté 900 personnes entre les points d'entrée en juillet, surtout "
+            "près de Lacolle, au Québec.",
+            "border_enforcement",
+        ),
+        (
+            "Quebec wants 80% of newcomers to speak fluent French within three years.",
+            "integration_french",
+        ),
+        (
+            "Québec veut que 80 % des personnes admises parlent suffisamment bien le français.",
+            "integration_french",
+        ),
+        (
+            "Ottawa cut settlement services for newcomers in three B.C. towns this spring.",
+            "integration_french",
+        ),
+        (
+            "Les organismes d'accueil des nouveaux arrivants de Sherbrooke perdent leurs "
+            "services d'établissement.",
+            "integration_french",
+        ),
+    ],
+)
+def test_common_phrasings_of_a_topic_are_evidence(tagger: Tagger, text: str, topic: str) -> None:
+    result = _tag(tagger, text)
+    assert topic in {e.topic for e in result.evidence}, result.why
+
+
+def test_french_without_newcomers_is_not_their_proficiency(tagger: Tagger) -> None:
+    result = _tag(tagger, "Most Montreal students speak French at home, a school board says.")
+    assert "integration_french" not in {e.topic for e in result.evidence}, result.why
+
+
 # --- What a word means ------------------------------------------------------------------------
 
 
