@@ -247,11 +247,47 @@ def test_a_cap_on_students_is_temporary_residents_not_levels(
             "services d'établissement.",
             "integration_french",
         ),
+        (
+            "Ottawa will send irregular migrants back to the United States from Saturday.",
+            "asylum_refugees",
+        ),
+        (
+            "Les migrants irréguliers seront renvoyés aux États-Unis dès samedi, dit Ottawa.",
+            "asylum_refugees",
+        ),
+        (
+            "Ottawa alone selects immigrants in the family category, and Quebec in the "
+            "economic one.",
+            "family_reunification",
+        ),
+        (
+            "Dans la catégorie de la famille, Ottawa sélectionne seul les immigrants.",
+            "family_reunification",
+        ),
+        (
+            "Ontario and Ottawa signed a new agreement on immigration on Friday.",
+            "jurisdiction",
+        ),
+        (
+            "Québec rappelle son entente unique au Canada sur l'immigration.",
+            "jurisdiction",
+        ),
     ],
 )
 def test_common_phrasings_of_a_topic_are_evidence(tagger: Tagger, text: str, topic: str) -> None:
     result = _tag(tagger, text)
     assert topic in {e.topic for e in result.evidence}, result.why
+
+
+def test_the_safe_third_country_agreement_is_not_a_federal_provincial_one(
+    tagger: Tagger,
+) -> None:
+    result = _tag(
+        tagger,
+        "The Safe Third Country Agreement on immigration between Canada and the United "
+        "States now covers the whole border.",
+    )
+    assert "jurisdiction" not in {e.topic for e in result.evidence}, result.why
 
 
 def test_french_without_newcomers_is_not_their_proficiency(tagger: Tagger) -> None:
