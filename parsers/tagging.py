@@ -389,7 +389,10 @@ class Tagger:
         conditional: set[_Hit] = set()
         for field in fields:
             self._near_hits(field, hits, conditional)
-        return _without_overlaps(self._disambiguate(hits, fields), self._is_topic), conditional
+        kept = self._disambiguate(hits, fields)
+        if conditional:
+            kept = _firm_first(kept, conditional)
+        return _without_overlaps(kept, self._is_topic), conditional
 
     # Matching.
 
@@ -609,6 +612,28 @@ def _drop_lone(
     ]
     lone = {owner for owner in conditional if not firm - {supported.get(owner)}}
     return kept, {hit: topic for hit, topic in supported.items() if hit not in lone}
+
+
+def _firm_first(hits: list[_Hit], conditional: set[_Hit]) -> list[_Hit]:
+    """Drop the conditional hits that overlap firm evidence of their topic.
+
+    Overlaps resolve leftmost-longest, so "Quebec wants the jurisdiction" (a quarrel that
+    counts only beside another topic) would otherwise hide the "jurisdiction over
+    immigration" it overlaps, and the text would lose its firm evidence with it.
+    """
+    firm: dict[tuple[int, int], list[_Hit]] = defaultdict(list)
+    for hit in hits:
+        if hit not in conditional:
+            firm[(hit.field, hit.concept)].append(hit)
+    return [
+        hit
+        for hit in hits
+        if hit not in conditional
+        or not any(
+            other.start < hit.end and hit.start < other.end
+            for other in firm.get((hit.field, hit.concept), ())
+        )
+    ]
 
 
 def _near(cues: Cues, rule: NearRule) -> _Near:

@@ -290,6 +290,62 @@ def test_the_safe_third_country_agreement_is_not_a_federal_provincial_one(
     assert "jurisdiction" not in {e.topic for e in result.evidence}, result.why
 
 
+# Common phrasings, written the ways news writes them: plural, elided, unaccented,
+# hyphenated, and in capitals in a headline.
+PHRASINGS = {
+    "asylum_refugees": [
+        "Les demandeurs d'asile arrivent à Montréal",
+        "Les demandeurs d’asile arrivent à Montréal",
+        "Les demandeurs d asile arrivent a Montreal",
+        "Asylum-Seeker Numbers Climb In Quebec",
+    ],
+    "immigration_levels": [
+        "Québec baisse ses seuils d'immigration",
+        "Quebec baisse ses seuils d immigration",
+        "Canada to admit 395,000 permanent residents in 2025",
+        "Québec veut admettre 45 000 nouveaux arrivants par année",
+    ],
+    "economic_immigration": [
+        "Québec suspend le Programme de l'expérience québécoise",
+        "Quebec suspend le programme de l experience quebecoise",
+        "Les CSQ délivrés aux travailleurs",
+    ],
+    "temporary_residents": [
+        "Québec gèle les permis de travail fermés à Montréal",
+        "Ottawa limite les permis fermés des travailleurs",
+        "Ottawa extends the study-permit cap",
+        "Canada tightens rules for temporary foreign workers",
+        "Le nombre de résidents non permanents augmente au Canada",
+    ],
+    "visas": ["Travellers from 13 more countries can apply for an eTA to fly to Canada"],
+    "jurisdiction": [
+        "Québec réclame les compétences en immigration à Ottawa",
+        "Québec veut la compétence en immigration",
+        "Legault demands full immigration powers",
+        "Québec réclame tous les pouvoirs en matière d'immigration",
+    ],
+    "integration_french": ["L'apprentissage du français par les nouveaux arrivants piétine"],
+    "border_enforcement": ["Canada and the U.S. expand the Safe Third Country Agreement"],
+    "family_reunification": [
+        "Québec plafonne le regroupement familial",
+        "Quebec plafonne le regroupement familial des immigrants",
+    ],
+    "funding_costs": ["Québec réclame 470 M$ pour les demandeurs d'asile"],
+}
+
+
+@pytest.mark.parametrize(
+    ("topic", "headline"), [(t, h) for t, heads in PHRASINGS.items() for h in heads]
+)
+@pytest.mark.parametrize("case", ["as written", "in capitals"])
+def test_common_phrasings_in_headlines(
+    tagger: Tagger, topic: str, headline: str, case: str
+) -> None:
+    title = headline.upper() if case == "in capitals" else headline
+    result = _tag(tagger, "", title)
+    assert topic in {e.topic for e in result.evidence}, result.why
+
+
 def test_french_without_newcomers_is_not_their_proficiency(tagger: Tagger) -> None:
     result = _tag(tagger, "Most Montreal students speak French at home, a school board says.")
     assert "integration_french" not in {e.topic for e in result.evidence}, result.why
