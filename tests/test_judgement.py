@@ -346,6 +346,11 @@ def test_common_phrasings_in_headlines(
     assert topic in {e.topic for e in result.evidence}, result.why
 
 
+def test_drugs_intercepted_at_customs_are_not_border_enforcement(tagger: Tagger) -> None:
+    result = _tag(tagger, "CBSA officers intercepted 500 kilograms of cocaine in Montreal.")
+    assert "border_enforcement" not in {e.topic for e in result.evidence}, result.why
+
+
 def test_french_without_newcomers_is_not_their_proficiency(tagger: Tagger) -> None:
     result = _tag(tagger, "Most Montreal students speak French at home, a school board says.")
     assert "integration_french" not in {e.topic for e in result.evidence}, result.why
