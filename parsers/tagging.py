@@ -365,8 +365,11 @@ class Tagger:
         )
         hits, conditional = self._matches(fields, budget, cuts)
         numbers = _numbers(fields, budget, cuts)
-        hits.extend(self._money(numbers))
-        clues, anchors, supported = self._clues(hits, fields, _with_figures(numbers), conditional)
+        sums = self._money(numbers)
+        hits.extend(sums)
+        clues, anchors, supported = self._clues(
+            hits, fields, _with_figures(numbers), conditional, set(sums)
+        )
         judgement = judge(clues, anchors, self.relevance_threshold)
         mentions = [self._mention(hit, fields[hit.field], supported) for hit in hits]
         evidence_topics = {e.topic for e in judgement.evidence}
@@ -524,11 +527,14 @@ class Tagger:
         fields: Sequence[Field],
         with_figures: set[tuple[int, int]],
         conditional: set[_Hit],
+        sums: set[_Hit],
     ) -> tuple[list[TopicClue], list[AnchorClue], dict[_Hit, str]]:
         """Topic and anchor clues of the hits, and the topic each hit supports.
 
         ``with_figures`` holds the (field, sentence) pairs that give a figure; a hit in
-        ``conditional`` counts only when another topic has evidence of its own.
+        ``conditional`` counts only when another topic has evidence of its own. A hit in
+        ``sums`` is a sum of money: its sentence gives a figure, but one sum in the body
+        ("students must show $20,635") is a passing mention of money, not a point made.
         """
         clues: list[TopicClue] = []
         owners: list[_Hit] = []
@@ -553,7 +559,9 @@ class Tagger:
                 supported.setdefault(hit, topic)
                 text = "" if topic in explained else field.sentence(hit.start, hit.end)
                 explained.add(topic)
-                point = (hit.field, sentence) in with_figures or field.is_list_item(sentence)
+                point = field.is_list_item(sentence) or (
+                    hit not in sums and (hit.field, sentence) in with_figures
+                )
                 clues.append(TopicClue(topic, (hit.field, sentence), position, point, text))
                 owners.append(hit)
         if conditional:

@@ -184,6 +184,18 @@ def test_a_sum_for_newcomers_is_evidence_of_funding(tagger: Tagger, title: str, 
     assert {"asylum_refugees", "funding_costs"} <= set(result.topics), result.why
 
 
+def test_one_sum_in_the_body_is_a_passing_mention_of_money(tagger: Tagger) -> None:
+    result = _tag(
+        tagger,
+        "Ottawa announced new rules for international students on Thursday. Colleges must "
+        "confirm every acceptance letter. Each international student must now show $20,635 to "
+        "get a study permit.",
+        "Ottawa tightens study permit rules",
+    )
+    assert result.topics == ("temporary_residents",), result.why
+    assert "funding_costs" in result.mentioned
+
+
 def test_a_sum_without_newcomers_is_no_evidence_of_funding(tagger: Tagger) -> None:
     result = _tag(
         tagger,
