@@ -21,8 +21,8 @@ stands (title, lede, a listed point, the body) decides the primary topic, the se
 and the passing mentions, and the names found place the story in Canada or abroad:
 ``parsers.relevance`` has the rules. Figures come from ``parsers.figures``; a sum of money is
 evidence of funding and costs where the sentence is about immigration ("$100 million to house
-asylum seekers"), and any other figure's topic is kept only when the text gives evidence of
-that topic.
+asylum seekers"), weighed as a plain sentence where it stands; any other figure's topic is
+kept only when the text gives evidence of that topic.
 
 Names other countries share ("Liberals", "House of Commons": a taxonomy's ``shared_en`` and
 ``shared_fr``) count only in a text that another Canadian name places in Canada.
