@@ -28,6 +28,7 @@ worker processes) and, through ``context.warm_loop``, one Prefect client and one
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import threading
 from collections.abc import Sequence
@@ -228,10 +229,13 @@ class ServingThread(threading.Thread):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
         self._ready = threading.Event()
+        # A thread starts with empty context variables: take the starter's, Prefect's
+        # settings context (its API URL) among them.
+        self._context = contextvars.copy_context()
 
     def run(self) -> None:
         try:
-            asyncio.run(self._serve())
+            self._context.run(asyncio.run, self._serve())
         except asyncio.CancelledError:
             pass  # stopped
         except BaseException as exc:  # handed to the main thread, which reports it
