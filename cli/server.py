@@ -153,16 +153,15 @@ def serve_command(
 
 def _start_serving(limit: int) -> ServingThread:
     """Load the flows, then register and serve them in this process, on a thread of its own."""
-    from flows.deployments import DEPLOYMENTS, load_flow, runner_deployment
-    from flows.serving import InProcessServer, Served
+    from flows.deployments import served_deployments
+    from flows.serving import InProcessServer
     from flows.settings import get_settings
 
     # Runs come and go in this process: their worker processes stay for the next run, unless
     # whoever started serve said otherwise.
     os.environ.setdefault("VIGIE_KEEP_WORKERS", "true")
     get_settings.cache_clear()
-    served = [Served(runner_deployment(spec), load_flow(spec.entrypoint)) for spec in DEPLOYMENTS]
-    return InProcessServer(served, limit=limit).serve_in_thread()
+    return InProcessServer(served_deployments(), limit=limit).serve_in_thread()
 
 
 def _stop_serving(serving: ServingThread | None) -> None:
