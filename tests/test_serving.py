@@ -60,9 +60,11 @@ async def broken_flow() -> None:
     raise ValueError("a flow that raises")
 
 
-def _served(each: Flow[..., Any]) -> Served:
+def _served(each: Flow[..., Any], concurrency_limit: int | None = None) -> Served:
     deployment = each.to_deployment(
-        name=f"serving-test-{uuid4().hex[:8]}", entrypoint_type=EntrypointType.MODULE_PATH
+        name=f"serving-test-{uuid4().hex[:8]}",
+        entrypoint_type=EntrypointType.MODULE_PATH,
+        concurrency_limit=concurrency_limit,
     )
     return Served(deployment, each)  # type: ignore[arg-type]
 
@@ -79,8 +81,11 @@ def serve(prefect_server: None) -> Iterator[Callable[..., ServingThread]]:
     """Starts an in-process server on its thread; stops it when the test ends."""
     started: list[ServingThread] = []
 
-    def start(*flows: Flow[..., Any], limit: int = 4) -> ServingThread:
-        server = InProcessServer([_served(f) for f in flows], limit=limit, poll_seconds=0.2)
+    def start(
+        *flows: Flow[..., Any], limit: int = 4, concurrency_limit: int | None = None
+    ) -> ServingThread:
+        served = [_served(f, concurrency_limit) for f in flows]
+        server = InProcessServer(served, limit=limit, poll_seconds=0.2)
         thread = server.serve_in_thread()
         started.append(thread)
         assert server.registered.wait(60), thread.error
@@ -133,6 +138,18 @@ def test_runs_run_in_this_process_one_at_a_time_under_a_limit_of_one(
 
     assert [_wait_for(run, FINAL) for run in runs] == ["COMPLETED"] * 3
     assert seen["pids"] == [os.getpid()] * 3
+    assert max(seen["at_once"]) == 1
+
+
+def test_a_deployments_concurrency_limit_holds_under_a_larger_process_limit(
+    serve: Callable[..., ServingThread],
+) -> None:
+    """The server refuses Pending to a run whose deployment has no slot left (monitor-feeds
+    has a limit of one): it waits, and runs once the first is done."""
+    thread = serve(quick_flow, limit=4, concurrency_limit=1)
+    runs = [_run(thread, quick_flow, pause=1.0) for _ in range(2)]
+
+    assert [_wait_for(run, FINAL, timeout=120) for run in runs] == ["COMPLETED"] * 2
     assert max(seen["at_once"]) == 1
 
 
