@@ -193,3 +193,29 @@ def test_stopping_the_server_crashes_the_runs_in_flight(
     assert _state(slow).state.type.value == "CRASHED"  # type: ignore[union-attr]
     assert seen["hooks"] == [("crashed", "CRASHED")]
     assert thread.error is None and not any(t.name == "vigie-serve" for t in threading.enumerate())
+
+
+def test_warm_loop_keeps_one_fetcher_and_one_prefect_client_for_its_runs(
+    prefect_server: None, vigie_env: pytest.MonkeyPatch
+) -> None:
+    """Inside ``warm_loop`` every run gets the same fetcher (its HTTP clients open) and
+    Prefect client; both are closed when it ends. Outside, each run has its own fetcher."""
+    from fetching.fetcher import FetchPolicy
+    from flows import context
+    from flows.settings import get_settings
+
+    policy = FetchPolicy.from_settings(get_settings())
+
+    async def scenario() -> tuple[bool, bool, bool, bool, bool]:
+        async with context.warm_loop():
+            async with context.fetcher(policy) as first:
+                http = first._client_for("news.example")
+            async with context.fetcher(policy) as second:
+                open_between_runs = not http.is_closed
+            same_client = get_client() is get_client()
+        async with context.fetcher(policy) as own:
+            pass
+        return second is first, open_between_runs, same_client, http.is_closed, own is not first
+
+    same_fetcher, open_between_runs, same_client, closed_at_end, own = asyncio.run(scenario())
+    assert same_fetcher and open_between_runs and same_client and closed_at_end and own
