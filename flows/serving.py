@@ -133,15 +133,21 @@ class InProcessServer:
         for flow_run in due:
             if len(self._running) >= self.limit:
                 return
-            if flow_run.id in self._running or not await _claimed(client, flow_run):
-                continue
-            scope = self._running[flow_run.id] = anyio.CancelScope()
-            runs.start_soon(self._execute, flow_run, scope)
+            if flow_run.id not in self._running:  # a slot of ``limit``, until it is refused
+                scope = self._running[flow_run.id] = anyio.CancelScope()
+                runs.start_soon(self._execute, client, flow_run, scope)
 
-    async def _execute(self, flow_run: FlowRun, scope: anyio.CancelScope) -> None:
+    async def _execute(
+        self, client: PrefectClient, flow_run: FlowRun, scope: anyio.CancelScope
+    ) -> None:
         assert flow_run.deployment_id is not None, "only deployments' runs are polled"
         flow = self.flows[flow_run.deployment_id]
         try:
+            # Claimed here, in the run's own task, and shielded: a stop cannot come between
+            # the server's yes and the run being this task's to finish.
+            with anyio.CancelScope(shield=True):
+                if not await _claimed(client, flow_run):
+                    return
             with scope:
                 # The engine turns the flow's errors into a Failed state and an interruption
                 # into Crashed; what it returns is the final state, already recorded.
@@ -153,6 +159,11 @@ class InProcessServer:
             # recorded Cancelled already.
             if flow_run.id not in self._cancelled:
                 raise
+        except anyio.get_cancelled_exc_class():
+            # Stopping. The engine recorded Crashed, unless the stop came before it had
+            # taken the run: a run left Pending would stay so in the UI for good.
+            await _crash_if_pending(flow_run, "serve stopped before the run started")
+            raise
         except Exception as exc:  # the engine could not even start: say so in the UI
             _log.exception("flow run %s could not run", flow_run.id)
             await _record_crash(flow_run, f"Flow run could not start: {exc!r}")
@@ -204,6 +215,16 @@ async def _claimed(client: PrefectClient, flow_run: FlowRun) -> bool:
     except Abort:
         return False
     return state.is_pending()
+
+
+async def _crash_if_pending(flow_run: FlowRun, message: str) -> None:
+    with anyio.CancelScope(shield=True):
+        try:
+            state = (await get_client().read_flow_run(flow_run.id)).state
+        except Exception:  # the API is away: nothing more to do while stopping
+            return
+    if state is not None and state.is_pending():
+        await _record_crash(flow_run, message)
 
 
 async def _record_crash(flow_run: FlowRun, message: str) -> None:

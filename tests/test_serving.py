@@ -219,3 +219,26 @@ def test_warm_loop_keeps_one_fetcher_and_one_prefect_client_for_its_runs(
 
     same_fetcher, open_between_runs, same_client, closed_at_end, own = asyncio.run(scenario())
     assert same_fetcher and open_between_runs and same_client and closed_at_end and own
+
+
+def test_a_run_claimed_but_stopped_before_the_engine_took_it_is_not_left_pending(
+    prefect_server: None,
+) -> None:
+    """What serving does for a run it set Pending when a stop comes before Prefect's engine
+    has the run (which would otherwise show Pending for good)."""
+    from prefect.states import Pending
+
+    from flows.serving import _crash_if_pending
+
+    deployment_id = _served(quick_flow).deployment.apply()
+
+    async def claimed_then_stopped() -> FlowRun:
+        async with get_client() as client:
+            run = await client.create_flow_run_from_deployment(deployment_id)
+            await client.set_flow_run_state(run.id, Pending())
+            await _crash_if_pending(run, "serve stopped before the run started")
+            return await client.read_flow_run(run.id)
+
+    state = asyncio.run(claimed_then_stopped()).state
+    assert state is not None and state.type.value == "CRASHED"
+    assert state.message == "serve stopped before the run started"
