@@ -502,6 +502,15 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def _items_feed(server: LoopbackServer, paths: list[str]) -> Response:
     entries = "".join(
         f"<item><title>Refugee claimants at Lacolle, part {p}</title><link>{server.url(p)}</link>"
@@ -525,18 +534,29 @@ def _created(stack: Stack, path: str, body: dict[str, Any]) -> Any:
         raise
 
 
-def _run_to_the_end(stack: Stack, deployment_id: str, serve: subprocess.Popen[bytes]) -> str:
-    """Create a monitor run of the served deployment; its final state type, once served."""
+def _create_run(stack: Stack, deployment_id: str) -> str:
+    """Create a monitor run of the served deployment; its id."""
     parameters = {"due_only": False, "fetch_pages": False}
     path = f"/deployments/{deployment_id}/create_flow_run"
     # The server's SQLite answers 503 while another writer holds it (seen under load).
     run = _wait_until(lambda: _created(stack, path, {"parameters": parameters}), "run", 30)
+    return str(run["id"])
 
-    def final() -> str | None:
-        state = _flow_run(stack, run["id"])["state"]
-        return state["type"] if state["type"] in ("COMPLETED", "FAILED", "CRASHED") else None
 
-    return str(_wait_until(final, "a served run", 90, serve))
+def _state_once(
+    stack: Stack, run_id: str, types: tuple[str, ...], serve: subprocess.Popen[bytes]
+) -> str:
+    def reached() -> str | None:
+        state = _flow_run(stack, run_id)["state"]
+        return state["type"] if state["type"] in types else None
+
+    return str(_wait_until(reached, f"a served run in {types}", 90, serve))
+
+
+def _run_to_the_end(stack: Stack, deployment_id: str, serve: subprocess.Popen[bytes]) -> str:
+    """Create a monitor run of the served deployment; its final state type, once served."""
+    run_id = _create_run(stack, deployment_id)
+    return _state_once(stack, run_id, ("COMPLETED", "FAILED", "CRASHED"), serve)
 
 
 def test_vigie_serve_runs_flow_runs_in_its_own_process_keeping_workers_and_connections(
@@ -544,14 +564,19 @@ def test_vigie_serve_runs_flow_runs_in_its_own_process_keeping_workers_and_conne
 ) -> None:
     """Two runs through one `vigie serve`: both Completed, the second parsed by the same
     worker processes (still children of serve) and fetched over the same connection; then
-    a run whose only feed fails ends Failed, and serve goes on until SIGTERM."""
+    a run whose only feed fails ends Failed, and serve goes on; SIGTERM while a run waits
+    on a slow feed: that run ends Crashed, the workers stop, the schedules are paused."""
     env = {
         "VIGIE_DATABASE_URL": f"sqlite:///{stack.work / 'serve.db'}",
         "VIGIE_DATA_DIR": str(stack.work / "serve-data"),
         "VIGIE_CPU_WORKERS": "1",
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
     }
-    with serving(keep_alive=True) as server, pytest.MonkeyPatch.context() as patch:
+    with (
+        serving(keep_alive=True) as server,
+        serving() as slow_server,
+        pytest.MonkeyPatch.context() as patch,
+    ):
         server.routes["/warm.rss"] = _items_feed(server, ["/w/1", "/w/2"])
         for name, value in {**env, "VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.1"}.items():
             patch.setenv(name, value)
@@ -575,11 +600,22 @@ def test_vigie_serve_runs_flow_runs_in_its_own_process_keeping_workers_and_conne
             assert _descendants(serve.pid) == workers  # they parsed the second run's items
             server.routes.pop("/warm.rss")  # 404: every feed of the next pass fails
             assert _run_to_the_end(stack, monitor, serve) == "FAILED"
+            endless = iter(lambda: b" ", b"")  # a feed that never ends: the run waits on it
+            slow_server.routes["/slow.rss"] = Response(chunks=endless, chunk_delay=5)
+            with context.sessions().begin() as session:
+                repo.add_feeds(session, [repo.FeedSpec(slow_server.url("/slow.rss"), "S")], ANCHOR)
+            in_flight = _create_run(stack, monitor)
+            _state_once(stack, in_flight, ("RUNNING",), serve)
+            _wait_until(lambda: slow_server.requests_to("/slow.rss"), "the slow fetch", 30, serve)
         finally:
             code = _stop(serve, signal.SIGTERM)
         articles = _count(Article)
         context.reset()
     output = (stack.work / "serve-warm.log").read_text()
+
+    assert _flow_run(stack, in_flight)["state"]["type"] == "CRASHED"
+    _wait_until(lambda: not any(_alive(pid) for pid in workers), "the workers' end", 30)
+    assert all(_deployments(stack)[spec.name]["paused"] for spec in DEPLOYMENTS)
 
     feed_requests = server.requests_to("/warm.rss")
     assert len(feed_requests) >= 3
