@@ -3,9 +3,9 @@
 Prefect's ``serve`` starts every flow run in a new process (``python -m prefect.engine``),
 which imports Prefect, SQLAlchemy and the parsers again, builds the tagger, starts worker
 processes and opens its HTTP and Prefect clients, then throws all of it away when the run
-ends. Prefect 3.8.8's runner has no mode that runs a deployment's flow run in its own
-process: its starters (``DirectSubprocessStarter``, ``EngineCommandStarter``) all spawn one,
-and it cancels a run by signalling that run's process.
+ends. Prefect 3.8.8's runner cannot run a flow run in the runner's own process: each of its
+starters (``DirectSubprocessStarter``, ``EngineCommandStarter``, the bundle one) spawns a
+process for the run, and the runner cancels a run by signalling that process.
 
 ``InProcessServer`` does the runner's part itself, on one event loop that lives as long as
 the process:
@@ -19,7 +19,8 @@ the process:
   subprocess's engine would, runs the flow's state hooks and keeps the concurrency lease;
 - cancels a run the UI or CLI marked Cancelling by cancelling its task: the engine then
   records it Cancelled (and runs no crash hook), as it does for a cancelled subprocess;
-- when stopped, cancels the runs in flight: the engine records each Crashed.
+- when stopped, cancels the runs in flight: the engine records each Crashed (and this
+  module a run the engine had not taken yet, rather than leave it Pending).
 
 Runs of this process share ``flows.context``'s process-wide resources (engine, tagger, kept
 worker processes) and, through ``context.warm_loop``, one Prefect client and one fetcher.
