@@ -238,6 +238,33 @@ NOT_POLICY = {
         "Housing starts in Ontario fell 20 per cent last year, the Canada Mortgage and "
         "Housing Corporation said. Builders blamed high interest rates.",
     ),
+    "h-1b fee naming canada": (
+        "H-1B fee pushes tech workers to look at Canada",
+        "The $100,000 fee on new H-1B visas announced by the White House has U.S. tech "
+        "workers looking north, recruiters in Seattle say. Some are asking about moving to "
+        "Toronto.",
+    ),
+    "a documentary on refugee musicians": (
+        "Documentary on Afghan refugee musicians premieres in Vancouver",
+        "The film follows three Afghan musicians who rebuilt their band in Vancouver. It "
+        "premieres at the Vancouver International Film Festival on Friday.",
+    ),
+    "a footballer's citizenship": (
+        "Canadian citizenship clears way for striker to join national team",
+        "The Toronto FC striker, born in Ghana, received his Canadian citizenship and is now "
+        "eligible for the men's national soccer team, Canada Soccer said.",
+    ),
+    "immigrants of 1847 (fr)": (
+        "Il y a 175 ans, des immigrants irlandais fuyaient la famine",
+        "Le musée de Grosse-Île raconte l'arrivée de milliers d'immigrants irlandais au "
+        "Québec en 1847. Beaucoup sont morts du typhus à la quarantaine.",
+    ),
+    "border officers' strike": (
+        "CBSA workers threaten strike ahead of summer",
+        "Border officers with the Canada Border Services Agency could walk off the job next "
+        "week, their union said, warning of delays for travellers and trucks at the Ontario "
+        "border.",
+    ),
     "tourism (fr)": (
         "Le tourisme américain en baisse au Québec",
         "Le nombre de touristes américains au Québec a chuté de 15 % cet été. Les hôteliers "
@@ -394,6 +421,38 @@ POLICY = {
             "dans les refuges municipaux. La Ville réclame l'aide d'Ottawa.",
         ),
         "asylum_refugees",
+    ),
+    "asylum seekers arriving, no policy named": (
+        (
+            "Asylum seekers keep arriving at Montreal's bus station",
+            "Hundreds of asylum seekers arrive each week at the Montreal bus terminal, community "
+            "workers say. Many have nowhere to sleep.",
+        ),
+        "asylum_refugees",
+    ),
+    "a couple kept apart (fr)": (
+        (
+            "Séparée de son mari depuis trois ans par les délais d'immigration",
+            "Une Montréalaise attend depuis trois ans que son mari, resté en Algérie, obtienne sa "
+            "résidence permanente au titre du regroupement familial.",
+        ),
+        "family_reunification",
+    ),
+    "eta": (
+        (
+            "Canada expands eTA eligibility",
+            "Travellers from 13 more countries can now apply for an electronic travel "
+            "authorization instead of a visa to fly to Canada.",
+        ),
+        "visas",
+    ),
+    "citizenship ceremony (fr)": (
+        (
+            "Cérémonie de citoyenneté : 80 nouveaux Canadiens à Gatineau",
+            "Quatre-vingts personnes de 25 pays ont prêté le serment de citoyenneté lundi à "
+            "Gatineau.",
+        ),
+        "integration_french",
     ),
     "roxham road closed": (
         (
