@@ -17,8 +17,9 @@ passing: it stays a mention, and is not a topic.
 
 Relevance
 ---------
-``score = T * G``, relevant when ``score >= threshold`` (0.4) and one topic at least is what
-the article is about:
+``score = T * G``, relevant when ``score >= threshold`` (0.4), one topic at least is what
+the article is about, and the text names a policy at stake (``judge``'s ``policy``: the
+taxonomy's policy words, or an actor, organisation or programme):
 
 * ``T = 1 - 0.4 ** p`` is topic evidence: ``p`` sums, over topics, 2 points for the title and
   1 for each other sentence that gives evidence, at most 3 per topic (passing mentions count

@@ -479,7 +479,7 @@ def test_terse_and_unusual_policy_stories_are_relevant(tagger: Tagger, name: str
 def _with_relevance(tmp_path: Path, table: str) -> Path:
     """The seed taxonomy with its [relevance] table replaced by ``table``."""
     seed = TAXONOMY.read_text(encoding="utf-8")
-    start = seed.index("[relevance]")
+    start = seed.index("\n[relevance]\n") + 1
     end = seed.index("[[concept]]", start)
     path = tmp_path / "taxonomy.toml"
     path.write_text(seed[:start] + table + "\n" + seed[end:], encoding="utf-8")
