@@ -373,6 +373,14 @@ POLICY = {
         ),
         "economic_immigration",
     ),
+    "targets for permanent residence": (
+        (
+            "Ottawa lowers its targets for permanent residence",
+            "The federal government will lower its targets for permanent residence to 395,000 "
+            "next year.",
+        ),
+        "immigration_levels",
+    ),
     "students' work hours": (
         (
             "International students can work 24 hours a week",
