@@ -265,6 +265,34 @@ NOT_POLICY = {
         "week, their union said, warning of delays for travellers and trucks at the Ontario "
         "border.",
     ),
+    "tax refugees": (
+        "Tax refugees flee Ontario for Alberta",
+        "High earners are moving from Toronto to Calgary to escape Ontario's top tax rate, "
+        "accountants say. Alberta's finance minister welcomed them.",
+    ),
+    "a player thrown out of the game (fr)": (
+        "Le Canadien perd son capitaine, expulsé du match",
+        "Le capitaine du Canadien de Montréal a été expulsé du match pour une mise en échec à "
+        "la tête. L'entraîneur a dénoncé la décision des arbitres.",
+    ),
+    "a reference to the court (fr)": (
+        "Renvoi à la Cour d'appel sur la laïcité",
+        "Le gouvernement du Québec soumet un renvoi à la Cour d'appel sur la laïcité de l'État.",
+    ),
+    "pre-trial detention": (
+        "Montreal man held in detention pending trial",
+        "A Montreal man accused of fraud will remain in detention until his trial, a Quebec "
+        "judge ruled on Tuesday.",
+    ),
+    "a payment card (fr)": (
+        "Desjardins lance une nouvelle carte Visa",
+        "Desjardins offre une nouvelle carte Visa sans frais aux étudiants du Québec.",
+    ),
+    "us asylum order naming canada": (
+        "Biden limits asylum at southern border",
+        "President Joe Biden signed an order limiting asylum claims at the US-Mexico border. "
+        "Critics in Canada warned more migrants could head north.",
+    ),
     "tourism (fr)": (
         "Le tourisme américain en baisse au Québec",
         "Le nombre de touristes américains au Québec a chuté de 15 % cet été. Les hôteliers "
@@ -459,6 +487,21 @@ POLICY = {
             "Cérémonie de citoyenneté : 80 nouveaux Canadiens à Gatineau",
             "Quatre-vingts personnes de 25 pays ont prêté le serment de citoyenneté lundi à "
             "Gatineau.",
+        ),
+        "integration_french",
+    ),
+    "immigrants welcomed (fr)": (
+        (
+            "Le Québec a accueilli 60 000 immigrants l'an dernier",
+            "Le Québec a accueilli 60 000 immigrants permanents en 2024, un sommet.",
+        ),
+        "immigration_levels",
+    ),
+    "francophone immigration outside quebec (fr)": (
+        (
+            "L'immigration francophone hors Québec atteint sa cible",
+            "Pour la première fois, 4,4 % des résidents permanents admis hors Québec sont "
+            "francophones, selon IRCC.",
         ),
         "integration_french",
     ),
