@@ -505,6 +505,38 @@ POLICY = {
         ),
         "integration_french",
     ),
+    "refugees landing": (
+        (
+            "Syrian refugees arrive in Halifax",
+            "Hundreds of Syrian refugees landed in Halifax on Monday, the first of 25,000 "
+            "expected this winter.",
+        ),
+        "asylum_refugees",
+    ),
+    "refugees arriving (fr)": (
+        (
+            "Des Ukrainiens arrivent à Montréal",
+            "Quelque 300 réfugiés ukrainiens sont arrivés à Montréal cette semaine. Ils seront "
+            "logés dans des hôtels.",
+        ),
+        "asylum_refugees",
+    ),
+    "a family that crossed at roxham": (
+        (
+            "A Haitian family's first winter after crossing at Roxham",
+            "Marie and her two children crossed at Roxham Road last summer. Now they live in a "
+            "small apartment in Montreal.",
+        ),
+        "border_enforcement",
+    ),
+    "refugees settling": (
+        (
+            "Afghan refugees settle in Winnipeg",
+            "More than 1,000 Afghan refugees have settled in Winnipeg since 2021, local groups "
+            "say. Many worked with Canadian troops.",
+        ),
+        "asylum_refugees",
+    ),
     "roxham road closed": (
         (
             "Roxham Road closed",
