@@ -298,6 +298,11 @@ def _context_words(
 ) -> tuple[str, ...]:
     words: list[str] = []
     for word in _strings(table.get(name, []), where, what or name):
+        if "*" in word.rstrip("*"):
+            # A prefix ends a word list entry; "travailleur* etranger" would match nothing.
+            raise ConfigError(
+                f"{where}: {what or name} has {word!r}; * may only end a word (immigra*)"
+            )
         if not word.startswith("@"):
             words.append(word)
         elif word[1:] in contexts:

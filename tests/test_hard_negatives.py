@@ -293,6 +293,21 @@ NOT_POLICY = {
         "President Joe Biden signed an order limiting asylum claims at the US-Mexico border. "
         "Critics in Canada warned more migrants could head north.",
     ),
+    "a drug seizure at the port (fr)": (
+        "Saisie record de cocaïne au port de Montréal",
+        "L'Agence des services frontaliers du Canada a saisi 2,5 tonnes de cocaïne au port de "
+        "Montréal, a annoncé la GRC. La sécurité frontalière sera renforcée au port.",
+    ),
+    "a basketball pick's visa": (
+        "Raptors' draft pick clears visa hurdle",
+        "The Toronto Raptors' second-round pick finally received his visa and will join the "
+        "team for training camp, the general manager said.",
+    ),
+    "an obituary of a refugee": (
+        "Obituary: Tran Van Minh, who came as a boat person",
+        "Tran Van Minh, who came to Canada as a refugee in 1979 and founded a restaurant in "
+        "Calgary, died at 81. He leaves four children.",
+    ),
     "tourism (fr)": (
         "Le tourisme américain en baisse au Québec",
         "Le nombre de touristes américains au Québec a chuté de 15 % cet été. Les hôteliers "
@@ -400,6 +415,14 @@ POLICY = {
             "job offer and a language test.",
         ),
         "economic_immigration",
+    ),
+    "students' work hours (fr)": (
+        (
+            "Les étudiants étrangers pourront travailler 24 heures par semaine",
+            "À partir de l'automne, les étudiants étrangers pourront travailler 24 heures par "
+            "semaine hors campus.",
+        ),
+        "temporary_residents",
     ),
     "targets for permanent residence": (
         (
@@ -589,4 +612,10 @@ def test_a_misspelt_relevance_field_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(
         ConfigError, match=r"\[relevance\]: unknown field 'policies' \(did you mean 'policy'\?\)"
     ):
+        load_taxonomy(path)
+
+
+def test_a_star_inside_a_policy_word_is_one_clear_line(tmp_path: Path) -> None:
+    path = _with_relevance(tmp_path, '[relevance]\npolicy = ["etudiant* etranger"]\n')
+    with pytest.raises(ConfigError, match=r"'etudiant\* etranger'; \* may only end a word"):
         load_taxonomy(path)
