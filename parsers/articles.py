@@ -58,6 +58,9 @@ BODY_SHARE_KEPT = 0.5
 #: scored higher alone whenever they disagreed, is kept. Chosen on one half of the dev set
 #: (0.88 to 0.90 were best there) and confirmed on the other half.
 READABILITY_KEEPS = 0.9
+#: A block marked as furniture (class or id: ad, share, newsletter, related) is dropped from
+#: readability's copy up to this many words; a longer one may be a wrapper of the article.
+FURNITURE_MAX_WORDS = 40
 #: Words per shingle in that comparison: long enough that common phrases do not match alone.
 SHINGLE_WORDS = 4
 #: Folded (lower-case, unaccented) phrases of consent walls, in English and French.
@@ -91,6 +94,22 @@ _FURNITURE = re.compile(
 _MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _TABLE_RULE = re.compile(r"^[\s|:-]*-[\s|:-]*$")
 _WORD = re.compile(r"\w+")
+# Class or id words of page furniture that sits among an article's paragraphs: ad slots,
+# share bars, newsletter sign-ups, related-story boxes. readability-lxml keeps short blocks
+# like these when they sit inside the article's container; trafilatura already drops them.
+_FURNITURE_MARK = re.compile(
+    r"(?:^|[\s_-])(?:ad|ads|advert\w*|advertisement|sponsor\w*|promo\w*|newsletter\w*"
+    r"|share|sharing|social|related|outbrain|taboola|subscribe\w*|partage\w*|publicit\w*)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# What readability's copy of the page loses first: no article text lives there.
+_NOT_TEXT = "|".join(
+    f"//{name}"
+    for name in (
+        "script", "style", "noscript", "template", "svg", "nav", "footer", "aside", "iframe",
+        "select", "button",
+    )
+)  # fmt: skip
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ")
 _EMPTY_PAGE = document_fromstring("<html></html>")
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
@@ -588,13 +607,29 @@ def _readability_text(tree: HtmlElement) -> str:
     # inline drawings anyway; dropping them first spares it a third of its work. No URL: it
     # would only make the links absolute, which plain text does not show.
     copied = copy.deepcopy(tree)
-    for element in copied.xpath("//script|//style|//noscript|//template|//svg|//nav|//footer|//aside|//iframe|//select|//button"):
+    for element in copied.xpath(_NOT_TEXT):
         element.drop_tree()
+    for element in copied.xpath("//body//*[@class or @id]"):
+        if element.getparent() is not None and _is_furniture(element):
+            element.drop_tree()
     try:
         summary = ReadabilityDocument(copied).summary(html_partial=True)
     except Exception:  # any odd tree it trips on leaves trafilatura's text
         return ""
     return html_to_text(summary) if isinstance(summary, str) else ""
+
+
+def _is_furniture(element: HtmlElement) -> bool:
+    """A short block whose class or id marks it as furniture (ad slot, share bar, ...).
+
+    Mostly-link blocks are not dropped on that ground alone: on real pages, short linked
+    paragraphs inside the article body were more often text than furniture.
+    """
+    words = len(element.text_content().split())
+    if words > FURNITURE_MAX_WORDS:
+        return False
+    marks = f"{_attr(element, 'class')} {_attr(element, 'id')}"
+    return _FURNITURE_MARK.search(marks) is not None
 
 
 def _trafilatura_text(tree: HtmlElement, url: str) -> str:

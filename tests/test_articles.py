@@ -187,7 +187,7 @@ def test_json_ld_summary_does_not_replace_the_article_text() -> None:
         "https://x.example/a",
         page(NAVIGATION + f"<article><h1>Hiring pause</h1>{shown}</article>", ld_head(STORY[0])),
     )
-    assert article.extraction == "trafilatura"
+    assert article.extraction in ("trafilatura", "readability")
     assert all(paragraph in article.text for paragraph in STORY)
 
 
@@ -198,7 +198,7 @@ def test_json_ld_body_not_much_longer_than_the_text_leaves_the_text() -> None:
         "https://x.example/a",
         page(f"<article><h1>Pause</h1>{shown}</article>", ld_head(" ".join(STORY), "Pause")),
     )
-    assert article.extraction == "trafilatura"
+    assert article.extraction in ("trafilatura", "readability")
     assert article.text.split("\n\n") == STORY[:4]
 
 
