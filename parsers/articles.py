@@ -61,6 +61,9 @@ READABILITY_KEEPS = 0.9
 #: A block marked as furniture (class or id: ad, share, newsletter, related) is dropped from
 #: readability's copy up to this many words; a longer one may be a wrapper of the article.
 FURNITURE_MAX_WORDS = 40
+#: ...and when it is at most this many times as long: what readability adds beyond that is
+#: not a caption or subhead but another block (related stories, a digest, a gallery).
+READABILITY_MAX_GROWTH = 1.25
 #: Words per shingle in that comparison: long enough that common phrases do not match alone.
 SHINGLE_WORDS = 4
 #: Folded (lower-case, unaccented) phrases of consent walls, in English and French.
@@ -239,6 +242,11 @@ def _decode(content: bytes, content_type: str) -> str:
         declared = "utf-8"
     has_bom = content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))
     definite = [declared] if declared and not has_bom else []
+    if not definite and not has_bom and _is_utf8_with_non_ascii(content):
+        # Undeclared bytes that are valid UTF-8 are UTF-8. UnicodeDammit would ask chardet
+        # first when it is installed (readability-lxml brings it), and chardet reads short
+        # UTF-8 French as Windows-1252: "Rémi" came out "RÃ©mi".
+        definite = ["utf-8"]
     markup = UnicodeDammit(content, known_definite_encodings=definite, is_html=True).unicode_markup
     if markup is None or "\x00" in markup[:4096]:
         raise ParseError("not an HTML document (undecodable or binary data)")
@@ -583,7 +591,11 @@ def _best_candidate(tree: HtmlElement, url: str) -> tuple[str, Extraction]:
     if not text:  # nothing to agree with: the page's visible text is read instead
         return "", "empty"
     second = _readability_text(tree)
-    if second and _share_kept(text, second) >= READABILITY_KEEPS:
+    if (
+        second
+        and len(second.split()) <= READABILITY_MAX_GROWTH * len(text.split())
+        and _share_kept(text, second) >= READABILITY_KEEPS
+    ):
         return second, "readability"
     return text, "trafilatura"
 
