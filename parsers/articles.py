@@ -105,6 +105,11 @@ _FURNITURE_MARK = re.compile(
     r"|share|sharing|social|related|outbrain|taboola|subscribe\w*|partage\w*|publicit\w*)(?:$|[\s_-])",
     re.IGNORECASE,
 )
+_GALLERY_MARK = re.compile(
+    r"(?:^|[\s_-])(?:gallery|galleries|slideshow|carousel)(?:$|[\s_-])", re.IGNORECASE
+)
+# An element that is, or holds, the article's own container.
+_HOLDS_ARTICLE = "descendant-or-self::*[self::article or self::main or @itemprop='articleBody']"
 # What readability's copy of the page loses first: no article text lives there.
 _NOT_TEXT = "|".join(
     f"//{name}"
@@ -587,6 +592,7 @@ def _prefer_body(text: str, body: str) -> bool:
 
 def _best_candidate(tree: HtmlElement, url: str) -> tuple[str, Extraction]:
     """trafilatura's text, or readability's when it holds nearly all of trafilatura's."""
+    _drop_galleries(tree)
     text = _trafilatura_text(tree, url)
     if not text:  # nothing to agree with: the page's visible text is read instead
         return "", "empty"
@@ -598,6 +604,24 @@ def _best_candidate(tree: HtmlElement, url: str) -> tuple[str, Extraction]:
     ):
         return second, "readability"
     return text, "trafilatura"
+
+
+def _drop_galleries(tree: HtmlElement) -> None:
+    """Remove photo galleries and slideshows: their captions read as paragraphs otherwise.
+
+    Both extractors took a gallery's fifty captions, or a slideshow's buttons ("Previous",
+    "1 of 5", "Fullscreen"), for the article's text. A marked element that holds the
+    article itself (``<article>``, ``<main>``, ``itemprop=articleBody``) is a page wrapper
+    named after a gallery, and stays.
+    """
+    for element in tree.xpath("//body//*[@class or @id]"):
+        marks = f"{_attr(element, 'class')} {_attr(element, 'id')}"
+        if (
+            _GALLERY_MARK.search(marks)
+            and element.getparent() is not None
+            and not element.xpath(_HOLDS_ARTICLE)
+        ):
+            element.drop_tree()
 
 
 def _share_kept(text: str, other: str) -> float:

@@ -316,6 +316,30 @@ def test_readability_taking_another_block_too_leaves_trafilaturas_text() -> None
     assert article.text.split("\n\n") == STORY
 
 
+SLIDES = [
+    f"<li><h2><span class='counter'>{number}/12</span> Harbour crane {number}</h2>"
+    f"<p>Crane number {number} lifts a container of spring machinery onto the quay while "
+    "the morning shift waits for the pilot boat to bring the next freighter in.</p></li>"
+    for number in range(1, 13)
+]
+
+
+def test_photo_gallery_captions_are_not_the_article() -> None:
+    # Twelve captioned slides inside the article's container outweigh its six paragraphs:
+    # both extractors took them for text until galleries were dropped from the tree.
+    gallery = f"<div class='full-gallery'><ul class='legends'>{''.join(SLIDES)}</ul></div>"
+    body = f"<article><h1>Port</h1>{paragraphs(STORY[:3])}{gallery}{paragraphs(STORY[3:])}"
+    article = extract_article("https://x.example/a", page(NAVIGATION + body + "</article>"))
+    assert article.text.split("\n\n") == STORY
+
+
+def test_wrapper_named_after_a_gallery_keeps_the_article() -> None:
+    # A class word is only a hint: the element that holds the article is never dropped.
+    body = f"<div class='gallery-layout'><article><h1>Port</h1>{paragraphs(STORY)}</article></div>"
+    article = extract_article("https://x.example/a", page(NAVIGATION + body))
+    assert article.text.split("\n\n") == STORY
+
+
 def test_page_trafilatura_cannot_read_falls_back_to_its_visible_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
