@@ -388,7 +388,7 @@ class FeedStream:
             yield item
 
 
-async def _store_batch(ready: FeedStream, summary: RunSummary) -> None:
+async def _store_batch(ready: FeedStream, summary: RunSummary, cpu: CpuPool) -> None:
     """Store a batch's feeds as they become ready; a batch that brought nothing (all 304s)
     only records its polls, a few milliseconds of work for which a task run would cost
     more than the work (0.43 -> 0.40 s for a pass of 200 feeds)."""
@@ -396,7 +396,9 @@ async def _store_batch(ready: FeedStream, summary: RunSummary) -> None:
     idle: list[Polled] = []
     async for item in feeds:
         if item.intents:
-            store = store_feeds(quoted(feeds), quoted(item), quoted(idle), quoted(summary))
+            store = store_feeds(
+                quoted(feeds), quoted(item), quoted(idle), quoted(summary), quoted(cpu)
+            )
             await _timed(summary, "store", store)
             return
         idle.append(item)
@@ -407,7 +409,11 @@ async def _store_batch(ready: FeedStream, summary: RunSummary) -> None:
 
 @task(name="store-feeds", cache_policy=NO_CACHE)
 async def store_feeds(
-    feeds: AsyncIterator[Polled], first: Polled, idle: list[Polled], summary: RunSummary
+    feeds: AsyncIterator[Polled],
+    first: Polled,
+    idle: list[Polled],
+    summary: RunSummary,
+    cpu: CpuPool,
 ) -> None:
     """Store ``first`` and the rest of ``feeds``: each feed's articles and poll in one
     transaction, and the polls of all the feeds that brought nothing in one more.
@@ -420,7 +426,11 @@ async def store_feeds(
     item: Polled | None = first
     while item is not None:
         if item.intents:
-            summary.feeds.append(await asyncio.to_thread(_store_isolated, item, tag_ids, summary))
+            # Taking turns with the feeds read in this process (``CpuPool.taking_turns``).
+            store = cpu.taking_turns
+            summary.feeds.append(
+                await asyncio.to_thread(store, _store_isolated, item, tag_ids, summary)
+            )
         else:
             idle.append(item)
         item = await anext(feeds, None)
@@ -707,7 +717,7 @@ async def monitor_feeds(
     async def store_all() -> None:
         done = 0
         for batch, ready, event in zip(batches, streams, stored, strict=True):
-            await _store_batch(ready, summary)
+            await _store_batch(ready, summary, cpu)
             event.set()
             done += len(batch)
             await progress.advance(done)
@@ -717,10 +727,11 @@ async def monitor_feeds(
         # database in a thread of this process), each stage working on what the stage before
         # has finished: the stages overlap instead of taking turns. An error in one stage
         # cancels the others.
-        # A feed never read before will be parsed: the workers start while it is fetched.
-        # A pass of known feeds may be all 304s and need no worker at all.
-        unread = any(feed.body_hash is None and feed.etag is None for feed in feeds)
-        await _together(prepare_all(), store_all(), *([cpu.start()] if unread else []))
+        # A small pass reads its feeds in this process: starting the workers would cost more
+        # than its reading. A large one starts them once it has read enough to be worth it,
+        # and a pass of 304s starts none (``CpuPool.start_when_worth_it``).
+        cpu.start_when_worth_it()
+        await _together(prepare_all(), store_all())
     if delivery := await deliver_after_run():
         summary.alerts_sent = delivery.count("sent")
         summary.alerts_failed = delivery.count("failed") + delivery.count("retry")
