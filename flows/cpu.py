@@ -377,6 +377,8 @@ class CpuPool:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(_PRELOAD)
+                # Read by ``flows.worker_preload`` in the fork server, if this pool starts it.
+                os.environ.setdefault(_PRELOAD_TAXONOMY_ENV, str(self.taxonomy))
                 self._pool = ProcessPoolExecutor(
                     self.workers,
                     mp_context=context,
@@ -435,6 +437,38 @@ def _main_module_hidden() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
+# --- in the fork server, then the worker process ----------------------------------------------
+
+#: Through this environment variable the flow's process names the taxonomy whose tagger the
+#: fork server builds (not a ``VIGIE_`` name: it is no setting). Inherited by the fork
+#: server when the first pool of the process starts it.
+_PRELOAD_TAXONOMY_ENV = "_VIGIE_WORKER_TAXONOMY"
+#: Taggers built by the fork server: (taxonomy path, its modification time, its size) -> tagger.
+_PRELOADED_TAGGERS: dict[tuple[str, int, int], Tagger] = {}
+
+
+def preload_tagger() -> None:
+    """Build the tagger of the taxonomy the flow's process named, in the fork server
+    (``flows.worker_preload``): each worker forked from it then has it at once, instead of
+    reading the taxonomy and compiling its automaton at its start (0.25 CPU-s a worker)."""
+    path = os.environ.get(_PRELOAD_TAXONOMY_ENV)
+    stamp = _file_stamp(path) if path else None
+    if path is None or stamp is None:
+        return
+    # A taxonomy that cannot be read is left to each worker, which says what is wrong.
+    with suppress(Exception):
+        _PRELOADED_TAGGERS[stamp] = Tagger(load_taxonomy(Path(path)))
+
+
+def _file_stamp(path: str) -> tuple[str, int, int] | None:
+    """What tells a file apart from an edited one; None when it cannot be read."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return path, stat.st_mtime_ns, stat.st_size
+
+
 # --- in the worker process ------------------------------------------------------------------
 
 _worker_tagger: Tagger | None = None
@@ -442,7 +476,10 @@ _worker_tagger: Tagger | None = None
 
 def _init_worker(taxonomy: str, flow_process: int) -> None:
     global _worker_tagger
-    _worker_tagger = Tagger(load_taxonomy(Path(taxonomy)))
+    # Built in the fork server when it is this taxonomy, not edited since (preload_tagger).
+    stamp = _file_stamp(taxonomy)
+    preloaded = _PRELOADED_TAGGERS.get(stamp) if stamp is not None else None
+    _worker_tagger = preloaded or Tagger(load_taxonomy(Path(taxonomy)))
     # Leave what the worker has loaded out of garbage collection: a full collection would
     # walk it again each time, and write to (so copy) the pages shared with the fork server.
     gc.freeze()

@@ -278,6 +278,49 @@ def test_work_read_in_the_run_process_and_work_taking_turns_never_overlap(
     assert all(end <= next_start for (_, end), (next_start, _) in pairwise(spans))
 
 
+_PRELOAD_PROBE = """
+import asyncio, json, os, shutil, sys
+from pathlib import Path
+from flows.cpu import CpuPool
+
+# In a worker: whether its tagger is the one its fork server built.
+PRELOADED = (
+    "(lambda c: c._worker_tagger is not None and "
+    "any(t is c._worker_tagger for t in c._PRELOADED_TAGGERS.values()))"
+    "(__import__('flows.cpu', fromlist=['cpu']))"
+)
+
+async def answers(taxonomy):
+    async with CpuPool(2, taxonomy) as pool:
+        await pool.start()
+        return [await pool._submit(eval, PRELOADED) for _ in range(4)]
+
+taxonomy = Path(sys.argv[2]) / "taxonomy.toml"
+shutil.copy(sys.argv[1], taxonomy)
+first = asyncio.run(answers(taxonomy))
+os.utime(taxonomy, ns=(0, 0))  # edited since the fork server read it
+second = asyncio.run(answers(taxonomy))
+print(json.dumps([first, second]))
+"""
+
+
+def test_workers_have_the_tagger_their_fork_server_built_unless_the_file_changed(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PRELOAD_PROBE, str(TAXONOMY), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "_VIGIE_WORKER_TAXONOMY"},
+        check=True,
+    )
+    first, second = json.loads(done.stdout)
+    assert first == [True] * 4  # built once, in the fork server
+    assert second == [False] * 4  # an edited taxonomy is read again by each worker
+
+
 def test_kept_workers_serve_the_next_runs_and_stop_when_told(
     vigie_env: pytest.MonkeyPatch, tagger: Tagger
 ) -> None:
