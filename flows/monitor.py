@@ -180,14 +180,17 @@ def needing_parse(polled: list[Polled]) -> list[Polled]:
     return wanted
 
 
-@task(name="parse-feeds", cache_policy=NO_CACHE)
 async def parse_feeds(
     polled: list[Polled], cpu: CpuPool, parsed: Callable[[Polled], None], limits: Limits
 ) -> None:
     """Parse each fetched feed into tagged intents, in the worker processes; each feed is
     handed to ``parsed`` as soon as it is done, so that the next stage need not wait for
     the slowest feed of the batch. A feed fetched is parsed even after the deadline: the
-    deadline stops waiting on the network, and parsing is bounded work."""
+    deadline stops waiting on the network, and parsing is bounded work.
+
+    Not a task: a task run is requests to the API and work for the server (about 10 ms
+    each), and a feed that fails to parse is recorded with its reason on the feed, which is
+    where the run summary shows it; the stage's time is in the summary too."""
     tagger = context.tagger()
     await asyncio.gather(*(_parse_one(item, cpu, tagger, parsed, limits) for item in polled))
 
@@ -659,8 +662,10 @@ async def monitor_feeds(
         feeds = due feeds (db)
         for each batch of feeds:
             conditional GET of each, concurrently               -- fetch-feeds task, polite
-            parse -> canonical URL -> in-feed dedup -> tag      -- parse-feeds task, in the
-              (skipped for 304s and identical bodies)              worker processes
+            parse -> canonical URL -> in-feed dedup -> tag      -- in this process while
+              (skipped for 304s and identical bodies)              the pass has under 2 MB
+                                                                   to read, then in the
+                                                                   worker processes
             page fetch + extraction for new summary-only items  -- fetch-pages task, same;
                                                                    one job a feed
             store articles/versions/evidence/clusters/alerts +
@@ -785,7 +790,7 @@ async def _prepare_batch(
     if not changed:
         return
     if not pages_wanted:
-        parse = parse_feeds(quoted(changed), cpu, ready.put, limits)
+        parse = parse_feeds(changed, cpu, ready.put, limits)
         await _timed(summary, "parse+tag", parse)
         return
     parsed = FeedStream([item.feed for item in changed], in_order=False)
@@ -793,7 +798,7 @@ async def _prepare_batch(
         quoted(parsed), fetcher, cpu, settings.page_min_words, quoted(ready), limits
     )
     _, counts = await _together(
-        _timed(summary, "parse+tag", parse_feeds(quoted(changed), cpu, parsed.put, limits)),
+        _timed(summary, "parse+tag", parse_feeds(changed, cpu, parsed.put, limits)),
         _timed(summary, "fetch pages+extract", pages),
     )
     summary.pages_fetched += counts.fetched
