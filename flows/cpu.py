@@ -61,8 +61,8 @@ P = ParamSpec("P")
 
 #: Bytes of documents a run reads in its own process before its workers are worth starting
 #: (``CpuPool.start_when_worth_it``): about 1.5 CPU-seconds of feed parsing and tagging, the
-#: workers' start. A document this big or bigger always goes to a worker, which a document
-#: that exhausts memory kills instead of the run's process.
+#: workers' start. A job of this many bytes or more (unweighted) always goes to a worker,
+#: which a document that exhausts memory kills instead of the run's process.
 WORKERS_WORTH_BYTES = 2_000_000
 #: An article page costs about a third of what a feed costs to read, byte for byte
 #: (trafilatura on 9 KB pages: 3 ms; feedparser and tagging on 1.2 KB items: 1 ms).
@@ -262,8 +262,8 @@ class CpuPool:
         with suppress(Exception):
             self._start_workers()
 
-    def _read_here(self, size: float) -> bool:
-        """Whether a document of ``size`` bytes is read in this process now (see
+    def _read_here(self, size: int) -> bool:
+        """Whether a job of ``size`` bytes is read in this process now (see
         ``start_when_worth_it``)."""
         if self._handed is None or self._up or size >= WORKERS_WORTH_BYTES:
             return False
@@ -325,8 +325,8 @@ class CpuPool:
         if self.workers <= 0 or multiprocessing.current_process().daemon:
             return await asyncio.to_thread(function, *args, tagger)
         if self._handed is not None and self._here is not None:
-            size = _work_size(function, args)
-            self._handed += size
+            size, weight = _work_size(function, args)
+            self._handed += weight
             if self._handed >= WORKERS_WORTH_BYTES and not self._up:
                 self._start_in_background()
             # One document at a time in this process: the run's store thread and event loop
@@ -394,17 +394,18 @@ class CpuPool:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _work_size(function: Callable[..., object], args: tuple[Any, ...]) -> float:
-    """What a job of ``CpuPool._run`` weighs for ``start_when_worth_it``: its bytes, a
-    page's weighted by ``PAGE_BYTES_WEIGHT``."""
+def _work_size(function: Callable[..., object], args: tuple[Any, ...]) -> tuple[int, float]:
+    """A job of ``CpuPool._run`` for ``start_when_worth_it``: its bytes, and what they weigh
+    (a page's bytes count for ``PAGE_BYTES_WEIGHT``)."""
     if function is page_intents:
         pages: list[PageToRead] = args[0]
-        return PAGE_BYTES_WEIGHT * sum(len(body) for _, _, body, _ in pages)
+        size = sum(len(body) for _, _, body, _ in pages)
+        return size, PAGE_BYTES_WEIGHT * size
     if function is parse_capped_document:
-        return len(args[2])
+        return len(args[2]), len(args[2])
     if function is recheck_intent:
-        return PAGE_BYTES_WEIGHT * len(args[2])
-    return 0
+        return len(args[2]), PAGE_BYTES_WEIGHT * len(args[2])
+    return 0, 0
 
 
 _MAIN_SWAP = threading.Lock()

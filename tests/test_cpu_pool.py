@@ -253,6 +253,27 @@ def test_a_document_as_big_as_the_workers_start_is_worth_goes_to_a_worker(
     assert asyncio.run(scenario())
 
 
+def test_pages_as_big_as_the_workers_start_is_worth_go_to_a_worker_whatever_they_weigh(
+    tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's bytes weigh a third in the run's count, but the rule that keeps big documents
+    out of the run's process counts every byte."""
+    news = (FEEDS / "news.rss").read_bytes()
+    summary = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger).intents[0]
+    page = PAGES[0].read_bytes()
+    monkeypatch.setattr(cpu, "WORKERS_WORTH_BYTES", len(page))
+
+    async def scenario() -> tuple[bool, list[ArticleIntent | ParseError]]:
+        async with CpuPool(1, TAXONOMY) as pool:
+            pool.start_when_worth_it()
+            read = await pool.pages([(summary, summary.url, page, {})], tagger)
+            return pool._pool is not None and len(pool._pool._processes) == 1, read
+
+    in_a_worker, read = asyncio.run(scenario())
+    assert in_a_worker
+    assert read == [page_intent(summary, summary.url, page, {}, tagger)]
+
+
 def test_work_read_in_the_run_process_and_work_taking_turns_never_overlap(
     tagger: Tagger,
 ) -> None:
