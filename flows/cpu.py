@@ -207,7 +207,9 @@ class CpuPool:
         """Read this run's documents in this process until the run has handed over
         ``WORKERS_WORTH_BYTES`` of them, then start the workers in the background and give
         them the next documents once they are up. Workers already up (kept from an earlier
-        run) take every document at once. Lasts until the run leaves ``async with``."""
+        run) take every document at once; workers to keep (``keep``) start in the background
+        with the run's first document, since the next runs will not pay for their start.
+        Lasts until the run leaves ``async with``."""
         if self._handed is None:
             self._handed, self._here = 0.0, asyncio.Lock()
 
@@ -327,7 +329,8 @@ class CpuPool:
         if self._handed is not None and self._here is not None:
             size, weight = _work_size(function, args)
             self._handed += weight
-            if self._handed >= WORKERS_WORTH_BYTES and not self._up:
+            # Kept workers start once for every later run of the process: worth it at once.
+            if (self.keep or self._handed >= WORKERS_WORTH_BYTES) and not self._up:
                 self._start_in_background()
             # One document at a time in this process: the run's store thread and event loop
             # share its interpreter. Asked again once this one's turn comes, since the

@@ -236,6 +236,32 @@ def test_a_run_reads_small_work_itself_and_starts_workers_once_worth_it(
     assert read == [expected] * 4
 
 
+def test_workers_to_keep_start_with_the_first_document_and_serve_the_next_run(
+    tagger: Tagger,
+) -> None:
+    """Kept workers are started once for all the runs of the process: a run starts them with
+    its first document, however little it has to read, and reads here until they are up."""
+    news = (FEEDS / "news.rss").read_bytes()
+    pool = CpuPool(1, TAXONOMY, keep=True)
+
+    async def one_run() -> ParsedFeed:
+        async with pool:
+            pool.start_when_worth_it()
+            return await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+
+    try:
+        first = asyncio.run(one_run())
+        assert pool._starting is not None
+        pool._starting.join()
+        assert pool._up and pool._pool is not None
+        workers = set(pool._pool._processes)
+        second = asyncio.run(one_run())
+        assert set(pool._pool._processes) == workers and len(workers) == 1
+    finally:
+        pool.close()
+    assert first == second == parse_feed_document(FEED, FEED.url, news, HEADERS, tagger)
+
+
 def test_a_document_as_big_as_the_workers_start_is_worth_goes_to_a_worker(
     tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
