@@ -8,16 +8,16 @@ beside it.
 
 Workers start from a fresh interpreter through a fork server, not by forking the flow's
 process, whose Prefect and HTTP threads may hold locks at the moment of a fork. Each worker
-imports only ``parsers`` and ``flows.pipeline`` (no Prefect, no database) and builds the
-tagger once. ``VIGIE_CPU_WORKERS=0`` keeps everything in the flow's process.
+imports only ``parsers`` and ``flows.pipeline`` (no Prefect, no database) and has the
+tagger its fork server built. ``VIGIE_CPU_WORKERS=0`` keeps everything in the flow's process.
 
 A worker that dies (killed, out of memory) breaks the whole pool and every document in
 flight with it. Those are tried once more on a new pool; a document that kills its worker
 again fails with a reason, and the feed or page is recorded as failed.
 
-Starting the workers costs more than a small pass's reading: about 1.4 CPU-seconds (the fork
-server's imports and language model, then a tagger in each worker), where 1,000 feed items
-take about 1.0 to parse and tag. A run that calls ``start_when_worth_it`` therefore reads its
+Starting the workers costs more than a small pass's reading: 1.1-1.4 CPU-seconds (the fork
+server's imports, language model and tagger, then each worker's start), where 1,000 feed
+items take about 1.0 to parse and tag. A run that calls ``start_when_worth_it`` therefore reads its
 documents in this process, one at a time, until they add up to ``WORKERS_WORTH_BYTES``; the
 workers then start in the background and take the next documents as soon as they are up.
 """
@@ -174,8 +174,9 @@ class CpuPool:
     One per run: ``async with CpuPool(workers, taxonomy) as cpu:``. The workers start on
     first use and stop when the run ends, so no process outlives the run that needed it;
     unless ``keep``: then they stay for the process's next runs (``context.cpu_pool``), which
-    saves each run the workers' start (a fork server, then in each worker the tagger and the
-    language model), and stop with ``close`` or when the process ends.
+    saves each run the workers' start (a fork server with the parsers, the language model and
+    the tagger, then the workers), and stop with ``close`` or when the process ends. A run
+    that calls ``start_when_worth_it`` reads small work in its own process instead.
     """
 
     def __init__(self, workers: int, taxonomy: Path, *, keep: bool = False) -> None:
@@ -214,9 +215,9 @@ class CpuPool:
             self._handed, self._here = 0.0, asyncio.Lock()
 
     async def start(self) -> None:
-        """Start the workers now (the fork server, then in each worker the tagger and the
-        language model: about a second), so that they are ready when the first document
-        comes, instead of starting then. Errors are left to the jobs that follow."""
+        """Start the workers now (the fork server with the parsers, the language model and
+        the tagger, then the workers: about a second), so that they are ready when the first
+        document comes, instead of starting then. Errors are left to the jobs that follow."""
         if self.workers <= 0 or multiprocessing.current_process().daemon:
             return
         # In a thread: starting the fork server blocks for as long as it imports, and the
