@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -48,6 +49,30 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
+class FieldCode(TypeDecorator[str]):
+    """Which string of a version a mention indexes, "title" or "text", stored as 0 or 1: a
+    small integer takes no bytes beyond its row header on SQLite (migration 0014)."""
+
+    impl = SmallInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        try:
+            return _FIELD_CODES[value]
+        except KeyError:
+            raise ValueError(f"a mention indexes 'title' or 'text', not {value!r}") from None
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> str | None:
+        return None if value is None else _FIELD_NAMES[value]
+
+
+#: The strings a mention can index, by their stored code (the position here).
+MENTION_FIELDS = ("title", "text")
+_FIELD_CODES = {name: code for code, name in enumerate(MENTION_FIELDS)}
+_FIELD_NAMES = dict(enumerate(MENTION_FIELDS))
 
 # BIGINT on PostgreSQL, but INTEGER on SQLite so that it stays an auto-incrementing rowid.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -58,7 +58,11 @@ class LshBand(Base):
     """One LSH key of an article; articles sharing a (band, hash) are candidate copies."""
 
     __tablename__ = "lsh_bands"
-    __table_args__ = (Index("ix_lsh_bands_band_hash", "band", "hash"),)
+    # On SQLite a row is its key: WITHOUT ROWID stores it once (migration 0014).
+    __table_args__ = (
+        Index("ix_lsh_bands_band_hash", "band", "hash"),
+        {"sqlite_with_rowid": False},
+    )
 
     # (article_id, band) is the primary key: one key per band and article.
     article_id: Mapped[int] = mapped_column(
@@ -115,7 +119,11 @@ class ArticlePassage(Base):
     """
 
     __tablename__ = "article_passages"
-    __table_args__ = (Index("ix_article_passages_hash", "hash"),)
+    # On SQLite a row is its key: WITHOUT ROWID stores it once (migration 0014).
+    __table_args__ = (
+        Index("ix_article_passages_hash", "hash"),
+        {"sqlite_with_rowid": False},
+    )
 
     article_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import Base, BigId, intpk, str_url, utc, utc_or_none
+from db.base import Base, BigId, FieldCode, intpk, str_url, utc, utc_or_none
 from parsers.evidence import sentence_at
 from parsers.schedule import Health
 
@@ -134,8 +134,15 @@ class Entry(Base):
     article_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("articles.id", ondelete="CASCADE"), index=True
     )
-    url: Mapped[str_url]
+    #: The item's link; NULL when it is the article's canonical URL, as it mostly is
+    #: (``url_of`` gives it back either way).
+    url: Mapped[str | None] = mapped_column(String(2048))
     first_seen_at: Mapped[utc]
+
+    @staticmethod
+    def url_of(url: str | None, canonical_url: str) -> str:
+        """An entry's link, from its ``url`` column and its article's canonical URL."""
+        return canonical_url if url is None else url
 
 
 class ArticleVersion(Base):
@@ -290,7 +297,7 @@ class Mention(Base):
     )
     tag_id: Mapped[int] = mapped_column(BigId, ForeignKey("tags.id", ondelete="CASCADE"))
     #: "title" or "text": which string of the version ``start``/``end`` index.
-    field: Mapped[str] = mapped_column(String(8))
+    field: Mapped[str] = mapped_column(FieldCode())
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     #: The sentence as a span of the same string (``parsers.evidence``).

@@ -257,16 +257,23 @@ def story_sightings(session: Session, ids: Sequence[int]) -> dict[int, list[Sigh
         .where(ClusterMember.cluster_id.in_(ids))
     )
     copies = (
-        select(ClusterMember.cluster_id, Entry.url, Feed.name, Entry.first_seen_at)
+        select(
+            ClusterMember.cluster_id,
+            Entry.url,
+            Article.canonical_url,
+            Feed.name,
+            Entry.first_seen_at,
+        )
         .join(Entry, Entry.article_id == ClusterMember.article_id)
+        .join(Article, Article.id == Entry.article_id)
         .join(Feed, Feed.id == Entry.feed_id)
         .where(ClusterMember.cluster_id.in_(ids))
     )
     found: dict[int, list[Sighting]] = {}
     for cluster_id, outlet, url, source, seen in session.execute(members):
         found.setdefault(cluster_id, []).append((outlet, outlet_name(url, source), seen))
-    for cluster_id, url, source, seen in session.execute(copies):
-        canonical = canonical_url(url)
+    for cluster_id, url, article_url, source, seen in session.execute(copies):
+        canonical = canonical_url(Entry.url_of(url, article_url))
         sighting = (outlet_of(canonical, source), outlet_name(canonical, source), seen)
         found.setdefault(cluster_id, []).append(sighting)
     return found

@@ -15,7 +15,7 @@ from db.base import core_table
 from db.figures import source_label, track_figures
 from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
-from db.search import index_articles
+from db.search import IndexedText, index_articles
 from db.story_queries import coverage
 from db.upsert import add_alert, insert_ignore
 from db.watches import NewText, WatchHit, alert_watches
@@ -212,7 +212,8 @@ def _insert_version(
     article.current_version_id = version_id
     article.title = intent.title or article.title
     article.byline = intent.byline or article.byline
-    index_articles(session, [(article.id, intent.title, intent.text)])
+    replacing = None if current is None else (current.title, current.text)
+    index_articles(session, [IndexedText(article.id, intent.title, intent.text, replacing)])
     article.suspect_reason = None
     return version_id
 

@@ -730,7 +730,7 @@ async def monitor_feeds(
             await progress_started
             await progress.advance(done)
 
-    async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
+    async with context.fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
         # Feeds flow through the stages one by one (the network, the worker processes, the
         # database in a thread of this process), each stage working on what the stage before
         # has finished: the stages overlap instead of taking turns. An error in one stage

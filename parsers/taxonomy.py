@@ -44,7 +44,15 @@ DEFAULT_NEAR_WITHIN = 6
 TAGGING_KINDS = ("programme", "place")
 
 _KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
-_TERM_LISTS = ("terms_en", "terms_fr", "ambiguous_en", "ambiguous_fr", "aliases")
+_TERM_LISTS = (
+    "terms_en",
+    "terms_fr",
+    "ambiguous_en",
+    "ambiguous_fr",
+    "shared_en",
+    "shared_fr",
+    "aliases",
+)
 _FIELDS = frozenset(
     {"key", "kind", "label_en", "label_fr", "require_context", "exclude_context"}
     | {"context_window", "exclude_window", "topics", "role", "anchor", "inflect"}
@@ -120,6 +128,11 @@ class Concept:
     anchor: float
     #: Whether plurals and inflections of the terms are matched too.
     inflect: bool
+    #: English names other countries use too ("Liberals", "House of Commons"): they count
+    #: only in a text that Canada places otherwise (see ``parsers.tagging``).
+    shared_en: tuple[str, ...] = ()
+    #: French names other countries use too ("conservateurs", "Chambre des communes").
+    shared_fr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,6 +226,8 @@ def _read_concept(
         ambiguous_en=terms["ambiguous_en"],
         ambiguous_fr=terms["ambiguous_fr"],
         aliases=terms["aliases"],
+        shared_en=terms["shared_en"],
+        shared_fr=terms["shared_fr"],
         require_context=require,
         exclude_context=exclude,
         scope=ContextRule(scope_words, 0) if scope_words else None,
@@ -322,6 +337,11 @@ def _anchor(table: Mapping[str, Any], kind: str, where: str) -> float:
         raise ConfigError(f"{where}: anchor must be a number (got {anchor!r})")
     if kind == "topic" and anchor:
         raise ConfigError(f"{where}: topics cannot be anchors; remove anchor")
+    if anchor <= 0 and (table.get("shared_en") or table.get("shared_fr")):
+        raise ConfigError(
+            f"{where}: shared_en/shared_fr are for Canadian names (anchor > 0); "
+            "list a foreign name in terms_en/terms_fr"
+        )
     return float(anchor)
 
 
