@@ -98,14 +98,14 @@ def populate(engine: Engine, count: int, seed: int) -> float:
     from sqlalchemy.orm import Session
 
     from db.models import Article, ArticleVersion
-    from db.search import index_articles
+    from db.search import IndexedText, index_articles
 
     started = time.perf_counter()
     with Session(engine) as session, session.begin():
         for chunk in _chunks(_stories(count, seed)):
             session.execute(insert(Article), [_article(a) for a in chunk])
             session.execute(insert(ArticleVersion), [_version(a) for a in chunk])
-            index_articles(session, [(a["id"], a["title"], a["text"]) for a in chunk])
+            index_articles(session, [IndexedText(a["id"], a["title"], a["text"]) for a in chunk])
         session.execute(update(Article).values(current_version_id=Article.id))
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))  # as a long-lived database would have been

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
+from db.base import MENTION_FIELDS
 from parsers.evidence import sentence_at
 from parsers.tagging import Tagger
 from parsers.urls import canonical_url
@@ -384,7 +385,8 @@ def _evidence_complete(connection: Connection, tagger: Tagger) -> list[str]:
     ):
         # The words and the sentence as the application reads them: from the offsets into
         # the version's own title or text, unless stored as text.
-        key, field, start, end, matched, sentence = row[1:7]
+        key, code, start, end, matched, sentence = row[1:7]
+        field = MENTION_FIELDS[code]  # stored as its code (db.base.FieldCode)
         source = row.title if field == "title" else row.text
         if matched is None:
             matched = source[start:end]

@@ -9,7 +9,8 @@ Order of a run (each measured step in its own child process, on a fresh SQLite d
     reader: update_feeds() first pass, then again with nothing changed
     start `prefect server` once (its start-up is reported, not counted in items/s)
     Vigie: monitor_feeds feed-only first pass, an empty flow (Prefect's fixed cost), re-run,
-        then a warm pass of every item on a fresh database (the process's workers kept)
+        then two passes of every item, each on a fresh database, on one event loop as
+        `vigie serve` runs its flow runs: the second is the warm serve-like pass
     the floor (bench/floor.py): fetch, parse, tag, one row per item; plain, then as a flow
     20 feeds moved to one host: a feed-only pass without, then with per-host Prefect limits
     Vigie: full pipeline with article pages, if monitor_feeds has a fetch_pages parameter
@@ -56,6 +57,7 @@ from bench.harness import (
     tree_peak_rss_mb,
 )
 from bench.score import score_dedup, score_near_clusters, score_relevance
+from bench.store_size import measure as measure_store
 
 # The goals of the benchmark issue; bench/README.md explains each.
 # Parity with reader at every size (issue 26; feedparser bounds any pipeline near 2x).
@@ -209,23 +211,6 @@ def _rows_written(connection: sqlite3.Connection) -> int:
     return sum(connection.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables)
 
 
-def _bytes_per_article(db: Path, articles: int) -> float | None:
-    """The database file, vacuumed (a copy, so that free pages do not count), per article."""
-    if not articles:
-        return None
-    copy = db.with_name(db.name + ".vacuumed")
-    source, target = sqlite3.connect(f"file:{db}?mode=ro", uri=True), sqlite3.connect(copy)
-    try:
-        source.backup(target)  # with what the write-ahead log holds
-        target.execute("VACUUM")
-    finally:
-        source.close()
-        target.close()
-    size = copy.stat().st_size
-    copy.unlink()
-    return size / articles
-
-
 def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """Dedup, near-duplicate clustering and relevance, read straight from Vigie's tables."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
@@ -238,7 +223,8 @@ def score_vigie(db: Path, manifest: dict[str, Any]) -> dict[str, Any]:
         "entries": len(rows),
         "articles": articles,
         "rows_written": rows_written,
-        "bytes_per_article": _bytes_per_article(db, articles),
+        # Vacuumed, per table with its indexes (bench/store_size.py).
+        **measure_store(db).as_dict(),
         "dedup": dedup.as_dict(),
         "near_duplicates": score_near_clusters(manifest, [(u, g, a, c) for u, g, a, c, _ in rows]),
         "relevance": score_relevance(manifest, [(u, g, r) for u, g, _, _, r in rows]),
@@ -309,6 +295,11 @@ def run(opts: Options) -> dict[str, Any]:
     )
 
 
+def _warm_cpu_seconds(vigie: dict[str, Any]) -> float:
+    """CPU seconds of the warm pass: the serving process's and its workers'."""
+    return float(vigie["warm"]["cpu_seconds"] + vigie["warm"]["workers_cpu_seconds"])
+
+
 def _pass_cpu_seconds(run: dict[str, Any]) -> float:
     """CPU seconds of a first pass: the run's process, its workers, the Prefect server."""
     return float(
@@ -362,8 +353,11 @@ def assemble(
         "vigie_rows_per_item": scores["rows_written"] / items,
         "host_limit_ratio": vigie["one_host"]["ratio"],
         "bytes_per_article": scores["bytes_per_article"],
+        "bytes_per_article_by_table": scores["bytes_per_article_by_table"],
+        "rows_per_article_by_table": scores["rows_per_article_by_table"],
         "warm_items_per_s": items / vigie["warm"]["seconds"],
         "ratio_warm_vs_reader": items / vigie["warm"]["seconds"] / reader_ips,
+        "warm_cpu_ms_per_item": 1000 * _warm_cpu_seconds(vigie) / items,
         "vigie_feed_only_cpu_ms_per_item": 1000 * vigie_cpu / items,
         "reader_cpu_ms_per_item": 1000 * reader["first_cpu_seconds"] / items,
         "rerun_parses": rerun["feeds_fetched"],
@@ -549,19 +543,25 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"{0.7 * TODAY_BYTES_PER_ARTICLE:,.0f})",
         ),
         (
-            "warm second pass (same process, new items)",
+            "second pass, warm serve-like process",
             _fmt(r["warm_items_per_s"], 0, " items/s"),
             _fmt(r["reader_items_per_s"], 0, " items/s"),
             _fmt(r["ratio_warm_vs_reader"], 2, "x"),
             f">= 2x: {_verdict(r['ratio_warm_vs_reader'] >= 2)}",
         ),
         (
-            "  wall s; CPU s (run + workers)",
-            f"{_fmt(v['warm']['seconds'], 2, ' s')}; "
-            f"{_fmt(v['warm']['cpu_seconds'] + v['warm']['workers_cpu_seconds'], 2, ' s')}",
+            "  wall s; CPU s (process + workers)",
+            f"{_fmt(v['warm']['seconds'], 2, ' s')}; {_fmt(_warm_cpu_seconds(v), 2, ' s')}",
             "",
             "",
             f"stages: {v['warm']['stage_seconds']}",
+        ),
+        (
+            "  CPU ms per item",
+            _fmt(r["warm_cpu_ms_per_item"], 2),
+            _fmt(r["reader_cpu_ms_per_item"], 2),
+            _fmt(r["warm_cpu_ms_per_item"] / r["reader_cpu_ms_per_item"], 2, "x"),
+            f"first pass in that loop: {_fmt(v['warm'].get('first_in_loop_seconds'), 2, ' s')}",
         ),
         (
             "the floor: fetch, parse, tag, 1 row/item",
@@ -711,6 +711,10 @@ def print_table(r: dict[str, Any]) -> None:
         # Wide enough for the table when the output is a file or a pipe (CI logs).
         Console(width=max(Console().width, 150)).print(table)
     print(f"Vigie stage seconds (first pass): {stages}")
+    by_table = r.get("bytes_per_article_by_table") or {}
+    print("bytes per article by table, indexes included: " + ", ".join(
+        f"{name} {size:,}" for name, size in by_table.items() if size >= 20
+    ))  # fmt: skip
     lost = {name: len(urls) for name, urls in r.get("feeds_unaccounted", {}).items()}
     print(f"feeds with no entries and no recorded reason, by pass: {lost}")
     loads = [r["reader"].get("load_average_before"), r["vigie"].get("load_average_before")]

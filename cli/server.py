@@ -2,8 +2,10 @@
 
 ``vigie server`` starts a Prefect server (API and UI) in the foreground. ``vigie serve``, in
 another terminal, registers every deployment of ``flows/deployments.py`` with its schedule and
-runs the flows in its own process as they come due. Stopping ``serve`` pauses the schedules;
-serving again resumes them. To run on many machines instead, see ``deploy/README.md``.
+runs the flows in its own process as they come due (``flows.serving``): its database engine,
+tagger, worker processes, HTTP and Prefect clients serve one run after another. Stopping
+``serve`` pauses the schedules; serving again resumes them. To run on many machines instead,
+see ``deploy/README.md``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import os
 import signal
 import sys
 import threading
-import warnings
 from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -24,12 +25,15 @@ from cli.output import err, fail, line, out
 
 if TYPE_CHECKING:  # Prefect comes with the deployments: only `serve` loads them
     from flows.deployments import DeploymentSpec
+    from flows.serving import ServingThread
 
 DEFAULT_PORT = 4200
 #: How long stopping ``serve`` waits for the server to pause the schedules.
 PAUSE_TIMEOUT_SECONDS = 30
 #: Seconds before a SIGTERM received during startup is delivered again (see ``_interrupt``).
 SIGNAL_RETRY_SECONDS = 2.0
+#: How long stopping ``serve`` waits for the runs in flight to record that they stopped.
+STOP_TIMEOUT_SECONDS = 30
 
 
 def register(app: typer.Typer) -> None:
@@ -111,10 +115,9 @@ def serve_command(
     """Register every deployment with its schedule and run them here until stopped."""
     import asyncio  # here, as Prefect: no other command needs an event loop
 
-    import prefect
     from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
-    from flows.deployments import DEPLOYMENTS, runner_deployments
+    from flows.deployments import DEPLOYMENTS
 
     api_url = PREFECT_API_URL.value()
     if not api_url:
@@ -125,31 +128,51 @@ def serve_command(
     problem = asyncio.run(_health_problem())
     if problem is not None:
         fail(f"the Prefect server at {api_url} does not answer: {problem}")
-    deployments = runner_deployments()
-    _print_serving(PREFECT_UI_URL.value() or api_url, DEPLOYMENTS)
-    # Until Prefect's runner installs its own handler, SIGTERM stops serve like Ctrl-C would,
-    # instead of killing it halfway through registering the deployments.
+    # Until the serving loop runs, SIGTERM stops serve like Ctrl-C would, instead of killing
+    # it halfway through loading the flows or registering the deployments.
     signal.signal(signal.SIGTERM, _interrupt)
-    # Ctrl-C as Prefect's runner expects it: the executable's handler ends the process at once
-    # when Ctrl-C lands in an import, and serve must always get to pause the schedules.
+    # Ctrl-C as a KeyboardInterrupt: the executable's handler ends the process at once when
+    # Ctrl-C lands in an import, and serve must always get to pause the schedules.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    # Prefect 3.8.8's own SIGTERM handler calls its async stop() without awaiting it, then
-    # exits; the runner pauses the schedules on the way out, and so does the `finally` below.
-    # The warning about the stop that never ran would only alarm the person at the terminal.
-    warnings.filterwarnings(
-        "ignore", message="coroutine 'Runner.astop' was never awaited", category=RuntimeWarning
-    )
+    serving: ServingThread | None = None
     try:
-        prefect.serve(*deployments, limit=limit, print_starting_message=False)
+        serving = _start_serving(limit)
+        _print_serving(PREFECT_UI_URL.value() or api_url, DEPLOYMENTS)
+        while serving.is_alive():
+            serving.join(timeout=1.0)  # a join with a timeout lets Ctrl-C through
     except KeyboardInterrupt:
-        pass  # Ctrl-C or SIGTERM during startup: a normal way to stop
+        pass  # Ctrl-C or SIGTERM: the normal way to stop
     finally:
         # Stopping already: a further SIGTERM must not cut the pausing short.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        # Prefect 3.8.8 answers SIGTERM with sys.exit() inside its event loop, which can cut
-        # its own pausing of the schedules short. Pausing is idempotent: do it again here, so
-        # that every way of stopping leaves the schedules paused.
+        _stop_serving(serving)
         _pause_schedules(DEPLOYMENTS)
+    if serving is not None and serving.error is not None:
+        fail(f"serving stopped: {serving.error!r}")
+
+
+def _start_serving(limit: int) -> ServingThread:
+    """Load the flows, then register and serve them in this process, on a thread of its own."""
+    from flows.deployments import served_deployments
+    from flows.serving import InProcessServer
+    from flows.settings import get_settings
+
+    # Runs come and go in this process: their worker processes stay for the next run, unless
+    # whoever started serve said otherwise.
+    os.environ.setdefault("VIGIE_KEEP_WORKERS", "true")
+    get_settings.cache_clear()
+    return InProcessServer(served_deployments(), limit=limit).serve_in_thread()
+
+
+def _stop_serving(serving: ServingThread | None) -> None:
+    """Cancel the runs in flight (they end Crashed), close the clients, stop the workers."""
+    from flows import context
+
+    if serving is not None and not serving.stop(STOP_TIMEOUT_SECONDS):
+        err.print(
+            line(("warning:", "yellow"), f" runs still stopping after {STOP_TIMEOUT_SECONDS} s")
+        )
+    context.stop_kept_workers()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:

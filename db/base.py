@@ -7,8 +7,10 @@ from typing import cast
 from sqlalchemy import Table
 from sqlalchemy.orm import DeclarativeBase
 
+from db.schema import MENTION_FIELDS as MENTION_FIELDS
 from db.schema import NAMING_CONVENTION as NAMING_CONVENTION
 from db.schema import BigId as BigId
+from db.schema import FieldCode as FieldCode
 from db.schema import UTCDateTime as UTCDateTime  # the migrations name it db.base.UTCDateTime
 from db.schema import dialect_name as dialect_name
 from db.schema import metadata

@@ -110,8 +110,13 @@ class Entry(Base):
     feed_id: Mapped[int]
     guid: Mapped[str]
     article_id: Mapped[int]
-    url: Mapped[str]
+    url: Mapped[str | None]
     first_seen_at: Mapped[datetime]
+
+    @staticmethod
+    def url_of(url: str | None, canonical_url: str) -> str:
+        """An entry's link, from its ``url`` column and its article's canonical URL."""
+        return schema.entry_url(url, canonical_url)
 
 
 class ArticleVersion(Base):

@@ -40,7 +40,7 @@ from db.models import (
 from db.queries import ArticleRow as ArticleRow
 from db.queries import articles_by_id as articles_by_id
 from db.queries import list_articles as list_articles
-from db.search import index_articles
+from db.search import IndexedText, index_articles
 
 # The store path lives in db.store; callers keep using repo.store_articles / known_sources.
 from db.store import DEFAULT_POLICY, refile
@@ -415,10 +415,11 @@ def replace_evidence(
     """Re-tag a version in place (reprocessing): new text if re-extracted, new mentions."""
     session.execute(delete(Mention).where(Mention.version_id == version.id))
     if (title, text) != (version.title, version.text):
+        if version.article.current_version_id == version.id:
+            replacing = (version.title, version.text)
+            index_articles(session, [IndexedText(version.article_id, title, text, replacing)])
         version.title, version.text = title, text
         version.content_hash = content_hash(title, text)
-        if version.article.current_version_id == version.id:
-            index_articles(session, [(version.article_id, title, text)])
     for name, value in tag_values(tags).items():
         setattr(version, name, value)
     add_mentions(session, version, tags.mentions, tag_ids)

@@ -78,6 +78,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class FieldCode(TypeDecorator[str]):
+    """Which string of a version a mention indexes, "title" or "text", stored as 0 or 1: a
+    small integer takes no bytes beyond its row header on SQLite (migration 0014)."""
+
+    impl = SmallInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        try:
+            return _FIELD_CODES[value]
+        except KeyError:
+            raise ValueError(f"a mention indexes 'title' or 'text', not {value!r}") from None
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> str | None:
+        return None if value is None else _FIELD_NAMES[value]
+
+
+#: The strings a mention can index, by their stored code (the position here).
+MENTION_FIELDS = ("title", "text")
+_FIELD_CODES = {name: code for code, name in enumerate(MENTION_FIELDS)}
+_FIELD_NAMES = dict(enumerate(MENTION_FIELDS))
+
 # BIGINT on PostgreSQL, but INTEGER on SQLite so that it stays an auto-incrementing rowid.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -215,7 +239,9 @@ entries = Table(
     _owner("feed_id", "feeds.id"),
     _required("guid", String(1024)),
     _owner("article_id", "articles.id", index=True),
-    _required("url", _URL),
+    # The item's link; NULL when it is the article's canonical URL, as it mostly is
+    # (``entry_url`` gives it back either way).
+    _optional("url", _URL),
     _utc("first_seen_at"),
     UniqueConstraint("feed_id", "guid"),
 )
@@ -327,7 +353,7 @@ mentions = Table(
     _owner("version_id", "article_versions.id"),
     _owner("tag_id", "tags.id"),
     # "title" or "text": which string of the version ``start``/``end`` index.
-    _required("field", String(8)),
+    _required("field", FieldCode()),
     _required("start", Integer),
     _required("end", Integer),
     # The sentence as a span of the same string (``parsers.evidence``).
@@ -414,6 +440,8 @@ lsh_bands = Table(
     _required("band", SmallInteger, primary_key=True),
     _required("hash", BigInteger),
     Index("ix_lsh_bands_band_hash", "band", "hash"),
+    # On SQLite a row is its key: WITHOUT ROWID stores it once (migration 0014).
+    sqlite_with_rowid=False,
 )
 
 #: A story, and the numbers that describe its spread.
@@ -459,7 +487,14 @@ article_passages = Table(
     # The passage's hash with its digits masked.
     _required("shape", BigInteger),
     Index("ix_article_passages_hash", "hash"),
+    # On SQLite a row is its key: WITHOUT ROWID stores it once (migration 0014).
+    sqlite_with_rowid=False,
 )
+
+
+def entry_url(url: str | None, canonical_url: str) -> str:
+    """An entry's link, from its ``url`` column and its article's canonical URL."""
+    return canonical_url if url is None else url
 
 
 def topic_keys(topics: str | None) -> tuple[str, ...]:

@@ -1,10 +1,16 @@
 """Full-text search: the ``article_search`` index, kept in step with versions, and queries.
 
 The index holds one row per article: the search terms of its current version
-(``parsers.search_text.index_text``). SQLite keeps them in an FTS5 table whose rowid is the
-article id; PostgreSQL in a ``tsvector`` column with a GIN index. Whoever makes a version
-current calls ``index_articles`` in the same transaction, so a search never sees an article
-whose index row is missing or stale.
+(``parsers.search_text.index_text``). SQLite keeps them in a contentless FTS5 table
+(migration 0014) whose rowid is the article id; PostgreSQL in a ``tsvector`` column with a
+GIN index. Whoever makes a version current calls ``index_articles`` in the same
+transaction, so a search never sees an article whose index row is missing or stale.
+
+A contentless FTS5 table keeps no copy of the terms it indexed (the text is the version's
+already), so removing an article's row takes the terms it was indexed with: the caller
+passes the title and text of the version it replaces (``IndexedText.replacing``), and the
+terms are made from them again. A change to ``index_text`` therefore comes with a migration
+that rebuilds the index, as it must anyway for queries to fold words as the index did.
 """
 
 from __future__ import annotations
@@ -60,25 +66,44 @@ class ArticleFilters:
     relevant: bool = False
 
 
-def index_articles(session: Session, rows: Iterable[tuple[int, str, str]]) -> None:
-    """Index (article id, title, text) as each article's current text, replacing its row."""
+@dataclass(frozen=True)
+class IndexedText:
+    """An article's current title and text, as the index is to hold them."""
+
+    article_id: int
+    title: str
+    text: str
+    #: The title and text the article was indexed with until now; None for a new article.
+    replacing: tuple[str, str] | None = None
+
+
+def index_articles(session: Session, rows: Iterable[IndexedText]) -> None:
+    """Index each article's current text, replacing the row it had."""
     from parsers.search_text import index_text  # the write path's; listings only filter
 
-    values = [{"id": a, "terms": index_text(title, body)} for a, title, body in rows]
+    rows = list(rows)
+    values = [{"id": r.article_id, "terms": index_text(r.title, r.text)} for r in rows]
+    postgres = dialect_name(session) == "postgresql"
+    if not postgres:
+        forgotten = [
+            {"id": r.article_id, "terms": index_text(*r.replacing)}
+            for r in rows
+            if r.replacing is not None
+        ]
+        for start in range(0, len(forgotten), _CHUNK):
+            session.execute(_SQLITE_FORGET, forgotten[start : start + _CHUNK])
     for start in range(0, len(values), _CHUNK):
-        chunk = values[start : start + _CHUNK]
-        if dialect_name(session) == "postgresql":
-            session.execute(_PG_UPSERT, chunk)
-        else:
-            session.execute(_SQLITE_DELETE, chunk)
-            session.execute(_SQLITE_INSERT, chunk)
+        session.execute(_PG_UPSERT if postgres else _SQLITE_INSERT, values[start : start + _CHUNK])
 
 
 _PG_UPSERT = text(
     "INSERT INTO article_search (article_id, terms) VALUES (:id, to_tsvector('simple', :terms)) "
     "ON CONFLICT (article_id) DO UPDATE SET terms = excluded.terms"
 )
-_SQLITE_DELETE = text("DELETE FROM article_search WHERE rowid = :id")
+#: FTS5's delete command: a contentless table removes the terms it is given for the row.
+_SQLITE_FORGET = text(
+    "INSERT INTO article_search (article_search, rowid, terms) VALUES ('delete', :id, :terms)"
+)
 _SQLITE_INSERT = text("INSERT INTO article_search (rowid, terms) VALUES (:id, :terms)")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, String, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from db import story_filing, story_queries
@@ -22,7 +22,7 @@ from db.base import Base, core_table
 from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
-from db.search import index_articles
+from db.search import IndexedText, index_articles
 from db.upsert import add_alert, alert_row, dialect_insert, dialect_name
 from db.versions import (
     VersionPolicy,
@@ -405,15 +405,26 @@ def _link_entries(
             "feed_id": intent.feed_id,
             "guid": intent.guid,
             "article_id": article_id,
-            "url": intent.url,
+            "linked_article": article_id,
+            "link": intent.url,
             "first_seen_at": now,
         }
         for intent, article_id in pairs
         if intent.feed_id is not None and intent.guid is not None
     ]
     if rows:
-        statement = dialect_insert(dialect_name(session), Entry).on_conflict_do_nothing()
-        session.execute(statement, rows)
+        statement = dialect_insert(dialect_name(session), Entry).values(url=_ENTRY_URL)
+        session.execute(statement.on_conflict_do_nothing(), rows)
+
+
+#: An entry's ``url``: NULL when the link is its article's canonical URL. Read from the
+#: article, whose URL is a copy's original's, not the copy's own (exact dedup).
+_ENTRY_URL = func.nullif(
+    bindparam("link", type_=String()),
+    select(Article.canonical_url)
+    .where(Article.id == bindparam("linked_article", type_=Integer()))
+    .scalar_subquery(),
+)
 
 
 def _insert_versions(
@@ -428,7 +439,9 @@ def _insert_versions(
         for article_id, intent in by_article.items()
     ]
     returned = _insert_returning(session, ArticleVersion, rows, ["article_id", "n"], "article_id")
-    index_articles(session, [(a, by_article[a].title, by_article[a].text) for a, _ in returned])
+    index_articles(
+        session, [IndexedText(a, by_article[a].title, by_article[a].text) for a, _ in returned]
+    )
     return [(by_article[article_id], version_id) for article_id, version_id in returned]
 
 

@@ -24,6 +24,7 @@ from db.schema import (
     cluster_members,
     clusters,
     entries,
+    entry_url,
     feeds,
     lsh_bands,
     topic_keys,
@@ -156,17 +157,27 @@ def passage_candidate_ids(
     """
     if len(passages) < MIN_SHARED_PASSAGES:
         return []
+    params: dict[str, Any] = {"hashes": [p.hash for p in passages]}
+    if exclude is not None:
+        params["exclude"] = exclude
+    return list(session.scalars(_passage_probe_statement(exclude is not None), params))
+
+
+@cache
+def _passage_probe_statement(excluding: bool) -> Select[tuple[int]]:
+    # Built once, its hashes an expanding parameter: building the query for each new article
+    # cost a fifth of the lookup (a first pass files hundreds of them).
     query = (
         select(article_passages.c.article_id)
-        .where(article_passages.c.hash.in_([p.hash for p in passages]))
+        .where(article_passages.c.hash.in_(bindparam("hashes", expanding=True)))
         .group_by(article_passages.c.article_id)
         .having(func.count() >= MIN_SHARED_PASSAGES)
         .order_by(func.count().desc(), article_passages.c.article_id)
         .limit(MAX_CANDIDATES)
     )
-    if exclude is not None:
-        query = query.where(article_passages.c.article_id != exclude)
-    return list(session.scalars(query))
+    if excluding:
+        return query.where(article_passages.c.article_id != bindparam("exclude"))
+    return query
 
 
 def _passages_of(session: Reader, ids: Sequence[int]) -> dict[int, tuple[Passage, ...]]:
@@ -266,16 +277,23 @@ def story_sightings(session: Reader, ids: Sequence[int]) -> dict[int, list[Sight
         .where(cluster_members.c.cluster_id.in_(ids))
     )
     copies = (
-        select(cluster_members.c.cluster_id, entries.c.url, feeds.c.name, entries.c.first_seen_at)
+        select(
+            cluster_members.c.cluster_id,
+            entries.c.url,
+            articles.c.canonical_url,
+            feeds.c.name,
+            entries.c.first_seen_at,
+        )
         .join(entries, entries.c.article_id == cluster_members.c.article_id)
+        .join(articles, articles.c.id == entries.c.article_id)
         .join(feeds, feeds.c.id == entries.c.feed_id)
         .where(cluster_members.c.cluster_id.in_(ids))
     )
     found: dict[int, list[Sighting]] = {}
     for cluster_id, outlet, url, source, seen in session.execute(members):
         found.setdefault(cluster_id, []).append((outlet, outlet_name(url, source), seen))
-    for cluster_id, url, source, seen in session.execute(copies):
-        canonical = canonical_url(url)
+    for cluster_id, url, article_url, source, seen in session.execute(copies):
+        canonical = canonical_url(entry_url(url, article_url))
         sighting = (outlet_of(canonical, source), outlet_name(canonical, source), seen)
         found.setdefault(cluster_id, []).append(sighting)
     return found

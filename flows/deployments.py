@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
+    from flows.serving import Served
+
 TIMEZONE = "America/Toronto"
 #: Interval schedules count from this instant, so runs land on round times (:00, :15, ...)
 #: instead of on whenever the deployment happened to be registered.
@@ -132,7 +134,7 @@ def load_flow(entrypoint: str) -> Flow[..., Any]:
 
 
 def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
-    """The deployment ``prefect.serve`` registers and runs for ``spec``.
+    """The deployment ``vigie serve`` registers and runs for ``spec``.
 
     Its entrypoint is a module path (``flows.monitor.monitor_feeds``): the installed package
     is imported wherever ``vigie serve`` was started, whereas a file path would be resolved
@@ -153,6 +155,8 @@ def runner_deployment(spec: DeploymentSpec) -> RunnerDeployment:
     return cast("RunnerDeployment", deployment)
 
 
-def runner_deployments() -> list[RunnerDeployment]:
-    """Every deployment, ready for ``prefect.serve``."""
-    return [runner_deployment(spec) for spec in DEPLOYMENTS]
+def served_deployments() -> list[Served]:
+    """Every deployment with its flow, ready for ``vigie serve`` (``flows.serving``)."""
+    from flows.serving import Served
+
+    return [Served(runner_deployment(spec), load_flow(spec.entrypoint)) for spec in DEPLOYMENTS]

@@ -152,7 +152,7 @@ async def recheck_articles(due_only: bool = True, limit: int = 500) -> dict[str,
     settings = get_settings()
     cpu = context.cpu_pool()
     deadline = asyncio.get_running_loop().time() + settings.pass_deadline_seconds
-    async with Fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
+    async with context.fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
         checked, left = await fetch_and_extract(quoted(targets), fetcher, cpu, deadline)
     outcomes, changed = store_rechecks(quoted(checked))
     delivery = await deliver_after_run()

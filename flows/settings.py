@@ -102,7 +102,8 @@ class Settings(BaseSettings):
     cpu_workers: int | None = Field(None, ge=0)
     #: Keep those worker processes (each with its tagger and language model) from one run to
     #: the next of the same process, instead of starting them for each run: for a process that
-    #: runs many passes. Off, no worker outlives the run that started it.
+    #: runs many passes (``vigie serve`` turns it on unless it is set). Off, no worker outlives
+    #: the run that started it.
     keep_workers: bool = False
 
     #: Apprise URLs of the "default" alert route, comma-separated (mailtos://, json://, ntfys://).

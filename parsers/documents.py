@@ -10,7 +10,9 @@ Formats, by extension (anything else is recognised by its first character):
 * ``.html``, ``.htm``, ``.xhtml``: an article page, read by ``parsers.articles.extract_article``
   like a fetched page; its declared canonical URL counts as the article's URL.
 * ``.json``: one object with ``title`` and ``text`` (strings), and optionally ``url``,
-  ``date`` (or ``published_at``), ``language`` and ``source``.
+  ``date`` (or ``published_at``), ``language`` and ``source``. Each line of its ``text`` is
+  a paragraph: nobody hard-wraps a JSON string, so a line break there ends a paragraph (a
+  heading, a dateline, a caption), and the tagger reads it as the end of a sentence.
 
 Whatever goes wrong comes back as ``ParseError`` with a reason a person can act on.
 """
@@ -45,6 +47,7 @@ _FRONT_MATTER_KEYS = frozenset({"title", "url", "date", "language", "source"})
 _BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
 _HEADING = re.compile(r"^#{1,6}\s+")
 _FENCE = "---"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -203,8 +206,14 @@ def _from_json(name: str, decoded: str) -> ImportedDocument:
     fields = {key: _json_string(name, data, key) for key in ("url", "language", "source")}
     fields["date"] = _json_string(name, data, "date") or _json_string(name, data, "published_at")
     title = _json_string(name, data, "title", required=True)
-    text = clean_text(_json_string(name, data, "text", required=True))
+    text = clean_text(_lines_as_paragraphs(_json_string(name, data, "text", required=True)))
     return _document(name, "json", title, text, fields)
+
+
+def _lines_as_paragraphs(text: str) -> str:
+    # ``clean_text`` joins the lines of a paragraph, as for hard-wrapped text; a JSON string's
+    # lines were never wrapped, and joining them runs a heading into the sentence after it.
+    return _LINE_BREAK.sub("\n\n", text)
 
 
 def _json_string(name: str, data: dict[str, Any], key: str, *, required: bool = False) -> str:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parsers.exceptions import ConfigError
+from parsers.documents import parse_document
+from parsers.exceptions import ConfigError, ParseError
 from parsers.tagging import Tagger, TagResult
 
 _ENTITY_LISTS = ("actors", "organisations", "places", "programmes")
@@ -312,20 +313,29 @@ def _only_half(examples: list[GoldExample], directory: Path, split: str) -> list
 
 
 def _read_item(path: Path) -> GoldExample:
-    """One development-set item (JSON): the text and its labels."""
+    """One development-set item (JSON): the text and its labels.
+
+    Title and text are what ``vigie tag`` and ``vigie import`` read from the same file
+    (``parse_document``), so the scores measure exactly what they tag.
+    """
     try:
-        item = json.loads(path.read_text(encoding="utf-8"))
+        content = path.read_bytes()
+        item = json.loads(content.decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read item: {exc}") from exc
     if not isinstance(item, dict):
         raise ConfigError(f"{path}: an item must be a JSON object")
     where = f"{path} ({item.get('id', path.stem)})"
+    try:
+        document = parse_document(str(path), content)
+    except ParseError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
     notes = item.get("notes")
     return GoldExample(
         id=str(item.get("id") or path.stem),
         lang=_string(item, "language", where),
-        title=str(item.get("title") or ""),
-        text=_string(item, "text", where),
+        title=document.title,
+        text=document.text,
         topics=_keys(item, "topics", where) or frozenset(),
         relevant=_bool(item, "relevant", where),
         # The set's own convention: its notes open with HARD NEGATIVE for such stories.

@@ -244,18 +244,27 @@ def _french_verb_forms(word: str) -> set[str]:
     return {stem + ending for ending in endings}
 
 
-def _concept_terms(concept: Concept) -> Iterable[tuple[str, str, bool]]:
-    """(term, language, ambiguous) for every term of a concept; aliases have no language."""
+#: What a term needs to count: nothing, ``require_context`` nearby, or a text that Canada
+#: places otherwise (a name other countries use too). Lower is surer.
+SURE, AMBIGUOUS, SHARED = 0, 1, 2
+
+
+def _concept_terms(concept: Concept) -> Iterable[tuple[str, str, int]]:
+    """(term, language, need) for every term of a concept; aliases have no language."""
     for term in concept.terms_en:
-        yield term, "en", False
+        yield term, "en", SURE
     for term in concept.terms_fr:
-        yield term, "fr", False
+        yield term, "fr", SURE
     for term in concept.ambiguous_en:
-        yield term, "en", True
+        yield term, "en", AMBIGUOUS
     for term in concept.ambiguous_fr:
-        yield term, "fr", True
+        yield term, "fr", AMBIGUOUS
+    for term in concept.shared_en:
+        yield term, "en", SHARED
+    for term in concept.shared_fr:
+        yield term, "fr", SHARED
     for term in concept.aliases:
-        yield term, "", False
+        yield term, "", SURE
 
 
 # --- The automaton -----------------------------------------------------------------------
@@ -292,8 +301,9 @@ class Entry(NamedTuple):
     concept: int
     #: Length of the folded form, without the spaces around it.
     length: int
-    #: Whether the form needs ``require_context``.
-    ambiguous: bool
+    #: What the form needs to count: ``SURE`` (nothing), ``AMBIGUOUS`` (its
+    #: ``require_context``) or ``SHARED`` (a text Canada places otherwise).
+    ambiguous: int
     #: Whether the text must be in capitals there (the term was).
     case_sensitive: bool
 
@@ -304,7 +314,7 @@ CueKey = tuple[int, int, int]
 
 
 def entries(concepts: Sequence[Concept]) -> dict[str, dict[int, Entry]]:
-    """Automaton key -> entry per concept; a key both ambiguous and not counts as sure."""
+    """Automaton key -> entry per concept; a key listed twice needs the less of the two."""
     table: dict[str, dict[int, Entry]] = defaultdict(dict)
     for index, concept in enumerate(concepts):
         for term, lang, ambiguous in _concept_terms(concept):
@@ -314,7 +324,7 @@ def entries(concepts: Sequence[Concept]) -> dict[str, dict[int, Entry]]:
                 old = table[form].get(index)
                 if old is not None:
                     new = new._replace(
-                        ambiguous=old.ambiguous and new.ambiguous,
+                        ambiguous=min(old.ambiguous, new.ambiguous),
                         case_sensitive=old.case_sensitive and new.case_sensitive,
                     )
                 table[form][index] = new

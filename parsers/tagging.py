@@ -19,8 +19,13 @@ Topic evidence comes from topic terms, near rules, and programmes and places tha
 (Roxham Road is a border crossing); a topic's ``scope`` applies to all of it. Where each piece
 stands (title, lede, a listed point, the body) decides the primary topic, the secondary ones
 and the passing mentions, and the names found place the story in Canada or abroad:
-``parsers.relevance`` has the rules. Figures come from ``parsers.figures`` and never add a
-topic: a figure's topic is kept only when the text gives evidence of that topic.
+``parsers.relevance`` has the rules. Figures come from ``parsers.figures``; a sum of money is
+evidence of funding and costs where the sentence is about immigration ("$100 million to house
+asylum seekers"), weighed as a plain sentence where it stands; any other figure's topic is
+kept only when the text gives evidence of that topic.
+
+Names other countries share ("Liberals", "House of Commons": a taxonomy's ``shared_en`` and
+``shared_fr``) count only in a text that another Canadian name places in Canada.
 
 Bounds
 ------
@@ -41,7 +46,10 @@ from typing import NamedTuple
 
 from parsers.figures import Figure, read_figures
 from parsers.matching import (
+    AMBIGUOUS,
     MAX_SENTENCE,
+    SHARED,
+    SURE,
     Cues,
     Field,
     Spans,
@@ -89,6 +97,10 @@ DEFAULT_CPU_BUDGET = 0.5
 MAX_MENTIONS_PER_CONCEPT = 200
 #: How many automaton hits pass between two looks at the CPU clock.
 _CLOCK_EVERY = 4096
+#: Units of sums of money: such a figure is evidence of the topic it argues.
+_MONEY_UNITS = frozenset({"CAD", "USD"})
+#: Kinds of concepts whose mention says a policy is at stake: someone acts or a rule applies.
+_ACTING_KINDS = frozenset({"actor", "organisation", "programme"})
 #: Documents shorter than this are not clocked (see ``_Budget``).
 _CLOCKED_CHARS = 20_000
 
@@ -276,8 +288,8 @@ class _Hit(NamedTuple):
     fend: int
     #: Index of the concept in the taxonomy.
     concept: int
-    #: Whether the term needs context to count.
-    ambiguous: bool
+    #: What the term needs to count: ``SURE``, ``AMBIGUOUS`` or ``SHARED``.
+    ambiguous: int
 
 
 class _Budget:
@@ -326,6 +338,9 @@ class Tagger:
         self._scope = tuple(_context(cues, c.scope) for c in concepts)
         self._topic_scope = {c.key: self._scope[i] for i, c in enumerate(concepts)}
         self._tags = tuple(_tagged_topics(c) for c in concepts)
+        self._money_topic = {c.key: i for i, c in enumerate(concepts) if c.kind == "topic"}
+        self._policy_cues = frozenset(cues.rule(taxonomy.policy_words))
+        self._acts = tuple(c.kind in _ACTING_KINDS for c in concepts)
         self._near = tuple(
             (index, tuple(_near(cues, rule) for rule in concept.near))
             for index, concept in enumerate(concepts)
@@ -354,8 +369,14 @@ class Tagger:
         )
         hits, conditional = self._matches(fields, budget, cuts)
         numbers = _numbers(fields, budget, cuts)
-        clues, anchors, supported = self._clues(hits, fields, _with_figures(numbers), conditional)
-        judgement = judge(clues, anchors, self.relevance_threshold)
+        sums = self._money(numbers)
+        hits.extend(sums)
+        clues, anchors, supported = self._clues(
+            hits, fields, _with_figures(numbers), conditional, set(sums)
+        )
+        judgement = judge(
+            clues, anchors, self.relevance_threshold, policy=self._speaks_of_policy(hits, fields)
+        )
         mentions = [self._mention(hit, fields[hit.field], supported) for hit in hits]
         evidence_topics = {e.topic for e in judgement.evidence}
         figures = [
@@ -377,7 +398,10 @@ class Tagger:
         conditional: set[_Hit] = set()
         for field in fields:
             self._near_hits(field, hits, conditional)
-        return _without_overlaps(self._disambiguate(hits, fields), self._is_topic), conditional
+        kept = self._disambiguate(hits, fields)
+        if conditional:
+            kept = _firm_first(kept, conditional)
+        return _without_overlaps(kept, self._is_topic), conditional
 
     # Matching.
 
@@ -434,7 +458,7 @@ class Tagger:
                         continue
                     fstart, fend = min(start, partner[0]), field.word_end(max(end, partner[1]))
                     ostart, oend = field.original(fstart, fend)
-                    hit = _Hit(field.index, ostart, oend, fstart, fend, concept, False)
+                    hit = _Hit(field.index, ostart, oend, fstart, fend, concept, SURE)
                     hits.append(hit)
                     if rule.conditional:
                         conditional.add(hit)
@@ -459,7 +483,22 @@ class Tagger:
             # One sense per discourse: once "Asile Saint-Jean-de-Dieu" shows the word in
             # another sense, its bare repetitions ("l'asile ouvre en 1875") share it.
             kept = [h for h in kept if (h.concept, _form(fields, h)) not in other_sense]
-        return [hit for hit in kept if not hit.ambiguous or self._confirmed(hit, fields, sure)]
+        kept = [
+            hit for hit in kept if hit.ambiguous != AMBIGUOUS or self._confirmed(hit, fields, sure)
+        ]
+        return self._placed(kept, sure)
+
+    def _placed(self, hits: list[_Hit], sure: set[int]) -> list[_Hit]:
+        """Shared names ("Conservatives", "House of Commons") count only where Canada is.
+
+        Other countries have Liberals, Tories and a House of Commons too: such a name is the
+        Canadian one only in a text that another Canadian name places in Canada, or where
+        its concept is named by a term of its own ("Liberal Party of Canada").
+        """
+        if all(hit.ambiguous != SHARED for hit in hits):
+            return hits
+        in_canada = any(self._anchor[hit.concept] > 0 for hit in hits if hit.ambiguous != SHARED)
+        return [hit for hit in hits if hit.ambiguous != SHARED or in_canada or hit.concept in sure]
 
     def _confirmed(self, hit: _Hit, fields: Sequence[Field], sure: set[int]) -> bool:
         """An ambiguous hit counts in context, or (names only) once named unambiguously."""
@@ -468,7 +507,35 @@ class Tagger:
         rule = self._require[hit.concept]
         return rule is not None and fields[hit.field].context_near(*rule, hit.fstart, hit.fend)
 
+    def _money(self, numbers: list[tuple[Field, list[Figure]]]) -> list[_Hit]:
+        """A sum of money is evidence of the topic its unit implies (funding and costs), in
+        a sentence within that topic's scope: "$100 million to house asylum seekers"."""
+        found = []
+        for field, figures in numbers:
+            for figure in figures:
+                concept = self._money_topic.get(figure.topic or "")
+                if concept is None or figure.unit not in _MONEY_UNITS:
+                    continue
+                fstart, fend = field.to_folded(figure.start), field.to_folded(figure.end)
+                scope = self._scope[concept]
+                if scope is not None and not field.in_scope(scope.cues, fstart):
+                    continue
+                found.append(
+                    _Hit(field.index, figure.start, figure.end, fstart, fend, concept, SURE)
+                )
+        return found
+
     # Judgement.
+
+    def _speaks_of_policy(self, hits: Sequence[_Hit], fields: Sequence[Field]) -> bool:
+        """Whether a policy is at stake: a policy word of the taxonomy, or an actor,
+        organisation or programme named (a refugee in a film, a hockey player's visa or an
+        immigrant ancestor is a person's story, with none of them)."""
+        if not self._policy_cues:
+            return True
+        if any(self._acts[hit.concept] for hit in hits):
+            return True
+        return any(not self._policy_cues.isdisjoint(field.cue_hits) for field in fields)
 
     def _clues(
         self,
@@ -476,11 +543,14 @@ class Tagger:
         fields: Sequence[Field],
         with_figures: set[tuple[int, int]],
         conditional: set[_Hit],
+        sums: set[_Hit],
     ) -> tuple[list[TopicClue], list[AnchorClue], dict[_Hit, str]]:
         """Topic and anchor clues of the hits, and the topic each hit supports.
 
         ``with_figures`` holds the (field, sentence) pairs that give a figure; a hit in
-        ``conditional`` counts only when another topic has evidence of its own.
+        ``conditional`` counts only when another topic has evidence of its own. A hit in
+        ``sums`` is a sum of money: its sentence gives a figure, but one sum in the body
+        ("students must show $20,635") is a passing mention of money, not a point made.
         """
         clues: list[TopicClue] = []
         owners: list[_Hit] = []
@@ -505,7 +575,9 @@ class Tagger:
                 supported.setdefault(hit, topic)
                 text = "" if topic in explained else field.sentence(hit.start, hit.end)
                 explained.add(topic)
-                point = (hit.field, sentence) in with_figures or field.is_list_item(sentence)
+                point = field.is_list_item(sentence) or (
+                    hit not in sums and (hit.field, sentence) in with_figures
+                )
                 clues.append(TopicClue(topic, (hit.field, sentence), position, point, text))
                 owners.append(hit)
         if conditional:
@@ -566,6 +638,28 @@ def _drop_lone(
     return kept, {hit: topic for hit, topic in supported.items() if hit not in lone}
 
 
+def _firm_first(hits: list[_Hit], conditional: set[_Hit]) -> list[_Hit]:
+    """Drop the conditional hits that overlap firm evidence of their topic.
+
+    Overlaps resolve leftmost-longest, so "Quebec wants the jurisdiction" (a quarrel that
+    counts only beside another topic) would otherwise hide the "jurisdiction over
+    immigration" it overlaps, and the text would lose its firm evidence with it.
+    """
+    firm: dict[tuple[int, int], list[_Hit]] = defaultdict(list)
+    for hit in hits:
+        if hit not in conditional:
+            firm[(hit.field, hit.concept)].append(hit)
+    return [
+        hit
+        for hit in hits
+        if hit not in conditional
+        or not any(
+            other.start < hit.end and hit.start < other.end
+            for other in firm.get((hit.field, hit.concept), ())
+        )
+    ]
+
+
 def _near(cues: Cues, rule: NearRule) -> _Near:
     return _Near(
         cues.rule(rule.words), cues.rule(rule.near), rule.within, rule.only_with_other_topics
@@ -598,10 +692,12 @@ def _partner(
             continue  # the same words: a rule needs two
         if field.sentence_index(other_start) != sentence:
             continue
+        # Words are counted from the end of a whole word: a prefix ("parl*" in "parlent")
+        # ends inside one, and the rest of that word is not a word between the two.
         if other_start >= end:
-            gap = field.words_between(end, other_start, within)
+            gap = field.words_between(field.word_end(end), other_start, within)
         else:
-            gap = field.words_between(other_end, start, within)
+            gap = field.words_between(field.word_end(other_end), start, within)
         if gap <= within:
             return other_start, other_end
     return None

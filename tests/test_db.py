@@ -19,6 +19,7 @@ from db import (
     repo,
 )
 from db.base import Base
+from db.cluster_models import ArticlePassage, LshBand
 from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent, PollIntent
 from db.migrate import alembic_config, upgrade
@@ -426,6 +427,111 @@ def test_recording_many_polls_updates_each_feed_as_one_poll_would(session: Sessi
     assert logged == sorted(ids)
     not_modified = session.scalars(select(Fetch.feed_id).where(Fetch.not_modified)).all()
     assert not_modified == [ids[0]]
+
+
+def _stored_evidence(session: Session) -> tuple[list[tuple[str, str]], list[tuple[object, ...]]]:
+    """Each entry's guid and link, and each mention's field, offsets, words and sentence:
+    what ``vigie show`` and the story views read back."""
+    links = session.execute(
+        select(Entry.guid, Entry.url, Article.canonical_url)
+        .join(Article, Article.id == Entry.article_id)
+        .order_by(Entry.guid)
+    ).all()
+    mentions = session.scalars(select(Mention)).all()
+    return (
+        [(guid, Entry.url_of(url, canonical)) for guid, url, canonical in links],
+        sorted((m.field, m.start, m.end, m.matched, m.sentence) for m in mentions),
+    )
+
+
+def test_the_leaner_store_gives_back_every_link_field_and_search_and_round_trips(
+    database_url: str,
+) -> None:
+    from db.search import ArticleFilters, search_ids
+    from parsers.search_query import parse
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    sessions = make_sessions(engine)
+    text_body = " ".join(["Quebec wants fewer asylum seekers and more powers."] * 4)
+    with sessions.begin() as session:
+        tag_ids = _tag_ids(session)
+        repo.add_feeds(session, [repo.FeedSpec("https://f.example/rss", "f")], NOW)
+        feed_id = repo.feeds_to_poll(session, NOW)[0].id
+        original = _intent("https://a.example/story", text_body, guid="a", feed_id=feed_id)
+        in_title = FoundMention(
+            concept="asylum_refugees", kind="topic", field="title", start=0, end=6,
+            text="Asylum", sentence="Asylum claims rise", topic="asylum_refugees",
+        )  # fmt: skip
+        tags = replace(original.tags, mentions=(*original.tags.mentions, in_title))
+        copy = _intent("https://b.example/copy", text_body, guid="b", feed_id=feed_id)
+        repo.store_articles(session, [replace(original, tags=tags), copy], tag_ids, NOW)
+        article_id = session.scalars(select(Article.id)).one()
+        session.add_all(
+            [
+                LshBand(article_id=article_id, band=0, hash=-(2**62)),
+                LshBand(article_id=article_id, band=1, hash=7),
+                ArticlePassage(article_id=article_id, hash=2**62, shape=-5),
+            ]
+        )
+    with sessions.begin() as session:
+        before = _stored_evidence(session)
+        found = search_ids(session, parse("asylum seekers"), ArticleFilters(), None)
+    assert before[0] == [("a", "https://a.example/story"), ("b", "https://b.example/copy")]
+    assert [m[0] for m in before[1]] == ["text", "title"]
+    assert before[1][1][3:] == ("Asylum", "Asylum claims rise")
+    assert len(found) == 1
+    with engine.connect() as connection:
+        keys = connection.execute(_KEYS).all()
+        assert [k for k in keys if k[0] == "band"] == [
+            ("band", article_id, 0, -(2**62)),
+            ("band", article_id, 1, 7),
+        ]
+        # The original's link is its article's URL, stored once; the copy's is its own.
+        urls = connection.execute(text("SELECT guid, url FROM entries ORDER BY guid")).all()
+        fields = connection.execute(text("SELECT field FROM mentions ORDER BY field")).scalars()
+        assert [tuple(r) for r in urls] == [("a", None), ("b", "https://b.example/copy")]
+        assert list(fields) == [0, 1]
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diffs = compare_metadata(context, Base.metadata)
+    assert [d for d in diffs if any(t in repr(d) for t in ("entries", "mentions"))] == []
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        with engine.connect() as connection:
+            # Contentless: the index answers, but holds no copy of the terms.
+            assert connection.execute(text("SELECT terms FROM article_search")).scalar() is None
+            schema = dict(connection.execute(text("SELECT name, sql FROM sqlite_master")).all())
+        assert (
+            "WITHOUT ROWID" in schema["lsh_bands"] and "WITHOUT ROWID" in schema["article_passages"]
+        )
+
+    command.downgrade(alembic_config(engine), "0013")
+    with engine.connect() as connection:
+        urls = connection.execute(text("SELECT guid, url FROM entries ORDER BY guid")).all()
+        fields = connection.execute(text("SELECT field FROM mentions ORDER BY field")).scalars()
+        assert [tuple(r) for r in urls] == before[0]
+        assert list(fields) == ["text", "title"]
+        if sqlite:
+            terms = connection.execute(text("SELECT terms FROM article_search")).scalar()
+            assert terms is not None and "asylum" in terms
+            schema = dict(connection.execute(text("SELECT name, sql FROM sqlite_master")).all())
+            assert "WITHOUT ROWID" not in schema["lsh_bands"]
+        assert connection.execute(_KEYS).all() == keys
+
+    upgrade(engine)
+    with sessions.begin() as session:
+        assert _stored_evidence(session) == before
+        assert search_ids(session, parse("asylum seekers"), ArticleFilters(), None) == found
+    with engine.connect() as connection:
+        assert connection.execute(_KEYS).all() == keys
+    engine.dispose()
+
+
+#: The story keys of articles: LSH bands and passages, as stored.
+_KEYS = text(
+    "SELECT 'band', article_id, band, hash FROM lsh_bands UNION ALL "
+    "SELECT 'passage', article_id, hash, shape FROM article_passages ORDER BY 1, 3"
+)
 
 
 # --- one schema: the Core tables, and the ORM classes that map them ---------------------------

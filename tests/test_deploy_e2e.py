@@ -15,6 +15,7 @@ comes last). Every process runs with a deadline; the server is stopped after `se
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -481,3 +483,142 @@ def test_vigie_serve_registers_every_schedule_then_stops_on_sigterm(stack: Stack
     assert code == 0, output
     # Stopping pauses the schedules, so nothing piles up while no one serves them.
     assert all(_deployments(stack)[spec.name]["paused"] for spec in DEPLOYMENTS)
+
+
+# --- vigie serve runs its flow runs in its own process ----------------------------------------
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                children = {int(c) for c in (task / "children").read_text().split()}
+                todo.extend(children - found)
+                found |= children
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _items_feed(server: LoopbackServer, paths: list[str]) -> Response:
+    entries = "".join(
+        f"<item><title>Refugee claimants at Lacolle, part {p}</title><link>{server.url(p)}</link>"
+        f"<guid>{p}</guid><description>Shelters for asylum seekers are full ({p}).</description>"
+        "</item>"
+        for p in paths
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Warm</title>'
+        f"<link>{server.base_url}</link>{entries}</channel></rss>"
+    ).encode()
+    return Response(body, headers={"Content-Type": "application/rss+xml"})
+
+
+def _created(stack: Stack, path: str, body: dict[str, Any]) -> Any:
+    try:
+        return stack.post(path, body)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 503:
+            return None
+        raise
+
+
+def _create_run(stack: Stack, deployment_id: str) -> str:
+    """Create a monitor run of the served deployment; its id."""
+    parameters = {"due_only": False, "fetch_pages": False}
+    path = f"/deployments/{deployment_id}/create_flow_run"
+    # The server's SQLite answers 503 while another writer holds it (seen under load).
+    run = _wait_until(lambda: _created(stack, path, {"parameters": parameters}), "run", 30)
+    return str(run["id"])
+
+
+def _state_once(
+    stack: Stack, run_id: str, types: tuple[str, ...], serve: subprocess.Popen[bytes]
+) -> str:
+    def reached() -> str | None:
+        state = _flow_run(stack, run_id)["state"]
+        return state["type"] if state["type"] in types else None
+
+    return str(_wait_until(reached, f"a served run in {types}", 90, serve))
+
+
+def _run_to_the_end(stack: Stack, deployment_id: str, serve: subprocess.Popen[bytes]) -> str:
+    """Create a monitor run of the served deployment; its final state type, once served."""
+    run_id = _create_run(stack, deployment_id)
+    return _state_once(stack, run_id, ("COMPLETED", "FAILED", "CRASHED"), serve)
+
+
+def test_vigie_serve_runs_flow_runs_in_its_own_process_keeping_workers_and_connections(
+    stack: Stack,
+) -> None:
+    """Two runs through one `vigie serve`: both Completed, the second parsed by the same
+    worker processes (still children of serve) and fetched over the same connection; then
+    a run whose only feed fails ends Failed, and serve goes on; SIGTERM while a run waits
+    on a slow feed: that run ends Crashed, the workers stop, the schedules are paused."""
+    env = {
+        "VIGIE_DATABASE_URL": f"sqlite:///{stack.work / 'serve.db'}",
+        "VIGIE_DATA_DIR": str(stack.work / "serve-data"),
+        "VIGIE_CPU_WORKERS": "1",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+    }
+    with (
+        serving(keep_alive=True) as server,
+        serving() as slow_server,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        server.routes["/warm.rss"] = _items_feed(server, ["/w/1", "/w/2"])
+        for name, value in {**env, "VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.1"}.items():
+            patch.setenv(name, value)
+        context.reset()
+        context.ensure_schema()
+        with context.sessions().begin() as session:
+            repo.add_feeds(session, [repo.FeedSpec(server.url("/warm.rss"), "Warm")], ANCHOR)
+        context.reset()
+
+        serve = stack.start("cli.app", "serve", log="serve-warm.log", cwd=stack.work, **env)
+        try:
+            deployments = _wait_until(lambda: _served(stack), "serve registration", 90, serve)
+            monitor = deployments[MONITOR.name]["id"]
+            assert _run_to_the_end(stack, monitor, serve) == "COMPLETED"
+            # The fork server and the worker outlive the first run, as children of serve
+            # itself: a run in a process of its own would have taken them along.
+            workers = _descendants(serve.pid)
+            assert len(workers) >= 2
+            server.routes["/warm.rss"] = _items_feed(server, ["/w/3", "/w/4", "/w/5"])
+            assert _run_to_the_end(stack, monitor, serve) == "COMPLETED"
+            assert _descendants(serve.pid) == workers  # they parsed the second run's items
+            server.routes.pop("/warm.rss")  # 404: every feed of the next pass fails
+            assert _run_to_the_end(stack, monitor, serve) == "FAILED"
+            endless = iter(lambda: b" ", b"")  # a feed that never ends: the run waits on it
+            slow_server.routes["/slow.rss"] = Response(chunks=endless, chunk_delay=5)
+            with context.sessions().begin() as session:
+                repo.add_feeds(session, [repo.FeedSpec(slow_server.url("/slow.rss"), "S")], ANCHOR)
+            in_flight = _create_run(stack, monitor)
+            _state_once(stack, in_flight, ("RUNNING",), serve)
+            _wait_until(lambda: slow_server.requests_to("/slow.rss"), "the slow fetch", 30, serve)
+        finally:
+            code = _stop(serve, signal.SIGTERM)
+        articles = _count(Article)
+        context.reset()
+    output = (stack.work / "serve-warm.log").read_text()
+
+    assert _flow_run(stack, in_flight)["state"]["type"] == "CRASHED"
+    _wait_until(lambda: not any(_alive(pid) for pid in workers), "the workers' end", 30)
+    assert all(_deployments(stack)[spec.name]["paused"] for spec in DEPLOYMENTS)
+
+    feed_requests = server.requests_to("/warm.rss")
+    assert len(feed_requests) >= 3
+    assert feed_requests[0].client_port == feed_requests[1].client_port  # one connection
+    assert articles == 5
+    assert code == 0 and "Traceback" not in output, output

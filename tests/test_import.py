@@ -290,6 +290,13 @@ def test_json_document() -> None:
     assert (document.kind, document.title, document.source) == ("json", OWN_STORY_TITLE, "CBC News")
 
 
+def test_each_line_of_a_json_text_is_a_paragraph() -> None:
+    # A dateline with no full stop must not run into the story's first sentence.
+    body = {"title": "Levels", "text": "OTTAWA\r\nThe plan cuts targets.\n\n  Quebec objects.\n"}
+    document = parse_document("copied.json", json.dumps(body).encode())
+    assert document.text == "OTTAWA\n\nThe plan cuts targets.\n\nQuebec objects."
+
+
 def test_intent_from_document_detects_the_language(tagger: Tagger) -> None:
     intent = intent_from_document(parse_document("lpc.txt", FRENCH_FILE.encode()), tagger)
     assert intent.language == "fr" and intent.origin == "import"

@@ -92,6 +92,280 @@ def test_provinces_are_canadian_anchors(tagger: Tagger) -> None:
     assert result.relevant
 
 
+# Party names and offices that other countries share: no Canadian anchor on their own.
+SHARED_NAMES_ABROAD = {
+    "en": (
+        "Care worker visas fall after Conservatives' rule change",
+        "Applications for care worker visas fell by a third in a year, figures published in "
+        "Britain show. The Conservatives barred care workers from bringing their families, "
+        "and the Tories' former minister defended the cut.\nThe Liberals said the rule "
+        "should go. The House of Commons will debate the visa rules next month.",
+    ),
+    "fr": (
+        "Les libéraux veulent plafonner les étudiants étrangers",
+        "Le gouvernement libéral veut un plafond d'étudiants étrangers, a annoncé le ministre "
+        "en Australie. Les conservateurs jugent le plafonnement des étudiants étrangers trop "
+        "timide.\nLes libéraux promettent aussi de réduire l'immigration l'an prochain.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SHARED_NAMES_ABROAD))
+def test_party_names_abroad_do_not_place_a_story_in_canada(tagger: Tagger, lang: str) -> None:
+    title, text = SHARED_NAMES_ABROAD[lang]
+    result = _tag(tagger, text, title)
+    assert not result.relevant, result.why
+    assert result.geography is not None and result.geography.canadian == 0, result.why
+    assert not {"liberals", "conservatives", "canadian_institutions"} & set(result.organisations)
+    assert result.programmes == ()  # a cap on foreign students is not Canada's study permit cap
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Conservatives want fewer temporary foreign workers",
+            "The Conservatives in Ottawa say the temporary foreign worker program must shrink. "
+            "The Liberals answered in the House of Commons that employers need the workers.",
+        ),
+        (
+            "Les conservateurs veulent réduire l'immigration",
+            "Les conservateurs promettent de réduire l'immigration s'ils forment le "
+            "gouvernement. Le Parti libéral du Canada réplique que les libéraux ont déjà "
+            "baissé les seuils d'immigration.",
+        ),
+    ],
+)
+def test_party_names_count_in_a_canadian_story(tagger: Tagger, title: str, text: str) -> None:
+    result = _tag(tagger, text, title)
+    assert result.relevant, result.why
+    assert {"liberals", "conservatives"} <= set(result.organisations)
+
+
+# --- Names that say a topic word, and money ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dana Roy, minister of immigration, refugees, and citizenship, said Canada will "
+        "lift the visa requirement for visitors from three countries in June.",
+        "Under the Immigration and Refugee Protection Act, Ottawa may sign immigration "
+        "agreements with the provinces, and Quebec signed one on the selection of workers.",
+        "En vertu de la Loi sur l'immigration et la protection des réfugiés, Ottawa peut "
+        "conclure des ententes avec les provinces, comme le Québec l'a fait.",
+    ],
+)
+def test_a_name_that_says_refugee_is_no_evidence_of_asylum(tagger: Tagger, text: str) -> None:
+    result = _tag(tagger, text)
+    assert "asylum_refugees" not in {e.topic for e in result.evidence}, result.why
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Ottawa pledges $250 million to house asylum seekers",
+            "The federal government will add $250 million to its interim housing program for "
+            "asylum seekers, the minister said in Ottawa.",
+        ),
+        (
+            "Québec réclame 300 M$ pour l'accueil des demandeurs d'asile",
+            "Le gouvernement du Québec demande 300 millions de dollars à Ottawa pour les "
+            "demandeurs d'asile hébergés à Montréal.",
+        ),
+    ],
+)
+def test_a_sum_for_newcomers_is_evidence_of_funding(tagger: Tagger, title: str, text: str) -> None:
+    result = _tag(tagger, text, title)
+    assert result.relevant, result.why
+    assert {"asylum_refugees", "funding_costs"} <= set(result.topics), result.why
+
+
+def test_one_sum_in_the_body_is_a_passing_mention_of_money(tagger: Tagger) -> None:
+    result = _tag(
+        tagger,
+        "Ottawa announced new rules for international students on Thursday. Colleges must "
+        "confirm every acceptance letter. Each international student must now show $20,635 to "
+        "get a study permit.",
+        "Ottawa tightens study permit rules",
+    )
+    assert result.topics == ("temporary_residents",), result.why
+    assert "funding_costs" in result.mentioned
+
+
+def test_a_sum_without_newcomers_is_no_evidence_of_funding(tagger: Tagger) -> None:
+    result = _tag(
+        tagger,
+        "Quebec asks Ottawa for $2 billion more for hospitals. Ottawa says health transfers "
+        "already grew by $500 million this year.",
+        "Quebec wants $2 billion for health care",
+    )
+    assert "funding_costs" not in {e.topic for e in result.evidence}, result.why
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Québec fixe ses propres plafonds pour les étudiants étrangers",
+            "Le gouvernement limite le nombre de demandes de permis d'études des étudiants "
+            "étrangers dans les cégeps et les universités.",
+        ),
+        (
+            "Ottawa sets a cap for international students",
+            "The cap for international students will cut new study permits by a third, the "
+            "immigration minister said in Ottawa.",
+        ),
+    ],
+)
+def test_a_cap_on_students_is_temporary_residents_not_levels(
+    tagger: Tagger, title: str, text: str
+) -> None:
+    result = _tag(tagger, text, title)
+    assert result.topics and result.topics[0] == "temporary_residents", result.why
+    assert "immigration_levels" not in result.topics, result.why
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        (
+            "The RCMP intercepted 900 people between the ports of entry in July, most of them "
+            "near Lacolle, Quebec.",
+            "border_enforcement",
+        ),
+        (
+            "La GRC a intercepté 900 personnes entre les points d'entrée en juillet, surtout "
+            "près de Lacolle, au Québec.",
+            "border_enforcement",
+        ),
+        (
+            "Quebec wants 80% of newcomers to speak fluent French within three years.",
+            "integration_french",
+        ),
+        (
+            "Québec veut que 80 % des personnes admises parlent suffisamment bien le français.",
+            "integration_french",
+        ),
+        (
+            "Ottawa cut settlement services for newcomers in three B.C. towns this spring.",
+            "integration_french",
+        ),
+        (
+            "Les organismes d'accueil des nouveaux arrivants de Sherbrooke perdent leurs "
+            "services d'établissement.",
+            "integration_french",
+        ),
+        (
+            "Ottawa will send irregular migrants back to the United States from Saturday.",
+            "asylum_refugees",
+        ),
+        (
+            "Les migrants irréguliers seront renvoyés aux États-Unis dès samedi, dit Ottawa.",
+            "asylum_refugees",
+        ),
+        (
+            "Ottawa alone selects immigrants in the family category, and Quebec in the "
+            "economic one.",
+            "family_reunification",
+        ),
+        (
+            "Dans la catégorie de la famille, Ottawa sélectionne seul les immigrants.",
+            "family_reunification",
+        ),
+        (
+            "Ontario and Ottawa signed a new agreement on immigration on Friday.",
+            "jurisdiction",
+        ),
+        (
+            "Québec rappelle son entente unique au Canada sur l'immigration.",
+            "jurisdiction",
+        ),
+    ],
+)
+def test_common_phrasings_of_a_topic_are_evidence(tagger: Tagger, text: str, topic: str) -> None:
+    result = _tag(tagger, text)
+    assert topic in {e.topic for e in result.evidence}, result.why
+
+
+def test_the_safe_third_country_agreement_is_not_a_federal_provincial_one(
+    tagger: Tagger,
+) -> None:
+    result = _tag(
+        tagger,
+        "The Safe Third Country Agreement on immigration between Canada and the United "
+        "States now covers the whole border.",
+    )
+    assert "jurisdiction" not in {e.topic for e in result.evidence}, result.why
+
+
+# Common phrasings, written the ways news writes them: plural, elided, unaccented,
+# hyphenated, and in capitals in a headline.
+PHRASINGS = {
+    "asylum_refugees": [
+        "Les demandeurs d'asile arrivent à Montréal",
+        "Les demandeurs d’asile arrivent à Montréal",
+        "Les demandeurs d asile arrivent a Montreal",
+        "Asylum-Seeker Numbers Climb In Quebec",
+    ],
+    "immigration_levels": [
+        "Québec baisse ses seuils d'immigration",
+        "Quebec baisse ses seuils d immigration",
+        "Canada to admit 395,000 permanent residents in 2025",
+        "Québec veut admettre 45 000 nouveaux arrivants par année",
+    ],
+    "economic_immigration": [
+        "Québec suspend le Programme de l'expérience québécoise",
+        "Quebec suspend le programme de l experience quebecoise",
+        "Les CSQ délivrés aux travailleurs",
+    ],
+    "temporary_residents": [
+        "Québec gèle les permis de travail fermés à Montréal",
+        "Ottawa limite les permis fermés des travailleurs",
+        "Ottawa extends the study-permit cap",
+        "Canada tightens rules for temporary foreign workers",
+        "Le nombre de résidents non permanents augmente au Canada",
+    ],
+    "visas": ["Travellers from 13 more countries can apply for an eTA to fly to Canada"],
+    "jurisdiction": [
+        "Québec réclame les compétences en immigration à Ottawa",
+        "Québec veut la compétence en immigration",
+        "Legault demands full immigration powers",
+        "Québec réclame tous les pouvoirs en matière d'immigration",
+    ],
+    "integration_french": ["L'apprentissage du français par les nouveaux arrivants piétine"],
+    "border_enforcement": ["Canada and the U.S. expand the Safe Third Country Agreement"],
+    "family_reunification": [
+        "Québec plafonne le regroupement familial",
+        "Quebec plafonne le regroupement familial des immigrants",
+    ],
+    "funding_costs": ["Québec réclame 470 M$ pour les demandeurs d'asile"],
+}
+
+
+@pytest.mark.parametrize(
+    ("topic", "headline"), [(t, h) for t, heads in PHRASINGS.items() for h in heads]
+)
+@pytest.mark.parametrize("case", ["as written", "in capitals"])
+def test_common_phrasings_in_headlines(
+    tagger: Tagger, topic: str, headline: str, case: str
+) -> None:
+    title = headline.upper() if case == "in capitals" else headline
+    result = _tag(tagger, "", title)
+    assert topic in {e.topic for e in result.evidence}, result.why
+
+
+def test_drugs_intercepted_at_customs_are_not_border_enforcement(tagger: Tagger) -> None:
+    result = _tag(tagger, "CBSA officers intercepted 500 kilograms of cocaine in Montreal.")
+    assert "border_enforcement" not in {e.topic for e in result.evidence}, result.why
+
+
+def test_french_without_newcomers_is_not_their_proficiency(tagger: Tagger) -> None:
+    result = _tag(tagger, "Most Montreal students speak French at home, a school board says.")
+    assert "integration_french" not in {e.topic for e in result.evidence}, result.why
+
+
 # --- What a word means ------------------------------------------------------------------------
 
 
@@ -232,7 +506,8 @@ def test_an_analyst_writes_a_near_rule_in_toml(tmp_path: Path) -> None:
     tagger = Tagger(load_taxonomy(_with_near(tmp_path, rule)))
     near = tagger.tag("", "Mexican tourists need passports and an eTA.").mentions
     far = tagger.tag("", "Tourists came. Passports were checked at the airport gate today.")
-    assert [m.text for m in near if m.concept == "visas"] == ["tourists need passports"]
+    # The eTA counts too: it sits beside travel words (passports).
+    assert [m.text for m in near if m.concept == "visas"] == ["tourists need passports", "eTA"]
     assert not [m for m in far.mentions if m.concept == "visas"]
 
 

@@ -293,3 +293,42 @@ def test_eval_tagging_lists_false_relevant_and_misses_with_their_evidence(
     assert "B1 score " in missed and "foreign" in missed and "united_kingdom" in missed
     half = CliRunner().invoke(cli, [*args, "--split", "check"], env={"COLUMNS": "200"})
     assert "2 examples (check half)" in half.output
+
+
+# --- `vigie tag` and `vigie eval-tagging` read an item alike --------------------------------
+
+# A page copied line by line: a dateline and a byline with no full stop, then the story.
+# Joined into one line, the dateline runs into the first sentence, and the second sentence
+# (family files) becomes part of the lede: a topic there, a passing mention otherwise.
+LINE_BY_LINE = {
+    "id": "L1",
+    "language": "en",
+    "title": "Employers in the regions want more help",
+    "text": "MONTREAL\nBy a staff writer\nEmployers in Quebec's regions say the federal "
+    "government must do more for skilled workers.\nFamily reunification files also wait "
+    "for years, one lawyer added.\nThe province wants more skilled workers selected "
+    "under its own programmes.",
+    "relevant": True,
+    "topics": ["economic_immigration"],
+    "topics_borderline": [],
+}
+
+
+def test_tag_and_eval_tagging_judge_an_item_alike(cli: typer.Typer, tmp_path: Path) -> None:
+    (tmp_path / "L1.json").write_text(json.dumps(LINE_BY_LINE), encoding="utf-8")
+    tagged = CliRunner().invoke(
+        cli, ["tag", "--format", "json", "--taxonomy", str(TAXONOMY), str(tmp_path / "L1.json")]
+    )
+    assert tagged.exit_code == 0, tagged.output
+    row = json.loads(tagged.stdout)
+
+    [example] = evaluate(Tagger(load_taxonomy(TAXONOMY)), load_gold(tmp_path)).examples
+
+    assert (row["score"], row["relevant"], set(row["topics"])) == (
+        example.score,
+        example.relevant,
+        example.found_topics,
+    )
+    # The lines stay apart: the family files are a passing mention of the body.
+    assert row["topics"] == ["economic_immigration"]
+    assert "family_reunification" in row["mentioned"]

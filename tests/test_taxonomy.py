@@ -67,8 +67,9 @@ def test_every_concept_is_bilingual_and_actors_have_roles(taxonomy: Taxonomy) ->
 
 def test_programme_topics_are_known(taxonomy: Taxonomy) -> None:
     for programme in taxonomy.of_kind("programme"):
-        assert programme.topics, programme.key
         assert set(programme.topics) <= set(TOPIC_KEYS)
+    # Every programme tags a topic but the framework Act, whose name only says "refugee".
+    assert {p.key for p in taxonomy.of_kind("programme") if not p.topics} == {"irpa"}
 
 
 def test_disambiguation_rules_come_from_the_data(taxonomy: Taxonomy) -> None:
@@ -77,6 +78,14 @@ def test_disambiguation_rules_come_from_the_data(taxonomy: Taxonomy) -> None:
     assert "airport*" in trudeau.exclude_context.words
     assert legault.require_context is not None and "Legault" in legault.ambiguous_en
     assert "premier*" in legault.require_context.words  # @politics was expanded
+
+
+def test_names_other_countries_share_are_listed_apart(taxonomy: Taxonomy) -> None:
+    conservatives = taxonomy.concept("conservatives")
+    assert "Conservatives" in conservatives.shared_en
+    assert "Conservatives" not in conservatives.terms_en
+    assert "conservateurs" in conservatives.shared_fr
+    assert "Conservative Party of Canada" in conservatives.terms_en
 
 
 def test_foreign_context_has_negative_anchors(taxonomy: Taxonomy) -> None:
@@ -167,6 +176,10 @@ MISTAKES: dict[str, tuple[Callable[[], str], str]] = {
     "negative window": (
         _actor('require_context = ["@politics"]', 'require_context = ["x"]\ncontext_window = -1'),
         "'legault': context_window must be a whole number",
+    ),
+    "shared name abroad": (
+        _actor('role = "Premier"', 'role = "Premier"\nanchor = -1\nshared_en = ["Premier"]'),
+        "'legault': shared_en/shared_fr are for Canadian names (anchor > 0)",
     ),
     "duplicate key": (lambda: _valid_file() + VALID_ACTOR, "'legault' is defined twice"),
     "missing topic": (

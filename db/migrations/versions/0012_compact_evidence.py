@@ -16,7 +16,7 @@ size until ``VACUUM``; new rows fill the freed pages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,24 +68,48 @@ def upgrade() -> None:
             sentence_end=sa.bindparam("hi"),
         )
     )
+    _rewrite(mentions, update, _compacted)
+
+
+def _source(row: Any) -> str:
+    """The version's field a mention points into."""
+    return str(row.version_title if row.field == "title" else row.version_text)
+
+
+def _compacted(row: Any) -> dict[str, Any]:
+    source = _source(row)
+    span = sentence_span(source, row.start, row.end, row.sentence)
+    same_words = source[row.start : row.end] == row.matched
+    return {
+        "mid": row.id,
+        "new_matched": None if same_words else row.matched,
+        "new_sentence": None if span else row.sentence,
+        "lo": span[0] if span else None,
+        "hi": span[1] if span else None,
+    }
+
+
+def _expanded(row: Any) -> dict[str, Any]:
+    source = _source(row)
+    sentence = row.sentence
+    if sentence is None:
+        sentence = sentence_at(source, row.sentence_start or 0, row.sentence_end or 0)
+    matched = source[row.start : row.end] if row.matched is None else row.matched
+    return {
+        "mid": row.id,
+        "new_matched": matched,
+        "new_sentence": sentence,
+        "taxonomy": row.version_taxonomy,
+    }
+
+
+def _rewrite(
+    mentions: sa.TableClause, update: sa.Update, change: Callable[[Any], dict[str, Any]]
+) -> None:
+    """Apply ``update`` to every mention, ``_CHUNK`` at a time, with ``change(row)``'s values."""
     connection = op.get_bind()
     for rows in _chunks(connection, mentions):
-        changes = []
-        for row in rows:
-            source = row.version_title if row.field == "title" else row.version_text
-            span = sentence_span(source, row.start, row.end, row.sentence)
-            same_words = source[row.start : row.end] == row.matched
-            changes.append(
-                {
-                    "mid": row.id,
-                    "new_matched": None if same_words else row.matched,
-                    "new_sentence": None if span else row.sentence,
-                    "lo": span[0] if span else None,
-                    "hi": span[1] if span else None,
-                }
-            )
-        if changes:
-            connection.execute(update, changes)
+        connection.execute(update, [change(row) for row in rows])
 
 
 def _chunks(connection: sa.Connection, mentions: sa.TableClause) -> Iterator[Sequence[Any]]:
@@ -125,23 +149,7 @@ def downgrade() -> None:
             taxonomy_version=sa.bindparam("taxonomy"),
         )
     )
-    connection = op.get_bind()
-    for rows in _chunks(connection, mentions):
-        changes = []
-        for row in rows:
-            source = row.version_title if row.field == "title" else row.version_text
-            sentence = row.sentence
-            if sentence is None:
-                sentence = sentence_at(source, row.sentence_start or 0, row.sentence_end or 0)
-            changes.append(
-                {
-                    "mid": row.id,
-                    "new_matched": source[row.start : row.end] if row.matched is None else row.matched,
-                    "new_sentence": sentence,
-                    "taxonomy": row.version_taxonomy,
-                }
-            )
-        connection.execute(update, changes)
+    _rewrite(mentions, update, _expanded)
     with op.batch_alter_table("mentions", schema=None) as batch_op:
         batch_op.alter_column("matched", existing_type=sa.Text(), nullable=False)
         batch_op.alter_column("sentence", existing_type=sa.Text(), nullable=False)
