@@ -236,22 +236,25 @@ def _with_mentions(version: VersionView, found: tuple[MentionView, ...]) -> Vers
 
 
 def _mentions_of(reader: Reader, version: VersionView) -> list[MentionView]:
-    query = (
-        select(mentions, tags.c.kind, tags.c.key)
-        .join(tags, tags.c.id == mentions.c.tag_id)
-        .where(mentions.c.version_id == version.id)
-        .order_by(mentions.c.start, mentions.c.id)
+    # The statement the ORM's ``ArticleVersion.mentions`` ran, so that mentions starting at
+    # the same offset (one in the title, one in the text) come in the same order, and the
+    # evidence table quotes the same first sentence; the tags come in a second statement.
+    query = select(mentions).where(mentions.c.version_id == version.id).order_by(mentions.c.start)
+    rows = reader.execute(query).all()
+    wanted = select(tags.c.id, tags.c.kind, tags.c.key).where(
+        tags.c.id.in_({row.tag_id for row in rows})
     )
+    concept = {tag.id: tag for tag in reader.execute(wanted)}
     found = []
-    for row in reader.execute(query):
+    for row in rows:
         text = version.title if row.field == "title" else version.text
         found.append(
             MentionView(
                 field=row.field,
                 start=row.start,
                 end=row.end,
-                kind=row.kind,
-                key=row.key,
+                kind=concept[row.tag_id].kind,
+                key=concept[row.tag_id].key,
                 matched=mention_words(text, row.start, row.end, row.matched),
                 sentence=mention_sentence(text, row.sentence_start, row.sentence_end, row.sentence),
             )
