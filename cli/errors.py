@@ -45,9 +45,9 @@ def _database_shown() -> str:
     """The database's URL, password hidden."""
     from sqlalchemy.engine import make_url
 
-    from flows.context import database_url
+    from flows.settings import get_settings
 
     try:
-        return make_url(database_url()).render_as_string(hide_password=True)
+        return make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
     except Exception:  # the URL is what failed: say which setting, not the URL
         return "(VIGIE_DATABASE_URL)"

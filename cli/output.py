@@ -113,10 +113,10 @@ def shown_time(moment: datetime | str | None, *, published: bool = False) -> str
     time of day is its date alone (``14 Jun 2024``). JSON output keeps ISO times in UTC."""
     if not moment:
         return ""
-    from flows.context import zone as settings_zone  # read with the database's URL
+    from flows.settings import get_settings  # loaded by then: every command reads a setting
 
     when = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    zone = settings_zone()
+    zone = get_settings().zone
     return published_time(when, zone) if published else local_time(when, zone)
 
 

@@ -15,41 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db.engine import make_engine, make_sessions
-from flows.settings_env import reading_settings
+from flows.settings import get_settings
 
 if TYPE_CHECKING:  # loaded by the functions that use them: the CLI's reading commands need none
-    from zoneinfo import ZoneInfo
-
     from sqlalchemy import Connection, Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from db.versions import VersionPolicy
     from fetching.fetcher import Fetcher, FetchPolicy
     from flows.cpu import CpuPool
-    from flows.settings import Settings
     from parsers.alert_rules import Watch
     from parsers.tagging import Tagger
     from parsers.taxonomy import Taxonomy
-
-
-def get_settings() -> Settings:
-    """The process-wide settings (``flows.settings.get_settings``), loaded on first use: the
-    reading commands read the two they need through ``flows.settings_env`` instead."""
-    from flows.settings import get_settings as settings
-
-    return settings()
-
-
-def database_url() -> str:
-    """The database URL in force (``Settings.resolved_database_url``)."""
-    quick = reading_settings()
-    return quick.database_url if quick else get_settings().resolved_database_url
-
-
-def zone() -> ZoneInfo:
-    """The time zone in which people read times (``Settings.zone``)."""
-    quick = reading_settings()
-    return quick.zone if quick else get_settings().zone
 
 
 @lru_cache(maxsize=4)
@@ -60,7 +37,7 @@ def engine_for(url: str) -> Engine:
 
 def engine() -> Engine:
     """The engine for the configured database."""
-    return engine_for(database_url())
+    return engine_for(get_settings().resolved_database_url)
 
 
 @lru_cache(maxsize=4)
@@ -70,7 +47,7 @@ def _sessions_for(url: str) -> sessionmaker[Session]:
 
 def sessions() -> sessionmaker[Session]:
     """The session factory for the configured database."""
-    return _sessions_for(database_url())
+    return _sessions_for(get_settings().resolved_database_url)
 
 
 @contextmanager
@@ -91,7 +68,7 @@ def _migrated(url: str) -> bool:
 
 def ensure_schema() -> None:
     """Upgrade the configured database to the latest schema (once per process)."""
-    _migrated(database_url())
+    _migrated(get_settings().resolved_database_url)
 
 
 @lru_cache(maxsize=4)
@@ -134,9 +111,7 @@ def freeze_startup_heap() -> None:
 def forget_database() -> None:
     """Read the settings again, keeping the tagger and worker processes: a long-lived
     process that moves to another database (the benchmark's warm pass)."""
-    from flows.settings import get_settings as settings
-
-    settings.cache_clear()
+    get_settings.cache_clear()
 
 
 #: Worker pools kept across runs (``keep_workers``), by worker count and taxonomy.
@@ -214,10 +189,8 @@ async def fetcher(policy: FetchPolicy) -> AsyncIterator[Fetcher]:
 
 def reset() -> None:
     """Forget every cached resource (tests switch databases and settings)."""
-    from flows.settings import get_settings as settings
-
     stop_kept_workers()
-    settings.cache_clear()
+    get_settings.cache_clear()
     for cached in (engine_for, _sessions_for, _migrated, taxonomy_at, _tagger_for, _watches_at):
         cached.cache_clear()
 

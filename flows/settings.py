@@ -10,23 +10,19 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dotenv import dotenv_values
 from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from flows.settings_env import (
-    DEFAULT_DATA_DIR,
-    ENV_FILE,
-    NOT_SETTINGS_PREFIX,
-    database_url_in_force,
-    env_file_values,
-    installed_driver_url,
-)
+from db.engine import with_installed_driver
 from parsers.exceptions import ConfigError
 from parsers.times import DEFAULT_TIMEZONE, time_zone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PROJECT_ROOT / "seeds"
+#: Settings file read from the working directory, under the environment.
+ENV_FILE = ".env"
 
 
 class Settings(BaseSettings):
@@ -39,7 +35,7 @@ class Settings(BaseSettings):
     )
 
     #: Where the default SQLite database and other local state live.
-    data_dir: Path = DEFAULT_DATA_DIR
+    data_dir: Path = Path("data")
     #: SQLAlchemy URL of Vigie's database; empty means a SQLite file in ``data_dir``.
     database_url: str = Field("", repr=False)
     #: Folder with the seed articles, the curated feed list and the taxonomy.
@@ -185,7 +181,12 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
-        return installed_driver_url(value)
+        value = with_installed_driver(value)
+        if value and not value.startswith(_INSTALLED_DRIVERS):
+            raise ValueError(
+                "must start with sqlite:/// or postgresql+psycopg:// (the drivers Vigie installs)"
+            )
+        return value
 
     @field_validator("fetch_allow_hosts")
     @classmethod
@@ -208,7 +209,9 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         """The database URL in force: the setting, or the default SQLite file."""
-        return database_url_in_force(self.database_url, self.data_dir)
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'vigie.db').resolve()}"
 
     @property
     def resolved_taxonomy_path(self) -> Path:
@@ -226,6 +229,7 @@ class Settings(BaseSettings):
         return f"Vigie/0.1 (news monitoring; +{self.contact_url})"
 
 
+_INSTALLED_DRIVERS = ("sqlite://", "sqlite+pysqlite://", "postgresql+psycopg://")
 _HOST_NAME = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?", re.I)
 
 
@@ -241,17 +245,21 @@ def _is_host_or_network(entry: str) -> bool:
     return True
 
 
+# Variables the test suite reads for itself; they are not settings of Vigie.
+_NOT_SETTINGS_PREFIX = "VIGIE_TEST_"
+
+
 def _unknown_settings() -> list[str]:
     """``VIGIE_*`` names, in the environment or in ``.env``, that match no setting, each with
     where it was found: a typo would otherwise be silently ignored."""
     known = _setting_names()
     found = {(name, "the environment") for name in os.environ}
-    found |= {(name.upper(), ENV_FILE) for name in env_file_values()}
+    found |= {(name.upper(), ENV_FILE) for name in dotenv_values(ENV_FILE)}
     return [
         f"{name} (in {origin}{_suggestion(name)})"
         for name, origin in sorted(found)
         if name.startswith("VIGIE_")
-        and not name.startswith(NOT_SETTINGS_PREFIX)
+        and not name.startswith(_NOT_SETTINGS_PREFIX)
         and name not in known
     ]
 

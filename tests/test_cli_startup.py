@@ -53,10 +53,6 @@ WRITE_PATH = (
 #: cost each of them about 0.1 CPU-s (``docs/cli.md``).
 ORM = ("sqlalchemy.orm", "db.models", "db.cluster_models", "db.base")
 
-#: What reads and validates every setting: a reading command needs two of them (where the
-#: database is, the time zone) and reads those alone when they are all that is set.
-FULL_SETTINGS = ("pydantic_settings", "flows.settings")
-
 #: What ``--help`` and the listings need none of (each loads with the command that uses it:
 #: ``diff``, ``search``, and the alert rules for ``alerts list`` and ``watch list``): the HTML
 #: parser, the word differ, the alert rules, the search language.
@@ -106,12 +102,11 @@ def stored(vigie_env: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> 
     return tmp_path
 
 
-def loaded_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
-    """Every module the real ``vigie`` executable imports to run ``args`` (``-X importtime``),
-    in this environment or in ``env``."""
+def loaded_modules(*args: str) -> set[str]:
+    """Every module the real ``vigie`` executable imports to run ``args`` (``-X importtime``)."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", str(VIGIE), *args],
-        env={**(os.environ if env is None else env), "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200"},
         capture_output=True,
         text=True,
         timeout=120,
@@ -146,23 +141,6 @@ def test_reading_commands_load_no_flow_machinery(stored: Path, command: tuple[st
     assert _flow_machinery(modules) == []
     assert sorted(set(WRITE_PATH) & modules) == []
     assert sorted(set(ORM) & modules) == []
-
-
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize(
-    "command", [c for c in READING_COMMANDS if c[0] not in ("alerts", "watch")], ids=" ".join
-)
-def test_reading_commands_read_their_two_settings_without_pydantic_settings(
-    stored: Path, command: tuple[str, ...]
-) -> None:
-    """``alerts list`` and ``watch list`` read the rules file's path (and the channels'
-    secrets), so they load the full settings."""
-    plain = {k: v for k, v in os.environ.items() if not k.upper().startswith("VIGIE_")}
-    only_the_database = {**plain, "VIGIE_DATABASE_URL": os.environ["VIGIE_DATABASE_URL"]}
-
-    assert sorted(set(FULL_SETTINGS) & loaded_modules(*command, env=only_the_database)) == []
-    # Any other setting, here the suite's own, is read and checked with all of them.
-    assert set(FULL_SETTINGS) <= loaded_modules(*command)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from flows.settings import Settings, _unknown_settings
-from flows.settings_env import reading_settings
 from parsers.exceptions import ConfigError
 
 
@@ -100,82 +98,3 @@ def test_a_bad_value_is_named_with_where_it_came_from(
     message = str(error.value)
     assert "VIGIE_FEED_INTERVAL_MINUTES (in .env)" in message
     assert "VIGIE_READ_TIMEOUT (in the environment)" in message
-
-
-# --- the two settings a reading command needs, read without pydantic-settings ----------------
-
-
-def _only(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, values: dict[str, str], where: str
-) -> None:
-    """An environment and a working directory where ``values`` are the only Vigie settings,
-    written in the environment or in ``.env``."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.upper().startswith("VIGIE_") and not name.startswith("VIGIE_TEST_"):
-            monkeypatch.delenv(name)
-    if where == ".env":
-        lines = "".join(f"{name}={value}\n" for name, value in values.items())
-        (tmp_path / ".env").write_text(lines, encoding="utf-8")
-    else:
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-
-
-@pytest.mark.parametrize("where", ["the environment", ".env"])
-@pytest.mark.parametrize(
-    "values",
-    [
-        {},
-        {"VIGIE_DATABASE_URL": "sqlite:////srv/vigie/vigie.db"},
-        {"VIGIE_DATABASE_URL": "postgres://vigie@db.example/vigie"},
-        {"VIGIE_DATA_DIR": "state", "VIGIE_TIMEZONE": "Asia/Tokyo"},
-        {"VIGIE_TIMEZONE": "Europe/Paris", "VIGIE_TEST_POSTGRES_URL": "not a setting"},
-    ],
-    ids=["defaults", "sqlite", "postgres without driver", "data dir and zone", "zone"],
-)
-def test_a_reading_command_reads_the_values_the_full_settings_read(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, values: dict[str, str], where: str
-) -> None:
-    _only(monkeypatch, tmp_path, values, where)
-
-    quick = reading_settings()
-    full = Settings()
-
-    assert quick is not None
-    assert (quick.database_url, quick.zone) == (full.resolved_database_url, full.zone)
-
-
-@pytest.mark.parametrize(
-    "values",
-    [
-        {"VIGIE_MAX_REDIRECTS": "3"},
-        {"VIGIE_TIMEZONE": "Mars/Olympus"},
-        {"VIGIE_DATABASE_URL": "mysql://vigie@db.example/vigie"},
-        {"VIGIE_ALERT_TIMEZONE": "America/Toronto"},
-        {"vigie_timezone": "Asia/Tokyo"},
-        {"VIGIE_DATA_DIR": ""},
-    ],
-    ids=["another setting", "bad zone", "bad driver", "unknown name", "lower case", "empty"],
-)
-def test_anything_else_is_left_to_the_full_settings(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, values: dict[str, str]
-) -> None:
-    _only(monkeypatch, tmp_path, values, "the environment")
-
-    assert reading_settings() is None
-
-
-def test_the_quick_values_follow_the_environment_within_a_process(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    from flows import context
-
-    _only(monkeypatch, tmp_path, {"VIGIE_TIMEZONE": "Asia/Tokyo"}, "the environment")
-    tokyo = context.zone()
-    monkeypatch.setenv("VIGIE_TIMEZONE", "Europe/Paris")
-    paris = context.zone()
-    (tmp_path / ".env").write_text("VIGIE_DATA_DIR=elsewhere\n", encoding="utf-8")
-
-    assert (str(tokyo), str(paris)) == ("Asia/Tokyo", "Europe/Paris")
-    assert context.database_url() == f"sqlite:///{(tmp_path / 'elsewhere' / 'vigie.db')}"
