@@ -187,6 +187,24 @@ class CpuPool:
         with suppress(Exception):
             await asyncio.to_thread(self._start_workers)
 
+    def start_fork_server(self) -> None:
+        """Start the process the workers are forked from (it imports the parsers and loads
+        the language model: about a second of its own), without waiting for it.
+
+        A run that will read new documents calls this before Prefect sets the run up, which
+        is mostly waiting on the API: the fork server loads meanwhile, and ``start`` then
+        only forks the workers. Errors are left to the jobs that follow.
+        """
+        if self.workers <= 0 or multiprocessing.current_process().daemon:
+            return
+        from multiprocessing import forkserver
+
+        # The preload names no ``__main__``: the fork server never runs the main module,
+        # so it needs no ``_main_module_hidden`` (the workers it forks do).
+        multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
+        with suppress(Exception):
+            forkserver.ensure_running()  # spawns it and returns; it loads on its own
+
     def _start_workers(self) -> None:
         pool = self._executor()
         with _main_module_hidden():
