@@ -674,16 +674,21 @@ async def monitor_feeds(
     """
     context.ensure_schema()
     context.version_policy()  # a rules file with a bad watch stops the pass before it polls
-    context.freeze_startup_heap()
     summary = RunSummary(kind="monitor", started_at=datetime.now(UTC))
     with context.sessions().begin() as session:
         feeds = repo.feeds_to_poll(session, summary.started_at, due_only=due_only)
+    cpu = context.cpu_pool()
+    # A feed never read before will be parsed: the workers start now, while the run sets up
+    # (the heap's freeze, the progress artifact, the fetcher) and its feeds are fetched. A
+    # pass of known feeds may be all 304s and need no worker at all.
+    unread = any(feed.body_hash is None and feed.etag is None for feed in feeds)
+    starting = asyncio.create_task(cpu.start()) if unread else None
+    context.freeze_startup_heap()
     settings = get_settings()
     from flows.report import ProgressReporter  # the progress artifact of a long pass
 
     progress = ProgressReporter("monitor-progress", unit="feeds")
     await progress.start(len(feeds))
-    cpu = context.cpu_pool()
     pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
     limits = Limits.from_settings(settings)
     batches = [feeds[start : start + batch_size] for start in range(0, len(feeds), batch_size)]
@@ -717,10 +722,9 @@ async def monitor_feeds(
         # database in a thread of this process), each stage working on what the stage before
         # has finished: the stages overlap instead of taking turns. An error in one stage
         # cancels the others.
-        # A feed never read before will be parsed: the workers start while it is fetched.
-        # A pass of known feeds may be all 304s and need no worker at all.
-        unread = any(feed.body_hash is None and feed.etag is None for feed in feeds)
-        await _together(prepare_all(), store_all(), *([cpu.start()] if unread else []))
+        await _together(prepare_all(), store_all())
+        if starting is not None:
+            await starting  # long done; its errors are left to the jobs that followed
     if delivery := await deliver_after_run():
         summary.alerts_sent = delivery.count("sent")
         summary.alerts_failed = delivery.count("failed") + delivery.count("retry")
