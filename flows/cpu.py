@@ -201,8 +201,8 @@ class CpuPool:
 
         # The preload names no ``__main__``: the fork server never runs the main module,
         # so it needs no ``_main_module_hidden`` (the workers it forks do).
-        multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
         with suppress(Exception):
+            multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
             forkserver.ensure_running()  # spawns it and returns; it loads on its own
 
     def _start_workers(self) -> None:
