@@ -205,6 +205,30 @@ def test_workers_started_ahead_are_the_ones_that_parse(tagger: Tagger) -> None:
     assert len(started) == 2 and after == started and intents > 0
 
 
+def test_workers_are_forked_from_the_fork_server_started_ahead(tagger: Tagger) -> None:
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver  # the process-wide fork server multiprocessing keeps
+    news = (FEEDS / "news.rss").read_bytes()
+
+    async def scenario() -> tuple[int | None, set[int], int]:
+        async with CpuPool(2, TAXONOMY) as pool:
+            pool.start_fork_server()
+            ahead = server._forkserver_pid
+            parsed = await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+            assert pool._pool is not None
+            parents = {_parent_of(pid) for pid in pool._pool._processes}
+            return ahead, parents, len(parsed.intents)
+
+    server._stop()  # none left by an earlier test
+    ahead, parents, intents = asyncio.run(scenario())
+    assert ahead is not None and parents == {ahead} and intents > 0
+
+
+def _parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def test_kept_workers_serve_the_next_runs_and_stop_when_told(
     vigie_env: pytest.MonkeyPatch, tagger: Tagger
 ) -> None:
