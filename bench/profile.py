@@ -7,8 +7,9 @@ Same set-up as ``bench/run.py`` (generated corpus served on loopback from a chil
 profiler. It prints the top functions by own time (time with the function itself on top of
 the stack), own time summed by package, and the inclusive time of Vigie's main steps.
 
-Only this process's main thread is sampled: the Prefect server's work (recording task runs)
-happens in its own process and shows here only as waiting.
+This process's main thread is sampled, and the threads that store feeds or read documents
+in this process (a small pass); the worker processes and the Prefect server's work
+(recording task runs) happen in their own processes and show here only as waiting.
 """
 
 from __future__ import annotations
@@ -135,14 +136,17 @@ def profile_flow(
 
 @contextmanager
 def _profiling_store_threads() -> Iterator[list[Any]]:
-    """Profile each feed's store run in a thread, which pyinstrument's sampler of the main
-    thread does not see; yields the list its sessions are added to."""
+    """Profile each feed's store run in a thread, and each document a small pass reads in
+    its own process (``CpuPool._in_turn``, in a thread too), which pyinstrument's sampler of
+    the main thread does not see; yields the list their sessions are added to."""
     from pyinstrument import Profiler
 
     from flows import monitor
+    from flows.cpu import CpuPool
 
     sessions: list[Any] = []
     originals = {name: getattr(monitor, name) for name in ("_store_isolated", "_record_polls")}
+    read_here = CpuPool._in_turn
 
     def profiling(store: Any) -> Any:
         def profiled(*args: Any) -> Any:
@@ -159,11 +163,13 @@ def _profiling_store_threads() -> Iterator[list[Any]]:
 
     for name, store in originals.items():
         setattr(monitor, name, profiling(store))
+    CpuPool._in_turn = profiling(read_here)  # type: ignore[method-assign]
     try:
         yield sessions
     finally:
         for name, store in originals.items():
             setattr(monitor, name, store)
+        CpuPool._in_turn = read_here  # type: ignore[method-assign]
 
 
 def _frames(frame: Any) -> Iterator[Any]:
@@ -222,7 +228,8 @@ def report(session: Any, wall: float, counts: dict[str, object], top: int) -> No
     root = session.root_frame()
     own = own_times(root)
     total = sum(own.values())
-    print(f"\nthe pass: {wall:.2f} s wall, {total:.2f} s sampled (main thread + store thread)")
+    sampled = "main thread + store and read threads"
+    print(f"\nthe pass: {wall:.2f} s wall, {total:.2f} s sampled ({sampled})")
     print(f"counts: {counts}\n")
     print(f"top {top} by own time")
     print(f"{'own s':>8} {'%':>6}  function  (file:line)")

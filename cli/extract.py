@@ -42,7 +42,7 @@ def extract_command(
 
     With --format json (the default) each file gives one line: a JSON object with file, ok,
     title, text, published_at, modified_at (ISO 8601, UTC), language, canonical_url, author,
-    publisher, extraction (trafilatura, json-ld, fallback or empty) and suspect_reason
+    publisher, extraction (trafilatura, readability, json-ld, fallback or empty) and suspect_reason
     (consent wall, paywall, stub). A file that cannot be read or parsed gives {"file": ...,
     "ok": false, "error": ...}. The exit code is 1 when any file failed.
     """

@@ -131,15 +131,6 @@ def feeds_to_poll(session: Session, now: datetime, *, due_only: bool = True) -> 
     return [_feed_for_update(feed, entries or 0) for feed, entries in session.execute(query)]
 
 
-def has_unread_feeds(session: Session) -> bool:
-    """True when an enabled feed was never read (no validators, no body seen): a pass that
-    polls it will parse it."""
-    unread = select(Feed.id).where(
-        Feed.enabled.is_(True), Feed.body_hash.is_(None), Feed.etag.is_(None)
-    )
-    return session.scalar(select(unread.exists())) or False
-
-
 def known_guids(session: Session, feed_id: int) -> frozenset[str]:
     """The guids of every item this feed has brought."""
     query = select(Entry.guid).where(Entry.feed_id == feed_id)

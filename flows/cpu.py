@@ -8,12 +8,18 @@ beside it.
 
 Workers start from a fresh interpreter through a fork server, not by forking the flow's
 process, whose Prefect and HTTP threads may hold locks at the moment of a fork. Each worker
-imports only ``parsers`` and ``flows.pipeline`` (no Prefect, no database) and builds the
-tagger once. ``VIGIE_CPU_WORKERS=0`` keeps everything in the flow's process.
+imports only ``parsers`` and ``flows.pipeline`` (no Prefect, no database) and has the
+tagger its fork server built. ``VIGIE_CPU_WORKERS=0`` keeps everything in the flow's process.
 
 A worker that dies (killed, out of memory) breaks the whole pool and every document in
 flight with it. Those are tried once more on a new pool; a document that kills its worker
 again fails with a reason, and the feed or page is recorded as failed.
+
+Starting the workers costs more than a small pass's reading: 1.1-1.4 CPU-seconds (the fork
+server's imports, language model and tagger, then each worker's start), where 1,000 feed
+items take about 1.0 to parse and tag. A run that calls ``start_when_worth_it`` therefore reads its
+documents in this process, one at a time, until they add up to ``WORKERS_WORTH_BYTES``; the
+workers then start in the background and take the next documents as soon as they are up.
 """
 
 from __future__ import annotations
@@ -28,12 +34,12 @@ import threading
 import time
 import types
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget
 from flows.pipeline import (
@@ -51,6 +57,16 @@ from parsers.tagging import Tagger
 from parsers.taxonomy import load_taxonomy
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+#: Bytes of documents a run reads in its own process before its workers are worth starting
+#: (``CpuPool.start_when_worth_it``): about 1.5 CPU-seconds of feed parsing and tagging, the
+#: workers' start. A job of this many bytes or more (unweighted) always goes to a worker,
+#: which a document that exhausts memory kills instead of the run's process.
+WORKERS_WORTH_BYTES = 2_000_000
+#: An article page costs about a third of what a feed costs to read, byte for byte
+#: (trafilatura on 9 KB pages: 3 ms; feedparser and tagging on 1.2 KB items: 1 ms).
+PAGE_BYTES_WEIGHT = 1 / 3
 
 # Where pidfds are missing, how often a worker checks that its flow process is still there.
 _PARENT_CHECK_S = 1.0
@@ -158,8 +174,9 @@ class CpuPool:
     One per run: ``async with CpuPool(workers, taxonomy) as cpu:``. The workers start on
     first use and stop when the run ends, so no process outlives the run that needed it;
     unless ``keep``: then they stay for the process's next runs (``context.cpu_pool``), which
-    saves each run the workers' start (a fork server, then in each worker the tagger and the
-    language model), and stop with ``close`` or when the process ends.
+    saves each run the workers' start (a fork server with the parsers, the language model and
+    the tagger, then the workers), and stop with ``close`` or when the process ends. A run
+    that calls ``start_when_worth_it`` reads small work in its own process instead.
     """
 
     def __init__(self, workers: int, taxonomy: Path, *, keep: bool = False) -> None:
@@ -168,18 +185,39 @@ class CpuPool:
         self.keep = keep
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        #: True once the workers have answered (a start, or a job, went through).
+        self._up = False
+        #: The background start of ``start_when_worth_it``, when one was begun.
+        self._starting: threading.Thread | None = None
+        #: With ``start_when_worth_it``: bytes handed to the pool this run, and the one
+        #: document at a time read in this process meanwhile.
+        self._handed: float | None = None
+        self._here: asyncio.Lock | None = None
+        #: Held while a document is read in this process (``taking_turns``).
+        self._turn = threading.Lock()
 
     async def __aenter__(self) -> CpuPool:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
+        self._handed, self._here = None, None  # the next run decides again
         if not self.keep:
             await asyncio.to_thread(self.close)
 
+    def start_when_worth_it(self) -> None:
+        """Read this run's documents in this process until the run has handed over
+        ``WORKERS_WORTH_BYTES`` of them, then start the workers in the background and give
+        them the next documents once they are up. Workers already up (kept from an earlier
+        run) take every document at once; workers to keep (``keep``) start in the background
+        with the run's first document, since the next runs will not pay for their start.
+        Lasts until the run leaves ``async with``."""
+        if self._handed is None:
+            self._handed, self._here = 0.0, asyncio.Lock()
+
     async def start(self) -> None:
-        """Start the workers now (the fork server, then in each worker the tagger and the
-        language model: about a second), so that they are ready when the first document
-        comes, instead of starting then. Errors are left to the jobs that follow."""
+        """Start the workers now (the fork server with the parsers, the language model and
+        the tagger, then the workers: about a second), so that they are ready when the first
+        document comes, instead of starting then. Errors are left to the jobs that follow."""
         if self.workers <= 0 or multiprocessing.current_process().daemon:
             return
         # In a thread: starting the fork server blocks for as long as it imports, and the
@@ -187,23 +225,21 @@ class CpuPool:
         with suppress(Exception):
             await asyncio.to_thread(self._start_workers)
 
-    def start_fork_server(self) -> None:
-        """Start the process the workers are forked from (it imports the parsers and loads
-        the language model: about a second of its own), without waiting for it.
+    def taking_turns(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``function(*args, **kwargs)``, never while a document is read in this process.
 
-        A run that will read new documents calls this before Prefect sets the run up, which
-        is mostly waiting on the API: the fork server loads meanwhile, and ``start`` then
-        only forks the workers. Errors are left to the jobs that follow.
+        For the run's other long work in a thread of this process (storing a feed). Two
+        threads busy at once in one interpreter hand its lock over every 5 ms, and the one
+        that waits on the database gives it up at each statement, then waits for it: a pass
+        of 1,000 items read here while they were stored took 5.9 s, and 3.6 s taking turns
+        (same load).
         """
-        if self.workers <= 0 or multiprocessing.current_process().daemon:
-            return
-        from multiprocessing import forkserver
+        with self._turn:
+            return function(*args, **kwargs)
 
-        # The preload names no ``__main__``: the fork server never runs the main module,
-        # so it needs no ``_main_module_hidden`` (the workers it forks do).
-        with suppress(Exception):
-            multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
-            forkserver.ensure_running()  # spawns it and returns; it loads on its own
+    def _in_turn(self, function: Callable[..., T], *args: Any) -> T:
+        with self._turn:
+            return function(*args)
 
     def _start_workers(self) -> None:
         pool = self._executor()
@@ -211,6 +247,33 @@ class CpuPool:
             ready = [pool.submit(_ready) for _ in range(self.workers)]
         for future in ready:
             future.result()
+        self._up = True
+
+    def _start_in_background(self) -> None:
+        """Begin starting the workers in a thread of their own, unless begun already."""
+        with self._lock:
+            if self._starting is not None and self._starting.is_alive():
+                return
+            self._starting = threading.Thread(
+                target=self._start_quietly, name="vigie-workers-start", daemon=True
+            )
+            self._starting.start()
+
+    def _start_quietly(self) -> None:
+        # A failed start is left to the next job, which starts the workers itself and
+        # fails with the reason.
+        with suppress(Exception):
+            self._start_workers()
+
+    def _read_here(self, size: int) -> bool:
+        """Whether a job of ``size`` bytes is read in this process now (see
+        ``start_when_worth_it``)."""
+        if self._handed is None or self._up or size >= WORKERS_WORTH_BYTES:
+            return False
+        # A start that ended without the workers up failed: the next job starts them again,
+        # in a worker, and says why if it fails.
+        starting = self._starting
+        return starting is None or starting.is_alive()
 
     async def parse(
         self,
@@ -259,16 +322,34 @@ class CpuPool:
 
     async def _run(self, function: Callable[..., T], tagger: Tagger, *args: Any) -> T:
         """``function(*args, tagger)`` in a worker, with the worker's own tagger, else in a
-        thread of this process with the caller's."""
+        thread of this process with the caller's (no workers, or, after
+        ``start_when_worth_it``, while the workers are not worth starting or not up yet)."""
         # A daemonic process (a multiprocessing harness's) may not have children.
         if self.workers <= 0 or multiprocessing.current_process().daemon:
             return await asyncio.to_thread(function, *args, tagger)
+        if self._handed is not None and self._here is not None:
+            size, weight = _work_size(function, args)
+            self._handed += weight
+            # Kept workers start once for every later run of the process: worth it at once.
+            if (self.keep or self._handed >= WORKERS_WORTH_BYTES) and not self._up:
+                self._start_in_background()
+            # One document at a time in this process: the run's store thread and event loop
+            # share its interpreter. Asked again once this one's turn comes, since the
+            # workers may be up by then.
+            while self._read_here(size):
+                async with self._here:
+                    if self._read_here(size):
+                        work = (function, *args, tagger)
+                        return await asyncio.to_thread(self._in_turn, *work)
         return await self._submit(_with_worker_tagger, function, *args)
 
     def close(self) -> None:
         """Stop the workers (the next call starts new ones)."""
+        starting = self._starting
+        if starting is not None:
+            starting.join()  # else the pool it is starting would outlive this close
         with self._lock:
-            pool, self._pool = self._pool, None
+            pool, self._pool, self._up = self._pool, None, False
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -276,9 +357,16 @@ class CpuPool:
         for attempt in (1, 2):
             pool = self._executor()
             try:
-                with _main_module_hidden():  # submit starts the workers it needs
-                    future = pool.submit(job, *args)
-                return await asyncio.wrap_future(future)
+                if _MAIN_SWAP.locked():
+                    # The workers are being started in another thread, which holds the
+                    # main module for as long as the fork server imports: wait in a thread,
+                    # not in the event loop (0.6 s of a first pass's loop, measured).
+                    future = await asyncio.to_thread(_submit_hidden, pool, job, *args)
+                else:
+                    future = _submit_hidden(pool, job, *args)
+                result = await asyncio.wrap_future(future)
+                self._up = True
+                return result
             except BrokenProcessPool as exc:
                 self._discard(pool)
                 if attempt == 2:
@@ -293,6 +381,8 @@ class CpuPool:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(_PRELOAD)
+                # Read by ``flows.worker_preload`` in the fork server, if this pool starts it.
+                os.environ.setdefault(_PRELOAD_TAXONOMY_ENV, str(self.taxonomy))
                 self._pool = ProcessPoolExecutor(
                     self.workers,
                     mp_context=context,
@@ -304,11 +394,30 @@ class CpuPool:
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
             if self._pool is pool:
-                self._pool = None
+                self._pool, self._up = None, False
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _work_size(function: Callable[..., object], args: tuple[Any, ...]) -> tuple[int, float]:
+    """A job of ``CpuPool._run`` for ``start_when_worth_it``: its bytes, and what they weigh
+    (a page's bytes count for ``PAGE_BYTES_WEIGHT``)."""
+    if function is page_intents:
+        pages: list[PageToRead] = args[0]
+        size = sum(len(body) for _, _, body, _ in pages)
+        return size, PAGE_BYTES_WEIGHT * size
+    if function is parse_capped_document:
+        return len(args[2]), len(args[2])
+    if function is recheck_intent:
+        return len(args[2]), PAGE_BYTES_WEIGHT * len(args[2])
+    return 0, 0
+
+
 _MAIN_SWAP = threading.Lock()
+
+
+def _submit_hidden(pool: ProcessPoolExecutor, job: Callable[..., T], *args: object) -> Future[T]:
+    with _main_module_hidden():  # submit starts the workers it needs
+        return pool.submit(job, *args)
 
 
 @contextmanager
@@ -333,6 +442,38 @@ def _main_module_hidden() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
+# --- in the fork server, then the worker process ----------------------------------------------
+
+#: Through this environment variable the flow's process names the taxonomy whose tagger the
+#: fork server builds (not a ``VIGIE_`` name: it is no setting). Inherited by the fork
+#: server when the first pool of the process starts it.
+_PRELOAD_TAXONOMY_ENV = "_VIGIE_WORKER_TAXONOMY"
+#: Taggers built by the fork server: (taxonomy path, its modification time, its size) -> tagger.
+_PRELOADED_TAGGERS: dict[tuple[str, int, int], Tagger] = {}
+
+
+def preload_tagger() -> None:
+    """Build the tagger of the taxonomy the flow's process named, in the fork server
+    (``flows.worker_preload``): each worker forked from it then has it at once, instead of
+    reading the taxonomy and compiling its automaton at its start (0.25 CPU-s a worker)."""
+    path = os.environ.get(_PRELOAD_TAXONOMY_ENV)
+    stamp = _file_stamp(path) if path else None
+    if path is None or stamp is None:
+        return
+    # A taxonomy that cannot be read is left to each worker, which says what is wrong.
+    with suppress(Exception):
+        _PRELOADED_TAGGERS[stamp] = Tagger(load_taxonomy(Path(path)))
+
+
+def _file_stamp(path: str) -> tuple[str, int, int] | None:
+    """What tells a file apart from an edited one; None when it cannot be read."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return path, stat.st_mtime_ns, stat.st_size
+
+
 # --- in the worker process ------------------------------------------------------------------
 
 _worker_tagger: Tagger | None = None
@@ -340,7 +481,10 @@ _worker_tagger: Tagger | None = None
 
 def _init_worker(taxonomy: str, flow_process: int) -> None:
     global _worker_tagger
-    _worker_tagger = Tagger(load_taxonomy(Path(taxonomy)))
+    # Built in the fork server when it is this taxonomy, not edited since (preload_tagger).
+    stamp = _file_stamp(taxonomy)
+    preloaded = _PRELOADED_TAGGERS.get(stamp) if stamp is not None else None
+    _worker_tagger = preloaded or Tagger(load_taxonomy(Path(taxonomy)))
     # Leave what the worker has loaded out of garbage collection: a full collection would
     # walk it again each time, and write to (so copy) the pages shared with the fork server.
     gc.freeze()

@@ -180,14 +180,17 @@ def needing_parse(polled: list[Polled]) -> list[Polled]:
     return wanted
 
 
-@task(name="parse-feeds", cache_policy=NO_CACHE)
 async def parse_feeds(
     polled: list[Polled], cpu: CpuPool, parsed: Callable[[Polled], None], limits: Limits
 ) -> None:
     """Parse each fetched feed into tagged intents, in the worker processes; each feed is
     handed to ``parsed`` as soon as it is done, so that the next stage need not wait for
     the slowest feed of the batch. A feed fetched is parsed even after the deadline: the
-    deadline stops waiting on the network, and parsing is bounded work."""
+    deadline stops waiting on the network, and parsing is bounded work.
+
+    Not a task: a task run is requests to the API and work for the server (about 10 ms
+    each), and a feed that fails to parse is recorded with its reason on the feed, which is
+    where the run summary shows it; the stage's time is in the summary too."""
     tagger = context.tagger()
     await asyncio.gather(*(_parse_one(item, cpu, tagger, parsed, limits) for item in polled))
 
@@ -388,7 +391,7 @@ class FeedStream:
             yield item
 
 
-async def _store_batch(ready: FeedStream, summary: RunSummary) -> None:
+async def _store_batch(ready: FeedStream, summary: RunSummary, cpu: CpuPool) -> None:
     """Store a batch's feeds as they become ready; a batch that brought nothing (all 304s)
     only records its polls, a few milliseconds of work for which a task run would cost
     more than the work (0.43 -> 0.40 s for a pass of 200 feeds)."""
@@ -396,7 +399,9 @@ async def _store_batch(ready: FeedStream, summary: RunSummary) -> None:
     idle: list[Polled] = []
     async for item in feeds:
         if item.intents:
-            store = store_feeds(quoted(feeds), quoted(item), quoted(idle), quoted(summary))
+            store = store_feeds(
+                quoted(feeds), quoted(item), quoted(idle), quoted(summary), quoted(cpu)
+            )
             await _timed(summary, "store", store)
             return
         idle.append(item)
@@ -407,7 +412,11 @@ async def _store_batch(ready: FeedStream, summary: RunSummary) -> None:
 
 @task(name="store-feeds", cache_policy=NO_CACHE)
 async def store_feeds(
-    feeds: AsyncIterator[Polled], first: Polled, idle: list[Polled], summary: RunSummary
+    feeds: AsyncIterator[Polled],
+    first: Polled,
+    idle: list[Polled],
+    summary: RunSummary,
+    cpu: CpuPool,
 ) -> None:
     """Store ``first`` and the rest of ``feeds``: each feed's articles and poll in one
     transaction, and the polls of all the feeds that brought nothing in one more.
@@ -420,7 +429,11 @@ async def store_feeds(
     item: Polled | None = first
     while item is not None:
         if item.intents:
-            summary.feeds.append(await asyncio.to_thread(_store_isolated, item, tag_ids, summary))
+            # Taking turns with the feeds read in this process (``CpuPool.taking_turns``).
+            store = cpu.taking_turns
+            summary.feeds.append(
+                await asyncio.to_thread(store, _store_isolated, item, tag_ids, summary)
+            )
         else:
             idle.append(item)
         item = await anext(feeds, None)
@@ -649,8 +662,10 @@ async def monitor_feeds(
         feeds = due feeds (db)
         for each batch of feeds:
             conditional GET of each, concurrently               -- fetch-feeds task, polite
-            parse -> canonical URL -> in-feed dedup -> tag      -- parse-feeds task, in the
-              (skipped for 304s and identical bodies)              worker processes
+            parse -> canonical URL -> in-feed dedup -> tag      -- in this process while
+              (skipped for 304s and identical bodies)              the pass has under 2 MB
+                                                                   to read, then in the
+                                                                   worker processes
             page fetch + extraction for new summary-only items  -- fetch-pages task, same;
                                                                    one job a feed
             store articles/versions/evidence/clusters/alerts +
@@ -674,21 +689,18 @@ async def monitor_feeds(
     """
     context.ensure_schema()
     context.version_policy()  # a rules file with a bad watch stops the pass before it polls
+    context.freeze_startup_heap()
     summary = RunSummary(kind="monitor", started_at=datetime.now(UTC))
     with context.sessions().begin() as session:
         feeds = repo.feeds_to_poll(session, summary.started_at, due_only=due_only)
-    cpu = context.cpu_pool()
-    # A feed never read before will be parsed: the workers start now, while the run sets up
-    # (the heap's freeze, the progress artifact, the fetcher) and its feeds are fetched. A
-    # pass of known feeds may be all 304s and need no worker at all.
-    unread = any(feed.body_hash is None and feed.etag is None for feed in feeds)
-    starting = asyncio.create_task(cpu.start()) if unread else None
-    context.freeze_startup_heap()
     settings = get_settings()
     from flows.report import ProgressReporter  # the progress artifact of a long pass
 
     progress = ProgressReporter("monitor-progress", unit="feeds")
-    await progress.start(len(feeds))
+    # Created while the first batch is fetched: a request to the API (25-40 ms) that the
+    # pass need not wait for before it starts.
+    progress_started = asyncio.ensure_future(progress.start(len(feeds)))
+    cpu = context.cpu_pool()
     pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
     limits = Limits.from_settings(settings)
     batches = [feeds[start : start + batch_size] for start in range(0, len(feeds), batch_size)]
@@ -712,9 +724,10 @@ async def monitor_feeds(
     async def store_all() -> None:
         done = 0
         for batch, ready, event in zip(batches, streams, stored, strict=True):
-            await _store_batch(ready, summary)
+            await _store_batch(ready, summary, cpu)
             event.set()
             done += len(batch)
+            await progress_started
             await progress.advance(done)
 
     async with context.fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
@@ -722,16 +735,26 @@ async def monitor_feeds(
         # database in a thread of this process), each stage working on what the stage before
         # has finished: the stages overlap instead of taking turns. An error in one stage
         # cancels the others.
-        await _together(prepare_all(), store_all())
-        if starting is not None:
-            await starting  # long done; its errors are left to the jobs that followed
+        # A small pass reads its feeds in this process: starting the workers would cost more
+        # than its reading. A large one starts them once it has read enough to be worth it,
+        # and a pass of 304s starts none (``CpuPool.start_when_worth_it``).
+        cpu.start_when_worth_it()
+        try:
+            await _together(prepare_all(), store_all())
+        except BaseException:
+            progress_started.cancel()  # the pass failed, maybe before its first batch was stored
+            raise
+    await progress_started  # a pass of no feeds awaits it here
     if delivery := await deliver_after_run():
         summary.alerts_sent = delivery.count("sent")
         summary.alerts_failed = delivery.count("failed") + delivery.count("retry")
     summary.finished_at = datetime.now(UTC)
     _log_summary(summary)
-    await publish_artifacts(summary, "monitor")
-    await rename_run(run_title("monitor", summary.started_at, monitor_findings(summary)))
+    # Two requests to the API that do not depend on each other: sent together.
+    await _together(
+        publish_artifacts(summary, "monitor"),
+        rename_run(run_title("monitor", summary.started_at, monitor_findings(summary))),
+    )
     # Returned as a state: a pass in which every feed failed ends FAILED, and a pass in which
     # some did says which in its state message; the counts are its result either way.
     return run_state(summary, summary.as_counts())
@@ -740,31 +763,10 @@ async def monitor_feeds(
 async def run_monitor(**parameters: Any) -> RunCounts:
     """Run a monitor pass (``monitor_feeds`` with these parameters) and return its counts,
     whether it completed or every feed failed; any other failure of the run raises."""
-    _start_fork_server_if_unread()
     state = await monitor_feeds(**parameters, return_state=True)
     wanted = not (state.is_failed() and state.name == ALL_FEEDS_FAILED)
     # Prefect types a result as "whatever the flow returned"; this flow returns RunCounts.
     return cast(RunCounts, await state.aresult(raise_on_failure=wanted))
-
-
-def _start_fork_server_if_unread() -> None:
-    """Start the workers' fork server before Prefect sets the run up, when a feed was never
-    read (a first pass parses it; its pages are extracted there too).
-
-    Prefect's set-up of a run (creating it, its state, its logger) waits on the API for
-    1.2-1.7 s in a new process; the fork server's imports (about a second) fit in that
-    wait instead of coming after it, where they held up the first parse. A pass of known
-    feeds, possibly all 304s, starts nothing: its workers start on the first document, as
-    before. Only a hint: whatever fails here (no schema yet, bad settings, no database)
-    fails again in the flow, which records it.
-    """
-    try:
-        with context.sessions().begin() as session:
-            unread = repo.has_unread_feeds(session)
-    except Exception:
-        return
-    if unread:
-        context.cpu_pool().start_fork_server()
 
 
 async def _prepare_batch(
@@ -788,7 +790,7 @@ async def _prepare_batch(
     if not changed:
         return
     if not pages_wanted:
-        parse = parse_feeds(quoted(changed), cpu, ready.put, limits)
+        parse = parse_feeds(changed, cpu, ready.put, limits)
         await _timed(summary, "parse+tag", parse)
         return
     parsed = FeedStream([item.feed for item in changed], in_order=False)
@@ -796,7 +798,7 @@ async def _prepare_batch(
         quoted(parsed), fetcher, cpu, settings.page_min_words, quoted(ready), limits
     )
     _, counts = await _together(
-        _timed(summary, "parse+tag", parse_feeds(quoted(changed), cpu, parsed.put, limits)),
+        _timed(summary, "parse+tag", parse_feeds(changed, cpu, parsed.put, limits)),
         _timed(summary, "fetch pages+extract", pages),
     )
     summary.pages_fetched += counts.fetched

@@ -17,8 +17,9 @@ passing: it stays a mention, and is not a topic.
 
 Relevance
 ---------
-``score = T * G``, relevant when ``score >= threshold`` (0.4) and one topic at least is what
-the article is about:
+``score = T * G``, relevant when ``score >= threshold`` (0.4), one topic at least is what
+the article is about, and the text names a policy at stake (``judge``'s ``policy``: the
+taxonomy's policy words, or an actor, organisation or programme):
 
 * ``T = 1 - 0.4 ** p`` is topic evidence: ``p`` sums, over topics, 2 points for the title and
   1 for each other sentence that gives evidence, at most 3 per topic (passing mentions count
@@ -138,8 +139,10 @@ class Judgement:
     geography: Geography
     #: ``T * G``, rounded to 4 places.
     score: float
-    #: ``score >= threshold`` and a topic the article is about.
+    #: ``score >= threshold``, a topic the article is about, and a policy at stake.
     relevant: bool
+    #: Whether the text says a policy is at stake (see ``judge``).
+    policy: bool = True
 
     @property
     def mentioned(self) -> tuple[str, ...]:
@@ -161,26 +164,36 @@ class Judgement:
             f"Canadian {geo.canadian:g} ({', '.join(geo.canadian_names) or 'none'}), "
             f"foreign {geo.foreign:g} ({', '.join(geo.foreign_names) or 'none'})"
         )
-        return f"score {self.score:g}: {topic_part}; {places}"
+        policy = "" if self.policy else "; no policy at stake (no government, law, court...)"
+        return f"score {self.score:g}: {topic_part}; {places}{policy}"
 
 
 def judge(
-    topic_clues: Sequence[TopicClue], anchor_clues: Sequence[AnchorClue], threshold: float
+    topic_clues: Sequence[TopicClue],
+    anchor_clues: Sequence[AnchorClue],
+    threshold: float,
+    *,
+    policy: bool = True,
 ) -> Judgement:
-    """Weigh the clues of one text; see the module docstring for the rules."""
+    """Weigh the clues of one text; see the module docstring for the rules.
+
+    ``policy`` says whether the text names a policy at stake: a government, a law, a court,
+    a permit, an official body. Without one, the text is a person's story (a refugee in a
+    film, a hockey player's visa) and is not relevant, whatever its score.
+    """
     weighed = _weigh_topics(topic_clues)
     about = [key for key, topic in weighed.items() if topic.weight >= ABOUT]
     about = about[: 1 + MAX_SECONDARY]
     geography = _geography(anchor_clues)
     p = sum(min(TOPIC_POINTS_CAP, topic.points) for topic in weighed.values())
     score = round((1 - 0.4**p) * geography.factor, 4) if weighed else 0.0
-    relevant = score >= threshold and bool(about)
+    relevant = score >= threshold and bool(about) and policy
     topics = tuple(about) if relevant else ()
     evidence = tuple(
         TopicEvidence(key, topic.weight, topic.sentences, _role(key, topics), topic.example)
         for key, topic in weighed.items()
     )
-    return Judgement(topics, evidence, geography, score, relevant)
+    return Judgement(topics, evidence, geography, score, relevant, policy)
 
 
 def _role(topic: str, topics: tuple[str, ...]) -> str:

@@ -99,6 +99,8 @@ MAX_MENTIONS_PER_CONCEPT = 200
 _CLOCK_EVERY = 4096
 #: Units of sums of money: such a figure is evidence of the topic it argues.
 _MONEY_UNITS = frozenset({"CAD", "USD"})
+#: Kinds of concepts whose mention says a policy is at stake: someone acts or a rule applies.
+_ACTING_KINDS = frozenset({"actor", "organisation", "programme"})
 #: Documents shorter than this are not clocked (see ``_Budget``).
 _CLOCKED_CHARS = 20_000
 
@@ -337,6 +339,8 @@ class Tagger:
         self._topic_scope = {c.key: self._scope[i] for i, c in enumerate(concepts)}
         self._tags = tuple(_tagged_topics(c) for c in concepts)
         self._money_topic = {c.key: i for i, c in enumerate(concepts) if c.kind == "topic"}
+        self._policy_cues = frozenset(cues.rule(taxonomy.policy_words))
+        self._acts = tuple(c.kind in _ACTING_KINDS for c in concepts)
         self._near = tuple(
             (index, tuple(_near(cues, rule) for rule in concept.near))
             for index, concept in enumerate(concepts)
@@ -370,7 +374,9 @@ class Tagger:
         clues, anchors, supported = self._clues(
             hits, fields, _with_figures(numbers), conditional, set(sums)
         )
-        judgement = judge(clues, anchors, self.relevance_threshold)
+        judgement = judge(
+            clues, anchors, self.relevance_threshold, policy=self._speaks_of_policy(hits, fields)
+        )
         mentions = [self._mention(hit, fields[hit.field], supported) for hit in hits]
         evidence_topics = {e.topic for e in judgement.evidence}
         figures = [
@@ -520,6 +526,16 @@ class Tagger:
         return found
 
     # Judgement.
+
+    def _speaks_of_policy(self, hits: Sequence[_Hit], fields: Sequence[Field]) -> bool:
+        """Whether a policy is at stake: a policy word of the taxonomy, or an actor,
+        organisation or programme named (a refugee in a film, a hockey player's visa or an
+        immigrant ancestor is a person's story, with none of them)."""
+        if not self._policy_cues:
+            return True
+        if any(self._acts[hit.concept] for hit in hits):
+            return True
+        return any(not self._policy_cues.isdisjoint(field.cue_hits) for field in fields)
 
     def _clues(
         self,

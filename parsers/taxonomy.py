@@ -60,7 +60,8 @@ _FIELDS = frozenset(
     | set(_TERM_LISTS)
 )
 _NEAR_FIELDS = frozenset({"any", "with", "within", "only_with_other_topics"})
-_TOP_LEVEL = frozenset({"version", "contexts", "concept"})
+_TOP_LEVEL = frozenset({"version", "contexts", "relevance", "concept"})
+_RELEVANCE_FIELDS = frozenset({"policy"})
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,10 @@ class Taxonomy:
     concepts: tuple[Concept, ...]
     #: Where it was read from, for messages.
     source: str
+    #: Words that say a policy is at stake (a government, a law, a court, a permit...): an
+    #: article is relevant only with one of them, or an actor, organisation or programme
+    #: named. Empty: no such requirement.
+    policy_words: tuple[str, ...] = ()
 
     @cached_property
     def _by_key(self) -> dict[str, Concept]:
@@ -186,7 +191,19 @@ def parse_taxonomy(raw: Mapping[str, Any], source: str = "<taxonomy>") -> Taxono
         raise ConfigError(f"{source}: no [[concept]] tables; the taxonomy needs concepts")
     concepts = tuple(_read_concept(t, i, source, contexts) for i, t in enumerate(tables, 1))
     _check_keys(concepts, source)
-    return Taxonomy(version=version.strip(), concepts=concepts, source=source)
+    policy = _policy_words(raw.get("relevance", {}), source, contexts)
+    return Taxonomy(version=version.strip(), concepts=concepts, source=source, policy_words=policy)
+
+
+def _policy_words(
+    raw: Any, source: str, contexts: Mapping[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    """The ``[relevance]`` table's ``policy`` words (``@name`` sets expanded)."""
+    where = f"{source}: [relevance]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table, e.g. policy = ['government*', 'law']")
+    _reject_unknown(raw, _RELEVANCE_FIELDS, where)
+    return _context_words(raw, "policy", where, contexts)
 
 
 def _read_contexts(raw: Any, source: str) -> dict[str, tuple[str, ...]]:
@@ -281,6 +298,11 @@ def _context_words(
 ) -> tuple[str, ...]:
     words: list[str] = []
     for word in _strings(table.get(name, []), where, what or name):
+        if "*" in word.rstrip("*"):
+            # A prefix ends a word list entry; "travailleur* etranger" would match nothing.
+            raise ConfigError(
+                f"{where}: {what or name} has {word!r}; * may only end a word (immigra*)"
+            )
         if not word.startswith("@"):
             words.append(word)
         elif word[1:] in contexts:

@@ -108,6 +108,14 @@ def test_latin1_page_with_correct_header() -> None:
     assert "Les réfugiés arrivés à Québec." in article.text
 
 
+def test_undeclared_utf8_page_is_read_as_utf8() -> None:
+    # No charset anywhere: valid UTF-8 bytes are UTF-8, not what a sniffer guesses from a
+    # few accented letters (chardet, when installed, took short French for Windows-1252).
+    body = "<article><h1>Réfugiés</h1>" + PARAGRAPHS + "<p>Les réfugiés arrivés à Québec.</p>"
+    article = extract_article("https://x.example/a", page(body, lang="fr"))
+    assert "Les réfugiés arrivés à Québec." in article.text
+
+
 def test_broken_json_ld_falls_back_to_open_graph() -> None:
     head = (
         '<script type=\'application/ld+json\'><!-- {"@type": "NewsArticle", "headline": } -->'
@@ -187,7 +195,7 @@ def test_json_ld_summary_does_not_replace_the_article_text() -> None:
         "https://x.example/a",
         page(NAVIGATION + f"<article><h1>Hiring pause</h1>{shown}</article>", ld_head(STORY[0])),
     )
-    assert article.extraction == "trafilatura"
+    assert article.extraction in ("trafilatura", "readability")
     assert all(paragraph in article.text for paragraph in STORY)
 
 
@@ -198,7 +206,7 @@ def test_json_ld_body_not_much_longer_than_the_text_leaves_the_text() -> None:
         "https://x.example/a",
         page(f"<article><h1>Pause</h1>{shown}</article>", ld_head(" ".join(STORY), "Pause")),
     )
-    assert article.extraction == "trafilatura"
+    assert article.extraction in ("trafilatura", "readability")
     assert article.text.split("\n\n") == STORY[:4]
 
 
@@ -230,6 +238,106 @@ def test_reader_comments_are_not_part_of_the_text() -> None:
     )
     assert all(paragraph in article.text for paragraph in STORY)
     assert "Posted by" not in article.text
+
+
+def paragraphs(texts: list[str]) -> str:
+    return "".join(f"<p>{text}</p>" for text in texts)
+
+
+CAPTION = "Seasonal workers pack strawberries near Saint-Rémi in June."
+SUBHEAD = "What changes for employers"
+
+
+def test_captions_and_subheads_trafilatura_drops_are_kept() -> None:
+    # A figure caption and a subhead set in a <div> are part of the story: trafilatura's
+    # filters drop both, readability-lxml keeps them, and it holds all the rest.
+    body = (
+        f"<article><h1>Pause</h1>{paragraphs(STORY[:2])}"
+        f"<figure><img src='farm.jpg'><figcaption>{CAPTION}</figcaption></figure>"
+        f"{paragraphs(STORY[2:4])}<div class='subhead'>{SUBHEAD}</div>"
+        f"{paragraphs(STORY[4:])}</article>"
+    )
+    article = extract_article("https://x.example/a", page(NAVIGATION + body))
+    assert article.extraction == "readability"
+    assert article.text.split("\n\n") == [*STORY[:2], CAPTION, *STORY[2:4], SUBHEAD, *STORY[4:]]
+
+
+def test_ad_labels_and_share_bars_inside_the_article_stay_out() -> None:
+    # readability keeps short blocks inside the article's container; those whose class
+    # names them as ad slots or share bars are dropped from its copy of the page.
+    body = (
+        f"<article><h1>Pause</h1>{paragraphs(STORY[:2])}"
+        f"<figure><img src='farm.jpg'><figcaption>{CAPTION}</figcaption></figure>"
+        f"{paragraphs(STORY[2:4])}<div class='ad-slot inline'>Advertisement</div>"
+        f"{paragraphs(STORY[4:])}<div class='share-bar'>Share this story: "
+        "<a href='#'>Facebook</a> <a href='#'>Email</a></div></article>"
+    )
+    article = extract_article("https://x.example/a", page(NAVIGATION + body))
+    assert article.extraction == "readability"
+    assert CAPTION in article.text
+    assert "Advertisement" not in article.text
+    assert "Share this story" not in article.text
+
+
+def test_related_stories_in_an_aside_stay_out() -> None:
+    # readability reads whole containers: an <aside> inside the article (a "Read next" box)
+    # would come with them, so it is dropped from readability's copy.
+    aside = (
+        "<aside class='box'><h4>Read next</h4><p>Ottawa caps study permits for a second year "
+        "as colleges warn of program closures across Ontario and the Maritimes.</p></aside>"
+    )
+    body = (
+        f"<article><h1>Pause</h1>{paragraphs(STORY[:3])}<div class='subhead'>{SUBHEAD}</div>"
+        f"{aside}{paragraphs(STORY[3:])}</article>"
+    )
+    article = extract_article("https://x.example/a", page(NAVIGATION + body))
+    assert article.extraction == "readability"
+    assert SUBHEAD in article.text
+    assert "Ottawa caps study permits" not in article.text
+
+
+OTHER_STORIES = [
+    f"Story {number}: the provincial budget adds money for transit, hospital wait times and "
+    "school boards, while opposition parties say grocery prices matter more to families."
+    for number in range(8)
+]
+
+
+def test_readability_taking_another_block_too_leaves_trafilaturas_text() -> None:
+    # readability takes the article and a digest of other stories beside it (three times
+    # the words): beyond a caption or a subhead, what it adds is another block, so
+    # trafilatura's text, which holds the article alone, is kept.
+    body = (
+        f"<article><h1>Pause</h1>{paragraphs(STORY)}</article>"
+        f"<div class='digest'><h2>Elsewhere today</h2>{paragraphs(OTHER_STORIES)}</div>"
+    )
+    article = extract_article("https://x.example/a", page(NAVIGATION + body))
+    assert article.extraction == "trafilatura"
+    assert article.text.split("\n\n") == STORY
+
+
+SLIDES = [
+    f"<li><h2><span class='counter'>{number}/12</span> Harbour crane {number}</h2>"
+    f"<p>Crane number {number} lifts a container of spring machinery onto the quay while "
+    "the morning shift waits for the pilot boat to bring the next freighter in.</p></li>"
+    for number in range(1, 13)
+]
+
+
+def test_photo_gallery_captions_are_not_the_article() -> None:
+    # Twelve captioned slides inside the article's container outweigh its six paragraphs:
+    # both extractors took them for text until galleries were dropped from the tree.
+    gallery = f"<div class='full-gallery'><ul class='legends'>{''.join(SLIDES)}</ul></div>"
+    body = f"<article><h1>Port</h1>{paragraphs(STORY[:3])}{gallery}{paragraphs(STORY[3:])}"
+    article = extract_article("https://x.example/a", page(NAVIGATION + body + "</article>"))
+    assert article.text.split("\n\n") == STORY
+
+
+def test_wrapper_named_after_a_gallery_keeps_the_article() -> None:
+    # A class word is only a hint: the element that holds the article is never dropped.
+    body = f"<div class='gallery-layout'><article><h1>Port</h1>{paragraphs(STORY)}</article></div>"
+    article = extract_article("https://x.example/a", page(NAVIGATION + body))
+    assert article.text.split("\n\n") == STORY
 
 
 def test_page_trafilatura_cannot_read_falls_back_to_its_visible_text(

@@ -14,12 +14,14 @@ import subprocess
 import sys
 import time
 from importlib.metadata import entry_points
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget
+from flows import cpu
 from flows.cpu import (
     CpuPool,
     ParsedFeed,
@@ -205,28 +207,165 @@ def test_workers_started_ahead_are_the_ones_that_parse(tagger: Tagger) -> None:
     assert len(started) == 2 and after == started and intents > 0
 
 
-def test_workers_are_forked_from_the_fork_server_started_ahead(tagger: Tagger) -> None:
-    from multiprocessing import forkserver
-
-    server = forkserver._forkserver  # the process-wide fork server multiprocessing keeps
+def test_a_run_reads_small_work_itself_and_starts_workers_once_worth_it(
+    tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``start_when_worth_it``, documents are read in the run's process (no worker
+    started) until they add up to ``WORKERS_WORTH_BYTES``; then the workers start, and the
+    documents after them go to the workers."""
     news = (FEEDS / "news.rss").read_bytes()
+    monkeypatch.setattr(cpu, "WORKERS_WORTH_BYTES", 3 * len(news))
+    expected = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger)
 
-    async def scenario() -> tuple[int | None, set[int], int]:
+    async def scenario() -> tuple[list[ParsedFeed], bool, set[int], bool]:
         async with CpuPool(2, TAXONOMY) as pool:
-            pool.start_fork_server()
-            ahead = server._forkserver_pid
-            parsed = await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+            pool.start_when_worth_it()
+            read = [await pool.parse(FEED, FEED.url, news, HEADERS, tagger) for _ in range(2)]
+            none_started = pool._pool is None
+            read.append(await pool.parse(FEED, FEED.url, news, HEADERS, tagger))  # worth it now
+            assert pool._starting is not None
+            await asyncio.to_thread(pool._starting.join)
             assert pool._pool is not None
-            parents = {_parent_of(pid) for pid in pool._pool._processes}
-            return ahead, parents, len(parsed.intents)
+            workers = set(pool._pool._processes)
+            read.append(await pool.parse(FEED, FEED.url, news, HEADERS, tagger))
+            to_workers = not pool._read_here(len(news)) and set(pool._pool._processes) == workers
+            return read, none_started, workers, to_workers
 
-    server._stop()  # none left by an earlier test
-    ahead, parents, intents = asyncio.run(scenario())
-    assert ahead is not None and parents == {ahead} and intents > 0
+    read, none_started, workers, to_workers = asyncio.run(scenario())
+    assert none_started and len(workers) == 2 and to_workers
+    assert read == [expected] * 4
 
 
-def _parent_of(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+def test_workers_to_keep_start_with_the_first_document_and_serve_the_next_run(
+    tagger: Tagger,
+) -> None:
+    """Kept workers are started once for all the runs of the process: a run starts them with
+    its first document, however little it has to read, and reads here until they are up."""
+    news = (FEEDS / "news.rss").read_bytes()
+    pool = CpuPool(1, TAXONOMY, keep=True)
+
+    async def one_run() -> ParsedFeed:
+        async with pool:
+            pool.start_when_worth_it()
+            return await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+
+    try:
+        first = asyncio.run(one_run())
+        assert pool._starting is not None
+        pool._starting.join()
+        assert pool._up and pool._pool is not None
+        workers = set(pool._pool._processes)
+        second = asyncio.run(one_run())
+        assert set(pool._pool._processes) == workers and len(workers) == 1
+    finally:
+        pool.close()
+    assert first == second == parse_feed_document(FEED, FEED.url, news, HEADERS, tagger)
+
+
+def test_a_document_as_big_as_the_workers_start_is_worth_goes_to_a_worker(
+    tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However small the run's work so far, a big document is read in a worker, which a
+    document that exhausts memory kills instead of the run's process."""
+    news = (FEEDS / "news.rss").read_bytes()
+    monkeypatch.setattr(cpu, "WORKERS_WORTH_BYTES", len(news))
+
+    async def scenario() -> bool:
+        async with CpuPool(1, TAXONOMY) as pool:
+            pool.start_when_worth_it()
+            await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+            return pool._pool is not None and len(pool._pool._processes) == 1
+
+    assert asyncio.run(scenario())
+
+
+def test_pages_as_big_as_the_workers_start_is_worth_go_to_a_worker_whatever_they_weigh(
+    tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's bytes weigh a third in the run's count, but the rule that keeps big documents
+    out of the run's process counts every byte."""
+    news = (FEEDS / "news.rss").read_bytes()
+    summary = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger).intents[0]
+    page = PAGES[0].read_bytes()
+    monkeypatch.setattr(cpu, "WORKERS_WORTH_BYTES", len(page))
+
+    async def scenario() -> tuple[bool, list[ArticleIntent | ParseError]]:
+        async with CpuPool(1, TAXONOMY) as pool:
+            pool.start_when_worth_it()
+            read = await pool.pages([(summary, summary.url, page, {})], tagger)
+            return pool._pool is not None and len(pool._pool._processes) == 1, read
+
+    in_a_worker, read = asyncio.run(scenario())
+    assert in_a_worker
+    assert read == [page_intent(summary, summary.url, page, {}, tagger)]
+
+
+def test_work_read_in_the_run_process_and_work_taking_turns_never_overlap(
+    tagger: Tagger,
+) -> None:
+    spans: list[tuple[float, float]] = []
+
+    def busy(_tagger: object = None) -> None:
+        began = time.perf_counter()
+        while time.perf_counter() < began + 0.05:
+            pass
+        spans.append((began, time.perf_counter()))
+
+    async def scenario() -> bool:
+        async with CpuPool(2, TAXONOMY) as pool:
+            pool.start_when_worth_it()
+            read = [pool._run(busy, tagger) for _ in range(3)]
+            stored = [asyncio.to_thread(pool.taking_turns, busy) for _ in range(3)]
+            await asyncio.gather(*read, *stored)
+            return pool._pool is None
+
+    assert asyncio.run(scenario())  # read in this process: no worker started
+    spans.sort()
+    assert len(spans) == 6
+    assert all(end <= next_start for (_, end), (next_start, _) in pairwise(spans))
+
+
+_PRELOAD_PROBE = """
+import asyncio, json, os, shutil, sys
+from pathlib import Path
+from flows.cpu import CpuPool
+
+# In a worker: whether its tagger is the one its fork server built.
+PRELOADED = (
+    "(lambda c: c._worker_tagger is not None and "
+    "any(t is c._worker_tagger for t in c._PRELOADED_TAGGERS.values()))"
+    "(__import__('flows.cpu', fromlist=['cpu']))"
+)
+
+async def answers(taxonomy):
+    async with CpuPool(2, taxonomy) as pool:
+        await pool.start()
+        return [await pool._submit(eval, PRELOADED) for _ in range(4)]
+
+taxonomy = Path(sys.argv[2]) / "taxonomy.toml"
+shutil.copy(sys.argv[1], taxonomy)
+first = asyncio.run(answers(taxonomy))
+os.utime(taxonomy, ns=(0, 0))  # edited since the fork server read it
+second = asyncio.run(answers(taxonomy))
+print(json.dumps([first, second]))
+"""
+
+
+def test_workers_have_the_tagger_their_fork_server_built_unless_the_file_changed(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PRELOAD_PROBE, str(TAXONOMY), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "_VIGIE_WORKER_TAXONOMY"},
+        check=True,
+    )
+    first, second = json.loads(done.stdout)
+    assert first == [True] * 4  # built once, in the fork server
+    assert second == [False] * 4  # an edited taxonomy is read again by each worker
 
 
 def test_kept_workers_serve_the_next_runs_and_stop_when_told(

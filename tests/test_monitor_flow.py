@@ -112,36 +112,6 @@ def test_second_pass_sends_validators_and_skips_unchanged_bodies(
     assert second["feeds_fetched"] == 0
 
 
-def test_a_first_pass_starts_the_fork_server_before_its_flow_runs_and_a_known_one_not(
-    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
-) -> None:
-    """The fork server loads while Prefect sets the run up, when a feed was never read; a
-    pass of feeds read before (here: unchanged bodies) spends nothing on it."""
-    from multiprocessing import forkserver
-
-    vigie_env.setenv("VIGIE_CPU_WORKERS", "1")
-    context.reset()
-    server = forkserver._forkserver  # the process-wide fork server multiprocessing keeps
-    running_in_flow: list[bool] = []
-    polled = repo.feeds_to_poll
-
-    def spied(*args: Any, **kwargs: Any) -> list[Any]:  # the flow's first read of the feeds
-        running_in_flow.append(server._forkserver_pid is not None)
-        return polled(*args, **kwargs)
-
-    vigie_env.setattr(repo, "feeds_to_poll", spied)
-    _serve_news(http_server)
-    _add_feeds(http_server, "/news.rss", "/nouvelles.atom")
-    server._stop()  # no fork server left by an earlier test
-    first = _monitor()
-    server._stop()
-    second = _monitor()
-
-    assert first["new_articles"] == 3 and second["feeds_unchanged_body"] == 2
-    assert running_in_flow == [True, False]
-    assert server._forkserver_pid is None
-
-
 def test_broken_feeds_are_recorded_and_the_pass_goes_on(
     vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
 ) -> None:
