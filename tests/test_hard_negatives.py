@@ -11,23 +11,11 @@ from pathlib import Path
 import pytest
 
 from parsers.exceptions import ConfigError
-from parsers.tagging import Tagger, TagResult
+from parsers.tagging import Tagger
 from parsers.taxonomy import load_taxonomy
+from tests.tagged import tag_checked
 
 TAXONOMY = Path(__file__).resolve().parent.parent / "seeds" / "taxonomy.toml"
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return Tagger(load_taxonomy(TAXONOMY))
-
-
-def _tag(tagger: Tagger, title: str, text: str) -> TagResult:
-    result = tagger.tag(title, text)
-    fields = {"title": title, "text": text}
-    for mention in result.mentions:
-        assert fields[mention.field][mention.start : mention.end] == mention.text
-    return result
 
 
 # --- Border enforcement is about people crossing, not goods ------------------------------------
@@ -84,7 +72,8 @@ BORDER_NOT_MIGRATION = {
 
 @pytest.mark.parametrize("name", sorted(BORDER_NOT_MIGRATION))
 def test_border_policing_of_goods_is_not_border_enforcement(tagger: Tagger, name: str) -> None:
-    result = _tag(tagger, *BORDER_NOT_MIGRATION[name])
+    title, text = BORDER_NOT_MIGRATION[name]
+    result = tag_checked(tagger, text, title)
     assert not result.relevant, result.why
     assert "border_enforcement" not in {e.topic for e in result.evidence}, result.why
 
@@ -127,7 +116,8 @@ BORDER_MIGRATION = {
 
 @pytest.mark.parametrize("name", sorted(BORDER_MIGRATION))
 def test_border_policing_of_migrants_is_border_enforcement(tagger: Tagger, name: str) -> None:
-    result = _tag(tagger, *BORDER_MIGRATION[name])
+    title, text = BORDER_MIGRATION[name]
+    result = tag_checked(tagger, text, title)
     assert result.relevant, result.why
     assert "border_enforcement" in result.topics, result.why
 
@@ -321,7 +311,8 @@ NOT_POLICY = {
 def test_topic_vocabulary_without_canadian_policy_is_not_relevant(
     tagger: Tagger, name: str
 ) -> None:
-    result = _tag(tagger, *NOT_POLICY[name])
+    title, text = NOT_POLICY[name]
+    result = tag_checked(tagger, text, title)
     assert not result.relevant, result.why
     assert result.topics == ()
 
@@ -330,7 +321,8 @@ def test_topic_vocabulary_without_canadian_policy_is_not_relevant(
     "name", ["hockey player's visa", "a refugee metaphor", "a film about refugees (fr)"]
 )
 def test_a_person_s_story_names_no_policy_and_says_so(tagger: Tagger, name: str) -> None:
-    result = _tag(tagger, *NOT_POLICY[name])
+    title, text = NOT_POLICY[name]
+    result = tag_checked(tagger, text, title)
     assert result.mentioned and result.score >= tagger.relevance_threshold, result.why
     assert "no policy at stake" in result.why
 
@@ -574,7 +566,7 @@ POLICY = {
 @pytest.mark.parametrize("name", sorted(POLICY))
 def test_terse_and_unusual_policy_stories_are_relevant(tagger: Tagger, name: str) -> None:
     (title, text), topic = POLICY[name]
-    result = _tag(tagger, title, text)
+    result = tag_checked(tagger, text, title)
     assert result.relevant, result.why
     assert topic in result.topics, result.why
 

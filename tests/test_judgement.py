@@ -17,24 +17,12 @@ from db.migrate import upgrade
 from flows.pipeline import tag_specs
 from parsers.exceptions import ConfigError
 from parsers.relevance import AnchorClue, TopicClue, judge
-from parsers.tagging import Tagger, TagResult
+from parsers.tagging import Tagger
 from parsers.taxonomy import TOPIC_KEYS, load_taxonomy
 from parsers.text import content_hash
+from tests.tagged import tag_checked
 
 TAXONOMY = Path(__file__).resolve().parent.parent / "seeds" / "taxonomy.toml"
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return Tagger(load_taxonomy(TAXONOMY))
-
-
-def _tag(tagger: Tagger, text: str, title: str = "") -> TagResult:
-    result = tagger.tag(title, text)
-    fields = {"title": title, "text": text}
-    for mention in result.mentions:
-        assert fields[mention.field][mention.start : mention.end] == mention.text
-    return result
 
 
 # --- Where the story happens ------------------------------------------------------------------
@@ -67,7 +55,7 @@ FOREIGN = {
 @pytest.mark.parametrize("name", sorted(FOREIGN))
 def test_foreign_immigration_stories_are_not_relevant(tagger: Tagger, name: str) -> None:
     title, text = FOREIGN[name]
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     assert not result.relevant, result.why
     assert result.topics == ()
     assert result.mentioned  # the topic words are still there, as mentions
@@ -75,7 +63,7 @@ def test_foreign_immigration_stories_are_not_relevant(tagger: Tagger, name: str)
 
 
 def test_a_canadian_story_that_names_the_us_stays_relevant(tagger: Tagger) -> None:
-    result = _tag(
+    result = tag_checked(
         tagger,
         "Asylum seekers crossing from the United States at Roxham Road will be turned back, "
         "Ottawa said, under the expanded Safe Third Country Agreement with Washington.",
@@ -86,7 +74,7 @@ def test_a_canadian_story_that_names_the_us_stays_relevant(tagger: Tagger) -> No
 
 
 def test_provinces_are_canadian_anchors(tagger: Tagger) -> None:
-    result = _tag(tagger, "Manitoba wants more asylum seekers settled in Winnipeg.")
+    result = tag_checked(tagger, "Manitoba wants more asylum seekers settled in Winnipeg.")
     assert {"western_provinces"} <= set(result.places)
     assert result.geography is not None and result.geography.canadian > 0
     assert result.relevant
@@ -113,7 +101,7 @@ SHARED_NAMES_ABROAD = {
 @pytest.mark.parametrize("lang", sorted(SHARED_NAMES_ABROAD))
 def test_party_names_abroad_do_not_place_a_story_in_canada(tagger: Tagger, lang: str) -> None:
     title, text = SHARED_NAMES_ABROAD[lang]
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     assert not result.relevant, result.why
     assert result.geography is not None and result.geography.canadian == 0, result.why
     assert not {"liberals", "conservatives", "canadian_institutions"} & set(result.organisations)
@@ -137,7 +125,7 @@ def test_party_names_abroad_do_not_place_a_story_in_canada(tagger: Tagger, lang:
     ],
 )
 def test_party_names_count_in_a_canadian_story(tagger: Tagger, title: str, text: str) -> None:
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     assert result.relevant, result.why
     assert {"liberals", "conservatives"} <= set(result.organisations)
 
@@ -157,7 +145,7 @@ def test_party_names_count_in_a_canadian_story(tagger: Tagger, title: str, text:
     ],
 )
 def test_a_name_that_says_refugee_is_no_evidence_of_asylum(tagger: Tagger, text: str) -> None:
-    result = _tag(tagger, text)
+    result = tag_checked(tagger, text)
     assert "asylum_refugees" not in {e.topic for e in result.evidence}, result.why
 
 
@@ -177,13 +165,13 @@ def test_a_name_that_says_refugee_is_no_evidence_of_asylum(tagger: Tagger, text:
     ],
 )
 def test_a_sum_for_newcomers_is_evidence_of_funding(tagger: Tagger, title: str, text: str) -> None:
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     assert result.relevant, result.why
     assert {"asylum_refugees", "funding_costs"} <= set(result.topics), result.why
 
 
 def test_one_sum_in_the_body_is_a_passing_mention_of_money(tagger: Tagger) -> None:
-    result = _tag(
+    result = tag_checked(
         tagger,
         "Ottawa announced new rules for international students on Thursday. Colleges must "
         "confirm every acceptance letter. Each international student must now show $20,635 to "
@@ -195,7 +183,7 @@ def test_one_sum_in_the_body_is_a_passing_mention_of_money(tagger: Tagger) -> No
 
 
 def test_a_sum_without_newcomers_is_no_evidence_of_funding(tagger: Tagger) -> None:
-    result = _tag(
+    result = tag_checked(
         tagger,
         "Quebec asks Ottawa for $2 billion more for hospitals. Ottawa says health transfers "
         "already grew by $500 million this year.",
@@ -222,7 +210,7 @@ def test_a_sum_without_newcomers_is_no_evidence_of_funding(tagger: Tagger) -> No
 def test_a_cap_on_students_is_temporary_residents_not_levels(
     tagger: Tagger, title: str, text: str
 ) -> None:
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     assert result.topics and result.topics[0] == "temporary_residents", result.why
     assert "immigration_levels" not in result.topics, result.why
 
@@ -285,14 +273,14 @@ def test_a_cap_on_students_is_temporary_residents_not_levels(
     ],
 )
 def test_common_phrasings_of_a_topic_are_evidence(tagger: Tagger, text: str, topic: str) -> None:
-    result = _tag(tagger, text)
+    result = tag_checked(tagger, text)
     assert topic in {e.topic for e in result.evidence}, result.why
 
 
 def test_the_safe_third_country_agreement_is_not_a_federal_provincial_one(
     tagger: Tagger,
 ) -> None:
-    result = _tag(
+    result = tag_checked(
         tagger,
         "The Safe Third Country Agreement on immigration between Canada and the United "
         "States now covers the whole border.",
@@ -352,17 +340,19 @@ def test_common_phrasings_in_headlines(
     tagger: Tagger, topic: str, headline: str, case: str
 ) -> None:
     title = headline.upper() if case == "in capitals" else headline
-    result = _tag(tagger, "", title)
+    result = tag_checked(tagger, "", title)
     assert topic in {e.topic for e in result.evidence}, result.why
 
 
 def test_drugs_intercepted_at_customs_are_not_border_enforcement(tagger: Tagger) -> None:
-    result = _tag(tagger, "CBSA officers intercepted 500 kilograms of cocaine in Montreal.")
+    result = tag_checked(tagger, "CBSA officers intercepted 500 kilograms of cocaine in Montreal.")
     assert "border_enforcement" not in {e.topic for e in result.evidence}, result.why
 
 
 def test_french_without_newcomers_is_not_their_proficiency(tagger: Tagger) -> None:
-    result = _tag(tagger, "Most Montreal students speak French at home, a school board says.")
+    result = tag_checked(
+        tagger, "Most Montreal students speak French at home, a school board says."
+    )
     assert "integration_french" not in {e.topic for e in result.evidence}, result.why
 
 
@@ -395,18 +385,18 @@ def test_french_without_newcomers_is_not_their_proficiency(tagger: Tagger) -> No
 def test_other_senses_of_topic_words_are_no_evidence(
     tagger: Tagger, title: str, text: str, topic: str
 ) -> None:
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     assert topic not in result.topics and not result.relevant, result.why
 
 
 def test_one_sense_per_article_for_a_word_seen_in_another_sense(tagger: Tagger) -> None:
     # "Asile Saint-…" shows the old sense; the bare "l'asile" later shares it.
     text = "Asile Saint-Benoît: l'asile ouvre en 1890 à Montréal, et l'asile ferme en 1950."
-    assert not [m for m in _tag(tagger, text).mentions if m.concept == "asylum_refugees"]
+    assert not [m for m in tag_checked(tagger, text).mentions if m.concept == "asylum_refugees"]
 
 
 def test_trudeau_airport_is_a_place_not_the_prime_minister(tagger: Tagger) -> None:
-    result = _tag(tagger, "Customs lines at Trudeau airport grew to two hours on Friday.")
+    result = tag_checked(tagger, "Customs lines at Trudeau airport grew to two hours on Friday.")
     assert "trudeau" not in result.actors
     assert not result.relevant
 
@@ -419,23 +409,23 @@ def test_french_without_newcomers_is_language_law_not_integration(tagger: Tagger
         "Under the Charter of the French Language, shops must put up signs in French, and "
         "English colleges face a cap on enrolment, the Quebec government said."
     )
-    result = _tag(tagger, text, "Quebec enforces French on shop signs")
+    result = tag_checked(tagger, text, "Quebec enforces French on shop signs")
     assert "integration_french" not in result.topics and not result.relevant, result.why
 
 
 def test_french_for_newcomers_is_integration(tagger: Tagger) -> None:
     text = "Quebec will offer free French classes to newcomers in every region, the minister said."
-    result = _tag(tagger, text, "Free French classes for newcomers")
+    result = tag_checked(tagger, text, "Free French classes for newcomers")
     assert result.topics[0] == "integration_french", result.why
 
 
 def test_quebec_ottawa_money_needs_immigration_in_the_sentence(tagger: Tagger) -> None:
-    child_care = _tag(
+    child_care = tag_checked(
         tagger,
         "Quebec will receive $6 billion in federal compensation for its child-care network.",
         "Ottawa and Quebec sign child-care deal",
     )
-    asylum = _tag(
+    asylum = tag_checked(
         tagger,
         "Quebec wants Ottawa to reimburse the $1 billion it spent housing asylum seekers.",
         "Quebec asks Ottawa to pay for asylum seekers",
@@ -452,7 +442,7 @@ def test_a_province_ending_immigration_detention_is_border_enforcement(tagger: T
         "Nova Scotia will stop holding immigration detainees in its jails for the Canada "
         "Border Services Agency, the province announced on Tuesday."
     )
-    result = _tag(tagger, text, "Nova Scotia ends jail agreement with border agency")
+    result = tag_checked(tagger, text, "Nova Scotia ends jail agreement with border agency")
     assert result.relevant, result.why
     assert result.topics[0] == "border_enforcement"
     near = [m for m in result.mentions if m.concept == "border_enforcement"]
@@ -464,7 +454,7 @@ def test_detention_far_from_immigration_is_no_evidence(tagger: Tagger) -> None:
         "Pre-trial detention in provincial jails is rising, a report said; the minister of "
         "public safety blamed court delays and not immigration."
     )
-    assert "border_enforcement" not in _tag(tagger, text).mentioned
+    assert "border_enforcement" not in tag_checked(tagger, text).mentioned
 
 
 def test_powers_over_immigration_is_jurisdiction(tagger: Tagger) -> None:
@@ -472,7 +462,7 @@ def test_powers_over_immigration_is_jurisdiction(tagger: Tagger) -> None:
         "The premier wants Quebec to hold every power in immigration, and says Ottawa "
         "should hand over its remaining powers for newcomers."
     )
-    result = _tag(tagger, text, "Quebec wants the last word on newcomers")
+    result = tag_checked(tagger, text, "Quebec wants the last word on newcomers")
     assert "jurisdiction" in result.topics
 
 
@@ -480,8 +470,8 @@ def test_a_quarrel_over_jurisdiction_counts_only_in_an_immigration_story(
     tagger: Tagger,
 ) -> None:
     quarrel = "Quebec says Ottawa is encroaching on provincial jurisdiction once again."
-    child_care = _tag(tagger, quarrel + " The dispute is over the new child-care plan.")
-    immigration = _tag(
+    child_care = tag_checked(tagger, quarrel + " The dispute is over the new child-care plan.")
+    immigration = tag_checked(
         tagger,
         quarrel + " The dispute is over who picks the skilled workers who settle here.",
         "Quebec and Ottawa clash over skilled workers",
@@ -562,7 +552,7 @@ def test_the_subject_leads_and_a_passing_mention_is_not_a_topic(tagger: Tagger) 
         "seekers.\n"
         "Ottawa has so far refused any transfer of powers, the minister said."
     )
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     assert result.primary_topic == "jurisdiction", result.why
     assert "asylum_refugees" not in result.topics  # one sentence, in passing
     assert "asylum_refugees" in result.mentioned
@@ -578,7 +568,7 @@ def test_a_topic_in_two_sentences_of_the_body_is_a_secondary_topic(tagger: Tagge
         "The plan also caps study permits for international students.\n"
         "Colleges say the cap on international students will cost them dearly."
     )
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     assert result.topics[0] == "immigration_levels"
     assert "temporary_residents" in result.topics[1:]
 
@@ -589,7 +579,7 @@ def test_a_sentence_giving_a_figure_makes_a_point(tagger: Tagger) -> None:
         "The province opened three new offices this year.\n"
         "Its settlement budget for newcomers rises to $120 million next year."
     )
-    result = _tag(tagger, text, "Quebec unveils its immigration plan")
+    result = tag_checked(tagger, text, "Quebec unveils its immigration plan")
     assert "funding_costs" in result.topics, result.why
 
 
@@ -658,7 +648,7 @@ def test_a_version_stores_its_topics_passing_mentions_show_and_a_cut_is_noted(
 
 
 def test_an_alert_quotes_the_text_s_evidence_of_the_primary_topic(tagger: Tagger) -> None:
-    result = _tag(
+    result = tag_checked(
         tagger,
         "Visitors from Mexico spoke of the wait for asylum hearings.\n"
         "Ottawa will again require visas from Mexican travellers, the minister said.\n"

@@ -10,33 +10,15 @@ from pathlib import Path
 import pytest
 
 from parsers import tagging
-from parsers.tagging import Tagger, TagResult
+from parsers.tagging import Tagger
 from parsers.taxonomy import load_taxonomy
+from tests.tagged import assert_offsets, tag_checked
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED_000 = SEEDS / "000_e1b8015c5445bc90.txt"
 SEED_004 = SEEDS / "004_070607473756bd18.txt"
 TAXONOMY = SEEDS / "taxonomy.toml"
-
-
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return Tagger(load_taxonomy(TAXONOMY))
-
-
-def _assert_offsets(result: TagResult, title: str, text: str) -> None:
-    fields = {"title": title, "text": text}
-    for mention in result.mentions:
-        assert fields[mention.field][mention.start : mention.end] == mention.text, mention
-        assert len(mention.sentence) <= tagging.MAX_SENTENCE + 1
-    assert list(result.mentions) == sorted(result.mentions, key=lambda m: (m.field, m.start))
-
-
-def _tag(tagger: Tagger, text: str, title: str = "") -> TagResult:
-    result = tagger.tag(title, text)
-    _assert_offsets(result, title, text)
-    return result
 
 
 # --- The two seed articles ------------------------------------------------------------------
@@ -53,7 +35,7 @@ def _title_and_text(path: Path, first_line_as_title: bool) -> tuple[str, str]:
 @pytest.mark.parametrize("first_line_as_title", [False, True])
 def test_seed_000_topics_are_exact(tagger: Tagger, first_line_as_title: bool) -> None:
     title, text = _title_and_text(SEED_000, first_line_as_title)
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     # Exact: "economic growth", "skilled professionals", "immigration flows", "financial
     # burden", "strain" and "influx" must not add economic, levels or funding topics.
     assert set(result.topics) == {"asylum_refugees", "jurisdiction", "visas"}
@@ -64,7 +46,7 @@ def test_seed_000_topics_are_exact(tagger: Tagger, first_line_as_title: bool) ->
 @pytest.mark.parametrize("first_line_as_title", [False, True])
 def test_seed_004_topics_are_exact(tagger: Tagger, first_line_as_title: bool) -> None:
     title, text = _title_and_text(SEED_004, first_line_as_title)
-    result = _tag(tagger, text, title)
+    result = tag_checked(tagger, text, title)
     assert set(result.topics) == {
         "immigration_levels",
         "family_reunification",
@@ -77,7 +59,7 @@ def test_seed_004_topics_are_exact(tagger: Tagger, first_line_as_title: bool) ->
 
 
 def test_seed_004_figures_actors_and_organisations(tagger: Tagger) -> None:
-    result = _tag(tagger, SEED_004.read_text(encoding="utf-8"))
+    result = tag_checked(tagger, SEED_004.read_text(encoding="utf-8"))
     figures = {(m.text, m.value, m.unit, m.topic, m.scope) for m in result.figures}
     assert (
         "40,000 immigrants per year",
@@ -95,7 +77,7 @@ def test_seed_004_figures_actors_and_organisations(tagger: Tagger) -> None:
 
 
 def test_mentions_carry_their_sentence_and_topic(tagger: Tagger) -> None:
-    result = _tag(tagger, SEED_004.read_text(encoding="utf-8"))
+    result = tag_checked(tagger, SEED_004.read_text(encoding="utf-8"))
     family = next(m for m in result.mentions if m.concept == "family_reunification")
     assert family.kind == "topic" and family.topic == "family_reunification"
     assert "family reunification program" in family.sentence
@@ -135,7 +117,7 @@ def test_mentions_carry_their_sentence_and_topic(tagger: Tagger) -> None:
 def test_elision_accents_hyphens_and_inflections(
     tagger: Tagger, text: str, concept: str, matched: str | None
 ) -> None:
-    result = _tag(tagger, text)
+    result = tag_checked(tagger, text)
     found = [m.text for m in result.mentions if m.concept == concept]
     assert found, result.mentions
     if matched is not None:
@@ -153,31 +135,33 @@ def test_elision_accents_hyphens_and_inflections(
     ],
 )
 def test_offsets_survive_folding_that_changes_length(tagger: Tagger, text: str) -> None:
-    result = _tag(tagger, text)
+    result = tag_checked(tagger, text)
     assert result.mentions
 
 
 def test_decomposed_text_tags_like_composed_text(tagger: Tagger) -> None:
     composed = "Les réfugiés arrivent au Québec et à Montréal."
     decomposed = unicodedata.normalize("NFD", composed)
-    assert _tag(tagger, decomposed).topics == _tag(tagger, composed).topics
-    assert _tag(tagger, decomposed).places == _tag(tagger, composed).places
+    assert tag_checked(tagger, decomposed).topics == tag_checked(tagger, composed).topics
+    assert tag_checked(tagger, decomposed).places == tag_checked(tagger, composed).places
 
 
 def test_capital_terms_need_capitals(tagger: Tagger) -> None:
-    assert "united_states" not in _tag(tagger, "Let us talk about asylum.").places
-    assert "united_states" in _tag(tagger, "Asylum seekers came from the US.").places
-    assert "caq" not in _tag(tagger, "caq").organisations
+    assert "united_states" not in tag_checked(tagger, "Let us talk about asylum.").places
+    assert "united_states" in tag_checked(tagger, "Asylum seekers came from the US.").places
+    assert "caq" not in tag_checked(tagger, "caq").organisations
 
 
 def test_inflection_does_not_invent_other_words(tagger: Tagger) -> None:
     # "renvoie" (sends back) is not a feminine "renvoi" (removal).
     text = "Ottawa renvoie la balle à Québec sur l'immigration."
-    assert "border_enforcement" not in _tag(tagger, text).topics
+    assert "border_enforcement" not in tag_checked(tagger, text).topics
 
 
 def test_words_are_whole_words(tagger: Tagger) -> None:
-    result = _tag(tagger, "The visionary plan is temporarily delayed; Canadiana exhibits open.")
+    result = tag_checked(
+        tagger, "The visionary plan is temporarily delayed; Canadiana exhibits open."
+    )
     assert result.topics == ()
     assert result.places == ()
 
@@ -192,37 +176,37 @@ def test_trudeau_airport_is_not_the_actor(tagger: Tagger) -> None:
         "Delays at Trudeau International Airport.",
         "Delays at Pierre Elliott Trudeau International Airport.",
     ):
-        result = _tag(tagger, text)
+        result = tag_checked(tagger, text)
         assert "trudeau" not in result.actors, text
         assert "montreal_trudeau_airport" in result.places, text
 
 
 def test_trudeau_alone_is_the_actor(tagger: Tagger) -> None:
-    assert "trudeau" in _tag(tagger, "In Montreal, Trudeau defended the plan.").actors
+    assert "trudeau" in tag_checked(tagger, "In Montreal, Trudeau defended the plan.").actors
 
 
 def test_bare_legault_needs_a_political_context(tagger: Tagger) -> None:
-    assert "legault" in _tag(tagger, "Premier Legault met the minister.").actors
-    assert "legault" in _tag(tagger, "Legault said immigration must fall.").actors
+    assert "legault" in tag_checked(tagger, "Premier Legault met the minister.").actors
+    assert "legault" in tag_checked(tagger, "Legault said immigration must fall.").actors
     hockey = "Forward Samuel Legault scored twice for the Laval Rocket."
-    assert "legault" not in _tag(tagger, hockey).actors
-    assert "legault" not in _tag(tagger, "Legault, a Quebec City native, is 24.").actors
+    assert "legault" not in tag_checked(tagger, hockey).actors
+    assert "legault" not in tag_checked(tagger, "Legault, a Quebec City native, is 24.").actors
 
 
 def test_one_sense_per_article(tagger: Tagger) -> None:
     text = "Premier François Legault spoke on Monday. Legault, 67, is a former businessman."
-    legaults = [m for m in _tag(tagger, text).mentions if m.concept == "legault"]
+    legaults = [m for m in tag_checked(tagger, text).mentions if m.concept == "legault"]
     assert [m.text for m in legaults] == ["François Legault", "Legault"]
 
 
 def test_longest_name_wins(tagger: Tagger) -> None:
-    result = _tag(tagger, "Québec solidaire met in Quebec City with the Parti Québécois.")
+    result = tag_checked(tagger, "Québec solidaire met in Quebec City with the Parti Québécois.")
     assert set(result.organisations) == {"qs", "pq"}
     assert result.places == ("quebec_city",)
 
 
 def test_topic_terms_inside_names_do_not_count(tagger: Tagger) -> None:
-    result = _tag(tagger, "Immigration, Refugees and Citizenship Canada opened an office.")
+    result = tag_checked(tagger, "Immigration, Refugees and Citizenship Canada opened an office.")
     assert result.organisations == ("ircc",)
     assert result.topics == ()
 
@@ -235,17 +219,17 @@ def test_topics_do_not_fire_on_a_bare_ambiguous_word(tagger: Tagger) -> None:
         "Visa and Mastercard lowered their fees in Canada.",
         "The immigration system was discussed.",
     ):
-        assert _tag(tagger, text).topics == (), text
+        assert tag_checked(tagger, text).topics == (), text
 
 
 def test_ambiguous_topic_words_count_in_context(tagger: Tagger) -> None:
     text = "Quebec wants Ottawa to reimburse the cost of housing asylum seekers."
-    assert "funding_costs" in _tag(tagger, text).topics
-    assert "immigration_levels" in _tag(tagger, "Ottawa lowers immigration targets.").topics
+    assert "funding_costs" in tag_checked(tagger, text).topics
+    assert "immigration_levels" in tag_checked(tagger, "Ottawa lowers immigration targets.").topics
 
 
 def test_programmes_tag_their_topics(tagger: Tagger) -> None:
-    result = _tag(tagger, "The Safe Third Country Agreement was expanded.")
+    result = tag_checked(tagger, "The Safe Third Country Agreement was expanded.")
     assert result.programmes == ("safe_third_country",)
     assert set(result.topics) == {"asylum_refugees", "border_enforcement"}
 
@@ -258,28 +242,28 @@ def test_us_asylum_story_is_not_relevant(tagger: Tagger) -> None:
         "Texas Governor Greg Abbott bused asylum seekers from El Paso as the Biden "
         "administration faced record illegal border crossings at the southern border."
     )
-    result = _tag(tagger, text, "Texas buses asylum seekers")
+    result = tag_checked(tagger, text, "Texas buses asylum seekers")
     assert not result.relevant
     assert result.topics == ()  # not about Canadian immigration, so about none of its topics
     assert "asylum_refugees" in result.mentioned
 
 
 def test_a_topic_and_a_canadian_anchor_are_relevant(tagger: Tagger) -> None:
-    result = _tag(tagger, "Quebec wants fewer asylum seekers.")
+    result = tag_checked(tagger, "Quebec wants fewer asylum seekers.")
     assert result.relevant
     # One sentence of evidence (p = 1); Quebec named once, in the lede (C = 1.5).
     assert result.score == pytest.approx((1 - 0.4) * (1.5 + 0.5) / (1.5 + 1), abs=1e-4)
 
 
 def test_no_topic_is_never_relevant(tagger: Tagger) -> None:
-    result = _tag(tagger, "Premier François Legault opened a bridge in Quebec City.")
+    result = tag_checked(tagger, "Premier François Legault opened a bridge in Quebec City.")
     assert result.score == 0.0
     assert not result.relevant
 
 
 def test_strong_topic_evidence_needs_no_anchor(tagger: Tagger) -> None:
-    weak = _tag(tagger, "Asylum claims are rising.")
-    strong = _tag(tagger, "Asylum claims are rising.", "Refugee claimants wait")
+    weak = tag_checked(tagger, "Asylum claims are rising.")
+    strong = tag_checked(tagger, "Asylum claims are rising.", "Refugee claimants wait")
     assert not weak.relevant
     assert strong.relevant
 
@@ -290,7 +274,7 @@ def test_threshold_is_configurable() -> None:
 
 
 def test_result_records_the_taxonomy_version(tagger: Tagger) -> None:
-    assert _tag(tagger, "x").taxonomy_version == tagger.taxonomy.version
+    assert tag_checked(tagger, "x").taxonomy_version == tagger.taxonomy.version
 
 
 # --- Build once, tag fast ------------------------------------------------------------------
@@ -370,7 +354,7 @@ def test_the_cpu_budget_cuts_the_text_and_says_where(tagger: Tagger) -> None:
     result = hasty.tag("", text)
     assert result.cut is not None
     assert "CPU-second budget was spent" in result.cut and "text tagged up to" in result.cut
-    _assert_offsets(result, "", text)
+    assert_offsets(result, "", text)
     short = hasty.tag("", "Quebec wants fewer asylum seekers.")  # too short to be clocked
     assert short.cut is None and short.relevant
 

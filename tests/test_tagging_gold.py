@@ -28,11 +28,6 @@ REQUIRED_HARD_NEGATIVES = {
 
 
 @pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return Tagger(load_taxonomy(TAXONOMY))
-
-
-@pytest.fixture(scope="module")
 def gold() -> list[GoldExample]:
     return load_gold(GOLD, SEEDS)
 
