@@ -230,6 +230,23 @@ def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def vigie_env(
+    workdir: Path, api_url: str, prefect_home: Path, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``clean_env`` for a Vigie run: its SQLite database and data in ``workdir``, loopback
+    feeds allowed, flows reporting to the Prefect server at ``api_url``; plus ``extra``."""
+    return clean_env(
+        {
+            "VIGIE_DATABASE_URL": f"sqlite:///{workdir / 'vigie.db'}",
+            "VIGIE_DATA_DIR": str(workdir / "data"),
+            "VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.0/8",
+            "PREFECT_API_URL": api_url,
+            "PREFECT_HOME": str(prefect_home),
+            **(extra or {}),
+        }
+    )
+
+
 def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

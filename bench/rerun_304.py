@@ -36,13 +36,13 @@ if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/corpus.py
 
 from bench.harness import (
-    clean_env,
     free_port,
     loopback_hosts,
     prefect_server,
     run_worker,
     served_corpus,
     server_stats,
+    vigie_env,
 )
 
 _MODIFIED = format_datetime(datetime(2026, 11, 20, 12, 0, tzinfo=UTC), usegmt=True)
@@ -88,15 +88,7 @@ def measure(feeds: int, host_count: int, items: int) -> dict[str, Any]:
         with served_corpus(tmp / "corpus", hosts, port) as stats_url:
             with prefect_server(tmp / "prefect-server", tmp / "prefect.log") as server:
                 print(f"prefect server up in {server.start_seconds:.1f} s; two passes ...")
-                env = clean_env(
-                    {
-                        "VIGIE_DATABASE_URL": f"sqlite:///{tmp / 'vigie.db'}",
-                        "VIGIE_DATA_DIR": str(tmp / "data"),
-                        "VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.0/8",
-                        "PREFECT_API_URL": server.api_url,
-                        "PREFECT_HOME": str(tmp / "prefect-client"),
-                    }
-                )
+                env = vigie_env(tmp, server.api_url, tmp / "prefect-client")
                 result = run_worker(["vigie", "--corpus", str(tmp / "corpus")], env, cwd=tmp)
             result["http"] = server_stats(stats_url)
             result["bare_fetch_seconds"] = bare_fetch_seconds(tmp / "vigie.db")

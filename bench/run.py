@@ -55,6 +55,7 @@ from bench.harness import (
     served_corpus,
     server_stats,
     tree_peak_rss_mb,
+    vigie_env,
 )
 from bench.score import score_dedup, score_near_clusters, score_relevance
 from bench.store_size import measure as measure_store
@@ -116,18 +117,6 @@ def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {k: after.get(k, 0) - before.get(k, 0) for k in sorted(after) if k != "bytes"}
 
 
-def _vigie_env(workdir: Path, server: PrefectServer, client_home: Path) -> dict[str, str]:
-    return clean_env(
-        {
-            "VIGIE_DATABASE_URL": f"sqlite:///{workdir / 'vigie.db'}",
-            "VIGIE_DATA_DIR": str(workdir / "data"),
-            "VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.0/8",
-            "PREFECT_API_URL": server.api_url,
-            "PREFECT_HOME": str(client_home),
-        }
-    )
-
-
 def measure_vigie(
     tmp: Path, corpus: Path, server: PrefectServer, mode: str, opts: Options
 ) -> dict[str, Any]:
@@ -139,7 +128,7 @@ def measure_vigie(
         args.append("--no-rerun")
         if opts.full_feeds:
             args += ["--feeds-limit", str(opts.full_feeds)]
-    env = _vigie_env(workdir, server, tmp / "prefect-client")
+    env = vigie_env(workdir, server.api_url, tmp / "prefect-client")
     result = run_worker(args, env, cwd=workdir)
     result["db"] = str(workdir / "vigie.db")
     return result
@@ -150,7 +139,7 @@ def measure_floor(tmp: Path, corpus: Path, server: PrefectServer, opts: Options)
     workdir.mkdir()
     args = ["floor", "--corpus", str(corpus), "--batch-size", str(opts.batch_size)]
     args += ["--server-pid", str(server.pid)]
-    return run_worker(args, _vigie_env(workdir, server, tmp / "prefect-client"), cwd=workdir)
+    return run_worker(args, vigie_env(workdir, server.api_url, tmp / "prefect-client"), cwd=workdir)
 
 
 ONE_HOST_FEEDS = 20
@@ -168,7 +157,9 @@ def measure_one_host(tmp: Path, corpus: Path, server: PrefectServer) -> dict[str
         workdir.mkdir()
         args = ["onehost", "--corpus", str(corpus), "--feeds-limit", str(ONE_HOST_FEEDS)]
         args += ["--limit-prefix", prefix]
-        out[key] = run_worker(args, _vigie_env(workdir, server, tmp / "prefect-client"), workdir)
+        out[key] = run_worker(
+            args, vigie_env(workdir, server.api_url, tmp / "prefect-client"), workdir
+        )
     out["ratio"] = out["limited"]["seconds"] / out["unlimited"]["seconds"]
     return out
 

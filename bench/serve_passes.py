@@ -39,7 +39,13 @@ if __package__ in (None, ""):
 
 from bench.corpus import CorpusSpec, build, write
 from bench.corpus_text import OUTLETS
-from bench.harness import clean_env, free_port, loopback_hosts, prefect_server, served_corpus
+from bench.harness import (
+    free_port,
+    loopback_hosts,
+    prefect_server,
+    served_corpus,
+    vigie_env,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
@@ -139,16 +145,11 @@ def measure(root: Path, runs: int) -> list[dict[str, Any]]:
             served_corpus(tmp / "corpus", hosts, port),
             prefect_server(tmp / "prefect-server", tmp / "prefect-server.log") as server,
         ):
-            env = clean_env(
-                {
-                    "VIGIE_DATABASE_URL": f"sqlite:///{tmp / 'vigie.db'}",
-                    "VIGIE_DATA_DIR": str(tmp / "data"),
-                    "VIGIE_FETCH_ALLOW_HOSTS": "127.0.0.0/8",
-                    "PREFECT_API_URL": server.api_url,
-                    "PREFECT_HOME": str(tmp / "prefect-client"),
-                    "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-                    "PYTHONPATH": str(root),
-                }
+            env = vigie_env(
+                tmp,
+                server.api_url,
+                tmp / "prefect-client",
+                {"PREFECT_RUNNER_POLL_FREQUENCY": "1", "PYTHONPATH": str(root)},
             )
             _add_feeds(env, root, feeds[:20])
             with (tmp / "serve.log").open("wb") as log:
