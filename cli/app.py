@@ -28,6 +28,16 @@ from typer.core import TyperGroup
 
 from cli import search
 from cli.errors import clear_errors
+from cli.filters import (
+    LanguageOption,
+    LimitOption,
+    OutletOption,
+    RelevantOption,
+    SinceOption,
+    TopicOption,
+    UntilOption,
+    filters_from,
+)
 from cli.output import Format, fail, format_option, out, print_json, shown_time
 from parsers.inert import clean
 from parsers.text import counted
@@ -311,19 +321,19 @@ def feeds_remove(
 @app.command()
 def articles(
     format: search.FormatOption = Format.table,
-    topic: search.TopicOption = None,
-    since: search.SinceOption = None,
-    until: search.UntilOption = None,
-    outlet: search.OutletOption = None,
-    language: search.LanguageOption = None,
-    relevant: search.RelevantOption = False,
-    limit: search.LimitOption = None,
+    topic: TopicOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    outlet: OutletOption = None,
+    language: LanguageOption = None,
+    relevant: RelevantOption = False,
+    limit: LimitOption = None,
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
     from db import queries
     from flows import context
 
-    filters = search.filters_from(topic, since, until, outlet, language, relevant)
+    filters = filters_from(topic, since, until, outlet, language, relevant)
     with clear_errors(), context.reading() as connection:
         rows = queries.list_articles(connection, filters=filters, limit=limit)
     if format in (Format.json, Format.jsonl):

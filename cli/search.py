@@ -1,9 +1,8 @@
-"""``vigie search``, and what it shares with ``vigie articles``: filters and exports.
+"""``vigie search``, and what it shares with ``vigie articles``: the export formats.
 
-Filters: ``--topic``, ``--since``/``--until``, ``--outlet``, ``--language``, ``--relevant``.
 Formats: a table, ``json``, ``jsonl`` (one object a line) and ``csv`` (UTF-8 with a BOM so
 that Excel reads accents, every cell quoted, and a cell that Excel would run as a formula
-prefixed with an apostrophe).
+prefixed with an apostrophe). The filter options are ``cli.filters``'.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import csv
 import io
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -20,12 +18,21 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.errors import clear_errors
+from cli.filters import (
+    LanguageOption,
+    LimitOption,
+    OutletOption,
+    RelevantOption,
+    SinceOption,
+    TopicOption,
+    UntilOption,
+    filters_from,
+)
 from cli.output import Format, format_option, out, print_json
 from parsers.inert import printable
 
 if TYPE_CHECKING:  # the query language loads with `vigie search`, not with every command
     from db import queries
-    from db.search import ArticleFilters
     from parsers.search_text import Passage
 
 FormatOption = Annotated[
@@ -38,70 +45,10 @@ FormatOption = Annotated[
         help="table, json, jsonl (one object a line) or csv (Excel).",
     ),
 ]
-TopicOption = Annotated[
-    str | None, typer.Option(help="Only articles about this topic key (see `vigie tagging`).")
-]
-SinceOption = Annotated[
-    str | None,
-    typer.Option(help="Published (else first seen) on or after: 2026-12-01, an ISO time or 7d."),
-]
-UntilOption = Annotated[
-    str | None, typer.Option(help="Published (else first seen) before: 2026-12-08 or 7d.")
-]
-OutletOption = Annotated[
-    str | None, typer.Option(help="Only outlets whose name or host contains this (any case).")
-]
-LanguageOption = Annotated[str | None, typer.Option(help="Only this language: en, fr, ...")]
-RelevantOption = Annotated[bool, typer.Option(help="Only relevant articles.")]
-LimitOption = Annotated[int | None, typer.Option(help="At most this many.", min=1)]
-
 #: Columns of a csv export, in order; a search adds its snippet.
 CSV_COLUMNS = ("link", "outlet", "date", "title", "byline", "topics", "relevance")
 #: Cells Excel would read as a formula (CSV injection) when they start with one of these.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def filters_from(
-    topic: str | None,
-    since: str | None,
-    until: str | None,
-    outlet: str | None,
-    language: str | None,
-    relevant: bool,
-    now: datetime | None = None,
-) -> ArticleFilters:
-    """The shared filter options as ``ArticleFilters``; a date that cannot be read is a
-    ``typer.BadParameter`` naming the option and what to write."""
-    from db.search import ArticleFilters
-
-    now = now or datetime.now(UTC)
-    return ArticleFilters(
-        topic=topic or None,
-        since=_moment(since, "--since", now),
-        until=_moment(until, "--until", now),
-        outlet=outlet or None,
-        language=language or None,
-        relevant=relevant,
-    )
-
-
-def _moment(value: str | None, option: str, now: datetime) -> datetime | None:
-    if not value:
-        return None
-    text = value.strip()
-    if text[:-1].isdigit() and text[-1:] in ("d", "h"):
-        amount = int(text[:-1])
-        return now - (timedelta(days=amount) if text[-1] == "d" else timedelta(hours=amount))
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date: write 2026-12-01, 2026-12-01T09:30 or 7d (days ago)",
-            param_hint=option,
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- search -------------------------------------------------------------------------------

@@ -17,9 +17,7 @@ import typer
 from rich.table import Table
 
 from cli.errors import clear_errors
-from cli.output import Format, format_option, out, print_json
-from cli.search import (
-    FormatOption,
+from cli.filters import (
     LanguageOption,
     LimitOption,
     OutletOption,
@@ -27,8 +25,9 @@ from cli.search import (
     SinceOption,
     TopicOption,
     UntilOption,
-    search_command,
 )
+from cli.output import Format, format_option, out, print_json
+from cli.search import FormatOption, search_command
 from parsers.exceptions import ConfigError
 from parsers.inert import printable
 
@@ -127,8 +126,17 @@ def watch_test(
     """The stored articles a watch (or a query) would have matched, best first."""
     with clear_errors():
         watch = _rules().watches.get(query)
-    search_command(watch.query if watch else query, format, topic, since, until, outlet,
-                   language, relevant, limit)  # fmt: skip
+    search_command(
+        watch.query if watch else query,
+        format=format,
+        topic=topic,
+        since=since,
+        until=until,
+        outlet=outlet,
+        language=language,
+        relevant=relevant,
+        limit=limit,
+    )
 
 
 def _edit(change: Callable[[str, str], str]) -> None:
