@@ -199,12 +199,11 @@ def version_policy() -> VersionPolicy:
     """Versioning policy from the settings (which change kinds are worth an alert) and the
     rules file's watches, which a rules file that cannot be read stops with its one line."""
     from db.versions import VersionPolicy
+    from parsers.diffs import MATERIAL_KINDS
 
     settings = get_settings()
     chosen = frozenset(k.strip() for k in settings.material_change_kinds.split(",") if k.strip())
-    if chosen:
-        return VersionPolicy(material=chosen, watches=watches())
-    return VersionPolicy(watches=watches())
+    return VersionPolicy(material=chosen or MATERIAL_KINDS, watches=watches())
 
 
 def watches() -> tuple[Watch, ...]:
@@ -229,9 +228,9 @@ def start_temporary_prefect_server() -> None:
     """Start Prefect's temporary server now, if it is the one in use (no ``PREFECT_API_URL``).
 
     Call it from the main thread before ``asyncio.run``. Left to the flow, the start blocks
-    asyncio's loop, where Ctrl-C only marks the flow cancelled: the command then waited out
-    the start-up timeout (120 s) for a server the same Ctrl-C had stopped, and ended with a
-    traceback (measured). Outside the loop, Ctrl-C interrupts the wait at once.
+    asyncio's loop, where Ctrl-C only marks the flow cancelled: the command would wait out
+    the start-up timeout (120 s) for a server the same Ctrl-C stopped, and end with a
+    traceback. Outside the loop, Ctrl-C interrupts the wait at once.
     """
     from prefect.settings import PREFECT_API_URL
 

@@ -2,10 +2,11 @@
 
 Every worker reads languages with the same 75 MB model; loaded here, once, the workers share
 its memory (copy-on-write) instead of each loading its own on the first text that declares
-no language: a feed without a language declaration added that much to every worker.
+no language.
 
 The tagger of the first pool's taxonomy is built here too (``flows.cpu.preload_tagger``):
-reading the taxonomy and compiling its automaton took each worker 0.25 CPU-s at its start.
+reading the taxonomy and compiling its automaton costs a worker 0.25 CPU-s, paid once here
+rather than at each worker's start.
 """
 
 from __future__ import annotations
