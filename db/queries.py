@@ -25,7 +25,7 @@ from db.schema import (
     topic_keys,
     tracked_figures,
 )
-from db.search import ArticleFilters, filtered
+from db.search import ArticleFilters, article_date, filtered
 from parsers.evidence import mention_sentence, mention_words
 
 if TYPE_CHECKING:
@@ -125,10 +125,7 @@ def _article_rows_query() -> Select[Any]:
             version_count.label("versions"),
         )
         .join(article_versions, article_versions.c.id == articles.c.current_version_id)
-        .order_by(
-            func.coalesce(articles.c.published_at, articles.c.first_seen_at).desc(),
-            articles.c.id,
-        )
+        .order_by(article_date().desc(), articles.c.id)
     )
 
 

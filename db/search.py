@@ -53,6 +53,11 @@ _CHUNK = 500
 CANDIDATES = 500
 
 
+def article_date() -> ColumnElement[datetime]:
+    """An article's date in listings, filters and rankings: published, else first seen."""
+    return func.coalesce(articles.c.published_at, articles.c.first_seen_at)
+
+
 @dataclass(frozen=True)
 class ArticleFilters:
     """What ``vigie articles`` and ``vigie search`` narrow a listing to (None: anything)."""
@@ -157,15 +162,14 @@ def filtered(statement: Select[Any], filters: ArticleFilters) -> Select[Any]:
 
 
 def _conditions(filters: ArticleFilters) -> list[ColumnElement[bool]]:
-    when = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
     conditions: list[ColumnElement[bool]] = []
     if filters.topic:
         padded = " " + article_versions.c.topics + " "
         conditions.append(padded.contains(f" {filters.topic} ", autoescape=True))
     if filters.since is not None:
-        conditions.append(when >= filters.since)
+        conditions.append(article_date() >= filters.since)
     if filters.until is not None:
-        conditions.append(when < filters.until)
+        conditions.append(article_date() < filters.until)
     if filters.outlet:
         wanted = filters.outlet.lower()
         conditions.append(
@@ -207,7 +211,6 @@ def search_ids(
     if limit:
         pool = pool.order_by(match.article_id.desc()).limit(CANDIDATES)
     found = pool.subquery("found")
-    when = func.coalesce(articles.c.published_at, articles.c.first_seen_at)
     statement = select(found.c.id).join(articles, articles.c.id == found.c.id)
     if postgres:
         ranked = _match(session, query, ranking=True)
@@ -215,7 +218,7 @@ def search_ids(
         rank = ranked.rank
     else:
         rank = found.c.rank
-    statement = statement.order_by(rank, when.desc(), found.c.id.desc())
+    statement = statement.order_by(rank, article_date().desc(), found.c.id.desc())
     if limit:
         statement = statement.limit(limit)
     return list(session.scalars(statement))
