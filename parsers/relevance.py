@@ -10,10 +10,10 @@ A topic's weight sums, over the distinct sentences that give evidence of it, 3 f
 bulleted line, or a sentence that gives a figure: "the budget went from 94 to 104 million"),
 and 1 for any other sentence: repeating a term within one sentence adds nothing. A topic with
 weight 2 or more is what the article is about: in the title, in the lede, in a point made, or
-in two sentences of the body. The heaviest is the primary topic (the
-earliest on a tie); the others follow, heaviest first, as secondary topics, at most
-``MAX_SECONDARY`` of them. A topic below 2 -- one sentence of the body -- is only mentioned in
-passing: it stays a mention, and is not a topic.
+in two sentences of the body. The heaviest is the primary topic (the earliest on a tie); the
+others follow, heaviest first, as secondary topics, at most ``MAX_SECONDARY`` of them. A topic
+below 2 -- one sentence of the body -- is only mentioned in passing: it stays a mention, and is
+not a topic.
 
 Relevance
 ---------
@@ -182,8 +182,7 @@ def judge(
     film, a hockey player's visa) and is not relevant, whatever its score.
     """
     weighed = _weigh_topics(topic_clues)
-    about = [key for key, topic in weighed.items() if topic.weight >= ABOUT]
-    about = about[: 1 + MAX_SECONDARY]
+    about = [key for key, topic in weighed.items() if topic.weight >= ABOUT][: 1 + MAX_SECONDARY]
     geography = _geography(anchor_clues)
     p = sum(min(TOPIC_POINTS_CAP, topic.points) for topic in weighed.values())
     score = round((1 - 0.4**p) * geography.factor, 4) if weighed else 0.0
