@@ -55,8 +55,7 @@ BODY_SHARE_KEPT = 0.5
 #: trafilatura's word 4-grams: the two then agree on where the article is, and readability
 #: only adds what trafilatura's stricter filters dropped (subheads, captions, short list
 #: items, table cells). Below it they disagree on the article itself, and trafilatura, which
-#: scored higher alone whenever they disagreed, is kept. Chosen on one half of the dev set
-#: (0.88 to 0.90 were best there) and confirmed on the other half.
+#: scored higher alone whenever they disagreed, is kept (how it was chosen: docs/design.md).
 READABILITY_KEEPS = 0.9
 #: A block marked as furniture (class or id: ad, share, newsletter, related) is dropped from
 #: readability's copy up to this many words; a longer one may be a wrapper of the article.
@@ -609,7 +608,7 @@ def _best_candidate(tree: HtmlElement, url: str) -> tuple[str, Extraction]:
 def _drop_galleries(tree: HtmlElement) -> None:
     """Remove photo galleries and slideshows: their captions read as paragraphs otherwise.
 
-    Both extractors took a gallery's fifty captions, or a slideshow's buttons ("Previous",
+    Both extractors take a gallery's fifty captions, or a slideshow's buttons ("Previous",
     "1 of 5", "Fullscreen"), for the article's text. A marked element that holds the
     article itself (``<article>``, ``<main>``, ``itemprop=articleBody``) is a page wrapper
     named after a gallery, and stays.
