@@ -98,8 +98,8 @@ def freeze_startup_heap() -> None:
     A flow's imports (Prefect, SQLAlchemy, trafilatura: about 200,000 objects) live as long
     as the process, and every full collection would walk them again: 0.12 s each, a quarter
     of a pass that finds nothing new. The young generations are collected first, so that
-    little garbage is frozen with them: a full collection first cost 0.09-0.16 s and found a
-    few hundred objects (measured). What is frozen is never collected, so a process that runs
+    little garbage is frozen with them; a full collection would cost 0.09-0.16 s to find a
+    few hundred objects more. What is frozen is never collected, so a process that runs
     many flows (`vigie serve`, tests) keeps what its first run held when it froze: the
     imports and the process-wide resources of this module, which it keeps anyway; later
     runs' garbage is collected.
