@@ -26,18 +26,8 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from cli import search
+from cli import listing, search
 from cli.errors import clear_errors
-from cli.filters import (
-    LanguageOption,
-    LimitOption,
-    OutletOption,
-    RelevantOption,
-    SinceOption,
-    TopicOption,
-    UntilOption,
-    filters_from,
-)
 from cli.output import Format, fail, format_option, out, print_json, shown_time
 from parsers.inert import clean
 from parsers.text import counted
@@ -321,19 +311,19 @@ def feeds_remove(
 @app.command()
 def articles(
     format: search.FormatOption = Format.table,
-    topic: TopicOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    outlet: OutletOption = None,
-    language: LanguageOption = None,
-    relevant: RelevantOption = False,
-    limit: LimitOption = None,
+    topic: listing.TopicOption = None,
+    since: listing.SinceOption = None,
+    until: listing.UntilOption = None,
+    outlet: listing.OutletOption = None,
+    language: listing.LanguageOption = None,
+    relevant: listing.RelevantOption = False,
+    limit: listing.LimitOption = None,
 ) -> None:
     """List stored articles, newest first, with topics and version counts."""
     from db import queries
     from flows import context
 
-    filters = filters_from(topic, since, until, outlet, language, relevant)
+    filters = listing.filters_from(topic, since, until, outlet, language, relevant)
     with clear_errors(), context.reading() as connection:
         rows = queries.list_articles(connection, filters=filters, limit=limit)
     if format in (Format.json, Format.jsonl):

@@ -2,7 +2,7 @@
 
 Formats: a table, ``json``, ``jsonl`` (one object a line) and ``csv`` (UTF-8 with a BOM so
 that Excel reads accents, every cell quoted, and a cell that Excel would run as a formula
-prefixed with an apostrophe). The filter options are ``cli.filters``'.
+prefixed with an apostrophe). The filter options are ``cli.listing``'.
 """
 
 from __future__ import annotations
@@ -17,17 +17,8 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from cli import listing
 from cli.errors import clear_errors
-from cli.filters import (
-    LanguageOption,
-    LimitOption,
-    OutletOption,
-    RelevantOption,
-    SinceOption,
-    TopicOption,
-    UntilOption,
-    filters_from,
-)
 from cli.output import Format, format_option, out, print_json
 from parsers.inert import printable
 
@@ -63,13 +54,13 @@ def search_command(
         ),
     ],
     format: FormatOption = Format.table,
-    topic: TopicOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    outlet: OutletOption = None,
-    language: LanguageOption = None,
-    relevant: RelevantOption = False,
-    limit: LimitOption = 20,
+    topic: listing.TopicOption = None,
+    since: listing.SinceOption = None,
+    until: listing.UntilOption = None,
+    outlet: listing.OutletOption = None,
+    language: listing.LanguageOption = None,
+    relevant: listing.RelevantOption = False,
+    limit: listing.LimitOption = 20,
 ) -> None:
     """Search stored articles: best matches first, with highlighted snippets."""
     from db import queries
@@ -79,7 +70,7 @@ def search_command(
 
     with clear_errors():
         node = parse(query)
-        filters = filters_from(topic, since, until, outlet, language, relevant)
+        filters = listing.filters_from(topic, since, until, outlet, language, relevant)
         with context.reading() as connection:
             found = search_ids(connection, node, filters, limit)
             rows = queries.articles_by_id(connection, found)

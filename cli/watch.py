@@ -16,16 +16,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from cli import listing
 from cli.errors import clear_errors
-from cli.filters import (
-    LanguageOption,
-    LimitOption,
-    OutletOption,
-    RelevantOption,
-    SinceOption,
-    TopicOption,
-    UntilOption,
-)
 from cli.output import Format, format_option, out, print_json
 from cli.search import FormatOption, search_command
 from parsers.exceptions import ConfigError
@@ -115,13 +107,13 @@ def watch_remove(name: Annotated[str, typer.Argument(help="The watch's name.")])
 def watch_test(
     query: Annotated[str, typer.Argument(help="A search, or the name of a watch.")],
     format: FormatOption = Format.table,
-    topic: TopicOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    outlet: OutletOption = None,
-    language: LanguageOption = None,
-    relevant: RelevantOption = False,
-    limit: LimitOption = 20,
+    topic: listing.TopicOption = None,
+    since: listing.SinceOption = None,
+    until: listing.UntilOption = None,
+    outlet: listing.OutletOption = None,
+    language: listing.LanguageOption = None,
+    relevant: listing.RelevantOption = False,
+    limit: listing.LimitOption = 20,
 ) -> None:
     """The stored articles a watch (or a query) would have matched, best first."""
     with clear_errors():
