@@ -497,7 +497,7 @@ class _SlotPool:
     A request that finds no free slot starts taking one more from the server, and is served
     by whichever comes first: that slot, or one another request frees meanwhile. Taking a
     slot can stall: Prefect's server on SQLite answers 503 when the write collides with
-    another (its own event writes, say), and its client retries 2 s later. A batch on one
+    another, and its client retries 2 s later. A batch on one
     host then goes on with the slot it holds instead of a request (and the whole batch,
     which waits for it) sitting out the retry; the late slot joins the pool when it comes.
     """
@@ -576,12 +576,14 @@ class _SlotPool:
         taking = list(self._taking)
         for task in taking:
             task.cancel()
-        # Shielded, as ``_HeldSlot.give_back``: a cancelled pass still stops its takes.
-        with suppress(Exception, asyncio.CancelledError):
+        try:
+            # Shielded, as ``_HeldSlot.give_back``: a pass cancelled meanwhile still has its
+            # takes stopped, and its held slots released below.
             await asyncio.shield(asyncio.gather(*taking, return_exceptions=True))
-        held, self._held, self._free = self._held, [], []
-        for slot in held:
-            await slot.give_back()
+        finally:
+            held, self._held, self._free = self._held, [], []
+            for slot in held:
+                await slot.give_back()
 
 
 class _HeldSlot:
