@@ -32,7 +32,7 @@ import socket
 import ssl
 import time
 import zlib
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
@@ -227,9 +227,9 @@ class Fetcher:
         #: One client per host name, least recently used first, and requests using each.
         self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
         self._in_use: Counter[str] = Counter()
-        #: Slots of Prefect limits this fetcher holds, free ones (not serving a request) by
-        #: limit name, and the fetches under way for each limit.
-        self._held: dict[str, list[_HeldSlot]] = {}
+        #: Slots of Prefect limits this fetcher holds or is taking, by limit name, and the
+        #: fetches under way for each limit.
+        self._held: dict[str, _SlotPool] = {}
         self._shared_users: Counter[str] = Counter()
 
     async def __aenter__(self) -> Fetcher:
@@ -399,24 +399,29 @@ class Fetcher:
         """Hold a slot of the Prefect global concurrency limit ``name`` (none when None).
 
         A slot this fetcher already holds for ``name`` and no request is using serves the
-        request; else one more is taken from the server. Slots are given back when the
-        fetcher has no request left for the limit (``fetch``), not after each request: one
-        acquisition per slot and batch instead of one per request, and no 2 s poll (Prefect's
-        Retry-After) each time a request finds the slot it just gave back not yet freed.
+        request; else one more is taken from the server, and the request goes with whichever
+        comes first, that new slot or one of the fetcher's freed by another request
+        (``_SlotPool``). Slots are given back when the fetcher has no request left for the
+        limit (``fetch``), not after each request: one acquisition per slot and batch instead
+        of one per request, and no 2 s poll (Prefect's Retry-After) each time a request finds
+        the slot it just gave back not yet freed.
         """
         if name is None:
             yield
             return
-        free = self._held.setdefault(name, [])
-        slot = free.pop() if free else await _HeldSlot.take(name, host, self.policy)
+        pool = self._held.get(name)
+        if pool is None:
+            pool = self._held[name] = _SlotPool(name, self.policy)
+        slot = await pool.get(host)
         try:
             yield
         finally:
-            self._held.setdefault(name, []).append(slot)
+            pool.put(slot)
 
     async def _give_back(self, name: str) -> None:
-        for slot in self._held.pop(name, []):
-            await slot.give_back()
+        pool = self._held.pop(name, None)
+        if pool is not None:
+            await pool.give_back()
 
     async def _vetted_addresses(self, url: httpx.URL) -> list[str]:
         """The addresses to connect to, each one public or allowed; else ``FetchError``."""
@@ -484,6 +489,101 @@ class Fetcher:
             raise _status_error(status, response.reason_phrase, host, headers)
         content = await read_body(response, self.policy.max_bytes(kind), kind, host)
         return _Hop(status, headers, content)
+
+
+class _SlotPool:
+    """The slots of one Prefect limit a fetcher holds or is taking, shared by its requests.
+
+    A request that finds no free slot starts taking one more from the server, and is served
+    by whichever comes first: that slot, or one another request frees meanwhile. Taking a
+    slot can stall: Prefect's server on SQLite answers 503 when the write collides with
+    another, and its client retries 2 s later. A batch on one
+    host then goes on with the slot it holds instead of a request (and the whole batch,
+    which waits for it) sitting out the retry; the late slot joins the pool when it comes.
+    """
+
+    def __init__(self, name: str, policy: FetchPolicy) -> None:
+        self._name = name
+        self._policy = policy
+        #: Every slot held (given back together), those no request is using, the requests
+        #: waiting for one (oldest first), and the takes under way.
+        self._held: list[_HeldSlot] = []
+        self._free: list[_HeldSlot] = []
+        self._waiting: deque[asyncio.Future[_HeldSlot]] = deque()
+        self._taking: set[asyncio.Task[None]] = set()
+
+    async def get(self, host: str) -> _HeldSlot:
+        """A free slot, else the first of one freed by another request or one more taken;
+        ``FetchError`` if the server refuses one while the request still waits."""
+        if self._free:
+            return self._free.pop()
+        wanted: asyncio.Future[_HeldSlot] = asyncio.get_running_loop().create_future()
+        self._waiting.append(wanted)
+        self._start_takes(host)
+        try:
+            return await wanted
+        except asyncio.CancelledError:
+            # Cancelled (by the pass's deadline) just as a slot was handed over: keep it.
+            if wanted.done() and not wanted.cancelled() and wanted.exception() is None:
+                self.put(wanted.result())
+            raise
+        finally:
+            with suppress(ValueError):
+                self._waiting.remove(wanted)
+
+    def _start_takes(self, host: str) -> None:
+        """Take one more slot for each waiting request, up to the fetcher's own bound on
+        requests in flight to a host: more slots than that would only sit free."""
+        waiting = sum(not wanted.done() for wanted in self._waiting)
+        while (
+            len(self._taking) < waiting
+            and len(self._held) + len(self._taking) < self._policy.per_host_concurrency
+        ):
+            taking = asyncio.create_task(self._take(host), name=f"take {self._name}")
+            self._taking.add(taking)
+
+    async def _take(self, host: str) -> None:
+        try:
+            slot = await _HeldSlot.take(self._name, host, self._policy)
+        except FetchError as exc:
+            self._taking.discard(asyncio.current_task())
+            # The oldest waiting request gets the refusal (a missing limit, a timeout); none
+            # waiting means a freed slot served them all, and nothing is lost. The others
+            # still waiting ask for slots of their own.
+            for wanted in self._waiting:
+                if not wanted.done():
+                    wanted.set_exception(exc)
+                    break
+            self._start_takes(host)
+            return
+        finally:
+            self._taking.discard(asyncio.current_task())
+        self._held.append(slot)
+        self.put(slot)
+
+    def put(self, slot: _HeldSlot) -> None:
+        """Hand ``slot`` to the oldest waiting request, else keep it free."""
+        while self._waiting:
+            wanted = self._waiting.popleft()
+            if not wanted.done():
+                wanted.set_result(slot)
+                return
+        self._free.append(slot)
+
+    async def give_back(self) -> None:
+        """Stop the takes under way (Prefect releases a slot granted to a cancelled take)
+        and release every slot held."""
+        taking = list(self._taking)
+        for task in taking:
+            task.cancel()
+        try:
+            # Shielded, as ``_HeldSlot.give_back``: a pass cancelled meanwhile still has its
+            # takes stopped, and its held slots released below.
+            await asyncio.shield(asyncio.gather(*taking, return_exceptions=True))
+        finally:
+            held, self._held, self._free = self._held, [], []
+            for slot in held:
+                await slot.give_back()
 
 
 class _HeldSlot:

@@ -278,3 +278,48 @@ def test_the_monitor_flow_records_a_missing_limit_on_the_feed(
     assert runner.invoke(app, ["feeds", "limits"]).exit_code == 0
     counts = asyncio.run(run_monitor(due_only=False, fetch_pages=False))
     assert counts["feeds_fetched"] == 1 and len(http_server.requests_to("/feed.rss")) == 1
+
+
+def test_a_request_waiting_for_a_slot_is_served_by_one_its_fetcher_frees(
+    http_server: LoopbackServer, prefix: str
+) -> None:
+    """While another worker holds one of the two slots, the fetcher's batch goes through
+    the slot it got: the request whose own slot is not granted takes the first one freed
+    instead of waiting out the other worker (or a slow acquisition), and the slot it asked
+    for is released once granted."""
+    for i in range(12):
+        http_server.routes[f"/feed{i}"] = Response(RSS)
+    urls = [http_server.url(f"/feed{i}") for i in range(12)]
+    name = f"{prefix}127-0-0-1"
+    asyncio.run(_create_limit(name, 2))
+    policy = replace(POLICY, host_limit_prefix=prefix)
+    other_holds_for = 4.0
+
+    async def beside_another_worker() -> tuple[list[FetchResult], float]:
+        from prefect.concurrency.asyncio import concurrency
+
+        held, done = asyncio.Event(), asyncio.Event()
+
+        async def other_worker() -> None:
+            async with concurrency(name, strict=True, lease_duration=60):
+                held.set()
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), other_holds_for)
+
+        other = asyncio.create_task(other_worker())
+        await held.wait()
+        started = time.perf_counter()
+        results = await _fetch_all(policy, *urls)
+        elapsed = time.perf_counter() - started
+        done.set()
+        await other
+        return results, elapsed
+
+    results, elapsed = asyncio.run(beside_another_worker())
+
+    assert [r.status for r in results] == [200] * 12
+    assert elapsed < other_holds_for / 2
+    deadline = time.monotonic() + 15
+    while asyncio.run(_limit(name)).active_slots and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert asyncio.run(_limit(name)).active_slots == 0
