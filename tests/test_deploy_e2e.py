@@ -502,6 +502,22 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def _settled_descendants(pid: int, quiet: float = 1.5, timeout: float = 30) -> set[int]:
+    """``_descendants(pid)`` once it has stayed the same for ``quiet`` seconds: kept workers
+    start in the background with a run's first document, and may come up after that run
+    has ended."""
+    found, since = _descendants(pid), time.monotonic()
+    deadline = since + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = _descendants(pid)
+        if now != found:
+            found, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return found
+    raise AssertionError(f"the processes under {pid} kept changing for {timeout:g} s")
+
+
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` runs (a zombie does not)."""
     try:
@@ -593,7 +609,7 @@ def test_vigie_serve_runs_flow_runs_in_its_own_process_keeping_workers_and_conne
             assert _run_to_the_end(stack, monitor, serve) == "COMPLETED"
             # The fork server and the worker outlive the first run, as children of serve
             # itself: a run in a process of its own would have taken them along.
-            workers = _descendants(serve.pid)
+            workers = _settled_descendants(serve.pid)
             assert len(workers) >= 2
             server.routes["/warm.rss"] = _items_feed(server, ["/w/3", "/w/4", "/w/5"])
             assert _run_to_the_end(stack, monitor, serve) == "COMPLETED"
