@@ -331,8 +331,14 @@ class CpuPool:
             size, weight = _work_size(function, args)
             self._handed += weight
             # Kept workers start once for every later run of the process: worth it at once.
-            if (self.keep or self._handed >= WORKERS_WORTH_BYTES) and not self._up:
+            # So are they for a run that extracts pages: a feed's pages are a job of 0.3-0.5
+            # CPU-s (two extractors), which read here one at a time left the other core idle
+            # and kept the store waiting for its turn.
+            extracting = function is page_intents
+            if (self.keep or extracting or self._handed >= WORKERS_WORTH_BYTES) and not self._up:
                 self._start_in_background()
+            if extracting:
+                return await self._submit(_with_worker_tagger, function, *args)
             # One document at a time in this process: the run's store thread and event loop
             # share its interpreter. Asked again once this one's turn comes, since the
             # workers may be up by then.

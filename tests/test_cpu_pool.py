@@ -300,6 +300,30 @@ def test_pages_as_big_as_the_workers_start_is_worth_go_to_a_worker_whatever_they
     assert read == [page_intent(summary, summary.url, page, {}, tagger)]
 
 
+def test_a_run_that_extracts_pages_hands_them_to_workers_however_few(
+    tagger: Tagger,
+) -> None:
+    """Page extraction never runs in the run's process: a feed's pages are a long job, which
+    read there one at a time left the other cores idle and kept the store waiting. The
+    first page job starts the workers, and the feeds read meanwhile stay in the process."""
+    news = (FEEDS / "news.rss").read_bytes()
+    summary = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger).intents[0]
+    page = PAGES[0].read_bytes()
+
+    async def scenario() -> tuple[bool, bool, list[ArticleIntent | ParseError]]:
+        async with CpuPool(1, TAXONOMY) as pool:
+            pool.start_when_worth_it()
+            await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+            feed_read_here = pool._pool is None
+            read = await pool.pages([(summary, summary.url, page, {})], tagger)
+            in_a_worker = pool._up and pool._pool is not None and len(pool._pool._processes) == 1
+            return feed_read_here, in_a_worker, read
+
+    feed_read_here, in_a_worker, read = asyncio.run(scenario())
+    assert feed_read_here and in_a_worker
+    assert read == [page_intent(summary, summary.url, page, {}, tagger)]
+
+
 def test_work_read_in_the_run_process_and_work_taking_turns_never_overlap(
     tagger: Tagger,
 ) -> None:
