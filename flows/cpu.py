@@ -193,6 +193,8 @@ class CpuPool:
         #: document at a time read in this process meanwhile.
         self._handed: float | None = None
         self._here: asyncio.Lock | None = None
+        #: With ``start_when_worth_it(pages=True)``: every document goes to the workers.
+        self._all_to_workers = False
         #: Held while a document is read in this process (``taking_turns``).
         self._turn = threading.Lock()
 
@@ -201,18 +203,23 @@ class CpuPool:
 
     async def __aexit__(self, *_exc: object) -> None:
         self._handed, self._here = None, None  # the next run decides again
+        self._all_to_workers = False
         if not self.keep:
             await asyncio.to_thread(self.close)
 
-    def start_when_worth_it(self) -> None:
+    def start_when_worth_it(self, *, pages: bool = False) -> None:
         """Read this run's documents in this process until the run has handed over
         ``WORKERS_WORTH_BYTES`` of them, then start the workers in the background and give
         them the next documents once they are up. Workers already up (kept from an earlier
         run) take every document at once; workers to keep (``keep``) start in the background
         with the run's first document, since the next runs will not pay for their start.
+        So do the workers of a run that extracts article pages (``pages``), and they read
+        all its documents: its pages are most of its CPU, and feeds read here meanwhile
+        slowed the event loop that fetches those pages, so the workers waited for them.
         Lasts until the run leaves ``async with``."""
         if self._handed is None:
             self._handed, self._here = 0.0, asyncio.Lock()
+            self._all_to_workers = pages
 
     async def start(self) -> None:
         """Start the workers now (the fork server with the parsers, the language model and
@@ -334,7 +341,7 @@ class CpuPool:
             # So are they for a run that extracts pages: a feed's pages are a job of 0.3-0.5
             # CPU-s (two extractors), which read here one at a time left the other core idle
             # and kept the store waiting for its turn.
-            extracting = function is page_intents
+            extracting = self._all_to_workers or function is page_intents
             if (self.keep or extracting or self._handed >= WORKERS_WORTH_BYTES) and not self._up:
                 self._start_in_background()
             if extracting:
