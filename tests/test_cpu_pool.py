@@ -324,6 +324,31 @@ def test_a_run_that_extracts_pages_hands_them_to_workers_however_few(
     assert read == [page_intent(summary, summary.url, page, {}, tagger)]
 
 
+def test_a_run_that_extracts_pages_has_its_workers_read_its_feeds_too(
+    tagger: Tagger,
+) -> None:
+    """With ``start_when_worth_it(pages=True)`` the first feed starts the workers and is
+    read by one: feeds read in the run's process slowed the fetching of the pages the
+    workers waited for. The next run of the pool decides again."""
+    news = (FEEDS / "news.rss").read_bytes()
+    expected = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger)
+    pool = CpuPool(1, TAXONOMY, keep=True)
+
+    async def one_run(pages: bool) -> tuple[ParsedFeed, bool]:
+        async with pool:
+            pool.start_when_worth_it(pages=pages)
+            read = await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
+            return read, pool._up
+
+    try:
+        read, up = asyncio.run(one_run(pages=True))
+        assert up and pool._pool is not None and len(pool._pool._processes) == 1
+        assert not pool._all_to_workers  # reset when the run left
+    finally:
+        pool.close()
+    assert read == expected
+
+
 def test_work_read_in_the_run_process_and_work_taking_turns_never_overlap(
     tagger: Tagger,
 ) -> None:
