@@ -64,9 +64,10 @@ P = ParamSpec("P")
 #: workers' start. A job of this many bytes or more (unweighted) always goes to a worker,
 #: which a document that exhausts memory kills instead of the run's process.
 WORKERS_WORTH_BYTES = 2_000_000
-#: An article page costs about a third of what a feed costs to read, byte for byte
-#: (trafilatura on 9 KB pages: 3 ms; feedparser and tagging on 1.2 KB items: 1 ms).
-PAGE_BYTES_WEIGHT = 1 / 3
+#: An article page costs about two thirds of what a feed costs to read, byte for byte
+#: (trafilatura and readability on 9 KB pages, with tagging and sketch: 6-9 ms;
+#: feedparser and tagging on 1.2 KB items: 1 ms). It was a third with trafilatura alone.
+PAGE_BYTES_WEIGHT = 2 / 3
 
 # Where pidfds are missing, how often a worker checks that its flow process is still there.
 _PARENT_CHECK_S = 1.0
@@ -213,9 +214,10 @@ class CpuPool:
         them the next documents once they are up. Workers already up (kept from an earlier
         run) take every document at once; workers to keep (``keep``) start in the background
         with the run's first document, since the next runs will not pay for their start.
-        So do the workers of a run that extracts article pages (``pages``), and they read
-        all its documents: its pages are most of its CPU, and feeds read here meanwhile
-        slowed the event loop that fetches those pages, so the workers waited for them.
+        A run that extracts article pages (``pages``) reads nothing more here once its
+        workers are worth starting: its next documents wait for them. Read here while
+        they started, its feeds and pages slowed the event loop that fetches the pages
+        and kept the store waiting for its turn, so the workers waited for work.
         Lasts until the run leaves ``async with``."""
         if self._handed is None:
             self._handed, self._here = 0.0, asyncio.Lock()
@@ -277,6 +279,8 @@ class CpuPool:
         ``start_when_worth_it``)."""
         if self._handed is None or self._up or size >= WORKERS_WORTH_BYTES:
             return False
+        if self._all_to_workers and self._handed >= WORKERS_WORTH_BYTES:
+            return False  # a run that extracts pages waits for its workers (``pages``)
         # A start that ended without the workers up failed: the next job starts them again,
         # in a worker, and says why if it fails.
         starting = self._starting
@@ -338,14 +342,8 @@ class CpuPool:
             size, weight = _work_size(function, args)
             self._handed += weight
             # Kept workers start once for every later run of the process: worth it at once.
-            # So are they for a run that extracts pages: a feed's pages are a job of 0.3-0.5
-            # CPU-s (two extractors), which read here one at a time left the other core idle
-            # and kept the store waiting for its turn.
-            extracting = self._all_to_workers or function is page_intents
-            if (self.keep or extracting or self._handed >= WORKERS_WORTH_BYTES) and not self._up:
+            if (self.keep or self._handed >= WORKERS_WORTH_BYTES) and not self._up:
                 self._start_in_background()
-            if extracting:
-                return await self._submit(_with_worker_tagger, function, *args)
             # One document at a time in this process: the run's store thread and event loop
             # share its interpreter. Asked again once this one's turn comes, since the
             # workers may be up by then.

@@ -300,53 +300,35 @@ def test_pages_as_big_as_the_workers_start_is_worth_go_to_a_worker_whatever_they
     assert read == [page_intent(summary, summary.url, page, {}, tagger)]
 
 
-def test_a_run_that_extracts_pages_hands_them_to_workers_however_few(
-    tagger: Tagger,
+def test_a_run_that_extracts_pages_waits_for_its_workers_once_they_are_worth_it(
+    tagger: Tagger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Page extraction never runs in the run's process: a feed's pages are a long job, which
-    read there one at a time left the other cores idle and kept the store waiting. The
-    first page job starts the workers, and the feeds read meanwhile stay in the process."""
+    """With ``start_when_worth_it(pages=True)`` a small run reads here as any other, but
+    once its documents make the workers worth starting, the next ones wait for them
+    instead of being read here while they start: read here, they slowed the fetching of
+    the pages the workers then waited for. The pool's next run decides again."""
     news = (FEEDS / "news.rss").read_bytes()
-    summary = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger).intents[0]
-    page = PAGES[0].read_bytes()
-
-    async def scenario() -> tuple[bool, bool, list[ArticleIntent | ParseError]]:
-        async with CpuPool(1, TAXONOMY) as pool:
-            pool.start_when_worth_it()
-            await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
-            feed_read_here = pool._pool is None
-            read = await pool.pages([(summary, summary.url, page, {})], tagger)
-            in_a_worker = pool._up and pool._pool is not None and len(pool._pool._processes) == 1
-            return feed_read_here, in_a_worker, read
-
-    feed_read_here, in_a_worker, read = asyncio.run(scenario())
-    assert feed_read_here and in_a_worker
-    assert read == [page_intent(summary, summary.url, page, {}, tagger)]
-
-
-def test_a_run_that_extracts_pages_has_its_workers_read_its_feeds_too(
-    tagger: Tagger,
-) -> None:
-    """With ``start_when_worth_it(pages=True)`` the first feed starts the workers and is
-    read by one: feeds read in the run's process slowed the fetching of the pages the
-    workers waited for. The next run of the pool decides again."""
-    news = (FEEDS / "news.rss").read_bytes()
+    monkeypatch.setattr(cpu, "WORKERS_WORTH_BYTES", 2 * len(news))
     expected = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger)
-    pool = CpuPool(1, TAXONOMY, keep=True)
+    pool = CpuPool(1, TAXONOMY)
 
-    async def one_run(pages: bool) -> tuple[ParsedFeed, bool]:
+    async def one_run() -> tuple[list[ParsedFeed], bool, bool]:
         async with pool:
-            pool.start_when_worth_it(pages=pages)
-            read = await pool.parse(FEED, FEED.url, news, HEADERS, tagger)
-            return read, pool._up
+            pool.start_when_worth_it(pages=True)
+            read = [await pool.parse(FEED, FEED.url, news, HEADERS, tagger)]
+            first_read_here = pool._pool is None
+            read.append(await pool.parse(FEED, FEED.url, news, HEADERS, tagger))  # worth it
+            # Read by a worker, so only once the workers were up.
+            second_waited = pool._up
+            return read, first_read_here, second_waited
 
     try:
-        read, up = asyncio.run(one_run(pages=True))
-        assert up and pool._pool is not None and len(pool._pool._processes) == 1
+        read, first_read_here, second_waited = asyncio.run(one_run())
         assert not pool._all_to_workers  # reset when the run left
     finally:
         pool.close()
-    assert read == expected
+    assert first_read_here and second_waited
+    assert read == [expected] * 2
 
 
 def test_work_read_in_the_run_process_and_work_taking_turns_never_overlap(
