@@ -64,9 +64,10 @@ P = ParamSpec("P")
 #: workers' start. A job of this many bytes or more (unweighted) always goes to a worker,
 #: which a document that exhausts memory kills instead of the run's process.
 WORKERS_WORTH_BYTES = 2_000_000
-#: An article page costs about a third of what a feed costs to read, byte for byte
-#: (trafilatura on 9 KB pages: 3 ms; feedparser and tagging on 1.2 KB items: 1 ms).
-PAGE_BYTES_WEIGHT = 1 / 3
+#: An article page costs about two thirds of what a feed costs to read, byte for byte
+#: (trafilatura and readability on 9 KB pages, with tagging and sketch: 6-9 ms;
+#: feedparser and tagging on 1.2 KB items: 1 ms). It was a third with trafilatura alone.
+PAGE_BYTES_WEIGHT = 2 / 3
 
 # Where pidfds are missing, how often a worker checks that its flow process is still there.
 _PARENT_CHECK_S = 1.0
@@ -193,6 +194,8 @@ class CpuPool:
         #: document at a time read in this process meanwhile.
         self._handed: float | None = None
         self._here: asyncio.Lock | None = None
+        #: With ``start_when_worth_it(pages=True)``: every document goes to the workers.
+        self._all_to_workers = False
         #: Held while a document is read in this process (``taking_turns``).
         self._turn = threading.Lock()
 
@@ -201,18 +204,24 @@ class CpuPool:
 
     async def __aexit__(self, *_exc: object) -> None:
         self._handed, self._here = None, None  # the next run decides again
+        self._all_to_workers = False
         if not self.keep:
             await asyncio.to_thread(self.close)
 
-    def start_when_worth_it(self) -> None:
+    def start_when_worth_it(self, *, pages: bool = False) -> None:
         """Read this run's documents in this process until the run has handed over
         ``WORKERS_WORTH_BYTES`` of them, then start the workers in the background and give
         them the next documents once they are up. Workers already up (kept from an earlier
         run) take every document at once; workers to keep (``keep``) start in the background
         with the run's first document, since the next runs will not pay for their start.
+        A run that extracts article pages (``pages``) reads nothing more here once its
+        workers are worth starting: its next documents wait for them. Read here while
+        they started, its feeds and pages slowed the event loop that fetches the pages
+        and kept the store waiting for its turn, so the workers waited for work.
         Lasts until the run leaves ``async with``."""
         if self._handed is None:
             self._handed, self._here = 0.0, asyncio.Lock()
+            self._all_to_workers = pages
 
     async def start(self) -> None:
         """Start the workers now (the fork server with the parsers, the language model and
@@ -270,6 +279,8 @@ class CpuPool:
         ``start_when_worth_it``)."""
         if self._handed is None or self._up or size >= WORKERS_WORTH_BYTES:
             return False
+        if self._all_to_workers and self._handed >= WORKERS_WORTH_BYTES:
+            return False  # a run that extracts pages waits for its workers (``pages``)
         # A start that ended without the workers up failed: the next job starts them again,
         # in a worker, and says why if it fails.
         starting = self._starting

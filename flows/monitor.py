@@ -738,7 +738,9 @@ async def monitor_feeds(
         # A small pass reads its feeds in this process: starting the workers would cost more
         # than its reading. A large one starts them once it has read enough to be worth it,
         # and a pass of 304s starts none (``CpuPool.start_when_worth_it``).
-        cpu.start_when_worth_it()
+        # A pass that extracts pages, once its workers are worth starting, waits for them
+        # (``pages``): read here meanwhile, its documents slowed the page fetches.
+        cpu.start_when_worth_it(pages=pages_wanted)
         try:
             await _together(prepare_all(), store_all())
         except BaseException:

@@ -300,6 +300,37 @@ def test_pages_as_big_as_the_workers_start_is_worth_go_to_a_worker_whatever_they
     assert read == [page_intent(summary, summary.url, page, {}, tagger)]
 
 
+def test_a_run_that_extracts_pages_waits_for_its_workers_once_they_are_worth_it(
+    tagger: Tagger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``start_when_worth_it(pages=True)`` a small run reads here as any other, but
+    once its documents make the workers worth starting, the next ones wait for them
+    instead of being read here while they start: read here, they slowed the fetching of
+    the pages the workers then waited for. The pool's next run decides again."""
+    news = (FEEDS / "news.rss").read_bytes()
+    monkeypatch.setattr(cpu, "WORKERS_WORTH_BYTES", 2 * len(news))
+    expected = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger)
+    pool = CpuPool(1, TAXONOMY)
+
+    async def one_run() -> tuple[list[ParsedFeed], bool, bool]:
+        async with pool:
+            pool.start_when_worth_it(pages=True)
+            read = [await pool.parse(FEED, FEED.url, news, HEADERS, tagger)]
+            first_read_here = pool._pool is None
+            read.append(await pool.parse(FEED, FEED.url, news, HEADERS, tagger))  # worth it
+            # Read by a worker, so only once the workers were up.
+            second_waited = pool._up
+            return read, first_read_here, second_waited
+
+    try:
+        read, first_read_here, second_waited = asyncio.run(one_run())
+        assert not pool._all_to_workers  # reset when the run left
+    finally:
+        pool.close()
+    assert first_read_here and second_waited
+    assert read == [expected] * 2
+
+
 def test_work_read_in_the_run_process_and_work_taking_turns_never_overlap(
     tagger: Tagger,
 ) -> None:
