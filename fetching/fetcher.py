@@ -497,9 +497,9 @@ class _SlotPool:
     A request that finds no free slot starts taking one more from the server, and is served
     by whichever comes first: that slot, or one another request frees meanwhile. Taking a
     slot can stall: Prefect's server on SQLite answers 503 when the write collides with
-    another, and its client retries 2 s later. A batch on one
-    host then goes on with the slot it holds instead of a request (and the whole batch,
-    which waits for it) sitting out the retry; the late slot joins the pool when it comes.
+    another, and its client retries 2 s later. A batch on one host then goes on with the
+    slot it holds instead of a request (and the whole batch, which waits for it) sitting out
+    the retry; the late slot joins the pool when it comes.
     """
 
     def __init__(self, name: str, policy: FetchPolicy) -> None:

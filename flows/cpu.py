@@ -246,10 +246,6 @@ class CpuPool:
         with self._turn:
             return function(*args, **kwargs)
 
-    def _in_turn(self, function: Callable[..., T], *args: Any) -> T:
-        with self._turn:
-            return function(*args)
-
     def _start_workers(self) -> None:
         pool = self._executor()
         with _main_module_hidden():
@@ -350,8 +346,9 @@ class CpuPool:
             while self._read_here(size):
                 async with self._here:
                     if self._read_here(size):
-                        work = (function, *args, tagger)
-                        return await asyncio.to_thread(self._in_turn, *work)
+                        return await asyncio.to_thread(
+                            lambda: self.taking_turns(function, *args, tagger)
+                        )
         return await self._submit(_with_worker_tagger, function, *args)
 
     def close(self) -> None:
