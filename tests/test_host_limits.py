@@ -293,7 +293,10 @@ def test_a_request_waiting_for_a_slot_is_served_by_one_its_fetcher_frees(
     name = f"{prefix}127-0-0-1"
     asyncio.run(_create_limit(name, 2))
     policy = replace(POLICY, host_limit_prefix=prefix)
-    other_holds_for = 4.0
+    # Long enough that half of it also covers one acquisition that meets a busy server: the
+    # test's Prefect server on SQLite answers 503 then, and its client retries 2 s later.
+    # Waiting out the other worker takes the whole of it.
+    other_holds_for = 10.0
 
     async def beside_another_worker() -> tuple[list[FetchResult], float]:
         from prefect.concurrency.asyncio import concurrency
