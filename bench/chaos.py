@@ -179,6 +179,10 @@ class Lab:
             # The trial site's stories are older than its feeds: without this, a backfill
             # that alerts nobody, and no new-article alert to lose or duplicate.
             "VIGIE_ALERT_ON_BACKFILL": "true",
+            # Delivery is a step of its own here, the one the trials kill during delivery:
+            # delivered at the end of each flow, the alerts left it nothing to send, and a
+            # kill planned in it landed after the pass (the same `deliver_due` runs either way).
+            "VIGIE_DELIVER_AFTER_RUN": "false",
             "VIGIE_ALERT_URLS": self.site.hook_url(hook),
             "VIGIE_ALERT_RULES_PATH": str(self.rules),
             "VIGIE_ALERT_CLAIM_TIMEOUT_SECONDS": str(CLAIM_TIMEOUT_S),
