@@ -137,8 +137,8 @@ def profile_flow(
 @contextmanager
 def _profiling_store_threads() -> Iterator[list[Any]]:
     """Profile each feed's store run in a thread, and each document a small pass reads in
-    its own process (``CpuPool._in_turn``, in a thread too), which pyinstrument's sampler of
-    the main thread does not see; yields the list their sessions are added to."""
+    its own process (``CpuPool.taking_turns``, in a thread too), which pyinstrument's sampler
+    of the main thread does not see; yields the list their sessions are added to."""
     from pyinstrument import Profiler
 
     from flows import monitor
@@ -146,30 +146,36 @@ def _profiling_store_threads() -> Iterator[list[Any]]:
 
     sessions: list[Any] = []
     originals = {name: getattr(monitor, name) for name in ("_store_isolated", "_record_polls")}
-    read_here = CpuPool._in_turn
+    read_here = CpuPool.taking_turns
+    # A store run goes through ``taking_turns`` too: one profiler a thread at a time.
+    profiled_thread = threading.local()
 
     def profiling(store: Any) -> Any:
         def profiled(*args: Any) -> Any:
             if threading.current_thread() is threading.main_thread():
                 return store(*args)  # stored inline (polls only): the main profile has it
+            if getattr(profiled_thread, "busy", False):
+                return store(*args)
             profiler = Profiler(interval=0.001, async_mode="disabled")
+            profiled_thread.busy = True
             profiler.start()
             try:
                 return store(*args)
             finally:
                 sessions.append(profiler.stop())
+                profiled_thread.busy = False
 
         return profiled
 
     for name, store in originals.items():
         setattr(monitor, name, profiling(store))
-    CpuPool._in_turn = profiling(read_here)  # type: ignore[method-assign]
+    CpuPool.taking_turns = profiling(read_here)  # type: ignore[method-assign]
     try:
         yield sessions
     finally:
         for name, store in originals.items():
             setattr(monitor, name, store)
-        CpuPool._in_turn = read_here  # type: ignore[method-assign]
+        CpuPool.taking_turns = read_here  # type: ignore[method-assign]
 
 
 def _frames(frame: Any) -> Iterator[Any]:
