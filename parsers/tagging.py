@@ -492,12 +492,17 @@ class Tagger:
         """Shared names ("Conservatives", "House of Commons") count only where Canada is.
 
         Other countries have Liberals, Tories and a House of Commons too: such a name is the
-        Canadian one only in a text that another Canadian name places in Canada, or where
-        its concept is named by a term of its own ("Liberal Party of Canada").
+        Canadian one only in a text that another Canadian name places in Canada, where its
+        concept is named by a term of its own ("Liberal Party of Canada"), or where two of
+        them meet and no foreign name does: "the Liberals ... the Conservatives" is Canada's
+        pair (Britain's Conservatives face Labour, Australia's Liberals face Labor).
         """
-        if all(hit.ambiguous != SHARED for hit in hits):
+        shared = {hit.concept for hit in hits if hit.ambiguous == SHARED}
+        if not shared:
             return hits
         in_canada = any(self._anchor[hit.concept] > 0 for hit in hits if hit.ambiguous != SHARED)
+        if not in_canada and len(shared) > 1:
+            in_canada = all(self._anchor[hit.concept] >= 0 for hit in hits)
         return [hit for hit in hits if hit.ambiguous != SHARED or in_canada or hit.concept in sure]
 
     def _confirmed(self, hit: _Hit, fields: Sequence[Field], sure: set[int]) -> bool:
