@@ -184,6 +184,8 @@ def _english_verb_forms(word: str) -> set[str]:
         return {word, word + "s", word + "d", stem + "ating", stem + "ation", stem + "ations"}
     if word.endswith("e"):
         return {word, word + "s", word + "d", word[:-1] + "ing"}
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return {word, word + "es", word + "ed", word + "ing"}  # slash -> slashes
     if len(word) <= 4 and word[-1] not in _VOWELS | {"w", "x"} and word[-2] in _VOWELS:
         return {word, word + "s", word + word[-1] + "ed", word + word[-1] + "ing"}
     return {word, word + "s", word + "ed", word + "ing"}
@@ -200,6 +202,9 @@ def _french_forms(words: list[str]) -> set[str]:
             forms |= {" ".join([*combo, *tail]) for combo in itertools.product(*choices)}
     if len(words) == 1:
         forms |= _french_verb_forms(words[0])
+    elif head_len == 1:
+        # A verb and its object ("augmenter l'immigration"): the verb conjugates.
+        forms |= {" ".join([verb, *tail]) for verb in _french_verb_forms(words[0])}
     return forms
 
 
@@ -236,11 +241,12 @@ def _french_feminines(word: str) -> set[str]:
 
 
 def _french_verb_forms(word: str) -> set[str]:
-    """intégrer -> intégré(e)(s), intègrent, intégration: verbs of the first group only."""
+    """intégrer -> intégré(e)(s), intègrent, intégrera, intégration: verbs of the first
+    group only."""
     if not word.endswith("er") or len(word) < 5:
         return set()
     stem = word[:-2]
-    endings = ("e", "ee", "es", "ees", "ent", "ant", "ation", "ations")
+    endings = "e ee es ees ent ant era eront erait eraient ation ations".split()
     return {stem + ending for ending in endings}
 
 

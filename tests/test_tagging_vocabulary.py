@@ -281,3 +281,42 @@ def test_two_shared_names_place_a_story_only_with_nothing_foreign(tagger: Tagger
     )
     assert british.geography is not None and british.geography.canadian == 0, british.why
     assert not {"conservatives", "liberals"} & set(british.organisations)
+
+
+# --- Inflections: verbs in -sh and -ch, French verbs with their object --------------------------
+
+INFLECTED = {
+    "slashes": ("Ottawa slashes immigration by 20 per cent, the minister announced.", "en"),
+    "augmente (fr)": (
+        "Le gouvernement augmente l'immigration francophone, a annoncé le ministre.",
+        "fr",
+    ),
+    "diminuera (fr)": (
+        "Le gouvernement fédéral diminuera l'immigration permanente l'an prochain, selon le "
+        "plan déposé aux Communes.",
+        "fr",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INFLECTED))
+def test_conjugated_verbs_of_a_term_are_the_term(tagger: Tagger, name: str) -> None:
+    text, _ = INFLECTED[name]
+    result = tag_checked(tagger, text)
+    assert "immigration_levels" in {e.topic for e in result.evidence}, result.why
+
+
+def test_a_verb_form_needs_its_object(tagger: Tagger) -> None:
+    # "augmente" alone is not "augmenter l'immigration".
+    result = tag_checked(tagger, "Le prix de l'essence augmente à Montréal, selon la Régie.")
+    assert "immigration_levels" not in {e.topic for e in result.evidence}, result.why
+
+
+def test_a_government_s_promise_to_pay_is_funding(tagger: Tagger) -> None:
+    result = tag_checked(
+        tagger,
+        "Le gouvernement fédéral paiera 100 millions pour l'hébergement des demandeurs d'asile "
+        "au Québec.",
+        "Demandeurs d'asile : Ottawa paiera",
+    )
+    assert {"asylum_refugees", "funding_costs"} <= set(result.topics), result.why
