@@ -223,6 +223,12 @@ NOT_RELEVANT = {
         "after he went scoreless in five games. The coach said he needs more ice time in the "
         "AHL.",
     ),
+    "aid to a refugee camp abroad": (
+        "Fire tears through Rohingya refugee camp",
+        "A fire destroyed thousands of shelters in a Rohingya refugee camp in Bangladesh. "
+        "Canada pledged $5 million in emergency aid, the international development minister "
+        "said.",
+    ),
     "british parties": (
         "Tories and Labour clash over asylum hotels",
         "The Conservatives accused Labour of losing control of the asylum system, as the Home "
