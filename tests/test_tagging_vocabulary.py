@@ -177,6 +177,36 @@ RELEVANT = {
         ),
         "asylum_refugees",
     ),
+    "master of its own immigration (fr)": (
+        (
+            "Immigration : Québec doit être seul maître, dit le PQ",
+            "Le chef péquiste affirme que le Québec doit être le seul maître de son immigration.",
+        ),
+        "jurisdiction",
+    ),
+    "bringing immigration home (fr)": (
+        (
+            "Legault veut rapatrier l'immigration temporaire",
+            "François Legault demande à Ottawa de rapatrier au Québec la gestion de "
+            "l'immigration temporaire.",
+        ),
+        "jurisdiction",
+    ),
+    "population growth from immigration": (
+        (
+            "Canada's population tops 41 million on immigration surge",
+            "Canada's population grew by more than one million people last year, almost "
+            "entirely because of immigration, Statistics Canada said.",
+        ),
+        "immigration_levels",
+    ),
+    "a visa imposed, in a brief": (
+        (
+            "Visa imposed on Mexican visitors",
+            "Mexican visitors need a visa again as of Thursday, Ottawa said.",
+        ),
+        "visas",
+    ),
     "two parties and no place": (
         (
             "Liberals and Tories trade blame over asylum",
