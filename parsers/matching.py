@@ -132,6 +132,9 @@ def _original_span(text: str, offsets: list[int], start: int, end: int) -> tuple
 _EN_FUNCTION = _words("a an and at by for from in into of on per the to with")
 _FR_FUNCTION = _words("a au aux avec d dans de des du en et l la le les non par pour qu sur un une")
 _VOWELS = frozenset("aeiouy")
+#: Endings of a first-group French verb the tagger matches: participles, present, future and
+#: conditional of the third person, and the noun ("intégration").
+_FR_VERB_ENDINGS = _words("e ee es ees ent ant era eront erait eraient ation ations")
 
 
 def _is_caps(term: str) -> bool:
@@ -246,8 +249,7 @@ def _french_verb_forms(word: str) -> set[str]:
     if not word.endswith("er") or len(word) < 5:
         return set()
     stem = word[:-2]
-    endings = "e ee es ees ent ant era eront erait eraient ation ations".split()
-    return {stem + ending for ending in endings}
+    return {stem + ending for ending in _FR_VERB_ENDINGS}
 
 
 #: What a term needs to count: nothing, ``require_context`` nearby, or a text that Canada
