@@ -207,6 +207,28 @@ RELEVANT = {
         ),
         "visas",
     ),
+    "a cap on immigration": (
+        (
+            "Quebec caps immigration at 50,000",
+            "Quebec will cap immigration at 50,000 people a year until 2027, the premier said.",
+        ),
+        "immigration_levels",
+    ),
+    "a cap on immigration, conjugated (fr)": (
+        (
+            "Québec plafonne l'immigration",
+            "Le gouvernement plafonne l'immigration permanente à 45 000 personnes.",
+        ),
+        "immigration_levels",
+    ),
+    "the french newcomers must show": (
+        (
+            "Quebec to require French for permanent residence",
+            "Economic immigrants to Quebec will need to show oral French at level 7 to get "
+            "permanent residence, the immigration minister said.",
+        ),
+        "integration_french",
+    ),
     "two parties and no place": (
         (
             "Liberals and Tories trade blame over asylum",
