@@ -229,6 +229,22 @@ RELEVANT = {
         ),
         "integration_french",
     ),
+    "crossings from the united states": (
+        (
+            "Irregular crossings into Quebec up 30 per cent",
+            "Irregular border crossings from the U.S. into Quebec rose 30 per cent in January, "
+            "the RCMP said.",
+        ),
+        "border_enforcement",
+    ),
+    "minors in immigration detention": (
+        (
+            "CBSA held 138 minors last year",
+            "The Canada Border Services Agency held 138 minors in immigration detention last "
+            "year, including children of failed refugee claimants awaiting deportation.",
+        ),
+        "border_enforcement",
+    ),
     "two parties and no place": (
         (
             "Liberals and Tories trade blame over asylum",
