@@ -394,3 +394,29 @@ def test_a_government_s_promise_to_pay_is_funding(tagger: Tagger) -> None:
         "Demandeurs d'asile : Ottawa paiera",
     )
     assert {"asylum_refugees", "funding_costs"} <= set(result.topics), result.why
+
+
+def test_the_skills_of_immigrants_are_not_a_province_s_powers(tagger: Tagger) -> None:
+    skills = tag_checked(
+        tagger,
+        "La reconnaissance des compétences des travailleurs étrangers temporaires reste un défi "
+        "pour les employeurs québécois, selon le gouvernement.",
+        "Les compétences des travailleurs étrangers mal reconnues",
+    )
+    assert "temporary_residents" in skills.topics, skills.why
+    assert "jurisdiction" not in {e.topic for e in skills.evidence}, skills.why
+    powers = tag_checked(
+        tagger,
+        "Le gouvernement du Québec réclame à Ottawa toutes les compétences en immigration.",
+        "Québec réclame les compétences en immigration",
+    )
+    assert "jurisdiction" in powers.topics, powers.why
+
+
+def test_the_refugee_board_s_appeals_are_not_all_refugee_claims(tagger: Tagger) -> None:
+    result = tag_checked(
+        tagger,
+        "The Immigration Appeal Division of the IRB allowed the sponsorship appeal of a "
+        "Montreal man.",
+    )
+    assert "asylum_refugees" not in {e.topic for e in result.evidence}, result.why
