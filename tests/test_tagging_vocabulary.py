@@ -245,6 +245,38 @@ RELEVANT = {
         ),
         "border_enforcement",
     ),
+    "the risk assessment before a removal": (
+        (
+            "Family loses PRRA bid, faces removal",
+            "A Colombian family in Sherbrooke lost its pre-removal risk assessment and could be "
+            "sent back within weeks, their lawyer said.",
+        ),
+        "border_enforcement",
+    ),
+    "a stay of removal (fr)": (
+        (
+            "La Cour fédérale accorde un sursis",
+            "La Cour fédérale a accordé un sursis de renvoi à une Haïtienne de Montréal quelques "
+            "jours avant son départ prévu.",
+        ),
+        "border_enforcement",
+    ),
+    "humanitarian and compassionate grounds": (
+        (
+            "Minister urged to let family stay on humanitarian grounds",
+            "Advocates in Montreal want the immigration minister to grant the family permanent "
+            "residence on humanitarian and compassionate grounds before their removal.",
+        ),
+        "asylum_refugees",
+    ),
+    "the canadian experience class": (
+        (
+            "Ottawa targets Canadian Experience Class candidates",
+            "IRCC invited 3,000 Canadian Experience Class candidates to apply for permanent "
+            "residence.",
+        ),
+        "economic_immigration",
+    ),
     "two parties and no place": (
         (
             "Liberals and Tories trade blame over asylum",
