@@ -277,6 +277,14 @@ RELEVANT = {
         ),
         "economic_immigration",
     ),
+    "immigrants in the quebec government's words (fr)": (
+        (
+            "Québec admettra moins de personnes immigrantes",
+            "Le Québec admettra entre 45 000 et 50 000 personnes immigrantes en 2026, selon le "
+            "plan déposé par le ministre.",
+        ),
+        "immigration_levels",
+    ),
     "two parties and no place": (
         (
             "Liberals and Tories trade blame over asylum",
@@ -452,3 +460,13 @@ def test_the_refugee_board_s_appeals_are_not_all_refugee_claims(tagger: Tagger) 
         "Montreal man.",
     )
     assert "asylum_refugees" not in {e.topic for e in result.evidence}, result.why
+
+
+def test_a_regional_town_or_a_cegep_places_a_story_in_quebec(tagger: Tagger) -> None:
+    result = tag_checked(
+        tagger,
+        "Des travailleuses étrangères temporaires d'une usine de Saint-Hyacinthe dénoncent "
+        "leurs conditions, comme des étudiantes étrangères d'un cégep voisin.",
+    )
+    assert result.geography is not None, result.why
+    assert result.geography.canadian_names == ("quebec_regions",), result.why
