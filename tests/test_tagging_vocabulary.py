@@ -237,6 +237,14 @@ RELEVANT = {
         ),
         "border_enforcement",
     ),
+    "crossings as u.s. agents raid": (
+        (
+            "Irregular crossings into Quebec rise",
+            "Irregular border crossings into Quebec rose sharply as U.S. immigration agents "
+            "stepped up raids in New York, the RCMP said.",
+        ),
+        "border_enforcement",
+    ),
     "minors in immigration detention": (
         (
             "CBSA held 138 minors last year",
