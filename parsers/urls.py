@@ -149,6 +149,8 @@ def canonical_url(url: str, base: str | None = None) -> str:
         inner = _unwrap_redirect(url)
         if inner is None:
             canonical = _canonical_or_same(url)
+            if canonical == url:
+                return canonical  # already canonical: no redirector, as just asked
             inner = _unwrap_redirect(canonical)
             if inner is None:
                 return canonical
