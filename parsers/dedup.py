@@ -200,9 +200,10 @@ def sketch(text: str, content_hash: str = "") -> TextSketch:
     """The sketch of a text; ``content_hash`` is that of the article it is made for."""
     raw = _PARAGRAPH.split(text)
     paragraphs = [normalise_for_hash(p) for p in raw]
+    words = [p.split() for p in paragraphs]  # split once for the shingles and the count
     return TextSketch(
-        signature=signature(shingles(paragraphs)),
-        words=sum(len(p.split()) for p in paragraphs),
+        signature=signature(_shingles_of(words)),
+        words=sum(map(len, words)),
         content_hash=content_hash,
         passages=passages(raw, paragraphs),
     )
@@ -220,9 +221,13 @@ def normalised_paragraphs(text: str) -> list[str]:
 
 def shingles(paragraphs: Sequence[str]) -> set[bytes]:
     """Word shingles of normalised paragraphs, as UTF-8 bytes; a short paragraph is one."""
+    return _shingles_of([paragraph.split() for paragraph in paragraphs])
+
+
+def _shingles_of(paragraphs: Sequence[list[str]]) -> set[bytes]:
+    """``shingles`` of paragraphs already split into words."""
     found: set[bytes] = set()
-    for paragraph in paragraphs:
-        words = paragraph.split()
+    for words in paragraphs:
         if not words:
             continue
         last_start = max(len(words) - SHINGLE_WORDS, 0)
@@ -253,6 +258,8 @@ def _without_names_or_figures(paragraph: str) -> list[str]:
 
     Words as written, punctuation and all: a shape is only ever compared with shapes.
     """
+    if _DIGIT.search(paragraph) is None:  # most paragraphs: no word to search for a digit
+        return [word for word in paragraph.split() if not word.lstrip(_OPENING)[:1].isupper()]
     return [
         word
         for word in paragraph.split()

@@ -272,10 +272,13 @@ def _bozo_reason(parsed: Any) -> str | None:
 
 
 def _entry(raw: Any, *, base: str, feed_language: str | None) -> EntryData | None:
-    title = html_to_text(raw.get("title", ""))
-    link = _link(raw.get("link"), base) or ""
+    # dict.get, not feedparser's own: that one maps legacy key names (none of those read
+    # here has one) and raises and catches a KeyError for each key an item lacks.
+    get = dict.get
+    title = html_to_text(get(raw, "title", ""))
+    link = _link(get(raw, "link"), base) or ""
     full = _full_content(raw)
-    summary = html_to_text(raw.get("summary", ""))
+    summary = html_to_text(get(raw, "summary", ""))
     text = full or summary
     if not (title or text or link):
         return None  # nothing a person could read or follow
@@ -285,17 +288,17 @@ def _entry(raw: Any, *, base: str, feed_language: str | None) -> EntryData | Non
         title=title,
         text=text,
         has_full_content=bool(full) and len(full) > len(summary),
-        published_at=_timestamp(raw.get("published_parsed")),
-        # dict.get: feedparser's own .get("updated_parsed") falls back to the published date.
-        updated_at=_timestamp(dict.get(raw, "updated_parsed")),
-        language=_primary_language(raw.get("language")) or feed_language,
-        author=clean_text(raw.get("author", "")) or None,
+        published_at=_timestamp(get(raw, "published_parsed")),
+        # feedparser's own .get("updated_parsed") would fall back to the published date.
+        updated_at=_timestamp(get(raw, "updated_parsed")),
+        language=_primary_language(get(raw, "language")) or feed_language,
+        author=clean_text(get(raw, "author", "")) or None,
     )
 
 
 def _full_content(raw: Any) -> str:
-    contents = raw.get("content") or []
-    texts = [html_to_text(c.get("value", "")) for c in contents if c.get("value")]
+    contents = dict.get(raw, "content") or []
+    texts = [html_to_text(c["value"]) for c in contents if dict.get(c, "value")]
     return max(texts, key=len, default="")
 
 

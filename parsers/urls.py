@@ -149,6 +149,8 @@ def canonical_url(url: str, base: str | None = None) -> str:
         inner = _unwrap_redirect(url)
         if inner is None:
             canonical = _canonical_or_same(url)
+            if canonical == url:
+                return canonical  # already canonical: no redirector, as just asked
             inner = _unwrap_redirect(canonical)
             if inner is None:
                 return canonical
@@ -307,16 +309,18 @@ def _unwrap_redirect(url: str) -> str | None:
     except ValueError:
         return None
     host, path = parts.hostname or "", parts.path
-    params = dict(parse_qsl(parts.query))
     target: str | None = None
+    # The query is read only for the redirectors that carry their target in it: every link
+    # of every feed item comes through here twice, and almost none is a redirector.
     if _is_google(host) and path == "/url":
+        params = dict(parse_qsl(parts.query))
         target = params.get("q") or params.get("url")
     elif _is_google(host) and path.startswith("/amp/"):
         target = _cache_target(path.removeprefix("/amp/"))
     elif host.endswith(".cdn.ampproject.org") and path[:3] in ("/c/", "/v/"):
         target = _cache_target(path[3:])
     elif host in ("l.facebook.com", "lm.facebook.com") and path == "/l.php":
-        target = params.get("u")
+        target = dict(parse_qsl(parts.query)).get("u")
     elif host == "news.google.com":
         target = _google_news_target(path)
     if target and _is_web(target) and target != url:

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.wire_copies import CASES, NEW_LEDE, WIRE, Case
 from parsers import dedup
@@ -461,3 +463,44 @@ def test_normalised_title_cuts_the_outlets_suffix(title: str, outlet: str, expec
 )  # fmt: skip
 def test_outlet_is_the_site_of_a_web_url(url: str, source: str, expected: str) -> None:
     assert dedup.outlet_of(url, source) == expected
+
+
+_WORDS = st.sampled_from(
+    [
+        "the",
+        "plan",
+        "Ottawa",
+        "«Québec",
+        "—Two",
+        "«ici",
+        "380,000",
+        "x9",
+        "٣",
+        "e\u0301te",
+        "ÉTÉ",
+        ",",
+    ]
+)
+_SKETCH_TEXT = st.lists(st.lists(_WORDS, max_size=12).map(" ".join), max_size=5).map("\n".join)
+
+
+@settings(max_examples=300)
+@given(_SKETCH_TEXT)
+def test_a_sketch_is_its_parts_made_one_by_one(text: str) -> None:
+    """``sketch`` splits each paragraph once and spares the digit search of paragraphs
+    without digits; what it gives must be what its public parts give."""
+    paragraphs = dedup.normalised_paragraphs(text)
+    made = dedup.sketch(text, "hash")
+    assert made.signature == dedup.signature(dedup.shingles(paragraphs))
+    assert made.words == sum(len(p.split()) for p in paragraphs)
+    assert made.passages == dedup.text_passages(text)
+    shapes = [
+        " ".join(
+            word
+            for word in paragraph.split()
+            if not (word.lstrip("«“\"'(¿¡—–-")[:1].isupper() or any(c.isdecimal() for c in word))
+        ).lower()
+        for paragraph in text.split("\n")
+    ]
+    for passage in made.passages:
+        assert passage.shape in {dedup._passage_hash(shape) for shape in shapes}

@@ -10,6 +10,7 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import feedparser
 import pytest
 import typer
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from flows import context
 from flows.monitor import run_monitor
 from flows.settings import get_settings
 from parsers.exceptions import ParseError
-from parsers.feeds import parse_feed
+from parsers.feeds import PARSE_OPTIONS, parse_feed
 from tests.loopback import LoopbackServer, Response
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -212,3 +213,27 @@ def test_items_that_nest_are_read_whole_as_feedparser_reads_them() -> None:
     assert _item_spans(b"<rss><item><item></item></item></rss>") is None
     assert _item_spans(b"<rss><item></rss>") is None
     assert _item_spans(b"<feed><entry a='1'></entry><entry/></feed>") == [(6, 27), (27, 35)]
+
+
+# Keys ``parsers.feeds`` reads from a feedparser entry with ``dict.get``: feedparser's own
+# ``get`` must give the same for each (it differs for legacy names and "updated_parsed").
+_ENTRY_KEYS = ("title", "link", "summary", "content", "published_parsed", "language", "author")
+
+
+def test_entry_keys_read_with_dict_get_are_what_feedparser_gives() -> None:
+    files = sorted(
+        path
+        for path in (CORPUS / "feedparser").rglob("*")
+        if path.suffix in (".xml", ".rss", ".atom", ".rdf")
+    )
+    files += sorted((Path(__file__).parent / "feeds").iterdir())
+    compared = 0
+    for path in files:
+        parsed = feedparser.parse(path.read_bytes(), **PARSE_OPTIONS)
+        for entry in parsed.entries:
+            for key in _ENTRY_KEYS:
+                assert dict.get(entry, key, "") == entry.get(key, ""), (path, key)
+                compared += 1
+            for content in entry.get("content") or []:
+                assert dict.get(content, "value") == content.get("value"), path
+    assert compared > 1000  # the corpus holds hundreds of entries
