@@ -151,7 +151,6 @@ class _KnownArticles:
         urls = {i.canonical_url for i in intents}
         hashes = {i.content_hash for i in intents if _hash_dedups(i)}
         # Both columns, so that the (feed_id, guid) unique index serves the lookup.
-        # Both columns, so that the (feed_id, guid) unique index serves the lookup.
         entries = select(Entry.feed_id, Entry.guid, Entry.article_id, Entry.id).where(
             Entry.feed_id.in_(feed_ids), Entry.guid.in_(guids)
         )
@@ -197,6 +196,8 @@ class _KnownArticles:
 
 
 def _first_entries(session: Session, article_ids: set[int]) -> dict[int, int]:
+    if not article_ids:  # a feed's first pass: none of its items is stored yet
+        return {}
     query = (
         select(Entry.article_id, func.min(Entry.id))
         .where(Entry.article_id.in_(article_ids))
