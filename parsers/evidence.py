@@ -49,7 +49,7 @@ def _end_of_words(text: str, lo: int, count: int) -> int | None:
 def _words_run(count: int) -> re.Pattern[str]:
     # ``count`` words as one pattern: matched in C, where a loop over the words was most of
     # storing an article's evidence. Greedy runs of \S separated by \s are whole words.
-    return re.compile(r"\s*\S+(?:\s+\S+){%d}" % (count - 1))
+    return re.compile(rf"\s*\S+(?:\s+\S+){{{count - 1}}}")
 
 
 def mention_words(text: str, start: int, end: int, stored: str | None) -> str:
