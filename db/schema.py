@@ -406,6 +406,8 @@ alerts = Table(
     UniqueConstraint("dedup_key"),
     Index("ix_alerts_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_alerts_created_at", "created_at"),
+    # A story's alert is found by its articles (migration 0015): no scan of the outbox.
+    Index("ix_alerts_article_id", "article_id"),
 )
 
 # --- story clusters (migration 0004; passages 0009) -----------------------------------------

@@ -17,7 +17,7 @@ from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, RawDocument, Tag
 from db.search import IndexedText, index_articles
 from db.story_queries import coverage
-from db.upsert import add_alert, insert_ignore
+from db.upsert import add_alert, insert_ignore, insert_many
 from db.watches import NewText, WatchHit, alert_watches
 from parsers.alert_rules import Watch
 from parsers.diffs import (
@@ -241,8 +241,7 @@ def add_evidence(
             version_id, intent.tags.mentions, (intent.title, intent.text), tag_ids
         )
     ]
-    if mentions:
-        session.execute(insert(core_table(Mention)), mentions)
+    insert_many(session, Mention, mentions)
     raws = [
         {
             "version_id": version_id,
@@ -265,9 +264,11 @@ def add_mentions(
     tag_ids: Mapping[str, int],
 ) -> None:
     """Store a version's evidence (reprocessing replaces a version's mentions)."""
-    rows = _mention_rows(version.id, mentions, (version.title, version.text), tag_ids)
-    if rows:
-        session.execute(insert(core_table(Mention)), rows)
+    insert_many(
+        session,
+        Mention,
+        _mention_rows(version.id, mentions, (version.title, version.text), tag_ids),
+    )
 
 
 def _mention_rows(
