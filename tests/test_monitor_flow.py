@@ -274,6 +274,33 @@ def test_a_pass_in_which_every_feed_failed_ends_failed_and_says_why(
     assert state.message.startswith("1 of 2 feeds failed: ") and "HTTP 404" in state.message
 
 
+def test_a_quick_pass_is_named_and_summarised_without_a_progress_bar(
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
+) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    context.reset()
+    _serve_news(http_server)
+    _add_feeds(http_server, "/news.rss")
+
+    state = asyncio.run(monitor_feeds(due_only=False, fetch_pages=False, return_state=True))
+
+    run_id = state.state_details.flow_run_id
+    assert state.is_completed() and state.result()["new_articles"] == 2
+
+    async def artifact_keys() -> set[str | None]:
+        only_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        async with get_client() as client:
+            return {a.key for a in await client.read_artifacts(artifact_filter=only_run)}
+
+    # Done well within ``PROGRESS_AFTER_SECONDS``: its summary, no bar nobody could watch.
+    assert asyncio.run(artifact_keys()) == {"monitor-summary"}
+    # Named "· running" as it started, then with what it found: the last name stays.
+    name = asyncio.run(_flow_run_name(run_id))
+    assert re.fullmatch(r"monitor \d\d:\d\d:\d\d · 2 new · \d+ relevant", name), name
+
+
 async def _flow_run_name(flow_run_id: object) -> str:
     from prefect import get_client
 
