@@ -562,7 +562,7 @@ class ProgressReporter:
     long, at how far it has got by then: a pass done sooner (a re-run of 304s, a small pass)
     shows no bar, which nobody could have watched and which the run's final state and
     summary make redundant; it spares the pass two requests to the API. ``advance`` need not
-    wait for ``start``.
+    wait for ``start``, which says whether it showed the bar.
     """
 
     def __init__(
@@ -585,13 +585,14 @@ class ProgressReporter:
         # furthest, even when ``start`` catches up while a batch ends.
         self._sending = asyncio.Lock()
 
-    async def start(self, total: int) -> None:
-        """Create the artifact for a pass over ``total`` items (see ``after_seconds``)."""
+    async def start(self, total: int) -> bool:
+        """Create the artifact for a pass over ``total`` items (see ``after_seconds``); True
+        if it was created, False outside a run or when the pass ended first."""
         self.total = total
         if not in_prefect_run():
-            return
+            return False
         if self.after_seconds > 0 and await self._finishes_within(self.after_seconds):
-            return
+            return False
         shown = self.done
         self._artifact_id = await acreate_progress_artifact(
             self._percent(shown), key=self.key, description=self._description(shown)
@@ -599,6 +600,7 @@ class ProgressReporter:
         self._sent_at = time.monotonic()
         if self.done != shown:  # the pass moved on while the artifact was being created
             await self._send()
+        return True
 
     async def _finishes_within(self, seconds: float) -> bool:
         if self.done < self.total:

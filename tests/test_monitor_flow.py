@@ -274,12 +274,19 @@ def test_a_pass_in_which_every_feed_failed_ends_failed_and_says_why(
     assert state.message.startswith("1 of 2 feeds failed: ") and "HTTP 404" in state.message
 
 
-def test_a_quick_pass_is_named_and_summarised_without_a_progress_bar(
-    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
+@pytest.mark.parametrize(("shown_after", "bar"), [(60.0, None), (0.0, 100.0)])
+def test_a_progress_bar_and_running_name_only_for_a_pass_that_lasts(
+    vigie_env: pytest.MonkeyPatch,
+    http_server: LoopbackServer,
+    shown_after: float,
+    bar: float | None,
 ) -> None:
     from prefect import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
+    from flows import monitor
+
+    vigie_env.setattr(monitor, "PROGRESS_AFTER_SECONDS", shown_after)
     context.reset()
     _serve_news(http_server)
     _add_feeds(http_server, "/news.rss")
@@ -289,14 +296,16 @@ def test_a_quick_pass_is_named_and_summarised_without_a_progress_bar(
     run_id = state.state_details.flow_run_id
     assert state.is_completed() and state.result()["new_articles"] == 2
 
-    async def artifact_keys() -> set[str | None]:
+    async def artifacts() -> dict[str | None, object]:
         only_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
         async with get_client() as client:
-            return {a.key for a in await client.read_artifacts(artifact_filter=only_run)}
+            return {a.key: a.data for a in await client.read_artifacts(artifact_filter=only_run)}
 
-    # Done well within ``PROGRESS_AFTER_SECONDS``: its summary, no bar nobody could watch.
-    assert asyncio.run(artifact_keys()) == {"monitor-summary"}
-    # Named "· running" as it started, then with what it found: the last name stays.
+    shown = asyncio.run(artifacts())
+    # Its summary always; a bar only past the delay (a quick pass: none nobody could watch).
+    assert set(shown) - {"monitor-progress"} == {"monitor-summary"}
+    assert shown.get("monitor-progress") == bar
+    # Renamed with what it found at the end, after any "· running" name: the last one stays.
     name = asyncio.run(_flow_run_name(run_id))
     assert re.fullmatch(r"monitor \d\d:\d\d:\d\d · 2 new · \d+ relevant", name), name
 
