@@ -647,14 +647,13 @@ def _server_wait(result: FetchResult | None, now: datetime) -> timedelta:
     return hints_from_headers(result.headers, now).not_before if result else timedelta(0)
 
 
-#: A pass still running this long gets a progress bar and a name that says so in the UI;
-#: one done sooner needs neither (``_show_while_running``).
+#: A pass still running this long gets a progress bar in the UI; one done sooner needs none.
 PROGRESS_AFTER_SECONDS = 2.0
 
 
 # No ``flow_run_name``: Prefect resolves one before the flow starts, with a synchronous API
 # client of its own and a read of the server's result storage, in the pass's way; the pass
-# names itself instead (``_show_while_running``, then ``rename_run``).
+# names itself instead, while its first batch is fetched.
 # ``persist_result=False``: the counts are returned to the caller in memory, and the summary
 # artifact shows them in the UI; left unset, Prefect asks the server each run whether to
 # persist them.
@@ -706,13 +705,14 @@ async def monitor_feeds(
     with context.sessions().begin() as session:
         feeds = repo.feeds_to_poll(session, summary.started_at, due_only=due_only)
     settings = get_settings()
+    # Requests to the API that the pass need not wait for: its name while it runs (sent as
+    # the first batch is fetched; what a failure alert names it too), and a progress bar,
+    # which a quick pass is spared.
+    named = asyncio.ensure_future(rename_run(run_title("monitor", summary.started_at, RUNNING)))
     progress = ProgressReporter(
         "monitor-progress", unit="feeds", after_seconds=PROGRESS_AFTER_SECONDS
     )
-    # Requests to the API that the pass need not wait for, and that a quick pass is spared.
-    progress_started = asyncio.ensure_future(
-        _show_while_running(progress, len(feeds), summary.started_at)
-    )
+    progress_started = asyncio.ensure_future(progress.start(len(feeds)))
     cpu = context.cpu_pool()
     pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
     limits = Limits.from_settings(settings)
@@ -758,12 +758,13 @@ async def monitor_feeds(
         except BaseException:
             progress_started.cancel()  # the pass failed, maybe before its first batch was stored
             raise
-    await progress_started  # done at once unless the bar is being shown; before the final name
+    await progress_started  # done at once unless the bar is being shown
     if delivery := await deliver_after_run():
         summary.alerts_sent = delivery.count("sent")
         summary.alerts_failed = delivery.count("failed") + delivery.count("retry")
     summary.finished_at = datetime.now(UTC)
     _log_summary(summary)
+    await named  # the final name must come after the first
     # Two requests to the API that do not depend on each other: sent together.
     await _together(
         publish_artifacts(summary, "monitor"),
@@ -772,14 +773,6 @@ async def monitor_feeds(
     # Returned as a state: a pass in which every feed failed ends FAILED, and a pass in which
     # some did says which in its state message; the counts are its result either way.
     return run_state(summary, summary.as_counts())
-
-
-async def _show_while_running(progress: ProgressReporter, feeds: int, started_at: datetime) -> None:
-    """Once the pass has lasted ``PROGRESS_AFTER_SECONDS``: a progress bar says how far it has
-    got, and its name that it is running (``monitor 14:15:02 · running``) until it renames
-    itself with what it found. A pass done sooner keeps its first name until then."""
-    if await progress.start(feeds):
-        await rename_run(run_title("monitor", started_at, RUNNING))
 
 
 async def run_monitor(**parameters: Any) -> RunCounts:

@@ -509,8 +509,12 @@ def run_name(prefix: str) -> Callable[[], str]:
 
 
 async def rename_run(name: str) -> None:
-    """Give the current flow run its final name; outside a run, or if the API refuses,
-    nothing changes (a name is not worth failing a run for)."""
+    """Give the current flow run this name; outside a run, or if the API refuses, nothing
+    changes (a name is not worth failing a run for).
+
+    The run's own copy is renamed too: it is what the flow's failure hooks see (the
+    ``run_failed`` alert names the run), as when Prefect names a run by ``flow_run_name``.
+    """
     if not in_prefect_run():
         return
     from prefect.client.orchestration import get_client
@@ -522,6 +526,7 @@ async def rename_run(name: str) -> None:
     try:
         async with get_client() as client:
             await client.update_flow_run(flow_run.id, name=name)
+        flow_run.name = name
     except Exception as exc:  # the API is down or refuses: the run keeps its first name
         get_run_logger().warning("could not rename the run to %r: %s", name, clean(exc))
 
@@ -562,7 +567,7 @@ class ProgressReporter:
     long, at how far it has got by then: a pass done sooner (a re-run of 304s, a small pass)
     shows no bar, which nobody could have watched and which the run's final state and
     summary make redundant; it spares the pass two requests to the API. ``advance`` need not
-    wait for ``start``, which says whether it showed the bar.
+    wait for ``start``.
     """
 
     def __init__(
@@ -585,14 +590,13 @@ class ProgressReporter:
         # furthest, even when ``start`` catches up while a batch ends.
         self._sending = asyncio.Lock()
 
-    async def start(self, total: int) -> bool:
-        """Create the artifact for a pass over ``total`` items (see ``after_seconds``); True
-        if it was created, False outside a run or when the pass ended first."""
+    async def start(self, total: int) -> None:
+        """Create the artifact for a pass over ``total`` items (see ``after_seconds``)."""
         self.total = total
         if not in_prefect_run():
-            return False
+            return
         if self.after_seconds > 0 and await self._finishes_within(self.after_seconds):
-            return False
+            return
         shown = self.done
         self._artifact_id = await acreate_progress_artifact(
             self._percent(shown), key=self.key, description=self._description(shown)
@@ -600,7 +604,6 @@ class ProgressReporter:
         self._sent_at = time.monotonic()
         if self.done != shown:  # the pass moved on while the artifact was being created
             await self._send()
-        return True
 
     async def _finishes_within(self, seconds: float) -> bool:
         if self.done < self.total:

@@ -275,7 +275,7 @@ def test_a_pass_in_which_every_feed_failed_ends_failed_and_says_why(
 
 
 @pytest.mark.parametrize(("shown_after", "bar"), [(60.0, None), (0.0, 100.0)])
-def test_a_progress_bar_and_running_name_only_for_a_pass_that_lasts(
+def test_a_progress_bar_only_for_a_pass_that_lasts_and_the_final_name_last(
     vigie_env: pytest.MonkeyPatch,
     http_server: LoopbackServer,
     shown_after: float,
@@ -305,7 +305,7 @@ def test_a_progress_bar_and_running_name_only_for_a_pass_that_lasts(
     # Its summary always; a bar only past the delay (a quick pass: none nobody could watch).
     assert set(shown) - {"monitor-progress"} == {"monitor-summary"}
     assert shown.get("monitor-progress") == bar
-    # Renamed with what it found at the end, after any "· running" name: the last one stays.
+    # Renamed "· running" as it started, then with what it found: the last name stays.
     name = asyncio.run(_flow_run_name(run_id))
     assert re.fullmatch(r"monitor \d\d:\d\d:\d\d · 2 new · \d+ relevant", name), name
 

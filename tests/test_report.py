@@ -6,6 +6,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -318,6 +319,27 @@ def test_a_delayed_progress_bar_shows_only_for_a_pass_that_lasts() -> None:
     during, after = asyncio.run(two_passes())
     assert during == {"lasting-progress": 25.0}
     assert after == {"lasting-progress": 100.0}
+
+
+@pytest.mark.prefect_server
+@pytest.mark.usefixtures("prefect_server")
+def test_a_renamed_run_is_named_so_in_its_failure_hooks_too() -> None:
+    from prefect import flow
+
+    from flows.report import rename_run
+
+    seen: list[str] = []
+
+    def hook(flow: Any, flow_run: Any, state: Any) -> None:
+        seen.append(flow_run.name)
+
+    @flow(name="rename-then-fail-test", on_failure=[hook])
+    async def fails() -> None:
+        await rename_run("monitor 09:15:00 · running")
+        raise RuntimeError("boom")
+
+    state: Any = asyncio.run(fails(return_state=True))  # type: ignore[arg-type]
+    assert state.is_failed() and seen == ["monitor 09:15:00 · running"]
 
 
 def test_topics_read_as_labels_with_the_primary_topic_first() -> None:
