@@ -155,15 +155,20 @@ async def warm_loop() -> AsyncIterator[None]:
     the Prefect client belong to the event loop they were opened on, so they are kept for
     one loop, never the process. Runs inherit the block's context: flows get the fetcher
     from ``fetcher``, Prefect's engine and ``get_client`` the client.
+
+    Prefect's engine also makes a synchronous client for every flow run, to read the
+    server's result storage (its TLS context loads the CA bundle: 20-40 ms of CPU each); one
+    is kept here too.
     """
     import anyio
-    from prefect.context import AsyncClientContext
+    from prefect.context import AsyncClientContext, SyncClientContext
 
     fetchers: dict[FetchPolicy, Fetcher] = {}
     token = _kept_fetchers.set(fetchers)
     try:
         async with AsyncClientContext.get_or_create():
-            yield
+            with SyncClientContext.get_or_create():
+                yield
     finally:
         _kept_fetchers.reset(token)
         with anyio.CancelScope(shield=True):  # closed even when the loop is being cancelled

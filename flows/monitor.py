@@ -32,14 +32,15 @@ from flows.pipeline import (
 from flows.quoting import quoted
 from flows.report import (
     ALL_FEEDS_FAILED,
+    RUNNING,
     FeedReport,
+    ProgressReporter,
     RunCounts,
     RunSummary,
     monitor_findings,
     new_relevant_articles,
     publish_artifacts,
     rename_run,
-    run_name,
     run_state,
     run_title,
 )
@@ -646,9 +647,19 @@ def _server_wait(result: FetchResult | None, now: datetime) -> timedelta:
     return hints_from_headers(result.headers, now).not_before if result else timedelta(0)
 
 
+#: A pass still running this long gets a progress bar in the UI; one done sooner needs none.
+PROGRESS_AFTER_SECONDS = 2.0
+
+
+# No ``flow_run_name``: Prefect resolves one before the flow starts, with a synchronous API
+# client of its own and a read of the server's result storage, in the pass's way; the pass
+# names itself instead, while its first batch is fetched.
+# ``persist_result=False``: the counts are returned to the caller in memory, and the summary
+# artifact shows them in the UI; left unset, Prefect asks the server each run whether to
+# persist them.
 @flow(
     name="monitor-feeds",
-    flow_run_name=run_name("monitor"),
+    persist_result=False,
     on_failure=[record_run_failure],
     on_crashed=[record_run_failure],
 )
@@ -694,11 +705,13 @@ async def monitor_feeds(
     with context.sessions().begin() as session:
         feeds = repo.feeds_to_poll(session, summary.started_at, due_only=due_only)
     settings = get_settings()
-    from flows.report import ProgressReporter  # the progress artifact of a long pass
-
-    progress = ProgressReporter("monitor-progress", unit="feeds")
-    # Created while the first batch is fetched: a request to the API (25-40 ms) that the
-    # pass need not wait for before it starts.
+    # Requests to the API that the pass need not wait for: its name while it runs (sent as
+    # the first batch is fetched; what a failure alert names it too), and a progress bar,
+    # which a quick pass is spared.
+    named = asyncio.ensure_future(rename_run(run_title("monitor", summary.started_at, RUNNING)))
+    progress = ProgressReporter(
+        "monitor-progress", unit="feeds", after_seconds=PROGRESS_AFTER_SECONDS
+    )
     progress_started = asyncio.ensure_future(progress.start(len(feeds)))
     cpu = context.cpu_pool()
     pages_wanted = settings.fetch_pages if fetch_pages is None else fetch_pages
@@ -727,7 +740,6 @@ async def monitor_feeds(
             await _store_batch(ready, summary, cpu)
             event.set()
             done += len(batch)
-            await progress_started
             await progress.advance(done)
 
     async with context.fetcher(FetchPolicy.from_settings(settings)) as fetcher, cpu:
@@ -746,12 +758,13 @@ async def monitor_feeds(
         except BaseException:
             progress_started.cancel()  # the pass failed, maybe before its first batch was stored
             raise
-    await progress_started  # a pass of no feeds awaits it here
+    await progress_started  # done at once unless the bar is being shown
     if delivery := await deliver_after_run():
         summary.alerts_sent = delivery.count("sent")
         summary.alerts_failed = delivery.count("failed") + delivery.count("retry")
     summary.finished_at = datetime.now(UTC)
     _log_summary(summary)
+    await named  # the final name must come after the first
     # Two requests to the API that do not depend on each other: sent together.
     await _together(
         publish_artifacts(summary, "monitor"),

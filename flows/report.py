@@ -18,8 +18,10 @@ artifact forms in ``parsers.inert``, where all of Vigie's escaping lives).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import NotRequired, TypedDict
@@ -492,19 +494,27 @@ def monitor_findings(summary: RunSummary) -> list[str]:
     return found
 
 
+#: What a run's name says of its findings while it runs.
+RUNNING = ("running",)
+
+
 def run_name(prefix: str) -> Callable[[], str]:
     """A flow-run namer: ``monitor 14:15:02 · running`` until the run renames itself with
     what it found (``rename_run``)."""
 
     def name() -> str:
-        return run_title(prefix, datetime.now(UTC), ["running"])
+        return run_title(prefix, datetime.now(UTC), RUNNING)
 
     return name
 
 
 async def rename_run(name: str) -> None:
-    """Give the current flow run its final name; outside a run, or if the API refuses,
-    nothing changes (a name is not worth failing a run for)."""
+    """Give the current flow run this name; outside a run, or if the API refuses, nothing
+    changes (a name is not worth failing a run for).
+
+    The run's own copy is renamed too: it is what the flow's failure hooks see (the
+    ``run_failed`` alert names the run), as when Prefect names a run by ``flow_run_name``.
+    """
     if not in_prefect_run():
         return
     from prefect.client.orchestration import get_client
@@ -516,6 +526,7 @@ async def rename_run(name: str) -> None:
     try:
         async with get_client() as client:
             await client.update_flow_run(flow_run.id, name=name)
+        flow_run.name = name
     except Exception as exc:  # the API is down or refuses: the run keeps its first name
         get_run_logger().warning("could not rename the run to %r: %s", name, clean(exc))
 
@@ -551,36 +562,76 @@ class ProgressReporter:
     Each update is a request to the API (~25 ms): between the first and the last, at most one
     every ``every_seconds`` is sent, so a quick pass of many small batches does not pay for
     a progress bar nobody had time to watch.
+
+    With ``after_seconds``, ``start`` creates the artifact only once the pass has run that
+    long, at how far it has got by then: a pass done sooner (a re-run of 304s, a small pass)
+    shows no bar, which nobody could have watched and which the run's final state and
+    summary make redundant; it spares the pass two requests to the API. ``advance`` need not
+    wait for ``start``.
     """
 
-    def __init__(self, key: str, unit: str = "items", every_seconds: float = 2.0) -> None:
+    def __init__(
+        self,
+        key: str,
+        unit: str = "items",
+        every_seconds: float = 2.0,
+        after_seconds: float = 0.0,
+    ) -> None:
         self.key = key
         self.unit = unit
         self.every_seconds = every_seconds
+        self.after_seconds = after_seconds
         self.total = 0
+        self.done = 0
         self._artifact_id: UUID | None = None
         self._sent_at = 0.0
+        self._finished = asyncio.Event()
+        # Updates go one at a time, each with the latest count: the last one sent is the
+        # furthest, even when ``start`` catches up while a batch ends.
+        self._sending = asyncio.Lock()
 
     async def start(self, total: int) -> None:
-        """Create the artifact for a pass over ``total`` items."""
+        """Create the artifact for a pass over ``total`` items (see ``after_seconds``)."""
         self.total = total
-        if in_prefect_run():
-            self._artifact_id = await acreate_progress_artifact(
-                self._percent(0), key=self.key, description=self._description(0)
-            )
-            self._sent_at = time.monotonic()
+        if not in_prefect_run():
+            return
+        if self.after_seconds > 0 and await self._finishes_within(self.after_seconds):
+            return
+        shown = self.done
+        self._artifact_id = await acreate_progress_artifact(
+            self._percent(shown), key=self.key, description=self._description(shown)
+        )
+        self._sent_at = time.monotonic()
+        if self.done != shown:  # the pass moved on while the artifact was being created
+            await self._send()
+
+    async def _finishes_within(self, seconds: float) -> bool:
+        if self.done < self.total:
+            with suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await self._finished.wait()
+        return self.done >= self.total
 
     async def advance(self, done: int) -> None:
         """Record that ``done`` of the ``total`` items are finished."""
+        self.done = done
+        finished = done >= self.total
+        if finished:
+            self._finished.set()
         if self._artifact_id is None:
             return
-        finished = done >= self.total
         if not finished and time.monotonic() - self._sent_at < self.every_seconds:
             return
-        await aupdate_progress_artifact(
-            self._artifact_id, self._percent(done), description=self._description(done)
-        )
-        self._sent_at = time.monotonic()
+        await self._send()
+
+    async def _send(self) -> None:
+        assert self._artifact_id is not None, "created by start"
+        async with self._sending:
+            done = self.done
+            await aupdate_progress_artifact(
+                self._artifact_id, self._percent(done), description=self._description(done)
+            )
+            self._sent_at = time.monotonic()
 
     def _percent(self, done: int) -> float:
         # An empty pass is complete from the start, not stuck at 0 %.

@@ -327,8 +327,9 @@ def test_one_summary_holds_the_counts_the_stories_and_the_failures(
     stack: Stack, monitor_run: str
 ) -> None:
     artifacts = _artifacts(stack, monitor_run)
-    assert set(artifacts) == {"monitor-summary", "monitor-progress"}
-    assert artifacts["monitor-progress"]["data"] == 100.0
+    # A progress bar only if the pass outlasted ``PROGRESS_AFTER_SECONDS``; it ends full.
+    assert set(artifacts) - {"monitor-progress"} == {"monitor-summary"}
+    assert artifacts.get("monitor-progress", {"data": 100.0})["data"] == 100.0
     summary = artifacts["monitor-summary"]["data"]
     totals = _totals(summary)
     relevant = _relevant_titles()

@@ -274,6 +274,42 @@ def test_a_pass_in_which_every_feed_failed_ends_failed_and_says_why(
     assert state.message.startswith("1 of 2 feeds failed: ") and "HTTP 404" in state.message
 
 
+@pytest.mark.parametrize(("shown_after", "bar"), [(60.0, None), (0.0, 100.0)])
+def test_a_progress_bar_only_for_a_pass_that_lasts_and_the_final_name_last(
+    vigie_env: pytest.MonkeyPatch,
+    http_server: LoopbackServer,
+    shown_after: float,
+    bar: float | None,
+) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    from flows import monitor
+
+    vigie_env.setattr(monitor, "PROGRESS_AFTER_SECONDS", shown_after)
+    context.reset()
+    _serve_news(http_server)
+    _add_feeds(http_server, "/news.rss")
+
+    state = asyncio.run(monitor_feeds(due_only=False, fetch_pages=False, return_state=True))
+
+    run_id = state.state_details.flow_run_id
+    assert state.is_completed() and state.result()["new_articles"] == 2
+
+    async def artifacts() -> dict[str | None, object]:
+        only_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        async with get_client() as client:
+            return {a.key: a.data for a in await client.read_artifacts(artifact_filter=only_run)}
+
+    shown = asyncio.run(artifacts())
+    # Its summary always; a bar only past the delay (a quick pass: none nobody could watch).
+    assert set(shown) - {"monitor-progress"} == {"monitor-summary"}
+    assert shown.get("monitor-progress") == bar
+    # Renamed "· running" as it started, then with what it found: the last name stays.
+    name = asyncio.run(_flow_run_name(run_id))
+    assert re.fullmatch(r"monitor \d\d:\d\d:\d\d · 2 new · \d+ relevant", name), name
+
+
 async def _flow_run_name(flow_run_id: object) -> str:
     from prefect import get_client
 

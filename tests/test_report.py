@@ -6,6 +6,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -283,6 +284,62 @@ def test_progress_sends_at_most_one_update_per_interval_then_the_last() -> None:
 
     # Within the interval the bar stays where it was; the last update always goes out.
     assert asyncio.run(pass_of_four()) == [0.0, 50.0, 100.0]
+
+
+@pytest.mark.prefect_server
+@pytest.mark.usefixtures("prefect_server")
+def test_a_delayed_progress_bar_shows_only_for_a_pass_that_lasts() -> None:
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    from prefect.context import get_run_context
+
+    async def shown() -> dict[str | None, object]:
+        run_id = get_run_context().flow_run.id  # type: ignore[union-attr]
+        only_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        async with get_client() as client:
+            return {a.key: a.data for a in await client.read_artifacts(artifact_filter=only_run)}
+
+    @flow(name="progress-delay-test")
+    async def two_passes() -> list[dict[str | None, object]]:
+        quick = ProgressReporter("quick-progress", after_seconds=3600)
+        started = asyncio.ensure_future(quick.start(4))
+        await quick.advance(2)
+        await quick.advance(4)
+        await asyncio.wait_for(started, 5)  # the end of the pass ends the wait
+        lasting = ProgressReporter("lasting-progress", every_seconds=0, after_seconds=0.2)
+        started = asyncio.ensure_future(lasting.start(4))
+        await lasting.advance(1)
+        await asyncio.sleep(1)  # past the delay: the bar appears where the pass is
+        during = await shown()
+        await lasting.advance(4)
+        await started
+        return [during, await shown()]
+
+    during, after = asyncio.run(two_passes())
+    assert during == {"lasting-progress": 25.0}
+    assert after == {"lasting-progress": 100.0}
+
+
+@pytest.mark.prefect_server
+@pytest.mark.usefixtures("prefect_server")
+def test_a_renamed_run_is_named_so_in_its_failure_hooks_too() -> None:
+    from prefect import flow
+
+    from flows.report import rename_run
+
+    seen: list[str] = []
+
+    def hook(flow: Any, flow_run: Any, state: Any) -> None:
+        seen.append(flow_run.name)
+
+    @flow(name="rename-then-fail-test", on_failure=[hook])
+    async def fails() -> None:
+        await rename_run("monitor 09:15:00 · running")
+        raise RuntimeError("boom")
+
+    state: Any = asyncio.run(fails(return_state=True))  # type: ignore[arg-type]
+    assert state.is_failed() and seen == ["monitor 09:15:00 · running"]
 
 
 def test_topics_read_as_labels_with_the_primary_topic_first() -> None:

@@ -195,30 +195,41 @@ def test_stopping_the_server_crashes_the_runs_in_flight(
     assert thread.error is None and not any(t.name == "vigie-serve" for t in threading.enumerate())
 
 
-def test_warm_loop_keeps_one_fetcher_and_one_prefect_client_for_its_runs(
+def test_warm_loop_keeps_one_fetcher_and_one_prefect_client_of_each_kind_for_its_runs(
     prefect_server: None, vigie_env: pytest.MonkeyPatch
 ) -> None:
     """Inside ``warm_loop`` every run gets the same fetcher (its HTTP clients open) and
-    Prefect client; both are closed when it ends. Outside, each run has its own fetcher."""
+    Prefect clients, the synchronous one the engine reads the result storage with included;
+    all are closed when it ends. Outside, each run has its own fetcher and clients."""
     from fetching.fetcher import FetchPolicy
     from flows import context
     from flows.settings import get_settings
 
     policy = FetchPolicy.from_settings(get_settings())
 
-    async def scenario() -> tuple[bool, bool, bool, bool, bool]:
+    async def scenario() -> dict[str, bool]:
         async with context.warm_loop():
             async with context.fetcher(policy) as first:
                 http = first._client_for("news.example")
             async with context.fetcher(policy) as second:
                 open_between_runs = not http.is_closed
             same_client = get_client() is get_client()
+            sync = get_client(sync_client=True)
+            same_sync_client = sync is get_client(sync_client=True)
         async with context.fetcher(policy) as own:
             pass
-        return second is first, open_between_runs, same_client, http.is_closed, own is not first
+        return {
+            "same fetcher": second is first,
+            "open between runs": open_between_runs,
+            "same client": same_client,
+            "same sync client": same_sync_client,
+            "closed at the end": http.is_closed,
+            "own fetcher outside": own is not first,
+            "own sync client outside": get_client(sync_client=True) is not sync,
+        }
 
-    same_fetcher, open_between_runs, same_client, closed_at_end, own = asyncio.run(scenario())
-    assert same_fetcher and open_between_runs and same_client and closed_at_end and own
+    kept = asyncio.run(scenario())
+    assert kept == dict.fromkeys(kept, True)
 
 
 def test_a_run_claimed_but_stopped_before_the_engine_took_it_is_not_left_pending(
