@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -385,8 +385,14 @@ class FeedStream:
         self._arrivals[item.feed.id].set_result(item)
 
     async def __aiter__(self) -> AsyncIterator[Polled]:
-        arrivals = list(self._arrivals.values())
-        for arrival in arrivals if self._in_order else asyncio.as_completed(arrivals):
+        # In order, no list of the futures is kept while iterating: it held every stored
+        # feed's articles to the end of the batch. (as_completed keeps the list it is given.)
+        arrivals: Iterable[Awaitable[Polled]] = (
+            (self._arrivals[feed_id] for feed_id in list(self._arrivals))
+            if self._in_order
+            else asyncio.as_completed(list(self._arrivals.values()))
+        )
+        for arrival in arrivals:
             item = await arrival
             del self._arrivals[item.feed.id]  # a stored feed's articles are not kept to the end
             yield item

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import email.utils
+import functools
 import html
 import json
 import re
@@ -28,6 +29,7 @@ import trafilatura
 from bs4 import BeautifulSoup, Tag, UnicodeDammit
 from lxml.html import HtmlElement, document_fromstring
 from readability import Document as ReadabilityDocument
+from trafilatura.settings import Extractor
 
 from parsers.exceptions import ParseError
 from parsers.language import detect_language, primary_subtag
@@ -283,11 +285,13 @@ def _metadata(tree: HtmlElement | None, headers: Mapping[str, str]) -> _Metadata
     site_name = _ld_name(node.get("publisher")) or tags.get("og:site_name")
     return _Metadata(
         title=_title(node, tags, tree, site_name),
+        # The <time> elements last, and only when nothing else gave a date: finding them
+        # takes three walks of the whole tree.
         published_at=_first_date(
             node.get("datePublished"), tags.get("article:published_time"),
             tags.get("datepublished"), tags.get("pubdate"), tags.get("dc.date.issued"),
-            tags.get("parsely-pub-date"), _time_attr(tree),
-        ),
+            tags.get("parsely-pub-date"),
+        ) or _first_date(_time_attr(tree)),
         modified_at=_first_date(
             node.get("dateModified"), tags.get("article:modified_time"),
             tags.get("og:updated_time"), tags.get("datemodified"),
@@ -631,9 +635,13 @@ def _share_kept(text: str, other: str) -> float:
 
 
 def _shingles(text: str) -> Counter[tuple[str, ...]]:
+    """Every run of ``SHINGLE_WORDS`` words; a shorter text is its one shingle."""
     words = _WORD.findall(text)
-    span = max(1, len(words) - SHINGLE_WORDS + 1) if words else 0
-    return Counter(tuple(words[i : i + SHINGLE_WORDS]) for i in range(span))
+    if len(words) < SHINGLE_WORDS:
+        return Counter([tuple(words)] if words else [])
+    # zip over shifted lists (the shortest ends it) builds the tuples in C: slicing each one
+    # made this comparison a twentieth of a page's extraction.
+    return Counter(zip(*(words[i:] for i in range(SHINGLE_WORDS)), strict=False))
 
 
 def _readability_text(tree: HtmlElement) -> str:
@@ -660,29 +668,16 @@ def _is_furniture(element: HtmlElement) -> bool:
     Mostly-link blocks are not dropped on that ground alone: on real pages, short linked
     paragraphs inside the article body were more often text than furniture.
     """
-    words = len(element.text_content().split())
-    if words > FURNITURE_MAX_WORDS:
-        return False
     marks = f"{_attr(element, 'class')} {_attr(element, 'id')}"
-    return _FURNITURE_MARK.search(marks) is not None
+    # The mark first: counting an element's words reads its whole subtree.
+    if _FURNITURE_MARK.search(marks) is None:
+        return False
+    return len(element.text_content().split()) <= FURNITURE_MAX_WORDS
 
 
 def _trafilatura_text(tree: HtmlElement, url: str) -> str:
-    # Options chosen by F1 on real pages (bench/eval_extract.py): balanced rather than
-    # precision-first (which scored lower on both counts), tables kept (figures live in
-    # them), reader comments left out (they are not the article and change by the minute),
-    # and no second opinion from readability and jusText (fast), which scored lower and cost
-    # half as much CPU again.
     try:
-        extracted = trafilatura.extract(
-            tree,
-            url=url,
-            include_comments=False,
-            include_tables=True,
-            output_format="txt",
-            deduplicate=False,
-            fast=True,
-        )
+        extracted = trafilatura.extract(tree, options=_trafilatura_options(url))
     except Exception:  # trafilatura trips on some odd trees; the fallback handles the page
         return ""
     if not extracted:
@@ -691,6 +686,25 @@ def _trafilatura_text(tree: HtmlElement, url: str) -> str:
     # blank line. A table's header rule (|---|---|) says nothing.
     lines = (line for line in extracted.splitlines() if not _TABLE_RULE.match(line))
     return clean_text("\n\n".join(lines))
+
+
+@functools.cache
+def _trafilatura_settings() -> Extractor:
+    # Options chosen by F1 on real pages (bench/eval_extract.py): balanced rather than
+    # precision-first (which scored lower on both counts), tables kept (figures live in
+    # them), reader comments left out (they are not the article and change by the minute),
+    # and no second opinion from readability and jusText (fast), which scored lower and cost
+    # half as much CPU again. Built once: reading its limits from trafilatura's configuration
+    # cost 2% of a page.
+    return Extractor(output_format="txt", fast=True, comments=False, tables=True, dedup=False)
+
+
+def _trafilatura_options(url: str) -> Extractor:
+    """The settings for one page: a copy naming its URL, as trafilatura makes them."""
+    options = copy.copy(_trafilatura_settings())
+    options.url = url
+    options.source = url.encode("utf-8", "replace").decode("utf-8") if url else None
+    return options
 
 
 def _visible_text(soup: BeautifulSoup) -> str:
@@ -723,7 +737,8 @@ def _drop_furniture(text: str) -> str:
 
 def _canonical(url: str, meta: _Metadata) -> str:
     page = canonical_url(url)
-    for declared in (meta.canonical_link, meta.og_url):
+    # og:url usually repeats <link rel=canonical>: a value already refused is not tried again.
+    for declared in dict.fromkeys((meta.canonical_link, meta.og_url)):
         chosen = prefer_canonical(url, declared)
         if chosen != page:
             return chosen

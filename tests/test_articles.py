@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import unicodedata
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.articles import ArticleData, extract_article, parse_datetime
+from parsers.articles import (
+    ArticleData,
+    _shingles,
+    _trafilatura_options,
+    extract_article,
+    parse_datetime,
+)
 from parsers.exceptions import ParseError
 from parsers.text import content_hash, fold
 
@@ -430,3 +437,23 @@ def _fold_by_definition(text: str) -> str:
 def test_fold_is_its_definition(text: str) -> None:
     # Stored content hashes are built on fold: a faster fold must give the very same text.
     assert fold(text) == _fold_by_definition(text)
+
+
+def test_shingles_count_each_run_of_words_and_keep_a_short_text_whole() -> None:
+    # The share readability keeps of trafilatura's text is over this multiset: a repeated run
+    # counts twice, and a text shorter than one shingle is one shingle, not none.
+    assert _shingles("a b c d a b c d") == Counter(
+        {("a", "b", "c", "d"): 2, ("b", "c", "d", "a"): 1, ("c", "d", "a", "b"): 1,
+         ("d", "a", "b", "c"): 1}
+    )  # fmt: skip
+    assert _shingles("only three words") == Counter({("only", "three", "words"): 1})
+    assert _shingles(" -- ") == Counter()
+
+
+def test_trafilatura_settings_are_shared_but_each_page_has_its_own_url() -> None:
+    first, second = _trafilatura_options("https://a.example/1"), _trafilatura_options("")
+    assert (first.url, first.source) == ("https://a.example/1", "https://a.example/1")
+    assert (second.url, second.source) == ("", None)
+    assert first.fast and not first.comments and first.tables and first.format == "txt"
+    assert _trafilatura_options("https://b.example/2").url == "https://b.example/2"
+    assert first.url == "https://a.example/1"  # a later page's copy left this one alone

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import re
+import weakref
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,6 +225,26 @@ def test_a_stream_yields_each_feed_once_in_batch_order_or_as_ready(in_order: boo
     # The store takes a batch in its order, so that which copy of a story becomes the
     # article never depends on which feed was ready first; the page stage takes what comes.
     assert asyncio.run(scenario()) == ([3, 1, 2] if in_order else [2, 1, 3])
+
+
+def test_a_stream_in_order_lets_go_of_a_feed_once_the_next_is_taken() -> None:
+    # The store's stream: a stored feed's articles must not stay in memory to the end of its
+    # batch.
+    async def scenario() -> bool:
+        batch = [_polled(feed_id) for feed_id in (1, 2)]
+        stream = FeedStream([item.feed for item in batch], in_order=True)
+        for item in batch:
+            stream.put(item)
+        del batch, item
+        feeds = aiter(stream)
+        taken = weakref.ref(await anext(feeds))
+        await anext(feeds)
+        gc.collect()
+        held = taken() is not None
+        await feeds.aclose()
+        return held
+
+    assert not asyncio.run(scenario())
 
 
 def test_the_alerts_a_pass_finds_are_delivered_at_its_end(
