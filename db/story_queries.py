@@ -413,15 +413,15 @@ def _signatures_statement() -> Select[Any]:
 def _signature_columns() -> Select[Any]:
     """A stored fingerprint with its cluster, as ``_fingerprint_of`` reads it."""
     return select(
-            article_signatures.c.article_id,
-            article_signatures.c.minhash,
-            article_signatures.c.words,
-            article_signatures.c.normalised_title,
-            article_signatures.c.language,
-            article_signatures.c.published_at,
-            article_signatures.c.first_seen_at,
-            cluster_members.c.cluster_id,
-        ).join(cluster_members, cluster_members.c.article_id == article_signatures.c.article_id)
+        article_signatures.c.article_id,
+        article_signatures.c.minhash,
+        article_signatures.c.words,
+        article_signatures.c.normalised_title,
+        article_signatures.c.language,
+        article_signatures.c.published_at,
+        article_signatures.c.first_seen_at,
+        cluster_members.c.cluster_id,
+    ).join(cluster_members, cluster_members.c.article_id == article_signatures.c.article_id)
 
 
 def _fingerprint_of(row: Row[Any], passages: tuple[Passage, ...] = ()) -> Fingerprint:

@@ -346,7 +346,9 @@ STORED = [
     BARE_WIRE,
     Story("https://www.capitalledger.ca/news/1", WIRE.title, WIRE.body, NOON),
     *(
-        Story(f"https://outlet{n}.ca/brief", "Ottawa lowers its immigration targets", "Brief.", NOON)
+        Story(
+            f"https://outlet{n}.ca/brief", "Ottawa lowers its immigration targets", "Brief.", NOON
+        )
         for n in range(3)
     ),
 ]
@@ -376,7 +378,10 @@ def test_a_batch_looked_up_together_finds_what_each_lookup_finds(
         *STORED,
         EDITED,
         BUSINESS_VERSION,
-        *(Story(f"https://variant.ca/{c.kind}", c.variant.title, c.variant.body, NOON) for c in CASES),
+        *(
+            Story(f"https://variant.ca/{c.kind}", c.variant.title, c.variant.body, NOON)
+            for c in CASES
+        ),
     ]
     probes = []
     for n, story in enumerate(arriving):
