@@ -194,10 +194,16 @@ def _stored_matches_chunk(session: Reader, probes: Sequence[Probe]) -> list[list
         list(dict.fromkeys([*_most_shared(key_holders, probe.keys, probe, least=1), *shared]))
         for probe, shared in zip(probes, sharing, strict=True)
     ]
-    wanted = {article_id for found in candidates for article_id in found}
-    signatures = _signatures_of(session, wanted) if wanted else {}
-    passage_sharers = {article_id for shared in sharing for article_id in shared}
-    stored_passages = _passages_of(session, list(passage_sharers)) if passage_sharers else {}
+    wanted = sorted({article_id for found in candidates for article_id in found})
+    signatures: dict[int, Row[Any]] = {}
+    passage_sharers = sorted({article_id for shared in sharing for article_id in shared})
+    stored_passages: dict[int, tuple[Passage, ...]] = {}
+    # A batch's candidates are many stored articles at most; in slices all the same.
+    for start in range(0, max(len(wanted), len(passage_sharers)), MAX_PROBED_VALUES):
+        if ids := wanted[start : start + MAX_PROBED_VALUES]:
+            signatures.update(_signatures_of(session, ids))
+        if ids := passage_sharers[start : start + MAX_PROBED_VALUES]:
+            stored_passages.update(_passages_of(session, ids))
     return [
         _verified(probe.fp, found, signatures, {a: stored_passages.get(a, ()) for a in shared})
         for probe, found, shared in zip(probes, candidates, sharing, strict=True)
