@@ -37,18 +37,20 @@ from typing import Any, Literal
 
 from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.base import core_table
 from db.cluster_models import ArticlePassage, ArticleSignature, Cluster, ClusterMember, LshBand
 from db.models import Alert, Article, ArticleVersion
 from db.outbox import PENDING
 from db.story_queries import (
+    Probe,
     StoredMatch,
     cluster_id_of,
     cluster_rows,
-    distinct_outlets,
+    copy_sightings,
     stored_matches,
-    story_sightings,
+    stored_matches_each,
 )
 from db.upsert import add_alert, dialect_insert, dialect_name, insert_ignore
 from parsers.dedup import (
@@ -220,14 +222,17 @@ def assign_fresh(
         )
         keyed.append((article, fp, band_keys(fp)))
     holders = Counter(key for _, fp, keys in keyed for key in _batch_keys(fp, keys))
-    alone: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
-    others: list[tuple[ArticleText, Fingerprint, Sequence[BandKey]]] = []
-    for article, fp, keys in keyed:
-        shared = any(holders[key] > 1 for key in _batch_keys(fp, keys))
-        if shared or stored_matches(session, fp, keys, article.article_id):
-            others.append((article, fp, keys))
-        else:
-            alone.append((article, fp, keys))
+    unshared = [k for k in keyed if not any(holders[key] > 1 for key in _batch_keys(k[1], k[2]))]
+    # Whether those match a stored article: looked up together, the batch written nothing yet.
+    probes = [Probe(article.article_id, fp, keys) for article, fp, keys in unshared]
+    matching = {
+        probe.article_id
+        for probe, found in zip(probes, stored_matches_each(session, probes), strict=True)
+        if found
+    }
+    unmatched = {article.article_id for article, _, _ in unshared} - matching
+    alone = [k for k in keyed if k[0].article_id in unmatched]
+    others = [k for k in keyed if k[0].article_id not in unmatched]
     done = {a.article_id: a for a in _create_singletons(session, alone, now)}
     for article, fp, keys in others:  # one by one, in order, with the fingerprint made above
         filing = _Filing(
@@ -638,32 +643,67 @@ def _article_cluster_statement() -> Any:
 
 
 def _refresh(session: Session, cluster: Cluster, now: datetime) -> None:
-    """Recompute size, outlet count and representative (earliest; ties: longest text)."""
-    query = (
-        select(
-            ClusterMember.article_id,
-            ClusterMember.outlet,
-            ArticleSignature.words,
-            ArticleSignature.published_at,
-            ArticleSignature.first_seen_at,
-            Article.title,
-        )
-        .join(ArticleSignature, ArticleSignature.article_id == ClusterMember.article_id)
-        .join(Article, Article.id == ClusterMember.article_id)
-        .where(ClusterMember.cluster_id == cluster.id)
-    )
-    rows = session.execute(query).all()
-    if not rows:
+    """Recompute size, outlet count and representative (earliest; ties: longest text).
+
+    Two statements built once and a plain UPDATE: the cluster is locked already, and the
+    object is given the values written, so that no flush has to find them.
+    """
+    members = session.execute(_members_statement(), {"cluster": cluster.id}).all()
+    fingerprinted = [m for m in members if m.words is not None]  # those a story counts
+    if not fingerprinted:
         return
-    first = min(rows, key=lambda r: (r.published_at or r.first_seen_at, -r.words, r.article_id))
-    cluster.size = len(rows)
-    cluster.outlet_count = len(
-        distinct_outlets(story_sightings(session, [cluster.id]).get(cluster.id, []))
+    first = min(
+        fingerprinted, key=lambda r: (r.published_at or r.first_seen_at, -r.words, r.article_id)
     )
-    cluster.representative_article_id = first.article_id
-    cluster.title = first.title
-    cluster.updated_at = now
-    session.flush()
+    # Outlets are counted by site: the members' own, and those of the exact copies filed
+    # under them (``story_queries.distinct_outlets`` of the story's sightings).
+    copies = copy_sightings(session, [cluster.id]).get(cluster.id, [])
+    sites = {m.outlet for m in members} | {site for site, _, _ in copies}
+    values = {
+        "size": len(fingerprinted),
+        "outlet_count": len(sites),
+        "representative_article_id": first.article_id,
+        "title": first.title,
+        "updated_at": now,
+    }
+    session.execute(_cluster_update(), {"cluster": cluster.id, **values})
+    for name, value in values.items():
+        set_committed_value(cluster, name, value)
+
+
+@cache
+def _members_statement() -> Any:
+    """A cluster's members with what ranks them; ``words`` is None for one not fingerprinted."""
+    members, signatures, articles = (
+        core_table(ClusterMember),
+        core_table(ArticleSignature),
+        core_table(Article),
+    )
+    return (
+        select(
+            members.c.article_id,
+            members.c.outlet,
+            signatures.c.words,
+            signatures.c.published_at,
+            signatures.c.first_seen_at,
+            articles.c.title,
+        )
+        .select_from(members)
+        .join(articles, articles.c.id == members.c.article_id)
+        .outerjoin(signatures, signatures.c.article_id == members.c.article_id)
+        .where(members.c.cluster_id == bindparam("cluster"))
+    )
+
+
+@cache
+def _cluster_update() -> Any:
+    clusters = core_table(Cluster)
+    columns = ("size", "outlet_count", "representative_article_id", "title", "updated_at")
+    return (
+        update(clusters)
+        .where(clusters.c.id == bindparam("cluster"))
+        .values({name: bindparam(name) for name in columns})
+    )
 
 
 def recount_copies(session: Session, article_id: int, *, now: datetime) -> int | None:

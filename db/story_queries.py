@@ -8,7 +8,7 @@ alerts read stories through them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -134,6 +134,185 @@ def stored_matches(
     return found
 
 
+@dataclass(frozen=True)
+class Probe:
+    """An article whose stored copies are looked for (``stored_matches_each``)."""
+
+    #: The article itself, never its own copy.
+    article_id: int
+    fp: Fingerprint
+    #: Its LSH keys (``parsers.dedup.band_keys``).
+    keys: Sequence[BandKey]
+
+
+#: Most keys and passage hashes looked up by one statement of ``stored_matches_each``: far
+#: below the bound parameters SQLite and PostgreSQL take, whatever the size of a feed.
+MAX_PROBED_VALUES = 5_000
+
+
+def stored_matches_each(session: Reader, probes: Sequence[Probe]) -> list[list[StoredMatch]]:
+    """``stored_matches`` of each article, in the same order, looked up together.
+
+    The same candidates and verdicts as one lookup per article, in four statements for up to
+    ``MAX_PROBED_VALUES`` keys and passages: the rows sharing any of them are read once,
+    and each article's shared keys and passages are counted here instead of by the
+    database (a feed's new articles cost two statements each otherwise). Within an article,
+    matches come in the order of its candidates.
+    """
+    found: list[list[StoredMatch]] = []
+    for chunk in _chunks_of_values(probes):
+        found.extend(_stored_matches_chunk(session, chunk))
+    return found
+
+
+def _chunks_of_values(probes: Sequence[Probe]) -> list[list[Probe]]:
+    chunks: list[list[Probe]] = [[]]
+    values = 0
+    for probe in probes:
+        size = len(probe.keys) + len(probe.fp.passages)
+        if chunks[-1] and values + size > MAX_PROBED_VALUES:
+            chunks.append([])
+            values = 0
+        chunks[-1].append(probe)
+        values += size
+    return chunks if chunks[-1] else []
+
+
+def _stored_matches_chunk(session: Reader, probes: Sequence[Probe]) -> list[list[StoredMatch]]:
+    key_holders = _key_holders(session, {key for probe in probes for key in probe.keys})
+    by_passages = [p for p in probes if len(p.fp.passages) >= MIN_SHARED_PASSAGES]
+    passage_holders = _passage_holders(
+        session, {passage.hash for p in by_passages for passage in p.fp.passages}
+    )
+    sharing = [
+        _most_shared(passage_holders, [passage.hash for passage in probe.fp.passages], probe)
+        if len(probe.fp.passages) >= MIN_SHARED_PASSAGES
+        else []
+        for probe in probes
+    ]
+    candidates = [
+        list(dict.fromkeys([*_most_shared(key_holders, probe.keys, probe, least=1), *shared]))
+        for probe, shared in zip(probes, sharing, strict=True)
+    ]
+    wanted = sorted({article_id for found in candidates for article_id in found})
+    signatures: dict[int, Row[Any]] = {}
+    passage_sharers = sorted({article_id for shared in sharing for article_id in shared})
+    stored_passages: dict[int, tuple[Passage, ...]] = {}
+    # A batch's candidates are many stored articles at most; in slices all the same.
+    for start in range(0, max(len(wanted), len(passage_sharers)), MAX_PROBED_VALUES):
+        if ids := wanted[start : start + MAX_PROBED_VALUES]:
+            signatures.update(_signatures_of(session, ids))
+        if ids := passage_sharers[start : start + MAX_PROBED_VALUES]:
+            stored_passages.update(_passages_of(session, ids))
+    return [
+        _verified(probe.fp, found, signatures, {a: stored_passages.get(a, ()) for a in shared})
+        for probe, found, shared in zip(probes, candidates, sharing, strict=True)
+    ]
+
+
+def _most_shared(
+    holders: dict[Any, list[int]],
+    values: Iterable[Any],
+    probe: Probe,
+    *,
+    least: int = MIN_SHARED_PASSAGES,
+) -> list[int]:
+    """The articles holding at least ``least`` of ``values``, the most first, then by id,
+    at most ``MAX_CANDIDATES``: what the one-article probes' GROUP BY returns."""
+    shared: Counter[int] = Counter()
+    for value in set(values):
+        shared.update(holders.get(value, ()))
+    shared.pop(probe.article_id, None)
+    ranked = sorted((-count, article_id) for article_id, count in shared.items() if count >= least)
+    return [article_id for _, article_id in ranked[:MAX_CANDIDATES]]
+
+
+def _key_holders(session: Reader, keys: Collection[BandKey]) -> dict[BandKey, list[int]]:
+    """The stored articles filed under each of ``keys``."""
+    if not keys:
+        return {}
+    hashes: dict[int, list[int]] = {}
+    for key in keys:
+        hashes.setdefault(key.band, []).append(key.hash)
+    bands = tuple(sorted(hashes))
+    params = {f"hashes_{n}": hashes[band] for n, band in enumerate(bands)}
+    holders: dict[BandKey, list[int]] = {}
+    for article_id, band, hash_ in session.execute(_bands_probe_statement(bands), params):
+        holders.setdefault(BandKey(band, hash_), []).append(article_id)
+    return holders
+
+
+@cache
+def _bands_probe_statement(bands: tuple[int, ...]) -> Select[tuple[int, int, int]]:
+    # One term per band, its hashes an expanding parameter: each term is probes of the
+    # (band, hash) index, on SQLite too (a row-value IN would scan the table). Built once
+    # per set of bands: all of them, or the title's alone.
+    probes = or_(
+        *(
+            and_(
+                lsh_bands.c.band == band,
+                lsh_bands.c.hash.in_(bindparam(f"hashes_{n}", expanding=True)),
+            )
+            for n, band in enumerate(bands)
+        )
+    )
+    return select(lsh_bands.c.article_id, lsh_bands.c.band, lsh_bands.c.hash).where(probes)
+
+
+def _passage_holders(session: Reader, hashes: Collection[int]) -> dict[int, list[int]]:
+    """The stored articles that have each of the passages ``hashes``."""
+    if not hashes:
+        return {}
+    holders: dict[int, list[int]] = {}
+    for article_id, hash_ in session.execute(_passages_probe_statement(), {"hashes": [*hashes]}):
+        holders.setdefault(hash_, []).append(article_id)
+    return holders
+
+
+@cache
+def _passages_probe_statement() -> Select[tuple[int, int]]:
+    return select(article_passages.c.article_id, article_passages.c.hash).where(
+        article_passages.c.hash.in_(bindparam("hashes", expanding=True))
+    )
+
+
+def _signatures_of(session: Reader, ids: Collection[int]) -> dict[int, Row[Any]]:
+    """Stored fingerprints and clusters of the articles ``ids``, in any language."""
+    rows = session.execute(_signatures_any_language(), {"ids": [*ids]})
+    return {row.article_id: row for row in rows}
+
+
+@cache
+def _signatures_any_language() -> Select[Any]:
+    # The language is checked per article: one statement serves articles of every language.
+    return _signature_columns().where(
+        article_signatures.c.article_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+def _verified(
+    fp: Fingerprint,
+    candidates: Sequence[int],
+    signatures: dict[int, Row[Any]],
+    stored_passages: dict[int, tuple[Passage, ...]],
+) -> list[StoredMatch]:
+    """The candidates that are copies of ``fp``: same language, and ``match`` says so.
+
+    ``stored_passages``: those of the candidates found by passages; the others are compared
+    without theirs, as ``stored_matches`` does.
+    """
+    found = []
+    for article_id in candidates:
+        row = signatures.get(article_id)
+        if row is None or row.language != fp.language:
+            continue
+        stored = _fingerprint_of(row, stored_passages.get(article_id, ()))
+        verdict = match(fp, stored)
+        if verdict is not None:
+            found.append(StoredMatch(article_id, row.cluster_id, verdict))
+    return found
+
+
 def candidate_ids(
     session: Reader, keys: Sequence[BandKey], *, exclude: int | None = None
 ) -> list[int]:
@@ -231,20 +410,24 @@ def _probe_params(keys: Sequence[BandKey], exclude: int | None) -> dict[str, int
 def _signatures_statement() -> Select[Any]:
     """Stored fingerprints and clusters of the candidates (``ids``) in one ``language``."""
     return (
-        select(
-            article_signatures.c.article_id,
-            article_signatures.c.minhash,
-            article_signatures.c.words,
-            article_signatures.c.normalised_title,
-            article_signatures.c.language,
-            article_signatures.c.published_at,
-            article_signatures.c.first_seen_at,
-            cluster_members.c.cluster_id,
-        )
-        .join(cluster_members, cluster_members.c.article_id == article_signatures.c.article_id)
+        _signature_columns()
         .where(article_signatures.c.article_id.in_(bindparam("ids", expanding=True)))
         .where(article_signatures.c.language == bindparam("language"))
     )
+
+
+def _signature_columns() -> Select[Any]:
+    """A stored fingerprint with its cluster, as ``_fingerprint_of`` reads it."""
+    return select(
+        article_signatures.c.article_id,
+        article_signatures.c.minhash,
+        article_signatures.c.words,
+        article_signatures.c.normalised_title,
+        article_signatures.c.language,
+        article_signatures.c.published_at,
+        article_signatures.c.first_seen_at,
+        cluster_members.c.cluster_id,
+    ).join(cluster_members, cluster_members.c.article_id == article_signatures.c.article_id)
 
 
 def _fingerprint_of(row: Row[Any], passages: tuple[Passage, ...] = ()) -> Fingerprint:
@@ -276,7 +459,30 @@ def story_sightings(session: Reader, ids: Sequence[int]) -> dict[int, list[Sight
         .join(articles, articles.c.id == cluster_members.c.article_id)
         .where(cluster_members.c.cluster_id.in_(ids))
     )
-    copies = (
+    found: dict[int, list[Sighting]] = {}
+    for cluster_id, outlet, url, source, seen in session.execute(members):
+        found.setdefault(cluster_id, []).append((outlet, outlet_name(url, source), seen))
+    for cluster_id, sightings in copy_sightings(session, ids).items():
+        found.setdefault(cluster_id, []).extend(sightings)
+    return found
+
+
+def copy_sightings(session: Reader, ids: Sequence[int]) -> dict[int, list[Sighting]]:
+    """Each cluster's exact copies: the entries of other feeds filed under its members."""
+    found: dict[int, list[Sighting]] = {}
+    for cluster_id, url, article_url, source, seen in session.execute(
+        _copies_statement(), {"ids": list(ids)}
+    ):
+        canonical = canonical_url(entry_url(url, article_url))
+        sighting = (outlet_of(canonical, source), outlet_name(canonical, source), seen)
+        found.setdefault(cluster_id, []).append(sighting)
+    return found
+
+
+@cache
+def _copies_statement() -> Select[Any]:
+    # Built once: story filing recounts a story's outlets each time it grows.
+    return (
         select(
             cluster_members.c.cluster_id,
             entries.c.url,
@@ -287,16 +493,8 @@ def story_sightings(session: Reader, ids: Sequence[int]) -> dict[int, list[Sight
         .join(entries, entries.c.article_id == cluster_members.c.article_id)
         .join(articles, articles.c.id == entries.c.article_id)
         .join(feeds, feeds.c.id == entries.c.feed_id)
-        .where(cluster_members.c.cluster_id.in_(ids))
+        .where(cluster_members.c.cluster_id.in_(bindparam("ids", expanding=True)))
     )
-    found: dict[int, list[Sighting]] = {}
-    for cluster_id, outlet, url, source, seen in session.execute(members):
-        found.setdefault(cluster_id, []).append((outlet, outlet_name(url, source), seen))
-    for cluster_id, url, article_url, source, seen in session.execute(copies):
-        canonical = canonical_url(entry_url(url, article_url))
-        sighting = (outlet_of(canonical, source), outlet_name(canonical, source), seen)
-        found.setdefault(cluster_id, []).append(sighting)
-    return found
 
 
 def story_began(session: Reader, cluster_id: int, article_id: int) -> datetime | None:

@@ -316,6 +316,91 @@ def test_candidate_lookup_probes_the_band_index(engine: Engine) -> None:
     assert "ix_lsh_bands_band_hash" in " ".join(str(row) for row in plan)
 
 
+def test_batched_lookup_probes_the_band_and_passage_indexes(engine: Engine) -> None:
+    bands = story_queries._bands_probe_statement((dedup.TITLE_BAND, 0, 1))
+    passages = story_queries._passages_probe_statement()
+    params = {"hashes_0": [5], "hashes_1": [6, 7], "hashes_2": [8], "hashes": [9, 10]}
+    plans = []
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            connection.execute(text("SET enable_seqscan = off"))
+        for query in (bands, passages):
+            bound = query.params({k: v for k, v in params.items() if k in str(query)})
+            literal = {"literal_binds": True, "render_postcompile": True}
+            sql = str(bound.compile(connection, compile_kwargs=literal))
+            explain = "EXPLAIN QUERY PLAN" if engine.dialect.name == "sqlite" else "EXPLAIN"
+            plans.append(" ".join(str(row) for row in connection.execute(text(f"{explain} {sql}"))))
+    assert "ix_lsh_bands_band_hash" in plans[0]
+    assert "ix_article_passages_hash" in plans[1]
+
+
+#: Every story of these tests, each stored in a run of its own: copies, lookalikes, a
+#: translation, short items sharing a title.
+STORED = [
+    CTV,
+    GLOBAL,
+    NATIONAL_POST,
+    OWN_STORY,
+    FRENCH,
+    QUEBEC_VERSION,
+    BARE_WIRE,
+    Story("https://www.capitalledger.ca/news/1", WIRE.title, WIRE.body, NOON),
+    *(
+        Story(
+            f"https://outlet{n}.ca/brief", "Ottawa lowers its immigration targets", "Brief.", NOON
+        )
+        for n in range(3)
+    ),
+]
+
+
+@pytest.mark.parametrize("most_candidates", [story_queries.MAX_CANDIDATES, 1, 2])
+@pytest.mark.parametrize("most_values", [story_queries.MAX_PROBED_VALUES, 40])
+def test_a_batch_looked_up_together_finds_what_each_lookup_finds(
+    sessions: sessionmaker[Session],
+    tagger: Tagger,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    most_candidates: int,
+    most_values: int,
+) -> None:
+    for story in STORED:
+        with sessions.begin() as session:
+            _store_and_assign(session, [story], tagger, NOON)
+    # Fewer candidates keep only those sharing the most; fewer values split the batch.
+    monkeypatch.setattr(story_queries, "MAX_CANDIDATES", most_candidates)
+    monkeypatch.setattr(story_queries, "MAX_PROBED_VALUES", most_values)
+    built_with_the_limit = (story_queries._probe_statement, story_queries._passage_probe_statement)
+    for statement in built_with_the_limit:
+        statement.cache_clear()
+        request.addfinalizer(statement.cache_clear)
+    arriving = [
+        *STORED,
+        EDITED,
+        BUSINESS_VERSION,
+        *(
+            Story(f"https://variant.ca/{c.kind}", c.variant.title, c.variant.body, NOON)
+            for c in CASES
+        ),
+    ]
+    probes = []
+    for n, story in enumerate(arriving):
+        fp = dedup.fingerprint(
+            story.title,
+            story.text,
+            language=story.language,
+            outlet=dedup.outlet_of(story.url, host_of(story.url)),
+            seen_at=story.published_at,
+        )
+        probes.append(story_queries.Probe(n + 1, fp, dedup.band_keys(fp)))
+    with sessions.begin() as session:
+        together = story_queries.stored_matches_each(session, probes)
+        each = [story_queries.stored_matches(session, p.fp, p.keys, p.article_id) for p in probes]
+    assert [set(found) for found in together] == [set(found) for found in each]
+    assert [len(found) for found in together] == [len(found) for found in each]
+    assert any(together) and not all(together)  # some copies, some stories of their own
+
+
 # --- clustering ----------------------------------------------------------------------------
 
 
