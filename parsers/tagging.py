@@ -565,9 +565,7 @@ class Tagger:
         sentence = field.sentence(start, end)
         text = field.text[start:end]
         topic = supported.get(hit)
-        return Mention(
-            key, kind, field.name, start, end, text, sentence, None, None, topic, None
-        )
+        return Mention(key, kind, field.name, start, end, text, sentence, None, None, topic, None)
 
     def _result(
         self, mentions: list[Mention], figures: list[Mention], judgement: Judgement, cut: str | None
