@@ -7,7 +7,6 @@ traceback, and makes the exit code 1 once every file is done.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -174,7 +173,7 @@ def _result_json(result: TagResult) -> dict[str, Any]:
         "topics": list(result.topics),
         "primary_topic": result.primary_topic,
         "mentioned": list(result.mentioned),
-        "evidence": [asdict(e) for e in result.evidence],
+        "evidence": [e._asdict() for e in result.evidence],
         "cut": result.cut,
         "actors": list(result.actors),
         "organisations": list(result.organisations),

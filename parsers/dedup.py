@@ -50,7 +50,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from rensa import RMinHash
 
@@ -106,9 +106,12 @@ class BandKey:
     hash: int
 
 
-@dataclass(frozen=True)
-class Passage:
-    """One paragraph as the passage rule compares it."""
+class Passage(NamedTuple):
+    """One paragraph as the passage rule compares it.
+
+    A named tuple: a relevant article's passages cross from the worker process that read it
+    to the run's process in its sketch, where a tuple is one object to unpickle, not two.
+    """
 
     #: Signed 64-bit hash of the paragraph's normalised words.
     hash: int

@@ -92,9 +92,12 @@ class AnchorClue(NamedTuple):
     lead: bool
 
 
-@dataclass(frozen=True)
-class TopicEvidence:
-    """How much a text says about one topic."""
+class TopicEvidence(NamedTuple):
+    """How much a text says about one topic.
+
+    Named tuples, this and ``Geography``: each article's cross from the worker process that
+    tagged it to the run's process, where a tuple is one object to unpickle, not two.
+    """
 
     #: Topic key.
     topic: str
@@ -108,8 +111,7 @@ class TopicEvidence:
     example: str
 
 
-@dataclass(frozen=True)
-class Geography:
+class Geography(NamedTuple):
     """Where the story happens, as the names in it say."""
 
     #: Weight of the Canadian and Quebec names (``C``).

@@ -8,6 +8,7 @@ story about the same announcement, and the French wire version.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -425,6 +426,17 @@ def test_passages_skip_short_lines_and_repeats() -> None:
     text = "Photo: staff\n\n" + WIRE.paragraphs[0] + "\n\n" + WIRE.paragraphs[0].upper()
     [passage] = dedup.text_passages(text)  # the caption is short, the repeat differs in case only
     assert passage == dedup.text_passages(WIRE.paragraphs[0])[0]
+
+
+def test_a_sketch_crosses_to_the_storing_process_with_its_passages_as_tuples() -> None:
+    # Sketches are made in a worker and unpickled in the run's process: each passage is one
+    # object there (no per-instance dict), and the sketch comes back equal.
+    sketch = dedup.sketch(WIRE.body, "hash")
+    assert sketch.passages
+    assert not any(hasattr(passage, "__dict__") for passage in sketch.passages)
+    loaded = pickle.loads(pickle.dumps(sketch, protocol=pickle.HIGHEST_PROTOCOL))
+    assert loaded == sketch
+    assert [p._asdict() for p in loaded.passages] == [p._asdict() for p in sketch.passages]
 
 
 def test_a_template_filled_with_other_names_and_figures_has_the_same_shapes() -> None:

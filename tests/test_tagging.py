@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import time
 import unicodedata
 from pathlib import Path
@@ -365,3 +366,17 @@ def test_only_the_first_characters_are_tagged(tagger: Tagger) -> None:
     result = narrow.tag("", text)
     assert result.cut == f"text cut to its first 60 of {len(text):,} characters"
     assert max(m.end for m in result.mentions) <= 60
+
+
+def test_a_result_crosses_to_the_storing_process_as_few_objects(tagger: Tagger) -> None:
+    # A worker's tagged result is unpickled in the run's process: a mention, a topic's
+    # evidence and the geography are each one object there (no per-instance dict), and
+    # come back equal, field by field.
+    result = tag_checked(tagger, SEED_004.read_text(encoding="utf-8"))
+    assert result.mentions and result.evidence and result.geography is not None
+    parts = [*result.mentions, *result.evidence, result.geography]
+    assert not any(hasattr(part, "__dict__") for part in parts)
+    loaded = pickle.loads(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    assert loaded == result
+    assert [m._asdict() for m in loaded.mentions] == [m._asdict() for m in result.mentions]
+    assert loaded.evidence_sentence == result.evidence_sentence
