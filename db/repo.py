@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import Update, bindparam, delete, func, insert, select, update
+from sqlalchemy import Update, bindparam, delete, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from db.base import core_table
@@ -125,9 +125,12 @@ def feeds_to_poll(session: Session, now: datetime, *, due_only: bool = True) -> 
     Longest overdue first: a pass that reaches its deadline leaves its last feeds due, and
     the next pass must take them before those it has just polled.
     """
+    # The 0 is written into the statement, not bound: the planner can then match the partial
+    # index on the fetches that found entries whatever it does with parameters (a generic
+    # plan on PostgreSQL, for a statement prepared on a long-lived connection, cannot).
     seen = (
         select(Fetch.entries_found)
-        .where(Fetch.feed_id == Feed.id, Fetch.entries_found > 0)
+        .where(Fetch.feed_id == Feed.id, Fetch.entries_found > literal_column("0"))
         .order_by(Fetch.started_at.desc())
         .limit(1)
         .scalar_subquery()

@@ -11,7 +11,19 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, MetaData, Table, func, insert, inspect, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session
 
 from db import (
@@ -23,7 +35,16 @@ from db.cluster_models import ArticlePassage, LshBand
 from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent, PollIntent
 from db.migrate import alembic_config, upgrade
-from db.models import Alert, Article, ArticleVersion, Entry, Fetch, FigureStatement, Mention
+from db.models import (
+    Alert,
+    Article,
+    ArticleVersion,
+    Entry,
+    Feed,
+    Fetch,
+    FigureStatement,
+    Mention,
+)
 from db.versions import VersionPolicy
 from parsers.exceptions import ConfigError, StorageError
 from parsers.tagging import Mention as FoundMention
@@ -442,6 +463,102 @@ def _stored_evidence(session: Session) -> tuple[list[tuple[str, str]], list[tupl
         [(guid, Entry.url_of(url, canonical)) for guid, url, canonical in links],
         sorted((m.field, m.start, m.end, m.matched, m.sentence) for m in mentions),
     )
+
+
+def _fetch_log(feed_id: int, found: list[int]) -> list[dict[str, object]]:
+    """A feed's fetches, one every 15 minutes up to ``NOW``, finding ``found`` entries each."""
+    start = NOW - timedelta(minutes=15) * len(found)
+    return [
+        {
+            "feed_id": feed_id,
+            "url": f"https://f.example/{feed_id}",
+            "started_at": start + timedelta(minutes=15) * n,
+            "status": 200 if entries else 304,
+            "not_modified": not entries,
+            "entries_found": entries,
+        }
+        for n, entries in enumerate(found)
+    ]
+
+
+def _chosen(engine: Engine) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The due feeds and every enabled one, each with the entries of its last document."""
+    with make_sessions(engine).begin() as session:
+        due = repo.feeds_to_poll(session, NOW)
+        every = repo.feeds_to_poll(session, NOW, due_only=False)
+    return [(f.id, f.entries_last_seen) for f in due], [(f.id, f.entries_last_seen) for f in every]
+
+
+def _poll_plan(engine: Engine) -> str:
+    """SQLite's plan for the statement ``feeds_to_poll`` sends, with its parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_c: object, _cur: object, statement: str, parameters: Any, *_: object) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        _chosen(engine)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    statement, parameters = next(s for s in sent if "FROM feeds" in s[0])
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+def test_the_index_of_fetches_that_found_entries_chooses_the_same_feeds_and_round_trips(
+    database_url: str,
+) -> None:
+    """Revision 0016 only indexes: the feeds chosen, their order and each one's entries last
+    seen are those of the walk back through every fetch, and a downgrade drops the index."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    specs = [repo.FeedSpec(f"https://f{n}.example/rss", f"f{n}") for n in range(5)]
+    with make_sessions(engine).begin() as session:
+        repo.add_feeds(session, specs, NOW)
+        ids = [f.id for f in repo.feeds_to_poll(session, NOW, due_only=False)]
+    histories = {
+        ids[0]: [0] * 30,  # never found anything
+        ids[1]: [5, 0, 3] + [0] * 40,  # the last that found entries, long ago, counts
+        ids[2]: [0, 9, 0, 7],  # found entries on its latest poll
+        ids[3]: [4],
+        ids[4]: [],  # never polled
+    }
+    later = {ids[0]: 30, ids[1]: None, ids[2]: 10, ids[3]: -5, ids[4]: -20}  # minutes from NOW
+    with engine.begin() as connection:
+        for feed_id, found in histories.items():
+            if found:
+                connection.execute(insert(Fetch), _fetch_log(feed_id, found))
+            minutes = later[feed_id]
+            due = None if minutes is None else NOW + timedelta(minutes=minutes)
+            connection.execute(update(Feed).where(Feed.id == feed_id).values(next_check_at=due))
+        # A page's fetch has no feed: it is no feed's last document.
+        connection.execute(insert(Fetch), [{**_fetch_log(ids[0], [12])[0], "feed_id": None}])
+    expected = (
+        [(ids[1], 3), (ids[4], 0), (ids[3], 4)],
+        [(ids[0], 0), (ids[1], 3), (ids[2], 7), (ids[3], 4), (ids[4], 0)],
+    )
+    found_index = "ix_fetches_feed_id_started_at_found"
+
+    def indexes() -> dict[str, dict[str, Any]]:
+        return {i["name"]: i for i in inspect(engine).get_indexes("fetches")}
+
+    assert _chosen(engine) == expected
+    assert indexes()[found_index]["column_names"] == ["feed_id", "started_at"]
+    if engine.dialect.name == "sqlite":
+        assert f"USING INDEX {found_index} " in _poll_plan(engine)
+    else:
+        where = indexes()[found_index]["dialect_options"]["postgresql_where"]
+        assert where == "(entries_found > 0)"
+
+    command.downgrade(alembic_config(engine), "0015")
+    assert found_index not in indexes()
+    assert _chosen(engine) == expected
+    upgrade(engine)
+    assert found_index in indexes()
+    assert _chosen(engine) == expected
+    engine.dispose()
 
 
 def test_the_leaner_store_gives_back_every_link_field_and_search_and_round_trips(
