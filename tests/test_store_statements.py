@@ -7,7 +7,6 @@ sentence's span is found with one pattern over its words.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,22 +15,13 @@ from sqlalchemy import Engine, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from db.base import core_table
-from db.engine import make_engine, make_sessions
+from db.engine import make_sessions
 from db.intents import ArticleIntent
-from db.migrate import upgrade
 from db.models import Article, ArticleVersion, Mention, Tag
 from db.upsert import dialect_insert, dialect_name, insert_many
 from db.versions import version_row
 from parsers.evidence import sentence_at, sentence_span
 from parsers.tagging import TagResult
-
-
-@pytest.fixture
-def migrated(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _compiled_of_each_execution(engine: Engine) -> list[Any]:
@@ -50,10 +40,10 @@ def _tag(key: str, label: str) -> dict[str, str]:
 
 
 def test_an_insert_ignoring_conflicts_compiles_once_and_still_ignores_them(
-    migrated: Engine,
+    engine: Engine,
 ) -> None:
-    compiled = _compiled_of_each_execution(migrated)
-    with make_sessions(migrated).begin() as session:
+    compiled = _compiled_of_each_execution(engine)
+    with make_sessions(engine).begin() as session:
         dialect = dialect_name(session)
         by_key = core_table(Tag).c.key
 
@@ -77,8 +67,8 @@ def test_an_insert_ignoring_conflicts_compiles_once_and_still_ignores_them(
     assert "ON CONFLICT DO NOTHING" in str(untargeted)
 
 
-def test_an_upsert_still_updates_the_row_it_meets(migrated: Engine) -> None:
-    with make_sessions(migrated).begin() as session:
+def test_an_upsert_still_updates_the_row_it_meets(engine: Engine) -> None:
+    with make_sessions(engine).begin() as session:
         statement = dialect_insert(dialect_name(session), Tag)
         for label in ("Asylum", "Asile"):
             session.execute(
@@ -153,8 +143,8 @@ def _mention(version_id: int, tag_id: int, field: str, start: int, **more: Any) 
     return row | more
 
 
-def test_rows_inserted_many_at_once_read_back_as_inserted_one_by_one(migrated: Engine) -> None:
-    with make_sessions(migrated).begin() as session:
+def test_rows_inserted_many_at_once_read_back_as_inserted_one_by_one(engine: Engine) -> None:
+    with make_sessions(engine).begin() as session:
         version_id, tag_id = _version_with_tag(session)
         rows = [
             _mention(version_id, tag_id, "title", 0),
