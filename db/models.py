@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Index
 from sqlalchemy.orm import Mapped, column_property, relationship
 
 from db import schema
@@ -63,6 +64,20 @@ class Fetch(Base):
     not_modified: Mapped[bool]
     entries_found: Mapped[int]
     error: Mapped[str | None]
+
+
+#: A feed's last fetch that found entries (``repo.feeds_to_poll``), found without walking back
+#: through the unchanged fetches after it: fetches are kept, and most of them find nothing.
+#: Here, not in ``db.schema``: its ``postgresql_where`` loads the PostgreSQL dialect, which
+#: only the write path and the migrations need.
+_FOUND_ENTRIES = schema.fetches.c.entries_found > 0
+Index(
+    "ix_fetches_feed_id_started_at_found",
+    schema.fetches.c.feed_id,
+    schema.fetches.c.started_at,
+    sqlite_where=_FOUND_ENTRIES,
+    postgresql_where=_FOUND_ENTRIES,
+)
 
 
 # --- content -------------------------------------------------------------------------------

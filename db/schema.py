@@ -194,16 +194,7 @@ fetches = Table(
     Index("ix_fetches_feed_id_started_at", "feed_id", "started_at"),
 )
 
-#: A feed's last fetch that found entries (``repo.feeds_to_poll``), found without walking back
-#: through the unchanged fetches after it: fetches are kept, and most of them find nothing.
-_FOUND_ENTRIES = fetches.c.entries_found > 0
-Index(
-    "ix_fetches_feed_id_started_at_found",
-    fetches.c.feed_id,
-    fetches.c.started_at,
-    sqlite_where=_FOUND_ENTRIES,
-    postgresql_where=_FOUND_ENTRIES,
-)
+# The partial index of fetches that found entries (migration 0016) is in ``db.models``.
 
 # --- content -------------------------------------------------------------------------------
 
