@@ -35,10 +35,9 @@ if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parent.parent)  # see bench/corpus.py
 
 from sqlalchemy import Engine, insert, text, update
-from sqlalchemy.engine import make_url
 
 from bench.corpus import TOPICS, Writer
-from bench.harness import RESULTS, code_version
+from bench.harness import RESULTS, code_version, scratch_postgres
 
 _NOW = datetime(2026, 12, 1, tzinfo=UTC)
 _CHUNK = 2_000
@@ -168,24 +167,12 @@ def run_sqlite(count: int, seed: int, repeat: int) -> dict[str, Any]:
 
 
 def run_postgres(admin_url: str, count: int, seed: int, repeat: int) -> dict[str, Any]:
-    from db.engine import make_engine
     from db.migrate import upgrade
 
-    name = f"vigie_bench_search_{os.getpid()}"
-    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        engine = make_engine(make_url(admin_url).set(database=name).render_as_string(False))
+    with scratch_postgres(admin_url, "search") as engine:
         upgrade(engine)
         seconds = populate(engine, count, seed)
-        result = measure(engine, repeat) | {"populate_seconds": seconds}
-        engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-    return result
+        return measure(engine, repeat) | {"populate_seconds": seconds}
 
 
 def report(results: dict[str, Any], database: str) -> None:

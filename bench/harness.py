@@ -21,6 +21,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -347,3 +351,28 @@ def run_worker(
     data: dict[str, object] = json.loads(result.read_text())
     data["process_seconds"] = wall
     return data
+
+
+@contextmanager
+def scratch_postgres(admin_url: str, purpose: str) -> Iterator[Engine]:
+    """A PostgreSQL database of its own for one bench run (``vigie_bench_<purpose>_<pid>``),
+    created through ``admin_url``'s server and dropped afterwards; yields its engine."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from db.engine import make_engine
+
+    name = f"vigie_bench_{purpose}_{os.getpid()}"
+    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        engine = make_engine(make_url(admin_url).set(database=name).render_as_string(False))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

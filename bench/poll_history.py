@@ -24,8 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -35,9 +34,8 @@ if __package__ in (None, ""):
 
 from alembic import command
 from sqlalchemy import Engine, event, insert, text
-from sqlalchemy.engine import make_url
 
-from bench.harness import load_average, tree_cpu_seconds
+from bench.harness import load_average, scratch_postgres, tree_cpu_seconds
 from db import repo, schema
 from db.engine import make_engine, make_sessions
 from db.migrate import alembic_config, upgrade
@@ -194,24 +192,6 @@ def report(name: str, engine: Engine, rounds: int) -> None:
         )
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[Engine]:
-    name = f"vigie_bench_poll_{os.getpid()}"
-    admin = make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        engine = make_engine(make_url(admin_url).set(database=name).render_as_string(False))
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run(name: str, engine: Engine, args: argparse.Namespace) -> None:
     upgrade(engine, _WITHOUT)
     started = time.perf_counter()
@@ -237,7 +217,7 @@ def main() -> int:
         finally:
             engine.dispose()
     if args.postgres_url:
-        with postgres_database(args.postgres_url) as engine:
+        with scratch_postgres(args.postgres_url, "poll") as engine:
             run("postgresql", engine, args)
     else:
         print("no --postgres-url (or VIGIE_TEST_POSTGRES_URL): PostgreSQL not measured")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Dialect, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -66,15 +66,28 @@ class _PostgresqlDoUpdate(postgresql_dml.OnConflictDoUpdate):
     inherit_cache = False
 
 
-def _keyed_target(index_elements: Any, other_arguments: tuple[Any, ...]) -> tuple[str, ...] | None:
-    """The conflict target as a tuple of column names, or None when it is not only that."""
-    if any(argument is not None for argument in other_arguments):
+def _keyed_target(clause: Any) -> tuple[str, ...] | None:
+    """The conflict target as a tuple of column names, or None when it is not only that (a
+    constraint, a WHERE)."""
+    others = (getattr(clause, "constraint_target", None), clause.inferred_target_whereclause)
+    if any(other is not None for other in others):
         return None
+    index_elements = clause.inferred_target_elements
     if index_elements is None:
         return ()
     if not all(isinstance(name, str) for name in index_elements):
         return None
     return tuple(index_elements)
+
+
+def _keyed_do_nothing(statement: Any, keyed_class: type[Any]) -> Any:
+    """``statement`` with its DO NOTHING clause as ``keyed_class``, when its target is keyable."""
+    target = _keyed_target(statement._post_values_clause)
+    if target is not None:
+        keyed = keyed_class(index_elements=list(target) or None)
+        keyed._target = target
+        statement._post_values_clause = keyed
+    return statement
 
 
 class _SqliteInsert(sqlite.Insert):
@@ -84,15 +97,7 @@ class _SqliteInsert(sqlite.Insert):
 
     def on_conflict_do_nothing(self, *args: Any, **kwargs: Any) -> Any:
         statement = super().on_conflict_do_nothing(*args, **kwargs)
-        clause = cast(sqlite_dml.OnConflictDoNothing, statement._post_values_clause)
-        target = _keyed_target(
-            clause.inferred_target_elements, (clause.inferred_target_whereclause,)
-        )
-        if target is not None:
-            keyed = _SqliteDoNothing(index_elements=list(target) or None)
-            keyed._target = target
-            statement._post_values_clause = keyed
-        return statement
+        return _keyed_do_nothing(statement, _SqliteDoNothing)
 
     def on_conflict_do_update(self, *args: Any, **kwargs: Any) -> Any:
         statement = super().on_conflict_do_update(*args, **kwargs)
@@ -107,14 +112,7 @@ class _PostgresqlInsert(postgresql.Insert):
 
     def on_conflict_do_nothing(self, *args: Any, **kwargs: Any) -> Any:
         statement = super().on_conflict_do_nothing(*args, **kwargs)
-        clause = cast(postgresql_dml.OnConflictDoNothing, statement._post_values_clause)
-        others = (clause.constraint_target, clause.inferred_target_whereclause)
-        target = _keyed_target(clause.inferred_target_elements, others)
-        if target is not None:
-            keyed = _PostgresqlDoNothing(index_elements=list(target) or None)
-            keyed._target = target
-            statement._post_values_clause = keyed
-        return statement
+        return _keyed_do_nothing(statement, _PostgresqlDoNothing)
 
     def on_conflict_do_update(self, *args: Any, **kwargs: Any) -> Any:
         statement = super().on_conflict_do_update(*args, **kwargs)
