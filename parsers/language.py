@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import tempfile
+from array import array
+from contextlib import suppress
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 #: Languages the identifier may answer. Vigie reads English and French; the others are the
@@ -51,14 +57,27 @@ def primary_subtag(tag: str | None) -> str | None:
 
 def load_model() -> None:
     """Load the identifier's model now: a process that forks workers loads it once for all
-    of them, which then share its memory (75 MB) instead of each loading its own."""
+    of them, which then share its memory instead of each loading its own."""
     _identifier()
 
 
 @cache
 def _identifier() -> Any:
-    # Loading the model takes about a second, so it happens once, on first use; even the
-    # import (numpy) waits for it, since reading an OPML file only needs ``primary_subtag``.
+    # Loading the model takes about half a second, so it happens once, on first use; even
+    # the import (numpy) waits for it, since reading an OPML file only needs
+    # ``primary_subtag``.
+    cached = _cache_file()
+    if cached is not None and cached.exists():
+        with suppress(Exception):  # unreadable or of another layout: built anew below
+            return _read_cached(cached)
+    identifier = _from_package()
+    if cached is not None:
+        with suppress(OSError):  # a read-only cache only costs the next start its time
+            _write_cached(identifier, cached)
+    return identifier
+
+
+def _from_package() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
@@ -67,3 +86,76 @@ def _identifier() -> Any:
     # Vigie never asks, and the restricted copy is all it reads.
     identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
     return identifier
+
+
+# The packaged model is an LZMA-compressed archive of every language (68 MB once
+# decompressed): decompressing it is most of a load (0.46 CPU-s). The model restricted to
+# ``CANDIDATE_LANGUAGES`` is kept uncompressed in a cache file and read back in a tenth of
+# that, array for array, in the same types and memory layout, so every score is the same.
+# Its name changes with the packaged model file and the candidates, which it is built from.
+_CACHE_LAYOUT = 1
+
+
+def _cache_file() -> Path | None:
+    """Where this model, restricted to the candidates, is cached; None when no place is."""
+    try:
+        from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+        model = Path(MODEL_DIR) / MODEL_FILE
+        stat = model.stat()
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except (OSError, RuntimeError):  # no model file to stamp, or no home directory
+        return None
+    key = f"{_CACHE_LAYOUT}|{model}|{stat.st_size}|{stat.st_mtime_ns}|{CANDIDATE_LANGUAGES}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(base) / "vigie" / f"langid-{digest}.npz"
+
+
+def _write_cached(identifier: Any, path: Path) -> None:
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written aside and renamed: a process reading it meanwhile sees the whole file or none.
+    fd, aside = tempfile.mkstemp(dir=path.parent, suffix=".npz.part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            np.savez(
+                out,
+                ptc=identifier.nb_ptc,
+                pc=identifier.nb_pc,
+                classes=np.array(identifier.nb_classes),
+                nextmove=np.frombuffer(identifier.tk_nextmove, identifier.tk_nextmove.typecode),
+                row=np.frombuffer(identifier.tk_row, identifier.tk_row.typecode),
+                output=np.array(identifier.tk_output, dtype=np.int32),
+            )
+        os.replace(aside, path)
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(aside)
+
+
+def _read_cached(path: Path) -> Any:
+    import numpy as np
+    from py3langid.langid import LanguageIdentifier
+
+    # No pickles: a cache file can give arrays and nothing else.
+    with np.load(path, allow_pickle=False) as data:
+        # The walk over a text's bytes indexes these two one entry at a time, which a
+        # stdlib array does faster than numpy; py3langid loads them so too.
+        nextmove, row = data["nextmove"], data["row"]
+        return LanguageIdentifier(
+            data["ptc"],
+            data["pc"],
+            data["classes"].tolist(),
+            _stdlib_array(nextmove),
+            data["output"].tolist(),
+            norm_probs=True,
+            tk_row=_stdlib_array(row),
+        )
+
+
+def _stdlib_array(values: Any) -> array[int]:
+    """A numpy array of unsigned integers as a stdlib array of the same item type."""
+    copy = array(values.dtype.char)
+    copy.frombytes(values.tobytes())
+    return copy
