@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import hashlib
 import json
 import re
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+import feedparser.mixin
 from bs4 import BeautifulSoup, SoupStrainer  # type: ignore[attr-defined]  # not in __all__
 
 from parsers.exceptions import ParseError
@@ -23,6 +25,24 @@ from parsers.urls import canonical_url
 # Vigie turns feed HTML into plain text and never renders it, so feedparser's sanitiser and
 # relative-URI rewriting of embedded HTML are wasted work (measured: ~1.8x faster without).
 PARSE_OPTIONS: dict[str, Any] = {"sanitize_html": False, "resolve_relative_uris": False}
+
+
+def _remember_base_joins() -> None:
+    """Have feedparser remember the base URIs it joins.
+
+    Given the document's URL (``Content-Location``), feedparser joins the base URI with each
+    start tag's (``xml:base``, else the same one again) and checks the result's scheme: nine
+    times an item, the same two strings each time, 0.03-0.06 ms of an item's 0.6. The join
+    is a pure function of its two strings (and of feedparser's list of acceptable schemes,
+    which Vigie never changes), so a small cache gives the same URIs; a test compares every
+    corpus file's parse with and without it.
+    """
+    join = feedparser.mixin.make_safe_absolute_uri
+    if not hasattr(join, "cache_info"):  # once, whoever imports this module
+        feedparser.mixin.make_safe_absolute_uri = functools.lru_cache(maxsize=256)(join)
+
+
+_remember_base_joins()
 # Entity declarations live in the DTD, before the root element.
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _PROLOGUE_BYTES = 65_536

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import feedparser.mixin
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -77,6 +78,25 @@ def test_every_corpus_file_parses_or_fails_readably(capsys: pytest.CaptureFixtur
     assert crashes == []
     assert sum(counts.values()) == len(FILES) > 350
     assert counts["with entries"] >= 90  # a floor: a parser regression shows up here
+
+
+def _comparable(result: FeedData | ParseError) -> object:
+    return f"{type(result).__name__}: {result}" if isinstance(result, ParseError) else result
+
+
+def test_remembered_base_joins_give_every_file_the_same_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    remembered = feedparser.mixin.make_safe_absolute_uri
+    hits = remembered.cache_info().hits
+    # Each file under its own URL and, for feedparser's, the headers it declares (some set
+    # a Content-Location of their own): xml:base, relative links and ids resolved as ever.
+    cases = [(path, declared_headers(path.read_bytes())) for path in FILES]
+    with_cache = [_comparable(outcome(path, headers)) for path, headers in cases]
+    assert remembered.cache_info().hits > hits
+    monkeypatch.setattr(feedparser.mixin, "make_safe_absolute_uri", remembered.__wrapped__)
+    without = [_comparable(outcome(path, headers)) for path, headers in cases]
+    assert with_cache == without
 
 
 def _assert_well_formed(feed: FeedData) -> None:
