@@ -153,3 +153,13 @@ def test_no_place_for_the_cache_still_loads(cache_home: Path) -> None:
     (cache_home / "vigie").write_text("a file where the cache directory would be")
     assert detect_language(FRENCH[0]) == "fr"
     assert detect_language(ENGLISH[0]) == "en"
+
+
+def test_a_model_for_other_candidates_is_cached_apart(
+    cache_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours = language._cache_file()
+    assert ours is not None and ours == language._cache_file()  # the same model, file
+    monkeypatch.setattr(language, "CANDIDATE_LANGUAGES", ("en", "fr"))
+    theirs = language._cache_file()
+    assert theirs is not None and theirs != ours and theirs.parent == ours.parent
