@@ -37,8 +37,9 @@ def _remember_base_joins() -> None:
     which Vigie never changes), so a small cache gives the same URIs; a test compares every
     corpus file's parse with and without it.
     """
-    join = feedparser.mixin.make_safe_absolute_uri
-    if not hasattr(join, "cache_info"):  # once, whoever imports this module
+    join = getattr(feedparser.mixin, "make_safe_absolute_uri", None)
+    # A feedparser without this function parses as before, only without the cache.
+    if callable(join) and not hasattr(join, "cache_info"):  # once, whoever imports this
         feedparser.mixin.make_safe_absolute_uri = functools.lru_cache(maxsize=256)(join)
 
 
