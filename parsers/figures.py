@@ -155,7 +155,8 @@ _CUES = re.compile(
 #: A level's word right before a bare number: the number counts the people it admits.
 _TARGET_BEFORE = re.compile(
     r"\b(?:seuils?|cibles?|plafonds?|objectifs?|targets?|caps?|ceilings?|thresholds?)"
-    r"(?:\s+(?:fixée?s?|set|annuel(?:le)?s?|annual))?\s+(?:de|d['’]|à|a|of|at|to)\s*\Z",
+    r"(?:\s+d['’]\s?immigration)?(?:\s+(?:fixée?s?|set|annuel(?:le)?s?|annual))?"
+    r"\s+(?:de|d['’]|à|a|of|at|to)\s*\Z",
     re.IGNORECASE,
 )
 _CLAUSE_BREAK = re.compile(r"[.!?;]\s|\n")

@@ -7,9 +7,12 @@ written for these tests, EN and FR, in the forms of headlines, ledes and wire co
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from parsers.tagging import Tagger
+from parsers.taxonomy import load_taxonomy
 from tests.tagged import tag_checked
 
 RELEVANT = {
@@ -368,3 +371,18 @@ def test_an_appeal_division_removal_case_is_not_family(tagger: Tagger) -> None:
         "convicted of fraud.",
     )
     assert "family_reunification" not in {e.topic for e in result.evidence}, result.why
+
+
+def test_an_analyst_names_journeys_and_entertainment(tmp_path: Path) -> None:
+    seed = (Path(__file__).resolve().parent.parent / "seeds" / "taxonomy.toml").read_text(
+        encoding="utf-8"
+    )
+    start = seed.index("\n[relevance]\n") + 1
+    table = '[relevance]\npolicy = ["law*"]\njourneys = ["fled"]\nentertainment = ["film"]\n'
+    path = tmp_path / "taxonomy.toml"
+    path.write_text(seed[:start] + table + seed[seed.index("[[concept]]", start) :], "utf-8")
+    tagger = Tagger(load_taxonomy(path))
+    title, text = "Refugees in Montreal", "The refugee family fled Aleppo for Montreal."
+    assert tagger.tag(title, text).relevant
+    assert not tagger.tag(title, text + " The film opens Friday.").relevant
+    assert tagger.tag(title, text + " The film opens Friday, as a law lets refugees work.").relevant
