@@ -516,9 +516,9 @@ class Tagger:
             return True
         if any(not self._policy_cues.isdisjoint(field.cue_hits) for field in fields):
             return True
-        return any(
-            not self._journey_cues.isdisjoint(field.cue_hits) for field in fields
-        ) and all(self._entertainment_cues.isdisjoint(field.cue_hits) for field in fields)
+        journey = any(not self._journey_cues.isdisjoint(f.cue_hits) for f in fields)
+        entertainment = any(not self._entertainment_cues.isdisjoint(f.cue_hits) for f in fields)
+        return journey and not entertainment
 
     def _clues(
         self,

@@ -19,182 +19,211 @@ RELEVANT = {
     "asy sought protection": (
         (
             "Ottawa moves hundreds of claimants out of Montreal hotels",
-            "The federal government will relocate about 400 people who sought protection in Canada from Montreal hotels to Ontario and the Atlantic provinces, IRCC said.",
+            "The federal government will relocate about 400 people who sought protection in "
+            "Canada from Montreal hotels to Ontario and the Atlantic provinces, IRCC said.",
         ),
         "asylum_refugees",
     ),
     "lvl immigration numbers": (
         (
             "Ottawa to hold immigration numbers steady",
-            "The federal government will hold immigration numbers steady at 500,000 a year, the immigration minister said.",
+            "The federal government will hold immigration numbers steady at 500,000 a year, the "
+            "immigration minister said.",
         ),
         "immigration_levels",
     ),
     "lvl fr nouveaux résidents permanents": (
         (
             "Ottawa réduira de 20 % l'accueil",
-            "Ottawa réduira de 20 % le nombre de nouveaux résidents permanents dès l'an prochain, selon le plan des niveaux.",
+            "Ottawa réduira de 20 % le nombre de nouveaux résidents permanents dès l'an "
+            "prochain, selon le plan des niveaux.",
         ),
         "immigration_levels",
     ),
     "fam IAD wife": (
         (
             "Montreal man wins IAD appeal over wife's application",
-            "The Immigration Appeal Division ruled the marriage was genuine and overturned the refusal of his wife's permanent residence application.",
+            "The Immigration Appeal Division ruled the marriage was genuine and overturned the "
+            "refusal of his wife's permanent residence application.",
         ),
         "family_reunification",
     ),
     "fam fr SAI mère": (
         (
             "La SAI donne raison à un Lavallois",
-            "La Section d'appel de l'immigration a accueilli l'appel d'un Lavallois dont la demande de parrainage de sa mère avait été refusée.",
+            "La Section d'appel de l'immigration a accueilli l'appel d'un Lavallois dont la "
+            "demande de parrainage de sa mère avait été refusée.",
         ),
         "family_reunification",
     ),
     "fam fr SAI parrainage": (
         (
             "Parrainage : les appels s'accumulent à la SAI",
-            "Les appels de parrainage refusés attendent désormais deux ans à la Section d'appel de l'immigration, selon la CISR.",
+            "Les appels de parrainage refusés attendent désormais deux ans à la Section d'appel "
+            "de l'immigration, selon la CISR.",
         ),
         "family_reunification",
     ),
     "fam fr faire venir enfants": (
         (
             "Des réfugiés attendent leurs enfants depuis des années",
-            "Des réfugiés qui veulent faire venir leurs enfants restés au pays doivent attendre des années, déplore un organisme de Montréal qui interpelle le gouvernement fédéral.",
+            "Des réfugiés qui veulent faire venir leurs enfants restés au pays doivent attendre "
+            "des années, déplore un organisme de Montréal qui interpelle le gouvernement "
+            "fédéral.",
         ),
         "family_reunification",
     ),
     "vis researchers refused": (
         (
             "AI conference in Montreal loses African speakers to visa refusals",
-            "Dozens of researchers from Africa invited to a machine learning conference in Montreal were refused visitor visas, organizers say.",
+            "Dozens of researchers from Africa invited to a machine learning conference in "
+            "Montreal were refused visitor visas, organizers say.",
         ),
         "visas",
     ),
     "vis fr chercheurs refus": (
         (
             "Des chercheurs africains privés de colloque à Montréal",
-            "Plusieurs chercheurs africains invités à un colloque à Montréal se sont vu refuser leur visa, déplorent les organisateurs.",
+            "Plusieurs chercheurs africains invités à un colloque à Montréal se sont vu refuser "
+            "leur visa, déplorent les organisateurs.",
         ),
         "visas",
     ),
     "vis portal outage": (
         (
             "IRCC portal outage delays thousands of applications",
-            "Applicants for permanent residence and citizenship could not upload documents for three days after the department's online portal went down, IRCC confirmed.",
+            "Applicants for permanent residence and citizenship could not upload documents for "
+            "three days after the department's online portal went down, IRCC confirmed.",
         ),
         "visas",
     ),
     "jur last word": (
         (
             "Quebec wants the final say on who settles in the province",
-            "Premier François Legault said Quebec must have the last word on selecting all immigrants who settle on its territory, including temporary workers.",
+            "Premier François Legault said Quebec must have the last word on selecting all "
+            "immigrants who settle on its territory, including temporary workers.",
         ),
         "jurisdiction",
     ),
     "jur fr dernier mot": (
         (
             "Québec veut avoir le dernier mot sur l'immigration",
-            "Le premier ministre François Legault estime que Québec doit avoir le dernier mot sur l'ensemble de l'immigration sur son territoire.",
+            "Le premier ministre François Legault estime que Québec doit avoir le dernier mot "
+            "sur l'ensemble de l'immigration sur son territoire.",
         ),
         "jurisdiction",
     ),
     "jur alberta deal": (
         (
             "Alberta seeks its own immigration deal with Ottawa",
-            "Alberta wants a Quebec-style agreement that would let the province select more of its own immigrants, the premier said.",
+            "Alberta wants a Quebec-style agreement that would let the province select more of "
+            "its own immigrants, the premier said.",
         ),
         "jurisdiction",
     ),
     "jur take over TFWP": (
         (
             "Ottawa rejects Quebec's bid to run foreign worker program",
-            "The federal immigration minister rejected Quebec's request to take over the Temporary Foreign Worker Program in the province.",
+            "The federal immigration minister rejected Quebec's request to take over the "
+            "Temporary Foreign Worker Program in the province.",
         ),
         "jurisdiction",
     ),
     "jur fr confier gestion": (
         (
             "Ottawa refuse de céder la gestion des travailleurs temporaires",
-            "Le fédéral refuse de confier au Québec la gestion du Programme des travailleurs étrangers temporaires.",
+            "Le fédéral refuse de confier au Québec la gestion du Programme des travailleurs "
+            "étrangers temporaires.",
         ),
         "jurisdiction",
     ),
     "eco trades pilot": (
         (
             "Quebec opens new stream for construction trades",
-            "Quebec will select 2,000 skilled tradespeople a year for permanent residence under a new pilot, the immigration ministry said.",
+            "Quebec will select 2,000 skilled tradespeople a year for permanent residence under "
+            "a new pilot, the immigration ministry said.",
         ),
         "economic_immigration",
     ),
     "bor rcmp walked across": (
         (
             "RCMP intercepts 12 people walking into Quebec",
-            "RCMP officers intercepted 12 people who walked across the border into Quebec from New York state overnight, the force said.",
+            "RCMP officers intercepted 12 people who walked across the border into Quebec from "
+            "New York state overnight, the force said.",
         ),
         "border_enforcement",
     ),
     "lvl en 'bring in'": (
         (
             "Quebec to bring in 60,000 immigrants next year",
-            "Quebec will bring in 60,000 immigrants next year, its highest number in a decade, the province's immigration minister said.",
+            "Quebec will bring in 60,000 immigrants next year, its highest number in a decade, "
+            "the province's immigration minister said.",
         ),
         "immigration_levels",
     ),
     "fam parents cap": (
         (
             "Ottawa caps new applications for parents",
-            "IRCC will accept only 15,000 new applications this year from Canadians who want to sponsor their mothers and fathers.",
+            "IRCC will accept only 15,000 new applications this year from Canadians who want to "
+            "sponsor their mothers and fathers.",
         ),
         "family_reunification",
     ),
     "bor fr expulsion": (
         (
             "Une famille colombienne sera expulsée",
-            "L'Agence des services frontaliers du Canada expulsera jeudi une famille colombienne établie à Sherbrooke depuis cinq ans, malgré une pétition de 10 000 signatures.",
+            "L'Agence des services frontaliers du Canada expulsera jeudi une famille "
+            "colombienne établie à Sherbrooke depuis cinq ans, malgré une pétition de 10 000 "
+            "signatures.",
         ),
         "border_enforcement",
     ),
     "fam en grandparents wait": (
         (
             "Grandparents wait years to join families in Canada",
-            "Thousands of Canadians hoping to bring their parents and grandparents to Canada face waits of up to 24 years, a report finds.",
+            "Thousands of Canadians hoping to bring their parents and grandparents to Canada "
+            "face waits of up to 24 years, a report finds.",
         ),
         "family_reunification",
     ),
     "vis students refused visas": (
         (
             "Students admitted to Quebec universities refused visas",
-            "Hundreds of students from francophone Africa accepted at Quebec universities were refused visas this summer, days before classes start.",
+            "Hundreds of students from francophone Africa accepted at Quebec universities were "
+            "refused visas this summer, days before classes start.",
         ),
         "visas",
     ),
     "vis fr portail panne": (
         (
             "Panne du portail d'IRCC : des milliers de demandes retardées",
-            "Des demandeurs de permis de travail et de visa de visiteur n'ont pu soumettre leurs documents pendant trois jours en raison d'une panne du portail en ligne d'IRCC.",
+            "Des demandeurs de permis de travail et de visa de visiteur n'ont pu soumettre "
+            "leurs documents pendant trois jours en raison d'une panne du portail en ligne "
+            "d'IRCC.",
         ),
         "visas",
     ),
     "fam IAD sponsorship appeal": (
         (
             "Sponsorship appeals pile up at the IAD",
-            "Appeals of refused sponsorship applications for parents and spouses now wait two years at the Immigration Appeal Division of the IRB.",
+            "Appeals of refused sponsorship applications for parents and spouses now wait two "
+            "years at the Immigration Appeal Division of the IRB.",
         ),
         "family_reunification",
     ),
     "jur en deal powers": (
         (
             "Ottawa and Quebec strike deal on temporary workers",
-            "Ottawa will give Quebec more control over temporary foreign workers in the province under a deal announced Friday.",
+            "Ottawa will give Quebec more control over temporary foreign workers in the "
+            "province under a deal announced Friday.",
         ),
         "jurisdiction",
     ),
     "vis en TRV rate": (
         (
             "Visa refusal rates for Africans twice the average",
-            "Applicants from sub-Saharan Africa are refused temporary resident visas at twice the average rate, an internal IRCC report found.",
+            "Applicants from sub-Saharan Africa are refused temporary resident visas at twice "
+            "the average rate, an internal IRCC report found.",
         ),
         "visas",
     ),
@@ -202,67 +231,84 @@ RELEVANT = {
 NOT_RELEVANT = {
     "neg MLS transfer visa": (
         "CF Montreal signs Brazilian midfielder",
-        "CF Montreal acquired the midfielder on a transfer from Flamengo; he is expected to arrive in Montreal once his visa is approved, the coach said.",
+        "CF Montreal acquired the midfielder on a transfer from Flamengo; he is expected to "
+        "arrive in Montreal once his visa is approved, the coach said.",
     ),
     "neg suburban refugees": (
         "Toronto renters become suburban refugees",
-        "Priced out of downtown, thousands of Toronto renters fled to Hamilton and Oshawa last year, according to the city's housing office.",
+        "Priced out of downtown, thousands of Toronto renters fled to Hamilton and Oshawa last "
+        "year, according to the city's housing office.",
     ),
     "neg uk labour": (
         "Labour to halve net migration",
-        "Labour will halve net migration by the next election, the prime minister said, as the Conservatives and the Liberals accused the government of losing control of the asylum system.",
+        "Labour will halve net migration by the next election, the prime minister said, as the "
+        "Conservatives and the Liberals accused the government of losing control of the asylum "
+        "system.",
     ),
     "neg fr film fui": (
         "Un film sur une famille qui a fui la Syrie primé à Toronto",
-        "Le long métrage du cinéaste montréalais suit une famille de réfugiés qui a fui Alep pour s'établir à Montréal; il a remporté le prix du public au festival de Toronto.",
+        "Le long métrage du cinéaste montréalais suit une famille de réfugiés qui a fui Alep "
+        "pour s'établir à Montréal; il a remporté le prix du public au festival de Toronto.",
     ),
     "neg doc fled": (
         "Documentary about family that fled Afghanistan premieres in Montreal",
-        "The documentary follows a refugee family that fled Kabul and rebuilt its life in Montreal; it premieres Friday at the festival.",
+        "The documentary follows a refugee family that fled Kabul and rebuilt its life in "
+        "Montreal; it premieres Friday at the festival.",
     ),
     "neg novel fled": (
         "Quebec novelist's debut follows a young refugee",
-        "The novel, set in Montreal, follows a young refugee who fled the war in Lebanon and arrived in the city in 1976.",
+        "The novel, set in Montreal, follows a young refugee who fled the war in Lebanon and "
+        "arrived in the city in 1976.",
     ),
     "neg en film refugee escaped": (
         "Montreal film festival opens with refugee drama",
-        "The festival's opening film tells of a Syrian family that escaped Aleppo and arrived in Montreal in winter.",
+        "The festival's opening film tells of a Syrian family that escaped Aleppo and arrived "
+        "in Montreal in winter.",
     ),
     "neg health control": (
         "Quebec demands full control over health transfers",
-        "Premier François Legault said Quebec wants full control over health spending, with no federal conditions attached to transfers.",
+        "Premier François Legault said Quebec wants full control over health spending, with no "
+        "federal conditions attached to transfers.",
     ),
     "neg fr santé ingérence": (
         "Santé : Québec dénonce l'ingérence d'Ottawa",
-        "Québec accuse Ottawa d'empiéter sur ses compétences en santé avec son programme national d'assurance dentaire.",
+        "Québec accuse Ottawa d'empiéter sur ses compétences en santé avec son programme "
+        "national d'assurance dentaire.",
     ),
     "neg water levels": (
         "Great Lakes water levels hit record",
-        "Water levels in Lake Ontario reached a record high this spring, the federal government said.",
+        "Water levels in Lake Ontario reached a record high this spring, the federal government "
+        "said.",
     ),
     "neg fr niveaux plomb": (
         "Des niveaux de plomb inquiétants",
-        "Le ministère de l'Environnement juge élevés les niveaux de plomb mesurés dans des écoles de Montréal.",
+        "Le ministère de l'Environnement juge élevés les niveaux de plomb mesurés dans des "
+        "écoles de Montréal.",
     ),
     "neg EPL transfer": (
         "Arsenal land Spanish striker in record transfer",
-        "Arsenal completed the transfer of the Spanish striker for 60 million pounds, with the player arriving in London for his medical.",
+        "Arsenal completed the transfer of the Spanish striker for 60 million pounds, with the "
+        "player arriving in London for his medical.",
     ),
     "neg fr transfert CF": (
         "Transfert record pour le CF Montréal",
-        "Le CF Montréal a vendu son attaquant au club italien pour 12 millions de dollars, un transfert record pour le club.",
+        "Le CF Montréal a vendu son attaquant au club italien pour 12 millions de dollars, un "
+        "transfert record pour le club.",
     ),
     "neg fr compétences santé": (
         "Soins dentaires : Québec veut un droit de retrait",
-        "Le Québec exige un droit de retrait avec pleine compensation du programme fédéral de soins dentaires, qui empiète selon lui sur ses compétences.",
+        "Le Québec exige un droit de retrait avec pleine compensation du programme fédéral de "
+        "soins dentaires, qui empiète selon lui sur ses compétences.",
     ),
     "neg en provincial powers education": (
         "Ottawa steps on provincial powers over schools, Quebec says",
-        "Quebec says a new federal school food program intrudes on provincial jurisdiction over education.",
+        "Quebec says a new federal school food program intrudes on provincial jurisdiction over "
+        "education.",
     ),
     "neg fr seuil pauvreté": (
         "Le seuil de pauvreté relevé au Québec",
-        "Le gouvernement du Québec relève le seuil de faible revenu de 5 %, ce qui rendra 40 000 familles admissibles à l'aide.",
+        "Le gouvernement du Québec relève le seuil de faible revenu de 5 %, ce qui rendra 40 "
+        "000 familles admissibles à l'aide.",
     ),
     "neg en uk bare labour only": (
         "Labour's migration plan under fire from Tories",
@@ -270,7 +316,8 @@ NOT_RELEVANT = {
     ),
     "neg fr transfert joueur": (
         "Le Canadien accueille un attaquant tchèque",
-        "L'attaquant tchèque est arrivé à Montréal lundi, deux jours après son transfert, et jouera dès jeudi, a confirmé l'entraîneur.",
+        "L'attaquant tchèque est arrivé à Montréal lundi, deux jours après son transfert, et "
+        "jouera dès jeudi, a confirmé l'entraîneur.",
     ),
     "neg en uk bare labour": (
         "Labour and Tories clash on small-boat crossings",
@@ -278,11 +325,13 @@ NOT_RELEVANT = {
     ),
     "neg fr compétence santé": (
         "Québec défend sa compétence en santé",
-        "Le ministre de la Santé du Québec rappelle que la santé est une compétence exclusive des provinces, en réponse au projet fédéral sur l'assurance médicaments.",
+        "Le ministre de la Santé du Québec rappelle que la santé est une compétence exclusive "
+        "des provinces, en réponse au projet fédéral sur l'assurance médicaments.",
     ),
     "neg en refugee of style": (
         "Toronto chef, a refugee from fine dining, opens taco stand",
-        "A refugee from the fine-dining world, the Toronto chef now runs a taco stand in Kensington Market.",
+        "A refugee from the fine-dining world, the Toronto chef now runs a taco stand in "
+        "Kensington Market.",
     ),
 }
 
