@@ -392,7 +392,7 @@ def test_a_visa_refused_to_one_player_is_still_his_story(tagger: Tagger) -> None
 def test_bare_labour_is_a_party_only_beside_a_rival_party(tagger: Tagger) -> None:
     british = tag_checked(tagger, "Labour and the Conservatives clashed over asylum hotels.")
     assert british.geography is not None, british.why
-    assert "united_kingdom" in british.geography.foreign_names, british.why
+    assert "labour_parties" in british.geography.foreign_names, british.why
     canadian = tag_checked(
         tagger,
         "Labour Minister Patty Hajdu said the Conservatives misread the labour shortage in "
@@ -400,6 +400,10 @@ def test_bare_labour_is_a_party_only_beside_a_rival_party(tagger: Tagger) -> Non
     )
     assert canadian.geography is not None, canadian.why
     assert canadian.geography.foreign == 0, canadian.why
+    # The words that cancel a bare "Labour" cancel no other foreign name.
+    australian = tag_checked(tagger, "The Prime Minister of Australia met Labor MPs in Canberra.")
+    assert australian.geography is not None, australian.why
+    assert "australia_new_zealand" in australian.geography.foreign_names, australian.why
 
 
 def test_a_charge_of_lost_control_is_not_a_quarrel_over_powers(tagger: Tagger) -> None:
