@@ -227,6 +227,38 @@ RELEVANT = {
         ),
         "visas",
     ),
+    "lvl fr baisse": (
+        (
+            "Québec abaisse ses cibles",
+            "Québec sélectionnera 8 000 immigrants de moins par année d'ici 2027, a annoncé le "
+            "gouvernement.",
+        ),
+        "immigration_levels",
+    ),
+    "fam en reunite refugees": (
+        (
+            "Refugees wait years to reunite with children",
+            "Refugees in Canada wait an average of three years to bring their children here, a "
+            "Senate committee heard.",
+        ),
+        "family_reunification",
+    ),
+    "vis fr visas refusés chercheurs": (
+        (
+            "Congrès scientifique : des visas refusés en série",
+            "Des dizaines de chercheurs invités à un congrès à Montréal ont essuyé des refus de "
+            "visa, selon les organisateurs.",
+        ),
+        "visas",
+    ),
+    "jur en selection powers": (
+        (
+            "Quebec wants to choose its temporary workers",
+            "Quebec says it should have the power to choose which temporary foreign workers "
+            "come to the province, not Ottawa.",
+        ),
+        "jurisdiction",
+    ),
 }
 NOT_RELEVANT = {
     "neg MLS transfer visa": (
@@ -332,6 +364,25 @@ NOT_RELEVANT = {
         "Toronto chef, a refugee from fine dining, opens taco stand",
         "A refugee from the fine-dining world, the Toronto chef now runs a taco stand in "
         "Kensington Market.",
+    ),
+    "neg fr film réfugiés": (
+        "Le documentaire sur des réfugiés afghans ovationné",
+        "Le documentaire raconte l'arrivée à Montréal d'une famille afghane ayant fui les "
+        "talibans; il a été ovationné au festival.",
+    ),
+    "neg en data migration": (
+        "Service Canada's data migration delays payments",
+        "A migration of Service Canada's data to a new system delayed benefit payments to "
+        "thousands of seniors, the department said.",
+    ),
+    "neg en quebec pension transfer": (
+        "Quebec wants control over employment insurance",
+        "Quebec is asking Ottawa to hand over control of employment insurance, the premier said.",
+    ),
+    "neg en sports visa": (
+        "Raptors guard's visa delay",
+        "The Raptors' new guard is stuck in Serbia awaiting a work visa and will miss the first "
+        "two games, the coach said.",
     ),
 }
 
