@@ -490,3 +490,19 @@ def test_an_analyst_names_journeys_and_entertainment(tmp_path: Path) -> None:
     assert tagger.tag(title, text).relevant
     assert not tagger.tag(title, text + " The film opens Friday.").relevant
     assert tagger.tag(title, text + " The film opens Friday, as a law lets refugees work.").relevant
+
+
+def test_resettlement_in_canada_is_of_refugees(tagger: Tagger) -> None:
+    refugees = tag_checked(
+        tagger,
+        "Hundreds of Afghans who worked for the Canadian Armed Forces are still waiting in "
+        "Pakistan for Canada to process their resettlement, veterans' groups say.",
+        "Afghan interpreters still waiting to come to Canada",
+    )
+    assert refugees.relevant and "asylum_refugees" in refugees.topics, refugees.why
+    flood = tag_checked(
+        tagger,
+        "Residents of the flooded streets of Gatineau await their resettlement, the "
+        "municipality said.",
+    )
+    assert "asylum_refugees" not in {e.topic for e in flood.evidence}, flood.why
