@@ -506,3 +506,29 @@ def test_resettlement_in_canada_is_of_refugees(tagger: Tagger) -> None:
         "municipality said.",
     )
     assert "asylum_refugees" not in {e.topic for e in flood.evidence}, flood.why
+
+
+def test_protection_asked_of_canada_is_asylum(tagger: Tagger) -> None:
+    result = tag_checked(
+        tagger,
+        "Les personnes qui demandent la protection du Canada attendent jusqu'à quatre ans "
+        "avant d'être entendues par la CISR.",
+        "Jusqu'à quatre ans d'attente pour une audience",
+    )
+    assert result.relevant and "asylum_refugees" in result.topics, result.why
+
+
+def test_controlling_one_s_own_immigration_is_powers_restricting_it_is_not(
+    tagger: Tagger,
+) -> None:
+    own = tag_checked(
+        tagger,
+        "Un Québec souverain contrôlerait seul son immigration et ses frontières, promet le "
+        "chef péquiste.",
+        "Le PQ promet un Québec maître de ses frontières",
+    )
+    assert own.relevant and "jurisdiction" in own.topics, own.why
+    restricting = tag_checked(
+        tagger, "Le gouvernement fédéral veut mieux contrôler l'immigration temporaire."
+    )
+    assert "jurisdiction" not in {e.topic for e in restricting.evidence}, restricting.why
