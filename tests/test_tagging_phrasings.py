@@ -259,6 +259,30 @@ RELEVANT = {
         ),
         "jurisdiction",
     ),
+    "fam fr réunifier": (
+        (
+            "Des réfugiés séparés de leurs enfants",
+            "Des réfugiés établis à Sherbrooke attendent depuis quatre ans d'être réunis avec "
+            "leurs enfants restés en Ouganda, faute de traitement par IRCC.",
+        ),
+        "family_reunification",
+    ),
+    "vis en visas for tourists": (
+        (
+            "Visa waits keep Indian tourists away",
+            "Tourism operators in Niagara say long waits for visitor visas are keeping Indian "
+            "travellers away this summer.",
+        ),
+        "visas",
+    ),
+    "vis fr visa refusé artistes": (
+        (
+            "Des artistes africains privés de festival",
+            "Une dizaine d'artistes africains invités au festival ont vu leurs demandes de visa "
+            "refusées par Ottawa.",
+        ),
+        "visas",
+    ),
 }
 NOT_RELEVANT = {
     "neg MLS transfer visa": (
@@ -383,6 +407,25 @@ NOT_RELEVANT = {
         "Raptors guard's visa delay",
         "The Raptors' new guard is stuck in Serbia awaiting a work visa and will miss the first "
         "two games, the coach said.",
+    ),
+    "neg en sponsor hockey": (
+        "Bank renews sponsorship of Canadiens",
+        "The bank renewed its sponsorship of the Montreal Canadiens for ten years, the team said.",
+    ),
+    "neg fr pouvoirs santé": (
+        "Québec veut plus de pouvoirs sur la santé",
+        "Le premier ministre réclame plus de pouvoirs en santé et le plein contrôle des "
+        "transferts fédéraux.",
+    ),
+    "neg en levels of debt": (
+        "Quebec's debt levels fall",
+        "Quebec's debt fell to 37 per cent of GDP, the finance minister said, below the target "
+        "set in 2015.",
+    ),
+    "neg fr plafond vitesse": (
+        "Québec abaisse le plafond de vitesse",
+        "Le ministère des Transports abaisse la limite de vitesse à 30 km/h près des écoles, un "
+        "plafond jugé nécessaire par les villes.",
     ),
 }
 
