@@ -152,6 +152,13 @@ _CUES = re.compile(
     )\b""",
     re.VERBOSE,  # run on lower-cased text: case-insensitive matching is 3x slower here
 )
+#: A level's word right before a bare number: the number counts the people it admits.
+_TARGET_BEFORE = re.compile(
+    r"\b(?:seuils?|cibles?|plafonds?|objectifs?|targets?|caps?|ceilings?|thresholds?)"
+    r"(?:\s+d['’]\s?immigration)?(?:\s+(?:fixée?s?|set|annuel(?:le)?s?|annual))?"
+    r"\s+(?:de|d['’]|à|a|of|at|to)\s*\Z",
+    re.IGNORECASE,
+)
 _CLAUSE_BREAK = re.compile(r"[.!?;]\s|\n")
 _CLAUSE_REACH = 160
 _MULTIPLIERS = {
@@ -261,6 +268,8 @@ def _figures_at(text: str, quantity: _Quantity) -> list[Figure]:
     topic = unit.topic or _nearest_cue(text, match.start(), end)
     if unit.name == "count" and topic is None:
         return []
+    if unit.name == "count" and topic == "immigration_levels" and _after_target(text, match):
+        unit = _Unit("people", unit.end, None)  # "un seuil de 50 000 par année": people
     a = _value(match.group("a"), match.group("ma") or match.group("mb"), unit.factor)
     if match.group("b") is None:
         start = match.start() if quantity.cur_start is None else quantity.cur_start
@@ -314,6 +323,11 @@ def _is_year(match: re.Match[str], unit: _Unit) -> bool:
     if unit.name in ("CAD", "USD") or match.group("ma") or not a.isdigit() or len(a) != 4:
         return False
     return 1900 <= int(a) <= 2100
+
+
+def _after_target(text: str, match: re.Match[str]) -> bool:
+    """Whether a bare number follows a target's word ("a target of 45,000", "seuil de")."""
+    return _TARGET_BEFORE.search(text, max(0, match.start() - 30), match.start()) is not None
 
 
 def _scope(text: str, start: int, end: int) -> tuple[int, str | None]:

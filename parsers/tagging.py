@@ -310,6 +310,8 @@ class Tagger:
         self._tags = tuple(_tagged_topics(c) for c in concepts)
         self._money_topic = {c.key: i for i, c in enumerate(concepts) if c.kind == "topic"}
         self._policy_cues = frozenset(cues.rule(taxonomy.policy_words))
+        self._journey_cues = frozenset(cues.rule(taxonomy.journey_words))
+        self._entertainment_cues = frozenset(cues.rule(taxonomy.entertainment_words))
         self._acts = tuple(c.kind in _ACTING_KINDS for c in concepts)
         self._near = tuple(
             (index, tuple(_near(cues, rule) for rule in concept.near))
@@ -505,12 +507,18 @@ class Tagger:
     def _speaks_of_policy(self, hits: Sequence[_Hit], fields: Sequence[Field]) -> bool:
         """Whether a policy is at stake: a policy word of the taxonomy, or an actor,
         organisation or programme named (a refugee in a film, a hockey player's visa or an
-        immigrant ancestor is a person's story, with none of them)."""
-        if not self._policy_cues:
+        immigrant ancestor is a person's story, with none of them). People's journeys
+        (refugees who arrived, fled, settled) are an influx, news of its own, except in a
+        text about a film, a book or a game, where they are its plot or a player's move."""
+        if not self._policy_cues and not self._journey_cues:
             return True
         if any(self._acts[hit.concept] for hit in hits):
             return True
-        return any(not self._policy_cues.isdisjoint(field.cue_hits) for field in fields)
+        if any(not self._policy_cues.isdisjoint(field.cue_hits) for field in fields):
+            return True
+        journey = any(not self._journey_cues.isdisjoint(f.cue_hits) for f in fields)
+        entertainment = any(not self._entertainment_cues.isdisjoint(f.cue_hits) for f in fields)
+        return journey and not entertainment
 
     def _clues(
         self,

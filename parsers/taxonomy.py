@@ -61,7 +61,7 @@ _FIELDS = frozenset(
 )
 _NEAR_FIELDS = frozenset({"any", "with", "within", "only_with_other_topics"})
 _TOP_LEVEL = frozenset({"version", "contexts", "relevance", "concept"})
-_RELEVANCE_FIELDS = frozenset({"policy"})
+_RELEVANCE_FIELDS = frozenset({"policy", "journeys", "entertainment"})
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,12 @@ class Taxonomy:
     #: article is relevant only with one of them, or an actor, organisation or programme
     #: named. Empty: no such requirement.
     policy_words: tuple[str, ...] = ()
+    #: Words of people's journeys (arriving, fleeing, settling): they say a policy is at stake
+    #: too (an influx of refugees is news), but not in a text about a film, a book or a game.
+    journey_words: tuple[str, ...] = ()
+    #: Words that make a text entertainment: a film, a novel, an exhibition, a sport. Its
+    #: journeys are a plot or a player's move, not an influx.
+    entertainment_words: tuple[str, ...] = ()
 
     @cached_property
     def _by_key(self) -> dict[str, Concept]:
@@ -191,19 +197,31 @@ def parse_taxonomy(raw: Mapping[str, Any], source: str = "<taxonomy>") -> Taxono
         raise ConfigError(f"{source}: no [[concept]] tables; the taxonomy needs concepts")
     concepts = tuple(_read_concept(t, i, source, contexts) for i, t in enumerate(tables, 1))
     _check_keys(concepts, source)
-    policy = _policy_words(raw.get("relevance", {}), source, contexts)
-    return Taxonomy(version=version.strip(), concepts=concepts, source=source, policy_words=policy)
+    policy, journeys, entertainment = _relevance_words(raw.get("relevance", {}), source, contexts)
+    return Taxonomy(
+        version=version.strip(),
+        concepts=concepts,
+        source=source,
+        policy_words=policy,
+        journey_words=journeys,
+        entertainment_words=entertainment,
+    )
 
 
-def _policy_words(
+def _relevance_words(
     raw: Any, source: str, contexts: Mapping[str, tuple[str, ...]]
-) -> tuple[str, ...]:
-    """The ``[relevance]`` table's ``policy`` words (``@name`` sets expanded)."""
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The ``[relevance]`` table's ``policy``, ``journeys`` and ``entertainment`` words
+    (``@name`` sets expanded)."""
     where = f"{source}: [relevance]"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where} must be a table, e.g. policy = ['government*', 'law']")
     _reject_unknown(raw, _RELEVANCE_FIELDS, where)
-    return _context_words(raw, "policy", where, contexts)
+    return (
+        _context_words(raw, "policy", where, contexts),
+        _context_words(raw, "journeys", where, contexts),
+        _context_words(raw, "entertainment", where, contexts),
+    )
 
 
 def _read_contexts(raw: Any, source: str) -> dict[str, tuple[str, ...]]:

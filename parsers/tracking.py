@@ -6,14 +6,16 @@ target, a cap, a plan or a cut. Its identity is ``topic|unit|scope|jurisdiction`
 will admit 40,000 immigrants per year" in one article and "Quebec raises its target to 50,000
 immigrants per year" in a later one are one figure that changed.
 
-Three kinds of numbers sit in the same sentences and are not targets (``not_a_target``):
+Four kinds of numbers sit in the same sentences and are not targets (``not_a_target``):
 
 * a demand or proposal by someone else: "the employers' council calls instead for a
   threshold of 60,000 immigrants a year" (a demand verb before the figure);
 * a baseline the target is compared with: "down from 64,000", "par rapport à 64 000", the
   first number of "from 64,000 to 45,000";
 * a past total or a former target: "last year Quebec welcomed 52,000", "la cible était fixée
-  à 50 000".
+  à 50 000";
+* a party's pledge: "the Conservatives would cut immigration to 250,000 newcomers a year",
+  "un gouvernement péquiste ramènerait le nombre d'immigrants à 35 000 par année".
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ _TARGET_CUE = re.compile(
     r"\b(target|targets|cap|caps|capped|ceiling|plan|plans|planned|cut|cuts|reduce|lower|raise|"
     r"limit|objective|goal|aims?|intends?|admit|welcome|accept|cible|cibles|seuil|seuils|"
     r"plafond|plafonner|planification|prevoit|vise|reduire|abaisser|abaissera|hausser|"
-    r"objectif|admettre|admettra|accueillir|accueillera)\b"
+    r"objectif|admettre|admettra|accueillir|accueillera|bring in|brings in|recevoir|recevra|"
+    r"fixe|fixer|fixera|maintient|maintiendra|maintenir|ramener|ramenera|ramenerait)\b"
 )
 _QUEBEC = re.compile(r"\b(quebec|province|caq|legault|jolin-barrette|roberge|frechette)\b")
 _CANADA = re.compile(r"\b(canada|federal|ottawa|ircc|federale?|pays|country)\b")
@@ -46,6 +49,20 @@ _DEMAND = re.compile(
 _GOVERNMENT = re.compile(
     r"\b(government|gouvernement|minister|ministre|premier|prime minister|legault|caq|ircc|"
     r"mifi|cabinet|liberals|liberaux)\b"
+)
+#: A party's pledge: a promise, or what a government it would form would do.
+_PROMISE = re.compile(
+    r"\b(pledges?|pledged|promises?|promised|vows?|vowed|if elected|once elected|promet|"
+    r"promettent|promis|s'engage|s'engagent|s'il est elu|une fois elu)\b"
+)
+_HYPOTHETICAL_GOVERNMENT = re.compile(
+    r"\b(?:un|une) (?:futur )?gouvernement (?!federal|provincial|du\b|quebecois)\w+"
+    r"|\ba (?:future )?(?!federal\b|provincial\b|quebec\b|canadian\b)\w+ government\b"
+)
+#: Parties in opposition, federal and in Quebec, as the taxonomy of 2026 knows them.
+_OPPOSITION = re.compile(
+    r"\b(conservatives?|conservateurs?|tories|poilievre|pq|pequistes?|parti quebecois|"
+    r"st-pierre plamondon|bloc|ndp|npd|new democrats|quebec solidaire|qs|opposition)\b"
 )
 #: A number the target is measured against, right before the figure.
 _BASELINE_BEFORE = re.compile(
@@ -96,7 +113,21 @@ def not_a_target(mention: Mention) -> str | None:
         return "a demand or proposal by someone else, not a plan of its own"
     if _PAST.search(clause):
         return "a past total or a former target"
+    if _pledged(clause, after):
+        return "a party's pledge, not a government's plan"
     return None
+
+
+def _pledged(clause: str, after: str) -> bool:
+    """Whether the figure is a party's promise: an opposition party's plan, what a government
+    it would form would do, or a promise no government word in the sentence makes its own."""
+    if _HYPOTHETICAL_GOVERNMENT.search(clause):
+        return True
+    if _OPPOSITION.search(clause) and not _GOVERNMENT.search(clause):
+        return True
+    return bool(_PROMISE.search(f"{clause} {after}")) and not _GOVERNMENT.search(
+        f"{clause} {after}"
+    )
 
 
 def _around(mention: Mention) -> tuple[str, str]:

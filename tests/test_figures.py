@@ -35,6 +35,18 @@ CASES = {
         "Québec accueillera 40\u202f000 immigrants par an.",
         "40\u202f000 immigrants par an", 40_000, "people", "per_year", "immigration_levels",
     ),
+    "a target's threshold before a bare number (fr)": Case(
+        "Le gouvernement fixe un seuil d'immigration de 50 000 par année.",
+        "50 000 par année", 50_000, "people", "per_year", "immigration_levels",
+    ),
+    "a target of a bare number": Case(
+        "Quebec's immigration plan sets a target of 45,000 a year.",
+        "45,000 a year", 45_000, "people", "per_year", "immigration_levels",
+    ),
+    "admissions per year (fr)": Case(
+        "Le Québec prévoit 50 000 admissions par année.",
+        "50 000 admissions par année", 50_000, "people", "per_year", "immigration_levels",
+    ),
     "bare count with a cue": Case(
         "Last year the immigration ministry admitted 52,000.",
         "52,000", 52_000, "count", None, "immigration_levels",

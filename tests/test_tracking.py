@@ -49,6 +49,13 @@ def _keys(title: str, text: str) -> set[str | None]:
         ("Le gouvernement du Québec vise 45 000 immigrants permanents par année.", QUEBEC),
         # A government proposing its own plan is stating a target.
         ("The Quebec government proposes to admit 42,000 immigrants per year.", QUEBEC),
+        # Each way a yearly target is written: newcomers, permanent residents, admissions, a
+        # threshold before a bare number; the verb "plans" is no topic word of its own.
+        ("Ottawa will admit 395,000 newcomers per year under the federal plan.", CANADA),
+        ("The federal government plans 380,000 permanent residents per year.", CANADA),
+        ("Canada's levels plan targets 395,000 admissions a year, IRCC said.", CANADA),
+        ("Le gouvernement du Québec accueillera 50 000 nouveaux arrivants par année.", QUEBEC),
+        ("Le gouvernement Legault fixe un seuil d'immigration de 50 000 par année.", QUEBEC),
         ("Last year, Quebec accepted around 52,000 immigrants.", None),  # a count
         ("The plan admits 40,000 immigrants per year.", None),  # whose plan? not said
     ],
@@ -86,6 +93,18 @@ def test_tracked_key(text: str, expected: str | None) -> None:
             "Last year Quebec welcomed 59,000 immigrants per year under its plan.",
             "59,000 immigrants per year",
             "past",
+        ),
+        (
+            "The Conservatives would cut immigration to 250,000 newcomers a year for Canada, "
+            "Pierre Poilievre said.",
+            "250,000 newcomers a year",
+            "pledge",
+        ),
+        (
+            "Un gouvernement péquiste ramènerait l'immigration à 35 000 immigrants par année au "
+            "Québec, a promis son chef.",
+            "35 000 immigrants par année",
+            "pledge",
         ),
         (
             "Au cours des dernières années, la cible du Québec était fixée à 50 000 "
