@@ -162,6 +162,25 @@ def test_items_over_the_page_cap_keep_their_summary_tagged(
     assert "VIGIE_MAX_PAGES_PER_FEED" in (stored["consent"].fallback_reason or "")
 
 
+def test_a_page_cut_off_by_the_pass_deadline_leaves_its_summary_tagged(
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer, tagger: Tagger
+) -> None:
+    vigie_env.setenv("VIGIE_PASS_DEADLINE_SECONDS", "4")
+    _serve_pages(http_server)
+    # Headers at once, then nothing until well after the deadline (within the read timeout).
+    http_server.routes["/news/slow"] = Response(
+        b"<html><body>", headers=HTML, chunks=[b"<p>late</p>"], chunk_delay=8.0
+    )
+    _add_feed(http_server, "/feed.rss", _feed(http_server, ["slow"]))
+
+    counts = asyncio.run(run_monitor(due_only=False, fetch_pages=True))
+
+    assert counts["pages_left"] == 1 and counts["feeds_postponed"] == 0
+    version = _stored()["slow"]
+    _assert_tagged_as_summary(version, "slow", tagger)
+    assert "deadline" in (version.fallback_reason or "")
+
+
 def test_an_item_another_feed_brought_is_tagged_without_its_page(
     vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer, tagger: Tagger
 ) -> None:
