@@ -276,7 +276,10 @@ async def fetch_pages_task(
             _keep_feed_text(item, min_words, f"article pages not read: {unreadable(exc)}")
             logged = clean(f"{type(exc).__name__}: {exc}")
             get_run_logger().warning("feed %r: article pages not read: %s", item.feed.name, logged)
-        await _tag_feed_texts(item, cpu)
+        try:
+            await _tag_feed_texts(item, cpu)
+        except Exception as exc:  # as in the parse: a text the tagger chokes on fails its feed
+            item.error, item.intents, item.left = unreadable(exc), [], 0
         ready.put(item)
 
     async with _task_group() as group:

@@ -259,3 +259,25 @@ def test_the_store_refuses_an_untagged_item(
 
     assert counts["feeds_failed"] == 1 and counts["new_articles"] == 0
     assert _stored() == {}
+
+
+def test_a_summary_the_tagger_chokes_on_fails_only_its_feed(
+    vigie_env: pytest.MonkeyPatch, http_server: LoopbackServer
+) -> None:
+    """As when a feed is parsed: the feed is recorded as failed with the reason, and the
+    pass goes on."""
+    from flows import monitor
+
+    def choking(_intent: object, _tagger: object) -> None:
+        raise RecursionError("tagger bug")
+
+    vigie_env.setattr(monitor, "tagged", choking)  # no real input is known to do this
+    _serve_pages(http_server)
+    _add_feed(http_server, "/feed.rss", _feed(http_server, ["missing"]))
+
+    counts = asyncio.run(run_monitor(due_only=False, fetch_pages=True))
+
+    assert counts["feeds_failed"] == 1 and counts["new_articles"] == 0
+    with context.sessions().begin() as session:
+        (feed,) = repo.list_feeds(session)
+    assert "RecursionError" in (feed.last_error or "")
