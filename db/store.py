@@ -33,6 +33,7 @@ from db.versions import (
 )
 from db.watches import NewText, alert_watches
 from parsers.dedup import outlet_name, outlet_of, sketch_for
+from parsers.tagging import tags_pending
 
 #: Default versioning policy (material kinds, churn cap, re-check schedule).
 DEFAULT_POLICY = VersionPolicy()
@@ -103,6 +104,9 @@ def store_articles(
     ``story_window`` (the story's alert names it instead), is a backfill of ``feed``, or is
     one of more than ``feed.flood_items`` (one flood alert for them all).
     """
+    if untagged := [intent.url for intent in intents if tags_pending(intent.tags)]:
+        # Stored so, the article would count as read and judged not relevant, for good.
+        raise ValueError(f"not tagged, so not stored: {', '.join(untagged[:3])}")
     batch = _Batch(session, tag_ids, now, policy, feed=feed, story_window=story_window)
     counts = batch.counts
     known = _KnownArticles.load(session, intents)

@@ -47,6 +47,7 @@ from flows.pipeline import (
     intent_from_page,
     intents_from_feed,
     sketched,
+    tagged,
     with_page,
 )
 from parsers.articles import extract_article
@@ -106,7 +107,7 @@ def parse_feed_document(
     feed: FeedForUpdate, url: str, content: bytes, headers: Mapping[str, str], tagger: Tagger
 ) -> ParsedFeed:
     """Parse a fetched feed into tagged intents; ``ParseError`` when it is not a feed."""
-    return parse_capped_document(feed, url, content, headers, None, tagger)
+    return parse_capped_document(feed, url, content, headers, None, None, tagger)
 
 
 def parse_capped_document(
@@ -115,9 +116,12 @@ def parse_capped_document(
     content: bytes,
     headers: Mapping[str, str],
     cap: Cap | None,
+    page_min_words: int | None,
     tagger: Tagger,
 ) -> ParsedFeed:
-    """``parse_feed_document`` reading at most what ``cap`` allows (all when it is None)."""
+    """``parse_feed_document`` reading at most what ``cap`` allows (all when it is None),
+    leaving untagged the entries whose page is to be read (``page_min_words``, see
+    ``intents_from_feed``)."""
     if cap is None:
         data = parse_feed(url, content, headers)
         total, left = len(data.entries), 0
@@ -125,16 +129,17 @@ def parse_capped_document(
         data, entries = read_feed(url, content, headers)
         chosen, left, total = entries_within_cap(entries, *cap)
         data = replace(data, entries=chosen)
-    intents, dropped = intents_from_feed(feed, data, tagger)
+    intents, dropped = intents_from_feed(feed, data, tagger, page_min_words)
     return ParsedFeed([sketched(intent) for intent in intents], total, dropped, left)
 
 
 def page_intent(
     intent: ArticleIntent, url: str, content: bytes, headers: Mapping[str, str], tagger: Tagger
 ) -> ArticleIntent:
-    """The intent with its extracted page (``ParseError`` when the page cannot be read)."""
+    """The intent with its extracted page (``ParseError`` when the page cannot be read);
+    the feed item's own text tagged if the page does not replace it."""
     page = extract_article(url, content, headers)
-    return sketched(with_page(intent, page, content, dict(headers), tagger))
+    return tagged(sketched(with_page(intent, page, content, dict(headers), tagger)), tagger)
 
 
 #: A fetched article page to read: the feed item's intent, the page's URL, body and headers.
@@ -290,9 +295,10 @@ class CpuPool:
         headers: Mapping[str, str],
         tagger: Tagger,
         cap: Cap | None = None,
+        page_min_words: int | None = None,
     ) -> ParsedFeed:
         """``parse_capped_document``, in a worker."""
-        args = (feed, url, content, dict(headers), cap)
+        args = (feed, url, content, dict(headers), cap, page_min_words)
         return await self._run(parse_capped_document, tagger, *args)
 
     async def pages(

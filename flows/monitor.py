@@ -27,6 +27,7 @@ from flows.cpu import Cap, CpuPool, unreadable
 from flows.pipeline import (
     needs_page,
     tag_specs,
+    tagged,
     with_fallback,
 )
 from flows.quoting import quoted
@@ -54,7 +55,7 @@ from parsers.schedule import (
     after_success,
     hints_from_headers,
 )
-from parsers.tagging import Tagger
+from parsers.tagging import Tagger, tags_pending
 from parsers.urls import host_of
 
 T = TypeVar("T")
@@ -182,7 +183,11 @@ def needing_parse(polled: list[Polled]) -> list[Polled]:
 
 
 async def parse_feeds(
-    polled: list[Polled], cpu: CpuPool, parsed: Callable[[Polled], None], limits: Limits
+    polled: list[Polled],
+    cpu: CpuPool,
+    parsed: Callable[[Polled], None],
+    limits: Limits,
+    page_min_words: int | None = None,
 ) -> None:
     """Parse each fetched feed into tagged intents, in the worker processes; each feed is
     handed to ``parsed`` as soon as it is done, so that the next stage need not wait for
@@ -191,20 +196,31 @@ async def parse_feeds(
 
     Not a task: a task run is requests to the API and work for the server (about 10 ms
     each), and a feed that fails to parse is recorded with its reason on the feed, which is
-    where the run summary shows it; the stage's time is in the summary too."""
+    where the run summary shows it; the stage's time is in the summary too.
+
+    With ``page_min_words`` (the pages are read next), the entries that need their page are
+    left untagged (``flows.pipeline.intents_from_feed``): ``fetch_pages_task`` tags those
+    that keep their feed text."""
     tagger = context.tagger()
-    await asyncio.gather(*(_parse_one(item, cpu, tagger, parsed, limits) for item in polled))
+    await asyncio.gather(
+        *(_parse_one(item, cpu, tagger, parsed, limits, page_min_words) for item in polled)
+    )
 
 
 async def _parse_one(
-    item: Polled, pool: CpuPool, tagger: Tagger, parsed: Callable[[Polled], None], limits: Limits
+    item: Polled,
+    pool: CpuPool,
+    tagger: Tagger,
+    parsed: Callable[[Polled], None],
+    limits: Limits,
+    page_min_words: int | None,
 ) -> None:
     result = item.result
     assert result is not None, "only fetched feeds are parsed"
     try:
         cap = await _cap_for(item.feed, limits.max_new_items)
         document = await pool.parse(
-            item.feed, result.final_url, result.content, result.headers, tagger, cap
+            item.feed, result.final_url, result.content, result.headers, tagger, cap, page_min_words
         )
     except ParseError as exc:
         item.error = exc
@@ -246,6 +262,8 @@ async def fetch_pages_task(
     At most ``limits.max_pages`` pages a feed, and none after the deadline: the other items
     keep their feed text with the reason, and a re-check fetches their pages later. A feed
     whose pages fail in any way keeps its feed text too; only that feed is concerned.
+    Feed text kept in place of a page (any of the above, or an item another feed brought
+    already) is tagged here: it came from the parse untagged.
     """
     # Two feeds carrying one new story share a fetch of its page.
     fetches: dict[str, asyncio.Task[FetchResult | FetchError]] = {}
@@ -258,6 +276,10 @@ async def fetch_pages_task(
             _keep_feed_text(item, min_words, f"article pages not read: {unreadable(exc)}")
             logged = clean(f"{type(exc).__name__}: {exc}")
             get_run_logger().warning("feed %r: article pages not read: %s", item.feed.name, logged)
+        try:
+            await _tag_feed_texts(item, cpu)
+        except Exception as exc:  # as in the parse: a text the tagger chokes on fails its feed
+            item.error, item.intents, item.left = unreadable(exc), [], 0
         ready.put(item)
 
     async with _task_group() as group:
@@ -304,6 +326,20 @@ async def _read_feed_pages(
         item.intents[index] = replace(
             page, feed_id=intent.feed_id, guid=intent.guid, source=intent.source
         )
+
+
+async def _tag_feed_texts(item: Polled, cpu: CpuPool) -> None:
+    """Tag the feed's items whose tags are pending: those that kept their feed text."""
+    if not any(tags_pending(intent.tags) for intent in item.intents):
+        return
+    tagger = context.tagger()
+
+    def tag_all() -> list[ArticleIntent]:
+        return [tagged(intent, tagger) for intent in item.intents]
+
+    # In a thread, like the store's work, and taking turns with it and the documents read in
+    # this process: a feed whose pages all failed has every item to tag.
+    item.intents = await asyncio.to_thread(cpu.taking_turns, tag_all)
 
 
 def _keep_feed_text(item: Polled, min_words: int, reason: str) -> None:
@@ -818,8 +854,9 @@ async def _prepare_batch(
     pages = fetch_pages_task(
         quoted(parsed), fetcher, cpu, settings.page_min_words, quoted(ready), limits
     )
+    parse = parse_feeds(changed, cpu, parsed.put, limits, settings.page_min_words)
     _, counts = await _together(
-        _timed(summary, "parse+tag", parse_feeds(changed, cpu, parsed.put, limits)),
+        _timed(summary, "parse+tag", parse),
         _timed(summary, "fetch pages+extract", pages),
     )
     summary.pages_fetched += counts.fetched

@@ -17,7 +17,7 @@ from parsers.dedup import sketch, sketch_for
 from parsers.feeds import EntryData, FeedData
 from parsers.language import detect_language
 from parsers.seeds import SeedDocument
-from parsers.tagging import Tagger
+from parsers.tagging import PENDING_TAGS, Tagger, tags_pending
 from parsers.taxonomy import Taxonomy
 from parsers.text import content_hash
 from parsers.urls import host_of
@@ -37,11 +37,14 @@ def tag_specs(taxonomy: Taxonomy) -> list[TagSpec]:
 
 
 def intents_from_feed(
-    feed: FeedForUpdate, data: FeedData, tagger: Tagger
+    feed: FeedForUpdate, data: FeedData, tagger: Tagger, page_min_words: int | None = None
 ) -> tuple[list[ArticleIntent], int]:
     """Intents for a feed's entries, and how many entries were dropped as in-feed duplicates.
 
     A feed that lists one story twice (same canonical URL, or same guid) yields one intent.
+    With ``page_min_words`` (a pass that reads article pages), an entry that needs its page
+    (``needs_page``) is left with ``PENDING_TAGS``: its page's text is tagged instead, and
+    ``tagged`` tags the summary wherever it is kept.
     """
     intents: list[ArticleIntent] = []
     seen: set[str] = set()
@@ -49,7 +52,10 @@ def intents_from_feed(
         if not entry.url or entry.url in seen or entry.guid in seen:
             continue
         seen.update((entry.url, entry.guid))
-        intents.append(intent_from_entry(feed, data, entry, tagger))
+        intent = intent_from_entry(feed, data, entry, None)
+        if page_min_words is None or not needs_page(intent, page_min_words):
+            intent = replace(intent, tags=tagger.tag(entry.title, entry.text))
+        intents.append(intent)
     dropped = sum(1 for entry in data.entries if entry.url) - len(intents)
     return intents, dropped
 
@@ -85,9 +91,9 @@ def entries_within_cap(
 
 
 def intent_from_entry(
-    feed: FeedForUpdate, data: FeedData, entry: EntryData, tagger: Tagger
+    feed: FeedForUpdate, data: FeedData, entry: EntryData, tagger: Tagger | None
 ) -> ArticleIntent:
-    """One feed entry, tagged, ready to store."""
+    """One feed entry, tagged (``PENDING_TAGS`` without a tagger), ready to store."""
     return ArticleIntent(
         canonical_url=entry.url,
         url=entry.url,
@@ -101,7 +107,7 @@ def intent_from_entry(
         source=feed.name,
         site=host_of(entry.url),
         origin="feed",
-        tags=tagger.tag(entry.title, entry.text),
+        tags=tagger.tag(entry.title, entry.text) if tagger else PENDING_TAGS,
         byline=entry.author,
         feed_id=feed.id,
         guid=entry.guid,
@@ -184,6 +190,14 @@ def sketched(intent: ArticleIntent) -> ArticleIntent:
     if not intent.tags.relevant or sketch_for(intent.content_hash, intent.sketch):
         return intent
     return replace(intent, sketch=sketch(intent.text, intent.content_hash))
+
+
+def tagged(intent: ArticleIntent, tagger: Tagger) -> ArticleIntent:
+    """The intent with its own text tagged (and sketched) if its tags are still pending:
+    a feed item whose page was to replace its summary, and did not."""
+    if not tags_pending(intent.tags):
+        return intent
+    return sketched(replace(intent, tags=tagger.tag(intent.title, intent.text)))
 
 
 def with_fallback(intent: ArticleIntent, reason: str) -> ArticleIntent:

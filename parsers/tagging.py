@@ -195,6 +195,31 @@ class TagResult:
         return first.sentence if first else ""
 
 
+#: The ``taxonomy_version`` of ``PENDING_TAGS``, which no taxonomy file can give.
+_PENDING_VERSION = "(not tagged yet)"
+#: The tags of a feed item whose page is to replace its text: tagging the summary first was
+#: work thrown away once the page is read. Whatever keeps the feed's text instead (a page
+#: that fails, or is not fetched) tags it then; the store refuses an item still carrying it.
+PENDING_TAGS = TagResult(
+    topics=(),
+    actors=(),
+    organisations=(),
+    places=(),
+    programmes=(),
+    figures=(),
+    mentions=(),
+    score=0.0,
+    relevant=False,
+    taxonomy_version=_PENDING_VERSION,
+    why="not tagged yet",
+)
+
+
+def tags_pending(tags: TagResult) -> bool:
+    """True for ``PENDING_TAGS``, also once copied to another process (compared by value)."""
+    return tags.taxonomy_version == _PENDING_VERSION
+
+
 @dataclass(frozen=True)
 class FigureChange:
     """A tracked figure whose value differs between two versions of an article."""
