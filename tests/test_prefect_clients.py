@@ -37,7 +37,7 @@ async def _clients_seen_by_a_flow() -> tuple[PrefectClient, SyncPrefectClient]:
     return get_client(), get_client(sync_client=True)
 
 
-def test_every_event_loop_s_prefect_clients_share_the_process_s_tls_context(
+def test_the_prefect_clients_of_every_event_loop_share_one_tls_context(
     prefect_server: None,
 ) -> None:
     """Two passes, each on its own event loop as ``vigie monitor`` and the benchmark run
@@ -63,7 +63,7 @@ def test_every_event_loop_s_prefect_clients_share_the_process_s_tls_context(
     assert shared.cert_store_stats()["x509_ca"] > 0  # the CA bundle, loaded once
 
 
-def test_an_https_api_is_checked_against_prefect_s_ca_setting(tmp_path: Path) -> None:
+def test_an_https_prefect_api_is_still_verified_as_prefect_s_settings_say(tmp_path: Path) -> None:
     """The shared context is built from Prefect's settings: an https API whose certificate
     comes from the CA of ``PREFECT_API_SSL_CERT_FILE`` is accepted; with the default CA
     bundle the same server is refused; with ``PREFECT_API_TLS_INSECURE_SKIP_VERIFY`` it is
