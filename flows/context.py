@@ -7,6 +7,7 @@ connection pool and one compiled taxonomy across runs.
 from __future__ import annotations
 
 import gc
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -138,6 +139,67 @@ def stop_kept_workers() -> None:
         _kept_pools.popitem()[1].close()
 
 
+@lru_cache(maxsize=4)
+def _api_tls_for(cert_file: str, insecure: bool) -> ssl.SSLContext:
+    if insecure:
+        tls = ssl.create_default_context()
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
+        return tls
+    return ssl.create_default_context(cafile=cert_file)
+
+
+def prefect_api_tls() -> ssl.SSLContext:
+    """The TLS context Prefect's API clients check the server with, built once per process
+    and per setting, as Prefect builds it for each client: from ``PREFECT_API_SSL_CERT_FILE``
+    or else certifi's CA bundle, unverified only with ``PREFECT_API_TLS_INSECURE_SKIP_VERIFY``.
+
+    Prefect builds a new one for every client, even for an ``http://`` API, and loading the
+    CA bundle costs 13-40 ms of CPU each time: two clients an event loop (the engine's and
+    the synchronous one that reads the result storage), a third of the CPU of a pass that
+    finds every feed unchanged. Not the fetcher's context: httpcore sets the ALPN protocols
+    on the context it connects with, and Prefect's clients may speak HTTP/2
+    (``PREFECT_API_ENABLE_HTTP2``) where the fetcher never does.
+    """
+    import certifi
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE, PREFECT_API_TLS_INSECURE_SKIP_VERIFY
+
+    cert_file = PREFECT_API_SSL_CERT_FILE.value() or certifi.where()
+    return _api_tls_for(cert_file, bool(PREFECT_API_TLS_INSECURE_SKIP_VERIFY.value()))
+
+
+@asynccontextmanager
+async def prefect_clients() -> AsyncIterator[None]:
+    """Open the Prefect clients of this event loop, asynchronous and synchronous, with the
+    process's TLS context (``prefect_api_tls``), for every run, task and artifact inside
+    the block; the ones already open for this loop, if any, are used as they are.
+
+    Prefect's engine and ``get_client`` take the clients of the current client contexts.
+    Those made here are the contexts Prefect's ``get_or_create`` would make, but for the
+    client's TLS context, which Prefect's settings cannot pass: ``model_construct`` leaves
+    them the default settings (none), which ``get_client()`` looks for.
+    """
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.context import AsyncClientContext, SyncClientContext
+
+    settings = {"verify": prefect_api_tls()}
+    current = AsyncClientContext.get()
+    if current is not None and current.client.loop is asyncio.get_running_loop():
+        async_clients = current
+    else:
+        own = get_client(httpx_settings=settings)
+        async_clients = AsyncClientContext.model_construct(client=own)
+    sync_clients = SyncClientContext.get() or SyncClientContext.model_construct(
+        client=get_client(settings, sync_client=True)
+    )
+    # Entering a context that is already open only counts one more user of it.
+    async with async_clients:
+        with sync_clients:
+            yield
+
+
 #: The fetchers kept by ``warm_loop`` for the runs of one event loop, by fetch policy; None
 #: outside it.
 _kept_fetchers: ContextVar[dict[FetchPolicy, Fetcher] | None] = ContextVar(
@@ -157,18 +219,15 @@ async def warm_loop() -> AsyncIterator[None]:
     from ``fetcher``, Prefect's engine and ``get_client`` the client.
 
     Prefect's engine also makes a synchronous client for every flow run, to read the
-    server's result storage (its TLS context loads the CA bundle: 20-40 ms of CPU each); one
-    is kept here too.
+    server's result storage; one is kept here too (``prefect_clients``).
     """
     import anyio
-    from prefect.context import AsyncClientContext, SyncClientContext
 
     fetchers: dict[FetchPolicy, Fetcher] = {}
     token = _kept_fetchers.set(fetchers)
     try:
-        async with AsyncClientContext.get_or_create():
-            with SyncClientContext.get_or_create():
-                yield
+        async with prefect_clients():
+            yield
     finally:
         _kept_fetchers.reset(token)
         with anyio.CancelScope(shield=True):  # closed even when the loop is being cancelled
@@ -196,7 +255,15 @@ def reset() -> None:
     """Forget every cached resource (tests switch databases and settings)."""
     stop_kept_workers()
     get_settings.cache_clear()
-    for cached in (engine_for, _sessions_for, _migrated, taxonomy_at, _tagger_for, _watches_at):
+    for cached in (
+        engine_for,
+        _sessions_for,
+        _migrated,
+        taxonomy_at,
+        _tagger_for,
+        _watches_at,
+        _api_tls_for,
+    ):
         cached.cache_clear()
 
 

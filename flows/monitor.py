@@ -819,8 +819,12 @@ async def monitor_feeds(
 
 async def run_monitor(**parameters: Any) -> RunCounts:
     """Run a monitor pass (``monitor_feeds`` with these parameters) and return its counts,
-    whether it completed or every feed failed; any other failure of the run raises."""
-    state = await monitor_feeds(**parameters, return_state=True)
+    whether it completed or every feed failed; any other failure of the run raises.
+
+    The run's Prefect clients use the process's TLS context (``context.prefect_clients``):
+    a process that runs a pass per event loop loads the CA bundle once, not twice a pass."""
+    async with context.prefect_clients():
+        state = await monitor_feeds(**parameters, return_state=True)
     wanted = not (state.is_failed() and state.name == ALL_FEEDS_FAILED)
     # Prefect types a result as "whatever the flow returned"; this flow returns RunCounts.
     return cast(RunCounts, await state.aresult(raise_on_failure=wanted))

@@ -12,7 +12,6 @@ import gzip
 import ipaddress
 import itertools
 import socket
-import ssl
 import threading
 import time
 import tracemalloc
@@ -36,7 +35,7 @@ from fetching import fetcher as fetch_module
 from fetching.fetcher import Fetcher, FetchPolicy, FetchResult, ip_refusal_reason, system_resolver
 from flows.settings import Settings, get_settings
 from parsers.exceptions import FetchError
-from tests.loopback import LoopbackServer, Response, serving
+from tests.loopback import LoopbackServer, Response, serving, tls_contexts
 
 T = TypeVar("T")
 
@@ -561,69 +560,8 @@ def test_mapped_addresses_are_judged_like_their_ipv4(ip: ipaddress.IPv4Address) 
 # --- TLS through a pinned address ---------------------------------------------------------
 
 
-def _tls_contexts(tmp_path: Path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """A server context with a certificate for ``name`` from a throwaway CA, and a client
-    context that trusts that CA alone."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    def build(subject: str, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
-        now = datetime.now(UTC)
-        return (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Vigie test CA")]))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(hours=1))
-            .not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        )
-
-    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca = (
-        build("Vigie test CA", ca_key)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    leaf = (
-        build(name, key)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    (tmp_path / "leaf.pem").write_bytes(leaf.public_bytes(pem))
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server.load_cert_chain(tmp_path / "leaf.pem", tmp_path / "key.pem")
-    client = ssl.create_default_context(cadata=ca.public_bytes(pem).decode())
-    return server, client
-
-
 def test_https_to_a_pinned_address_still_checks_the_certificate_name(tmp_path: Path) -> None:
-    server_tls, client_tls = _tls_contexts(tmp_path, "feeds.test")
+    server_tls, client_tls = tls_contexts(tmp_path, "feeds.test")
     policy = replace(POLICY, allow=("feeds.test", "other.test"))
     names = table_resolver({"feeds.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
     with serving(server_tls) as server:
@@ -648,7 +586,7 @@ def test_https_to_a_pinned_address_still_checks_the_certificate_name(tmp_path: P
 
 
 def test_connections_are_reused_for_one_host_name_only(tmp_path: Path) -> None:
-    server_tls, client_tls = _tls_contexts(tmp_path, "feeds.test")
+    server_tls, client_tls = tls_contexts(tmp_path, "feeds.test")
     policy = replace(POLICY, allow=("feeds.test", "other.test"))
     names = table_resolver({"feeds.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
     with serving(server_tls, keep_alive=True) as server:
