@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, func, select, update
@@ -23,7 +24,7 @@ from db.figures import stated_figures, track_figures
 from db.intents import ArticleIntent, StoreCounts
 from db.models import Alert, Article, ArticleVersion, Entry
 from db.search import IndexedText, index_articles
-from db.upsert import add_alert, alert_row, dialect_insert, dialect_name
+from db.upsert import add_alert, alert_row, dialect_insert, dialect_name, execute_many
 from db.versions import (
     VersionPolicy,
     add_evidence,
@@ -425,9 +426,14 @@ def _link_entries(
         for intent, article_id in pairs
         if intent.feed_id is not None and intent.guid is not None
     ]
-    if rows:
-        statement = dialect_insert(dialect_name(session), Entry).values(url=_ENTRY_URL)
-        session.execute(statement.on_conflict_do_nothing(), rows)
+    execute_many(session, _link_statement(dialect_name(session)), rows)
+
+
+@cache
+def _link_statement(dialect: str) -> Any:
+    # Built once, so that ``execute_many`` compiles it once.
+    statement = dialect_insert(dialect, Entry).values(url=_ENTRY_URL)
+    return statement.on_conflict_do_nothing()
 
 
 #: An entry's ``url``: NULL when the link is its article's canonical URL. Read from the
@@ -469,8 +475,7 @@ def _point_articles(
         {"article_id": ids[intent.canonical_url], "version_id": version_id}
         for intent, version_id in versions
     ]
-    if rows:
-        session.execute(_POINT_ARTICLE, rows)
+    execute_many(session, _POINT_ARTICLE, rows)
 
 
 _ARTICLES = core_table(Article)

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Dialect, Table, insert
+from sqlalchemy import Dialect, Executable, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import dml as postgresql_dml
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
@@ -131,7 +131,32 @@ def insert_many(session: Session, model: type[Base], rows: Sequence[Mapping[str,
     if not rows:
         return
     dialect = session.get_bind().dialect
-    sql, binds, positional = _plain_insert(dialect, core_table(model), tuple(rows[0]))
+    _execute_driver(session, _plain_insert(dialect, core_table(model), tuple(rows[0])), rows)
+
+
+def execute_many(
+    session: Session, statement: Executable, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """``session.execute(statement, rows)`` for a statement that returns nothing and binds
+    only the rows' keys (an UPDATE by id, an INSERT ... DO NOTHING), as ``insert_many`` runs
+    an INSERT: one DB-API ``executemany``, each parameter's bind processing looked up once.
+
+    ``statement`` is compiled once per dialect: pass one built once (a module constant).
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    _execute_driver(session, _driver_form(dialect, statement, tuple(rows[0])), rows)
+
+
+#: A statement as the driver takes it: its SQL; each bound parameter with its type's bind
+#: processor (None: the value goes as it is), in parameter order; whether that order is
+#: positional.
+_DriverForm = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...], bool]
+
+
+def _execute_driver(session: Session, form: _DriverForm, rows: Sequence[Mapping[str, Any]]) -> None:
+    sql, binds, positional = form
     values: list[Any]
     if positional:
         values = [tuple([row[k] if p is None else p(row[k]) for k, p in binds]) for row in rows]
@@ -141,12 +166,8 @@ def insert_many(session: Session, model: type[Base], rows: Sequence[Mapping[str,
 
 
 @lru_cache(maxsize=64)
-def _plain_insert(
-    dialect: Dialect, table: Table, columns: tuple[str, ...]
-) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...], bool]:
-    """The dialect's SQL of an INSERT of ``columns``; each bound column with its type's bind
-    processor (None: the value goes as it is), in parameter order; whether that order is
-    positional."""
+def _plain_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _DriverForm:
+    """The dialect's form of an INSERT of ``columns``."""
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     keys = tuple(compiled.positiontup or ()) if compiled.positional else columns
     if sorted(keys) != sorted(columns):
@@ -155,6 +176,22 @@ def _plain_insert(
         (key, table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for key in keys
     )
     return compiled.string, binds, compiled.positional
+
+
+@lru_cache(maxsize=64)
+def _driver_form(dialect: Dialect, statement: Executable, keys: tuple[str, ...]) -> _DriverForm:
+    """The dialect's form of ``statement`` given rows of ``keys`` (an INSERT's columns are
+    those it is given), each parameter processed as its type says."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
+    binds = []
+    for name in names:
+        bind = compiled.binds[name]
+        if not bind.required or bind.callable is not None or name != bind.key:
+            # A value the statement carries, or a name the compiler changed: not a row's key.
+            raise ValueError(f"{name!r} of {compiled.string!r} is not a row's key")
+        binds.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+    return compiled.string, tuple(binds), compiled.positional
 
 
 def insert_ignore(

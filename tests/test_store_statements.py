@@ -11,14 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, insert, select, text
+from sqlalchemy import Engine, bindparam, event, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from db.base import core_table
 from db.engine import make_sessions
 from db.intents import ArticleIntent
 from db.models import Article, ArticleVersion, Mention, Tag
-from db.upsert import dialect_insert, dialect_name, insert_many
+from db.upsert import dialect_insert, dialect_name, execute_many, insert_many
 from db.versions import version_row
 from parsers.evidence import sentence_at, sentence_span
 from parsers.tagging import TagResult
@@ -163,6 +163,31 @@ def test_rows_inserted_many_at_once_read_back_as_inserted_one_by_one(engine: Eng
         assert codes == [0, 1, 1]  # the column type's bind processing ran: codes, not names
         assert (stored[1].value, stored[1].unit, stored[1].matched) == (1200.5, "people", "x")
         assert (stored[2].sentence_start, stored[2].sentence_end) == (2, None)
+
+
+def test_a_statement_run_many_times_binds_each_rows_values_as_the_session_would(
+    engine: Engine,
+) -> None:
+    articles = core_table(Article)
+    seen = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    add = insert(articles).values(title=bindparam("named"))
+    rename = update(articles).where(articles.c.id == bindparam("key"))
+    rename = rename.values(title=bindparam("new_title"), first_seen_at=bindparam("seen"))
+    with make_sessions(engine).begin() as session:
+        rows = [{"canonical_url": f"https://example.org/{n}", "named": f"T{n}", "source": "S",
+                 "site": "example.org", "first_seen_at": seen} for n in (1, 2)]  # fmt: skip
+        execute_many(session, add, rows)
+        ids = session.scalars(select(Article.id).order_by(Article.id)).all()
+        later = seen.replace(hour=10)
+        execute_many(session, rename, [{"key": ids[1], "new_title": "Renamed", "seen": later}])
+        execute_many(session, rename, [])  # nothing to write: no statement
+        stored = session.execute(select(Article.title, Article.first_seen_at).order_by(Article.id))
+        assert [(title, when.replace(tzinfo=UTC)) for title, when in stored] == [
+            ("T1", seen),
+            ("Renamed", later),
+        ]
+        with pytest.raises(ValueError, match="not a row's key"):  # a value the statement holds
+            execute_many(session, rename.values(title="fixed"), [{"key": 1, "seen": later}])
 
 
 @pytest.mark.parametrize(
