@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Dialect, Executable, Table, insert
+from sqlalchemy import ClauseElement, Dialect, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import dml as postgresql_dml
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from db.base import Base, core_table
@@ -135,7 +136,7 @@ def insert_many(session: Session, model: type[Base], rows: Sequence[Mapping[str,
 
 
 def execute_many(
-    session: Session, statement: Executable, rows: Sequence[Mapping[str, Any]]
+    session: Session, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """``session.execute(statement, rows)`` for a statement that returns nothing and binds
     only the rows' keys (an UPDATE by id, an INSERT ... DO NOTHING), as ``insert_many`` runs
@@ -179,10 +180,10 @@ def _plain_insert(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _
 
 
 @lru_cache(maxsize=64)
-def _driver_form(dialect: Dialect, statement: Executable, keys: tuple[str, ...]) -> _DriverForm:
+def _driver_form(dialect: Dialect, statement: ClauseElement, keys: tuple[str, ...]) -> _DriverForm:
     """The dialect's form of ``statement`` given rows of ``keys`` (an INSERT's columns are
     those it is given), each parameter processed as its type says."""
-    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect, column_keys=list(keys)))
     names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
     binds = []
     for name in names:
