@@ -34,7 +34,7 @@ from trafilatura.settings import Extractor
 from parsers.exceptions import ParseError
 from parsers.language import detect_language, primary_subtag
 from parsers.text import clean_text, content_hash, fold, html_to_text, normalise_for_hash
-from parsers.urls import canonical_url, prefer_canonical
+from parsers.urls import canonical_url, prefer_declared
 
 Extraction = Literal["trafilatura", "readability", "json-ld", "fallback", "empty"]
 
@@ -739,7 +739,7 @@ def _canonical(url: str, meta: _Metadata) -> str:
     page = canonical_url(url)
     # og:url usually repeats <link rel=canonical>: a value already refused is not tried again.
     for declared in dict.fromkeys((meta.canonical_link, meta.og_url)):
-        chosen = prefer_canonical(url, declared)
+        chosen = prefer_declared(page, declared)
         if chosen != page:
             return chosen
     return page
