@@ -568,7 +568,7 @@ def _rfc2822(value: str) -> datetime | None:
 def _main_text(
     tree: HtmlElement | None, markup: str, url: str, meta: _Metadata
 ) -> tuple[str, Extraction]:
-    text, extraction = _best_candidate(tree, url) if tree is not None else ("", "empty")
+    text, extraction = _best_candidate(tree, url, meta.body) if tree is not None else ("", "empty")
     if meta.body and _prefer_body(text, meta.body):
         return meta.body, "json-ld"
     if text:
@@ -593,12 +593,14 @@ def _prefer_body(text: str, body: str) -> bool:
     )
 
 
-def _best_candidate(tree: HtmlElement, url: str) -> tuple[str, Extraction]:
+def _best_candidate(tree: HtmlElement, url: str, body: str | None) -> tuple[str, Extraction]:
     """trafilatura's text, or readability's when it holds nearly all of trafilatura's."""
     _drop_galleries(tree)
     text = _trafilatura_text(tree, url)
     if not text:  # nothing to agree with: the page's visible text is read instead
         return "", "empty"
+    if body and _body_wins_anyway(text, body):
+        return text, "trafilatura"  # _main_text takes the body: readability is not needed
     second = _readability_text(tree)
     if (
         second
@@ -607,6 +609,15 @@ def _best_candidate(tree: HtmlElement, url: str) -> tuple[str, Extraction]:
     ):
         return second, "readability"
     return text, "trafilatura"
+
+
+def _body_wins_anyway(text: str, body: str) -> bool:
+    """Whether ``_prefer_body`` takes the JSON-LD body over trafilatura's text and over any
+    text of readability's that could replace it (at most ``READABILITY_MAX_GROWTH`` times as
+    many words): both are then a fragment of the body, and reading the page again with
+    readability (two fifths of a page's extraction) would decide nothing.
+    """
+    return READABILITY_MAX_GROWTH * len(text.split()) < BODY_SHARE_KEPT * len(body.split())
 
 
 def _drop_galleries(tree: HtmlElement) -> None:

@@ -19,8 +19,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import parsers.articles
 from parsers.articles import (
+    READABILITY_MAX_GROWTH,
     ArticleData,
+    _body_wins_anyway,
+    _prefer_body,
     _shingles,
     _trafilatura_options,
     extract_article,
@@ -186,6 +190,46 @@ def test_json_ld_body_replaces_a_teaser_that_trafilatura_took_for_the_text() -> 
     )
     assert article.extraction == "json-ld"
     assert article.text.split("\n\n") == STORY  # each line of the body is a paragraph
+
+
+def test_readability_is_not_run_when_the_json_ld_body_wins_whatever_it_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The teaser page above: trafilatura kept a third of the body, so the body is the text
+    # whether readability's text (at most 1.25 times trafilatura's) were kept or not.
+    runs: list[object] = []
+    real = parsers.articles.ReadabilityDocument
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parsers.articles, "ReadabilityDocument", counted)
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY[:2])
+    teaser = f"<article><h1>Quebec pauses low-wage foreign hiring</h1>{shown}</article>"
+    article = extract_article("https://x.example/a", page(teaser, ld_head("\n".join(STORY))))
+    assert (article.extraction, article.text.split("\n\n")) == ("json-ld", STORY)
+    assert runs == []
+    # A body that is not much longer than the page's text still leaves readability its say.
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY[:4])
+    page_text = page(f"<article><h1>Pause</h1>{shown}</article>", ld_head(" ".join(STORY)))
+    assert extract_article("https://x.example/a", page_text).extraction != "json-ld"
+    assert len(runs) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 400), st.integers(0, 1000), st.floats(0.0, 1.0))
+def test_a_body_that_wins_anyway_wins_over_every_text_readability_could_give(
+    text_words: int, body_words: int, growth: float
+) -> None:
+    text, body = "word " * text_words, "body " * body_words
+    if not _body_wins_anyway(text, body):
+        return
+    # readability's text replaces trafilatura's only up to READABILITY_MAX_GROWTH times its
+    # words: whichever is kept, _prefer_body must take the body.
+    kept = "other " * int(text_words * (1 + growth * (READABILITY_MAX_GROWTH - 1)))
+    assert _prefer_body(text, body)
+    assert _prefer_body(kept, body)
 
 
 def test_json_ld_body_with_markup_is_read_as_html() -> None:
