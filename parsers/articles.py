@@ -111,12 +111,15 @@ _GALLERY_MARK = re.compile(
 )
 # An element that is, or holds, the article's own container.
 _HOLDS_ARTICLE = "descendant-or-self::*[self::article or self::main or @itemprop='articleBody']"
-# What readability's copy of the page loses first: no article text lives there.
+# What readability's copy of the page loses first: no article text lives there. Comments,
+# processing instructions and <link> elements are what readability's cleaner (comments,
+# processing_instructions, links) removes anyway, as drop_tree does: removed here, they do
+# not go through its walks of every node and link first.
 _NOT_TEXT = "|".join(
     f"//{name}"
     for name in (
         "script", "style", "noscript", "template", "svg", "nav", "footer", "aside", "iframe",
-        "select", "button",
+        "select", "button", "link", "comment()", "processing-instruction()",
     )
 )  # fmt: skip
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ")
