@@ -16,15 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import readability.readability
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import parsers.articles
 from parsers.articles import (
+    _READABILITY_CLEAN,
     READABILITY_MAX_GROWTH,
     ArticleData,
     _body_wins_anyway,
     _prefer_body,
+    _readability_clean,
     _shingles,
     _trafilatura_options,
     extract_article,
@@ -230,6 +233,35 @@ def test_a_body_that_wins_anyway_wins_over_every_text_readability_could_give(
     kept = "other " * int(text_words * (1 + growth * (READABILITY_MAX_GROWTH - 1)))
     assert _prefer_body(text, body)
     assert _prefer_body(kept, body)
+
+
+# Blank space of every kind readability's patterns tell apart (newline, tab, space, others
+# that only \\s matches), in runs short and long (255 is where its first pattern starts).
+_BLANK = st.sampled_from(["\n", "\t", " ", "\r", "\x0b", "\x0c", "\xa0", "\u2009", "\u3000"])
+_RUN = st.one_of(
+    st.lists(_BLANK, max_size=6).map("".join),
+    st.tuples(_BLANK, st.integers(250, 300), st.lists(_BLANK, max_size=3)).map(
+        lambda run: run[0] * run[1] + "".join(run[2])
+    ),
+)
+_PIECES = st.lists(st.tuples(st.sampled_from(["", "a", "mot", "é"]), _RUN), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PIECES, st.text(max_size=40))
+def test_readability_clean_gives_what_readability_s_own_gives(
+    pieces: list[tuple[str, str]], tail: str
+) -> None:
+    text = "".join(word + run for word, run in pieces) + tail
+    assert _readability_clean(text) == _READABILITY_CLEAN(text)
+
+
+def test_readability_reads_blocks_with_the_faster_clean() -> None:
+    assert readability.readability.clean is _readability_clean
+    assert _READABILITY_CLEAN is not _readability_clean
+    # A maximal run with a newline is one newline; 255 blanks or more are one space.
+    text = "  a \t \n\t b" + "\xa0" * 300 + "c\t\t d  \n"
+    assert _readability_clean(text) == _READABILITY_CLEAN(text) == "a\nb c   d"
 
 
 def test_json_ld_body_with_markup_is_read_as_html() -> None:
