@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import readability.readability
 import trafilatura
 from bs4 import BeautifulSoup, Tag, UnicodeDammit
 from lxml.html import HtmlElement, document_fromstring
@@ -34,7 +35,7 @@ from trafilatura.settings import Extractor
 from parsers.exceptions import ParseError
 from parsers.language import detect_language, primary_subtag
 from parsers.text import clean_text, content_hash, fold, html_to_text, normalise_for_hash
-from parsers.urls import canonical_url, prefer_canonical
+from parsers.urls import canonical_url, prefer_declared
 
 Extraction = Literal["trafilatura", "readability", "json-ld", "fallback", "empty"]
 
@@ -111,14 +112,25 @@ _GALLERY_MARK = re.compile(
 )
 # An element that is, or holds, the article's own container.
 _HOLDS_ARTICLE = "descendant-or-self::*[self::article or self::main or @itemprop='articleBody']"
-# What readability's copy of the page loses first: no article text lives there.
+# What readability's copy of the page loses first: no article text lives there. Comments,
+# processing instructions and <link> elements are what readability's cleaner (comments,
+# processing_instructions, links) removes anyway, as drop_tree does: removed here, they do
+# not go through its walks of every node and link first.
 _NOT_TEXT = "|".join(
     f"//{name}"
     for name in (
         "script", "style", "noscript", "template", "svg", "nav", "footer", "aside", "iframe",
-        "select", "button",
+        "select", "button", "link", "comment()", "processing-instruction()",
     )
 )  # fmt: skip
+# readability-lxml's own ``clean``, which ``_readability_clean`` stands in for (kept for tests).
+_READABILITY_CLEAN = readability.readability.clean
+# Its three patterns, as it writes them but for the lookbehind: a match of either can only
+# begin where a run of blank space begins, and the lookbehind spares the regex engine trying
+# every other position of the text (readability's patterns start with no fixed character).
+_LONG_BLANK = re.compile(r"(?<!\s)\s{255,}")
+_BLANK_WITH_NEWLINE = re.compile(r"(?<!\s)\s*\n\s*")
+_TAB_OR_SPACES = re.compile(r"\t|[ \t]{2,}")
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ")
 _EMPTY_PAGE = document_fromstring("<html></html>")
 _MIN_YEAR, _MAX_YEAR = 1990, 2100
@@ -568,7 +580,7 @@ def _rfc2822(value: str) -> datetime | None:
 def _main_text(
     tree: HtmlElement | None, markup: str, url: str, meta: _Metadata
 ) -> tuple[str, Extraction]:
-    text, extraction = _best_candidate(tree, url) if tree is not None else ("", "empty")
+    text, extraction = _best_candidate(tree, url, meta.body) if tree is not None else ("", "empty")
     if meta.body and _prefer_body(text, meta.body):
         return meta.body, "json-ld"
     if text:
@@ -593,12 +605,14 @@ def _prefer_body(text: str, body: str) -> bool:
     )
 
 
-def _best_candidate(tree: HtmlElement, url: str) -> tuple[str, Extraction]:
+def _best_candidate(tree: HtmlElement, url: str, body: str | None) -> tuple[str, Extraction]:
     """trafilatura's text, or readability's when it holds nearly all of trafilatura's."""
     _drop_galleries(tree)
     text = _trafilatura_text(tree, url)
     if not text:  # nothing to agree with: the page's visible text is read instead
         return "", "empty"
+    if body and _body_wins_anyway(text, body):
+        return text, "trafilatura"  # _main_text takes the body: readability is not needed
     second = _readability_text(tree)
     if (
         second
@@ -607,6 +621,15 @@ def _best_candidate(tree: HtmlElement, url: str) -> tuple[str, Extraction]:
     ):
         return second, "readability"
     return text, "trafilatura"
+
+
+def _body_wins_anyway(text: str, body: str) -> bool:
+    """Whether ``_prefer_body`` takes the JSON-LD body over trafilatura's text and over any
+    text of readability's that could replace it (at most ``READABILITY_MAX_GROWTH`` times as
+    many words): both are then a fragment of the body, and reading the page again with
+    readability (two fifths of a page's extraction) would decide nothing.
+    """
+    return READABILITY_MAX_GROWTH * len(text.split()) < BODY_SHARE_KEPT * len(body.split())
 
 
 def _drop_galleries(tree: HtmlElement) -> None:
@@ -660,6 +683,29 @@ def _readability_text(tree: HtmlElement) -> str:
     except Exception:  # any odd tree it trips on leaves trafilatura's text
         return ""
     return html_to_text(summary) if isinstance(summary, str) else ""
+
+
+def _readability_clean(text: str) -> str:
+    """readability-lxml's ``clean``: the same string for every text, in a third of the time.
+
+    readability normalises the text of every candidate block and of every link in it with
+    ``clean`` (to weigh paragraphs and link density): a fifth of a real page's extraction.
+    Each substitution is the same, and is skipped when it cannot match (a run of 255 blanks
+    needs 255 characters, a newline a newline, a tab or two spaces those). Why each pattern
+    matches where readability's does: a maximal run of blank space either matches as a whole
+    from its first character, or nowhere in it (both start by taking blank space greedily).
+    """
+    if len(text) >= 255:
+        text = _LONG_BLANK.sub(" " * 255, text)
+    if "\n" in text:
+        text = _BLANK_WITH_NEWLINE.sub("\n", text)
+    if "\t" in text or "  " in text:
+        text = _TAB_OR_SPACES.sub(" ", text)
+    return text.strip()
+
+
+# readability calls ``clean`` by its module's global name (``text_length`` and its scoring).
+readability.readability.clean = _readability_clean
 
 
 def _is_furniture(element: HtmlElement) -> bool:
@@ -739,7 +785,7 @@ def _canonical(url: str, meta: _Metadata) -> str:
     page = canonical_url(url)
     # og:url usually repeats <link rel=canonical>: a value already refused is not tried again.
     for declared in dict.fromkeys((meta.canonical_link, meta.og_url)):
-        chosen = prefer_canonical(url, declared)
+        chosen = prefer_declared(page, declared)
         if chosen != page:
             return chosen
     return page

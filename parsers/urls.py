@@ -172,7 +172,11 @@ def site_of(url: str) -> str:
     A heuristic (no public-suffix list): the last two labels, or three under a country-code
     second level such as ``co.uk`` or ``qc.ca``. Good enough to tell one publisher from another.
     """
-    host = host_of(canonical_url(url))
+    return _registrable(host_of(canonical_url(url)))
+
+
+def _registrable(host: str) -> str:
+    """``site_of`` for a host already taken from a canonical URL."""
     labels = host.split(".")
     if len(labels) < 3 or _is_ip(host):
         return host
@@ -193,15 +197,26 @@ def prefer_canonical(page_url: str, declared: str | None) -> str:
     home page (CMS templates that give every article the same canonical). When ``page_url`` is
     not http(s) itself (a local file), any absolute http(s) declaration is taken.
     """
-    page = canonical_url(page_url)
+    return prefer_declared(canonical_url(page_url), declared)
+
+
+def prefer_declared(page: str, declared: str | None) -> str:
+    """``prefer_canonical`` for a page URL that is already ``canonical_url``'s output.
+
+    A page is filed from up to two declarations (``<link rel=canonical>``, ``og:url``): the
+    page's URL is canonicalised once for both. As ``canonical_url`` is idempotent, ``page``
+    and ``candidate`` are not canonicalised again to compare their sites: that made five
+    canonicalisations of a page's URLs where two give the same answer.
+    """
     if not declared or not declared.strip():
         return page
-    candidate = canonical_url(declared, base=page if _is_web(page) else None)
+    page_is_web = _is_web(page)
+    candidate = canonical_url(declared, base=page if page_is_web else None)
     if not _is_web(candidate):
         return page
-    if not _is_web(page):
+    if not page_is_web:
         return candidate
-    if site_of(candidate) != site_of(page):
+    if _registrable(host_of(candidate)) != _registrable(host_of(page)):
         return page
     if _path_of(candidate) == "/" and _path_of(page) != "/":
         return page

@@ -16,11 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import readability.readability
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import parsers.articles
 from parsers.articles import (
+    _READABILITY_CLEAN,
+    READABILITY_MAX_GROWTH,
     ArticleData,
+    _body_wins_anyway,
+    _prefer_body,
+    _readability_clean,
     _shingles,
     _trafilatura_options,
     extract_article,
@@ -186,6 +193,75 @@ def test_json_ld_body_replaces_a_teaser_that_trafilatura_took_for_the_text() -> 
     )
     assert article.extraction == "json-ld"
     assert article.text.split("\n\n") == STORY  # each line of the body is a paragraph
+
+
+def test_readability_is_not_run_when_the_json_ld_body_wins_whatever_it_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The teaser page above: trafilatura kept a third of the body, so the body is the text
+    # whether readability's text (at most 1.25 times trafilatura's) were kept or not.
+    runs: list[object] = []
+    real = parsers.articles.ReadabilityDocument
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        runs.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parsers.articles, "ReadabilityDocument", counted)
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY[:2])
+    teaser = f"<article><h1>Quebec pauses low-wage foreign hiring</h1>{shown}</article>"
+    article = extract_article("https://x.example/a", page(teaser, ld_head("\n".join(STORY))))
+    assert (article.extraction, article.text.split("\n\n")) == ("json-ld", STORY)
+    assert runs == []
+    # A body that is not much longer than the page's text still leaves readability its say.
+    shown = "".join(f"<p>{paragraph}</p>" for paragraph in STORY[:4])
+    page_text = page(f"<article><h1>Pause</h1>{shown}</article>", ld_head(" ".join(STORY)))
+    assert extract_article("https://x.example/a", page_text).extraction != "json-ld"
+    assert len(runs) == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 400), st.integers(0, 1000), st.floats(0.0, 1.0))
+def test_a_body_that_wins_anyway_wins_over_every_text_readability_could_give(
+    text_words: int, body_words: int, growth: float
+) -> None:
+    text, body = "word " * text_words, "body " * body_words
+    if not _body_wins_anyway(text, body):
+        return
+    # readability's text replaces trafilatura's only up to READABILITY_MAX_GROWTH times its
+    # words: whichever is kept, _prefer_body must take the body.
+    kept = "other " * int(text_words * (1 + growth * (READABILITY_MAX_GROWTH - 1)))
+    assert _prefer_body(text, body)
+    assert _prefer_body(kept, body)
+
+
+# Blank space of every kind readability's patterns tell apart (newline, tab, space, others
+# that only \\s matches), in runs short and long (255 is where its first pattern starts).
+_BLANK = st.sampled_from(["\n", "\t", " ", "\r", "\x0b", "\x0c", "\xa0", "\u2009", "\u3000"])
+_RUN = st.one_of(
+    st.lists(_BLANK, max_size=6).map("".join),
+    st.tuples(_BLANK, st.integers(250, 300), st.lists(_BLANK, max_size=3)).map(
+        lambda run: run[0] * run[1] + "".join(run[2])
+    ),
+)
+_PIECES = st.lists(st.tuples(st.sampled_from(["", "a", "mot", "é"]), _RUN), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PIECES, st.text(max_size=40))
+def test_readability_clean_gives_what_readability_s_own_gives(
+    pieces: list[tuple[str, str]], tail: str
+) -> None:
+    text = "".join(word + run for word, run in pieces) + tail
+    assert _readability_clean(text) == _READABILITY_CLEAN(text)
+
+
+def test_readability_reads_blocks_with_the_faster_clean() -> None:
+    assert readability.readability.clean is _readability_clean
+    assert _READABILITY_CLEAN is not _readability_clean
+    # A maximal run with a newline is one newline; 255 blanks or more are one space.
+    text = "  a \t \n\t b" + "\xa0" * 300 + "c\t\t d  \n"
+    assert _readability_clean(text) == _READABILITY_CLEAN(text) == "a\nb c   d"
 
 
 def test_json_ld_body_with_markup_is_read_as_html() -> None:

@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.urls import canonical_url, host_of, is_tracking_param, prefer_canonical, site_of
+from parsers.urls import (
+    _is_web,
+    _path_of,
+    canonical_url,
+    host_of,
+    is_tracking_param,
+    prefer_canonical,
+    prefer_declared,
+    site_of,
+)
 
 MESSY_URLS = [
     # CBC: upper-case host, default port, RSS and share tracking, fragment.
@@ -238,6 +247,39 @@ def test_canonical_url_never_raises_and_is_idempotent_on_any_text(text: str) -> 
 def test_prefer_canonical_never_raises(page: str, declared: str | None) -> None:
     chosen = prefer_canonical(page, declared)
     assert chosen in (canonical_url(page), canonical_url(declared or "", base=canonical_url(page)))
+
+
+def _prefer_canonical_as_specified(page_url: str, declared: str | None) -> str:
+    """The filing rule spelled out with every URL canonicalised where it is compared, as
+    ``prefer_canonical`` was written before it relied on ``canonical_url``'s idempotence."""
+    page = canonical_url(page_url)
+    if not declared or not declared.strip():
+        return page
+    candidate = canonical_url(declared, base=page if _is_web(page) else None)
+    if not _is_web(candidate):
+        return page
+    if not _is_web(page):
+        return candidate
+    if site_of(candidate) != site_of(page):
+        return page
+    if _path_of(candidate) == "/" and _path_of(page) != "/":
+        return page
+    return candidate
+
+
+@settings(max_examples=400, deadline=None)
+@given(_URL, st.one_of(st.none(), _URL, st.text(max_size=20)))
+def test_prefer_declared_files_a_page_as_the_rule_does(page: str, declared: str | None) -> None:
+    # A page's URL is canonicalised once for its two declarations; what it is filed under
+    # must not move.
+    expected = _prefer_canonical_as_specified(page, declared)
+    assert prefer_declared(canonical_url(page), declared) == expected
+    assert prefer_canonical(page, declared) == expected
+
+
+@pytest.mark.parametrize(("page", "declared", "expected"), PREFER_CASES)
+def test_prefer_declared_on_the_table(page: str, declared: str | None, expected: str) -> None:
+    assert prefer_declared(canonical_url(page), declared) == expected
 
 
 # --- what may be requested --------------------------------------------------------------------
