@@ -52,9 +52,9 @@ def intents_from_feed(
         if not entry.url or entry.url in seen or entry.guid in seen:
             continue
         seen.update((entry.url, entry.guid))
-        intent = intent_from_entry(feed, data, entry, None)
+        intent = intent_from_entry(feed, data, entry)
         if page_min_words is None or not needs_page(intent, page_min_words):
-            intent = replace(intent, tags=tagger.tag(entry.title, entry.text))
+            intent = replace(intent, tags=tagger.tag(intent.title, intent.text))
         intents.append(intent)
     dropped = sum(1 for entry in data.entries if entry.url) - len(intents)
     return intents, dropped
@@ -90,10 +90,8 @@ def entries_within_cap(
     return tuple(chosen), left, seen
 
 
-def intent_from_entry(
-    feed: FeedForUpdate, data: FeedData, entry: EntryData, tagger: Tagger | None
-) -> ArticleIntent:
-    """One feed entry, tagged (``PENDING_TAGS`` without a tagger), ready to store."""
+def intent_from_entry(feed: FeedForUpdate, data: FeedData, entry: EntryData) -> ArticleIntent:
+    """One feed entry, its tags still ``PENDING_TAGS`` (``intents_from_feed`` tags it)."""
     return ArticleIntent(
         canonical_url=entry.url,
         url=entry.url,
@@ -107,7 +105,7 @@ def intent_from_entry(
         source=feed.name,
         site=host_of(entry.url),
         origin="feed",
-        tags=tagger.tag(entry.title, entry.text) if tagger else PENDING_TAGS,
+        tags=PENDING_TAGS,
         byline=entry.author,
         feed_id=feed.id,
         guid=entry.guid,
