@@ -156,9 +156,17 @@ _CUES = re.compile(
 _TARGET_BEFORE = re.compile(
     r"\b(?:seuils?|cibles?|plafonds?|objectifs?|targets?|caps?|ceilings?|thresholds?)"
     r"(?:\s+d['’]\s?immigration)?(?:\s+(?:fixée?s?|set|annuel(?:le)?s?|annual))?"
-    r"\s+(?:de|d['’]|à|a|of|at|to)\s*\Z",
+    r"\s+(?:de|d['’]|à|a|of|at|to|from)\s*\Z",
     re.IGNORECASE,
 )
+#: A verb or noun of change before French "de X à Y": passer, hausser, réduire, baisse...
+_CHANGE_BEFORE = re.compile(
+    r"\b(?:pass|hauss|r[ée]du|abaiss|baiss|augment|diminu|ramen|relev|chut|grimp|bondi|recul"
+    r"|cro[iî]|accr|descend|mont|modifi|chang)\w*\b[^.;:!?]*\Z",
+    re.IGNORECASE,
+)
+#: How far back before "de X à Y" a verb of change is looked for, in characters.
+_CHANGE_REACH = 60
 _CLAUSE_BREAK = re.compile(r"[.!?;]\s|\n")
 _CLAUSE_REACH = 160
 _MULTIPLIERS = {
@@ -275,7 +283,7 @@ def _figures_at(text: str, quantity: _Quantity) -> list[Figure]:
         start = match.start() if quantity.cur_start is None else quantity.cur_start
         return [_figure(text, start, end, a, unit.name, scope, topic)]
     b = _value(match.group("b"), match.group("mb"), unit.factor)
-    if quantity.lead in ("from", "de"):
+    if quantity.lead == "from" or (quantity.lead == "de" and _is_change(text, quantity, a, b)):
         # "from 50,000 to 40,000": the old value, then the new one, both in the same unit.
         old_end = match.end("ma") if match.group("ma") else match.end("a")
         return [
@@ -284,6 +292,16 @@ def _figures_at(text: str, quantity: _Quantity) -> list[Figure]:
         ]
     start = match.start() if quantity.lead_start is None else quantity.lead_start
     return [_figure(text, start, end, (a + b) / 2, unit.name, scope, topic)]
+
+
+def _is_change(text: str, quantity: _Quantity, a: float, b: float) -> bool:
+    """Whether French "de X à Y" is a change from X to Y rather than a range: a range goes up
+    and follows no verb of change ("accueillir de 50 000 à 60 000 immigrants"; "le seuil
+    passera de 50 000 à 60 000" is a change)."""
+    if a >= b or quantity.lead_start is None:
+        return True
+    lo = max(0, quantity.lead_start - _CHANGE_REACH)
+    return _CHANGE_BEFORE.search(text, lo, quantity.lead_start) is not None
 
 
 def _figure(

@@ -401,6 +401,10 @@ class Spans(NamedTuple):
             index += 1
         return False
 
+    def any_starting(self, lo: int, hi: int) -> bool:
+        """Whether a cue starts inside ``[lo, hi)``, wherever it ends."""
+        return bisect.bisect_left(self.starts, lo) < bisect.bisect_left(self.starts, hi)
+
 
 _NO_SPANS = Spans([], [])
 
@@ -551,6 +555,14 @@ class Field:
         else:
             lo, hi = self.words_back(start, window), self.words_ahead(end, window)
         return spans.any_within(lo, start) or spans.any_within(end, hi)
+
+    def excluded_near(self, rule: tuple[int, ...], window: int, start: int, end: int) -> bool:
+        """``context_near`` for another sense, which also shows in a phrase that starts before
+        the match and runs into it: "lost control" before a match that begins at "control"."""
+        if self.context_near(rule, window, start, end):
+            return True
+        lo = self.sentence_bounds(start)[0] if window == 0 else self.words_back(start, window)
+        return self.spans(rule).any_starting(lo, start)
 
     def in_scope(self, rule: tuple[int, ...], start: int) -> bool:
         """Whether the sentence holding folded offset ``start`` holds a cue of ``rule``."""

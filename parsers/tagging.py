@@ -468,7 +468,7 @@ class Tagger:
         for hit in hits:
             field = fields[hit.field]
             exclude, scope = self._exclude[hit.concept], self._scope[hit.concept]
-            if exclude is not None and field.context_near(*exclude, hit.fstart, hit.fend):
+            if exclude is not None and field.excluded_near(*exclude, hit.fstart, hit.fend):
                 other_sense.add((hit.concept, field.folded[hit.fstart : hit.fend]))
                 continue
             if scope is not None and not field.in_scope(scope.cues, hit.fstart):

@@ -16,6 +16,10 @@ Four kinds of numbers sit in the same sentences and are not targets (``not_a_tar
   à 50 000";
 * a party's pledge: "the Conservatives would cut immigration to 250,000 newcomers a year",
   "un gouvernement péquiste ramènerait le nombre d'immigrants à 35 000 par année".
+
+Which party governs changes with elections, so no party is taken for the government: a
+figure a party states is its pledge unless the sentence names a government, a minister or a
+premier ("the Liberal government", "le gouvernement caquiste") before it.
 """
 
 from __future__ import annotations
@@ -43,12 +47,18 @@ _DEMAND = re.compile(
     r"recommends?|recommended|suggests?|suggested|asks? for|pushes for|lobbies|lobbied|"
     r"advocates?|argues? for|instead|rather|reclame|reclament|reclamait|exige|exigent|"
     r"propose|proposent|suggere|suggerent|recommande|recommandent|plaide|plaident|prone|"
-    r"pronent|souhaiterait|plutot)\b"
+    r"pronent|souhaiterait|plutot|should|devrait|devraient|ought to)\b"
+)
+#: Someone else's number named after it: "..., a report by the institute recommends".
+_DEMAND_AFTER = re.compile(
+    r"\b(recommends?|recommended|urges?|urged|proposes?|proposed|suggests?|suggested|argues?|"
+    r"estimates?|estimated|recommande|recommandent|propose|proposent|suggere|suggerent|"
+    r"estime|estiment|plaide|plaident|selon (?:un|une|le|la|les) (?:rapport|etude|analyse))\b"
 )
 #: Who makes a plan its own when it proposes it.
 _GOVERNMENT = re.compile(
-    r"\b(government|gouvernement|minister|ministre|premier|prime minister|legault|caq|ircc|"
-    r"mifi|cabinet|liberals|liberaux)\b"
+    r"\b(government|gouvernement|minister|ministre|premier|prime minister|ircc|mifi|cabinet|"
+    r"ottawa|federal|federale?)\b"
 )
 #: A party's pledge: a promise, or what a government it would form would do.
 _PROMISE = re.compile(
@@ -59,10 +69,12 @@ _HYPOTHETICAL_GOVERNMENT = re.compile(
     r"\b(?:un|une) (?:futur )?gouvernement (?!federal|provincial|du\b|quebecois)\w+"
     r"|\ba (?:future )?(?!federal\b|provincial\b|quebec\b|canadian\b)\w+ government\b"
 )
-#: Parties in opposition, federal and in Quebec, as the taxonomy of 2026 knows them.
-_OPPOSITION = re.compile(
-    r"\b(conservatives?|conservateurs?|tories|poilievre|pq|pequistes?|parti quebecois|"
-    r"st-pierre plamondon|bloc|ndp|npd|new democrats|quebec solidaire|qs|opposition)\b"
+#: Parties, federal and in Quebec, whichever governs, and the opposition: a party's figure.
+_PARTY = re.compile(
+    r"\b(conservatives?|conservateurs?|tories|liberals?|liberaux|pq|pequistes?|"
+    r"parti quebecois|bloc|bloquistes?|ndp|npd|new democrats?|neo-democrates?|"
+    r"quebec solidaire|qs|solidaires|caq|caquistes?|coalition avenir quebec|greens?|verts|"
+    r"ppc|people's party|opposition|(?:party|parti) leader|chef (?:du parti|de l'opposition))\b"
 )
 #: A number the target is measured against, right before the figure.
 _BASELINE_BEFORE = re.compile(
@@ -111,6 +123,8 @@ def not_a_target(mention: Mention) -> str | None:
     demand = _DEMAND.search(clause)
     if demand and not _GOVERNMENT.search(clause, 0, demand.start()):
         return "a demand or proposal by someone else, not a plan of its own"
+    if _DEMAND_AFTER.search(after) and not _GOVERNMENT.search(f"{clause} {after}"):
+        return "a demand or proposal by someone else, not a plan of its own"
     if _PAST.search(clause):
         return "a past total or a former target"
     if _pledged(clause, after):
@@ -119,11 +133,12 @@ def not_a_target(mention: Mention) -> str | None:
 
 
 def _pledged(clause: str, after: str) -> bool:
-    """Whether the figure is a party's promise: an opposition party's plan, what a government
-    it would form would do, or a promise no government word in the sentence makes its own."""
+    """Whether the figure is a party's promise: a party's plan with no government before it,
+    what a government it would form would do, or a promise no government word in the
+    sentence makes its own."""
     if _HYPOTHETICAL_GOVERNMENT.search(clause):
         return True
-    if _OPPOSITION.search(clause) and not _GOVERNMENT.search(clause):
+    if _PARTY.search(clause) and not _GOVERNMENT.search(clause):
         return True
     return bool(_PROMISE.search(f"{clause} {after}")) and not _GOVERNMENT.search(
         f"{clause} {after}"
