@@ -14,6 +14,7 @@ Four kinds of numbers sit in the same sentences and are not targets (``not_a_tar
   first number of "from 64,000 to 45,000";
 * a past total or a former target: "last year Quebec welcomed 52,000", "la cible était fixée
   à 50 000";
+* a difference, not a number: "25,000 fewer immigrants a year", "5 000 immigrants de plus";
 * a party's pledge: "the Conservatives would cut immigration to 250,000 newcomers a year",
   "un gouvernement péquiste ramènerait le nombre d'immigrants à 35 000 par année".
 
@@ -91,6 +92,12 @@ _PAST = re.compile(
     r"accueilli|accueillis|admis|recu|recus|etait fixee?|etaient|was set|were set|"
     r"previous|previously|former|precedent|precedente|ancien|ancienne|auparavant)\b"
 )
+#: A figure that counts a difference ("35,000 fewer", "20,000 more", "5 000 de plus"); not
+#: "more than 400,000", a number.
+_DIFFERENCE = re.compile(
+    r"\b(?:fewer|less|additional|de moins|de plus|supplementaires?|additionnel(?:le)?s)\b"
+    r"|\bmore\b(?! than)"
+)
 #: How far back in its sentence the words about a figure are read, in characters.
 _REACH = 120
 
@@ -119,6 +126,8 @@ def not_a_target(mention: Mention) -> str | None:
     before, after = _around(mention)
     if _BASELINE_BEFORE.search(before) or _CHANGE_AFTER.match(after):
         return "a baseline the target is compared with"
+    if _DIFFERENCE.search(fold(mention.text)) or _DIFFERENCE.match(after.lstrip()):
+        return "a difference, not the number itself"
     clause = re.split(r"[;:]|, (?:but|mais|while|alors que|tandis que)\b", before)[-1]
     demand = _DEMAND.search(clause)
     if demand and not _GOVERNMENT.search(clause, 0, demand.start()):

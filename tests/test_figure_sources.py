@@ -96,6 +96,26 @@ def test_whose_figure_it_is(text: str, figure: str, expected: str | None) -> Non
     assert _key(text, figure) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Quebec will take 25,000 fewer immigrants a year than it did in 2024, the premier said.",
+        "Canada will admit 35,000 fewer permanent residents a year, the federal minister said.",
+        "Ottawa will admit 20,000 more newcomers per year, the federal government said.",
+        "Le gouvernement du Québec accueillera 5 000 immigrants de plus par année.",
+    ],
+)
+def test_a_difference_is_not_the_target(text: str) -> None:
+    [mention] = TAGGER.tag("", text).figures
+    assert tracked_key(mention) is None
+    assert not_a_target(mention) == "a difference, not the number itself"
+
+
+def test_more_than_a_number_is_still_the_number() -> None:
+    text = "Ottawa will admit more than 400,000 newcomers per year, the federal government said."
+    assert _key(text, "400,000 newcomers per year") == CANADA
+
+
 def test_a_pledge_says_so() -> None:
     text = (
         "Le Parti libéral du Québec hausserait le seuil d'immigration à 60 000 personnes par "

@@ -1,7 +1,8 @@
 """News it was not tuned on (taxonomy 2026.6): a spouse far from the sponsorship file of the
 same sentence, powers lost (not control lost), a party's promise to bring immigration down,
 a study's number of immigrants to receive; and look-alikes: a bank's sponsorship and a
-charity's "parrain" beside a wife, a charge of lost control. Examples written for these
+charity's "parrain" beside a wife, a charge of lost control, the world's displaced in a
+story from Geneva. Examples written for these
 tests, EN and FR, in the forms of ledes and wire copy."""
 
 from __future__ import annotations
@@ -109,6 +110,12 @@ NOT_RELEVANT = {
         "hausse de l'achalandage, selon son rapport annuel. Le gouvernement du Québec devra "
         "verser 80 millions de dollars supplémentaires pour combler le déficit.",
     ),
+    "neg en geneva climate refugees": (
+        "Climate refugees in Bangladesh face new floods",
+        "Hundreds of thousands of people displaced by rising seas in Bangladesh, often called "
+        "climate refugees, face another season of floods, the UN refugee agency warned in "
+        "Geneva.",
+    ),
     "neg fr prix de à": (
         "Le prix de l'essence passe de 1,60 $ à 1,75 $",
         "Le prix de l'essence est passé de 1,60 $ à 1,75 $ le litre en une semaine à Montréal, "
@@ -144,3 +151,14 @@ def test_unseen_look_alikes_are_not_relevant(tagger: Tagger, name: str) -> None:
 def test_control_lost_is_a_charge_not_a_quarrel_over_powers(tagger: Tagger, text: str) -> None:
     result = tag_checked(tagger, text)
     assert "jurisdiction" not in {e.topic for e in result.evidence}, result.why
+
+
+def test_the_refugee_convention_places_no_story_in_geneva(tagger: Tagger) -> None:
+    result = tag_checked(
+        tagger,
+        "Canada granted refugee status to 30,000 claimants under the Geneva Convention, the "
+        "IRB said.",
+        "Canada grants asylum to 30,000",
+    )
+    assert result.relevant and "asylum_refugees" in result.topics, result.why
+    assert result.geography is not None and result.geography.foreign == 0, result.why
