@@ -1,9 +1,9 @@
 """News it was not tuned on (taxonomy 2026.6): a spouse far from the sponsorship file of the
 same sentence, powers lost (not control lost), a party's promise to bring immigration down,
-a study's number of immigrants to receive; and look-alikes: a bank's sponsorship and a
-charity's "parrain" beside a wife, a charge of lost control, the world's displaced in a
-story from Geneva. Examples written for these
-tests, EN and FR, in the forms of ledes and wire copy."""
+a study's number of immigrants to receive, the Ukrainians' emergency travel measures; and
+look-alikes: a bank's sponsorship and a charity's "parrain" beside a wife, a charge of lost
+control, the world's displaced in a story from Geneva. Examples written for these tests,
+EN and FR, in the forms of ledes and wire copy."""
 
 from __future__ import annotations
 
@@ -92,6 +92,15 @@ RELEVANT = {
         ),
         "immigration_levels",
     ),
+    "tmp fr ukrainiens avucu": (
+        (
+            "Des Ukrainiens dans l'incertitude",
+            "Des milliers d'Ukrainiens arrivés au Canada grâce au programme d'autorisation de "
+            "voyage d'urgence craignent de devoir partir à l'expiration de leur permis, faute "
+            "de voie vers la résidence permanente, dénoncent des organismes de Montréal.",
+        ),
+        "temporary_residents",
+    ),
 }
 NOT_RELEVANT = {
     "neg en gala sponsorship wife": (
@@ -162,3 +171,4 @@ def test_the_refugee_convention_places_no_story_in_geneva(tagger: Tagger) -> Non
     )
     assert result.relevant and "asylum_refugees" in result.topics, result.why
     assert result.geography is not None and result.geography.foreign == 0, result.why
+
