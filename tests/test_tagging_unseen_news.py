@@ -171,4 +171,3 @@ def test_the_refugee_convention_places_no_story_in_geneva(tagger: Tagger) -> Non
     )
     assert result.relevant and "asylum_refugees" in result.topics, result.why
     assert result.geography is not None and result.geography.foreign == 0, result.why
-
