@@ -559,10 +559,15 @@ class Field:
     def excluded_near(self, rule: tuple[int, ...], window: int, start: int, end: int) -> bool:
         """``context_near`` for another sense, which also shows in a phrase that starts before
         the match and runs into it: "lost control" before a match that begins at "control"."""
-        if self.context_near(rule, window, start, end):
-            return True
-        lo = self.sentence_bounds(start)[0] if window == 0 else self.words_back(start, window)
-        return self.spans(rule).any_starting(lo, start)
+        spans = self.spans(rule)
+        if not spans.starts:
+            return False
+        if window == 0:
+            lo, hi = self.sentence_bounds(start)
+        else:
+            lo, hi = self.words_back(start, window), self.words_ahead(end, window)
+        # A cue starting before the match, wholly before it or running into it.
+        return spans.any_starting(lo, start) or spans.any_within(end, hi)
 
     def in_scope(self, rule: tuple[int, ...], start: int) -> bool:
         """Whether the sentence holding folded offset ``start`` holds a cue of ``rule``."""
