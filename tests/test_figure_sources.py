@@ -77,7 +77,31 @@ def _key(text: str, figure: str) -> str | None:
             "60 000 personnes par année",
             None,
         ),
+        (
+            "Un gouvernement solidaire hausserait le seuil d'immigration à 70 000 personnes "
+            "par année au Québec, promet la formation de gauche.",
+            "70 000 personnes par année",
+            None,
+        ),
+        (
+            "The Conservatives urged Ottawa on Monday to cut immigration to 250,000 permanent "
+            "residents a year for Canada until housing supply catches up.",
+            "250,000 permanent residents a year",
+            None,
+        ),
+        (
+            "Le gouvernement caquiste maintiendra le seuil à 45 000 immigrants permanents par "
+            "année, a confirmé la ministre de l'Immigration du Québec.",
+            "45 000 immigrants permanents par année",
+            QUEBEC,
+        ),
         # Someone else's number, named after it.
+        (
+            "Le Québec aurait besoin d'accueillir 55 000 immigrants par année pour maintenir sa "
+            "population active, estime un institut dans une étude publiée lundi.",
+            "55 000 immigrants par année",
+            None,
+        ),
         (
             "Canada should admit no more than 300,000 permanent residents a year until housing "
             "starts catch up, a report by a Toronto think tank recommends.",
