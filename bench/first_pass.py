@@ -2,7 +2,9 @@
 
     python bench/first_pass.py [--feeds 40 --items 25] [--rounds 3] [--root CHECKOUT ...]
 
-One corpus served on loopback and one ``prefect server`` for the whole run; each round is a
+One corpus served on loopback and one ``prefect server`` for the whole run, warmed up by two
+empty flows first (its CPU for each is printed: a fresh server's first requests cost it more
+than a long-running server's); each round is a
 fresh process per checkout given (``--root``, several alternate: A, B, A, B ...; each runs
 with its own ``.venv``), which measures in order, each on a fresh SQLite database:
 
@@ -104,6 +106,36 @@ def _timed_calls(owner: Any, name: str, into: list[float]) -> Iterator[None]:
         setattr(owner, name, original)
 
 
+def warm_server(server_pid: int) -> dict[str, float]:
+    """An empty flow with a parameter, twice, before any round: the fresh server's first
+    requests cost it more than later ones (each round should meet the server as a
+    long-running one is); the server's CPU for each is returned."""
+    from prefect import flow
+
+    from bench.harness import tree_cpu_seconds
+
+    @flow(name="bench-warm-up", persist_result=False)
+    async def warm_up(number: int) -> int:
+        return number
+
+    seconds = {}
+    for name in ("server_first_flow", "server_second_flow"):
+        before = tree_cpu_seconds(server_pid) or 0.0
+        asyncio.run(warm_up(1))
+        time.sleep(1)  # what the server does once the run has ended (events) counts too
+        seconds[name] = (tree_cpu_seconds(server_pid) or 0.0) - before - _idle(server_pid)
+    return seconds
+
+
+def _idle(server_pid: int, seconds: float = 1.0) -> float:
+    """The server's CPU over ``seconds`` of doing nothing for us (its own loops)."""
+    from bench.harness import tree_cpu_seconds
+
+    before = tree_cpu_seconds(server_pid) or 0.0
+    time.sleep(seconds)
+    return (tree_cpu_seconds(server_pid) or 0.0) - before
+
+
 def child(corpus: Path, server_pid: int, api_url: str, noop: bool) -> dict[str, Any]:
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent]
     out: dict[str, Any] = {}
@@ -114,6 +146,9 @@ def child(corpus: Path, server_pid: int, api_url: str, noop: bool) -> dict[str, 
     from flows.monitor import run_monitor
 
     out["imports"] = _cpu() - cpu
+    # What the server spends per second on its own loops, whoever uses it: part of any
+    # pass's server CPU, in proportion to its wall time.
+    out["server_idle_per_s"] = _idle(server_pid, 2.0) / 2.0
     requests = ApiRequests(api_url)
     requests.install()
     os.environ["VIGIE_KEEP_WORKERS"] = "1"
@@ -287,6 +322,22 @@ def _round(root: Path, corpus: Path, server: Any, tmp: Path, noop: bool) -> dict
     return result
 
 
+def _warm_up(root: Path, server: Any, tmp: Path) -> dict[str, float]:
+    from bench.harness import clean_env
+
+    env = clean_env(
+        {"PYTHONPATH": str(root), "PREFECT_API_URL": server.api_url}
+        | {"PREFECT_HOME": str(tmp / "prefect-client")}
+    )
+    command = [str(root / ".venv" / "bin" / "python"), str(Path(__file__).resolve())]
+    command += ["--warm-server", "--server-pid", str(server.pid)]
+    done = subprocess.run(command, env=env, cwd=tmp, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-4000:])
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def _flat(result: dict[str, Any]) -> dict[str, float]:
     flat: dict[str, float] = {}
     for key, value in result.items():
@@ -309,9 +360,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, action="append", help="a checkout (repeatable)")
     parser.add_argument("--noop", action="store_true", help="two empty flows before the pass")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--warm-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--server-pid", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.warm_server:
+        print(json.dumps(warm_server(args.server_pid)))
+        return 0
     if args.child:
         result = child(args.child, args.server_pid, args.api_url, args.noop)
         result["schema_again"] = context_schema_again[0] if context_schema_again else None
@@ -335,6 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             served_corpus(tmp / "corpus", hosts, port),
             prefect_server(tmp / "prefect-server", tmp / "prefect-server.log") as server,
         ):
+            print("the server's first flows:", _warm_up(roots[0], server, tmp))
             for number in range(args.rounds):
                 for root in roots:
                     load = load_average()
