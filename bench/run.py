@@ -555,6 +555,13 @@ def table_rows(r: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"first pass in that loop: {_fmt(v['warm'].get('first_in_loop_seconds'), 2, ' s')}",
         ),
         (
+            "  its Prefect server CPU s (not in the above)",
+            _fmt(v["warm"].get("server_cpu_seconds"), 2, " s"),
+            "",
+            "",
+            "the first pass counts its server's",
+        ),
+        (
             "the floor: fetch, parse, tag, 1 row/item",
             _fmt(r["floor_items_per_s"], 0, " items/s"),
             "",

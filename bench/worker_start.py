@@ -6,6 +6,7 @@ Each round runs in a fresh interpreter, as a run's first use of the pool does
 
     python bench/worker_start.py --rounds 5
     python bench/worker_start.py --rounds 3 --cold   # no cached language model yet
+    python bench/worker_start.py --feeds-only        # for a run that reads no pages
 
 ``--cold`` gives each round an empty cache directory (``XDG_CACHE_HOME``): the first start
 on a machine, which decompresses the packaged language model and caches it.
@@ -29,12 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def one_start(workers: int) -> tuple[float, float]:
+def one_start(workers: int, feeds_only: bool = False) -> tuple[float, float]:
     """(CPU seconds of the fork server and workers, wall seconds) of one start."""
     from bench.harness import tree_cpu_seconds
     from flows.cpu import CpuPool
 
     pool = CpuPool(workers, ROOT / "seeds" / "taxonomy.toml", keep=True)
+    if feeds_only:
+        pool.start_when_worth_it(pages=False)
     started = time.perf_counter()
     asyncio.run(pool.start())
     wall = time.perf_counter() - started
@@ -51,10 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cold", action="store_true", help="an empty cache each round")
+    parser.add_argument(
+        "--feeds-only", action="store_true", help="as a run that reads feeds only starts them"
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        cpu, wall = one_start(args.workers)
+        cpu, wall = one_start(args.workers, args.feeds_only)
         print(f"{cpu:.3f} {wall:.3f}")
         return 0
     cpus, walls = [], []
@@ -62,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as cache:
             env = {**os.environ, "XDG_CACHE_HOME": cache} if args.cold else None
             command = [sys.executable, __file__, "--one", "--workers", str(args.workers)]
+            command += ["--feeds-only"] if args.feeds_only else []
             out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         cpu, wall = map(float, out.stdout.split())
         cpus.append(cpu)

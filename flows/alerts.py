@@ -35,6 +35,7 @@ from db import outbox
 from db.outbox import AlertForDelivery
 from db.upsert import add_alert
 from flows.channels import Channel, Delivery, Router, build_router
+from flows.parameters import plain_parameters
 from flows.report import rename_run, run_name, run_title
 from flows.settings import Settings, get_settings
 from parsers.alert_rules import (
@@ -502,6 +503,7 @@ def run_failed_payload(flow_name: str, run: str, run_id: str, state: Any) -> Map
     }
 
 
+@plain_parameters
 @flow(
     name="deliver-alerts",
     flow_run_name=run_name("deliver"),

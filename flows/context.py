@@ -61,9 +61,9 @@ def reading() -> Iterator[Connection]:
 
 @lru_cache(maxsize=4)
 def _migrated(url: str) -> bool:
-    from db.migrate import upgrade  # Alembic (and Mako) cost a reading command 0.1 s
+    from db.migrate import upgrade_if_behind  # Alembic only when there is something to do
 
-    upgrade(engine_for(url))
+    upgrade_if_behind(engine_for(url))
     return True
 
 

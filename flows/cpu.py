@@ -50,7 +50,6 @@ from flows.pipeline import (
     tagged,
     with_page,
 )
-from parsers.articles import extract_article
 from parsers.exceptions import ParseError
 from parsers.feeds import parse_feed, read_feed
 from parsers.inert import clean
@@ -76,12 +75,15 @@ _PARENT_CHECK_S = 1.0
 # the workers then share).
 _PRELOAD = [
     "flows.pipeline",
-    "parsers.articles",
     "parsers.feeds",
     "parsers.tagging",
     "parsers.dedup",
     "flows.worker_preload",
 ]
+# Article pages' extraction (trafilatura, readability and what they import: 0.17 CPU-s of
+# the fork server's 0.44), preloaded unless the pool's first run reads feeds only; a
+# worker forked without it imports it at its first page.
+_PRELOAD_PAGES = ["parsers.articles"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ def page_intent(
 ) -> ArticleIntent:
     """The intent with its extracted page (``ParseError`` when the page cannot be read);
     the feed item's own text tagged if the page does not replace it."""
+    from parsers.articles import extract_article  # preloaded unless the pool reads feeds only
+
     page = extract_article(url, content, headers)
     return tagged(sketched(with_page(intent, page, content, dict(headers), tagger)), tagger)
 
@@ -169,6 +173,8 @@ def recheck_intent(
     target: RecheckTarget, url: str, content: bytes, headers: Mapping[str, str], tagger: Tagger
 ) -> ArticleIntent:
     """A re-checked page as a candidate version (``ParseError`` when it cannot be read)."""
+    from parsers.articles import extract_article  # preloaded unless the pool reads feeds only
+
     page = extract_article(url, content, headers)
     return sketched(intent_from_page(target, page, content, dict(headers), tagger))
 
@@ -203,6 +209,9 @@ class CpuPool:
         self._all_to_workers = False
         #: Held while a document is read in this process (``taking_turns``).
         self._turn = threading.Lock()
+        #: Whether the fork server, when this pool starts it, preloads page extraction: yes
+        #: unless the pool's first run said it reads feeds only (``start_when_worth_it``).
+        self._pages_expected = True
 
     async def __aenter__(self) -> CpuPool:
         return self
@@ -223,10 +232,17 @@ class CpuPool:
         workers are worth starting: its next documents wait for them. Read here while
         they started, its feeds and pages slowed the event loop that fetches the pages
         and kept the store waiting for its turn, so the workers waited for work.
-        Lasts until the run leaves ``async with``."""
+        Lasts until the run leaves ``async with``.
+
+        Workers first started for a run that reads feeds only leave page extraction out of
+        what their fork server imports (0.17 CPU-s of a start); a later run's pages import
+        it in each worker that reads one."""
         if self._handed is None:
             self._handed, self._here = 0.0, asyncio.Lock()
             self._all_to_workers = pages
+        with self._lock:
+            if self._pool is None:
+                self._pages_expected = pages
 
     async def start(self) -> None:
         """Start the workers now (the fork server with the parsers, the language model and
@@ -394,7 +410,10 @@ class CpuPool:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(_PRELOAD)
+                # Only the process's first pool starts the fork server: the preload it
+                # chooses is the one every later pool's workers have.
+                extra = _PRELOAD_PAGES if self._pages_expected else []
+                context.set_forkserver_preload(_PRELOAD[:-1] + extra + _PRELOAD[-1:])
                 # Read by ``flows.worker_preload`` in the fork server, if this pool starts it.
                 os.environ.setdefault(_PRELOAD_TAXONOMY_ENV, str(self.taxonomy))
                 self._pool = ProcessPoolExecutor(

@@ -22,6 +22,7 @@ from db.stories import stories_now
 from db.upsert import add_alert
 from flows.alerts import DeliveryReport, Emitter, deliver_due, emit_alert_event, record_run_failure
 from flows.channels import Router, build_router
+from flows.parameters import plain_parameters
 from flows.report import rename_run, run_name, run_title
 from flows.settings import Settings, get_settings
 from parsers.alert_rules import DIGEST_KIND, AlertRules, load_rules
@@ -221,6 +222,7 @@ def send_digest(
     return DigestResult(digest_id, already, is_empty(payload), markdown, ran, row)
 
 
+@plain_parameters
 @flow(
     name="daily-digest",
     flow_run_name=run_name("digest"),

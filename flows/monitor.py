@@ -24,6 +24,7 @@ from fetching.fetcher import Fetcher, FetchPolicy, FetchResult
 from flows import context
 from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import Cap, CpuPool, unreadable
+from flows.parameters import plain_parameters
 from flows.pipeline import (
     needs_page,
     tag_specs,
@@ -699,6 +700,7 @@ PROGRESS_AFTER_SECONDS = 2.0
 # ``persist_result=False``: the counts are returned to the caller in memory, and the summary
 # artifact shows them in the UI; left unset, Prefect asks the server each run whether to
 # persist them.
+@plain_parameters
 @flow(
     name="monitor-feeds",
     persist_result=False,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import zlib
 from collections.abc import Collection, Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from db.intents import ArticleIntent, FeedForUpdate, RecheckTarget, TagSpec
-from parsers.articles import ArticleData
 from parsers.dedup import sketch, sketch_for
 from parsers.feeds import EntryData, FeedData
 from parsers.language import detect_language
@@ -22,6 +22,9 @@ from parsers.taxonomy import Taxonomy
 from parsers.text import content_hash
 from parsers.urls import host_of
 from parsers.validators import usable_etag, usable_last_modified
+
+if TYPE_CHECKING:  # page extraction is loaded by the runs and workers that read pages
+    from parsers.articles import ArticleData
 
 # Tag row for numbers found in text: figures are mentions too, but of no taxonomy concept.
 FIGURE_TAG = TagSpec(key="figure", kind="figure", label_en="Figure", label_fr="Chiffre")

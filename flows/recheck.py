@@ -20,6 +20,7 @@ from fetching.fetcher import Fetcher, FetchPolicy
 from flows import context
 from flows.alerts import deliver_after_run, record_run_failure
 from flows.cpu import CpuPool, unreadable
+from flows.parameters import plain_parameters
 from flows.pipeline import tag_specs
 from flows.quoting import quoted
 from flows.report import in_prefect_run, open_link, rename_run, run_name, run_title
@@ -124,6 +125,7 @@ def _record(
         )
 
 
+@plain_parameters
 @flow(
     name="recheck-articles",
     flow_run_name=run_name("recheck"),

@@ -18,6 +18,7 @@ from db import repo
 from db.models import ArticleVersion
 from flows import context
 from flows.alerts import record_run_failure
+from flows.parameters import plain_parameters
 from flows.pipeline import tag_specs
 from flows.report import in_prefect_run, run_name
 from parsers.articles import extract_article
@@ -68,6 +69,7 @@ def _reextracted(session: Session, version: ArticleVersion) -> tuple[str, str]:
     return page.title or version.title, page.text
 
 
+@plain_parameters
 @flow(
     name="reprocess",
     flow_run_name=run_name("reprocess"),

@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger
 from db import repo
 from flows import context
 from flows.alerts import record_run_failure
+from flows.parameters import plain_parameters
 from flows.pipeline import intents_from_seeds, tag_specs
 from flows.report import RunCounts, RunSummary, new_relevant_articles, publish_artifacts, run_name
 from flows.settings import get_settings
@@ -29,6 +30,7 @@ def store_seeds() -> RunSummary:
     return summary
 
 
+@plain_parameters
 @flow(
     name="ingest-seeds",
     flow_run_name=run_name("seeds"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -397,6 +398,63 @@ def test_workers_have_the_tagger_their_fork_server_built_unless_the_file_changed
     first, second = json.loads(done.stdout)
     assert first == [True] * 4  # built once, in the fork server
     assert second == [False] * 4  # an edited taxonomy is read again by each worker
+
+
+_FEEDS_FIRST_PROBE = """
+import asyncio, pickle, sys
+from pathlib import Path
+from flows.cpu import CpuPool
+
+LOADED = "'trafilatura' in __import__('sys').modules"
+job, taxonomy, first_run = pickle.loads(Path(sys.argv[1]).read_bytes()), sys.argv[2], sys.argv[3]
+
+async def runs():
+    pool = CpuPool(2, Path(taxonomy), keep=True)
+    try:
+        async with pool:
+            pool.start_when_worth_it(pages=first_run == "pages")
+            await pool.start()
+            before = [await pool._submit(eval, LOADED) for _ in range(4)]
+        async with pool:  # a later run that reads a page, on the same workers
+            pool.start_when_worth_it(pages=True)
+            paged = await pool.pages([job], None)  # no tagger here: a worker's or a failure
+        return before, paged
+    finally:
+        pool.close()
+
+sys.stdout.buffer.write(pickle.dumps(asyncio.run(runs())))
+"""
+
+
+@pytest.mark.parametrize("first_run", ["feeds", "pages"])
+def test_workers_first_started_for_feeds_only_load_page_extraction_when_a_page_comes(
+    tmp_path: Path, first_run: str, tagger: Tagger
+) -> None:
+    news = (FEEDS / "news.rss").read_bytes()
+    summary = parse_feed_document(FEED, FEED.url, news, HEADERS, tagger).intents[0]
+    page = next(  # one that replaces the summary: read by trafilatura
+        body
+        for body in (path.read_bytes() for path in PAGES)
+        if page_intent(summary, summary.url, body, {}, tagger).origin == "page"
+    )
+    job = tmp_path / "job.pickle"
+    job.write_bytes(pickle.dumps((summary, summary.url, page, {})))
+    done = subprocess.run(
+        [sys.executable, "-c", _FEEDS_FIRST_PROBE, str(job), str(TAXONOMY), first_run],
+        capture_output=True,
+        timeout=120,
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "_VIGIE_WORKER_TAXONOMY"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    before, paged = pickle.loads(done.stdout)
+    # A fork server started for a run that reads feeds only leaves trafilatura out.
+    assert before == [first_run == "pages"] * 4
+    # A later page is read in a worker (with its own tagger: the pool was given none), which
+    # imports page extraction then if it has to: what this process reads.
+    assert paged == [page_intent(summary, summary.url, page, {}, tagger)]
+    assert paged[0].origin == "page"
 
 
 def test_kept_workers_serve_the_next_runs_and_stop_when_told(

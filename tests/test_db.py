@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -34,7 +35,7 @@ from db.base import Base
 from db.cluster_models import ArticlePassage, LshBand
 from db.engine import make_engine, make_sessions
 from db.intents import ArticleIntent, PollIntent
-from db.migrate import alembic_config, upgrade
+from db.migrate import HEAD_REVISION, alembic_config, upgrade, upgrade_if_behind
 from db.models import (
     Alert,
     Article,
@@ -123,6 +124,60 @@ def test_migrations_create_every_table(database_url: str) -> None:
     upgrade(engine)  # a second upgrade is a no-op
     assert set(inspect(engine).get_table_names()) >= TABLES
     engine.dispose()
+
+
+def test_head_revision_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config(make_engine("sqlite://")))
+    assert scripts.get_heads() == [HEAD_REVISION]
+
+
+def _stamp(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+def test_upgrade_if_behind_migrates_a_new_or_older_database_and_leaves_one_at_head(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    upgrade_if_behind(engine)  # a new database: every table
+    assert set(inspect(engine).get_table_names()) >= TABLES
+    assert _stamp(engine) == [HEAD_REVISION]
+    command.downgrade(alembic_config(engine), "0015")
+    assert "ix_fetches_feed_id_started_at_found" not in _index_names(engine, "fetches")
+    upgrade_if_behind(engine)  # an older one: migrated
+    assert _stamp(engine) == [HEAD_REVISION]
+    assert "ix_fetches_feed_id_started_at_found" in _index_names(engine, "fetches")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(Exception, match="9999"):  # a newer schema: Alembic says so, as before
+        upgrade_if_behind(engine)
+    engine.dispose()
+
+
+def _index_names(engine: Engine, table: str) -> set[str]:
+    return {str(index["name"]) for index in inspect(engine).get_indexes(table)}
+
+
+def test_a_database_at_head_is_checked_without_loading_alembic(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    engine.dispose()
+    check = (
+        "import sys; from db.engine import make_engine; from db.migrate import upgrade_if_behind;"
+        f"upgrade_if_behind(make_engine({sqlite_url!r})); print('alembic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False"]
+
+
+def test_an_unreachable_database_says_so_before_alembic_is_asked() -> None:
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(StorageError, match="cannot migrate the database"):
+        upgrade_if_behind(engine)
 
 
 def test_the_unwritten_runs_table_is_dropped_and_a_downgrade_brings_it_back(
