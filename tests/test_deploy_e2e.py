@@ -639,3 +639,5 @@ def test_vigie_serve_runs_flow_runs_in_its_own_process_keeping_workers_and_conne
     assert feed_requests[0].client_port == feed_requests[1].client_port  # one connection
     assert articles == 5
     assert code == 0 and "Traceback" not in output, output
+    # Serve said it stopped once the cancelled run had recorded its crash, not before.
+    assert output.rindex("Finished in state Crashed") < output.index("Stopped;"), output
