@@ -246,9 +246,9 @@ class ServingThread(threading.Thread):
 
     The main thread waits for it with ``wait``, never ``join``: on CPython 3.11, a ``join``
     that a signal handler's exception interrupts marks the thread stopped while it still
-    runs (``Thread._wait_for_tstate_lock`` releases the running thread's lock; CPython issue
-    90882), and every later ``join`` and ``is_alive`` believe it. ``stop`` then returned at once, and the
-    process could exit while a run was recording its crash.
+    runs (``Thread._wait_for_tstate_lock`` releases the running thread's lock; CPython
+    issue 90882), and every later ``join`` and ``is_alive`` believe it. ``stop`` then
+    returned at once, and the process could exit while a run was recording its crash.
     """
 
     def __init__(self, server: InProcessServer) -> None:
