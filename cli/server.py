@@ -138,8 +138,10 @@ def serve_command(
     try:
         serving = _start_serving(limit)
         _print_serving(PREFECT_UI_URL.value() or api_url, DEPLOYMENTS)
-        while serving.is_alive():
-            serving.join(timeout=1.0)  # a join with a timeout lets Ctrl-C through
+        # ``wait``, not ``join``: the interruption lands in it (see ``ServingThread``). A
+        # wait with a timeout lets Ctrl-C through.
+        while not serving.wait(timeout=1.0):
+            pass
     except KeyboardInterrupt:
         pass  # Ctrl-C or SIGTERM: the normal way to stop
     finally:

@@ -32,6 +32,7 @@ import asyncio
 import contextvars
 import inspect
 import threading
+import time
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -242,6 +243,12 @@ class ServingThread(threading.Thread):
     Signals are delivered to the main thread, which stays free to catch Ctrl-C and SIGTERM
     and then call ``stop``. Prefect's engine also leaves signal handlers alone outside the
     main thread, so one run's SIGTERM bridge never meets another's.
+
+    The main thread waits for it with ``wait``, never ``join``: on CPython 3.11, a ``join``
+    that a signal handler's exception interrupts marks the thread stopped while it still
+    runs (``Thread._wait_for_tstate_lock`` releases the running thread's lock; CPython
+    issue 90882), and every later ``join`` and ``is_alive`` believe it. ``stop`` then
+    returned at once, and the process could exit while a run was recording its crash.
     """
 
     def __init__(self, server: InProcessServer) -> None:
@@ -251,6 +258,8 @@ class ServingThread(threading.Thread):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
         self._ready = threading.Event()
+        #: Set when the server has ended: its runs recorded, its clients closed.
+        self._ended = threading.Event()
         # A thread starts with empty context variables: take the starter's, Prefect's
         # settings context (its API URL) among them.
         self._context = contextvars.copy_context()
@@ -264,6 +273,7 @@ class ServingThread(threading.Thread):
             self.error = exc
         finally:
             self._ready.set()
+            self._ended.set()
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -271,13 +281,24 @@ class ServingThread(threading.Thread):
         self._ready.set()
         await self.server.run()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the server to end; False if it had not within ``timeout`` seconds.
+
+        Safe to interrupt, unlike ``join`` (see the class): an exception that a signal
+        handler raises in it leaves the thread's state as it was.
+        """
+        return self._ended.wait(timeout)
+
     def stop(self, timeout: float) -> bool:
-        """Cancel the server (its runs in flight end Crashed) and wait for it to close its
-        clients; False if it did not within ``timeout`` seconds."""
+        """Cancel the server (its runs in flight end Crashed) and wait for it to record them
+        and close its clients; False if it did not within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
         self._ready.wait(timeout)
         loop, main = self._loop, self._main
         if loop is not None and main is not None and not loop.is_closed():
             with suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(main.cancel)
-        self.join(timeout)
-        return not self.is_alive()
+        if not self.wait(max(deadline - time.monotonic(), 0.0)):
+            return False
+        self.join()  # all that is left of it is returning from ``run``
+        return True

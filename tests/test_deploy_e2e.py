@@ -639,3 +639,8 @@ def test_vigie_serve_runs_flow_runs_in_its_own_process_keeping_workers_and_conne
     assert feed_requests[0].client_port == feed_requests[1].client_port  # one connection
     assert articles == 5
     assert code == 0 and "Traceback" not in output, output
+    # Serve said it stopped once the cancelled run had recorded its crash, not before, and
+    # the run's crash is in its log in the UI.
+    assert output.rindex("Finished in state Crashed") < output.index("Stopped;"), output
+    logs = stack.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [in_flight]}}})
+    assert any("Crash detected!" in log["message"] for log in logs), logs

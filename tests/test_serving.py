@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.states import Cancelling
 from prefect.types.entrypoint import EntrypointType
 
+from cli.interrupt import Interrupted
 from flows.serving import InProcessServer, Served, ServingThread
 
 pytestmark = pytest.mark.prefect_server
@@ -193,6 +195,39 @@ def test_stopping_the_server_crashes_the_runs_in_flight(
     assert _state(slow).state.type.value == "CRASHED"  # type: ignore[union-attr]
     assert seen["hooks"] == [("crashed", "CRASHED")]
     assert thread.error is None and not any(t.name == "vigie-serve" for t in threading.enumerate())
+
+
+def test_a_stop_after_a_signal_interrupted_the_wait_still_waits_for_the_runs_in_flight(
+    serve: Callable[..., ServingThread],
+) -> None:
+    """``vigie serve``'s main thread waits on the serving thread until SIGTERM's (or Ctrl-C's)
+    handler raises in that wait, then stops it. The interruption must leave the thread as it
+    was, so that the stop waits for the run to record its crash: after a ``join`` interrupted
+    so, CPython 3.11 took the thread for stopped, ``stop`` returned at once and the process
+    could exit while the run was still logging its crash."""
+    thread = serve(slow_flow)
+    slow = _run(thread, slow_flow)
+    _wait_for(slow, {"RUNNING"})
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted  # as serve's SIGTERM handler does
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(Interrupted):
+            while not thread.wait(timeout=1.0):
+                pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    assert thread.is_alive()
+    assert thread.stop(30)
+    # All done before stop returned: the process may exit right after it.
+    assert seen["hooks"] == [("crashed", "CRASHED")]
+    assert _state(slow).state.type.value == "CRASHED"  # type: ignore[union-attr]
+    assert not any(t.name == "vigie-serve" for t in threading.enumerate())
 
 
 def test_warm_loop_keeps_one_fetcher_and_one_prefect_client_of_each_kind_for_its_runs(
