@@ -77,6 +77,10 @@ _ACCEPT: dict[Kind, str] = {
 HOST_LIMIT_SETTING = "VIGIE_HOST_LIMIT_PREFIX"
 #: Hosts whose client (and its idle connections) a fetcher keeps while they are not in use.
 IDLE_CLIENTS = 32
+#: How long an idle connection is kept for the next request (httpx's default is 5 s). Passes
+#: of a long-lived ``vigie serve`` that follow each other (a retry, a manual run) reuse their
+#: connections; one the server has closed meanwhile is noticed before reuse and replaced.
+IDLE_CONNECTION_SECONDS = 60.0
 #: The prefix ``vigie feeds limits`` suggests when the setting is empty.
 DEFAULT_HOST_LIMIT_PREFIX = "vigie-host-"
 # Prefect's lease API refuses leases shorter than a minute. A lease outlives the request it
@@ -278,7 +282,10 @@ class Fetcher:
                 # Environment proxies would connect on our behalf and bypass the address checks.
                 trust_env=False,
                 # The host slots already bound requests in flight; idle ones wait for the next.
-                limits=httpx.Limits(max_keepalive_connections=self.policy.per_host_concurrency),
+                limits=httpx.Limits(
+                    max_keepalive_connections=self.policy.per_host_concurrency,
+                    keepalive_expiry=IDLE_CONNECTION_SECONDS,
+                ),
                 # A poller needs no session, and cookies would follow it from site to site.
                 cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
                 event_hooks={"response": [_refuse_unusable_redirect]},

@@ -615,6 +615,25 @@ def test_connections_are_reused_for_one_host_name_only(tmp_path: Path) -> None:
     assert isinstance(other, FetchError) and "Hostname mismatch" in str(other)
 
 
+def test_an_idle_connection_outlives_a_pause_between_passes() -> None:
+    # httpx drops idle connections after 5 s; a serve's passes can be further apart.
+    pause = 5.5
+    assert fetch_module.IDLE_CONNECTION_SECONDS > pause
+    with serving(keep_alive=True) as server:
+        server.routes["/feed"] = Response(RSS)
+
+        async def fetch_twice() -> None:
+            async with Fetcher(replace(POLICY, allow=("127.0.0.1",))) as fetcher:
+                await fetcher.fetch(server.url("/feed"))
+                await asyncio.sleep(pause)
+                await fetcher.fetch(server.url("/feed"))
+
+        run(fetch_twice())
+
+    assert len(server.requests) == 2
+    assert server.requests[0].client_port == server.requests[1].client_port
+
+
 def test_clients_of_hosts_not_asked_lately_are_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     # A run touching thousands of hosts must not keep a socket open for each of them.
     monkeypatch.setattr(fetch_module, "IDLE_CLIENTS", 1)
