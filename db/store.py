@@ -155,23 +155,15 @@ class _KnownArticles:
         feed_ids = {i.feed_id for i in intents if i.feed_id is not None}
         urls = {i.canonical_url for i in intents}
         hashes = {i.content_hash for i in intents if _hash_dedups(i)}
-        # Both columns, so that the (feed_id, guid) unique index serves the lookup.
-        entries = select(Entry.feed_id, Entry.guid, Entry.article_id, Entry.id).where(
-            Entry.feed_id.in_(feed_ids), Entry.guid.in_(guids)
-        )
-        articles = select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))
-        versions = (
-            select(ArticleVersion.content_hash, ArticleVersion.article_id)
-            .where(ArticleVersion.content_hash.in_(hashes))
-            .order_by(ArticleVersion.article_id.desc())  # dict() keeps the oldest article
-        )
-        rows = session.execute(entries).all()
-        first = _first_entries(session, {row.article_id for row in rows})
+        lookups = _known_lookups()
+        rows = session.execute(lookups.entries, {"feed_ids": [*feed_ids], "guids": [*guids]})
+        entries = rows.tuples().all()
+        first = _first_entries(session, {article_id for _, _, article_id, _ in entries})
         return cls(
             # An article's first entry is its own source; later ones are other feeds' copies.
-            by_entry={(f, g): (a, first[a] == entry_id) for f, g, a, entry_id in rows},
-            by_url=dict(session.execute(articles).tuples().all()),
-            by_hash=dict(session.execute(versions).tuples().all()),
+            by_entry={(f, g): (a, first[a] == entry_id) for f, g, a, entry_id in entries},
+            by_url=dict(session.execute(lookups.articles, {"urls": [*urls]}).tuples().all()),
+            by_hash=dict(session.execute(lookups.versions, {"hashes": [*hashes]}).tuples().all()),
         )
 
     def find(self, intent: ArticleIntent) -> tuple[int, str] | ArticleIntent | None:
@@ -198,6 +190,34 @@ class _KnownArticles:
         self.pending_url[intent.canonical_url] = intent
         if _hash_dedups(intent):
             self.pending_hash.setdefault(intent.content_hash, intent)
+
+
+@dataclass(frozen=True)
+class _KnownLookups:
+    """The three statements that read what a batch's items already are, on Core tables and
+    built once: built per batch on the ORM's entities, they cost a feed about as much as
+    running them (their construction, cache key and ORM compile state)."""
+
+    entries: Any
+    articles: Any
+    versions: Any
+
+
+@cache
+def _known_lookups() -> _KnownLookups:
+    entries, articles, versions = (core_table(m) for m in (Entry, Article, ArticleVersion))
+    return _KnownLookups(
+        # Both columns, so that the (feed_id, guid) unique index serves the lookup.
+        entries=select(entries.c.feed_id, entries.c.guid, entries.c.article_id, entries.c.id)
+        .where(entries.c.feed_id.in_(bindparam("feed_ids", expanding=True)))
+        .where(entries.c.guid.in_(bindparam("guids", expanding=True))),
+        articles=select(articles.c.canonical_url, articles.c.id).where(
+            articles.c.canonical_url.in_(bindparam("urls", expanding=True))
+        ),
+        versions=select(versions.c.content_hash, versions.c.article_id)
+        .where(versions.c.content_hash.in_(bindparam("hashes", expanding=True)))
+        .order_by(versions.c.article_id.desc()),  # dict() keeps the oldest article
+    )
 
 
 def _first_entries(session: Session, article_ids: set[int]) -> dict[int, int]:
@@ -407,8 +427,7 @@ def _insert_returning(
 def _ids_by_url(session: Session, urls: set[str]) -> dict[str, int]:
     if not urls:
         return {}
-    query = select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(_known_lookups().articles, {"urls": [*urls]}).tuples().all())
 
 
 def _link_entries(
