@@ -40,7 +40,9 @@ from bench.corpus import CorpusSpec, build, render_feed
 
 #: A time as SQLite or PostgreSQL rows print it: masked, since each run stores its own now.
 _TIMES = re.compile(
-    r"datetime\.datetime\([^)]*\)|'\d{4}-\d\d-\d\d[ T][0-9:.+]+'|\d{4}-\d\d-\d\d[ T][0-9:.]+"
+    r"datetime\.datetime\([^)]*\)"
+    r"|'\d{4}-\d\d-\d\d[ T][0-9:.+]+'"
+    r"|\d{4}-\d\d-\d\d[ T][0-9:.]+(?:[+-]\d\d:\d\d)?"
 )
 _STATEMENT = re.compile(r"\s*(INSERT INTO|UPDATE|DELETE FROM|SELECT|WITH)\s+(\S+)")
 _FROM = re.compile(r"\bFROM\s+(\S+)")

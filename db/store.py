@@ -203,13 +203,15 @@ class _KnownArticles:
 
 @dataclass(frozen=True)
 class _KnownLookups:
-    """The three statements that read what a batch's items already are, on Core tables and
+    """The statements that read what a batch's items already are, on Core tables and
     built once: built per batch on the ORM's entities, they cost a feed about as much as
     running them (their construction, cache key and ORM compile state)."""
 
     entries: Any
     articles: Any
     versions: Any
+    #: Each stored article's first entry (its own source).
+    first_entries: Any
 
 
 @cache
@@ -226,6 +228,9 @@ def _known_lookups() -> _KnownLookups:
         versions=select(versions.c.content_hash, versions.c.article_id)
         .where(versions.c.content_hash.in_(bindparam("hashes", expanding=True)))
         .order_by(versions.c.article_id.desc()),  # dict() keeps the oldest article
+        first_entries=select(entries.c.article_id, func.min(entries.c.id))
+        .where(entries.c.article_id.in_(bindparam("ids", expanding=True)))
+        .group_by(entries.c.article_id),
     )
 
 
@@ -248,12 +253,8 @@ _LOADED_AT_ONCE = 500
 def _first_entries(session: Session, article_ids: set[int]) -> dict[int, int]:
     if not article_ids:  # a feed's first pass: none of its items is stored yet
         return {}
-    query = (
-        select(Entry.article_id, func.min(Entry.id))
-        .where(Entry.article_id.in_(article_ids))
-        .group_by(Entry.article_id)
-    )
-    return dict(session.execute(query).tuples().all())
+    query = _known_lookups().first_entries
+    return dict(session.execute(query, {"ids": [*article_ids]}).tuples().all())
 
 
 def _hash_dedups(intent: ArticleIntent) -> bool:
