@@ -298,9 +298,19 @@ def _store_known(batch: _Batch, intent: ArticleIntent, article_id: int, relation
 
 
 def _current_origin(session: Session, article_id: int) -> str | None:
-    # The article and its current version are in the session (``_load_current_versions``).
-    current = session.get_one(Article, article_id).current_version
-    return current.origin if current is not None else None
+    # The article and its current version are in the session (``_load_current_versions``),
+    # unless this batch gave the article a new version: then the stored one is read.
+    article = session.get_one(Article, article_id)
+    current = article.current_version
+    if current is not None and current.id == article.current_version_id:
+        return current.origin
+    if current is None and article.current_version_id is None:
+        return None
+    return session.scalar(
+        select(ArticleVersion.origin)
+        .join(Article, Article.current_version_id == ArticleVersion.id)
+        .where(Article.id == article_id)
+    )
 
 
 # --- new articles, in bulk ----------------------------------------------------------------
