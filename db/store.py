@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from db import story_filing, story_queries
 from db.base import Base, core_table
@@ -111,6 +111,8 @@ def store_articles(
     batch = _Batch(session, tag_ids, now, policy, feed=feed, story_window=story_window)
     counts = batch.counts
     known = _KnownArticles.load(session, intents)
+    # Held until the batch is stored: the session keeps only weak references to them.
+    loaded = _load_current_versions(session, known.own_articles(intents))
     fresh: list[ArticleIntent] = []
     duplicates: list[tuple[ArticleIntent, ArticleIntent]] = []  # (copy, fresh original)
     for intent in intents:
@@ -129,6 +131,7 @@ def store_articles(
     )
     for article_id in {ids[original.canonical_url] for _, original in duplicates}:
         _recount_copies(batch, article_id)
+    del loaded
     return counts
 
 
@@ -155,23 +158,15 @@ class _KnownArticles:
         feed_ids = {i.feed_id for i in intents if i.feed_id is not None}
         urls = {i.canonical_url for i in intents}
         hashes = {i.content_hash for i in intents if _hash_dedups(i)}
-        # Both columns, so that the (feed_id, guid) unique index serves the lookup.
-        entries = select(Entry.feed_id, Entry.guid, Entry.article_id, Entry.id).where(
-            Entry.feed_id.in_(feed_ids), Entry.guid.in_(guids)
-        )
-        articles = select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))
-        versions = (
-            select(ArticleVersion.content_hash, ArticleVersion.article_id)
-            .where(ArticleVersion.content_hash.in_(hashes))
-            .order_by(ArticleVersion.article_id.desc())  # dict() keeps the oldest article
-        )
-        rows = session.execute(entries).all()
-        first = _first_entries(session, {row.article_id for row in rows})
+        lookups = _known_lookups()
+        rows = session.execute(lookups.entries, {"feed_ids": [*feed_ids], "guids": [*guids]})
+        entries = rows.tuples().all()
+        first = _first_entries(session, {article_id for _, _, article_id, _ in entries})
         return cls(
             # An article's first entry is its own source; later ones are other feeds' copies.
-            by_entry={(f, g): (a, first[a] == entry_id) for f, g, a, entry_id in rows},
-            by_url=dict(session.execute(articles).tuples().all()),
-            by_hash=dict(session.execute(versions).tuples().all()),
+            by_entry={(f, g): (a, first[a] == entry_id) for f, g, a, entry_id in entries},
+            by_url=dict(session.execute(lookups.articles, {"urls": [*urls]}).tuples().all()),
+            by_hash=dict(session.execute(lookups.versions, {"hashes": [*hashes]}).tuples().all()),
         )
 
     def find(self, intent: ArticleIntent) -> tuple[int, str] | ArticleIntent | None:
@@ -193,6 +188,12 @@ class _KnownArticles:
             self.pending_hash.get(intent.content_hash) if _hash_dedups(intent) else None
         )
 
+    def own_articles(self, intents: Iterable[ArticleIntent]) -> set[int]:
+        """The stored articles these intents are the own source of (each compared with its
+        current version)."""
+        found = (self.find(intent) for intent in intents)
+        return {f[0] for f in found if isinstance(f, tuple) and f[1] == "own"}
+
     def remember(self, intent: ArticleIntent) -> None:
         """Note a new article of this batch, so that its copies later in the batch link to it."""
         self.pending_url[intent.canonical_url] = intent
@@ -200,15 +201,60 @@ class _KnownArticles:
             self.pending_hash.setdefault(intent.content_hash, intent)
 
 
+@dataclass(frozen=True)
+class _KnownLookups:
+    """The statements that read what a batch's items already are, on Core tables and
+    built once: built per batch on the ORM's entities, they cost a feed about as much as
+    running them (their construction, cache key and ORM compile state)."""
+
+    entries: Any
+    articles: Any
+    versions: Any
+    #: Each stored article's first entry (its own source).
+    first_entries: Any
+
+
+@cache
+def _known_lookups() -> _KnownLookups:
+    entries, articles, versions = (core_table(m) for m in (Entry, Article, ArticleVersion))
+    return _KnownLookups(
+        # Both columns, so that the (feed_id, guid) unique index serves the lookup.
+        entries=select(entries.c.feed_id, entries.c.guid, entries.c.article_id, entries.c.id)
+        .where(entries.c.feed_id.in_(bindparam("feed_ids", expanding=True)))
+        .where(entries.c.guid.in_(bindparam("guids", expanding=True))),
+        articles=select(articles.c.canonical_url, articles.c.id).where(
+            articles.c.canonical_url.in_(bindparam("urls", expanding=True))
+        ),
+        versions=select(versions.c.content_hash, versions.c.article_id)
+        .where(versions.c.content_hash.in_(bindparam("hashes", expanding=True)))
+        .order_by(versions.c.article_id.desc()),  # dict() keeps the oldest article
+        first_entries=select(entries.c.article_id, func.min(entries.c.id))
+        .where(entries.c.article_id.in_(bindparam("ids", expanding=True)))
+        .group_by(entries.c.article_id),
+    )
+
+
+def _load_current_versions(session: Session, article_ids: set[int]) -> list[Article]:
+    """Load these articles and their current versions into the session, in one statement,
+    for ``apply_candidate`` and ``_current_origin`` to find there: one by one, an unchanged
+    item cost three statements (its article, its current version, that version's origin)."""
+    loaded: list[Article] = []
+    ordered = sorted(article_ids)
+    for start in range(0, len(ordered), _LOADED_AT_ONCE):
+        query = select(Article).where(Article.id.in_(ordered[start : start + _LOADED_AT_ONCE]))
+        loaded += session.scalars(query.options(joinedload(Article.current_version))).all()
+    return loaded
+
+
+#: Articles loaded by one statement: far below the bound parameters a database takes.
+_LOADED_AT_ONCE = 500
+
+
 def _first_entries(session: Session, article_ids: set[int]) -> dict[int, int]:
     if not article_ids:  # a feed's first pass: none of its items is stored yet
         return {}
-    query = (
-        select(Entry.article_id, func.min(Entry.id))
-        .where(Entry.article_id.in_(article_ids))
-        .group_by(Entry.article_id)
-    )
-    return dict(session.execute(query).tuples().all())
+    query = _known_lookups().first_entries
+    return dict(session.execute(query, {"ids": [*article_ids]}).tuples().all())
 
 
 def _hash_dedups(intent: ArticleIntent) -> bool:
@@ -252,6 +298,14 @@ def _store_known(batch: _Batch, intent: ArticleIntent, article_id: int, relation
 
 
 def _current_origin(session: Session, article_id: int) -> str | None:
+    # The article and its current version are in the session (``_load_current_versions``),
+    # unless this batch gave the article a new version: then the stored one is read.
+    article = session.get_one(Article, article_id)
+    current = article.current_version
+    if current is not None and current.id == article.current_version_id:
+        return current.origin
+    if current is None and article.current_version_id is None:
+        return None
     return session.scalar(
         select(ArticleVersion.origin)
         .join(Article, Article.current_version_id == ArticleVersion.id)
@@ -407,8 +461,7 @@ def _insert_returning(
 def _ids_by_url(session: Session, urls: set[str]) -> dict[str, int]:
     if not urls:
         return {}
-    query = select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(_known_lookups().articles, {"urls": [*urls]}).tuples().all())
 
 
 def _link_entries(

@@ -318,10 +318,14 @@ def _create_singletons(
         }
         for article, _, _ in alone
     ]
-    cluster_ids = list(session.scalars(_clusters_returning(), cluster_rows))
+    cluster_of = dict(session.execute(_clusters_returning(), cluster_rows).tuples().all())
     members = [
-        {"cluster_id": cid, "article_id": article.article_id, "outlet": article.outlet}
-        for (article, _, _), cid in zip(alone, cluster_ids, strict=True)
+        {
+            "cluster_id": cluster_of[article.article_id],
+            "article_id": article.article_id,
+            "outlet": article.outlet,
+        }
+        for article, _, _ in alone
     ]
     insert_many(session, ClusterMember, [{**m, "joined_at": now} for m in members])
     session.execute(
@@ -333,9 +337,11 @@ def _create_singletons(
 
 @cache
 def _clusters_returning() -> Any:
-    # Ids in the order of the rows given, so that each goes to its own article.
+    # Each id returned with its representative, one article a new cluster, so that ids need
+    # not come back in the rows' order: asked to (``sort_by_parameter_order``), SQLite's
+    # dialect, which has no sentinel for that, ran one INSERT a cluster.
     clusters = core_table(Cluster)
-    return insert(clusters).returning(clusters.c.id, sort_by_parameter_order=True)
+    return insert(clusters).returning(clusters.c.representative_article_id, clusters.c.id)
 
 
 def _signature_row(
