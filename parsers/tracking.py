@@ -40,7 +40,11 @@ _TARGET_CUE = re.compile(
     r"objectif|admettre|admettra|accueillir|accueillera|bring in|brings in|recevoir|recevra|"
     r"fixe|fixer|fixera|maintient|maintiendra|maintenir|ramener|ramenera|ramenerait)\b"
 )
-_QUEBEC = re.compile(r"\b(quebec|province|caq|legault|jolin-barrette|roberge|frechette)\b")
+#: Quebec's own names, and its multi-year plan's ("planification pluriannuelle"; Ottawa's is a
+#: "plan des niveaux").
+_QUEBEC = re.compile(
+    r"\b(quebec|province|caq|legault|jolin-barrette|roberge|frechette|planification pluriannuelle)\b"
+)
 _CANADA = re.compile(r"\b(canada|federal|ottawa|ircc|federale?|pays|country)\b")
 #: Someone asking for a number: what comes before the figure in its sentence.
 _DEMAND = re.compile(
