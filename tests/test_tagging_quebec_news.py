@@ -896,6 +896,169 @@ RELEVANT: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ),
         ("temporary_residents",),
     ),
+    "fr_peq_diplomes": (
+        "PEQ : les diplômés étrangers dans l'incertitude",
+        (
+            "Les diplômés étrangers des universités québécoises qui espéraient "
+            "obtenir leur certificat de sélection par le volet diplômés du PEQ "
+            "devront patienter : le ministère n'accepte plus de nouvelles demandes "
+            "depuis novembre."
+        ),
+        ("economic_immigration",),
+    ),
+    "fr_pstq_invitation": (
+        "Arrima : une ronde d'invitations ciblant les soins infirmiers",
+        (
+            "Le ministère de l'Immigration, de la Francisation et de l'Intégration a "
+            "invité 1 050 personnes à déposer une demande dans le Programme de "
+            "sélection des travailleurs qualifiés, la plupart dans les soins "
+            "infirmiers et l'enseignement."
+        ),
+        ("economic_immigration",),
+    ),
+    "fr_francisation_attente": (
+        "Francisation Québec : 20 000 personnes en attente",
+        (
+            "Plus de 20 000 personnes immigrantes attendent une place dans un cours "
+            "de francisation, selon des données obtenues par l'opposition officielle,"
+            " qui accuse le gouvernement d'avoir sous-estimé la demande."
+        ),
+        ("integration_french",),
+    ),
+    "fr_seuils_cibles_debat": (
+        "Seuils d'immigration : les partis s'affrontent",
+        (
+            "À un an des élections, les partis s'affrontent sur les seuils "
+            "d'immigration. Le gouvernement maintient sa cible, l'opposition libérale"
+            " propose de la hausser et le Parti québécois veut la réduire de moitié, "
+            "au nom de la capacité d'accueil."
+        ),
+        ("immigration_levels",),
+    ),
+    "fr_accord_ottawa_quebec_tension": (
+        "Immigration temporaire : Québec et Ottawa à couteaux tirés",
+        (
+            "Québec et Ottawa n'arrivent pas à s'entendre sur le contrôle de "
+            "l'immigration temporaire. Le ministre québécois exige de pouvoir "
+            "plafonner lui-même le nombre de permis de travail délivrés sur son "
+            "territoire, ce que le fédéral refuse."
+        ),
+        ("jurisdiction", "temporary_residents"),
+    ),
+    "fr_asile_sante_couts": (
+        "Soins aux demandeurs d'asile : Québec paie la note",
+        (
+            "Le réseau de la santé a dépensé 120 millions de dollars pour soigner des"
+            " demandeurs d'asile l'an dernier, une facture que Québec veut se faire "
+            "rembourser par Ottawa."
+        ),
+        ("asylum_refugees", "funding_costs"),
+    ),
+    "fr_etudiants_cegep": (
+        "Cégeps : la baisse des étudiants étrangers fait mal",
+        (
+            "La baisse du nombre d'étudiants étrangers admis au Québec prive les "
+            "cégeps de la Côte-Nord de centaines d'inscriptions, ce qui menace "
+            "l'offre de programmes techniques en région."
+        ),
+        ("temporary_residents",),
+    ),
+    "fr_logement_tr": (
+        "Crise du logement : les résidents temporaires pointés du doigt",
+        (
+            "Le gouvernement caquiste attribue une partie de la crise du logement à "
+            "la hausse rapide du nombre de résidents temporaires, une analyse que "
+            "contestent plusieurs économistes."
+        ),
+        ("temporary_residents",),
+    ),
+    "fr_fig_seuil_2026": (
+        "Le seuil fixé à 45 000 pour 2026",
+        (
+            "Québec fixe son seuil d'immigration permanente à 45 000 personnes par "
+            "année pour 2026, a annoncé mardi le ministre de l'Immigration."
+        ),
+        ("immigration_levels",),
+    ),
+    "fr_fig_patronat_2": (
+        "Les employeurs veulent 70 000 immigrants",
+        (
+            "Les Manufacturiers et Exportateurs du Québec proposent que le Québec "
+            "accueille 70 000 immigrants permanents par année pour répondre à la "
+            "pénurie de main-d'œuvre."
+        ),
+        ("immigration_levels",),
+    ),
+    "fr_fig_passe_2": (
+        "Un nombre d'admissions en baisse",
+        (
+            "Le Québec a admis 49 500 immigrants permanents en 2024, contre 52 800 "
+            "l'année précédente, selon les données du ministère."
+        ),
+        ("immigration_levels",),
+    ),
+    "en_pnp_bc": (
+        "B.C. PNP draws paused",
+        (
+            "The B.C. Provincial Nominee Program has paused most of its skills "
+            "immigration draws after Ottawa cut the province's allocation by half, "
+            "leaving thousands of workers in limbo."
+        ),
+        ("economic_immigration",),
+    ),
+    "en_sinp": (
+        "Saskatchewan nominee program prioritizes health workers",
+        (
+            "The Saskatchewan Immigrant Nominee Program will prioritize health-care, "
+            "agriculture and trades workers this year, the province's immigration "
+            "minister said, after its allocation was reduced."
+        ),
+        ("economic_immigration",),
+    ),
+    "en_study_cap_mb": (
+        "Manitoba colleges lose international students",
+        (
+            "Manitoba's colleges expect 30 per cent fewer international students this"
+            " fall because of Ottawa's cap on study permits, the province's advanced "
+            "education minister told reporters."
+        ),
+        ("temporary_residents",),
+    ),
+    "en_ceremony_calgary": (
+        "Calgary citizenship ceremony marks Canada Day",
+        (
+            "Fifty newcomers from 18 countries took the oath of citizenship at Fort "
+            "Calgary on Canada Day, in one of dozens of ceremonies held across the "
+            "country."
+        ),
+        ("integration_french",),
+    ),
+    "en_ee_draw_cec": (
+        "CEC draw cut-off drops",
+        (
+            "The minimum score for Canadian Experience Class candidates fell to 518 "
+            "in Wednesday's Express Entry draw, in which IRCC issued 3,000 "
+            "invitations to apply."
+        ),
+        ("economic_immigration",),
+    ),
+    "en_tr_share_halifax": (
+        "Temporary residents make up growing share of N.S. population",
+        (
+            "Temporary residents now account for almost five per cent of Nova "
+            "Scotia's population, up from two per cent five years ago, according to "
+            "Statistics Canada data analysed by the province."
+        ),
+        ("temporary_residents",),
+    ),
+    "en_fig_ottawa_target": (
+        "Ottawa to lower its target",
+        (
+            "The federal government will lower its target to 380,000 permanent "
+            "residents a year for 2026, the immigration minister said."
+        ),
+        ("immigration_levels",),
+    ),
 }
 NOT_RELEVANT: dict[str, tuple[str, str]] = {
     "asile_psychiatrique": (
@@ -1259,6 +1422,58 @@ NOT_RELEVANT: dict[str, tuple[str, str]] = {
             " tracing immigrant ancestors."
         ),
     ),
+    "fr_asile_hopital": (
+        "Un documentaire sur l'asile de Beauport",
+        (
+            "Un documentaire retrace l'histoire de l'asile de Beauport, où des "
+            "milliers de patients psychiatriques ont été internés au XIXe siècle."
+        ),
+    ),
+    "fr_droit_asile_allemagne": (
+        "Berlin resserre le droit d'asile",
+        (
+            "Le gouvernement allemand a annoncé un resserrement du droit d'asile et "
+            "le refoulement de migrants à ses frontières, une décision critiquée par "
+            "la Pologne et l'Autriche."
+        ),
+    ),
+    "fr_quota_chasse": (
+        "Chasse à l'orignal : les quotas revus",
+        (
+            "Le ministère de la Faune réduit les quotas de chasse à l'orignal dans "
+            "plusieurs zones de l'Abitibi, en raison d'une baisse de la population."
+        ),
+    ),
+    "fr_seuil_pauvrete_2": (
+        "Les aînés sous le seuil de pauvreté",
+        (
+            "Un aîné sur cinq vit sous le seuil de pauvreté au Québec, selon un "
+            "rapport de l'Observatoire québécois des inégalités publié mardi."
+        ),
+    ),
+    "fr_naturalise_tennis": (
+        "Une joueuse naturalisée canadienne",
+        (
+            "La joueuse de tennis, née en Roumanie et naturalisée canadienne à "
+            "l'adolescence, s'est qualifiée pour le tableau principal de l'Omnium "
+            "Banque Nationale à Montréal."
+        ),
+    ),
+    "en_history_pier21": (
+        "Pier 21 exhibit recalls postwar arrivals",
+        (
+            "A new exhibit at the Canadian Museum of Immigration at Pier 21 recalls "
+            "the war brides and displaced persons who arrived in Halifax after the "
+            "Second World War."
+        ),
+    ),
+    "en_visa_rewards": (
+        "Visa rewards program revamped",
+        (
+            "A major Canadian bank is revamping its Visa Infinite rewards program, "
+            "with more travel points and a higher annual fee, starting in April."
+        ),
+    ),
 }
 #: (headline, text, figure, its tracked identity or None)
 FIGURES: list[tuple[str, str, str, str | None]] = [
@@ -1547,6 +1762,53 @@ FIGURES: list[tuple[str, str, str, str | None]] = [
         ),
         "375,000 new citizens",
         None,
+    ),
+    (
+        "Le seuil fixé à 45 000 pour 2026",
+        (
+            "Québec fixe son seuil d'immigration permanente à 45 000 personnes par "
+            "année pour 2026, a annoncé mardi le ministre de l'Immigration."
+        ),
+        "45 000 personnes par année",
+        QUEBEC,
+    ),
+    (
+        "Les employeurs veulent 70 000 immigrants",
+        (
+            "Les Manufacturiers et Exportateurs du Québec proposent que le Québec "
+            "accueille 70 000 immigrants permanents par année pour répondre à la "
+            "pénurie de main-d'œuvre."
+        ),
+        "70 000 immigrants permanents par année",
+        None,
+    ),
+    (
+        "Un nombre d'admissions en baisse",
+        (
+            "Le Québec a admis 49 500 immigrants permanents en 2024, contre 52 800 "
+            "l'année précédente, selon les données du ministère."
+        ),
+        "49 500 immigrants permanents",
+        None,
+    ),
+    (
+        "CEC draw cut-off drops",
+        (
+            "The minimum score for Canadian Experience Class candidates fell to 518 "
+            "in Wednesday's Express Entry draw, in which IRCC issued 3,000 "
+            "invitations to apply."
+        ),
+        "3,000 invitations",
+        None,
+    ),
+    (
+        "Ottawa to lower its target",
+        (
+            "The federal government will lower its target to 380,000 permanent "
+            "residents a year for 2026, the immigration minister said."
+        ),
+        "380,000 permanent residents a year",
+        CANADA,
     ),
 ]
 
