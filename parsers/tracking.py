@@ -43,7 +43,8 @@ _TARGET_CUE = re.compile(
 #: Quebec's own names, and its multi-year plan's ("planification pluriannuelle"; Ottawa's is a
 #: "plan des niveaux").
 _QUEBEC = re.compile(
-    r"\b(quebec|province|caq|legault|jolin-barrette|roberge|frechette|planification pluriannuelle)\b"
+    r"\b(quebec|province|caq|legault|jolin-barrette|roberge|frechette"
+    r"|planification pluriannuelle)\b"
 )
 _CANADA = re.compile(r"\b(canada|federal|ottawa|ircc|federale?|pays|country)\b")
 #: Someone asking for a number: what comes before the figure in its sentence.
