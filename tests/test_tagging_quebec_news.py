@@ -1059,6 +1059,134 @@ RELEVANT: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ),
         ("immigration_levels",),
     ),
+    "fr_ministre_federal_refuse": (
+        "Pleins pouvoirs : Ottawa dit non",
+        (
+            "Le ministre fédéral de l'Immigration rejette la demande de Québec "
+            "d'obtenir les pleins pouvoirs sur l'immigration temporaire, affirmant "
+            "que l'Accord Canada-Québec confère déjà à la province des "
+            "responsabilités importantes."
+        ),
+        ("jurisdiction",),
+    ),
+    "fr_demandeurs_repartition_ontario": (
+        "L'Ontario refuse d'accueillir plus de demandeurs d'asile",
+        (
+            "Le premier ministre ontarien refuse d'accueillir davantage de demandeurs"
+            " d'asile transférés du Québec tant qu'Ottawa ne couvrira pas l'ensemble "
+            "des coûts d'hébergement."
+        ),
+        ("asylum_refugees",),
+    ),
+    "fr_ptet_renouvellement": (
+        "Travailleurs étrangers : des renouvellements refusés",
+        (
+            "Des centaines de travailleurs étrangers temporaires de la région de "
+            "Québec voient leur permis de travail expirer sans pouvoir le renouveler,"
+            " depuis le gel des études d'impact sur le marché du travail à bas "
+            "salaire."
+        ),
+        ("temporary_residents",),
+    ),
+    "fr_etudiants_universites_anglo": (
+        "McGill et Concordia perdent des étudiants étrangers",
+        (
+            "Les universités anglophones de Montréal enregistrent une baisse marquée "
+            "des inscriptions d'étudiants étrangers, conséquence combinée du plafond "
+            "fédéral de permis d'études et de la hausse des droits de scolarité "
+            "imposée par Québec."
+        ),
+        ("temporary_residents",),
+    ),
+    "fr_francisation_enfants": (
+        "Classes d'accueil débordées",
+        (
+            "Les classes d'accueil des écoles primaires de Montréal débordent avec "
+            "l'arrivée de centaines d'enfants de familles demandeuses d'asile, et les"
+            " centres de services scolaires peinent à recruter des enseignants de "
+            "francisation."
+        ),
+        ("integration_french",),
+    ),
+    "fr_peq_volet_travailleurs": (
+        "Le volet travailleurs du PEQ suspendu à son tour",
+        (
+            "Après le volet diplômés, Québec suspend aussi le volet travailleurs "
+            "étrangers temporaires du Programme de l'expérience québécoise, une "
+            "décision qui touche des milliers de personnes déjà établies dans la "
+            "province."
+        ),
+        ("economic_immigration",),
+    ),
+    "fr_fig_cible_2": (
+        "Immigration permanente : la cible reste à 50 000",
+        (
+            "Le gouvernement du Québec garde le cap : sa cible demeure de 50 000 "
+            "immigrants permanents par année, a réitéré le premier ministre en point "
+            "de presse."
+        ),
+        ("immigration_levels",),
+    ),
+    "fr_fig_5pc_quebec": (
+        "Une cible pour les résidents temporaires",
+        (
+            "Ottawa vise à ramener les résidents temporaires à 5 % de la population "
+            "canadienne d'ici 2027."
+        ),
+        ("temporary_residents",),
+    ),
+    "en_fig_pnp_manitoba": (
+        "Manitoba nominee allocation restored",
+        (
+            "Ottawa will restore Manitoba's provincial nominee allocation to 9,500 "
+            "next year, the province's labour and immigration minister said Monday."
+        ),
+        ("economic_immigration",),
+    ),
+    "en_fig_ee": (
+        "Express Entry draw invites 2,000 healthcare workers",
+        (
+            "IRCC invited 2,000 health-care workers in a category-based Express Entry"
+            " draw Thursday, with a minimum score of 475."
+        ),
+        ("economic_immigration",),
+    ),
+    "en_winnipeg_asylum": (
+        "Winnipeg asks Ottawa for asylum housing money",
+        (
+            "Winnipeg city council voted to ask the federal government for $20 "
+            "million to house asylum claimants, as the number of claimants arriving "
+            "in Manitoba has tripled in a year."
+        ),
+        ("asylum_refugees",),
+    ),
+    "en_alberta_study": (
+        "Alberta universities weigh cuts",
+        (
+            "Alberta's universities are weighing program cuts after federal limits on"
+            " study permits cut their international enrolment by a quarter, the "
+            "province's post-secondary minister said."
+        ),
+        ("temporary_residents",),
+    ),
+    "en_bc_tfw": (
+        "B.C. farms rely on temporary foreign workers",
+        (
+            "More than 10,000 temporary foreign workers are expected on B.C. farms "
+            "this season, as growers warn that federal changes to the program could "
+            "leave fruit unpicked in the Okanagan."
+        ),
+        ("temporary_residents",),
+    ),
+    "en_ns_ceremony": (
+        "Dartmouth ceremony welcomes new citizens",
+        (
+            "Thirty-two people from 15 countries became Canadian citizens in a "
+            "ceremony in Dartmouth on Tuesday, a judge presiding over the oath of "
+            "citizenship said."
+        ),
+        ("integration_french",),
+    ),
 }
 NOT_RELEVANT: dict[str, tuple[str, str]] = {
     "asile_psychiatrique": (
@@ -1474,6 +1602,64 @@ NOT_RELEVANT: dict[str, tuple[str, str]] = {
             "with more travel points and a higher annual fee, starting in April."
         ),
     ),
+    "fr_asile_eglise": (
+        "L'église de Saint-Henri, asile des sans-abri",
+        (
+            "L'église de Saint-Henri sert d'asile de nuit à une quarantaine de "
+            "personnes itinérantes pendant les grands froids, grâce à des bénévoles "
+            "du quartier."
+        ),
+    ),
+    "fr_cible_carbone": (
+        "GES : Québec n'atteindra pas sa cible",
+        (
+            "Le Québec n'atteindra pas sa cible de réduction des gaz à effet de serre"
+            " de 37,5 % d'ici 2030, prévient le commissaire au développement durable."
+        ),
+    ),
+    "fr_visa_le_vin": (
+        "Des vins « Visa pour l'Italie » à la SAQ",
+        (
+            "La SAQ lance une promotion de vins italiens baptisée « Visa pour "
+            "l'Italie », avec une vingtaine de nouveaux produits en succursale."
+        ),
+    ),
+    "fr_naturalisation_foot": (
+        "Le Canada mise sur un gardien naturalisé",
+        (
+            "Le gardien de but de l'équipe canadienne de soccer, né en Angleterre et "
+            "naturalisé canadien en 2023, sera titulaire contre le Mexique."
+        ),
+    ),
+    "fr_genealogie_acadie": (
+        "Sur les traces des Acadiens déportés",
+        (
+            "Des descendants d'Acadiens déportés en 1755 se réunissent à Grand-Pré "
+            "pour une cérémonie commémorative, 270 ans après le Grand Dérangement."
+        ),
+    ),
+    "en_quota_snow_crab": (
+        "Snow crab quota cut in the Gulf",
+        (
+            "Fisheries and Oceans Canada cut the snow crab quota in the southern Gulf"
+            " of St. Lawrence by 25 per cent, a blow to harvesters in New Brunswick "
+            "and P.E.I."
+        ),
+    ),
+    "en_naturalized_curling": (
+        "Naturalized curler leads Swiss",
+        (
+            "The Swiss women's curling team, led by a naturalized skip born in "
+            "Winnipeg, won the European title in Lohja, Finland."
+        ),
+    ),
+    "en_poverty_threshold": (
+        "Calgary living wage rises",
+        (
+            "Calgary's living wage rose to $25.90 an hour, well above the poverty "
+            "threshold, according to a report from a local non-profit."
+        ),
+    ),
 }
 #: (headline, text, figure, its tracked identity or None)
 FIGURES: list[tuple[str, str, str, str | None]] = [
@@ -1809,6 +1995,34 @@ FIGURES: list[tuple[str, str, str, str | None]] = [
         ),
         "380,000 permanent residents a year",
         CANADA,
+    ),
+    (
+        "Immigration permanente : la cible reste à 50 000",
+        (
+            "Le gouvernement du Québec garde le cap : sa cible demeure de 50 000 "
+            "immigrants permanents par année, a réitéré le premier ministre en point "
+            "de presse."
+        ),
+        "50 000 immigrants permanents par année",
+        QUEBEC,
+    ),
+    (
+        "Manitoba nominee allocation restored",
+        (
+            "Ottawa will restore Manitoba's provincial nominee allocation to 9,500 "
+            "next year, the province's labour and immigration minister said Monday."
+        ),
+        "9,500",
+        None,
+    ),
+    (
+        "Express Entry draw invites 2,000 healthcare workers",
+        (
+            "IRCC invited 2,000 health-care workers in a category-based Express Entry"
+            " draw Thursday, with a minimum score of 475."
+        ),
+        "2,000 health-care workers",
+        None,
     ),
 ]
 
