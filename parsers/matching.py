@@ -550,10 +550,7 @@ class Field:
         spans = self.spans(rule)
         if not spans.starts:
             return False
-        if window == 0:
-            lo, hi = self.sentence_bounds(start)
-        else:
-            lo, hi = self.words_back(start, window), self.words_ahead(end, window)
+        lo, hi = self._context_bounds(window, start, end)
         return spans.any_within(lo, start) or spans.any_within(end, hi)
 
     def excluded_near(self, rule: tuple[int, ...], window: int, start: int, end: int) -> bool:
@@ -562,12 +559,15 @@ class Field:
         spans = self.spans(rule)
         if not spans.starts:
             return False
-        if window == 0:
-            lo, hi = self.sentence_bounds(start)
-        else:
-            lo, hi = self.words_back(start, window), self.words_ahead(end, window)
+        lo, hi = self._context_bounds(window, start, end)
         # A cue starting before the match, wholly before it or running into it.
         return spans.any_starting(lo, start) or spans.any_within(end, hi)
+
+    def _context_bounds(self, window: int, start: int, end: int) -> tuple[int, int]:
+        """Folded offsets ``window`` words around ``[start, end)``; its sentence when 0."""
+        if window == 0:
+            return self.sentence_bounds(start)
+        return self.words_back(start, window), self.words_ahead(end, window)
 
     def in_scope(self, rule: tuple[int, ...], start: int) -> bool:
         """Whether the sentence holding folded offset ``start`` holds a cue of ``rule``."""
