@@ -124,6 +124,11 @@ def store_articles(
             known.remember(intent)
         else:
             _store_known(batch, intent, *found)
+    # The known articles' updates are written now, in id order, not at the commit: every
+    # pass storing a feed then locks its articles before its feed's row (``record_poll``,
+    # whose statement does not flush the session), so two passes on one feed cannot
+    # deadlock, each holding what the other waits for.
+    session.flush()
     ids = _insert_fresh(batch, fresh)
     counts.duplicates += len(duplicates)
     _link_entries(

@@ -114,3 +114,17 @@ def test_a_feeds_stored_items_are_read_together_and_each_marked_checked(
         checked = session.scalars(select(Article.last_checked_at)).all()
     assert len(checked) == first.new_articles
     assert all(at is not None and at.replace(tzinfo=UTC) == later for at in checked)
+
+
+def test_a_stored_feeds_articles_are_written_before_its_poll_is_recorded(
+    sessions: sessionmaker[Session], tagger: Tagger
+) -> None:
+    # ``record_poll`` updates the feed's row by a statement that does not flush the session:
+    # articles left to the commit would be locked after the feed's row, in the opposite order
+    # of another pass storing the same feed, and the two could deadlock (PostgreSQL).
+    intents = _generated_feed(sessions, tagger)
+    _store(sessions, tagger, intents, NOW)
+    with sessions.begin() as session:
+        tag_ids = repo.sync_tags(session, tag_specs(tagger.taxonomy))
+        repo.store_articles(session, intents, tag_ids, NOW + timedelta(hours=1))
+        assert not session.dirty and not session.new
