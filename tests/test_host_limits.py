@@ -192,7 +192,10 @@ def test_a_limit_of_two_keeps_two_requests_in_flight_and_frees_its_slots_after(
         with lock:
             in_flight += 1
             peak = max(peak, in_flight)
-        time.sleep(0.05)
+        # Long enough that the batch outlasts a take of the second slot that waits out the
+        # Prefect client's 2 s retry (a busy SQLite server answers 503): meanwhile the batch
+        # goes on with its first slot, and the second joins when it comes.
+        time.sleep(0.25)
         with lock:
             in_flight -= 1
         return Response(RSS)
