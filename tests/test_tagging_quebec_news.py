@@ -1664,14 +1664,7 @@ NOT_RELEVANT: dict[str, tuple[str, str]] = {
 #: (headline, text, figure, its tracked identity or None)
 FIGURES: list[tuple[str, str, str, str | None]] = [
     (
-        "Planification pluriannuelle : la consultation s'ouvre",
-        (
-            "La commission parlementaire sur la planification pluriannuelle de "
-            "l'immigration s'ouvre mardi à Québec. Le gouvernement propose "
-            "d'accueillir entre 45 000 et 50 000 immigrants permanents par année de "
-            "2026 à 2029, alors que le Conseil du patronat réclame plutôt un seuil de"
-            " 60 000."
-        ),
+        *RELEVANT["planif_consultation"][:2],
         "entre 45 000 et 50 000 immigrants permanents par année",
         QUEBEC,
     ),
